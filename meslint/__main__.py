@@ -1,0 +1,3 @@
+from meslint.cli import main
+
+raise SystemExit(main())

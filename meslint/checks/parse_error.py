@@ -1,0 +1,41 @@
+"""A contract-bearing file cannot be parsed (in part); the other checks go on.
+
+## What it does
+Reports every place where a parser met input it cannot understand: a unit line
+without `=`, an assignment outside a section, an unterminated quote in an env
+file, a bash syntax error, a Python syntax error, invalid TOML or YAML.  The
+rest of the file is still parsed and checked.
+
+## Why it matters
+A line meslint cannot read is a line systemd, bash or Python may read
+differently from what its author meant; contract checks over that file are
+incomplete until it is fixed.
+
+## Example
+```ini
+[Service]
+ExecStart=/usr/bin/env bash -lc 'exec gunicorn   # meslint-expect: MES101
+Environment
+```
+
+## Options
+None.  Deselect with `--ignore MES101` if a file is deliberately not parseable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.findings import Finding
+
+CODE = "MES101"
+NAME = "parse-error"
+GATE = "-"
+SEVERITY = "error"
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    for problem in ctx.repo.problems:
+        yield rule.finding(problem.message, problem.location, subject=problem.location.path)

@@ -1,0 +1,53 @@
+"""Rule documentation, made from the rule modules' docstrings."""
+
+from __future__ import annotations
+
+import json
+
+from meslint.checks import DOC_SECTIONS, all_rules, rule_by_code
+
+
+def rule_doc(code: str, output_format: str = "text") -> str | None:
+    rule = rule_by_code(code)
+    if rule is None:
+        return None
+    if output_format == "json":
+        return json.dumps({
+            "code": rule.code, "name": rule.name, "gate": rule.gate, "severity": rule.severity,
+            "summary": rule.summary, "sections": rule.sections(),
+        }, indent=2, ensure_ascii=False)
+    sections = rule.sections()
+    parts = [f"# {rule.name} ({rule.code})", "", f"Gate: {rule.gate}. Default severity: {rule.severity}.", "",
+             rule.summary, ""]
+    for title in DOC_SECTIONS:
+        parts += [f"## {title}", "", sections.get(title, ""), ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def rules_table(markdown: bool = False) -> str:
+    rows = [(r.code, r.name, r.gate, r.severity, r.summary) for r in all_rules()]
+    if markdown:
+        lines = ["| code | name | gate | severity | what it finds |", "|---|---|---|---|---|"]
+        lines += [f"| {c} | `{n}` | {g} | {s} | {m} |" for c, n, g, s, m in rows]
+        return "\n".join(lines)
+    width = max((len(n) for _, n, _, _, _ in rows), default=4)
+    return "\n".join(f"{c}  {n.ljust(width)}  gate {g}  {s.ljust(7)}  {m}" for c, n, g, s, m in rows)
+
+
+README_START = "<!-- rules-table:start -->"
+README_END = "<!-- rules-table:end -->"
+
+
+def readme_with_rules(readme: str) -> str:
+    """README text with the generated rule table between its markers."""
+    start = readme.index(README_START) + len(README_START)
+    end = readme.index(README_END)
+    return readme[:start] + "\n" + rules_table(markdown=True) + "\n" + readme[end:]
+
+
+if __name__ == "__main__":  # python -m meslint.docs README.md : regenerate the table
+    import sys
+    from pathlib import Path
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    target.write_text(readme_with_rules(target.read_text(encoding="utf-8")), encoding="utf-8")

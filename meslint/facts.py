@@ -1,0 +1,465 @@
+"""The fact model: frozen records that parsers produce and checks query.
+
+Every fact carries a :class:`Location`.  Lines are 1-based, columns are 1-based
+and count characters (not bytes); ``end_line``/``end_column`` point one past the
+last character of the span, the convention ruff and SARIF use.  Paths are POSIX
+and relative to the checked root.
+
+Values that are still *expressions* (a bash word, a systemd Exec argument, a
+Python default built from other settings) are kept as **templates** in bash
+parameter-expansion syntax, e.g. ``${WATCHDOG_RUNTIME_DIR:-@ROOT/tmp}/gunicorn.pid``.
+``@ROOT`` stands for the repository root (the deploy root once deployed): a
+parser that sees a script anchor itself with ``$(cd "$(dirname "$0")/.." && pwd)``
+or a module use ``Path(__file__).resolve().parents[n]`` computes where that lands
+relative to the repository root and writes ``@ROOT`` or ``@ROOT/sub/dir``.
+:mod:`meslint.resolve` evaluates templates for each consumer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+ROOT_TOKEN = "@ROOT"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    path: str
+    line: int = 1
+    column: int = 1
+    end_line: int = 0
+    end_column: int = 0
+
+    def __post_init__(self) -> None:
+        # A point location ends where it starts; keeps reporters simple.
+        if self.end_line == 0:
+            object.__setattr__(self, "end_line", self.line)
+        if self.end_column == 0:
+            object.__setattr__(self, "end_column", self.column)
+
+    def short(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """Something a parser could not understand; reported as MES101."""
+
+    location: Location
+    message: str
+
+
+class FileKind(str, Enum):
+    UNIT = "systemd-unit"
+    ENV = "env-file"
+    SHELL = "shell"
+    PYTHON = "python"
+    MARKDOWN = "markdown"
+    TOML = "toml"
+    YAML = "yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file discovery refused to read; reported as MES102."""
+
+    location: Location
+    reason: str
+
+
+# --------------------------------------------------------------------------- systemd
+
+
+@dataclass(frozen=True, slots=True)
+class UnitSetting:
+    """One ``Key=value`` assignment after line continuations are joined."""
+
+    section: str
+    key: str
+    value: str  # leading/trailing whitespace stripped, as systemd does
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class UnitEnvAssignment:
+    """One variable assigned by ``Environment=`` (after systemd's own unquoting)."""
+
+    name: str
+    value: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class UnitEnvironmentFile:
+    path: str  # specifiers expanded
+    optional: bool  # the ``-`` prefix: a missing file is not an error
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class ExecCommand:
+    """An ``Exec*=`` line split into words the way systemd splits it.
+
+    ``argv`` holds the words after systemd's unquoting and specifier expansion
+    but before ``$VAR``/``${VAR}`` substitution, which depends on the
+    environment and is done by :func:`meslint.parsers.systemd.substitute_argv`.
+    """
+
+    key: str  # ExecStart, ExecStartPre, ...
+    prefixes: str  # any of "-@:+!" in source order ("!!" kept as two)
+    argv: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFile:
+    path: str
+    name: str  # file name, e.g. mes-dashboard.service
+    settings: tuple[UnitSetting, ...]
+    environment: tuple[UnitEnvAssignment, ...]  # effective list, resets applied, in order
+    environment_files: tuple[UnitEnvironmentFile, ...]
+    exec_commands: tuple[ExecCommand, ...]
+    problems: tuple[ParseProblem, ...] = ()
+
+    def get(self, section: str, key: str) -> UnitSetting | None:
+        """The last assignment of a single-valued key (systemd: last one wins)."""
+        found = None
+        for setting in self.settings:
+            if setting.section == section and setting.key == key:
+                found = setting
+        return found
+
+    def get_all(self, section: str, key: str) -> tuple[UnitSetting, ...]:
+        """Assignments of a list-valued key; an empty assignment resets the list."""
+        values: list[UnitSetting] = []
+        for setting in self.settings:
+            if setting.section == section and setting.key == key:
+                if setting.value == "":
+                    values.clear()
+                else:
+                    values.append(setting)
+        return tuple(values)
+
+
+# --------------------------------------------------------------------------- env files
+
+
+@dataclass(frozen=True, slots=True)
+class EnvAssignment:
+    """One ``KEY=value`` line of an env file, with the value each consumer reads.
+
+    A consumer's value is ``None`` when that consumer ignores or rejects the line.
+    ``bash_dynamic`` is true when bash would run code or expand something whose
+    value is not known statically (``$(...)``, backticks, unknown ``$VAR``);
+    meslint never runs it.
+    """
+
+    name: str
+    raw: str  # the source text of the assignment (continuations included)
+    location: Location
+    systemd: str | None
+    bash: str | None
+    dotenv: str | None
+    exported: bool = False
+    bash_dynamic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EnvFile:
+    path: str
+    assignments: tuple[EnvAssignment, ...]
+    problems: tuple[ParseProblem, ...] = ()
+
+    def last(self, name: str) -> EnvAssignment | None:
+        found = None
+        for assignment in self.assignments:
+            if assignment.name == name:
+                found = assignment
+        return found
+
+
+# --------------------------------------------------------------------------- shell
+
+
+@dataclass(frozen=True, slots=True)
+class ShellAssignment:
+    """``NAME=word`` (also ``export``/``local``/``readonly``/``declare`` forms).
+
+    ``value`` is a template: quotes removed, expansions kept in bash syntax,
+    ``$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)`` style root anchoring
+    rewritten to ``@ROOT`` (with ``anchor`` telling how many levels up).
+    """
+
+    name: str
+    value: str
+    location: Location
+    function: str | None = None
+    exported: bool = False
+    local: bool = False
+    # Set when the value is a script-location root anchor: how many directories
+    # above the script's own directory it lands (``value`` is then "@ROOT..." ).
+    anchor_levels: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShellCommand:
+    """A simple command; ``argv`` words are templates like assignment values."""
+
+    argv: tuple[str, ...]
+    location: Location
+    function: str | None = None
+    case_arms: tuple[str, ...] = ()  # enclosing case arm patterns, outermost first
+    env_prefix: tuple[tuple[str, str], ...] = ()  # ``VAR=x cmd`` assignments
+    background: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ShellFunction:
+    name: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class ShellCaseArm:
+    subject: str  # template of the word being matched
+    patterns: tuple[str, ...]
+    location: Location
+    function: str | None = None
+    calls: tuple[str, ...] = ()  # first words of the commands in the arm body
+
+
+@dataclass(frozen=True, slots=True)
+class Heredoc:
+    command: tuple[str, ...]  # argv of the command that reads the heredoc
+    delimiter: str
+    quoted: bool  # <<'EOF' : no expansion in the body
+    body: str
+    body_location: Location  # first line of the body
+    function: str | None = None
+    python: PythonModule | None = None  # set when the command runs python on stdin
+
+
+@dataclass(frozen=True, slots=True)
+class ShellScript:
+    path: str
+    shebang: str | None
+    assignments: tuple[ShellAssignment, ...]
+    commands: tuple[ShellCommand, ...]
+    functions: tuple[ShellFunction, ...]
+    case_arms: tuple[ShellCaseArm, ...]
+    heredocs: tuple[Heredoc, ...]
+    problems: tuple[ParseProblem, ...] = ()
+
+
+# --------------------------------------------------------------------------- python
+
+
+@dataclass(frozen=True, slots=True)
+class EnvRead:
+    """A read of an environment variable.
+
+    ``default`` is a template (``None`` when there is no default).  ``via`` names
+    the form: ``os.getenv``, ``os.environ.get``, ``os.environ[]``, ``mapping.get``
+    (a ``.get`` on a name bound to ``os.environ``), ``resolver`` (a helper call
+    ``f(env.get(NAME), fallback, ...)`` whose second argument is the fallback).
+    """
+
+    name: str
+    default: str | None
+    via: str
+    location: Location
+    function: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleConstant:
+    name: str
+    value: str | int | float | bool | None  # literal, or template for env/path expressions
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class RootAnchor:
+    """``NAME = Path(__file__).resolve().parents[n]`` (or ``.parent`` chains)."""
+
+    name: str
+    levels: int  # parents[0] == 1 level: the module's directory
+    value: str  # template: "@ROOT", "@ROOT/src", ... (where the anchor lands)
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class SysPathEdit:
+    op: str  # insert | append | extend
+    value: str  # template
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class StringLiteral:
+    """A string constant that looks like a path or contract token."""
+
+    value: str
+    location: Location
+    function: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DictKey:
+    """A string key of a dict display or subscript store (diagnostics payloads)."""
+
+    key: str
+    location: Location
+    function: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PythonModule:
+    path: str
+    env_reads: tuple[EnvRead, ...] = ()
+    constants: tuple[ModuleConstant, ...] = ()
+    root_anchors: tuple[RootAnchor, ...] = ()
+    sys_path_edits: tuple[SysPathEdit, ...] = ()
+    strings: tuple[StringLiteral, ...] = ()
+    dict_keys: tuple[DictKey, ...] = ()
+    problems: tuple[ParseProblem, ...] = ()
+    line_offset: int = 0  # for Python embedded in a heredoc
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+@dataclass(frozen=True, slots=True)
+class MdHeading:
+    level: int
+    text: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class MdCode:
+    """A code span (``inline``) or a fenced/indented block (``block``)."""
+
+    text: str
+    kind: str  # inline | block
+    info: str  # fence info string ("bash", "ini", ...); "" for spans
+    location: Location  # blocks: the first line of the body
+    section: tuple[str, ...] = ()  # heading texts from the top down
+
+
+@dataclass(frozen=True, slots=True)
+class MdTableRow:
+    cells: tuple[str, ...]
+    header: tuple[str, ...]
+    location: Location
+    section: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MdLink:
+    target: str
+    text: str
+    location: Location
+    section: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MdText:
+    """A line of prose (paragraph, list item) with inline markup removed."""
+
+    text: str
+    location: Location
+    section: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownDoc:
+    path: str
+    headings: tuple[MdHeading, ...] = ()
+    code: tuple[MdCode, ...] = ()
+    table_rows: tuple[MdTableRow, ...] = ()
+    links: tuple[MdLink, ...] = ()
+    text: tuple[MdText, ...] = ()
+    problems: tuple[ParseProblem, ...] = ()
+
+
+# --------------------------------------------------------------------------- data files
+
+
+@dataclass(frozen=True, slots=True)
+class DataDoc:
+    """A TOML or YAML document (pyproject.toml, environment.yml)."""
+
+    path: str
+    kind: FileKind
+    data: object = None  # the parsed document (dict/list/scalars)
+    key_lines: tuple[tuple[str, int], ...] = ()  # dotted key -> line, best effort
+    problems: tuple[ParseProblem, ...] = ()
+
+    def line_of(self, dotted_key: str) -> int:
+        for key, line in self.key_lines:
+            if key == dotted_key:
+                return line
+        return 1
+
+
+# --------------------------------------------------------------------------- repository
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: str
+    kind: FileKind
+    size: int
+
+
+@dataclass(frozen=True)
+class Repository:
+    """Everything meslint learned about one checked repository."""
+
+    root: str  # absolute path of the checked root (never printed in findings)
+    files: tuple[SourceFile, ...] = ()
+    all_paths: frozenset[str] = frozenset()  # every path in the tree, for existence checks
+    units: tuple[UnitFile, ...] = ()
+    env_files: tuple[EnvFile, ...] = ()
+    scripts: tuple[ShellScript, ...] = ()
+    python: tuple[PythonModule, ...] = ()
+    markdown: tuple[MarkdownDoc, ...] = ()
+    data: tuple[DataDoc, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    problems: tuple[ParseProblem, ...] = ()
+    _index: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def path_exists(self, path: str) -> bool:
+        path = path.strip("/")
+        if path in self.all_paths:
+            return True
+        prefix = path + "/"
+        # Directories are not listed; a directory exists when a file lies under it.
+        return any(p.startswith(prefix) for p in self.all_paths)
+
+    def unit(self, path: str) -> UnitFile | None:
+        return _by_path(self.units, path)
+
+    def env_file(self, path: str) -> EnvFile | None:
+        return _by_path(self.env_files, path)
+
+    def script(self, path: str) -> ShellScript | None:
+        return _by_path(self.scripts, path)
+
+    def module(self, path: str) -> PythonModule | None:
+        return _by_path(self.python, path)
+
+    def doc(self, path: str) -> MarkdownDoc | None:
+        return _by_path(self.markdown, path)
+
+    def data_doc(self, path: str) -> DataDoc | None:
+        return _by_path(self.data, path)
+
+
+def _by_path(items, path):
+    for item in items:
+        if item.path == path:
+            return item
+    return None

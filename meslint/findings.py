@@ -1,0 +1,42 @@
+"""Findings: what checks report and reporters format."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from meslint.facts import Location
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another site of a cross-file finding, with the value seen there."""
+
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    location: Location
+    related: tuple[Related, ...] = ()
+    # What the finding is about, stable across line moves (e.g. "WATCHDOG_PID_FILE");
+    # baselines and waivers match on it.
+    subject: str = ""
+    name: str = ""
+    severity: str = "error"
+    suppressed: bool = field(default=False, compare=False)
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.code, self.subject, self.message)
+
+    def fingerprint(self) -> str:
+        """Stable identity: code, subject and the files involved, not line numbers."""
+        files = sorted({self.location.path, *(r.location.path for r in self.related)})
+        basis = "\x1f".join([self.code, self.subject or self.message, *files])
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]

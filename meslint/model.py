@@ -1,0 +1,124 @@
+"""Build the repository fact model: discover once, parse each file once.
+
+Heavy parsers (tree-sitter, markdown-it) are imported only when a file of their
+kind is present.  Python files are many and mostly irrelevant to the contract: a
+byte scan for the pack's tokens decides which are parsed at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from meslint.discovery import DiscoveredFile, discover
+from meslint.facts import (
+    DataDoc,
+    EnvFile,
+    FileKind,
+    Location,
+    MarkdownDoc,
+    ParseProblem,
+    PythonModule,
+    Repository,
+    ShellScript,
+    SourceFile,
+    UnitFile,
+)
+from meslint.pack import ContractPack
+
+_PARSERS = {
+    FileKind.UNIT: ("meslint.parsers.systemd", "parse"),
+    FileKind.ENV: ("meslint.parsers.envfile", "parse"),
+    FileKind.SHELL: ("meslint.parsers.shell", "parse"),
+    FileKind.PYTHON: ("meslint.parsers.python_src", "parse"),
+    FileKind.MARKDOWN: ("meslint.parsers.markdown", "parse"),
+    FileKind.TOML: ("meslint.parsers.data", "parse_toml"),
+    FileKind.YAML: ("meslint.parsers.data", "parse_yaml"),
+}
+
+# Python sources that mention none of these cannot carry contract facts.
+_PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__")
+
+
+def python_tokens(pack: ContractPack) -> tuple[str, ...]:
+    tokens = set(_PYTHON_TOKENS)
+    tokens.update(s.rstrip("/") for s in pack.legacy_subtrees)
+    tokens.update(pack.docs.diagnostics_fields)
+    return tuple(sorted(tokens))
+
+
+def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
+                     exclude: tuple[str, ...] = (), overlay: dict[str, str] | None = None) -> Repository:
+    """Parse the tree at ``root``.  ``overlay`` replaces file texts (unsaved editor buffers)."""
+    found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.docs.mirrors)
+    files = list(found.files)
+    if overlay:
+        files = _apply_overlay(files, overlay, pack)
+    tokens = python_tokens(pack)
+    buckets: dict[FileKind, list] = {kind: [] for kind in FileKind}
+    problems: list[ParseProblem] = []
+    sources: list[SourceFile] = []
+    for item in files:
+        sources.append(SourceFile(item.path, item.kind, item.size))
+        if item.kind is FileKind.PYTHON and not any(t in item.text for t in tokens):
+            continue
+        facts = parse_file(item)
+        buckets[item.kind].append(facts)
+        problems.extend(getattr(facts, "problems", ()))
+    all_paths = found.all_paths | frozenset(overlay or ())
+    return Repository(
+        root=str(root.resolve()),
+        files=tuple(sources),
+        all_paths=all_paths,
+        units=tuple(_typed(buckets[FileKind.UNIT], UnitFile)),
+        env_files=tuple(_typed(buckets[FileKind.ENV], EnvFile)),
+        scripts=tuple(_typed(buckets[FileKind.SHELL], ShellScript)),
+        python=tuple(_typed(buckets[FileKind.PYTHON], PythonModule)),
+        markdown=tuple(_typed(buckets[FileKind.MARKDOWN], MarkdownDoc)),
+        data=tuple(_typed(buckets[FileKind.TOML] + buckets[FileKind.YAML], DataDoc)),
+        skipped=found.skipped,
+        problems=tuple(sorted(problems, key=lambda p: (p.location, p.message))),
+    )
+
+
+def _typed(items: list, cls: type) -> list:
+    return [item for item in items if isinstance(item, cls)]
+
+
+def parse_file(item: DiscoveredFile):
+    """Parse one file; a parser bug becomes a parse problem, never a crash."""
+    module_name, function = _PARSERS[item.kind]
+    try:
+        parser = getattr(importlib.import_module(module_name), function)
+        return parser(item.path, item.text)
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the run
+        problem = ParseProblem(Location(item.path, 1, 1), f"internal parser error ({type(exc).__name__}: {exc})")
+        return _empty_facts(item, problem)
+
+
+def _empty_facts(item: DiscoveredFile, problem: ParseProblem):
+    if item.kind is FileKind.UNIT:
+        return UnitFile(item.path, item.path.rsplit("/", 1)[-1], (), (), (), (), (problem,))
+    if item.kind is FileKind.ENV:
+        return EnvFile(item.path, (), (problem,))
+    if item.kind is FileKind.SHELL:
+        return ShellScript(item.path, None, (), (), (), (), (), (problem,))
+    if item.kind is FileKind.PYTHON:
+        return PythonModule(item.path, problems=(problem,))
+    if item.kind is FileKind.MARKDOWN:
+        return MarkdownDoc(item.path, problems=(problem,))
+    return DataDoc(item.path, item.kind, problems=(problem,))
+
+
+def _apply_overlay(files: list[DiscoveredFile], overlay: dict[str, str], pack: ContractPack) -> list[DiscoveredFile]:
+    from meslint.discovery import classify
+
+    by_path = {f.path: f for f in files}
+    for path, text in overlay.items():
+        kind = classify(path, text[:8192].encode("utf-8", "replace"), pack.docs.mirrors)
+        if kind is None:
+            by_path.pop(path, None)
+            continue
+        text = text.lstrip("\ufeff").replace("\r\n", "\n")
+        by_path[path] = DiscoveredFile(path, kind, text, len(text.encode("utf-8")))
+    return [by_path[p] for p in sorted(by_path)]

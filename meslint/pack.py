@@ -1,0 +1,260 @@
+"""Contract packs: ``rules/*.yaml`` loaded into typed, validated records.
+
+A pack is data.  Loading composes the YAML node tree (so every value keeps its
+line) and converts it against the dataclasses below; an unknown key, a missing
+required key or a value of the wrong type raises :class:`PackError` with
+``file:line`` and what is wrong.  The CLI turns that into exit 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+
+class PackError(Exception):
+    """A contract pack that cannot be used; the message names file and line."""
+
+
+@dataclass(frozen=True)
+class EnvFileSpec:
+    deployed: str
+    template: str
+    script_relative: str = ".env"
+
+
+@dataclass(frozen=True)
+class CondaSpec:
+    env_name: str
+    bin: str
+    env_name_variable: str = "CONDA_ENV_NAME"
+    bin_variable: str = "CONDA_BIN"
+    environment_file: str = "environment.yml"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    kind: str  # path | bind | string | bool | int
+    canonical: str | None = None
+    pid_file: bool = False
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class StartScriptSpec:
+    path: str
+    commands: tuple[str, ...] = ()
+    check_command: str = "check"
+    check_runs: str = ""
+    enforce_variable: str = "RUNTIME_CONTRACT_ENFORCE"
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    role: str  # app | watchdog | worker | other
+    path: str | None = None
+    glob: str | None = None
+    runs: tuple[str, ...] = ()
+
+    def matches(self, path: str) -> bool:
+        if self.path is not None:
+            return path == self.path
+        return self.glob is not None and fnmatch.fnmatchcase(path, self.glob)
+
+
+@dataclass(frozen=True)
+class DocsSpec:
+    readme: str = "README.md"
+    mirrors: tuple[str, ...] = ()
+    operator_docs: tuple[str, ...] = ("README.md",)
+    historical: tuple[str, ...] = ()
+    diagnostics_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContractPack:
+    name: str
+    deploy_root: str
+    env_file: EnvFileSpec
+    conda: CondaSpec
+    settings: tuple[SettingSpec, ...]
+    description: str = ""
+    contract_module: str | None = None
+    consumers: tuple[ConsumerSpec, ...] = ()
+    start_script: StartScriptSpec | None = None
+    deploy_scripts: tuple[str, ...] = ()
+    gunicorn_config: str | None = None
+    units: tuple[UnitSpec, ...] = ()
+    legacy_subtrees: tuple[str, ...] = ()
+    docs: DocsSpec = field(default_factory=DocsSpec)
+    source: str = ""  # where the pack came from, for messages
+
+    def setting(self, name: str) -> SettingSpec | None:
+        for spec in self.settings:
+            if spec.name == name:
+                return spec
+        return None
+
+    def unit_spec(self, path: str) -> UnitSpec | None:
+        for spec in self.units:
+            if spec.matches(path):
+                return spec
+        return None
+
+    def consumer(self, name: str) -> ConsumerSpec | None:
+        for spec in self.consumers:
+            if spec.name == name:
+                return spec
+        return None
+
+
+def builtin_pack_names() -> list[str]:
+    return sorted(p.name[: -len(".yaml")] for p in _builtin_dir().iterdir() if p.name.endswith(".yaml"))
+
+
+def load_pack(name_or_path: str, base_dir: Path | None = None) -> ContractPack:
+    """Load a built-in pack by name or a pack file by path."""
+    candidate = Path(name_or_path)
+    if not candidate.is_absolute() and base_dir is not None:
+        candidate = base_dir / candidate
+    if name_or_path.endswith((".yaml", ".yml")) or candidate.is_file():
+        if not candidate.is_file():
+            raise PackError(f"{name_or_path}: contract pack file not found")
+        return load_pack_text(candidate.read_text(encoding="utf-8"), str(name_or_path))
+    builtin = _builtin_dir() / f"{name_or_path}.yaml"
+    if not builtin.is_file():
+        known = ", ".join(builtin_pack_names()) or "none"
+        raise PackError(f"unknown contract pack {name_or_path!r} (built-in packs: {known})")
+    return load_pack_text(builtin.read_text(encoding="utf-8"), f"rules/{name_or_path}.yaml")
+
+
+def load_pack_text(text: str, source: str) -> ContractPack:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PackError(f"{source}:{line}: invalid YAML: {problem}") from None
+    if node is None:
+        raise PackError(f"{source}:1: the contract pack is empty")
+    pack = _convert(node, ContractPack, source, "pack", extra={"source": source})
+    return _check_references(pack, node, source)
+
+
+def apply_overrides(pack: ContractPack, overrides: dict[str, object], source: str) -> ContractPack:
+    """Pack overrides from configuration (e.g. another deploy root)."""
+    allowed = {"deploy_root", "legacy_subtrees"}
+    changes: dict[str, object] = {}
+    for key, value in overrides.items():
+        if key not in allowed:
+            raise PackError(f"{source}: unknown pack override {key!r} (allowed: {', '.join(sorted(allowed))})")
+        if key == "deploy_root" and not isinstance(value, str):
+            raise PackError(f"{source}: pack override deploy_root must be a string")
+        if key == "legacy_subtrees":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise PackError(f"{source}: pack override legacy_subtrees must be a list of strings")
+            value = tuple(value)
+        changes[key] = value
+    return dataclasses.replace(pack, **changes)
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _builtin_dir():
+    # Installed wheels carry the packs as meslint/_rules; a source checkout has rules/.
+    try:
+        packaged = resources.files("meslint") / "_rules"
+        if packaged.is_dir():
+            return packaged
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _convert(node: yaml.Node, target, source: str, where: str, extra: dict | None = None):
+    origin = typing.get_origin(target)
+    args = typing.get_args(target)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            if type(None) in args:
+                return None
+        return _convert(node, options[0], source, where)
+    if origin is tuple:
+        if not isinstance(node, yaml.SequenceNode):
+            raise PackError(f"{source}:{_line(node)}: {where} must be a list")
+        return tuple(_convert(item, args[0], source, f"{where}[{i}]") for i, item in enumerate(node.value))
+    if dataclasses.is_dataclass(target):
+        return _convert_record(node, target, source, where, extra or {})
+    if target is str:
+        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+            raise PackError(f"{source}:{_line(node)}: {where} must be a string")
+        return str(node.value)
+    if target is bool:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
+            raise PackError(f"{source}:{_line(node)}: {where} must be true or false")
+        return node.value.lower() in {"true", "yes", "on"}
+    raise PackError(f"{source}:{_line(node)}: {where}: unsupported type")  # pragma: no cover
+
+
+def _convert_record(node: yaml.Node, target, source: str, where: str, extra: dict):
+    if not isinstance(node, yaml.MappingNode):
+        raise PackError(f"{source}:{_line(node)}: {where} must be a mapping")
+    hints = typing.get_type_hints(target)
+    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in extra}
+    values: dict[str, object] = dict(extra)
+    seen: set[str] = set()
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise PackError(f"{source}:{_line(key_node)}: unknown key {key!r} in {where} (known: {known})")
+        if key in seen:
+            raise PackError(f"{source}:{_line(key_node)}: duplicate key {key!r} in {where}")
+        seen.add(key)
+        values[key] = _convert(value_node, hints[key], source, f"{where}.{key}")
+    for name, spec in fields.items():
+        required = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
+        if required and name not in values:
+            raise PackError(f"{source}:{_line(node)}: {where} is missing required key {name!r}")
+    return target(**values)
+
+
+def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> ContractPack:
+    kinds = {"path", "bind", "string", "bool", "int"}
+    roles = {"app", "watchdog", "worker", "other"}
+    consumer_names = {c.name for c in pack.consumers}
+    for spec in pack.settings:
+        if spec.kind not in kinds:
+            raise PackError(f"{source}: setting {spec.name}: kind {spec.kind!r} is not one of {sorted(kinds)}")
+    for unit in pack.units:
+        label = unit.path or unit.glob or "?"
+        if (unit.path is None) == (unit.glob is None):
+            raise PackError(f"{source}: unit {label}: give exactly one of 'path' or 'glob'")
+        if unit.role not in roles:
+            raise PackError(f"{source}: unit {label}: role {unit.role!r} is not one of {sorted(roles)}")
+        for name in unit.runs:
+            if name not in consumer_names:
+                raise PackError(f"{source}: unit {label}: runs unknown consumer {name!r}")
+    if not pack.deploy_root.startswith("/"):
+        raise PackError(f"{source}: deploy_root must be an absolute path")
+    return pack

@@ -1,0 +1,31 @@
+"""Reporters only format findings; they never look at files."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from meslint.findings import Finding
+
+
+def render(output_format: str, result, *, color: bool = False) -> str:
+    if output_format == "json":
+        from meslint.reporters.json_report import render_json
+
+        return render_json(result.findings, result.pack)
+    if output_format == "concise":
+        from meslint.reporters.text import render_concise
+
+        return render_concise(result.findings)
+    from meslint.reporters.text import render_text
+
+    return render_text(result.findings, color=color)
+
+
+def summary(findings: tuple[Finding, ...]) -> dict:
+    by_code = Counter(f.code for f in findings)
+    by_severity = Counter(f.severity for f in findings)
+    return {
+        "total": len(findings),
+        "by_code": dict(sorted(by_code.items())),
+        "by_severity": dict(sorted(by_severity.items())),
+    }

@@ -1,0 +1,42 @@
+"""``--output-format json``: ``{"version": 1, "findings": [...], "summary": {...}}``."""
+
+from __future__ import annotations
+
+import json
+
+from meslint import __version__
+from meslint.findings import Finding
+
+
+def finding_dict(finding: Finding) -> dict:
+    loc = finding.location
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "severity": finding.severity,
+        "message": finding.message,
+        "path": loc.path,
+        "line": loc.line,
+        "column": loc.column,
+        "end_line": loc.end_line,
+        "end_column": loc.end_column,
+        "subject": finding.subject,
+        "fingerprint": finding.fingerprint(),
+        "related": [
+            {"path": r.location.path, "line": r.location.line, "column": r.location.column, "message": r.message}
+            for r in finding.related
+        ],
+    }
+
+
+def render_json(findings: tuple[Finding, ...], pack=None) -> str:
+    from meslint.reporters import summary
+
+    document = {
+        "version": 1,
+        "tool": {"name": "meslint", "version": __version__},
+        "contract": getattr(pack, "name", None),
+        "findings": [finding_dict(f) for f in findings],
+        "summary": summary(findings),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

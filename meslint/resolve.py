@@ -1,0 +1,364 @@
+"""Resolution: the effective value of each contract setting for each consumer.
+
+A *runtime* is one way the repository is run, with the environment its consumers
+see:
+
+* ``systemd``: each unit with its ``Environment=`` values, overridden by the
+  deployed env file (the pack's ``env_file.deployed``, read from the repository's
+  template with systemd's ``EnvironmentFile=`` semantics: it is applied after the
+  inline values);
+* ``systemd, no env file``: the same units when the optional env file is absent;
+* ``start script``: the start script after ``set -a; source .env`` (the template
+  read with bash semantics);
+* ``start script, no .env``.
+
+Consumers are sites that decide a value: unit directives (``PIDFile=``), the
+command lines units and scripts run (``gunicorn --pid``, ``conda run -n``), the
+start script's own variables, and the Python processes (app, watchdog, ...) run
+by a unit or by the script.  Each value comes with its chain of provenance.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from meslint.commands import CommandInfo, analyze
+from meslint.facts import EnvFile, Location, PythonModule, Repository, ShellScript, UnitFile
+from meslint.pack import ContractPack, SettingSpec
+from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
+
+RUNTIME_SYSTEMD = "systemd"
+RUNTIME_SYSTEMD_BARE = "systemd, no env file"
+RUNTIME_SCRIPT = "start script"
+RUNTIME_SCRIPT_BARE = "start script, no .env"
+RUNTIMES = (RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE)
+
+
+@dataclass(frozen=True)
+class Step:
+    text: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class SiteValue:
+    """One consumer's effective value of one setting in one runtime."""
+
+    setting: str
+    runtime: str
+    consumer: str  # e.g. "deploy/mes-dashboard.service PIDFile=", "watchdog (under deploy/x.service)"
+    kind: str  # unit-directive | unit-exec | script | script-exec | python
+    value: str | None  # normalised; None when not statically known
+    raw: str | None
+    location: Location
+    chain: tuple[Step, ...] = ()
+    unit: str | None = None  # the unit path for unit sites and processes they run
+
+    def explain(self) -> str:
+        parts = [step.text for step in self.chain]
+        return "; ".join(parts)
+
+
+@dataclass
+class Resolution:
+    values: list[SiteValue] = field(default_factory=list)
+    commands: list[tuple[str, str, CommandInfo, Location]] = field(default_factory=list)  # runtime, owner, cmd, loc
+
+    def for_setting(self, setting: str, runtime: str | None = None) -> list[SiteValue]:
+        return [v for v in self.values if v.setting == setting and (runtime is None or v.runtime == runtime)]
+
+    def settings(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for value in self.values:
+            seen.setdefault(value.setting, None)
+        return list(seen)
+
+
+def resolve(repo: Repository, pack: ContractPack) -> Resolution:
+    resolution = Resolution()
+    template = repo.env_file(pack.env_file.template)
+    for unit in _contract_units(repo, pack):
+        for runtime, with_env in ((RUNTIME_SYSTEMD, True), (RUNTIME_SYSTEMD_BARE, False)):
+            _resolve_unit(resolution, repo, pack, unit, runtime, template if with_env else None)
+    script = repo.script(pack.start_script.path) if pack.start_script else None
+    if script is not None:
+        for runtime, with_env in ((RUNTIME_SCRIPT, True), (RUNTIME_SCRIPT_BARE, False)):
+            _resolve_script(resolution, repo, pack, script, runtime, template if with_env else None)
+    resolution.values.sort(key=lambda v: (v.setting, RUNTIMES.index(v.runtime), v.consumer, v.location))
+    return resolution
+
+
+def _contract_units(repo: Repository, pack: ContractPack) -> list[UnitFile]:
+    return [unit for unit in repo.units if pack.unit_spec(unit.path) is not None]
+
+
+# --------------------------------------------------------------------------- environments
+
+
+def env_file_bindings(env_file: EnvFile, consumer: str) -> dict[str, Binding]:
+    """Bindings of an env file as ``consumer`` ("systemd" | "bash" | "dotenv") reads it."""
+    label = {"systemd": "systemd EnvironmentFile=", "bash": "bash set -a; source", "dotenv": "python-dotenv"}
+    bindings: dict[str, Binding] = {}
+    for assignment in env_file.assignments:
+        value = getattr(assignment, consumer)
+        if value is None:
+            continue
+        bindings[assignment.name] = Binding(
+            value, f"{env_file.path}:{assignment.location.line} ({label[consumer]})", assignment.location)
+    return bindings
+
+
+def unit_environment(unit: UnitFile, pack: ContractPack, template: EnvFile | None) -> dict[str, Binding]:
+    env: dict[str, Binding] = {}
+    for assignment in unit.environment:
+        env[assignment.name] = Binding(assignment.value, f"{unit.path}:{assignment.location.line} Environment=",
+                                       assignment.location)
+    if template is None:
+        return env
+    for env_file in unit.environment_files:
+        if env_file.path == pack.env_file.deployed:
+            # systemd applies EnvironmentFile= after Environment=: the file wins.
+            env.update(env_file_bindings(template, "systemd"))
+    return env
+
+
+# --------------------------------------------------------------------------- units
+
+
+def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: UnitFile, runtime: str,
+                  template: EnvFile | None) -> None:
+    env = unit_environment(unit, pack, template)
+    spec = pack.unit_spec(unit.path)
+    workdir_setting = unit.get("Service", "WorkingDirectory")
+    workdir = workdir_setting.value.lstrip("-") if workdir_setting else "/"
+    root = pack.deploy_root
+    pid_setting = next((s for s in pack.settings if s.pid_file), None)
+    pidfile = unit.get("Service", "PIDFile")
+    if pid_setting is not None and pidfile is not None:
+        # systemd.service(5): a relative PIDFile= is taken relative to /run.
+        value = normalize_path(pidfile.value, "/run")
+        res.values.append(SiteValue(pid_setting.name, runtime, f"{unit.path} PIDFile=", "unit-directive", value,
+                                    pidfile.value, pidfile.location, (Step("PIDFile=" + pidfile.value,
+                                                                           pidfile.location),), unit.path))
+    for command in unit.exec_commands:
+        if command.key != "ExecStart":
+            continue
+        for info, chain in _unit_command_infos(unit, command, env):
+            res.commands.append((runtime, unit.path, info, command.location))
+            _command_sites(res, pack, info, runtime, f"{unit.path} ExecStart", "unit-exec", command.location,
+                           workdir, chain, unit.path)
+    for consumer_name in spec.runs if spec else ():
+        module = _consumer_module(repo, pack, consumer_name)
+        if module is None:
+            continue
+        label = f"{consumer_name} (run by {unit.path})"
+        _python_sites(res, repo, pack, module, env, runtime, label, root, unit.path)
+
+
+def _unit_command_infos(unit: UnitFile, command, env: dict[str, Binding]):
+    """The commands an Exec line runs, after systemd substitution (and bash -c unwrapping)."""
+    from meslint.parsers.systemd import substitute_argv
+
+    values = {name: binding.value for name, binding in env.items()}
+    argv = command.argv if ":" in command.prefixes else substitute_argv(command.argv, values)
+    info = analyze(tuple(argv))
+    chain = [Step(f"{command.key}= as systemd substitutes it", command.location)]
+    if info.shell_script is None:
+        yield info, chain
+        return
+    from meslint.parsers.shell import parse as parse_shell
+
+    inner = parse_shell(unit.path, info.shell_script)
+    for inner_command in inner.commands:
+        words = []
+        for word in inner_command.argv:
+            evaluated = evaluate(word, env, CHECKOUT_ROOT)
+            words.append(evaluated.value if evaluated.value is not None else word)
+            chain_extra = _used_steps(evaluated.used)
+            chain = chain + chain_extra
+        yield analyze(tuple(words)), chain + [Step(f"{info.program} -c runs it", command.location)]
+
+
+def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runtime: str, owner: str, kind: str,
+                   location: Location, cwd: str, chain: list[Step], unit: str | None) -> None:
+    pid_setting = next((s for s in pack.settings if s.pid_file), None)
+    bind_setting = next((s for s in pack.settings if s.kind == "bind"), None)
+    if info.program == "gunicorn":
+        if pid_setting is not None and "pid" in info.options:
+            raw = info.options["pid"]
+            res.values.append(SiteValue(pid_setting.name, runtime, f"{owner}: gunicorn --pid", kind,
+                                        _norm_path(raw, cwd), raw, location,
+                                        tuple(chain) + (Step(f"gunicorn --pid {raw} (cwd {cwd})", location),), unit))
+        if bind_setting is not None and "bind" in info.options:
+            raw = info.options["bind"]
+            res.values.append(SiteValue(bind_setting.name, runtime, f"{owner}: gunicorn --bind", kind, raw, raw,
+                                        location, tuple(chain), unit))
+    if info.conda_env is not None:
+        res.values.append(SiteValue(pack.conda.env_name_variable, runtime, f"{owner}: conda -n", kind,
+                                    info.conda_env, info.conda_env, location, tuple(chain), unit))
+    if info.conda_bin is not None and info.conda_bin != "conda":
+        res.values.append(SiteValue(pack.conda.bin_variable, runtime, f"{owner}: conda binary", kind,
+                                    info.conda_bin, info.conda_bin, location, tuple(chain), unit))
+
+
+def _norm_path(raw: str | None, cwd: str) -> str | None:
+    if raw is None or "$" in raw:
+        return None
+    return normalize_path(raw, cwd)
+
+
+def _used_steps(used: Iterable[tuple[str, Binding | None]]) -> list[Step]:
+    steps = []
+    for name, binding in used:
+        if binding is None:
+            steps.append(Step(f"{name} unset"))
+        else:
+            steps.append(Step(f"{name}={binding.value!r} from {binding.origin}", binding.location))
+    return steps
+
+
+# --------------------------------------------------------------------------- python consumers
+
+
+def _consumer_module(repo: Repository, pack: ContractPack, name: str) -> PythonModule | None:
+    spec = pack.consumer(name)
+    return repo.module(spec.path) if spec else None
+
+
+def _python_sites(res: Resolution, repo: Repository, pack: ContractPack, module: PythonModule,
+                  env: dict[str, Binding], runtime: str, label: str, root: str, unit: str | None) -> None:
+    fallback = repo.module(pack.contract_module) if pack.contract_module else None
+    for setting in pack.settings:
+        read = _first_read(module, setting.name) or (_first_read(fallback, setting.name) if fallback else None)
+        if read is None:
+            continue
+        binding = env.get(setting.name)
+        if binding is not None and (binding.value != "" or read.via != "resolver"):
+            raw = binding.value
+            chain = [Step(f"{setting.name}={raw!r} from {binding.origin}", binding.location)]
+        elif read.default is not None:
+            evaluated = evaluate(read.default, env, root)
+            raw = evaluated.value
+            chain = _used_steps(evaluated.used) + [Step(f"code default {read.default}", read.location)]
+        else:
+            continue
+        value = _normalize(setting, raw, root)
+        res.values.append(SiteValue(setting.name, runtime, label, "python", value, raw, read.location,
+                                    tuple(chain), unit))
+
+
+def _first_read(module: PythonModule | None, name: str):
+    if module is None:
+        return None
+    reads = [r for r in module.env_reads if r.name == name]
+    with_default = [r for r in reads if r.default is not None]
+    return (with_default or reads or [None])[0]
+
+
+def _normalize(setting: SettingSpec, raw: str | None, base: str) -> str | None:
+    if raw is None:
+        return None
+    if setting.kind == "path":
+        return normalize_path(raw, base) if raw.strip() else raw
+    if setting.kind == "bool":
+        return raw.strip().lower()
+    return raw.strip()
+
+
+# --------------------------------------------------------------------------- start script
+
+
+def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, script: ShellScript, runtime: str,
+                    template: EnvFile | None) -> None:
+    env = script_environment(script, pack, template)
+    settings = {s.name: s for s in pack.settings}
+    for name, (binding, location) in env.assigned.items():
+        if name in settings and location is not None:
+            value = _normalize(settings[name], binding.value, CHECKOUT_ROOT)
+            res.values.append(SiteValue(name, runtime, f"{script.path} ${name}", "script", value, binding.value,
+                                        location, tuple(env.chains.get(name, ())), None))
+    for command in script.commands:
+        words = []
+        for word in command.argv:
+            evaluated = evaluate(word, env.final, CHECKOUT_ROOT)
+            words.append(evaluated.value if evaluated.value is not None else word)
+        info = analyze(tuple(words))
+        res.commands.append((runtime, script.path, info, command.location))
+        _command_sites(res, pack, info, runtime, script.path, "script-exec", command.location, CHECKOUT_ROOT,
+                       [Step("command in " + script.path, command.location)], None)
+    exported = {name: b for name, b in env.final.items() if name in env.exported}
+    for consumer in pack.consumers:
+        module = repo.module(consumer.path)
+        if module is not None:
+            _python_sites(res, repo, pack, module, exported, runtime, f"{consumer.name} (run by {script.path})",
+                          CHECKOUT_ROOT, None)
+
+
+@dataclass
+class ScriptEnvironment:
+    final: dict[str, Binding]
+    assigned: dict[str, tuple[Binding, Location | None]]
+    exported: set[str]
+    chains: dict[str, list[Step]]
+    env_loaded_at: Location | None = None
+
+
+def script_environment(script: ShellScript, pack: ContractPack, template: EnvFile | None) -> ScriptEnvironment:
+    """The script's variables, in two phases: top level first, then function bodies.
+
+    Top-level code runs when the script starts; functions run later from ``main``.
+    The env file is loaded where the script sources it (at top level, or inside a
+    function, i.e. before the function-body assignments), so a top-level copy taken
+    before it is stale (MES604 looks at that).
+    """
+    env: dict[str, Binding] = {}
+    assigned: dict[str, tuple[Binding, Location | None]] = {}
+    chains: dict[str, list[Step]] = {}
+    exported: set[str] = set()
+    source_cmd = _env_source_command(script, pack)
+    env_bindings = env_file_bindings(template, "bash") if template is not None else {}
+    loaded = False
+
+    def load_env() -> None:
+        nonlocal loaded
+        if not loaded and source_cmd is not None:
+            env.update(env_bindings)
+            exported.update(env_bindings)  # set -a exports everything the file assigns
+            loaded = True
+
+    events = sorted(
+        [(a.function is not None, a.location, "assign", a) for a in script.assignments]
+        + ([(source_cmd.function is not None, source_cmd.location, "source", source_cmd)] if source_cmd else []),
+        key=lambda e: (e[0], e[1]),
+    )
+    for _in_function, _location, kind, item in events:
+        if kind == "source":
+            load_env()
+            continue
+        if item.local:
+            continue
+        evaluated = evaluate(item.value, env, CHECKOUT_ROOT)
+        if item.exported:
+            exported.add(item.name)
+        if evaluated.value is None:
+            continue
+        binding = Binding(evaluated.value, f"{script.path}:{item.location.line}", item.location)
+        env[item.name] = binding
+        assigned[item.name] = (binding, item.location)
+        chains[item.name] = _used_steps(evaluated.used) + [Step(f"{item.name}={item.value}", item.location)]
+    for command in script.commands:
+        if command.argv[:1] == ("export",):
+            exported.update(w.split("=", 1)[0] for w in command.argv[1:])
+    return ScriptEnvironment(env, assigned, exported, chains, source_cmd.location if source_cmd else None)
+
+
+def _env_source_command(script: ShellScript, pack: ContractPack):
+    wanted = pack.env_file.script_relative
+    for command in script.commands:
+        if command.argv[:1] in (("source",), (".",)) and len(command.argv) > 1:
+            target = command.argv[1]
+            if posixpath.basename(target) == posixpath.basename(wanted):
+                return command
+    return None

@@ -1,0 +1,151 @@
+"""Evaluate value templates (bash parameter-expansion syntax) against an environment.
+
+Parsers keep unresolved values as templates such as
+``${WATCHDOG_PID_FILE:-${WATCHDOG_RUNTIME_DIR:-@ROOT/tmp}/gunicorn.pid}``.
+Resolution evaluates them for one consumer: an environment of bindings (each with
+where it came from) and the root ``@ROOT`` stands for.  Only expansion forms with a
+static meaning are evaluated; command substitution makes the result unknown —
+meslint never runs anything.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from meslint.facts import ROOT_TOKEN, Location
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A variable's value in one environment, with its provenance."""
+
+    value: str
+    origin: str  # e.g. ".env.example (systemd EnvironmentFile)"
+    location: Location | None = None
+
+
+@dataclass
+class Evaluated:
+    value: str | None  # None when some part is unknown (command substitution, ...)
+    used: list[tuple[str, Binding | None]] = field(default_factory=list)  # variables consulted
+
+
+def evaluate(template: str, env: Mapping[str, Binding], root: str) -> Evaluated:
+    result = Evaluated(None)
+    value = _expand(template, env, root, result, depth=0)
+    result.value = value
+    return result
+
+
+def _expand(text: str, env: Mapping[str, Binding], root: str, out: Evaluated, depth: int) -> str | None:
+    if depth > 20:
+        return None
+    pieces: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if text.startswith(ROOT_TOKEN, i):
+            pieces.append(root)
+            i += len(ROOT_TOKEN)
+            continue
+        if ch == "\\" and i + 1 < n:
+            pieces.append(text[i + 1])
+            i += 2
+            continue
+        if ch != "$" or i + 1 >= n:
+            pieces.append(ch)
+            i += 1
+            continue
+        nxt = text[i + 1]
+        if nxt == "{":
+            end = _matching_brace(text, i + 1)
+            if end < 0:
+                return None
+            inner = text[i + 2 : end]
+            expanded = _expand_braced(inner, env, root, out, depth)
+            if expanded is None:
+                return None
+            pieces.append(expanded)
+            i = end + 1
+            continue
+        if nxt == "(" or nxt == "`":
+            return None  # command substitution: never run, value unknown
+        match = _NAME.match(text, i + 1)
+        if match:
+            pieces.append(_lookup(match.group(0), env, out) or "")
+            i = match.end()
+            continue
+        pieces.append(ch)
+        i += 1
+    return "".join(pieces)
+
+
+def _matching_brace(text: str, open_index: int) -> int:
+    depth = 0
+    for j in range(open_index, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+def _lookup(name: str, env: Mapping[str, Binding], out: Evaluated) -> str | None:
+    binding = env.get(name)
+    out.used.append((name, binding))
+    return None if binding is None else binding.value
+
+
+def _expand_braced(inner: str, env: Mapping[str, Binding], root: str, out: Evaluated, depth: int) -> str | None:
+    match = _NAME.match(inner)
+    if not match:
+        return None  # ${#x}, ${!x}, ${arr[0]}: not static
+    name = match.group(0)
+    rest = inner[match.end():]
+    if rest == "":
+        return _lookup(name, env, out) or ""
+    for op in (":-", ":=", ":+", "-", "=", "+"):
+        if rest.startswith(op):
+            word = rest[len(op):]
+            current = _lookup(name, env, out)
+            is_set = current is not None
+            is_nonempty = bool(current)
+            present = is_nonempty if op.startswith(":") else is_set
+            if op.endswith(("-", "=")):
+                return current if present else _expand(word, env, root, out, depth + 1)
+            return _expand(word, env, root, out, depth + 1) if present else ""
+    return None  # substring/pattern operators: not modelled
+
+
+def references(template: str) -> list[str]:
+    """Variable names a template mentions, in order (for provenance and docs)."""
+    return re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", template)
+
+
+# Where the checkout lives is unknown for a start-script run: this symbolic root
+# stands for it and counts as absolute.
+CHECKOUT_ROOT = "<checkout>"
+
+
+def normalize_path(value: str, base: str) -> str:
+    """An absolute, normalised path: relative values are joined to ``base``."""
+    value = value.strip()
+    if not value:
+        return value
+    if value.startswith(CHECKOUT_ROOT):
+        return CHECKOUT_ROOT + normalize_path(value[len(CHECKOUT_ROOT):] or "/", "/").rstrip("/")
+    if not value.startswith("/"):
+        if base.startswith(CHECKOUT_ROOT):
+            return normalize_path(posixpath.join(base, value), "/")
+        value = posixpath.join(base, value)
+    normalized = posixpath.normpath(value)
+    # normpath keeps a leading "//"; systemd and Python treat it as "/".
+    return "/" + normalized.lstrip("/")

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+@pytest.fixture
+def write_tree(tmp_path):
+    """Write a mini repository from a {path: text} mapping and return its root."""
+
+    def write(files: dict[str, str], root: Path | None = None) -> Path:
+        base = root or tmp_path / "repo"
+        for rel, text in files.items():
+            target = base / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        base.mkdir(parents=True, exist_ok=True)
+        return base
+
+    return write

@@ -1,0 +1,46 @@
+"""Rule documentation comes from docstrings; every rule has its sections, fixtures and README entry."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from meslint.checks import DOC_SECTIONS, all_rules
+from meslint.docs import readme_with_rules, rule_doc
+from tests.conftest import FIXTURES, REPO
+
+RULES = all_rules()
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_rule_has_every_doc_section(rule) -> None:
+    sections = rule.sections()
+    for title in DOC_SECTIONS:
+        assert sections.get(title), f"{rule.code} lacks a non-empty '## {title}' section"
+    assert re.fullmatch(r"MES\d{3}", rule.code)
+    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
+    assert rule.severity in {"error", "warning", "info"}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_rule_has_bad_and_good_fixtures(rule) -> None:
+    base = FIXTURES / rule.code
+    assert any(p.is_dir() for p in base.glob("bad*")), f"fixtures/{rule.code}/bad* missing"
+    assert any(p.is_dir() for p in base.glob("good*")), f"fixtures/{rule.code}/good* missing"
+
+
+def test_codes_and_names_are_unique() -> None:
+    assert len({r.code for r in RULES}) == len(RULES)
+    assert len({r.name for r in RULES}) == len(RULES)
+
+
+def test_readme_rule_table_is_current() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert readme == readme_with_rules(readme), "run: python -m meslint.docs README.md"
+
+
+def test_rule_command_prints_sections() -> None:
+    text = rule_doc(RULES[0].code)
+    assert text is not None and all(f"## {t}" in text for t in DOC_SECTIONS)
+    assert rule_doc("MES999") is None
