@@ -200,6 +200,8 @@ class ShellAssignment:
     # Set when the value is a script-location root anchor: how many directories
     # above the script's own directory it lands (``value`` is then "@ROOT..." ).
     anchor_levels: int | None = None
+    # ``export NAME`` / ``local NAME`` without ``=``: changes attributes, not the value.
+    declared_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +327,7 @@ class PythonModule:
     dict_keys: tuple[DictKey, ...] = ()
     problems: tuple[ParseProblem, ...] = ()
     line_offset: int = 0  # for Python embedded in a heredoc
+    imports: tuple[str, ...] = ()  # dotted names of imported modules (``from a.b import c`` -> "a.b")
 
 
 # --------------------------------------------------------------------------- markdown

@@ -10,7 +10,8 @@ see:
 * ``systemd, no env file``: the same units when the optional env file is absent;
 * ``start script``: the start script after ``set -a; source .env`` (the template
   read with bash semantics);
-* ``start script, no .env``.
+* ``start script or code defaults, no .env``: the start script without ``.env``;
+  without a start script, the Python consumers' own code defaults.
 
 Consumers are sites that decide a value: unit directives (``PIDFile=``), the
 command lines units and scripts run (``gunicorn --pid``, ``conda run -n``), the
@@ -21,6 +22,7 @@ by a unit or by the script.  Each value comes with its chain of provenance.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -32,7 +34,7 @@ from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
 RUNTIME_SYSTEMD = "systemd"
 RUNTIME_SYSTEMD_BARE = "systemd, no env file"
 RUNTIME_SCRIPT = "start script"
-RUNTIME_SCRIPT_BARE = "start script, no .env"
+RUNTIME_SCRIPT_BARE = "start script or code defaults, no .env"
 RUNTIMES = (RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE)
 
 
@@ -65,6 +67,7 @@ class SiteValue:
 class Resolution:
     values: list[SiteValue] = field(default_factory=list)
     commands: list[tuple[str, str, CommandInfo, Location]] = field(default_factory=list)  # runtime, owner, cmd, loc
+    python_seen: set = field(default_factory=set, repr=False)
 
     def for_setting(self, setting: str, runtime: str | None = None) -> list[SiteValue]:
         return [v for v in self.values if v.setting == setting and (runtime is None or v.runtime == runtime)]
@@ -86,6 +89,13 @@ def resolve(repo: Repository, pack: ContractPack) -> Resolution:
     if script is not None:
         for runtime, with_env in ((RUNTIME_SCRIPT, True), (RUNTIME_SCRIPT_BARE, False)):
             _resolve_script(resolution, repo, pack, script, runtime, template if with_env else None)
+    else:
+        # No start script: the Python consumers still run somewhere; compare their code defaults.
+        for consumer in pack.consumers:
+            module = repo.module(consumer.path)
+            if module is not None:
+                _python_sites(resolution, repo, pack, module, {}, RUNTIME_SCRIPT_BARE, consumer.name,
+                              CHECKOUT_ROOT, None)
     resolution.values.sort(key=lambda v: (v.setting, RUNTIMES.index(v.runtime), v.consumer, v.location))
     return resolution
 
@@ -181,6 +191,12 @@ def _unit_command_infos(unit: UnitFile, command, env: dict[str, Binding]):
         yield analyze(tuple(words)), chain + [Step(f"{info.program} -c runs it", command.location)]
 
 
+def _steps_about(chain: list[Step], name: str) -> tuple[Step, ...]:
+    """The provenance steps that concern one variable, plus the command itself."""
+    return tuple(step for step in chain
+                 if step.text.startswith((f"{name}=", f"{name} unset")) or "=" not in step.text.split(" ")[0])
+
+
 def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runtime: str, owner: str, kind: str,
                    location: Location, cwd: str, chain: list[Step], unit: str | None) -> None:
     pid_setting = next((s for s in pack.settings if s.pid_file), None)
@@ -188,19 +204,21 @@ def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runti
     if info.program == "gunicorn":
         if pid_setting is not None and "pid" in info.options:
             raw = info.options["pid"]
+            steps = _steps_about(chain, pid_setting.name) + (Step(f"gunicorn --pid {raw} (cwd {cwd})", location),)
             res.values.append(SiteValue(pid_setting.name, runtime, f"{owner}: gunicorn --pid", kind,
-                                        _norm_path(raw, cwd), raw, location,
-                                        tuple(chain) + (Step(f"gunicorn --pid {raw} (cwd {cwd})", location),), unit))
+                                        _norm_path(raw, cwd), raw, location, steps, unit))
         if bind_setting is not None and "bind" in info.options:
             raw = info.options["bind"]
             res.values.append(SiteValue(bind_setting.name, runtime, f"{owner}: gunicorn --bind", kind, raw, raw,
-                                        location, tuple(chain), unit))
+                                        location, _steps_about(chain, bind_setting.name), unit))
     if info.conda_env is not None:
         res.values.append(SiteValue(pack.conda.env_name_variable, runtime, f"{owner}: conda -n", kind,
-                                    info.conda_env, info.conda_env, location, tuple(chain), unit))
+                                    info.conda_env, info.conda_env, location,
+                                    _steps_about(chain, pack.conda.env_name_variable), unit))
     if info.conda_bin is not None and info.conda_bin != "conda":
         res.values.append(SiteValue(pack.conda.bin_variable, runtime, f"{owner}: conda binary", kind,
-                                    info.conda_bin, info.conda_bin, location, tuple(chain), unit))
+                                    info.conda_bin, info.conda_bin, location,
+                                    _steps_about(chain, pack.conda.bin_variable), unit))
 
 
 def _norm_path(raw: str | None, cwd: str) -> str | None:
@@ -229,11 +247,15 @@ def _consumer_module(repo: Repository, pack: ContractPack, name: str) -> PythonM
 
 def _python_sites(res: Resolution, repo: Repository, pack: ContractPack, module: PythonModule,
                   env: dict[str, Binding], runtime: str, label: str, root: str, unit: str | None) -> None:
-    fallback = repo.module(pack.contract_module) if pack.contract_module else None
+    fallback = _contract_fallback(repo, pack, module)
     for setting in pack.settings:
         read = _first_read(module, setting.name) or (_first_read(fallback, setting.name) if fallback else None)
         if read is None:
             continue
+        key = (setting.name, runtime, unit, read.location)
+        if key in res.python_seen:
+            continue  # two consumers of one process reading through the same code site
+        res.python_seen.add(key)
         binding = env.get(setting.name)
         if binding is not None and (binding.value != "" or read.via != "resolver"):
             raw = binding.value
@@ -244,9 +266,30 @@ def _python_sites(res: Resolution, repo: Repository, pack: ContractPack, module:
             chain = _used_steps(evaluated.used) + [Step(f"code default {read.default}", read.location)]
         else:
             continue
+        if raw is not None and not raw.strip():
+            continue  # an empty default means "no opinion" (e.g. find conda on PATH)
         value = _normalize(setting, raw, root)
         res.values.append(SiteValue(setting.name, runtime, label, "python", value, raw, read.location,
                                     tuple(chain), unit))
+
+
+def _contract_fallback(repo: Repository, pack: ContractPack, module: PythonModule) -> PythonModule | None:
+    """The contract module, when ``module`` imports it (and is not it)."""
+    if not pack.contract_module or module.path == pack.contract_module:
+        return None
+    dotted = _dotted_module(pack.contract_module)
+    if any(name == dotted or name.startswith(dotted + ".") for name in module.imports):
+        return repo.module(pack.contract_module)
+    return None
+
+
+def _dotted_module(path: str) -> str:
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
 
 
 def _first_read(module: PythonModule | None, name: str):
@@ -275,10 +318,13 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, scrip
     env = script_environment(script, pack, template)
     settings = {s.name: s for s in pack.settings}
     for name, (binding, location) in env.assigned.items():
-        if name in settings and location is not None:
-            value = _normalize(settings[name], binding.value, CHECKOUT_ROOT)
-            res.values.append(SiteValue(name, runtime, f"{script.path} ${name}", "script", value, binding.value,
-                                        location, tuple(env.chains.get(name, ())), None))
+        setting = name if name in settings else env.aliases.get(name)
+        if setting is None or location is None:
+            continue
+        value = _normalize(settings[setting], binding.value, CHECKOUT_ROOT)
+        label = f"{script.path} ${name}" if name == setting else f"{script.path} ${name} (from {setting})"
+        res.values.append(SiteValue(setting, runtime, label, "script", value, binding.value,
+                                    location, tuple(env.chains.get(name, ())), None))
     for command in script.commands:
         words = []
         for word in command.argv:
@@ -303,6 +349,7 @@ class ScriptEnvironment:
     exported: set[str]
     chains: dict[str, list[Step]]
     env_loaded_at: Location | None = None
+    aliases: dict[str, str] = field(default_factory=dict)  # PID_FILE -> WATCHDOG_PID_FILE
 
 
 def script_environment(script: ShellScript, pack: ContractPack, template: EnvFile | None) -> ScriptEnvironment:
@@ -317,6 +364,8 @@ def script_environment(script: ShellScript, pack: ContractPack, template: EnvFil
     assigned: dict[str, tuple[Binding, Location | None]] = {}
     chains: dict[str, list[Step]] = {}
     exported: set[str] = set()
+    aliases: dict[str, str] = {}
+    setting_names = {s.name for s in pack.settings}
     source_cmd = _env_source_command(script, pack)
     env_bindings = env_file_bindings(template, "bash") if template is not None else {}
     loaded = False
@@ -339,6 +388,13 @@ def script_environment(script: ShellScript, pack: ContractPack, template: EnvFil
             continue
         if item.local:
             continue
+        if item.declared_only:
+            if item.exported:
+                exported.add(item.name)
+            continue
+        wrapped = whole_expansion_of(item.value)
+        if wrapped in setting_names and item.name not in setting_names:
+            aliases[item.name] = wrapped
         evaluated = evaluate(item.value, env, CHECKOUT_ROOT)
         if item.exported:
             exported.add(item.name)
@@ -351,7 +407,27 @@ def script_environment(script: ShellScript, pack: ContractPack, template: EnvFil
     for command in script.commands:
         if command.argv[:1] == ("export",):
             exported.update(w.split("=", 1)[0] for w in command.argv[1:])
-    return ScriptEnvironment(env, assigned, exported, chains, source_cmd.location if source_cmd else None)
+    return ScriptEnvironment(env, assigned, exported, chains, source_cmd.location if source_cmd else None,
+                             aliases)
+
+
+def whole_expansion_of(template: str) -> str | None:
+    """``X`` when the whole template is one expansion of ``X`` (``${X}``, ``${X:-d}``, ``$X``)."""
+    match = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", template)
+    if match:
+        return match.group(1)
+    match = re.match(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", template)
+    if not match or not template.endswith("}"):
+        return None
+    depth = 0
+    for index, char in enumerate(template):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0 and index != len(template) - 1:
+                return None
+    return match.group(1)
 
 
 def _env_source_command(script: ShellScript, pack: ContractPack):

@@ -54,6 +54,8 @@ def _expand(text: str, env: Mapping[str, Binding], root: str, out: Evaluated, de
             pieces.append(root)
             i += len(ROOT_TOKEN)
             continue
+        if ch == "`":
+            return None  # command substitution: never run, value unknown
         if ch == "\\" and i + 1 < n:
             pieces.append(text[i + 1])
             i += 2

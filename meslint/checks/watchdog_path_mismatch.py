@@ -1,0 +1,56 @@
+"""A WATCHDOG_* path resolves to different files for two consumers of the same runtime.
+
+## What it does
+Resolves `WATCHDOG_RUNTIME_DIR`, `WATCHDOG_RESTART_FLAG`, `WATCHDOG_PID_FILE` and
+`WATCHDOG_STATE_FILE` (the pack's path settings) for every consumer — the app and
+watchdog processes each unit or the start script runs, and the start script's own
+variables — in each runtime: systemd with the env file, systemd without it, the
+start script with `.env`, and without it.  Relative values are resolved against the
+base each consumer really uses.  When consumers of one runtime end up with different
+files, the setting is reported once, on the outlier, with every other site and the
+chain that produced its value in `related`.
+
+## Why it matters
+The watchdog restarts gunicorn by writing the restart flag and reading the pid file
+the app wrote.  If the two sides compute different paths the restart workflow silently
+does nothing: the flag is written where nobody looks.
+
+## Example
+```ini
+# .env.example, copied to /opt/mes-dashboard/.env
+WATCHDOG_RUNTIME_DIR=/run/mes-dashboard
+```
+```python
+# the watchdog ignores the env and uses its own default
+RUNTIME_DIR = Path(__file__).resolve().parents[1] / "tmp"
+```
+
+## Options
+The settings compared are the `kind: path` settings of the contract pack (`settings:`
+in `rules/*.yaml`) except the pid file, which MES603 compares with unit directives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meslint.agreement import describe, disagreements
+from meslint.checks import CheckContext, rule_by_code
+from meslint.findings import Finding
+
+CODE = "MES602"
+NAME = "watchdog-path-mismatch"
+GATE = "6"
+SEVERITY = "error"
+
+# Sites whose value comes from the environment contract itself.
+_ENV_CONSUMER_KINDS = {"python", "script"}
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    path_settings = {s.name for s in ctx.pack.settings
+                     if s.kind == "path" and not s.pid_file and s.name != ctx.pack.conda.bin_variable}
+    sites = [v for v in ctx.resolution.values if v.setting in path_settings and v.kind in _ENV_CONSUMER_KINDS]
+    for d in disagreements(sites):
+        yield rule.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+
+from meslint.discovery import classify, discover
+from meslint.facts import FileKind
+
+
+def test_classify_by_name_and_shebang() -> None:
+    assert classify("deploy/a.service") is FileKind.UNIT
+    assert classify(".env.example") is FileKind.ENV
+    assert classify("config/prod.env") is FileKind.ENV
+    assert classify("scripts/x.sh") is FileKind.SHELL
+    assert classify("bin/run", b"#!/usr/bin/env bash\n") is FileKind.SHELL
+    assert classify("bin/run", b"#!/usr/bin/env python3\n") is None
+    assert classify("README.mdj") is FileKind.MARKDOWN
+    assert classify("environment.yml") is FileKind.YAML
+    assert classify("pyproject.toml") is FileKind.TOML
+    assert classify("image.png") is None
+
+
+def test_bom_and_crlf_are_normal_input(write_tree) -> None:
+    root = write_tree({})
+    (root / ".env").write_bytes(b"\xef\xbb\xbfA=1\r\nB=2\r\n")
+    found = discover(root)
+    assert [f.text for f in found.files] == ["A=1\nB=2\n"]
+
+
+def test_skips_binary_undecodable_and_oversized(write_tree) -> None:
+    root = write_tree({"ok.sh": "echo ok\n"})
+    (root / "bin.service").write_bytes(b"\x00\x01[Service]")
+    (root / "latin.env").write_bytes(b"A=1\nB=caf\xe9\n")
+    (root / "big.py").write_bytes(b"#" * 2048)
+    found = discover(root, max_file_size=1024)
+    reasons = {s.location.path: (s.location.line, s.reason) for s in found.skipped}
+    assert "binary" in reasons["bin.service"][1]
+    assert reasons["latin.env"][0] == 2 and "UTF-8" in reasons["latin.env"][1]
+    assert "limit" in reasons["big.py"][1]
+    assert [f.path for f in found.files] == ["ok.sh"]
+
+
+def test_never_follows_links_out_of_the_root(tmp_path, write_tree) -> None:
+    secret = tmp_path / "secret.env"
+    secret.write_text("PASSWORD=hunter2\n")
+    root = write_tree({"a.env": "A=1\n"})
+    os.symlink(secret, root / ".env")
+    os.symlink(root / "a.env", root / "inside.env")
+    os.symlink(root / "loop.env", root / "loop.env")
+    found = discover(root)
+    texts = [f.text for f in found.files]
+    assert all("hunter2" not in t for t in texts)
+    reasons = {s.location.path: s.reason for s in found.skipped}
+    assert "outside the repository" in reasons[".env"]
+    assert "loop" in reasons["loop.env"]
+    assert "inside.env" in {f.path for f in found.files}
+
+
+def test_fifo_is_never_opened(write_tree) -> None:
+    root = write_tree({})
+    os.mkfifo(root / "pipe.env")
+    found = discover(root)
+    assert "never opened" in found.skipped[0].reason
+
+
+def test_git_work_tree_respects_gitignore(write_tree) -> None:
+    import subprocess
+
+    root = write_tree({"a.sh": "echo\n", "ignored/b.sh": "echo\n", ".gitignore": "ignored/\n"})
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    found = discover(root)
+    assert [f.path for f in found.files] == ["a.sh"]

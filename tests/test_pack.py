@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+
+from meslint.pack import PackError, apply_overrides, builtin_pack_names, load_pack, load_pack_text
+
+MINIMAL = """\
+name: t
+deploy_root: /opt/t
+env_file: {deployed: /opt/t/.env, template: .env.example}
+conda: {env_name: t, bin: /opt/conda/bin/conda}
+settings:
+  - {name: A, kind: path}
+"""
+
+
+def test_builtin_pack_loads() -> None:
+    assert "mes-dashboard" in builtin_pack_names()
+    pack = load_pack("mes-dashboard")
+    assert pack.deploy_root == "/opt/mes-dashboard"
+    assert pack.setting("WATCHDOG_PID_FILE").pid_file
+    assert pack.unit_spec("deploy/mes-dashboard-wip-worker.service").role == "worker"
+
+
+def test_minimal_pack() -> None:
+    pack = load_pack_text(MINIMAL, "p.yaml")
+    assert pack.settings[0].name == "A" and pack.units == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (MINIMAL + "bogus: 1\n", "p.yaml:7: unknown key 'bogus' in pack"),
+        (MINIMAL.replace("kind: path", "kind: path, colour: red"), "p.yaml:6: unknown key 'colour'"),
+        (MINIMAL.replace("deploy_root: /opt/t", "deploy_root: [1]"), "p.yaml:2: pack.deploy_root must be a string"),
+        (MINIMAL.replace("name: t\n", ""), "missing required key 'name'"),
+        (MINIMAL + "units: [{path: a.service, role: king}]\n", "role 'king'"),
+        (MINIMAL + "units: {a: 1}\n", "p.yaml:7: pack.units must be a list"),
+        ("name: [unclosed\n", "p.yaml:2: invalid YAML"),
+        ("", "the contract pack is empty"),
+    ],
+)
+def test_bad_packs_name_file_and_line(text, message) -> None:
+    with pytest.raises(PackError) as info:
+        load_pack_text(text, "p.yaml")
+    assert message in str(info.value)
+
+
+def test_unknown_builtin_pack() -> None:
+    with pytest.raises(PackError, match="unknown contract pack 'nope'"):
+        load_pack("nope")
+
+
+def test_overrides() -> None:
+    pack = apply_overrides(load_pack("mes-dashboard"), {"deploy_root": "/srv/x"}, "cfg")
+    assert pack.deploy_root == "/srv/x"
+    with pytest.raises(PackError, match="unknown pack override"):
+        apply_overrides(pack, {"colour": 1}, "cfg")
