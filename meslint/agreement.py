@@ -35,8 +35,12 @@ def related_for(site: SiteValue) -> Related:
 
 
 def disagreements(sites: Iterable[SiteValue],
-                  may_be_outlier: Callable[[SiteValue], bool] = lambda site: True) -> list[Disagreement]:
-    """One disagreement per setting: the first runtime (in RUNTIMES order) where sites differ."""
+                  may_be_outlier: Callable[[SiteValue], bool] = lambda site: True,
+                  authority: Callable[[SiteValue], bool] = lambda site: False) -> list[Disagreement]:
+    """One disagreement per setting: the first runtime (in RUNTIMES order) where sites differ.
+
+    On a tie the value held by an ``authority`` site (the contract module) is the reference.
+    """
     by_setting: dict[str, dict[str, list[SiteValue]]] = {}
     for site in sites:
         if site.value is None:
@@ -48,7 +52,8 @@ def disagreements(sites: Iterable[SiteValue],
         split = [rt for rt in RUNTIMES if len({s.value for s in per_runtime.get(rt, [])}) > 1]
         for runtime in split:
             group = sorted(per_runtime[runtime], key=lambda s: (s.location, s.consumer))
-            majority = majority_value([s.value for s in group])
+            preferred = {s.value for s in group if authority(s)}
+            majority = majority_value([s.value for s in group], preferred)
             outliers = [s for s in group if s.value != majority and may_be_outlier(s)]
             if not outliers:
                 continue
@@ -58,11 +63,11 @@ def disagreements(sites: Iterable[SiteValue],
     return found
 
 
-def majority_value(values: list[str]) -> str:
+def majority_value(values: list[str], preferred: set[str] | frozenset[str] = frozenset()) -> str:
     counts: dict[str, int] = {}
     for value in values:
         counts[value] = counts.get(value, 0) + 1
-    return sorted(counts, key=lambda value: (-counts[value], value))[0]
+    return sorted(counts, key=lambda value: (-counts[value], value not in preferred, value))[0]
 
 
 def describe(d: Disagreement) -> str:
@@ -73,3 +78,9 @@ def describe(d: Disagreement) -> str:
     if d.also_in:
         text += f"; also disagrees in: {', '.join(d.also_in)}"
     return text
+
+
+def contract_authority(ctx) -> Callable[[SiteValue], bool]:
+    """Sites in the pack's contract module win ties: that module owns the contract."""
+    module = ctx.pack.contract_module
+    return lambda site: module is not None and site.location.path == module

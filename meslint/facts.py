@@ -107,7 +107,7 @@ class ExecCommand:
     """
 
     key: str  # ExecStart, ExecStartPre, ...
-    prefixes: str  # any of "-@:+!" in source order ("!!" kept as two)
+    prefixes: str  # any of "-@:+!|" in source order ("!!" kept as two)
     argv: tuple[str, ...]
     location: Location
 

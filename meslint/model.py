@@ -24,6 +24,7 @@ from meslint.facts import (
     SourceFile,
     UnitFile,
 )
+from meslint.globs import matches_any
 from meslint.pack import ContractPack
 
 _PARSERS = {
@@ -43,8 +44,32 @@ _PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__")
 def python_tokens(pack: ContractPack) -> tuple[str, ...]:
     tokens = set(_PYTHON_TOKENS)
     tokens.update(s.rstrip("/") for s in pack.legacy_subtrees)
-    tokens.update(pack.docs.diagnostics_fields)
     return tuple(sorted(tokens))
+
+
+def is_test_path(path: str) -> bool:
+    """Test code is never runtime: no rule reads its facts."""
+    name = path.rsplit("/", 1)[-1]
+    return (path.startswith(("tests/", "test/")) or "/tests/" in path or name.startswith("test_")
+            or name.endswith("_test.py") or name == "conftest.py")
+
+
+def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
+    """Whether a file is parsed at all: the pre-filter that keeps large trees cheap."""
+    if item.kind is FileKind.PYTHON:
+        if matches_any(item.path, pack.docs.diagnostics_sources) or item.path in _named_paths(pack):
+            return True
+        return not is_test_path(item.path) and any(token in item.text for token in tokens)
+    if item.kind is FileKind.MARKDOWN:
+        docs = pack.docs
+        return item.path == docs.readme or item.path in docs.mirrors or matches_any(item.path, docs.operator_docs)
+    return True
+
+
+def _named_paths(pack: ContractPack) -> set[str]:
+    named = {c.path for c in pack.consumers}
+    named.update(p for p in (pack.contract_module, pack.gunicorn_config) if p)
+    return named
 
 
 def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
@@ -60,7 +85,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
     sources: list[SourceFile] = []
     for item in files:
         sources.append(SourceFile(item.path, item.kind, item.size))
-        if item.kind is FileKind.PYTHON and not any(t in item.text for t in tokens):
+        if not wanted(item, pack, tokens):
             continue
         facts = parse_file(item)
         buckets[item.kind].append(facts)

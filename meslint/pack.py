@@ -82,6 +82,13 @@ class DocsSpec:
     operator_docs: tuple[str, ...] = ("README.md",)
     historical: tuple[str, ...] = ()
     diagnostics_fields: tuple[str, ...] = ()
+    # Gate 8: Python modules whose dict keys/strings are the diagnostics payloads (MES804).
+    diagnostics_sources: tuple[str, ...] = ("**/routes/health*.py", "**/routes/admin*.py")
+    # Gate 8: words in a heading (or a fence comment) that mark an example as history,
+    # not a statement of the current contract (MES801, MES805).
+    historical_markers: tuple[str, ...] = ("before/after", "before and after", "legacy", "deprecated",
+                                           "migration from", "migrating from", "changelog", "obsolete",
+                                           "舊版", "已棄用")
 
 
 @dataclass(frozen=True)

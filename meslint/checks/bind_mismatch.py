@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from meslint.agreement import describe, disagreements
+from meslint.agreement import contract_authority, describe, disagreements
 from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import ShellAssignment, ShellScript
 from meslint.findings import Finding, Related
@@ -45,7 +45,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     bind = next((s.name for s in ctx.pack.settings if s.kind == "bind"), None)
     if bind is None:
         return
-    for d in disagreements(ctx.resolution.for_setting(bind)):
+    for d in disagreements(ctx.resolution.for_setting(bind), authority=contract_authority(ctx)):
         yield rule.finding(describe(d), d.outlier.location, d.related(), subject=bind)
     script = ctx.repo.script(ctx.pack.start_script.path) if ctx.pack.start_script else None
     if script is not None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.agreement import describe, disagreements, majority_value
+from meslint.agreement import contract_authority, describe, disagreements, majority_value
 from meslint.checks import CheckContext, rule_by_code
 from meslint.commands import basename
 from meslint.facts import Location
@@ -50,7 +50,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     conda = ctx.pack.conda
     settings = {conda.env_name_variable, conda.bin_variable}
     sites = [v for v in ctx.resolution.values if v.setting in settings]
-    for d in disagreements(sites):
+    for d in disagreements(sites, authority=contract_authority(ctx)):
         yield rule.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)
     yield from _non_conda_units(ctx, rule)
     yield from _environment_file(ctx, rule)

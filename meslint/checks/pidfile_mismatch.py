@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.agreement import describe, disagreements
+from meslint.agreement import contract_authority, describe, disagreements
 from meslint.checks import CheckContext, rule_by_code
 from meslint.findings import Finding
 
@@ -56,6 +56,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     sites = ctx.resolution.for_setting(pid_setting)
     # Prefer a unit directive or command line as the outlier: that is where the fix goes
     # when the environment consumers agree among themselves.
-    found = disagreements(sites, may_be_outlier=lambda site: site.kind in _DIRECTIVE_KINDS) or disagreements(sites)
+    found = disagreements(sites, may_be_outlier=lambda site: site.kind in _DIRECTIVE_KINDS,
+                          authority=contract_authority(ctx)) or disagreements(sites, authority=contract_authority(ctx))
     for d in found:
         yield rule.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)

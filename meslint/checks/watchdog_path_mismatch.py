@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.agreement import describe, disagreements
+from meslint.agreement import contract_authority, describe, disagreements
 from meslint.checks import CheckContext, rule_by_code
 from meslint.findings import Finding
 
@@ -52,5 +52,5 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     path_settings = {s.name for s in ctx.pack.settings
                      if s.kind == "path" and not s.pid_file and s.name != ctx.pack.conda.bin_variable}
     sites = [v for v in ctx.resolution.values if v.setting in path_settings and v.kind in _ENV_CONSUMER_KINDS]
-    for d in disagreements(sites):
+    for d in disagreements(sites, authority=contract_authority(ctx)):
         yield rule.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)

@@ -1,0 +1,85 @@
+"""README or an operator doc links to or names a repository file that does not exist.
+
+## What it does
+Checks every repository path README.md, the mirrors and the pack's operator docs
+point at:
+
+* relative Markdown links and images: `#anchor` and `?query` stripped,
+  URL-decoded, taken relative to the document's directory (`/x` from the
+  repository root);
+* paths named in code spans and fences: a directory part and a file extension
+  (`./scripts/x.sh`, `scripts/x.py`, `docs/x.md`, `deploy/x.service`, also the
+  Windows spelling `scripts\\x.bat`), taken from the repository root, or from the
+  document's directory when that is where the file is.
+
+Not checked: URLs, `mailto:`, absolute system paths (`/etc`, `/opt`, ...), `~`,
+globs, placeholders (`<name>`, `$VAR`, `...`), paths outside the repository, files
+under run- or build-time directories (`tmp/`, `logs/`, `data/`, `static/`,
+`dist/`, `node_modules/`, ...), `diff` fences, documents the pack marks
+`historical` and sections or fence comments carrying a
+`docs.historical_markers` word.
+
+## Why it matters
+A runbook that says `./scripts/start_dashboard.bat` or links the migration
+runbook after the file was deleted is the first thing an operator follows
+during an incident; it fails exactly when it is needed (gate 8).
+
+## Example
+```markdown
+See [the runbook](docs/migration_gates_and_runbook.md#rollback).   <!-- file deleted -->
+```
+
+## Options
+`docs.readme`, `docs.mirrors`, `docs.operator_docs`, `docs.historical` and
+`docs.historical_markers` in the contract pack.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.doctext import code_lines, historical_section, link_ref, operator_docs, path_known
+from meslint.doctext import code_path_refs as _code_path_refs
+from meslint.facts import Location
+from meslint.findings import Finding, Related
+
+CODE = "MES805"
+NAME = "doc-dangling-reference"
+GATE = "8"
+SEVERITY = "error"
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    repo, pack = ctx.repo, ctx.pack
+    markers = pack.docs.historical_markers
+    for doc in operator_docs(repo, pack, mirrors=True):
+        # One finding per missing path and document, at its first mention; the others are related.
+        missing: dict[str, list[tuple[Location, str]]] = {}
+        for link in doc.links:
+            if historical_section(link.section, markers):
+                continue
+            path = link_ref(doc, link.target)
+            if path is None or path == "" or repo.path_exists(path):
+                continue
+            missing.setdefault(path, []).append((link.location, f"links to {link.target}, but {path}"))
+        doc_dir = posixpath.dirname(doc.path)
+        for line in code_lines(doc, markers):
+            if line.historical:
+                continue
+            for path, offset in _code_path_refs(line):
+                if path_known(repo, path, doc_dir):
+                    continue
+                location = line.location
+                if line.source == "block":
+                    location = Location(doc.path, line.location.line, line.location.column + offset)
+                missing.setdefault(path, []).append((location, f"names {path}, which"))
+        for path, places in missing.items():
+            places = sorted(set(places))
+            location, how = places[0]
+            also = f" (mentioned {len(places)} times)" if len(places) > 1 else ""
+            related = [Related(loc, f"also mentioned here ({what.split(',')[0]})") for loc, what in places[1:]]
+            yield rule.finding(f"{doc.path} {how} does not exist in the repository{also}",
+                               location, related, subject=path)

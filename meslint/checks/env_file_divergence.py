@@ -1,0 +1,176 @@
+"""An env template line means different things to systemd, bash and python-dotenv.
+
+## What it does
+Reads every line of the env template (the pack's `env_file.template`) the way each
+of its consumers reads it and reports a line whose value differs between them:
+
+* **systemd**, when a contract unit has `EnvironmentFile=` on the deployed env file
+  (made from the template): no inline comments (`KEY=2   # note` keeps `2   # note`),
+  its own quoting and escapes;
+* **bash**, when the start script sources the env file (`set -a; source .env`):
+  comments, word splitting, `export`, `$VAR` and `$(...)` expansion;
+* **python-dotenv**, when the repository depends on `python-dotenv`/`dotenv`
+  (`pyproject.toml` or `environment.yml`): inline comments stripped, `${VAR}`
+  interpolation.
+
+The message gives the value each consumer gets (or that it ignores the line).  When a
+Python consumer converts the variable with `int()`/`float()` and a consumer's value is
+not a number, the message says so: that consumer's process fails at start-up.
+
+## Why it matters
+The same template feeds the systemd units and the start script.  A line that two
+consumers read differently makes the deployment modes diverge silently, or crashes
+one of them (`int("2   # PRD: 4")`).
+
+## Example
+```ini
+# .env.example
+GUNICORN_WORKERS=2   # PRD: 4
+```
+systemd passes `2   # PRD: 4`, bash and python-dotenv pass `2`.
+
+## Options
+Consumers are taken from the pack (`env_file`, `units`, `start_script`) and the
+dependencies.  Known limit: the int()/float() escalation needs the parser to record
+conversions (`EnvRead.conversion`); until it does, it is not reported.  python-dotenv
+does not override variables already set (`override=False`), so under systemd or the
+start script its reading matters only for names the others did not set; the line is
+still a breach because its meaning depends on who reads it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.facts import EnvAssignment, Location, Repository
+from meslint.findings import Finding, Related
+from meslint.pack import ContractPack
+
+CODE = "MES607"
+NAME = "env-file-divergence"
+GATE = "6"
+SEVERITY = "error"
+
+_LABELS = {"systemd": "systemd EnvironmentFile=", "bash": "bash source", "dotenv": "python-dotenv"}
+
+
+def consumers(repo: Repository, pack: ContractPack) -> dict[str, Location]:
+    """Who reads the env template, with the site that makes each one a consumer."""
+    found: dict[str, Location] = {}
+    roles = ("app", "watchdog", "worker", "other")
+    units = sorted((u for u in repo.units if pack.unit_spec(u.path) is not None),
+                   key=lambda u: (roles.index(pack.unit_spec(u.path).role), u.path))
+    for unit in units:
+        for env_file in unit.environment_files:
+            if env_file.path == pack.env_file.deployed and "systemd" not in found:
+                found["systemd"] = env_file.location
+    script = repo.script(pack.start_script.path) if pack.start_script else None
+    if script is not None:
+        wanted = posixpath.basename(pack.env_file.script_relative)
+        for command in script.commands:
+            if command.argv[:1] in (("source",), (".",)) and len(command.argv) > 1 \
+                    and posixpath.basename(command.argv[1]) == wanted:
+                found["bash"] = command.location
+                break
+    dotenv = _dotenv_dependency(repo)
+    if dotenv is not None:
+        found["dotenv"] = dotenv
+    return found
+
+
+def _dotenv_dependency(repo: Repository) -> Location | None:
+    for doc in repo.data:
+        for key, text in _strings(doc.data, ""):
+            name = text.strip().lower()
+            if name.startswith(("python-dotenv", "dotenv")) and not name.split("dotenv", 1)[1][:1].isalnum():
+                return Location(doc.path, _line_of(doc, key))
+    return None
+
+
+def _line_of(doc, key: str) -> int:
+    while key:
+        for known, line in doc.key_lines:
+            if known == key:
+                return line
+        key = key.rpartition(".")[0]
+    return 1
+
+
+def _strings(data, key: str) -> Iterator[tuple[str, str]]:
+    """(dotted key, string) of every string in a document; dict keys count (poetry style)."""
+    if isinstance(data, str):
+        yield key, data
+    elif isinstance(data, dict):
+        for name, value in data.items():
+            dotted = f"{key}.{name}" if key else str(name)
+            if isinstance(name, str):
+                yield dotted, name
+            yield from _strings(value, dotted)
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _strings(item, key)
+
+
+def _show(value: str | None, dynamic: bool = False) -> str:
+    if value is None:
+        return "ignores the line"
+    shown = repr(value)
+    return shown + (" (expanded at source time: not static)" if dynamic else "")
+
+
+def _numeric(value: str | None, conversion: str) -> bool:
+    if value is None:
+        return True  # the variable is unset: the code default applies
+    try:
+        (int if conversion == "int" else float)(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _conversions(repo: Repository, name: str) -> list[tuple[str, Location]]:
+    found = []
+    for module in repo.python:
+        for read in module.env_reads:
+            conversion = getattr(read, "conversion", None)
+            if read.name == name and conversion in ("int", "float"):
+                found.append((conversion, read.location))
+    return found
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    template = ctx.repo.env_file(ctx.pack.env_file.template)
+    if template is None:
+        return
+    readers = consumers(ctx.repo, ctx.pack)
+    if len(readers) < 2:
+        return
+    for assignment in template.assignments:
+        values = {who: getattr(assignment, who) for who in readers}
+        if len(set(values.values())) < 2:
+            continue
+        yield _finding(rule, ctx.repo, assignment, values, readers)
+
+
+def _finding(rule, repo: Repository, assignment: EnvAssignment, values: dict[str, str | None],
+             readers: dict[str, Location]) -> Finding:
+    parts = [f"{_LABELS[who]} gets {_show(value, who == 'bash' and assignment.bash_dynamic)}"
+             for who, value in values.items()]
+    message = f"{assignment.name} is read differently by the env file's consumers: {'; '.join(parts)}"
+    how = {"systemd": "EnvironmentFile= loads the env file made from", "bash": "sources the env file made from",
+           "dotenv": "python-dotenv is a dependency: load_dotenv() reads the env file made from"}
+    related = [Related(location, f"{how[who]} {assignment.location.path}: {assignment.name}={_show(values[who])}")
+               for who, location in readers.items()]
+    crashes = []
+    for conversion, location in _conversions(repo, assignment.name):
+        bad = [_LABELS[who] for who, value in values.items() if not _numeric(value, conversion)]
+        if bad:
+            crashes.append(f"{location.path}:{location.line} converts it with {conversion}(), which fails on "
+                           f"the value {' and '.join(bad)} passes")
+            related.append(Related(location, f"{conversion}() of {assignment.name}: fails on a non-numeric value"))
+    if crashes:
+        message += "; escalated: " + "; ".join(crashes)
+    return rule.finding(message, assignment.location, related, subject=assignment.name)

@@ -1,0 +1,183 @@
+"""A runtime file refers to a path inside a legacy subtree.
+
+## What it does
+Looks at every runtime file — shell scripts (`cd`, `source`, command arguments,
+assignments), systemd units (`WorkingDirectory=`, `Exec*=` arguments,
+`Environment=` values such as `PYTHONPATH`, `ReadWritePaths=`, ...), Python
+sources (path strings, `sys.path` edits, `Path(__file__)` joins, environment
+defaults, module constants; also Python embedded in a script's heredoc), env
+templates and TOML/YAML settings — for a path with a component equal to one of
+the pack's `legacy_subtrees` (`DashBoard/`, `DashBoard_vite/`).
+
+Matching is by whole path component and case-sensitive: `DashBoard/` does not
+match `DashBoard_vite`, `DashBoard_vite_backup` or `mes-dashboard`.  A bare name
+counts only when it is the whole value (`cd DashBoard`, `root / "DashBoard"`),
+not inside prose (`"MES DashBoard"`) or a URL.
+
+Not runtime, hence never reported: tests (`tests/`, `test/`, `test_*.py`,
+`*_test.py`, `conftest.py`), Markdown and `docs/` (gate 8 judges them), the
+documents the pack lists in `docs.historical`, and comments of any file kind.
+
+## Why it matters
+Gate 2: nothing at runtime may depend on the old `DashBoard/` subtree or the
+old root name `DashBoard_vite/`.  A leftover `PYTHONPATH=.../DashBoard/src`
+imports stale code, or fails only on the machines where the old tree is gone.
+
+## Example
+```ini
+[Service]
+# meslint-expect-next: MES201
+WorkingDirectory=/opt/mes-dashboard/DashBoard
+```
+```bash
+export PYTHONPATH="${ROOT}/DashBoard/src:${PYTHONPATH:-}"   # meslint-expect: MES201
+```
+
+## Options
+`legacy_subtrees` and `docs.historical` in the contract pack (the former can
+also be overridden from `[tool.meslint]`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.commands import analyze
+from meslint.facts import EnvFile, Location, PythonModule, ShellScript, UnitFile
+from meslint.findings import Finding
+from meslint.runtime_files import is_runtime_path, legacy_hits, legacy_names
+
+CODE = "MES201"
+NAME = "legacy-subtree-reference"
+GATE = "2"
+SEVERITY = "error"
+
+# Unit keys that are prose or other units' names, never paths.
+_UNIT_PROSE_KEYS = frozenset({"Description", "Documentation", "After", "Before", "Wants", "Requires",
+                              "WantedBy", "RequiredBy", "Alias", "Also", "PartOf", "BindsTo", "Conflicts",
+                              "SyslogIdentifier", "User", "Group"})
+# Shell commands whose arguments are messages, not paths.
+_MESSAGE_COMMANDS = frozenset({"echo", "printf", ":", "log", "logger"})
+# pyproject keys whose values are prose.
+_DATA_PROSE_KEYS = frozenset({"description", "readme", "authors", "maintainers", "urls", "keywords", "classifiers",
+                              "name", "license"})
+
+Site = tuple[Location, str, str]  # where, what (context for the message), value
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    names = legacy_names(ctx.pack)
+    if not names:
+        return
+    repo = ctx.repo
+    sites: list[Site] = []
+    for unit in repo.units:
+        if is_runtime_path(unit.path, ctx.pack):
+            sites.extend(_unit_sites(unit))
+    for script in repo.scripts:
+        if is_runtime_path(script.path, ctx.pack):
+            sites.extend(_script_sites(script))
+    for module in repo.python:
+        if is_runtime_path(module.path, ctx.pack):
+            sites.extend(_python_sites(module))
+    for env_file in repo.env_files:
+        if is_runtime_path(env_file.path, ctx.pack):
+            sites.extend(_env_sites(env_file))
+    for doc in repo.data:
+        if is_runtime_path(doc.path, ctx.pack):
+            for key, value in _data_strings(doc.data, ""):
+                sites.append((Location(doc.path, doc.line_of(key)), key, value))
+    reported: set[tuple[str, int, str]] = set()
+    for location, what, value in sorted(sites, key=lambda s: s[0]):
+        for hit in legacy_hits(value, names):
+            key = (location.path, location.line, hit.name)
+            if key in reported:
+                continue
+            reported.add(key)
+            message = (f"{what} refers to {hit.token!r}, inside the legacy subtree {hit.name}/; nothing at "
+                       f"runtime may depend on it")
+            yield rule.finding(message, location, subject=f"{hit.name}/ {what}")
+
+
+def _unit_sites(unit: UnitFile) -> Iterator[Site]:
+    for setting in unit.settings:
+        if setting.key in _UNIT_PROSE_KEYS or setting.key == "Environment" or setting.key.startswith("Exec"):
+            continue
+        yield setting.location, f"{setting.key}=", setting.value
+    for assignment in unit.environment:
+        yield assignment.location, f"Environment= {assignment.name}", assignment.value
+    for command in unit.exec_commands:
+        for word in command.argv:
+            yield command.location, f"{command.key}=", word
+        script = analyze(command.argv).shell_script
+        if script is not None:
+            # `bash -lc '...'`: the words of the inner commands (a bare `cd DashBoard` too)
+            from meslint.parsers.shell import parse as parse_shell
+
+            for inner in parse_shell(unit.path, script).commands:
+                if inner.argv and inner.argv[0] not in _MESSAGE_COMMANDS:
+                    for word in inner.argv:
+                        yield command.location, f"{command.key}= `{inner.argv[0]}`", word
+
+
+def _script_sites(script: ShellScript) -> Iterator[Site]:
+    functions = {f.name for f in script.functions}
+    for assignment in script.assignments:
+        if not assignment.declared_only:
+            yield assignment.location, f"{assignment.name}=", assignment.value
+    for command in script.commands:
+        if not command.argv:
+            continue
+        program = command.argv[0]
+        if program in _MESSAGE_COMMANDS or (program in functions and _is_logger(program)):
+            continue
+        for name, value in command.env_prefix:
+            yield command.location, f"{name}=", value
+        for word in command.argv:
+            yield command.location, f"`{program}`", word
+    for heredoc in script.heredocs:
+        if heredoc.python is not None:
+            yield from _python_sites(heredoc.python)
+
+
+def _is_logger(name: str) -> bool:
+    lowered = name.lower()
+    return any(part in lowered for part in ("log", "warn", "err", "info", "msg", "die", "say", "print", "echo"))
+
+
+def _python_sites(module: PythonModule) -> Iterator[Site]:
+    for literal in module.strings:
+        yield literal.location, "path string", literal.value
+    for edit in module.sys_path_edits:
+        yield edit.location, f"sys.path.{edit.op}", edit.value
+    for anchor in module.root_anchors:
+        yield anchor.location, anchor.name, anchor.value
+    for read in module.env_reads:
+        if read.default is not None:
+            yield read.location, f"default of {read.name}", read.default
+    for constant in module.constants:
+        if isinstance(constant.value, str):
+            yield constant.location, constant.name, constant.value
+
+
+def _env_sites(env_file: EnvFile) -> Iterator[Site]:
+    for assignment in env_file.assignments:
+        values = {v for v in (assignment.systemd, assignment.bash, assignment.dotenv) if v is not None}
+        for value in sorted(values) or [assignment.raw.partition("=")[2]]:
+            yield assignment.location, f"{assignment.name}=", value
+
+
+def _data_strings(data: object, prefix: str) -> Iterable[tuple[str, str]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if str(key) in _DATA_PROSE_KEYS:
+                continue
+            dotted = f"{prefix}.{key}" if prefix else str(key)
+            yield from _data_strings(value, dotted)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _data_strings(item, prefix)
+    elif isinstance(data, str):
+        yield prefix, data

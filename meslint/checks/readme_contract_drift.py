@@ -1,0 +1,244 @@
+"""README or an operator doc states a contract value the code does not use.
+
+## What it does
+Reads README.md and the pack's `docs.operator_docs` as claims about the runtime
+contract and compares each claim with the effective contract (the values every
+consumer resolves to, see `meslint show-contract`):
+
+* a contract setting with a value: `KEY=value` on a fence line or in a code span,
+  a `| KEY | value |` table row (the "default"/"value" column when the table has
+  one).  `KEY=value ./cmd` is an override for one command, not a claim;
+* the conda environment of `conda activate/run/create -n NAME`;
+* the project's unit names (`x.service`, `systemctl ... x`, `journalctl -u x`);
+* the start script's subcommands (`./scripts/start_server.sh NAME`), against the
+  words its dispatching `case` accepts;
+* the port: `--bind`/`-b`, `lsof -i :PORT`, `http://localhost:PORT` on a line or
+  in a block that speaks of the bind setting or a port.
+
+A documented value agrees when it equals one of the resolved values after
+normalisation: paths are compared absolute, the checkout root read as the deploy
+root and a relative documented path (`./tmp/x`) taken from the repository root;
+a bind compares host and port, a bare port (`8080`) any host; booleans read
+`1/yes/on` as `true`.  Values with `$VAR` or `<placeholder>` are not compared, and
+neither are settings some consumer resolves to an unknown value.  Quiet in
+documents the pack marks `historical`, in sections whose heading carries a
+`docs.historical_markers` word ("before/after", "legacy", "deprecated",
+"migration from", ...), in `diff` fences and after a fence comment line with such
+a word (`# legacy layout`) until the next comment line.
+
+## Why it matters
+Operators copy what the README says.  A README that still says
+`GUNICORN_BIND=0.0.0.0:5000` or `systemctl restart mes-dashboard-worker` after the
+code moved on sends the cutover runbook to the wrong port or a unit that no longer
+exists (gate 8).
+
+## Example
+```markdown
+| `GUNICORN_BIND` | `0.0.0.0:5000` | single port |   <!-- the units bind 0.0.0.0:8080 -->
+```
+Use the resolved value instead: `| `GUNICORN_BIND` | `0.0.0.0:8080` | single port |`.
+
+## Options
+`docs.readme`, `docs.operator_docs`, `docs.historical` and `docs.historical_markers`
+in the contract pack (`historical_markers` defaults to before/after, before and after,
+legacy, deprecated, migration from, migrating from, changelog, obsolete, 舊版, 已棄用).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.doctext import (
+    Claim,
+    DocLine,
+    assignment_claims,
+    code_lines,
+    conda_env_claims,
+    operator_docs,
+    port_claims,
+    script_claims,
+    script_subcommands,
+    split_bind,
+    table_claims,
+    unit_claims,
+    values_agree,
+)
+from meslint.facts import Location
+from meslint.findings import Finding, Related
+
+CODE = "MES801"
+NAME = "readme-contract-drift"
+GATE = "8"
+SEVERITY = "error"
+
+_MAX_RELATED = 10
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    repo, pack = ctx.repo, ctx.pack
+    docs = operator_docs(repo, pack)
+    if not docs:
+        return
+    markers = pack.docs.historical_markers
+    names = {s.name for s in pack.settings}
+    bind = next((s for s in pack.settings if s.kind == "bind"), None)
+    prefix = _unit_prefix(ctx)
+    script_path = pack.start_script.path if pack.start_script else None
+    seen: set[tuple] = set()
+    for doc in docs:
+        claims: list[Claim] = list(table_claims(doc, names, markers))
+        blocks: dict[int, str] = {}
+        lines = list(code_lines(doc, markers))
+        for line in lines:
+            if line.block >= 0:
+                blocks[line.block] = blocks.get(line.block, "") + "\n" + line.text
+        for line in lines:
+            claims.extend(assignment_claims(line, names))
+            claims.extend(conda_env_claims(line))
+            if prefix:
+                claims.extend(unit_claims(line, prefix))
+            if script_path:
+                claims.extend(script_claims(line, script_path))
+            if bind is not None:
+                claims.extend(port_claims(line, bind.name, blocks.get(line.block, "")))
+        if bind is not None:
+            for text in doc.text:
+                claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
+        for claim in claims:
+            if claim.line.historical:
+                continue
+            key = (claim.location.path, claim.location.line, claim.subject, claim.value)
+            if key in seen:
+                continue
+            seen.add(key)
+            finding = _judge(ctx, rule, claim, bind.name if bind else None)
+            if finding is not None:
+                yield finding
+
+
+def _judge(ctx: CheckContext, rule, claim: Claim, bind_name: str | None) -> Finding | None:
+    pack = ctx.pack
+    if claim.subject == "@conda-env":
+        return _judge_setting(ctx, rule, claim, pack.conda.env_name_variable, "string",
+                              fallback=pack.conda.env_name, label="conda environment")
+    if claim.subject == "@port":
+        return _judge_port(ctx, rule, claim, bind_name) if bind_name else None
+    if claim.subject == "@unit":
+        return _judge_unit(ctx, rule, claim)
+    if claim.subject == "@command":
+        return _judge_command(ctx, rule, claim)
+    spec = pack.setting(claim.subject)
+    if spec is None:
+        return None
+    return _judge_setting(ctx, rule, claim, spec.name, spec.kind, fallback=spec.canonical, label=None)
+
+
+def _known_sites(ctx: CheckContext, setting: str):
+    sites = ctx.resolution.for_setting(setting)
+    if any(site.value is None for site in sites):
+        return None  # some consumer's value is not statically known: nothing to hold the doc to
+    return sites
+
+
+def _judge_setting(ctx, rule, claim: Claim, setting: str, kind: str, *, fallback: str | None,
+                   label: str | None) -> Finding | None:
+    sites = _known_sites(ctx, setting)
+    if sites is None:
+        return None
+    values = sorted({site.value for site in sites})
+    related = _site_related(sites)
+    if not values:
+        if fallback is None:
+            return None
+        values = [fallback]
+        related = [Related(Location(ctx.pack.source or "contract pack", 1, 1),
+                           f"contract pack: canonical {setting} = {fallback}")]
+    verdicts = [values_agree(kind, claim.value, value, ctx.pack.deploy_root) for value in values]
+    if any(v is None for v in verdicts) or any(verdicts):
+        return None
+    shown = ", ".join(values)
+    what = f"{label} '{claim.value}'" if label else f"{setting}={claim.value}"
+    message = f"{claim.location.path} states {what}, but the contract resolves {setting} to {shown}"
+    return rule.finding(message, claim.location, related, subject=setting)
+
+
+def _judge_port(ctx, rule, claim: Claim, bind_name: str) -> Finding | None:
+    sites = _known_sites(ctx, bind_name)
+    if sites is None:
+        return None
+    values = sorted({site.value for site in sites})
+    related = _site_related(sites)
+    if not values:
+        spec = ctx.pack.setting(bind_name)
+        if spec is None or spec.canonical is None:
+            return None
+        values = [spec.canonical]
+    ports = {parts[1] for parts in (split_bind(v) for v in values) if parts is not None}
+    if not ports or claim.value in ports:
+        return None
+    message = (f"{claim.location.path} gives port {claim.value}, but {bind_name} resolves to "
+               f"{', '.join(values)} (port {', '.join(sorted(ports))})")
+    return rule.finding(message, claim.location, related, subject=f"{bind_name}:port")
+
+
+def _judge_unit(ctx, rule, claim: Claim) -> Finding | None:
+    units = ctx.repo.units
+    if not units:
+        return None
+    stems = {_stem(unit.name) for unit in units}
+    if claim.value in stems:
+        return None
+    project = sorted((unit for unit in units if ctx.pack.unit_spec(unit.path) is not None),
+                     key=lambda u: u.path) or sorted(units, key=lambda u: u.path)
+    names = ", ".join(sorted(unit.name for unit in project)[:8])
+    message = (f"{claim.location.path} names unit {claim.value}.service, which the repository does not define "
+               f"(units: {names})")
+    related = [Related(Location(unit.path, 1, 1), f"unit {unit.name}") for unit in project[:_MAX_RELATED]]
+    return rule.finding(message, claim.location, related, subject=f"unit:{claim.value}")
+
+
+def _judge_command(ctx, rule, claim: Claim) -> Finding | None:
+    pack = ctx.pack
+    script = ctx.repo.script(pack.start_script.path)
+    if script is None:
+        return None
+    accepted = script_subcommands(script)
+    if not accepted or claim.value in accepted:
+        return None
+    base = posixpath.basename(script.path)
+    arms = sorted({arm.location for arm in script.case_arms})[:_MAX_RELATED]
+    message = (f"{claim.location.path} runs '{base} {claim.value}', but {script.path} accepts "
+               f"{', '.join(sorted(accepted))}")
+    related = [Related(loc, f"{script.path} case arm") for loc in arms]
+    return rule.finding(message, claim.location, related, subject=f"command:{claim.value}")
+
+
+def _site_related(sites) -> list[Related]:
+    related: list[Related] = []
+    seen: set[tuple] = set()
+    for site in sites:
+        key = (site.location, site.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        related.append(Related(site.location, f"{site.consumer} [{site.runtime}]: {site.setting} = {site.value}"))
+        if len(related) >= _MAX_RELATED:
+            break
+    return related
+
+
+def _unit_prefix(ctx: CheckContext) -> str:
+    pack = ctx.pack
+    app = next((unit for unit in ctx.repo.units
+                if (spec := pack.unit_spec(unit.path)) is not None and spec.role == "app"), None)
+    if app is not None:
+        return _stem(app.name)
+    declared = next((spec.path for spec in pack.units if spec.role == "app" and spec.path), None)
+    return _stem(posixpath.basename(declared)) if declared else pack.name
+
+
+def _stem(name: str) -> str:
+    return name[: -len(".service")] if name.endswith(".service") else name

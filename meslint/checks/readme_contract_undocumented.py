@@ -1,0 +1,119 @@
+"""A contract setting, unit or start-script command that README.md never mentions.
+
+## What it does
+Looks through all of README.md (headings, prose, code spans, fences, tables,
+links) for every item of the contract:
+
+* each setting of the pack's `settings` (its name, e.g. `WATCHDOG_PID_FILE`);
+* each unit in the repository the pack's `units` cover (its file name
+  `x.service`, or its name as an argument of `systemctl`/`journalctl -u`);
+* each command of `start_script.commands` (`start_server.sh NAME`, or a
+  `{start|stop|...}` usage group after the script name, or a table cell/code
+  span `NAME` in a section whose heading names the script).
+
+One finding per missing item, on the README heading most related to the kind of
+item (an environment/configuration heading for settings, a systemd heading for
+units, a heading naming the script or operations for commands), else on line 1.
+Nothing is reported when the repository has no README (nothing to complete).
+
+## Why it matters
+Gate 8 asks that the README state the current runtime contract.  A worker unit
+added without a README line, or a watchdog setting nobody documented, is what an
+operator misses during a cutover or a rollback.
+
+## Example
+```markdown
+## systemd
+sudo systemctl enable --now mes-dashboard mes-dashboard-watchdog
+```
+With `deploy/mes-dashboard-report-worker.service` in the repository, MES802
+reports `mes-dashboard-report-worker` on the "systemd" heading.
+
+## Options
+`docs.readme`, `settings`, `units` and `start_script.commands` in the contract
+pack.  Mentions are matched as whole tokens, case-sensitively.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.doctext import all_lines, contains_token, readme, strip_code
+from meslint.facts import Location, MarkdownDoc
+from meslint.findings import Finding, Related
+
+CODE = "MES802"
+NAME = "readme-contract-undocumented"
+GATE = "8"
+SEVERITY = "warning"
+
+_SETTING_HEADINGS = ("environment", "configuration", "config", "settings", "contract", ".env", "環境變數",
+                     "環境", "設定", "配置")
+_UNIT_HEADINGS = ("systemd", "unit", "service", "服務")
+_COMMAND_HEADINGS = ("operation", "usage", "start", "操作", "啟動", "運維")
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    repo, pack = ctx.repo, ctx.pack
+    doc = readme(repo, pack)
+    if doc is None:
+        return
+    lines = list(all_lines(doc))
+    texts = [line.text for line in lines]
+    for spec in pack.settings:
+        if not any(contains_token(text, spec.name) for text in texts):
+            yield rule.finding(f"{doc.path} does not mention the contract setting {spec.name}",
+                               _heading(doc, _SETTING_HEADINGS), subject=spec.name)
+    for unit in sorted(repo.units, key=lambda u: u.path):
+        if pack.unit_spec(unit.path) is None:
+            continue
+        if not _unit_mentioned(unit.name, texts):
+            yield rule.finding(f"{doc.path} does not mention the unit {unit.name} ({unit.path})",
+                               _heading(doc, _UNIT_HEADINGS), [Related(Location(unit.path, 1, 1), "the unit")],
+                               subject=unit.name)
+    if pack.start_script is not None:
+        base = posixpath.basename(pack.start_script.path)
+        for command in pack.start_script.commands:
+            if not _command_mentioned(doc, base, command, texts):
+                yield rule.finding(f"{doc.path} does not mention the start-script command '{base} {command}'",
+                                   _heading(doc, (base,) + _COMMAND_HEADINGS),
+                                   subject=f"{pack.start_script.path} {command}")
+
+
+def _unit_mentioned(name: str, texts: list[str]) -> bool:
+    stem = name[: -len(".service")] if name.endswith(".service") else name
+    command = re.compile(r"\b(?:systemctl|journalctl)\b[^;&|#\n]*?(?<![\w.\-])" + re.escape(stem)
+                         + r"(?:\.service)?(?![\w.\-])")
+    return any(contains_token(text, name) or command.search(text) for text in texts)
+
+
+def _command_mentioned(doc: MarkdownDoc, base: str, command: str, texts: list[str]) -> bool:
+    direct = re.compile(re.escape(base) + r"\s+" + re.escape(command) + r"(?![\w-])")
+    group = re.compile(re.escape(base) + r"\s+[{\[(<]([^}\])>]*)[}\])>]")
+    for text in texts:
+        if direct.search(text):
+            return True
+        for match in group.finditer(text):
+            if command in re.split(r"[|,\s]+", match.group(1)):
+                return True
+    # A table or code span that lists the command under a heading naming the script.
+    for row in doc.table_rows:
+        if any(base in heading for heading in row.section) and any(
+                strip_code(cell) in (command, f"{base} {command}") for cell in row.cells):
+            return True
+    for code in doc.code:
+        if code.kind == "inline" and strip_code(code.text) == command and any(base in h for h in code.section):
+            return True
+    return False
+
+
+def _heading(doc: MarkdownDoc, words: tuple[str, ...]) -> Location:
+    for word in words:
+        for heading in doc.headings:
+            if word.lower() in heading.text.lower():
+                return heading.location
+    return Location(doc.path, 1, 1)

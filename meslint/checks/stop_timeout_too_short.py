@@ -1,0 +1,269 @@
+"""The app unit's TimeoutStopSec= is shorter than gunicorn's graceful timeout.
+
+## What it does
+Compares the stop timeout of the app unit (pack role `app`) with gunicorn's effective
+`graceful_timeout`.  The stop timeout is the last valid `TimeoutStopSec=` or
+`TimeoutSec=` (which sets both), parsed as a systemd time span (systemd.time(7):
+`90`, `1min 30s`, `2m`, `1.5h`, `infinity`; `0` also disables the timeout); without
+one, systemd's `DefaultTimeoutStopSec=90s` applies.  gunicorn's value is, from
+weakest to strongest: its built-in default (30 s), `graceful_timeout` in the pack's
+gunicorn config module (an `os.getenv("X", "120")` default is overridden by the unit's
+`Environment=` and, after it, the deployed env file), `--graceful-timeout` in
+`GUNICORN_CMD_ARGS`, and `--graceful-timeout` on the ExecStart command line.  Both
+systemd runtimes are checked: with the deployed env file and without it.
+
+## Why it matters
+On `systemctl stop`/`restart` gunicorn waits up to `graceful_timeout` for in-flight
+requests.  When systemd's stop timeout is shorter, systemd sends SIGKILL first: long
+requests are cut off and the restart workflow the watchdog relies on is not graceful.
+
+## Example
+```ini
+# deploy/mes-dashboard.service
+TimeoutStopSec=30
+```
+```python
+# gunicorn.conf.py
+graceful_timeout = int(os.getenv("GUNICORN_GRACEFUL_TIMEOUT", "120"))
+```
+systemd kills gunicorn after 30 s while it may still be draining for 120 s.
+
+## Options
+The app unit comes from the pack's `units` (role `app`), the config module from
+`gunicorn_config`.  A graceful timeout that is not a static integer is not checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.commands import analyze
+from meslint.facts import EnvFile, Location, UnitFile
+from meslint.findings import Finding, Related
+from meslint.pack import ContractPack
+from meslint.template import Binding, evaluate
+
+CODE = "MES610"
+NAME = "stop-timeout-too-short"
+GATE = "6"
+SEVERITY = "error"
+
+INFINITY = float("inf")
+DEFAULT_TIMEOUT_STOP_SEC = 90.0  # systemd-system.conf(5) DefaultTimeoutStopSec=
+GUNICORN_DEFAULT_GRACEFUL = 30.0
+
+_MINUTE = 60.0
+_HOUR = 3600.0
+_DAY = 86400.0
+# systemd's extract_multiplier() table (src/basic/time-util.c), in its matching order.
+_UNITS = (
+    ("seconds", 1.0), ("second", 1.0), ("sec", 1.0), ("s", 1.0),
+    ("minutes", _MINUTE), ("minute", _MINUTE), ("min", _MINUTE),
+    ("months", 30.44 * _DAY), ("month", 30.44 * _DAY), ("M", 30.44 * _DAY),
+    ("msec", 1e-3), ("ms", 1e-3), ("m", _MINUTE),
+    ("hours", _HOUR), ("hour", _HOUR), ("hr", _HOUR), ("h", _HOUR),
+    ("days", _DAY), ("day", _DAY), ("d", _DAY),
+    ("weeks", 7 * _DAY), ("week", 7 * _DAY), ("w", 7 * _DAY),
+    ("years", 365.25 * _DAY), ("year", 365.25 * _DAY), ("y", 365.25 * _DAY),
+    ("usec", 1e-6), ("us", 1e-6), ("μs", 1e-6), ("µs", 1e-6),
+)
+_NUMBER = re.compile(r"(\d+(?:\.\d*)?|\.\d+)")
+
+
+def parse_timespan(text: str, default_unit: float = 1.0) -> float | None:
+    """Seconds of a systemd time span (systemd.time(7)); None when systemd would reject it."""
+    text = text.strip()
+    if text == "infinity":
+        return INFINITY
+    if not text:
+        return None
+    total = 0.0
+    i = 0
+    n = len(text)
+    while True:
+        while i < n and text[i] in " \t\n\r":
+            i += 1
+        if i >= n:
+            break
+        match = _NUMBER.match(text, i)
+        if match is None:
+            return None
+        number = float(match.group(1))
+        i = match.end()
+        while i < n and text[i] in " \t\n\r":
+            i += 1
+        multiplier = default_unit
+        for suffix, seconds in _UNITS:
+            if text.startswith(suffix, i):
+                multiplier = seconds
+                i += len(suffix)
+                break
+        total += number * multiplier
+    return total
+
+
+def stop_timeout(unit: UnitFile) -> tuple[float, str, Location | None]:
+    """The effective stop timeout: seconds, how it was set, where."""
+    chosen: tuple[float, str, Location | None] = (DEFAULT_TIMEOUT_STOP_SEC,
+                                                  "systemd's DefaultTimeoutStopSec=90s (no TimeoutStopSec=)", None)
+    for setting in unit.settings:
+        if setting.section != "Service" or setting.key not in ("TimeoutStopSec", "TimeoutSec"):
+            continue
+        if setting.value == "":
+            chosen = (DEFAULT_TIMEOUT_STOP_SEC, f"{setting.key}= reset to the default 90s", setting.location)
+            continue
+        seconds = parse_timespan(setting.value)
+        if seconds is None:
+            continue  # systemd logs "Failed to parse" and ignores the assignment
+        if seconds == 0:
+            seconds = INFINITY  # config_parse_sec_fix_0: 0 means no timeout
+        chosen = (seconds, f"{setting.key}={setting.value}", setting.location)
+    return chosen
+
+
+def _fmt(seconds: float) -> str:
+    if seconds == INFINITY:
+        return "infinity"
+    return f"{seconds:g}s"
+
+
+def _graceful_from_args(argv: tuple[str, ...] | list[str]) -> str | None:
+    found = None
+    for index, word in enumerate(argv):
+        if word == "--graceful-timeout" and index + 1 < len(argv):
+            found = argv[index + 1]
+        elif word.startswith("--graceful-timeout="):
+            found = word.split("=", 1)[1]
+    return found
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(int(value.strip()))
+    except ValueError:
+        return None
+
+
+def graceful_timeout(ctx: CheckContext, unit: UnitFile, env: dict[str, Binding]
+                     ) -> tuple[float, str, list[Related]] | None:
+    """gunicorn's effective graceful timeout for a unit's gunicorn, or None if not statically known."""
+    from meslint.parsers.systemd import substitute_argv
+
+    pack: ContractPack = ctx.pack
+    seconds, how, related = GUNICORN_DEFAULT_GRACEFUL, "gunicorn's built-in default 30s", []
+    module = ctx.repo.module(pack.gunicorn_config) if pack.gunicorn_config else None
+    if module is not None:
+        constant = next((c for c in reversed(module.constants) if c.name == "graceful_timeout"), None)
+        if constant is not None:
+            raw = constant.value if isinstance(constant.value, str) else str(constant.value)
+            evaluated = evaluate(raw, env, pack.deploy_root)
+            value = _number(evaluated.value)
+            if value is None:
+                return None
+            seconds = value
+            how = f"code default in {module.path}:{constant.location.line}"
+            related.append(Related(constant.location, f"graceful_timeout = {raw}, evaluates to {evaluated.value}"))
+            for name, binding in evaluated.used:
+                if binding is not None and binding.location is not None:
+                    how = f"{name}={binding.value} from {binding.origin}"
+                    related.append(Related(binding.location, f"{name}={binding.value} ({binding.origin})"))
+    cmd_args = env.get("GUNICORN_CMD_ARGS")
+    if cmd_args is not None:
+        value = _graceful_from_args(cmd_args.value.split())
+        if value is not None:
+            if _number(value) is None:
+                return None
+            seconds, how = _number(value), f"GUNICORN_CMD_ARGS --graceful-timeout {value}"
+            related.append(Related(cmd_args.location or Location(unit.path),
+                                   f"GUNICORN_CMD_ARGS sets --graceful-timeout {value}"))
+    values = {name: binding.value for name, binding in env.items()}
+    for command in unit.exec_commands:
+        if command.key != "ExecStart":
+            continue
+        argv = command.argv if ":" in command.prefixes else substitute_argv(command.argv, values)
+        for words in _gunicorn_commands(unit, tuple(argv), env):
+            value = _graceful_from_args(words)
+            if value is not None:
+                if _number(value) is None:
+                    return None
+                seconds, how = _number(value), f"--graceful-timeout {value} on the ExecStart command line"
+                related.append(Related(command.location, f"gunicorn --graceful-timeout {value}"))
+    return seconds, how, related
+
+
+def _gunicorn_commands(unit: UnitFile, argv: tuple[str, ...], env: dict[str, Binding]) -> Iterator[list[str]]:
+    info = analyze(argv)
+    if info.shell_script is None:
+        if info.program == "gunicorn":
+            yield list(info.args)
+        return
+    from meslint.parsers.shell import parse as parse_shell
+
+    for inner in parse_shell(unit.path, info.shell_script).commands:
+        words = []
+        for word in inner.argv:
+            evaluated = evaluate(word, env, unit_workdir(unit))
+            words.append(evaluated.value if evaluated.value is not None else word)
+        inner_info = analyze(tuple(words))
+        if inner_info.program == "gunicorn":
+            yield list(inner_info.args)
+
+
+def unit_workdir(unit: UnitFile) -> str:
+    setting = unit.get("Service", "WorkingDirectory")
+    return setting.value.lstrip("-") if setting is not None and setting.value.lstrip("-").startswith("/") else "/"
+
+
+def _runs_gunicorn(unit: UnitFile) -> bool:
+    for command in unit.exec_commands:
+        if command.key == "ExecStart" and any("gunicorn" in word for word in command.argv):
+            return True
+    return False
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    from meslint.resolve import unit_environment
+
+    rule = rule_by_code(CODE)
+    template: EnvFile | None = ctx.repo.env_file(ctx.pack.env_file.template)
+    for unit in ctx.repo.units:
+        spec = ctx.pack.unit_spec(unit.path)
+        if spec is None or spec.role != "app" or not _runs_gunicorn(unit):
+            continue
+        stop, stop_how, stop_location = stop_timeout(unit)
+        if stop == INFINITY:
+            continue
+        short: list[tuple[str, float, str, list[Related]]] = []
+        for label, env_file in (("with the deployed env file", template), ("without the env file", None)):
+            if label.startswith("with ") and template is None:
+                continue
+            env = unit_environment(unit, ctx.pack, env_file)
+            graceful = graceful_timeout(ctx, unit, env)
+            if graceful is None:
+                continue
+            seconds, how, related = graceful
+            if stop < seconds:
+                short.append((label, seconds, how, related))
+        if not short:
+            continue
+        parts = [f"{_fmt(seconds)} {label} ({how})" for label, seconds, how, _ in short]
+        message = (f"{unit.path} stops after {_fmt(stop)} ({stop_how}), shorter than gunicorn's graceful timeout: "
+                   f"{'; '.join(parts)}; systemd sends SIGKILL before gunicorn finishes draining requests")
+        related = short[0][3]
+        location = stop_location or _exec_location(unit)
+        unique: list[Related] = []
+        for item in related + [r for extra in short[1:] for r in extra[3]]:
+            if item not in unique:
+                unique.append(item)
+        yield rule.finding(message, location, related=unique, subject=f"{unit.name} TimeoutStopSec")
+
+
+def _exec_location(unit: UnitFile) -> Location:
+    for command in unit.exec_commands:
+        if command.key == "ExecStart":
+            return command.location
+    return Location(unit.path)

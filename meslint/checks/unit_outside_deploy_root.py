@@ -1,0 +1,146 @@
+"""A contract unit works, imports or runs code outside the deploy root.
+
+## What it does
+For every unit the contract pack lists (`units`), checks that
+
+* `WorkingDirectory=` (a `-` prefix only makes it optional; `~` is the user's
+  home) is the pack's `deploy_root` or lies under it — and that a unit which runs
+  a relative path has a `WorkingDirectory=` at all (systemd's default is `/`);
+* every `PYTHONPATH` entry the unit's process sees (`Environment=`, or the
+  deployed env file read from its template) lies under the deploy root;
+* the script its `Exec*=` lines run — `python SCRIPT`, `bash SCRIPT`, a `.sh`/`.py`
+  program, `gunicorn --config FILE`/`--chdir DIR`/`--pythonpath DIR`,
+  `rq -P DIR` — lies under the deploy root, with relative paths resolved
+  against `WorkingDirectory=` after systemd's own `$VAR` substitution (and
+  inside `bash -c '...'`).
+
+Values that stay unknown (`$VAR` not set in the unit, specifiers) are skipped.
+
+## Why it matters
+Gate 2: the deployed service runs from the deploy root only.  A unit whose
+working directory, import path or script points at a developer checkout, the
+old `DashBoard/` tree or a home directory runs code nobody deployed.
+
+## Example
+```ini
+[Service]
+# meslint-expect-next: MES203
+WorkingDirectory=/home/egg/Project/DashBoard_vite
+ExecStart=/opt/miniconda3/bin/conda run -n mes-dashboard python scripts/worker_watchdog.py
+```
+
+## Options
+`deploy_root` and `units` in the contract pack (`deploy_root` can be overridden
+from `[tool.meslint]`).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.commands import CommandInfo, basename
+from meslint.facts import Location, UnitFile
+from meslint.findings import Finding, Related
+from meslint.resolve import unit_environment
+from meslint.runtime_files import under
+
+CODE = "MES203"
+NAME = "unit-outside-deploy-root"
+GATE = "2"
+SEVERITY = "error"
+
+_SCRIPT_SUFFIXES = (".sh", ".py", ".bash")
+_SHELLS = frozenset({"bash", "sh", "dash"})
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    root = ctx.pack.deploy_root.rstrip("/") or "/"
+    template = ctx.repo.env_file(ctx.pack.env_file.template)
+    for unit in ctx.repo.units:
+        if ctx.pack.unit_spec(unit.path) is None:
+            continue
+        workdir_setting = unit.get("Service", "WorkingDirectory")
+        cwd: str | None = "/"
+        cwd_note = "no WorkingDirectory=, so /"
+        workdir_outside = False
+        if workdir_setting is not None:
+            raw = workdir_setting.value[1:] if workdir_setting.value.startswith("-") else workdir_setting.value
+            cwd = _absolute(raw, None)
+            cwd_note = f"WorkingDirectory={workdir_setting.value}"
+            if cwd is not None and not under(cwd, root):
+                workdir_outside = True
+                yield rule.finding(
+                    f"WorkingDirectory={workdir_setting.value} is not under the deploy root {root}",
+                    workdir_setting.location, subject=f"{unit.path} WorkingDirectory")
+        env = unit_environment(unit, ctx.pack, template)
+        binding = env.get("PYTHONPATH")
+        if binding is not None:
+            for entry in binding.value.split(":"):
+                if not entry.startswith(("/", "~")) and workdir_outside:
+                    continue  # relative to a WorkingDirectory= already reported
+                path = _absolute(entry, cwd) if entry else None
+                if path is not None and not under(path, root):
+                    location = binding.location or Location(unit.path)
+                    related = [] if location.path == unit.path else [
+                        Related(Location(unit.path), f"{unit.path} loads it with EnvironmentFile=")]
+                    yield rule.finding(
+                        f"PYTHONPATH entry {entry!r} of {unit.name} resolves to {path}, not under the deploy "
+                        f"root {root}", location, related=related, subject=f"{unit.path} PYTHONPATH {entry}")
+        for command in unit.exec_commands:
+            for info in _infos(unit, command, env):
+                for label, value in _executed_paths(info):
+                    if not value.startswith(("/", "~")) and workdir_outside:
+                        continue  # already reported at WorkingDirectory=
+                    path = _absolute(value, cwd)
+                    if path is None or under(path, root):
+                        continue
+                    how = "" if value.startswith("/") else f" (relative to {cwd_note})"
+                    yield rule.finding(
+                        f"{command.key}= runs {label} {value!r}, which resolves to {path}{how}, not under the "
+                        f"deploy root {root}", command.location, subject=f"{unit.path} {command.key} {label}")
+
+
+def _infos(unit: UnitFile, command, env) -> Iterator[CommandInfo]:
+    # The same reading resolution uses: systemd's substitution, then `bash -c` unwrapping.
+    from meslint.resolve import _unit_command_infos
+
+    for info, _chain in _unit_command_infos(unit, command, env):
+        yield info
+
+
+def _executed_paths(info: CommandInfo) -> Iterator[tuple[str, str]]:
+    if info.program_index >= 0:
+        program = info.argv[info.program_index]
+        if program.endswith(_SCRIPT_SUFFIXES):
+            yield "the script", program
+        if basename(program) in _SHELLS and info.args and not info.args[0].startswith("-"):
+            yield "the script", info.args[0]
+    if info.script is not None and info.script != "-":
+        yield "the script", info.script
+    if info.program == "gunicorn":
+        config = info.options.get("config")
+        if config and not config.startswith("python:"):
+            yield "the gunicorn config", config
+        for option in ("chdir", "pythonpath"):
+            if info.options.get(option):
+                for entry in info.options[option].split(","):
+                    yield f"gunicorn --{option}", entry
+    if info.program == "rq" and info.options.get("path"):
+        yield "rq --path", info.options["path"]
+
+
+def _absolute(value: str, cwd: str | None) -> str | None:
+    """An absolute normalised path, or None when unknown ($VAR, specifiers, no base)."""
+    value = value.strip().strip("\"'")
+    if not value or "$" in value or "%" in value or "`" in value:
+        return None
+    if value.startswith("~"):
+        return value  # the user's home: never the deploy root
+    if not value.startswith("/"):
+        if cwd is None or not cwd.startswith("/"):
+            return None
+        value = posixpath.join(cwd, value)
+    return "/" + posixpath.normpath(value).lstrip("/")

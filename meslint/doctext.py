@@ -1,0 +1,516 @@
+"""Contract tokens and values stated in Markdown facts (shared by the gate 8 rules).
+
+The gate 8 checks read documentation as *claims*: a setting with a value
+(``KEY=value`` in a fence or code span, a ``| KEY | value |`` table row), a conda
+environment name, a unit name, a start-script subcommand, a port, a repository
+path.  This module turns :class:`~meslint.facts.MarkdownDoc` facts into those
+claims, with their locations, and normalises values so that a documented value
+can be compared with what :mod:`meslint.resolve` says the consumers use.
+
+Nothing here opens a file: it works on the facts and on the contract pack.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from meslint.facts import Location, MarkdownDoc, Repository, ShellScript
+from meslint.globs import glob_match, matches_any  # noqa: F401 - re-exported
+from meslint.pack import ContractPack
+from meslint.template import CHECKOUT_ROOT
+
+# --------------------------------------------------------------------------- documents
+
+
+def is_historical_doc(pack: ContractPack, path: str) -> bool:
+    return matches_any(path, pack.docs.historical)
+
+
+def readme(repo: Repository, pack: ContractPack) -> MarkdownDoc | None:
+    return repo.doc(pack.docs.readme)
+
+
+def operator_docs(repo: Repository, pack: ContractPack, *, mirrors: bool = False) -> list[MarkdownDoc]:
+    """README first, then the pack's operator docs; historical docs never, mirrors on request."""
+    docs: list[MarkdownDoc] = []
+    first = readme(repo, pack)
+    if first is not None:
+        docs.append(first)
+    for doc in sorted(repo.markdown, key=lambda d: d.path):
+        if doc is first or is_historical_doc(pack, doc.path):
+            continue
+        is_mirror = doc.path in pack.docs.mirrors
+        if (mirrors and is_mirror) or (not is_mirror and matches_any(doc.path, pack.docs.operator_docs)):
+            docs.append(doc)
+    return docs
+
+
+def has_marker(text: str, markers: Iterable[str]) -> bool:
+    """Whether ``text`` contains a historical marker (case-insensitive, whole words for ASCII)."""
+    lowered = text.lower()
+    for marker in markers:
+        marker = marker.lower()
+        if marker.isascii():
+            if re.search(r"(?<![a-z0-9])" + re.escape(marker) + r"(?![a-z0-9])", lowered):
+                return True
+        elif marker in lowered:
+            return True
+    return False
+
+
+def historical_section(section: tuple[str, ...], markers: Iterable[str]) -> bool:
+    return any(has_marker(heading, markers) for heading in section)
+
+
+# --------------------------------------------------------------------------- lines
+
+
+@dataclass(frozen=True)
+class DocLine:
+    """One line of documentation text with where it is and how to read it."""
+
+    text: str
+    location: Location
+    section: tuple[str, ...]
+    source: str  # span | block | table | text | heading | link
+    historical: bool = False
+    block: int = -1  # index of the fenced block, -1 for anything else
+    info: str = ""
+
+
+_COMMENT_PREFIXES = ("#", "//", ";", "--", "rem ", "::")
+
+
+def code_lines(doc: MarkdownDoc, markers: Iterable[str]) -> Iterator[DocLine]:
+    """Code spans and fenced-block lines.
+
+    A block line is historical when its section is, when the fence is a ``diff``,
+    or when the nearest comment line above it in the block names a marker
+    (``# before (legacy layout)`` ... ``# after``).
+    """
+    markers = tuple(markers)
+    for index, code in enumerate(doc.code):
+        section_hist = historical_section(code.section, markers)
+        if code.kind != "block":
+            yield DocLine(code.text, code.location, code.section, "span", section_hist)
+            continue
+        info = (code.info.split() or [""])[0].lower()
+        block_hist = section_hist or info in {"diff", "patch"} or has_marker(code.info, markers)
+        region_hist = False
+        for offset, line in enumerate(code.text.split("\n")):
+            stripped = line.strip()
+            if stripped.lower().startswith(_COMMENT_PREFIXES) and not stripped.startswith("#!"):
+                region_hist = has_marker(stripped, markers)
+            location = Location(doc.path, code.location.line + offset, 1)
+            yield DocLine(line, location, code.section, "block", block_hist or region_hist, index, info)
+
+
+def all_lines(doc: MarkdownDoc, markers: Iterable[str] = ()) -> Iterator[DocLine]:
+    """Every piece of text the document shows: headings, prose, code, tables, links."""
+    markers = tuple(markers)
+    for heading in doc.headings:
+        yield DocLine(heading.text, heading.location, (), "heading")
+    for text in doc.text:
+        yield DocLine(text.text, text.location, text.section, "text", historical_section(text.section, markers))
+    yield from code_lines(doc, markers)
+    for row in doc.table_rows:
+        yield DocLine(" | ".join(row.cells), row.location, row.section, "table",
+                      historical_section(row.section, markers))
+    for link in doc.links:
+        yield DocLine(f"{link.text} {link.target}", link.location, link.section, "link",
+                      historical_section(link.section, markers))
+
+
+def contains_token(text: str, token: str, *, case: bool = True) -> bool:
+    """``token`` appears in ``text`` not glued to other identifier characters."""
+    flags = 0 if case else re.IGNORECASE
+    return re.search(r"(?<![\w-])" + re.escape(token) + r"(?![\w-])", text, flags) is not None
+
+
+# --------------------------------------------------------------------------- setting values
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A documented value: ``subject`` is a setting name, or ``@conda-env``, ``@unit``, ..."""
+
+    subject: str
+    value: str
+    location: Location
+    line: DocLine
+
+
+_ASSIGN = re.compile(r"(?<![\w$\-./])(?:export\s+)?([A-Z][A-Z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s;&|)]*)")
+_COMMAND_PREFIX = re.compile(r"\s+(?!#)\S")
+_EMPTY_CELLS = {"", "-", "—", "–", "n/a", "none", "(none)", "(empty)", "(unset)", "無", "空"}
+_VALUE_HEADERS = ("default", "value", "預設", "默认", "默認", "值", "canonical")
+
+
+def strip_code(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text.startswith("`") and text.endswith("`") and text.count("`") == 2:
+        return text[1:-1].strip()
+    return text
+
+
+def unquote_value(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value.strip("\"'")
+
+
+def assignment_claims(line: DocLine, names: set[str]) -> Iterator[Claim]:
+    """``KEY=value`` statements of contract settings on a code line.
+
+    ``KEY=value cmd ...`` (an environment prefix of a command) sets the value for
+    that one command; it is an override, not a statement of the default, and is
+    not a claim.  Empty values (``KEY=``: "use the default") are not claims.
+    """
+    text = line.text
+    for match in _ASSIGN.finditer(text):
+        name = match.group(1)
+        if name not in names:
+            continue
+        rest = text[match.end():]
+        following = rest.lstrip()
+        if following and not following.startswith("#") and not _ASSIGN.match(following) \
+                and _COMMAND_PREFIX.match(rest) and line.source != "text":
+            continue
+        value = unquote_value(match.group(2))
+        if not value:
+            continue
+        column = line.location.column + match.start(1) if line.source == "block" else line.location.column
+        yield Claim(name, value, Location(line.location.path, line.location.line, column), line)
+
+
+def table_claims(doc: MarkdownDoc, names: set[str], markers: Iterable[str]) -> Iterator[Claim]:
+    """``| KEY | value | ... |`` rows: the value is the "default"/"value" column, else the next cell."""
+    markers = tuple(markers)
+    for row in doc.table_rows:
+        cells = [strip_code(_drop_comment(c)) for c in row.cells]
+        header = [strip_code(h).lower() for h in row.header]
+        value_col = next((i for i, h in enumerate(header) if any(w in h for w in _VALUE_HEADERS)), None)
+        for index, cell in enumerate(cells):
+            if cell not in names:
+                continue
+            col = value_col if value_col is not None and value_col != index else index + 1
+            if col >= len(cells):
+                continue
+            raw = _drop_comment(row.cells[col]).strip()
+            inner = strip_code(raw)
+            if inner == raw and re.search(r"\s", raw):
+                continue  # prose, not a value
+            if "`" in inner or inner.lower() in _EMPTY_CELLS:
+                continue
+            line = DocLine(" | ".join(row.cells), row.location, row.section, "table",
+                           historical_section(row.section, markers))
+            yield Claim(cell, unquote_value(inner), row.location, line)
+
+
+def _drop_comment(text: str) -> str:
+    return re.sub(r"<!--.*?-->", "", text).strip()
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def normalize_bool(value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return "true"
+    if lowered in {"0", "false", "no", "off"}:
+        return "false"
+    return lowered
+
+
+def split_bind(value: str) -> tuple[str, str] | None:
+    """``(host, port)`` of a gunicorn bind; host ``""`` when only a port is given."""
+    value = value.strip()
+    if value.startswith("tcp://"):
+        value = value[len("tcp://"):]
+    if value.startswith("unix:"):
+        return None
+    if re.fullmatch(r"\d+", value):
+        return "", value
+    match = re.fullmatch(r"(\[[^\]]*\]|[^:\s]*):(\d+)", value)
+    if not match:
+        return None
+    return match.group(1) or "0.0.0.0", match.group(2)
+
+
+def deployed_path(value: str, deploy_root: str) -> str:
+    """A resolved path with the checkout root read as the deploy root (that is where it runs)."""
+    if value.startswith(CHECKOUT_ROOT):
+        value = deploy_root.rstrip("/") + value[len(CHECKOUT_ROOT):]
+    return posixpath.normpath(value) if value.startswith("/") else value
+
+
+def doc_path(value: str, deploy_root: str) -> str | None:
+    """A documented path made absolute: relative paths (``./tmp/x``, ``tmp/x``) are root-relative."""
+    value = value.strip()
+    if not value or "$" in value or "<" in value or value.startswith("~") or "*" in value:
+        return None
+    if value.startswith("/"):
+        return posixpath.normpath(value)
+    return posixpath.normpath(posixpath.join(deploy_root, value))
+
+
+def values_agree(kind: str, documented: str, resolved: str, deploy_root: str) -> bool | None:
+    """Whether a documented value states a resolved one; ``None`` when it cannot be compared.
+
+    * ``path``: both absolute, the checkout root read as the deploy root, relative
+      documented paths taken from the repository root;
+    * ``bind``: host and port; a documented bare port agrees with any host on that port;
+    * ``bool``: ``1/yes/on`` are ``true``, ``0/no/off`` are ``false``;
+    * anything else: exact text after stripping quotes and blanks.
+    """
+    if kind == "path":
+        left = doc_path(documented, deploy_root)
+        if left is None:
+            return None
+        return left == deployed_path(resolved, deploy_root)
+    if kind == "bind":
+        left, right = split_bind(documented), split_bind(resolved)
+        if left is None or right is None:
+            return None if "$" in documented else documented.strip() == resolved.strip()
+        if not left[0] or not right[0]:
+            return left[1] == right[1]
+        return left == right
+    if kind == "bool":
+        return normalize_bool(documented) == normalize_bool(resolved)
+    if "$" in documented:
+        return None
+    return documented.strip() == resolved.strip()
+
+
+# --------------------------------------------------------------------------- other claims
+
+_CONDA_ENV = [
+    re.compile(r"\bconda\s+activate\s+([\w.\-]+)"),
+    re.compile(r"\bsource\s+activate\s+([\w.\-]+)"),
+    re.compile(r"\bconda\b[^\n#]*?\s(?:-n|--name)(?:\s+|=)([\w.\-]+)"),
+]
+
+
+def conda_env_claims(line: DocLine) -> Iterator[Claim]:
+    for pattern in _CONDA_ENV:
+        for match in pattern.finditer(line.text):
+            name = match.group(1)
+            if name in {"base"}:
+                continue
+            yield Claim("@conda-env", name, _at(line, match.start(1)), line)
+
+
+_UNIT_TOKEN = re.compile(r"(?<![\w.\-@])([/\w.\-]*?)([\w.\-@]+)\.service\b")
+_SYSTEMCTL = re.compile(
+    r"\bsystemctl\s+(?:--?[\w-]+\s+)*(?:start|stop|restart|reload|enable|disable|status|is-active|is-enabled|"
+    r"kill|try-restart|reload-or-restart|mask|unmask|show|cat|edit|reenable)\b([^;&|#>\n]*)")
+_JOURNAL = re.compile(r"\bjournalctl\b[^;&|#>\n]*?(?:-u|--unit)(?:\s+|=)([\w.\-@]+)")
+
+
+def unit_claims(line: DocLine, prefix: str) -> Iterator[Claim]:
+    """Names of the project's units (``prefix`` or ``prefix-*``) in a code line.
+
+    A relative path (``deploy/x.service``) names a repository file, MES805's
+    business; installed paths under ``/etc/systemd``/``/usr/lib/systemd`` and bare
+    names (``x.service``, ``systemctl restart x``) name units.
+    """
+    seen: set[str] = set()
+    for match in _UNIT_TOKEN.finditer(line.text):
+        directory, stem = match.group(1), match.group(2)
+        if directory and not directory.startswith(("/etc/systemd/", "/usr/lib/systemd/", "/lib/systemd/",
+                                                   "/run/systemd/")):
+            continue
+        if _is_project_unit(stem, prefix) and stem not in seen:
+            seen.add(stem)
+            yield Claim("@unit", stem, _at(line, match.start(2)), line)
+    for pattern, group in ((_SYSTEMCTL, 1), (_JOURNAL, 1)):
+        for match in pattern.finditer(line.text):
+            for word in _words(match.group(group)):
+                name = word[: -len(".service")] if word.endswith(".service") else word
+                if "/" in name or "." in name or not _is_project_unit(name, prefix) or name in seen:
+                    continue
+                seen.add(name)
+                yield Claim("@unit", name, _at(line, match.start(group)), line)
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip("\"'") for w in text.split() if not w.startswith("-")]
+
+
+def _is_project_unit(name: str, prefix: str) -> bool:
+    return bool(prefix) and (name == prefix or name.startswith(prefix + "-"))
+
+
+def script_claims(line: DocLine, script_path: str) -> Iterator[Claim]:
+    """``<...>/start_server.sh SUBCOMMAND`` invocations (the first argument only)."""
+    base = posixpath.basename(script_path)
+    pattern = re.compile(r"(?:^|(?<=[\s;&|(`'\"/]))" + re.escape(base) + r"\s+([A-Za-z][\w-]*)")
+    for match in pattern.finditer(line.text):
+        yield Claim("@command", match.group(1), _at(line, match.start(1)), line)
+
+
+def script_subcommands(script: ShellScript) -> set[str] | None:
+    """The literal first-argument words the script's dispatching ``case`` accepts."""
+    first_arg_vars = {"1"}
+    for assignment in script.assignments:
+        if re.fullmatch(r"\$\{?1(?::?-[^}]*)?\}?", assignment.value.strip()):
+            first_arg_vars.add(assignment.name)
+    dispatch = [arm for arm in script.case_arms if _subject_var(arm.subject) in first_arg_vars]
+    arms = dispatch or list(script.case_arms)
+    if not arms:
+        return None
+    words: set[str] = set()
+    for arm in arms:
+        for pattern in arm.patterns:
+            for alternative in pattern.split("|"):
+                alternative = alternative.strip().strip("()\"'")
+                if re.fullmatch(r"[A-Za-z][\w-]*", alternative):
+                    words.add(alternative)
+    return words
+
+
+def _subject_var(subject: str) -> str | None:
+    match = re.fullmatch(r"\$\{?([A-Za-z_][A-Za-z0-9_]*|\d)(?::?-[^}]*)?\}?", subject.strip().strip("\"'"))
+    return match.group(1) if match else None
+
+
+_URL_PORT = re.compile(r"\bhttps?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d+))?(?![\w.:-])")
+_LSOF_PORT = re.compile(r"\blsof\b[^\n]*?-i\s*(?:tcp)?:(\d+)")
+_BIND_OPT = re.compile(r"(?:--bind(?:\s+|=)|\s-b\s+)[\"']?([^\s\"']+)")
+_PORT_WORDS = re.compile(r"\bports?\b|埠|端口|連接埠", re.IGNORECASE)
+
+
+def port_claims(line: DocLine, bind_name: str, context: str = "") -> Iterator[Claim]:
+    """Ports the docs give for the app: ``--bind``/``-b`` values, ``lsof -i :PORT``, and
+    local ``http://localhost:PORT`` URLs on a line (or in a block) that speaks of the
+    bind setting or of a port.  Other local services (Redis, a dev server) are
+    told apart by that context rule."""
+    text = line.text
+    for match in _BIND_OPT.finditer(text):
+        yield Claim(bind_name, match.group(1), _at(line, match.start(1)), line)
+    for match in _LSOF_PORT.finditer(text):
+        yield Claim("@port", match.group(1), _at(line, match.start(1)), line)
+    scope = text + "\n" + context
+    if bind_name not in scope and not _PORT_WORDS.search(scope):
+        return
+    for match in _URL_PORT.finditer(text):
+        if match.group(1):
+            yield Claim("@port", match.group(1), _at(line, match.start(1)), line)
+
+
+def _at(line: DocLine, offset: int) -> Location:
+    if line.source == "block":
+        return Location(line.location.path, line.location.line, line.location.column + offset)
+    return line.location
+
+
+# --------------------------------------------------------------------------- repository paths
+
+_PATH_EXTENSIONS = {
+    "sh", "bash", "py", "md", "mdj", "markdown", "rst", "txt", "service", "timer", "socket", "target",
+    "bat", "cmd", "ps1", "toml", "yml", "yaml", "cfg", "ini", "conf", "sql", "ts", "js", "mjs", "vue",
+    "html", "css", "example", "template", "spec", "json",
+}
+# Directories whose files are produced at run or build time, not kept in the repository.
+_GENERATED_TOP = {"tmp", "logs", "log", "run", "var", "data", "static", "htmlcov", "coverage", ".cache"}
+_GENERATED_ANY = {"dist", "build", "node_modules", "__pycache__", ".venv", "venv"}
+_PATH_TOKEN = re.compile(r"[^\s\"'`()<>\[\]{}，。：；、（）]+")
+
+
+@dataclass(frozen=True)
+class PathRef:
+    path: str  # repository-relative POSIX path
+    written: str  # as the doc wrote it
+    location: Location
+    via: str  # link | code
+
+
+def link_ref(doc: MarkdownDoc, target: str) -> str | None:
+    """The repository path a relative Markdown link points to, or ``None`` when it is not one."""
+    target = target.strip().strip("<>")
+    if not target or target.startswith(("#", "mailto:", "tel:", "data:", "javascript:", "//")):
+        return None
+    if re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", target):
+        return None  # URL (http:, ftp:, ...) or a Windows drive
+    target = target.split("#", 1)[0].split("?", 1)[0]
+    if not target:
+        return None
+    target = unquote(target)
+    if _placeholder(target):
+        return None
+    if target.startswith("/"):
+        joined = target.lstrip("/")
+    else:
+        joined = posixpath.join(posixpath.dirname(doc.path), target)
+    normalized = posixpath.normpath(joined)
+    if normalized.startswith("../") or normalized == "..":
+        return None  # outside the repository
+    return "" if normalized == "." else normalized
+
+
+def code_path_refs(line: DocLine) -> Iterator[tuple[str, int]]:
+    """Repository-relative file paths named on a code line, with their offsets.
+
+    A candidate has a directory part and a file extension meslint knows
+    (``scripts/x.sh``, ``./docs/a.md``, ``deploy\\x.service`` in Windows
+    spelling).  Absolute paths, ``~``, URLs, globs, placeholders (``<...>``,
+    ``$VAR``), parent-relative paths and files under generated directories
+    (``tmp/``, ``logs/``, ``dist/``, ...) are not candidates.
+    """
+    for match in _PATH_TOKEN.finditer(line.text):
+        token = match.group(0).rstrip(".,;:!?")
+        token = re.sub(r"^[\w-]+=", "", token)  # --config=path, KEY=path
+        if "\\" in token and "/" not in token and re.fullmatch(r"[\w.\-]+(?:\\[\w.\-]+)+", token):
+            token = token.replace("\\", "/")
+        if "/" not in token or "://" in token or _placeholder(token):
+            continue
+        if token.startswith(("/", "~", "../", "-", "@", "http")):
+            continue
+        if token.startswith("./"):
+            token = token[2:]
+        parts = token.split("/")
+        if any(p in {"", ".", ".."} for p in parts[:-1]) or not parts[-1]:
+            continue
+        name = parts[-1]
+        if "." not in name.strip(".") or name.rsplit(".", 1)[-1].lower() not in _PATH_EXTENSIONS:
+            continue
+        if parts[0].lower() in _GENERATED_TOP or _GENERATED_ANY & {p.lower() for p in parts[:-1]} \
+                or not re.match(r"[\w.]", parts[0]):
+            continue
+        yield token, match.start()
+
+
+def _placeholder(text: str) -> bool:
+    return any(ch in text for ch in "$<>*?{}[]%") or "..." in text or "\u2026" in text
+
+
+def path_known(repo: Repository, path: str, doc_dir: str = "") -> bool:
+    """Whether a path a document names is in the repository.
+
+    Taken from the repository root, then from the document's directory.  A path
+    whose first directory is not a top-level directory of the repository is
+    package-relative shorthand (``core/response.py`` for
+    ``src/mes_dashboard/core/response.py``): it is known when some repository
+    path ends with it.
+    """
+    if repo.path_exists(path) or (doc_dir and repo.path_exists(posixpath.join(doc_dir, path))):
+        return True
+    top = path.split("/", 1)[0]
+    if top in _top_level_dirs(repo):
+        return False
+    suffix = "/" + path
+    return any(p.endswith(suffix) for p in repo.all_paths)
+
+
+def _top_level_dirs(repo: Repository) -> frozenset[str]:
+    cached = repo._index.get("doctext.top_dirs")
+    if cached is None:
+        cached = frozenset(p.split("/", 1)[0] for p in repo.all_paths if "/" in p)
+        repo._index["doctext.top_dirs"] = cached
+    return cached

@@ -1,0 +1,493 @@
+"""Markdown -> :class:`meslint.facts.MarkdownDoc`, with exact 1-based lines and columns.
+
+markdown-it-py (``commonmark`` preset plus tables) does the parsing; this module
+walks its token stream and turns it into facts.  Block tokens carry a ``map``
+(0-based, ``[start, end)``) but inline tokens do not carry positions, so spans,
+links and prose lines are located by walking the block's own source text with
+a cursor, in token order (see :class:`_Cursor`).
+
+What each fact means
+--------------------
+* :class:`MdHeading` -- ``text`` is the heading with inline markup removed (code
+  span content kept, inline HTML such as ``<!-- ... -->`` kept verbatim);
+  location: the line of the heading text (first line of a setext heading),
+  column of its first non-container character (the ``#``).
+* :class:`MdCode` ``kind="block"`` -- fenced and indented blocks; ``text`` is the
+  body without its trailing newline, ``info`` the fence info string ("" for
+  indented blocks); location: the first *body* line (the line after the opening
+  fence), column where the body text starts, end at the last body line.
+* :class:`MdCode` ``kind="inline"`` -- code spans anywhere inline (paragraphs,
+  list items, headings, table cells, link text); ``text`` is the span content as
+  CommonMark defines it; location: the first content character (after the
+  backticks and the one stripped blank), end one past the last content
+  character, so ``column + k`` is the column of the span's ``k``-th character on
+  a single-line span.
+* :class:`MdTableRow` -- one per *body* row, on that row's line; ``cells`` and
+  ``header`` are the cells' inline *source* text, trimmed, with ``\\|``
+  unescaped: code backticks and inline HTML comments are kept (the gate 8
+  readers tell a code value from prose by its backticks and drop comments
+  themselves).  Header-only tables give no rows.
+* :class:`MdLink` -- inline links, reference links, autolinks and images
+  (``text`` is the alt text); ``target`` is the destination as written after
+  markdown-it's normalisation (``docs/x.md#part``); location: the ``[`` / ``![``
+  / ``<`` that opens it.
+* :class:`MdText` -- one per source line of a paragraph (top level, in list
+  items, in block quotes), inline markup removed (emphasis markers, backticks,
+  link brackets and destinations), inline HTML kept verbatim.  Table rows,
+  headings and code are *not* repeated as text.  An HTML block becomes text too:
+  an HTML comment block is one MdText whose ``text`` starts with ``<!--`` (the
+  whole comment, newlines included, end location on its last line); any other
+  HTML block gives one MdText per non-blank source line.
+
+``section`` on every fact is the tuple of heading texts from the top level down
+to the nearest heading above it; facts inside a heading belong to that heading.
+
+The parser never raises: a failure becomes a :class:`ParseProblem` and the facts
+collected up to that point are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from meslint.facts import (
+    Location,
+    MarkdownDoc,
+    MdCode,
+    MdHeading,
+    MdLink,
+    MdTableRow,
+    MdText,
+    ParseProblem,
+)
+
+_MD = None
+
+
+def _markdown_it():
+    """The shared parser, built on first use (importing markdown-it costs ~50 ms)."""
+    global _MD
+    if _MD is None:
+        from markdown_it import MarkdownIt
+
+        _MD = MarkdownIt("commonmark").enable("table")
+    return _MD
+
+
+def parse(path: str, text: str) -> MarkdownDoc:
+    """Parse one Markdown document; never raises."""
+    builder = _Builder(path, _normalise(text))
+    try:
+        tokens = _markdown_it().parse(builder.text)
+        builder.walk(tokens)
+    except Exception as exc:  # a bad document (or a parser bug) must not stop the run
+        line = builder.last_line
+        builder.problems.append(ParseProblem(Location(path, line, 1), f"Markdown not parsable: {exc}"))
+    return builder.result()
+
+
+def _normalise(text: str) -> str:
+    # markdown-it normalises these itself; doing it first keeps our line split
+    # identical to the one its ``map`` values refer to.
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+
+
+# --------------------------------------------------------------------------- source cursor
+
+# Container prefixes before the text of a line: block quote markers and blanks.
+_QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
+# The first line of a block may also start with list markers ("- ", "1. ", "- - ").
+_FIRST_PREFIX = re.compile(r"(?:[ \t]*(?:>|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)))*[ \t]*")
+_LINK_TAIL = re.compile(r"\]((?:\([^)\n]*\))|\[[^\]\n]*\])?")
+_BACKTICKS = re.compile(r"`+")
+# Bounds the search for one span in pathological input (thousands of unmatched runs).
+_MAX_SPAN_CANDIDATES = 200
+_BLANK_OR_MARKUP = set(" \t*_~[]()!<>\\")
+
+
+class _Cursor:
+    """A position in the source of one block, moved forward token by token.
+
+    The block source is the document lines ``map[0]:map[1]`` joined with ``\\n``;
+    inline tokens come in source order, so each one is searched for from where
+    the previous one ended.  This handles multi-line paragraphs (a soft break
+    moves to the next line), spans repeated on one line, spans that cross
+    lines, and container prefixes (``> ``, list indentation), which live in the
+    source but not in the token content.
+    """
+
+    def __init__(self, lines: Sequence[str], first_line: int) -> None:
+        self.src = "\n".join(lines)
+        self.first_line = first_line  # 1-based line of lines[0]
+        self.starts = [0]
+        for line in lines[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+        self.pos = 0
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and column (characters) of a source offset."""
+        index = bisect_right(self.starts, offset) - 1
+        return self.first_line + index, offset - self.starts[index] + 1
+
+    def here(self) -> tuple[int, int]:
+        return self.line_col(self.pos)
+
+    def line_end(self, offset: int) -> int:
+        end = self.src.find("\n", offset)
+        return len(self.src) if end < 0 else end
+
+    def next_line(self) -> None:
+        """A soft or hard break: go to the text start of the following line."""
+        end = self.src.find("\n", self.pos)
+        if end < 0:
+            self.pos = len(self.src)
+            return
+        self.pos = _QUOTE_PREFIX.match(self.src, end + 1).end()
+
+    def skip_text(self, content: str) -> None:
+        """Move past plain text when it is found right ahead (only markup in between).
+
+        Escapes and entities make text differ from its source; then the cursor
+        stays, which is safe: later searches start earlier than needed.
+        """
+        if not content:
+            return
+        found = self.src.find(content, self.pos, self.line_end(self.pos))
+        if found >= 0 and all(ch in _BLANK_OR_MARKUP for ch in self.src[self.pos:found]):
+            self.pos = found + len(content)
+
+    def find_on_line(self, needle: str) -> int:
+        """Offset of ``needle`` ahead on the current line (the cursor position when absent)."""
+        found = self.src.find(needle, self.pos, self.line_end(self.pos))
+        return self.pos if found < 0 else found
+
+    def code_span(self, markup: str, content: str) -> tuple[int, int]:
+        """Locate a code span; returns the content's start and end offsets and moves past it.
+
+        Candidates pair an opening backtick run of the span's length (a
+        backslash escapes the first backtick of a run) with the next run of
+        exactly that length (backslashes do not escape inside a span).  The
+        first candidate whose text matches the token content wins, else the
+        first candidate at all.
+        """
+        width = len(markup)
+        wanted = _loose(content)
+        fallback: tuple[int, int, int] | None = None
+        run = _BACKTICKS.search(self.src, self.pos)
+        for _ in range(_MAX_SPAN_CANDIDATES):
+            if run is None:
+                break
+            start = run.start() + (1 if run.start() > 0 and self.src[run.start() - 1] == "\\" else 0)
+            if run.end() - start == width:
+                closing = self._closing_run(run.end(), width)
+                if closing is None:
+                    break  # no later run closes a span of this width
+                span = (run.end(), closing.start(), closing.end())
+                if _loose(self.src[span[0]:span[1]]) == wanted:
+                    return self._take_span(span)
+                fallback = fallback or span
+            run = _BACKTICKS.search(self.src, run.end())
+        if fallback is not None:
+            return self._take_span(fallback)
+        return self.pos, self.pos
+
+    def _closing_run(self, offset: int, width: int) -> re.Match[str] | None:
+        run = _BACKTICKS.search(self.src, offset)
+        while run is not None and len(run.group()) != width:
+            run = _BACKTICKS.search(self.src, run.end())
+        return run
+
+    def _take_span(self, span: tuple[int, int, int]) -> tuple[int, int]:
+        start, end, after = span
+        self.pos = after
+        # Container prefixes (">", list indentation) on continuation lines are
+        # not content: a span's text as CommonMark sees it has them removed.
+        seen = re.sub(r"\n(?:[ \t]*>)*[ \t]*", " ", self.src[start:end])
+        # CommonMark strips one blank from each side when both are blank (and
+        # the content is not all blanks); a line ending counts as a blank.
+        if len(seen) >= 2 and seen[0] == " " and seen[-1] == " " and seen.strip(" "):
+            start = self._after_blank(start)
+            end = self._before_blank(start, end)
+        return start, end
+
+    def _after_blank(self, start: int) -> int:
+        if self.src[start] == "\n":
+            return _QUOTE_PREFIX.match(self.src, start + 1).end()
+        return start + 1
+
+    def _before_blank(self, start: int, end: int) -> int:
+        newline = self.src.rfind("\n", start, end)
+        if newline >= 0 and _QUOTE_PREFIX.fullmatch(self.src, newline + 1, end):
+            return newline  # the closing line holds only a container prefix
+        return end - 1
+
+    def html(self, content: str) -> int:
+        """Locate raw inline HTML; returns its start offset and moves past it."""
+        found = self.src.find(content, self.pos)
+        if found >= 0:
+            self.pos = found + len(content)
+            return found
+        start = self.pos
+        for _ in range(content.count("\n")):  # container prefixes hid it: count its lines
+            self.next_line()
+        return start
+
+    def link_close(self, autolink: bool) -> None:
+        if autolink:
+            end = self.find_on_line(">")
+            self.pos = end + 1 if self.src.startswith(">", end) else self.pos
+            return
+        match = _LINK_TAIL.match(self.src, self.find_on_line("]"))
+        if match and match.start() < self.line_end(self.pos):
+            self.pos = match.end()
+
+
+def _loose(text: str) -> str:
+    """Span text compared without container prefixes and blank differences."""
+    text = re.sub(r"\n(?:[ \t]*>)*", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --------------------------------------------------------------------------- builder
+
+
+@dataclass
+class _Builder:
+    path: str
+    text: str
+    lines: list[str] = field(default_factory=list)
+    headings: list[MdHeading] = field(default_factory=list)
+    code: list[MdCode] = field(default_factory=list)
+    rows: list[MdTableRow] = field(default_factory=list)
+    links: list[MdLink] = field(default_factory=list)
+    prose: list[MdText] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+    stack: list[tuple[int, str]] = field(default_factory=list)  # (level, text) of open headings
+    last_line: int = 1
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.split("\n")
+
+    # ----------------------------------------------------------------- walk
+
+    def walk(self, tokens: list) -> None:
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            if token.map:
+                self.last_line = token.map[0] + 1
+            if token.type == "heading_open":
+                self._heading(token, tokens[i + 1])
+                i += 3
+                continue
+            if token.type == "table_open":
+                i = self._table(tokens, i)
+                continue
+            if token.type in ("fence", "code_block"):
+                self._code_block(token)
+            elif token.type == "html_block":
+                self._html_block(token)
+            elif token.type == "inline" and token.map:
+                self._inline(token, _Cursor(self._source(token.map), token.map[0] + 1), prose=True)
+            i += 1
+
+    def _source(self, span: Sequence[int]) -> list[str]:
+        return self.lines[span[0]:span[1]]
+
+    @property
+    def section(self) -> tuple[str, ...]:
+        return tuple(text for _, text in self.stack)
+
+    def _loc(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Location:
+        return Location(self.path, line, column, end_line, end_column)
+
+    # ----------------------------------------------------------------- blocks
+
+    def _heading(self, opening, inline) -> None:
+        level = int(opening.tag[1:]) if opening.tag[1:].isdigit() else 1
+        line = opening.map[0] + 1
+        source = self.lines[opening.map[0]]
+        text = " ".join(_plain_lines(inline.children or []))
+        # The heading starts its own section: pop every heading at its level or deeper.
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, text))
+        column = _QUOTE_PREFIX.match(source).end() + 1
+        self.headings.append(MdHeading(level, text, self._loc(line, column)))
+        # Spans and links inside the heading are facts too; its text is not prose.
+        self._inline(inline, _Cursor(self._source(inline.map), inline.map[0] + 1), prose=False)
+
+    def _code_block(self, token) -> None:
+        start, end = token.map
+        first = start + 1 if token.type == "fence" else start
+        body = token.content[:-1] if token.content.endswith("\n") else token.content
+        body_lines = body.split("\n")
+        line = first + 1
+        column = _body_column(self.lines[first] if first < len(self.lines) else "", body_lines[0])
+        end_line = line + len(body_lines) - 1
+        end_column = column + len(body_lines[-1]) if len(body_lines) == 1 else len(body_lines[-1]) + 1
+        info = token.info.strip() if token.type == "fence" else ""
+        self.code.append(MdCode(body, "block", info, self._loc(line, column, end_line, end_column), self.section))
+
+    def _html_block(self, token) -> None:
+        start = token.map[0]
+        content = token.content.rstrip("\n")
+        stripped = content.lstrip()
+        if stripped.startswith("<!--"):
+            source = self.lines[start]
+            column = source.find("<!--") + 1 if "<!--" in source else 1
+            last = stripped.split("\n")
+            end_line = start + len(last)
+            end_column = len(self.lines[end_line - 1]) + 1 if end_line - 1 < len(self.lines) else 1
+            self.prose.append(MdText(stripped, self._loc(start + 1, column, end_line, end_column), self.section))
+            return
+        for offset, source in enumerate(self._source(token.map)):
+            if source.strip():
+                column = _QUOTE_PREFIX.match(source).end() + 1
+                location = self._loc(start + offset + 1, column, start + offset + 1, len(source) + 1)
+                self.prose.append(MdText(source[column - 1:].rstrip(), location, self.section))
+
+    def _table(self, tokens: list, i: int) -> int:
+        """Collect a table's body rows (header cells attached); returns the index after it."""
+        header: tuple[str, ...] = ()
+        in_head = False
+        while i < len(tokens) and tokens[i].type != "table_close":
+            token = tokens[i]
+            if token.type == "thead_open":
+                in_head = True
+            elif token.type == "thead_close":
+                in_head = False
+            elif token.type == "tr_open":
+                i, cells = self._row(tokens, i)
+                if in_head:
+                    header = cells
+                else:
+                    line = token.map[0] + 1 if token.map else self.last_line
+                    column = _QUOTE_PREFIX.match(self.lines[line - 1]).end() + 1
+                    end_column = len(self.lines[line - 1].rstrip()) + 1
+                    self.rows.append(MdTableRow(cells, header, self._loc(line, column, line, end_column),
+                                                self.section))
+                continue
+            i += 1
+        return i + 1
+
+    def _row(self, tokens: list, i: int) -> tuple[int, tuple[str, ...]]:
+        """Cells of the row opened at ``tokens[i]``; spans and links in them become facts."""
+        opening = tokens[i]
+        cursor = _Cursor(self._source(opening.map), opening.map[0] + 1) if opening.map else None
+        if opening.map:
+            self.last_line = opening.map[0] + 1
+        cells: list[str] = []
+        i += 1
+        while i < len(tokens) and tokens[i].type != "tr_close":
+            token = tokens[i]
+            if token.type == "inline":
+                cells.append(token.content.strip())
+                if cursor is not None:
+                    self._inline(token, cursor, prose=False)
+            i += 1
+        return i + 1, tuple(cells)
+
+    # ----------------------------------------------------------------- inline
+
+    def _inline(self, inline, cursor: _Cursor, *, prose: bool) -> None:
+        """Spans, links and (for paragraphs) prose lines of one inline token."""
+        if prose:
+            cursor.pos = _FIRST_PREFIX.match(cursor.src).end()
+        line_start = cursor.here()
+        pieces: list[str] = []
+        children = inline.children or []
+        for index, child in enumerate(children):
+            kind = child.type
+            if kind in ("softbreak", "hardbreak"):
+                self._text_line(pieces, line_start, prose)
+                pieces = []
+                cursor.next_line()
+                line_start = cursor.here()
+            elif kind == "code_inline":
+                start, end = cursor.code_span(child.markup or "`", child.content)
+                line, column = cursor.line_col(start)
+                end_line, end_column = cursor.line_col(end)
+                self.code.append(MdCode(child.content, "inline", "",
+                                        self._loc(line, column, end_line, end_column), self.section))
+                pieces.append(child.content)
+            elif kind == "html_inline":
+                cursor.html(child.content)
+                pieces.append(child.content)
+            elif kind == "link_open":
+                self._link_open(child, children[index + 1:], cursor)
+            elif kind == "link_close":
+                cursor.link_close(child.markup == "autolink")
+            elif kind == "image":
+                self._image(child, cursor)
+                pieces.append(" ".join(_plain_lines(child.children or [])))
+            elif kind in ("text", "text_special"):
+                cursor.skip_text(child.content)
+                pieces.append(child.content)
+        self._text_line(pieces, line_start, prose)
+
+    def _text_line(self, pieces: list[str], start: tuple[int, int], prose: bool) -> None:
+        text = "".join(pieces).rstrip()
+        if prose and text.strip():
+            line, column = start
+            self.prose.append(MdText(text, self._loc(line, column), self.section))
+
+    def _link_open(self, token, following: list, cursor: _Cursor) -> None:
+        start = cursor.find_on_line("<" if token.markup == "autolink" else "[")
+        line, column = cursor.line_col(start)
+        cursor.pos = start + 1
+        inside = []
+        for child in following:  # links do not nest: the text runs to the next link_close
+            if child.type == "link_close":
+                break
+            inside.append(child)
+        text = " ".join(_plain_lines(inside))
+        target = str(token.attrs.get("href", ""))
+        self.links.append(MdLink(target, text, self._loc(line, column), self.section))
+
+    def _image(self, token, cursor: _Cursor) -> None:
+        start = cursor.find_on_line("![")
+        line, column = cursor.line_col(start)
+        alt = " ".join(_plain_lines(token.children or []))
+        self.links.append(MdLink(str(token.attrs.get("src", "")), alt, self._loc(line, column), self.section))
+        tail = _LINK_TAIL.match(cursor.src, cursor.find_on_line("]"))
+        cursor.pos = tail.end() if tail else start + 2
+
+    # ----------------------------------------------------------------- result
+
+    def result(self) -> MarkdownDoc:
+        return MarkdownDoc(
+            path=self.path,
+            headings=tuple(self.headings),
+            code=tuple(sorted(self.code, key=lambda c: (c.location.line, c.location.column))),
+            table_rows=tuple(self.rows),
+            links=tuple(self.links),
+            text=tuple(sorted(self.prose, key=lambda t: (t.location.line, t.location.column))),
+            problems=tuple(self.problems),
+        )
+
+
+def _plain_lines(children: list) -> list[str]:
+    """Inline tokens rendered as text lines, markup removed, inline HTML kept."""
+    lines: list[str] = []
+    current: list[str] = []
+    for child in children:
+        if child.type in ("softbreak", "hardbreak"):
+            lines.append("".join(current).strip())
+            current = []
+        elif child.type in ("text", "text_special", "code_inline", "html_inline"):
+            current.append(child.content)
+        elif child.type == "image":
+            current.append(" ".join(_plain_lines(child.children or [])))
+    lines.append("".join(current).strip())
+    return [line for line in lines if line]
+
+
+def _body_column(source: str, first_body_line: str) -> int:
+    """Column where a code body starts: the source line minus its container indentation."""
+    if first_body_line and source.endswith(first_body_line):
+        return len(source) - len(first_body_line) + 1
+    return _QUOTE_PREFIX.match(source).end() + 1 if source.strip() else 1

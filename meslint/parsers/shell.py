@@ -1,0 +1,910 @@
+"""Bash scripts -> :class:`meslint.facts.ShellScript` facts, via tree-sitter-bash.
+
+What is extracted
+-----------------
+* assignments (``NAME=word``, ``export``/``local``/``declare``/``typeset``/``readonly``),
+* simple commands (inside functions, conditions, loops, pipelines, ``&&``/``||``
+  lists, subshells and heredoc pipelines; *not* inside command substitutions),
+* function definitions, ``case`` arms, heredocs (with embedded Python parsed when
+  the reading command is ``python -``).
+
+Words become **templates** (see :mod:`meslint.template`): quotes are removed,
+static text is kept with ``\\``, ``$`` and a backtick escaped by a backslash, ``$VAR`` is
+normalised to ``${VAR}``, ``${VAR:-word}`` keeps its (converted) default, and any
+other expansion -- ``$(...)``, ``$((...))``, ``${#x}``, ``${x%/*}`` -- keeps its
+source text, which the template evaluator treats as unknown.
+
+Root anchoring: a command substitution whose result is statically the script's
+own location (``$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)``,
+``$(dirname "$(readlink -f "$0")")``, ``$(realpath "$(dirname "$0")/..")``, or
+the same built on an earlier anchored variable) is rewritten to ``@ROOT`` or
+``@ROOT/sub/dir``, computed from the script's repository path.
+
+Conventions worth knowing
+-------------------------
+* A bare ``export NAME`` (or ``local NAME``/``declare NAME``) is recorded as an
+  assignment with value ``""`` and ``declared_only=True``; for ``export`` it has
+  ``exported=True``.  It does not change the value.
+* ``VAR=x cmd`` is not a shell assignment: it lands in ``ShellCommand.env_prefix``.
+* ``ShellCommand.case_arms`` holds one entry per enclosing arm, its patterns
+  joined with ``|`` (``help|--help|-h``).
+* Problems: tree-sitter ``ERROR`` nodes (the innermost ones) and ``MISSING`` nodes
+  become :class:`ParseProblem`; facts are still taken from the rest of the tree.
+"""
+
+from __future__ import annotations
+
+import bisect
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from meslint.facts import (
+    ROOT_TOKEN,
+    Heredoc,
+    Location,
+    ParseProblem,
+    ShellAssignment,
+    ShellCaseArm,
+    ShellCommand,
+    ShellFunction,
+    ShellScript,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser
+
+    from meslint.facts import PythonModule
+
+_PARSER: Parser | None = None
+
+
+def _parser() -> Parser:
+    # Building the Language/Parser costs a few ms; do it once per process.
+    global _PARSER
+    if _PARSER is None:
+        import tree_sitter
+        import tree_sitter_bash
+
+        _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    return _PARSER
+
+
+def parse(path: str, text: str) -> ShellScript:
+    """Parse one bash script; never raises (failures become ParseProblems)."""
+    try:
+        return _Extractor(path, text).run()
+    except Exception as exc:  # a linter must survive any input
+        return ShellScript(
+            path=path,
+            shebang=_shebang(text),
+            assignments=(),
+            commands=(),
+            functions=(),
+            case_arms=(),
+            heredocs=(),
+            problems=(ParseProblem(Location(path), f"internal shell parser error: {exc!r}"),),
+        )
+
+
+def _shebang(text: str) -> str | None:
+    if text.startswith("#!"):
+        return text.split("\n", 1)[0].rstrip("\r")
+    return None
+
+
+# --------------------------------------------------------------------------- node types
+
+# Nodes that only hold statements: walk into their named children.
+_CONTAINERS = frozenset(
+    {
+        "program",
+        "compound_statement",
+        "subshell",
+        "list",
+        "pipeline",
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "while_statement",
+        "for_statement",
+        "c_style_for_statement",
+        "do_group",
+        "negated_command",
+        "ERROR",
+        "heredoc_redirect",
+    }
+)
+_DEFAULT_OPS = frozenset({":-", "-", ":=", "=", ":+", "+", ":?", "?"})
+_PYTHON_NAME = re.compile(r"python(\d+(\.\d+)?)?")
+# Commands that run their arguments as another command (python may follow them).
+_WRAPPERS = frozenset(
+    {"conda", "mamba", "micromamba", "env", "exec", "nohup", "command", "sudo", "timeout", "time", "uv"}
+)
+# Spellings of "this script's own path".
+_SCRIPT_PATH = re.compile(r"\$(0|\{0\}|BASH_SOURCE|\{BASH_SOURCE(\[0\])?(:?-(\$0|\$\{0\}))?\})")
+# Words tree-sitter-bash drops right before a redirect (`python - <<'PY'` loses "-").
+_LOST_WORD = re.compile(r"[-\w./=:+,@%]+")
+_NOT_ARGUMENTS = frozenset({"herestring_redirect", "heredoc_redirect", "comment", "subscript"})
+_ASSIGN_DEFAULT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?)=(.*)\}", re.S)
+_GLUED = re.compile(r"[;|&()<>]")
+_SPECIAL = re.compile(r"[$`'\"\\]")
+_HEREDOC_PARTS = frozenset({"heredoc_start", "heredoc_body", "heredoc_end", "file_redirect"})
+
+
+def _lit(text: str) -> str:
+    """Static text inside a template: escape what the template evaluator interprets."""
+    if "\\" in text or "$" in text or "`" in text:
+        return text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
+    return text
+
+
+def _unescape_unquoted(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            if text[i + 1] != "\n":  # backslash-newline is a line continuation
+                out.append(text[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _unescape_dq(text: str) -> str:
+    # Inside double quotes a backslash only escapes $ ` " \ and newline.
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in '$`"\\\n':
+            if text[i + 1] != "\n":
+                out.append(text[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+_ANSI = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "a": "\a", "e": "\x1b"}
+
+
+def _unescape_ansi(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _ANSI.get(m.group(1), m.group(0)), text)
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+@dataclass
+class _Ctx:
+    function: str | None = None
+    case_arms: tuple[str, ...] = ()
+    background: bool = False
+
+
+@dataclass
+class _Arm:
+    subject: str
+    patterns: tuple[str, ...]
+    location: Location
+    function: str | None
+    body_start: int  # byte range of the arm body, to collect its calls afterwards
+    body_end: int
+
+
+@dataclass
+class _Extractor:
+    path: str
+    text: str
+    src: bytes = b""
+    assignments: list[ShellAssignment] = field(default_factory=list)
+    commands: list[ShellCommand] = field(default_factory=list)
+    command_starts: list[int] = field(default_factory=list)
+    functions: list[ShellFunction] = field(default_factory=list)
+    arms: list[_Arm] = field(default_factory=list)
+    heredocs: list[Heredoc] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+    # Variables whose value is a root anchor: name -> path segments below the root.
+    anchored: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    script_segs: tuple[str, ...] = ()
+    script_dir_segs: tuple[str, ...] = ()
+    _wide_rows: dict[int, bytes] = field(default_factory=dict)  # row -> bytes of non-ASCII lines
+    _text_lines: list[str] | None = None
+
+    def run(self) -> ShellScript:
+        self.src = self.text.encode("utf-8", "surrogatepass")
+        if not self.text.isascii():
+            self._wide_rows = {i: line for i, line in enumerate(self.src.split(b"\n")) if not line.isascii()}
+        self.script_segs = tuple(s for s in self.path.strip("/").split("/") if s not in ("", "."))
+        self.script_dir_segs = self.script_segs[:-1]
+        tree = _parser().parse(self.src)
+        root = tree.root_node
+        if root.has_error:
+            self._collect_problems(root)
+        self._walk(root)
+        return ShellScript(
+            path=self.path,
+            shebang=_shebang(self.text),
+            assignments=tuple(self.assignments),
+            commands=tuple(self.commands),
+            functions=tuple(self.functions),
+            case_arms=tuple(self._finish_arms()),
+            heredocs=tuple(self.heredocs),
+            problems=tuple(sorted(self.problems, key=lambda p: (p.location, p.message))),
+        )
+
+    # ----------------------------------------------------------------- positions
+
+    def _col(self, row: int, byte_col: int) -> int:
+        # Byte column -> 1-based character column; only lines with non-ASCII
+        # text need decoding, and they are rare in scripts.
+        line = self._wide_rows.get(row)
+        if line is None:
+            return byte_col + 1
+        return len(line[:byte_col].decode("utf-8", "replace")) + 1
+
+    def _loc(self, node: Node, end: Node | None = None) -> Location:
+        start = node.start_point
+        stop = (end or node).end_point
+        if not self._wide_rows:
+            return Location(self.path, start[0] + 1, start[1] + 1, stop[0] + 1, stop[1] + 1)
+        return Location(
+            self.path,
+            start[0] + 1,
+            self._col(start[0], start[1]),
+            stop[0] + 1,
+            self._col(stop[0], stop[1]),
+        )
+
+    def _text(self, node: Node) -> str:
+        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def _slice(self, start: int, end: int) -> str:
+        return self.src[start:end].decode("utf-8", "replace")
+
+    # ----------------------------------------------------------------- problems
+
+    def _collect_problems(self, root: Node) -> None:
+        # Only subtrees that contain errors are visited; an ERROR node is reported
+        # when nothing below it is an error too (outer ERROR nodes often wrap a lot
+        # of valid code and would point at the wrong line).
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node.is_missing:
+                self.problems.append(ParseProblem(self._loc(node), f"syntax error: missing {node.type!r}"))
+                continue
+            inner = [c for c in node.children if c.has_error or c.is_missing]
+            if node.type == "ERROR" and not inner:
+                snippet = self._text(node).strip().split("\n", 1)[0][:40]
+                self.problems.append(ParseProblem(self._loc(node), f"syntax error near {snippet!r}"))
+                continue
+            stack.extend(reversed(inner))
+
+    # ----------------------------------------------------------------- walking
+
+    def _walk(self, root: Node) -> None:
+        # Iterative pre-order walk: source order matters (anchored variables are
+        # only known after their assignment) and deep scripts must not recurse.
+        stack: list[tuple[Node, _Ctx]] = [(root, _Ctx())]
+        while stack:
+            node, ctx = stack.pop()
+            kind = node.type
+            pushed: list[tuple[Node, _Ctx]] = []
+            if kind in _CONTAINERS:
+                pushed = self._children_of(node, ctx)
+            elif kind == "command":
+                self._command(node, ctx)
+            elif kind == "redirected_statement":
+                pushed = self._redirected(node, ctx)
+            elif kind in ("variable_assignment", "variable_assignments"):
+                self._plain_assignments(node, ctx)
+            elif kind == "declaration_command":
+                self._declaration(node, ctx)
+            elif kind == "unset_command":
+                argv = tuple(self._tmpl(c) for c in node.children)
+                self._add_command(node, argv, ctx, ())
+            elif kind == "function_definition":
+                pushed = self._function(node, ctx)
+            elif kind == "case_statement":
+                pushed = self._case(node, ctx)
+            stack.extend(reversed(pushed))
+
+    def _children_of(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+        children = node.children
+        out: list[tuple[Node, _Ctx]] = []
+        for i, child in enumerate(children):
+            if not child.is_named:
+                continue
+            nxt = children[i + 1] if i + 1 < len(children) else None
+            if nxt is not None and nxt.type == "&" and not ctx.background:
+                out.append((child, _Ctx(ctx.function, ctx.case_arms, True)))
+            else:
+                out.append((child, ctx))
+        return out
+
+    def _function(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+        name_node = node.child_by_field_name("name")
+        body = node.child_by_field_name("body")
+        if name_node is None:
+            return []
+        name = self._text(name_node)
+        self.functions.append(ShellFunction(name, self._loc(node, name_node)))
+        if body is None:
+            return []
+        return [(body, _Ctx(name, ctx.case_arms, ctx.background))]
+
+    def _case(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+        subject_node = node.child_by_field_name("value")
+        subject = self._tmpl(subject_node) if subject_node is not None else ""
+        out: list[tuple[Node, _Ctx]] = []
+        for item in node.named_children:
+            if item.type != "case_item":
+                continue
+            patterns: list[str] = []
+            body: list[Node] = []
+            for i, child in enumerate(item.children):
+                if item.field_name_for_child(i) == "value":
+                    patterns.append(self._tmpl(child))
+                elif child.is_named and child.type != "comment":
+                    body.append(child)
+            start = body[0].start_byte if body else item.end_byte
+            self.arms.append(_Arm(subject, tuple(patterns), self._loc(item), ctx.function, start, item.end_byte))
+            arm_ctx = _Ctx(ctx.function, (*ctx.case_arms, "|".join(patterns)), ctx.background)
+            out.extend(self._children_of_list(item, body, arm_ctx))
+        return out
+
+    def _children_of_list(self, parent: Node, nodes: list[Node], ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+        # Background marks inside a case arm body: reuse the container logic.
+        wanted = {n.start_byte for n in nodes}
+        return [(n, c) for n, c in self._children_of(parent, ctx) if n.start_byte in wanted]
+
+    def _finish_arms(self) -> list[ShellCaseArm]:
+        # Commands are appended in source order except around heredoc pipelines;
+        # sort by start byte so each arm's calls are one bisect range.
+        order = sorted(range(len(self.commands)), key=self.command_starts.__getitem__)
+        starts = [self.command_starts[i] for i in order]
+        arms: list[ShellCaseArm] = []
+        for arm in self.arms:
+            lo = bisect.bisect_left(starts, arm.body_start)
+            hi = bisect.bisect_left(starts, arm.body_end)
+            calls = tuple(self.commands[i].argv[0] for i in order[lo:hi] if self.commands[i].argv)
+            arms.append(ShellCaseArm(arm.subject, arm.patterns, arm.location, arm.function, calls))
+        return arms
+
+    # ----------------------------------------------------------------- commands
+
+    def _command(self, node: Node, ctx: _Ctx, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+        argv: list[str] = []
+        env: list[tuple[str, str]] = []
+        for child in node.named_children:
+            kind = child.type
+            if kind == "variable_assignment":
+                name, value, _ = self._assignment_parts(child)
+                env.append((name, value))
+            elif kind == "command_name":
+                if child.named_child_count and child.named_children[0].is_missing:
+                    return ()  # an operator with nothing after it; already a ParseProblem
+                argv.append(self._tmpl(child.named_children[0]) if child.named_child_count else self._text(child))
+            elif kind == "file_redirect":
+                # tree-sitter-bash files words after `>out` as more destinations.
+                argv.extend(self._tmpl(d) for d in child.children_by_field_name("destination")[1:])
+            elif kind not in _NOT_ARGUMENTS:
+                argv.append(self._tmpl(child))
+        argv.extend(extra)
+        result = tuple(argv)
+        self._add_command(node, result, ctx, tuple(env))
+        if result and result[0] == ":":
+            self._default_assignments(node, result, ctx)
+        return result
+
+    def _default_assignments(self, node: Node, argv: tuple[str, ...], ctx: _Ctx) -> None:
+        # `: "${NAME:=default}"` assigns NAME when it is unset/empty: record it as
+        # NAME=${NAME:-default}, which is what the variable holds afterwards.
+        for word in argv[1:]:
+            match = _ASSIGN_DEFAULT.fullmatch(word)
+            if match and _closing_brace(word) == len(word) - 1:
+                name, colon, default = match.groups()
+                self._record(node, name, "${" + name + colon + "-" + default + "}", None, ctx)
+
+    def _add_command(self, node: Node, argv: tuple[str, ...], ctx: _Ctx, env: tuple[tuple[str, str], ...]) -> None:
+        self.commands.append(
+            ShellCommand(
+                argv=argv,
+                location=self._loc(node),
+                function=ctx.function,
+                case_arms=ctx.case_arms,
+                env_prefix=env,
+                background=ctx.background,
+            )
+        )
+        self.command_starts.append(node.start_byte)
+
+    def _redirected(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+        body = node.child_by_field_name("body")
+        redirects = node.children_by_field_name("redirect")
+        out: list[tuple[Node, _Ctx]] = []
+        argv: tuple[str, ...] = ()
+        if body is not None and body.type == "command":
+            argv = self._command(body, ctx, self._stray_words(body, redirects))
+        elif body is not None:
+            # `while ...; done <<EOF`, `{ ...; } <<EOF`: name the compound by its keyword.
+            argv = tuple(self._text(body).split(None, 1)[:1])
+            out.append((body, ctx))
+        for redirect in redirects:
+            if redirect.type != "heredoc_redirect":
+                continue
+            self._heredoc(redirect, argv, ctx)
+            # A heredoc's command can continue after the marker (`cat <<EOF | grep x`).
+            out.extend((c, ctx) for c in redirect.named_children if c.type not in _HEREDOC_PARTS)
+        return out
+
+    def _stray_words(self, body: Node, redirects: list[Node]) -> tuple[str, ...]:
+        """Arguments the grammar misplaces around redirects of a simple command.
+
+        tree-sitter-bash drops a lone ``-`` right before a redirect
+        (``python - <<'PY'``) and files words after ``>out`` as extra
+        destinations (``cmd >out arg``); bash passes both as arguments.
+        """
+        words: list[str] = []
+        pos = body.end_byte
+        for redirect in redirects:
+            gap = self._slice(pos, redirect.start_byte)
+            words.extend(_lit(w) for w in gap.split() if _LOST_WORD.fullmatch(w))
+            if redirect.type == "file_redirect":
+                words.extend(self._tmpl(d) for d in redirect.children_by_field_name("destination")[1:])
+            elif redirect.type == "heredoc_redirect":
+                # `cat <<EOF more args`: words after the marker are arguments too.
+                words.extend(self._tmpl(a) for a in redirect.children_by_field_name("argument"))
+                break  # the heredoc body follows: no gap text to read after it
+            pos = redirect.end_byte
+        return tuple(words)
+
+    # ----------------------------------------------------------------- heredocs
+
+    def _heredoc(self, node: Node, argv: tuple[str, ...], ctx: _Ctx) -> None:
+        start = body = end = None
+        dash = False
+        for child in node.children:
+            kind = child.type
+            if kind == "heredoc_start":
+                start = child
+            elif kind == "heredoc_body":
+                body = child
+            elif kind == "heredoc_end":
+                end = child
+            elif kind == "<<-":
+                dash = True
+        if start is None:
+            return
+        raw = self._text(start)
+        quoted = any(q in raw for q in "'\"\\")
+        if not quoted and _GLUED.search(raw):
+            # tree-sitter-bash reads `<<EOF;`/`<<EOF|` as the delimiter "EOF;" and
+            # swallows the rest of the file as the body: say so instead of guessing.
+            self.problems.append(
+                ParseProblem(
+                    self._loc(start), f"heredoc marker {raw!r} is glued to an operator; facts after it are unreliable"
+                )
+            )
+        delimiter = raw.replace("'", "").replace('"', "").replace("\\", "")
+        first_row, stop_row = self._heredoc_rows(start, body, end)
+        if self._text_lines is None:
+            self._text_lines = self.text.split("\n")
+        lines = self._text_lines[first_row:stop_row] if stop_row > first_row else []
+        if dash:
+            lines = [line.lstrip("\t") for line in lines]
+        text = "".join(line + "\n" for line in lines)
+        last = lines[-1] if lines else ""
+        body_loc = Location(self.path, first_row + 1, 1, first_row + max(len(lines), 1), len(last) + 1)
+        python = self._embedded_python(argv, text, first_row) if _runs_python_stdin(argv) else None
+        self.heredocs.append(Heredoc(argv, delimiter, quoted, text, body_loc, ctx.function, python))
+
+    def _heredoc_rows(self, start: Node, body: Node | None, end: Node | None) -> tuple[int, int]:
+        if body is not None:
+            first = body.start_point.row
+        elif end is not None:
+            first = end.start_point.row
+        else:
+            first = start.end_point.row + 1
+        if end is not None:
+            stop = end.start_point.row
+        elif body is not None:
+            stop = body.end_point.row + (1 if body.end_point.column else 0)
+        else:
+            stop = first
+        return first, stop
+
+    def _embedded_python(self, argv: tuple[str, ...], body: str, offset: int) -> PythonModule | None:
+        try:
+            from meslint.parsers import python_src
+        except ImportError:
+            return None
+        try:
+            return python_src.parse(self.path, body, line_offset=offset)
+        except Exception as exc:  # another parser's bug must not stop this one
+            self.problems.append(
+                ParseProblem(Location(self.path, offset + 1), f"embedded Python could not be parsed: {exc!r}")
+            )
+            return None
+
+    # ----------------------------------------------------------------- assignments
+
+    def _assignment_parts(self, node: Node) -> tuple[str, str, int | None]:
+        """(name, value template, anchor levels) of a ``variable_assignment``."""
+        name_node = node.child_by_field_name("name")
+        value_node = node.child_by_field_name("value")
+        name = self._text(name_node) if name_node is not None else ""
+        if name_node is not None and name_node.type == "subscript":
+            base = name_node.child_by_field_name("name")
+            name = self._text(base) if base is not None else name
+        if value_node is None:
+            return name, "", None
+        levels = None
+        segs = self._anchor_word(value_node)
+        if segs is not None:
+            value = _root_template(segs)
+            levels = self._levels(segs)
+        else:
+            value = self._tmpl(value_node)
+        if any(c.type == "+=" for c in node.children):
+            value = "${" + name + "}" + value
+            levels = None
+        return name, value, levels
+
+    def _record(self, node: Node, name: str, value: str, levels: int | None, ctx: _Ctx, **flags: bool) -> None:
+        self.assignments.append(
+            ShellAssignment(name, value, self._loc(node), ctx.function, anchor_levels=levels, **flags)
+        )
+        if levels is not None:
+            self.anchored[name] = _segs_of(value)
+        else:
+            self.anchored.pop(name, None)
+
+    def _plain_assignments(self, node: Node, ctx: _Ctx) -> None:
+        nodes = [node] if node.type == "variable_assignment" else node.named_children
+        for child in nodes:
+            if child.type == "variable_assignment":
+                name, value, levels = self._assignment_parts(child)
+                self._record(child, name, value, levels, ctx)
+
+    def _declaration(self, node: Node, ctx: _Ctx) -> None:
+        keyword = node.children[0].type if node.child_count else ""
+        words = [self._text(c) for c in node.named_children if c.type == "word"]
+        flags = "".join(w for w in words if w.startswith("-"))
+        if keyword == "export":
+            exported = "n" not in flags  # export -n removes the export attribute
+        else:
+            exported = "x" in flags
+        # declare/typeset inside a function make a local unless -g is given.
+        in_function = ctx.function is not None
+        local = keyword == "local" or (keyword in ("declare", "typeset") and in_function and "g" not in flags)
+        for child in node.named_children:
+            if child.type == "variable_assignment":
+                name, value, levels = self._assignment_parts(child)
+                self._record(child, name, value, levels, ctx, exported=exported, local=local)
+            elif child.type == "variable_name":
+                self._record(child, self._text(child), "", None, ctx, exported=exported, local=local,
+                             declared_only=True)
+
+    # ----------------------------------------------------------------- templates
+
+    def _tmpl(self, node: Node) -> str:
+        text = self._text(node)
+        if not _SPECIAL.search(text):
+            return text  # plain static text: nothing to unquote, escape or expand
+        kind = node.type
+        if kind == "word":
+            return _lit(_unescape_unquoted(self._text(node)))
+        if kind in ("string", "translated_string"):
+            return self._join(node, _unescape_dq, skip_delims=True)
+        if kind == "concatenation":
+            return self._join(node, _unescape_unquoted, skip_delims=False)
+        if kind == "string_content":
+            return _lit(_unescape_dq(self._text(node)))
+        if kind == "raw_string":
+            return _lit(self._text(node)[1:-1])
+        if kind == "ansi_c_string":
+            return _lit(_unescape_ansi(self._text(node)[2:-1]))
+        if kind == "simple_expansion":
+            return "${" + self._text(node)[1:] + "}"
+        if kind == "expansion":
+            return self._expansion(node)
+        if kind == "command_substitution":
+            segs = self._anchor_subst(node)
+            return self._text(node) if segs is None else _root_template(segs)
+        if kind in ("number", "extglob_pattern", "brace_expression", "regex"):
+            return _lit(self._text(node))
+        # $((...)), <(...), arrays, ...: source text, unknown to the evaluator.
+        return self._text(node)
+
+    def _join(self, node: Node, unescape: Any, *, skip_delims: bool) -> str:
+        """Template of a node made of pieces; text between named pieces is static."""
+        children = node.children
+        pos = node.start_byte
+        end = node.end_byte
+        if skip_delims and children and not children[0].is_named:
+            pos = children[0].end_byte
+            if len(children) > 1 and not children[-1].is_named:
+                end = children[-1].start_byte
+        parts: list[str] = []
+        for child in children:
+            if not child.is_named or child.start_byte < pos or child.end_byte > end:
+                continue
+            if child.start_byte > pos:
+                parts.append(_lit(unescape(self._slice(pos, child.start_byte))))
+            parts.append(self._tmpl(child))
+            pos = child.end_byte
+        if pos < end:
+            parts.append(_lit(unescape(self._slice(pos, end))))
+        result = "".join(parts)
+        return _normalise_root(result) if ROOT_TOKEN in result else result
+
+    def _expansion(self, node: Node) -> str:
+        children = node.children
+        # Shape: "${" NAME [OP WORD...] "}"; anything else keeps its source text.
+        if len(children) < 3 or children[1].type not in ("variable_name", "special_variable_name"):
+            return self._text(node)
+        name = self._text(children[1])
+        rest = children[2:-1]
+        if not rest:
+            return "${" + name + "}"
+        op = rest[0].type
+        if op not in _DEFAULT_OPS or rest[0].is_named:
+            return self._text(node)
+        word_start = rest[0].end_byte
+        word_end = children[-1].start_byte
+        parts: list[str] = []
+        pos = word_start
+        for child in rest[1:]:
+            if child.start_byte > pos:
+                parts.append(_lit(_unescape_unquoted(self._slice(pos, child.start_byte))))
+            parts.append(self._tmpl(child) if child.is_named else _lit(self._text(child)))
+            pos = child.end_byte
+        if pos < word_end:
+            parts.append(_lit(_unescape_unquoted(self._slice(pos, word_end))))
+        return "${" + name + op + "".join(parts) + "}"
+
+    # ----------------------------------------------------------------- anchors
+
+    def _levels(self, segs: tuple[str, ...]) -> int:
+        common = 0
+        for a, b in zip(self.script_dir_segs, segs, strict=False):
+            if a != b:
+                break
+            common += 1
+        return len(self.script_dir_segs) - common
+
+    def _anchor_word(self, node: Node) -> tuple[str, ...] | None:
+        """Path segments (below the root) when a whole word is a root anchor."""
+        if node.type not in ("string", "concatenation", "command_substitution"):
+            return None
+        raw = self.src[node.start_byte : node.end_byte]
+        if b"$(" not in raw and b"`" not in raw:
+            return None  # no command substitution: cannot be an anchor
+        return self._path_word(node, allow_vars=False)
+
+    def _path_word(self, node: Node, *, allow_vars: bool) -> tuple[str, ...] | None:
+        """Evaluate a word that is <script path or anchor> followed by static text."""
+        pieces = self._pieces(node)
+        if not pieces or isinstance(pieces[0], str):
+            return None
+        base = self._path_piece(pieces[0], allow_vars=allow_vars)
+        if base is None:
+            return None
+        suffix = ""
+        for piece in pieces[1:]:
+            if not isinstance(piece, str):
+                return None
+            suffix += piece
+        if not suffix:
+            return base
+        if not suffix.startswith("/"):
+            return None
+        return _join_segs(base, suffix)
+
+    def _pieces(self, node: Node) -> list[Any]:
+        """Flatten a word into static strings and expansion nodes."""
+        kind = node.type
+        if kind in ("string", "concatenation"):
+            out: list[Any] = []
+            unescape = _unescape_dq if kind == "string" else _unescape_unquoted
+            for child in node.children:
+                if not child.is_named:
+                    if kind == "concatenation":
+                        out.append(self._text(child))
+                    continue
+                if child.type == "string_content":
+                    out.append(unescape(self._text(child)))
+                else:
+                    out.extend(self._pieces(child))
+            return _merge_static(out)
+        if kind == "word":
+            return [_unescape_unquoted(self._text(node))]
+        if kind == "raw_string":
+            return [self._text(node)[1:-1]]
+        return [node]
+
+    def _path_piece(self, node: Node, *, allow_vars: bool) -> tuple[str, ...] | None:
+        kind = node.type
+        if kind == "command_substitution":
+            return self._anchor_subst(node)
+        if kind in ("simple_expansion", "expansion"):
+            text = self._text(node)
+            if _SCRIPT_PATH.fullmatch(text):
+                return self.script_segs
+            if allow_vars:
+                name = text[1:].strip("{}")
+                return self.anchored.get(name)
+        return None
+
+    def _anchor_subst(self, node: Node) -> tuple[str, ...] | None:
+        """Segments for ``$(...)`` whose output is statically a path in the repository."""
+        statements = [c for c in node.named_children if c.type != "comment"]
+        if len(statements) == 1 and statements[0].type == "list":
+            statements = [c for c in statements[0].children if c.type not in ("comment", "&&", ";")]
+            if any(not c.is_named for c in statements):
+                return None  # `||` or other operators: not a plain sequence
+        if len(statements) == 2:
+            return self._cd_pwd(statements[0], statements[1])
+        if len(statements) == 1 and statements[0].type == "command":
+            return self._path_command(statements[0])
+        return None
+
+    def _cd_pwd(self, first: Node, second: Node) -> tuple[str, ...] | None:
+        if first.type == "redirected_statement":  # cd X >/dev/null && pwd
+            first = first.child_by_field_name("body") or first
+        if first.type != "command" or second.type != "command":
+            return None
+        cd_args = self._static_args(first, "cd")
+        pwd_args = self._static_args(second, "pwd")
+        if cd_args is None or pwd_args is None or pwd_args[1:] and pwd_args[1:] not in (["-P"], ["-L"]):
+            return None
+        args = [a for a in cd_args[1:] if not (isinstance(a, str) and a in ("-P", "-L", "--"))]
+        if len(args) != 1 or isinstance(args[0], str):
+            return None
+        return self._path_word(args[0], allow_vars=True)
+
+    def _path_command(self, node: Node) -> tuple[str, ...] | None:
+        for name in ("dirname", "realpath", "readlink"):
+            args = self._static_args(node, name)
+            if args is None:
+                continue
+            operands = [a for a in args[1:] if not (isinstance(a, str) and a.startswith("-"))]
+            if len(operands) != 1 or isinstance(operands[0], str):
+                return None
+            if name == "readlink" and not any(isinstance(a, str) and a in ("-f", "-e", "-m") for a in args[1:]):
+                return None  # plain readlink prints the link target, not a path we know
+            segs = self._path_word(operands[0], allow_vars=True)
+            if segs is None:
+                return None
+            if name == "dirname":
+                return segs[:-1] if segs else None
+            return segs
+        return None
+
+    def _static_args(self, node: Node, name: str) -> list[Any] | None:
+        """argv of a command named ``name``: static words as str, others as nodes."""
+        cmd_name = node.child_by_field_name("name")
+        if cmd_name is None or self._text(cmd_name) != name:
+            return None
+        args: list[Any] = [name]
+        for i, child in enumerate(node.children):
+            if node.field_name_for_child(i) != "argument":
+                continue
+            if child.type == "word":
+                args.append(_unescape_unquoted(self._text(child)))
+            elif child.type == "raw_string":
+                args.append(self._text(child)[1:-1])
+            else:
+                args.append(child)
+        if any(c.type == "variable_assignment" for c in node.children):
+            return None
+        return args
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _closing_brace(template: str) -> int:
+    """Index of the ``}`` closing the ``${`` that starts ``template`` (-1 if none)."""
+    depth = 0
+    i = 0
+    while i < len(template):
+        ch = template[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _merge_static(pieces: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for piece in pieces:
+        if isinstance(piece, str) and out and isinstance(out[-1], str):
+            out[-1] += piece
+        elif piece != "":
+            out.append(piece)
+    return out
+
+
+def _join_segs(base: tuple[str, ...], suffix: str) -> tuple[str, ...] | None:
+    segs = list(base)
+    for part in suffix.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not segs:
+                return None  # lands above the repository root: not expressible
+            segs.pop()
+        else:
+            segs.append(part)
+    return tuple(segs)
+
+
+def _root_template(segs: tuple[str, ...]) -> str:
+    return ROOT_TOKEN + "".join("/" + s for s in segs)
+
+
+def _segs_of(value: str) -> tuple[str, ...]:
+    return tuple(s for s in value[len(ROOT_TOKEN) :].split("/") if s)
+
+
+# "@ROOT" followed by static path text (up to the next expansion or escape).
+_ROOT_PREFIX = re.compile(re.escape(ROOT_TOKEN) + r"(/[^$\\]*)?")
+
+
+def _normalise_root(template: str) -> str:
+    """Fold ``.``/``..`` right after ``@ROOT`` (``@ROOT/scripts/../tmp`` -> ``@ROOT/tmp``)."""
+
+    def fold(match: re.Match[str]) -> str:
+        suffix = match.group(1) or ""
+        if "/." not in suffix:
+            return match.group(0)
+        # Only whole segments fold: a partial segment glued to an expansion stays.
+        cut = suffix.rfind("/") if match.end() < len(template) else len(suffix)
+        head, tail = suffix[:cut], suffix[cut:]
+        segs = _join_segs((), head)
+        if segs is None:
+            return match.group(0)
+        return _root_template(segs) + tail
+
+    return _ROOT_PREFIX.sub(fold, template)
+
+
+def _runs_python_stdin(argv: tuple[str, ...]) -> bool:
+    """True when ``argv`` runs a Python interpreter reading its program from stdin."""
+    for i, word in enumerate(argv):
+        if _PYTHON_NAME.fullmatch(posixpath.basename(word)):
+            if i > 0 and posixpath.basename(argv[0]) not in _WRAPPERS:
+                return False
+            return _python_reads_stdin(argv[i + 1 :])
+    return False
+
+
+def _python_reads_stdin(args: tuple[str, ...]) -> bool:
+    for arg in args:
+        if arg == "-":
+            return True
+        if arg in ("-c", "-m") or arg.startswith(("-c", "-m")) and not arg.startswith("--"):
+            return False
+        if not arg.startswith("-"):
+            return False  # a script path
+    return True
