@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - the promise is one line, not a traceback
+    except Exception as exc:
         if getattr(args, "debug", False):
             raise
         print(f"meslint: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",

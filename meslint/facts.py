@@ -272,6 +272,7 @@ class EnvRead:
     via: str
     location: Location
     function: str | None = None
+    conversion: str | None = None  # "int" / "float" / "bool" when the read is passed straight to it
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,7 +116,7 @@ def parse_file(item: DiscoveredFile):
     try:
         parser = getattr(importlib.import_module(module_name), function)
         return parser(item.path, item.text)
-    except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the run
+    except Exception as exc:
         problem = ParseProblem(Location(item.path, 1, 1), f"internal parser error ({type(exc).__name__}: {exc})")
         return _empty_facts(item, problem)
 

@@ -27,7 +27,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from meslint.commands import CommandInfo, analyze
-from meslint.facts import EnvFile, Location, PythonModule, Repository, ShellScript, UnitFile
+from meslint.facts import (
+    EnvFile,
+    Location,
+    PythonModule,
+    Repository,
+    ShellAssignment,
+    ShellCommand,
+    ShellScript,
+    UnitFile,
+)
 from meslint.pack import ContractPack, SettingSpec
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
 
@@ -155,7 +164,7 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue
-        for info, chain in _unit_command_infos(unit, command, env):
+        for info, chain in unit_command_infos(unit, command, env):
             res.commands.append((runtime, unit.path, info, command.location))
             _command_sites(res, pack, info, runtime, f"{unit.path} ExecStart", "unit-exec", command.location,
                            workdir, chain, unit.path)
@@ -167,7 +176,7 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
         _python_sites(res, repo, pack, module, env, runtime, label, root, unit.path)
 
 
-def _unit_command_infos(unit: UnitFile, command, env: dict[str, Binding]):
+def unit_command_infos(unit: UnitFile, command, env: dict[str, Binding]):
     """The commands an Exec line runs, after systemd substitution (and bash -c unwrapping)."""
     from meslint.parsers.systemd import substitute_argv
 
@@ -352,63 +361,136 @@ class ScriptEnvironment:
     aliases: dict[str, str] = field(default_factory=dict)  # PID_FILE -> WATCHDOG_PID_FILE
 
 
-def script_environment(script: ShellScript, pack: ContractPack, template: EnvFile | None) -> ScriptEnvironment:
-    """The script's variables, in two phases: top level first, then function bodies.
+def script_environment(script: ShellScript, pack: ContractPack, template: EnvFile | None,
+                       command: str = "start") -> ScriptEnvironment:
+    """The script's variables after running ``command``, walking the facts in call order.
 
-    Top-level code runs when the script starts; functions run later from ``main``.
-    The env file is loaded where the script sources it (at top level, or inside a
-    function, i.e. before the function-body assignments), so a top-level copy taken
-    before it is stale (MES604 looks at that).
+    Top-level statements run in order; a command naming a function of the script runs
+    that function's statements (each function at most once per call chain).  Inside a
+    ``case``, only arms whose patterns name ``command`` are followed.  The env file is
+    loaded where the script sources it, so a copy taken before that is stale (MES604).
+    Functions never reached are walked afterwards in file order, so a library-style
+    script still yields its assignments.  Nothing is executed: this reads parsed facts.
     """
-    env: dict[str, Binding] = {}
-    assigned: dict[str, tuple[Binding, Location | None]] = {}
-    chains: dict[str, list[Step]] = {}
-    exported: set[str] = set()
-    aliases: dict[str, str] = {}
-    setting_names = {s.name for s in pack.settings}
-    source_cmd = _env_source_command(script, pack)
-    env_bindings = env_file_bindings(template, "bash") if template is not None else {}
-    loaded = False
+    walk = _ScriptWalk(script, pack, template, command)
+    walk.run()
+    return ScriptEnvironment(walk.env, walk.assigned, walk.exported, walk.chains,
+                             walk.source_cmd.location if walk.source_cmd else None, walk.aliases)
 
-    def load_env() -> None:
-        nonlocal loaded
-        if not loaded and source_cmd is not None:
-            env.update(env_bindings)
-            exported.update(env_bindings)  # set -a exports everything the file assigns
-            loaded = True
 
-    events = sorted(
-        [(a.function is not None, a.location, "assign", a) for a in script.assignments]
-        + ([(source_cmd.function is not None, source_cmd.location, "source", source_cmd)] if source_cmd else []),
-        key=lambda e: (e[0], e[1]),
-    )
-    for _in_function, _location, kind, item in events:
-        if kind == "source":
-            load_env()
-            continue
+class _ScriptWalk:
+    _MAX_STEPS = 20000
+
+    def __init__(self, script: ShellScript, pack: ContractPack, template: EnvFile | None, command: str,
+                 on_event=None) -> None:
+        self.on_event = on_event  # optional observer: on_event(kind, fact, walk), kind in command/assign/load
+        self.script = script
+        self.command = command
+        self.setting_names = {s.name for s in pack.settings}
+        self.source_cmd = env_source_command(script, pack)
+        self.env_bindings = env_file_bindings(template, "bash") if template is not None else {}
+        self.env: dict[str, Binding] = {}
+        self.assigned: dict[str, tuple[Binding, Location | None]] = {}
+        self.chains: dict[str, list[Step]] = {}
+        self.exported: set[str] = set()
+        self.aliases: dict[str, str] = {}
+        self.loaded = False
+        self.steps = 0
+        self.visited: set[str] = set()
+        functions = {f.name for f in script.functions}
+        self.events: dict[str | None, list[tuple[Location, object]]] = {}
+        for assignment in script.assignments:
+            self.events.setdefault(assignment.function, []).append((assignment.location, assignment))
+        for cmd in script.commands:
+            self.events.setdefault(cmd.function, []).append((cmd.location, cmd))
+        for items in self.events.values():
+            items.sort(key=lambda item: item[0])
+        self.functions = functions
+
+    def run(self) -> None:
+        self._run_body(None, ())
+        for name in sorted(self.functions, key=self._function_line):
+            if name not in self.visited:
+                self._run_body(name, (name,))
+
+    def _function_line(self, name: str) -> tuple:
+        for function in self.script.functions:
+            if function.name == name:
+                return (function.location.line, name)
+        return (0, name)
+
+    def _run_body(self, function: str | None, stack: tuple[str, ...]) -> None:
+        if function is not None:
+            self.visited.add(function)
+        for _location, item in self.events.get(function, ()):
+            self.steps += 1
+            if self.steps > self._MAX_STEPS:
+                return
+            if isinstance(item, ShellCommand):
+                self._command(item, stack)
+            else:
+                self._assign(item)
+
+    def _command(self, cmd: ShellCommand, stack: tuple[str, ...]) -> None:
+        if cmd.case_arms and not self._arm_taken(cmd.case_arms[-1]):
+            return
+        if self.on_event is not None:
+            self.on_event("command", cmd, self)
+        if cmd is self.source_cmd:
+            self._load_env()
+            return
+        if cmd.argv[:1] == ("export",):
+            self.exported.update(word.split("=", 1)[0] for word in cmd.argv[1:])
+            return
+        name = cmd.argv[0] if cmd.argv else ""
+        if name in self.functions and name not in stack:
+            self._run_body(name, (*stack, name))
+
+    def _arm_taken(self, patterns: str) -> bool:
+        import fnmatch
+
+        return any(p.strip("\"'") == self.command or (p not in {"*", "?"} and "*" in p
+                   and fnmatch.fnmatchcase(self.command, p)) for p in patterns.split("|"))
+
+    def _load_env(self) -> None:
+        if not self.loaded:
+            self.env.update(self.env_bindings)
+            self.exported.update(self.env_bindings)  # set -a exports everything the file assigns
+            self.loaded = True
+        if self.on_event is not None:
+            self.on_event("load", self.source_cmd, self)
+
+    def _assign(self, item: ShellAssignment) -> None:
+        if self.on_event is not None:
+            self.on_event("assign", item, self)
         if item.local:
-            continue
+            return
         if item.declared_only:
             if item.exported:
-                exported.add(item.name)
-            continue
+                self.exported.add(item.name)
+            return
         wrapped = whole_expansion_of(item.value)
-        if wrapped in setting_names and item.name not in setting_names:
-            aliases[item.name] = wrapped
-        evaluated = evaluate(item.value, env, CHECKOUT_ROOT)
+        if wrapped in self.setting_names and item.name not in self.setting_names:
+            self.aliases[item.name] = wrapped
+        evaluated = evaluate(item.value, self.env, CHECKOUT_ROOT)
         if item.exported:
-            exported.add(item.name)
+            self.exported.add(item.name)
         if evaluated.value is None:
-            continue
-        binding = Binding(evaluated.value, f"{script.path}:{item.location.line}", item.location)
-        env[item.name] = binding
-        assigned[item.name] = (binding, item.location)
-        chains[item.name] = _used_steps(evaluated.used) + [Step(f"{item.name}={item.value}", item.location)]
-    for command in script.commands:
-        if command.argv[:1] == ("export",):
-            exported.update(w.split("=", 1)[0] for w in command.argv[1:])
-    return ScriptEnvironment(env, assigned, exported, chains, source_cmd.location if source_cmd else None,
-                             aliases)
+            return
+        previous = self.env.get(item.name)
+        if wrapped == item.name and previous is not None and previous.value == evaluated.value:
+            binding = previous  # X=${X:-default} kept the value: keep where it came from
+        else:
+            binding = Binding(evaluated.value, f"{self.script.path}:{item.location.line}", item.location)
+        self.env[item.name] = binding
+        self.assigned[item.name] = (binding, item.location)
+        self.chains[item.name] = _used_steps(evaluated.used) + [Step(f"{item.name}={item.value}", item.location)]
+
+
+def walk_script(script: ShellScript, pack: ContractPack, template: EnvFile | None, command: str,
+                on_event) -> None:
+    """Walk the script for one subcommand, telling ``on_event`` what runs, in order."""
+    _ScriptWalk(script, pack, template, command, on_event).run()
 
 
 def whole_expansion_of(template: str) -> str | None:
@@ -430,7 +512,7 @@ def whole_expansion_of(template: str) -> str | None:
     return match.group(1)
 
 
-def _env_source_command(script: ShellScript, pack: ContractPack):
+def env_source_command(script: ShellScript, pack: ContractPack):
     wanted = pack.env_file.script_relative
     for command in script.commands:
         if command.argv[:1] in (("source",), (".",)) and len(command.argv) > 1:

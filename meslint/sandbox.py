@@ -101,9 +101,12 @@ class Sandbox:
         return Access(path, best.mode, best)
 
     def writable_roots(self) -> list[str]:
-        """Human summary of what the unit may write, for messages."""
-        return [r.origin for r in self.rules if r.mode == RW and r.origin.split("=", 1)[0] not in
-                ("ProtectSystem",)]
+        """The directives that make paths writable (not the API file systems), for messages."""
+        roots: dict[str, None] = {}
+        for rule in self.rules:
+            if rule.mode == RW and rule.rank < 4:
+                roots.setdefault(rule.path + (" (private)" if rule.private else ""), None)
+        return list(roots)
 
 
 def _norm(path: str) -> str:

@@ -33,6 +33,7 @@ from meslint.agreement import contract_authority, describe, disagreements
 from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import ShellAssignment, ShellScript
 from meslint.findings import Finding, Related
+from meslint.resolve import walk_script
 
 CODE = "MES604"
 NAME = "bind-mismatch"
@@ -48,46 +49,59 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for d in disagreements(ctx.resolution.for_setting(bind), authority=contract_authority(ctx)):
         yield rule.finding(describe(d), d.outlier.location, d.related(), subject=bind)
     script = ctx.repo.script(ctx.pack.start_script.path) if ctx.pack.start_script else None
-    if script is not None:
-        yield from _stale_derivations(rule, script, bind, ctx.pack.env_file.script_relative)
+    if script is not None and ctx.pack.start_script is not None:
+        yield from _stale_derivations(rule, ctx, script, bind)
 
 
 def _mentions(template: str, names: set[str]) -> bool:
     return any(re.search(r"\$\{?" + re.escape(name) + r"\b", template) for name in names)
 
 
-def _stale_derivations(rule, script: ShellScript, bind: str, env_name: str) -> Iterator[Finding]:
-    if not _sources_env(script, env_name):
-        return
+def _stale_derivations(rule, ctx: CheckContext, script: ShellScript, bind: str) -> Iterator[Finding]:
+    """Walk each subcommand; a use of a bind-derived variable after .env is loaded but before
+    the variable is derived again reads the stale copy."""
     derived: dict[str, ShellAssignment] = {}
     names = {bind}
     for assignment in script.assignments:  # top level, in order: the copies taken at start-up
         if assignment.function is None and _mentions(assignment.value, names):
             derived[assignment.name] = assignment
             names.add(assignment.name)
-    rederived = {a.name for a in script.assignments if a.function is not None and _mentions(a.value, names)}
-    used = _used_variables(script)
-    for name, assignment in sorted(derived.items(), key=lambda item: item[1].location):
-        if name == bind or name in rederived or name not in used:
-            continue
+    derived.pop(bind, None)
+    if not derived:
+        return
+    template = ctx.repo.env_file(ctx.pack.env_file.template)
+    stale_uses: dict[str, dict] = {}
+    for command in ctx.pack.start_script.commands or ("start",):
+        state = {"loaded": False, "fresh": set()}
+
+        def observe(kind, fact, walk, state=state, command=command):
+            if kind == "load":
+                state["loaded"] = True
+                state["fresh"] = set()
+            elif kind == "assign" and state["loaded"] and fact.name in derived and _mentions(fact.value, names):
+                state["fresh"].add(fact.name)
+            elif kind == "command" and state["loaded"]:
+                for name in _variables(fact.argv) & derived.keys():
+                    if name not in state["fresh"]:
+                        uses = stale_uses.setdefault(name, {})
+                        uses.setdefault(fact.location, command)
+
+        walk_script(script, ctx.pack, template, command, observe)
+    for name in sorted(stale_uses, key=lambda n: derived[n].location):
+        uses = sorted(stale_uses[name].items())
+        commands = sorted(set(stale_uses[name].values()))
         yield rule.finding(
-            f"{name} is derived from {bind} before the script sources {env_name} and never re-derived: "
-            f"commands use a stale value when {env_name} sets {bind}",
-            assignment.location,
-            [Related(loc, f"{name} used here") for loc in used[name][:3]],
+            f"{name} is derived from {bind} before the script sources {ctx.pack.env_file.script_relative} and "
+            f"not derived again before it is used (subcommand{'s' if len(commands) > 1 else ''} "
+            f"{', '.join(commands)}): those commands see a stale value when the env file sets {bind}",
+            derived[name].location,
+            [Related(loc, f"{name} used here after the env file is loaded ({cmd})") for loc, cmd in uses[:5]],
             subject=f"{name}<-{bind}",
         )
 
 
-def _sources_env(script: ShellScript, env_name: str) -> bool:
-    return any(c.argv[:1] in (("source",), (".",)) and len(c.argv) > 1 and c.argv[1].endswith("/" + env_name)
-               or c.argv[1:2] == (env_name,) for c in script.commands if c.argv)
-
-
-def _used_variables(script: ShellScript) -> dict[str, list]:
-    used: dict[str, list] = {}
-    for command in script.commands:
-        for word in command.argv:
-            for name in re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", word):
-                used.setdefault(name, []).append(command.location)
-    return used
+def _variables(argv: tuple[str, ...]) -> set[str]:
+    found: set[str] = set()
+    for word in argv:
+        found.update(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", word))
+    return found

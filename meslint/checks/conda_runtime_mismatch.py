@@ -59,7 +59,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 def _non_conda_units(ctx: CheckContext, rule) -> Iterator[Finding]:
     seen = set()
-    for runtime, owner, info, location in ctx.resolution.commands:
+    for _runtime, owner, info, location in ctx.resolution.commands:
         if not owner.endswith(".service") or (owner, location) in seen:
             continue
         program = info.program

@@ -40,13 +40,13 @@ still a breach because its meaning depends on who reads it.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import EnvAssignment, Location, Repository
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
+from meslint.resolve import env_source_command
 
 CODE = "MES607"
 NAME = "env-file-divergence"
@@ -67,13 +67,9 @@ def consumers(repo: Repository, pack: ContractPack) -> dict[str, Location]:
             if env_file.path == pack.env_file.deployed and "systemd" not in found:
                 found["systemd"] = env_file.location
     script = repo.script(pack.start_script.path) if pack.start_script else None
-    if script is not None:
-        wanted = posixpath.basename(pack.env_file.script_relative)
-        for command in script.commands:
-            if command.argv[:1] in (("source",), (".",)) and len(command.argv) > 1 \
-                    and posixpath.basename(command.argv[1]) == wanted:
-                found["bash"] = command.location
-                break
+    source = env_source_command(script, pack) if script is not None else None
+    if source is not None:
+        found["bash"] = source.location
     dotenv = _dotenv_dependency(repo)
     if dotenv is not None:
         found["dotenv"] = dotenv
@@ -115,7 +111,7 @@ def _strings(data, key: str) -> Iterator[tuple[str, str]]:
 
 def _show(value: str | None, dynamic: bool = False) -> str:
     if value is None:
-        return "ignores the line"
+        return "unset (the line is ignored)"
     shown = repr(value)
     return shown + (" (expanded at source time: not static)" if dynamic else "")
 
@@ -158,6 +154,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 def _finding(rule, repo: Repository, assignment: EnvAssignment, values: dict[str, str | None],
              readers: dict[str, Location]) -> Finding:
     parts = [f"{_LABELS[who]} gets {_show(value, who == 'bash' and assignment.bash_dynamic)}"
+             if value is not None else f"{_LABELS[who]} does not set it (ignores or rejects the line)"
              for who, value in values.items()]
     message = f"{assignment.name} is read differently by the env file's consumers: {'; '.join(parts)}"
     how = {"systemd": "EnvironmentFile= loads the env file made from", "bash": "sources the env file made from",

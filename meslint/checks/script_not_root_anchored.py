@@ -10,8 +10,8 @@ first, then each function from the state of its call sites.  It reports
   word naming a repository file) used before the script anchored itself with a
   root derived from its own location (`ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"`)
   and `cd "$ROOT"`, in the same function or at top level;
-* starting the app (`gunicorn`, `flask`, `python SCRIPT`/`python -m`) after
-  changing into a subdirectory (`cd "$ROOT/src"`, `cd DashBoard`).
+* starting the app (`gunicorn`, `flask`, `rq worker`, `python SCRIPT`/`python -m`)
+  after changing into a subdirectory (`cd "$ROOT/src"`, `cd DashBoard`).
 
 One finding per script and kind, at the first offending command; the other
 offending commands are listed as related locations.
@@ -359,6 +359,8 @@ def starts_app(command: ShellCommand, env: Mapping[str, Binding]) -> str | None:
         return None
     if info.program in _APP_PROGRAMS:
         return info.program
+    if info.program == "rq" and info.args[:1] == ("worker",):
+        return "rq worker"
     if info.program in _PYTHONS or info.program.startswith("python3."):
         if info.script is not None and info.script != "-":
             return f"{info.program} {info.script}"

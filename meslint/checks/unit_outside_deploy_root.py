@@ -64,12 +64,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             continue
         workdir_setting = unit.get("Service", "WorkingDirectory")
         cwd: str | None = "/"
-        cwd_note = "no WorkingDirectory=, so /"
+        cwd_note = "no WorkingDirectory=: systemd runs it from /"
         workdir_outside = False
         if workdir_setting is not None:
             raw = workdir_setting.value[1:] if workdir_setting.value.startswith("-") else workdir_setting.value
             cwd = _absolute(raw, None)
-            cwd_note = f"WorkingDirectory={workdir_setting.value}"
+            cwd_note = f"from WorkingDirectory={workdir_setting.value}"
             if cwd is not None and not under(cwd, root):
                 workdir_outside = True
                 yield rule.finding(
@@ -97,17 +97,17 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                     path = _absolute(value, cwd)
                     if path is None or under(path, root):
                         continue
-                    how = "" if value.startswith("/") else f" (relative to {cwd_note})"
+                    how = "" if path == value else f", which resolves to {path} ({cwd_note})"
                     yield rule.finding(
-                        f"{command.key}= runs {label} {value!r}, which resolves to {path}{how}, not under the "
-                        f"deploy root {root}", command.location, subject=f"{unit.path} {command.key} {label}")
+                        f"{command.key}= runs {label} {value!r}{how}: not under the deploy root {root}",
+                        command.location, subject=f"{unit.path} {command.key} {label}")
 
 
 def _infos(unit: UnitFile, command, env) -> Iterator[CommandInfo]:
     # The same reading resolution uses: systemd's substitution, then `bash -c` unwrapping.
-    from meslint.resolve import _unit_command_infos
+    from meslint.resolve import unit_command_infos
 
-    for info, _chain in _unit_command_infos(unit, command, env):
+    for info, _chain in unit_command_infos(unit, command, env):
         yield info
 
 

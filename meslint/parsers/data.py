@@ -37,6 +37,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 # environment.yml / pyproject.toml have hundreds of nodes; a million-node
 # expansion is an attack or an accident, and walking it would hang the checks.
 _YAML_MAX_NODES = 100_000
+_YAML_MAX_DEPTH = 100
 _YAML_KEY_DEPTH = 4
 _MAX_KEY_LINES = 10_000
 
@@ -188,13 +189,30 @@ class _YamlRefused(Exception):
 
     def __init__(self, message: str, node: yaml.Node) -> None:
         super().__init__(message)
-        mark = node.start_mark
+        mark = getattr(node, "start_mark", None)
         self.line, self.column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses absurd nesting before PyYAML's recursion gives out (slowly)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # PyYAML's signature, untyped there too
+        self._depth += 1
+        try:
+            if self._depth > _YAML_MAX_DEPTH:
+                raise _YamlRefused(f"nesting deeper than {_YAML_MAX_DEPTH} levels", self.peek_event())
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def parse_yaml(path: str, text: str) -> DataDoc:
     """Parse a single-document YAML file safely; never raises."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -631,9 +631,15 @@ class _BashLexer:
             return _Dyn("arithmetic"), j + 1
         m = _NAME.match(t, i + 1)
         if m:
-            if m.group(0) == "_":
-                return _Dyn("special parameter $_"), m.end()
-            return _Param(m.group(0), ""), m.end()
+            name, end = m.group(0), m.end()
+            while t.startswith("\\\n", end):  # a continuation inside the name joins it
+                more = re.compile(r"[A-Za-z0-9_]+").match(t, end + 2)
+                if more is None:
+                    break
+                name, end = name + more.group(0), more.end()
+            if name == "_":
+                return _Dyn("special parameter $_"), end
+            return _Param(name, ""), end
         if n and n in _SPECIAL_PARAMS:
             return _Dyn("special parameter"), i + 2
         return _Lit("$", in_dq), i + 1
@@ -673,11 +679,31 @@ class _BashLexer:
         return result, k + 1
 
     # ---------------------------------------------------------------- commands
+    def assignment_prefix(self, i: int) -> tuple[str, bool, int] | None:
+        """``NAME=`` / ``NAME+=`` at i (backslash-newlines inside vanish): (name, append, value start)."""
+        t, j, name = self.text, i, []
+        while j < self.n:
+            if t.startswith("\\\n", j):
+                j += 2
+            elif t[j] == "_" or t[j].isascii() and t[j].isalnum():
+                name.append(t[j])
+                j += 1
+            else:
+                break
+        if not name or name[0].isdigit():
+            return None
+        if t.startswith("=", j):
+            return "".join(name), False, j + 1
+        if t.startswith("+=", j):
+            return "".join(name), True, j + 2
+        return None
+
     def top_word(self, i: int) -> _Word:
-        m = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\+?)=").match(self.text, i)
-        if m:
-            parts, end = self.word(m.end(), "top")
-            return _Word(i, end, parts, (m.group(1), i, bool(m.group(2))), parts)
+        prefix = self.assignment_prefix(i)
+        if prefix:
+            name, append, value_start = prefix
+            parts, end = self.word(value_start, "top")
+            return _Word(i, end, parts, (name, i, append), parts)
         parts, end = self.word(i, "top")
         return _Word(i, end, parts)
 
@@ -708,6 +734,9 @@ class _BashLexer:
 class _BashState:
     vars: dict[str, str | None] = field(default_factory=dict)  # None: unknown value
     unset: set[str] = field(default_factory=set)  # unset by the file: known to be empty
+    # Set after something that may assign any variable (``source x``, ``export $1``):
+    # from then on a variable the file has not assigned is unknown, not empty.
+    opaque: bool = False
     depth: int = 0  # compound-command nesting
 
 
@@ -741,6 +770,8 @@ def _eval_param(p: _Param, state: _BashState) -> tuple[str | None, bool, bool]:
         return _eval(p.arg or [], state)
     is_set = p.name in state.vars
     dynamic = not is_set and p.name not in state.unset  # the caller's environment could set it
+    if not is_set and state.opaque and p.name not in state.unset:
+        return None, True, False
     cur = state.vars.get(p.name, "") if is_set else ""
     if is_set and cur is None:
         return None, True, False
@@ -821,11 +852,13 @@ class _BashReader:
         name, start, _ = word.assign
         self.out.hits.append(_Hit(name, start, word.end, value, exported=exported, dynamic=dynamic))
 
-    def _assign(self, word: _Word, exported: bool = False) -> bool:
+    def _assign(
+        self, word: _Word, exported: bool = False, evaluated: tuple[str | None, bool, bool] | None = None
+    ) -> bool:
         """Perform one assignment word; False when bash would fail the command."""
         assert word.assign is not None
         name, _, append = word.assign
-        val, dyn, bad = _eval(word.value_parts or [], self.state)
+        val, dyn, bad = evaluated or _eval(word.value_parts or [], self.state)
         if bad:
             return False
         if _tilde(word):
@@ -882,6 +915,8 @@ class _BashReader:
             self._export(args)
         elif name == "unset":
             self._unset(args)
+        elif name in (".", "source"):
+            self._make_opaque()  # the other file may assign anything
         else:
             for w in args:  # for side effects such as ${VAR:=default}
                 _eval(w.parts, self.state)
@@ -902,7 +937,6 @@ class _BashReader:
                 failed = _eval(w.value_parts if w.assign is not None else w.parts, self.state)[2]
             if w.assign is not None:
                 self._record(w, None, False, exported=words[0].assign is None)
-        self.out.hits.sort(key=lambda h: h.start)
 
     def _reserved(self, word: _Word) -> bool:
         if not all(isinstance(p, _Lit) and not p.quoted for p in word.parts):
@@ -947,19 +981,39 @@ class _BashReader:
                 hit.dynamic = True
 
     def _export(self, args: list[_Word]) -> None:
-        for idx, w in enumerate(args):
+        # bash expands every argument before export assigns any of them.
+        evaluated = [_eval(w.value_parts if w.assign is not None else w.parts, self.state) for w in args]
+        first = evaluated[0][0] if args and args[0].assign is None else None
+        if first is not None and first.startswith("-") and first != "--":
+            # export -n / -f / -p: not modelled; what follows is unknown.
+            for w in args[1:]:
+                if w.assign is not None:
+                    self.state.vars[w.assign[0]] = None
+                    self._record(w, None, True, exported=True)
+            return
+        for w, result in zip(args, evaluated, strict=True):
             if w.assign is not None:
-                if not self._assign(w, exported=True):
-                    self._record(w, None, False, exported=True)
-                continue
-            val, _, _ = _eval(w.parts, self.state)
-            if idx == 0 and val is not None and val.startswith("-") and val != "--":
-                # export -n / -f / -p: not modelled; what follows is unknown.
-                for w2 in args[1:]:
-                    if w2.assign is not None:
-                        self.state.vars[w2.assign[0]] = None
-                        self._record(w2, None, True, exported=True)
-                return
+                self._assign(w, exported=True, evaluated=result)
+            elif result[0] is None:
+                self._make_opaque()  # `export $1`: could assign anything
+            elif "=" in result[0]:
+                self._export_expanded(w, result[0], result[1])
+
+    def _export_expanded(self, word: _Word, value: str, dynamic: bool) -> None:
+        """``export $X`` where X holds ``NAME=v``: the expansion is an assignment.
+        Its fact is located at the word, the only source text there is."""
+        quoted = any(isinstance(p, _Lit) and p.quoted for p in word.parts)
+        for item in [value] if quoted else value.split():
+            name, sep, rest = item.partition("=")
+            if sep and _VALID_NAME.match(name):
+                self.state.vars[name] = rest
+                self.state.unset.discard(name)
+                self.out.hits.append(_Hit(name, word.start, word.end, rest, exported=True, dynamic=dynamic))
+
+    def _make_opaque(self) -> None:
+        self.state.opaque = True
+        for name in self.state.vars:
+            self.state.vars[name] = None
 
     def _unset(self, args: list[_Word]) -> None:
         for w in args:

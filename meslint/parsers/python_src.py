@@ -244,6 +244,7 @@ class _Collector(ast.NodeVisitor):
         self._lines: list[str] | None = None
         self.imports: dict[str, str] = {}
         self.imported_modules: set[str] = set()  # every module named by an import statement
+        self.conversions: dict[int, str] = {}  # id(expr) -> "int" | "float" | "bool"
         self.module = _Scope(None, None, is_module=True)
         self.scope = self.module
         self.docstrings: set[int] = set()
@@ -262,6 +263,7 @@ class _Collector(ast.NodeVisitor):
 
     def run(self, tree: ast.Module) -> PythonModule:
         _docstring_ids(tree.body, self.docstrings)
+        self.conversions = _conversion_args(tree)
         self._body(tree.body, self.module)
         self._emit_wrapper_calls()
         key = _by_location
@@ -617,7 +619,8 @@ class _Collector(ast.NodeVisitor):
         self._emit(hit.name, default, hit.via, node)
 
     def _emit(self, name: str, default: str | None, via: str, node: ast.AST) -> None:
-        self.env_reads.append(EnvRead(name, default, via, self._loc(node), self.scope.name))
+        conversion = self.conversions.get(id(node))
+        self.env_reads.append(EnvRead(name, default, via, self._loc(node), self.scope.name, conversion))
 
     def _resolver_read(self, node: ast.Call, func: str | None) -> None:
         """``_resolve(env.get("X"), root / "tmp", ...)``: the fallback is X's default."""
@@ -907,6 +910,19 @@ _LEAVES = frozenset(
     | {cls for cls in vars(ast).values() if isinstance(cls, type) and issubclass(cls, (ast.operator, ast.boolop,
                                                                                      ast.cmpop, ast.unaryop))}
 )
+
+
+_CONVERTERS = {"int": "int", "float": "float", "bool": "bool"}
+
+
+def _conversion_args(tree: ast.Module) -> dict[int, str]:
+    """ids of expressions passed straight to ``int()``/``float()``/``bool()`` (``int(os.getenv(...))``)."""
+    found: dict[int, str] = {}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CONVERTERS
+                and len(node.args) == 1):
+            found[id(node.args[0])] = _CONVERTERS[node.func.id]
+    return found
 
 
 def _by_location(fact: object) -> tuple[int, int]:

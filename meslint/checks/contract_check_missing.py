@@ -1,0 +1,251 @@
+"""The start script has no `check` command running the contract validation, or enforcement is off.
+
+## What it does
+Looks for the start script's (pack `start_script.path`) case arm for the check command
+(`start_script.check_command`, e.g. `check)`), and follows what its body runs through
+the script's functions, transitively.  The arm must reach the runtime contract
+validation: a heredoc whose embedded Python mentions `start_script.check_runs` (e.g.
+`python - <<'PY' ... build_runtime_contract_diagnostics ... PY`), or a python command
+that mentions it or runs the contract module.  That validation must honour the enforce
+variable (`start_script.enforce_variable`): the embedded Python, the contract module
+it runs, or the script on the way reads it.  Separately, every place that turns
+enforcement off is reported: the env template line, a contract unit's `Environment=`,
+or a start-script assignment (or `${VAR:-default}` default) setting the enforce
+variable to `0`, `false`, `no`, `off` or an empty value.
+
+## Why it matters
+Gate 6 says `RUNTIME_CONTRACT_ENFORCE=true ./scripts/start_server.sh check` validates the
+runtime contract before a cutover.  A missing arm fails the runbook; an arm that does not
+reach the validation, or a validation that ignores the enforce flag, passes while the
+contract is broken; a template or unit that sets the flag to `false` switches the guard
+off in every deployment made from it.
+
+## Example
+```bash
+case "$1" in
+    start) do_start ;;
+    check) echo "ok" ;;   # never runs build_runtime_contract_diagnostics
+esac
+```
+```ini
+# .env.example
+RUNTIME_CONTRACT_ENFORCE=false
+```
+
+## Options
+`start_script.check_command`, `start_script.check_runs` and
+`start_script.enforce_variable` in the contract pack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.commands import analyze
+from meslint.facts import Heredoc, Location, ShellCaseArm, ShellCommand, ShellScript
+from meslint.findings import Finding, Related
+from meslint.template import evaluate
+
+CODE = "MES605"
+NAME = "contract-check-missing"
+GATE = "6"
+SEVERITY = "error"
+
+FALSE_VALUES = frozenset({"0", "false", "no", "off", ""})
+_WRAPPERS = {"exec", "command", "time", "nohup", "env", "sudo", "builtin", "!"}
+_PYTHONS = re.compile(r"python(\d+(\.\d+)?)?$")
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    spec = ctx.pack.start_script
+    if spec is None:
+        return
+    script = ctx.repo.script(spec.path)
+    if script is not None:
+        yield from _check_command(ctx, rule, script)
+    yield from _enforcement_off(ctx, rule, script)
+
+
+# --------------------------------------------------------------------------- the check arm
+
+
+def _arms(script: ShellScript, command: str) -> list[ShellCaseArm]:
+    return [arm for arm in script.case_arms if command in arm.patterns]
+
+
+def _within(location: Location, outer: Location) -> bool:
+    return (outer.line, outer.column) <= (location.line, location.column) <= (outer.end_line, outer.end_column)
+
+
+def _callees(command: ShellCommand, functions: set[str]) -> list[str]:
+    """Functions a command calls: its first word, or the first word after wrappers."""
+    called = []
+    argv = list(command.argv)
+    while argv:
+        word = argv.pop(0)
+        if word in functions:
+            called.append(word)
+            break
+        if word not in _WRAPPERS:
+            break
+        while argv and (argv[0].startswith("-") or "=" in argv[0]):
+            argv.pop(0)
+    return called
+
+
+def _reach(script: ShellScript, arm: ShellCaseArm) -> tuple[list[ShellCommand], list[Heredoc], list[str]]:
+    """Commands and heredocs the arm runs, directly or through functions (transitively)."""
+    functions = {f.name for f in script.functions}
+    commands = [c for c in script.commands if c.function == arm.function and _within(c.location, arm.location)]
+    heredocs = [h for h in script.heredocs if h.function == arm.function and _within(h.body_location, arm.location)]
+    pending = [name for name in arm.calls if name in functions]
+    for command in commands:
+        pending.extend(_callees(command, functions))
+    seen: list[str] = []
+    while pending:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        seen.append(name)
+        body = [c for c in script.commands if c.function == name]
+        commands.extend(body)
+        heredocs.extend(h for h in script.heredocs if h.function == name)
+        for command in body:
+            pending.extend(_callees(command, functions))
+    return commands, heredocs, seen
+
+
+def _module_name(path: str) -> str:
+    dotted = path[:-3] if path.endswith(".py") else path
+    if dotted.startswith("src/"):
+        dotted = dotted[4:]
+    return dotted.replace("/", ".")
+
+
+def _validations(ctx: CheckContext, commands: list[ShellCommand], heredocs: list[Heredoc]):
+    """(location, text that runs, python module facts or None) of each contract validation reached."""
+    needle = ctx.pack.start_script.check_runs
+    contract = ctx.pack.contract_module
+    found = []
+    for heredoc in heredocs:
+        runs_python = heredoc.python is not None or any(_PYTHONS.search(w.rsplit("/", 1)[-1] or "")
+                                                        for w in heredoc.command[:2])
+        if runs_python and needle and needle in heredoc.body:
+            found.append((heredoc.body_location, heredoc.body, heredoc.python, heredoc))
+    for command in commands:
+        info = analyze(command.argv)
+        if not _PYTHONS.match(info.program or ""):
+            continue
+        text = " ".join(command.argv)
+        module = None
+        if contract and (_module_name(contract) in info.args or info.script == contract):
+            module = ctx.repo.module(contract)
+        if (needle and needle in text) or module is not None:
+            found.append((command.location, text, module, command))
+    return found
+
+
+def _check_command(ctx: CheckContext, rule, script: ShellScript) -> Iterator[Finding]:
+    spec = ctx.pack.start_script
+    arms = _arms(script, spec.check_command)
+    if not arms:
+        top = Location(script.path, 1, 1)
+        yield rule.finding(f"{script.path} has no '{spec.check_command}' command: no case arm "
+                           f"'{spec.check_command})' runs the runtime contract validation "
+                           f"({spec.check_runs or 'the contract module'})", top,
+                           subject=f"{script.path} {spec.check_command}")
+        return
+    enforce = spec.enforce_variable
+    reached_any = []
+    for arm in arms:
+        commands, heredocs, functions = _reach(script, arm)
+        validations = _validations(ctx, commands, heredocs)
+        if not validations:
+            continue
+        reached_any.append(arm)
+        honoured = _honours(enforce, commands, validations)
+        if honoured:
+            return
+        location, _text, _module, _site = validations[0]
+        via = " -> ".join([f"{spec.check_command})"] + functions) if functions else f"{spec.check_command})"
+        yield rule.finding(
+            f"the '{spec.check_command}' command of {script.path} runs the contract validation ({via}) but nothing "
+            f"on the way reads {enforce}: `{enforce}=true` cannot switch strict validation on",
+            location, [Related(arm.location, f"the '{spec.check_command}' case arm")],
+            subject=f"{script.path} {spec.check_command} {enforce}")
+        return
+    arm = arms[0]
+    _commands, _heredocs, functions = _reach(script, arm)
+    via = ", ".join(functions) if functions else "nothing else"
+    yield rule.finding(
+        f"the '{spec.check_command}' command of {script.path} does not run the runtime contract validation: "
+        f"its arm calls {via}, and none of it runs {spec.check_runs or ctx.pack.contract_module}",
+        arm.location, subject=f"{script.path} {spec.check_command}")
+
+
+def _honours(enforce: str, commands: list[ShellCommand], validations) -> bool:
+    pattern = re.compile(r"\$\{?" + re.escape(enforce) + r"\b")
+    for _location, text, module, _site in validations:
+        if enforce in text:
+            return True
+        if module is not None and any(read.name == enforce for read in module.env_reads):
+            return True
+    for command in commands:
+        if any(name == enforce for name, _ in command.env_prefix):
+            return True
+        if any(pattern.search(word) or word.startswith(enforce + "=") for word in command.argv):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- enforcement off
+
+
+def _off(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in FALSE_VALUES
+
+
+def _enforcement_off(ctx: CheckContext, rule, script: ShellScript | None) -> Iterator[Finding]:
+    enforce = ctx.pack.start_script.enforce_variable
+    template = ctx.repo.env_file(ctx.pack.env_file.template)
+    if template is not None:
+        for assignment in template.assignments:
+            if assignment.name != enforce:
+                continue
+            readers = {"systemd": assignment.systemd, "bash": assignment.bash, "python-dotenv": assignment.dotenv}
+            off = [who for who, value in readers.items() if _off(value)]
+            if off:
+                value = next(v for v in readers.values() if _off(v))
+                yield rule.finding(
+                    f"{template.path} sets {enforce}={value!r}: every deployment made from the template runs "
+                    f"with runtime contract enforcement off (read as off by {', '.join(off)})",
+                    assignment.location, subject=f"{template.path} {enforce}")
+    for unit in ctx.repo.units:
+        if ctx.pack.unit_spec(unit.path) is None:
+            continue
+        for assignment in unit.environment:
+            if assignment.name == enforce and _off(assignment.value):
+                yield rule.finding(
+                    f"{unit.path} sets Environment={enforce}={assignment.value!r}: the unit turns runtime "
+                    f"contract enforcement off", assignment.location, subject=f"{unit.name} {enforce}")
+    if script is None:
+        return
+    for assignment in script.assignments:
+        if assignment.name != enforce or assignment.declared_only:
+            continue
+        value = evaluate(assignment.value, {}, "@ROOT").value
+        if value and _off(value):  # an empty default leaves the code default in charge
+            kind = "defaults" if "$" in assignment.value else "sets"
+            yield rule.finding(
+                f"{script.path} {kind} {enforce} to {value!r} ({enforce}={assignment.value}): the start script "
+                f"turns runtime contract enforcement off", assignment.location, subject=f"{script.path} {enforce}")
+    for command in script.commands:
+        for name, value in command.env_prefix:
+            if name == enforce and value and _off(evaluate(value, {}, "@ROOT").value):
+                yield rule.finding(
+                    f"{script.path} runs {command.argv[0] if command.argv else 'a command'} with {enforce}={value!r}: "
+                    f"runtime contract enforcement is off for it", command.location,
+                    subject=f"{script.path} {enforce}")

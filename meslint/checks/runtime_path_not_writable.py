@@ -1,0 +1,207 @@
+"""A path a unit's processes write is read-only, inaccessible or private under the unit's sandbox.
+
+## What it does
+For every contract unit, collects the paths its processes write: the contract's path
+settings (`WATCHDOG_RUNTIME_DIR`, `WATCHDOG_PID_FILE`, ...) as the processes the unit
+runs resolve them (with the deployed env file, and without it), gunicorn's `--pid`,
+`--access-logfile`, `--error-logfile`, `--log-file`, `--worker-tmp-dir` and the same
+settings in the gunicorn config module; relative paths are taken under
+`WorkingDirectory=`.  Each path is checked against the unit's sandbox as systemd.exec(5)
+builds it: `ProtectSystem=strict` makes everything read-only except `ReadWritePaths=`,
+`RuntimeDirectory=` (`/run/<name>`), `StateDirectory=` (`/var/lib/<name>`),
+`CacheDirectory=`, `LogsDirectory=` (`/var/log/<name>`), `/dev`, `/proc`, `/sys`;
+`ProtectSystem=yes|full` protect `/usr`, `/boot`, `/efi` (and `/etc`);
+`ReadOnlyPaths=`/`InaccessiblePaths=`/`ProtectHome=` restrict further; the most specific
+path wins.  It also reports a contract file under `/tmp` or `/var/tmp` that two units
+exchange while `PrivateTmp=` gives one of them its own `/tmp`.
+
+## Why it matters
+The watchdog and the app exchange the restart flag, the pid file and the state file.
+Under `ProtectSystem=strict` a write outside the allowed paths fails with `EROFS`: the
+pid file is never written, the restart flag never appears, the watchdog cannot record
+its state.  With `PrivateTmp=yes`, `/tmp/restart.flag` written by the app is not the
+file the watchdog looks at.
+
+## Example
+```ini
+# deploy/mes-dashboard-watchdog.service
+WorkingDirectory=/opt/mes-dashboard
+ProtectSystem=strict
+ReadWritePaths=/run/mes-dashboard
+```
+```ini
+# .env.example
+WATCHDOG_STATE_FILE=./tmp/restart_state.json
+```
+The watchdog writes `/opt/mes-dashboard/tmp/restart_state.json`: read-only.
+
+## Options
+The written settings are the pack's settings of kind `path` except the conda binary
+(`conda.bin_variable`).  `RootDirectory=`, file ownership and modes are not modelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.facts import Location, UnitFile
+from meslint.findings import Finding, Related
+from meslint.resolve import RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, unit_environment
+from meslint.sandbox import NONE, Sandbox, sandbox_of, working_directory
+from meslint.template import evaluate, normalize_path
+
+CODE = "MES606"
+NAME = "runtime-path-not-writable"
+GATE = "6"
+SEVERITY = "error"
+
+_RUNTIMES = {RUNTIME_SYSTEMD: "with the deployed env file", RUNTIME_SYSTEMD_BARE: "without the env file"}
+_GUNICORN_OPTIONS = ("pid", "access-logfile", "error-logfile", "log-file", "worker-tmp-dir")
+_GUNICORN_CONSTANTS = {"pidfile": "pid", "accesslog": "access-logfile", "errorlog": "error-logfile",
+                       "worker_tmp_dir": "worker-tmp-dir"}
+
+
+@dataclass(frozen=True)
+class Write:
+    subject: str  # setting or option name
+    path: str  # absolute, normalised
+    who: str  # the consumer / command that writes it
+    runtime: str
+    location: Location
+    why: str  # provenance
+    source: Location | None = None  # where the value comes from, when elsewhere
+
+
+def writes_of(ctx: CheckContext, unit: UnitFile) -> list[Write]:
+    pack = ctx.pack
+    workdir = working_directory(unit)
+    found: list[Write] = []
+    written = [s.name for s in pack.settings if s.kind == "path" and s.name != pack.conda.bin_variable]
+    for setting in written:
+        for runtime in _RUNTIMES:
+            for site in ctx.resolution.for_setting(setting, runtime):
+                # PIDFile= is read by the manager outside the sandbox; gunicorn --pid is the writer.
+                if site.unit != unit.path or site.kind == "unit-directive":
+                    continue
+                if not site.value or not site.value.startswith("/"):
+                    continue
+                source = next((step.location for step in site.chain
+                               if step.location is not None and step.location.path != site.location.path), None)
+                found.append(Write(setting, site.value, site.consumer, runtime, site.location, site.explain(),
+                                   source))
+    gunicorn = False
+    for runtime, owner, info, location in ctx.resolution.commands:
+        if owner != unit.path or runtime not in _RUNTIMES or info.program != "gunicorn":
+            continue
+        gunicorn = True
+        for option in _GUNICORN_OPTIONS:
+            value = info.options.get(option)
+            if option == "pid" or not value or value == "-" or "$" in value:
+                continue
+            found.append(Write(f"gunicorn --{option}", normalize_path(value, workdir), f"{unit.path} ExecStart",
+                               runtime, location, f"--{option} {value} (cwd {workdir})"))
+    module = ctx.repo.module(pack.gunicorn_config) if pack.gunicorn_config else None
+    if gunicorn and module is not None:
+        for runtime in _RUNTIMES:
+            env = unit_environment(unit, pack, ctx.repo.env_file(pack.env_file.template)
+                                   if runtime == RUNTIME_SYSTEMD else None)
+            for constant in module.constants:
+                if constant.name not in _GUNICORN_CONSTANTS or not isinstance(constant.value, str):
+                    continue
+                value = evaluate(constant.value, env, workdir).value
+                if not value or value == "-" or "$" in value:
+                    continue
+                found.append(Write(f"gunicorn {constant.name}", normalize_path(value, workdir), module.path,
+                                   runtime, constant.location, f"{constant.name} = {constant.value} (cwd {workdir})"))
+    return found
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    units = [u for u in sorted(ctx.repo.units, key=lambda u: u.path) if ctx.pack.unit_spec(u.path) is not None]
+    has_template = ctx.repo.env_file(ctx.pack.env_file.template) is not None
+    sandboxes: dict[str, Sandbox] = {}
+    all_writes: dict[str, list[Write]] = {}
+    for unit in units:
+        sandbox = sandboxes[unit.path] = sandbox_of(unit)
+        writes = all_writes[unit.path] = writes_of(ctx, unit)
+        yield from _not_writable(rule, unit, sandbox, writes, has_template)
+    yield from _private_tmp(rule, units, sandboxes, all_writes)
+
+
+def _not_writable(rule, unit: UnitFile, sandbox: Sandbox, writes: list[Write], has_template: bool
+                  ) -> Iterator[Finding]:
+    groups: dict[tuple[str, str], list[Write]] = {}
+    for write in writes:
+        groups.setdefault((write.subject, write.path), []).append(write)
+    for (subject, path), group in groups.items():
+        access = sandbox.access(path)
+        if access.writable or access.rule is None:
+            continue
+        runtimes = " and ".join(dict.fromkeys(_RUNTIMES[w.runtime] for w in group)) if has_template else "under systemd"
+        writers = ", ".join(dict.fromkeys(w.who for w in group))
+        allowed = ", ".join(sandbox.writable_roots()) or "nothing but /dev, /proc, /sys"
+        state = "inaccessible" if access.mode == NONE else "read-only"
+        message = (f"{subject} resolves to {path} for {writers} ({runtimes}), which is {state} under the sandbox "
+                   f"of {unit.path}: {access.rule.origin}; writable there: {allowed}")
+        related = []
+        for write in group:
+            item = Related(write.location, f"{write.who}: {write.path} because {write.why}")
+            if item not in related:
+                related.append(item)
+            if write.source is not None:
+                item = Related(write.source, f"where {subject}'s value comes from")
+                if item not in related:
+                    related.append(item)
+        location = access.rule.location or group[0].location
+        yield rule.finding(message, location, related, subject=f"{unit.name} {subject}")
+
+
+def _private_tmp(rule, units: list[UnitFile], sandboxes: dict[str, Sandbox],
+                 all_writes: dict[str, list[Write]]) -> Iterator[Finding]:
+    by_path: dict[tuple[str, str], dict[str, Write]] = {}
+    for unit in units:
+        for write in all_writes[unit.path]:
+            if not write.path.startswith(("/tmp/", "/var/tmp/")) and write.path not in ("/tmp", "/var/tmp"):
+                continue
+            by_path.setdefault((write.subject, write.path), {}).setdefault(unit.path, write)
+    for (subject, path), per_unit in by_path.items():
+        if len(per_unit) < 2:
+            continue
+        private = [u for u in per_unit if sandboxes[u].access(path).private]
+        if not private or _joined(units, list(per_unit)):
+            continue
+        first = private[0]
+        access = sandboxes[first].access(path)
+        others = [u for u in per_unit if u != first]
+        message = (f"{subject} resolves to {path} for {', '.join(per_unit)}, but {first} has {access.rule.origin}: "
+                   f"its {path} is not the file the other unit(s) see ({', '.join(others)})")
+        related = [Related(write.location, f"{unit_path}: {write.who} uses {path}"
+                                           + (" in its own private /tmp" if unit_path in private else ""))
+                   for unit_path, write in per_unit.items()]
+        yield rule.finding(message, access.rule.location or per_unit[first].location, related,
+                           subject=f"{subject} PrivateTmp")
+
+
+def _joined(units: list[UnitFile], paths: list[str]) -> bool:
+    """True when the units share one namespace through JoinsNamespaceOf= (systemd.unit(5))."""
+    names = {u.path: u.name for u in units}
+    edges: dict[str, set[str]] = {p: set() for p in paths}
+    for unit in units:
+        if unit.path not in edges:
+            continue
+        for setting in unit.get_all("Unit", "JoinsNamespaceOf"):
+            for other in paths:
+                if names[other] in setting.value.split():
+                    edges[unit.path].add(other)
+                    edges[other].add(unit.path)
+    seen = {paths[0]}
+    pending = [paths[0]]
+    while pending:
+        for other in edges[pending.pop()]:
+            if other not in seen:
+                seen.add(other)
+                pending.append(other)
+    return len(seen) == len(paths)

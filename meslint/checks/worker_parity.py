@@ -1,0 +1,230 @@
+"""Workers started by the start script and worker units in deploy/ do not correspond one to one.
+
+## What it does
+Collects the RQ workers the start script launches (`rq worker QUEUE ...` commands, in any
+function) and the worker units of the contract (pack role `worker` whose `ExecStart=`
+runs `rq worker`, also through `bash -c` and `conda run`).  For each worker it takes
+the queue names (after systemd substitution and bash `${VAR:-default}` expansion, with
+and without the env file) and the environment variable that names the queue (followed
+through the script's assignment chain, e.g. `RQ_MSD_WORKER_QUEUE="${MSD_WORKER_QUEUE:-msd-analysis}"`
+→ `MSD_WORKER_QUEUE`).  It reports a queue the script serves that no worker unit serves
+(at the script command), a queue a worker unit serves that the script does not (at the
+unit's `ExecStart=`), and a queue both serve under different environment variable names.
+
+## Why it matters
+The start script and systemd are two ways to run the same deployment.  A queue served by
+only one of them has no worker in the other mode: jobs pile up in Redis and requests
+that wait for them time out.  Different variable names for one queue mean that changing
+the queue in `.env` moves only one side.
+
+## Example
+```bash
+# scripts/start_server.sh
+rq worker "${RQ_REJECT_WORKER_QUEUE:-reject-query}" --url "$REDIS_URL"
+```
+```ini
+# deploy/mes-dashboard-reject-worker.service
+ExecStart=/usr/bin/env bash -lc 'exec rq worker "${REJECT_WORKER_QUEUE:-reject-query}"'
+```
+Same queue, two variable names: `REJECT_WORKER_QUEUE=x` in `.env` moves the unit only.
+
+## Options
+Worker units are the pack's `units` with role `worker`; the start script is
+`start_script.path`.  Workers whose queue is not statically known are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from meslint.checks import CheckContext, rule_by_code
+from meslint.commands import analyze
+from meslint.facts import Location, ShellScript, UnitFile
+from meslint.findings import Finding, Related
+from meslint.template import CHECKOUT_ROOT, Binding, evaluate
+
+CODE = "MES609"
+NAME = "worker-parity"
+GATE = "6"
+SEVERITY = "error"
+
+
+@dataclass
+class Worker:
+    side: str  # "script" | "unit"
+    owner: str  # script path or unit path
+    location: Location
+    queues: dict[str, dict[str, str | None]] = field(default_factory=dict)  # runtime -> queue -> env var
+
+
+_NO_VALUE = {"burst", "with-scheduler", "quiet", "verbose", "q", "b", "s", "v", "sentry-debug",
+             "disable-job-desc-logging", "disable-default-exception-handler"}
+
+
+def queue_words(raw: tuple[str, ...], values: tuple[str | None, ...]) -> list[tuple[str, str | None]]:
+    """(raw template, evaluated value) of each queue argument of an ``rq worker`` command.
+
+    ``values`` are the evaluated words (None when unknown), index-aligned with ``raw``.
+    """
+    shown = tuple(v if v is not None else r for r, v in zip(raw, values, strict=True))
+    info = analyze(shown)
+    if info.program != "rq" or not info.args or info.args[0] != "worker":
+        return []
+    queues = []
+    skip = False
+    for index in range(info.program_index + 2, len(raw)):
+        word = shown[index]
+        if skip:
+            skip = False
+            continue
+        if word.startswith("-"):
+            name = word.lstrip("-").split("=", 1)[0]
+            skip = "=" not in word and name not in _NO_VALUE
+            continue
+        queues.append((raw[index], values[index]))
+    return queues
+
+
+def _env_var(template: str, chain: dict[str, str]) -> str | None:
+    from meslint.resolve import whole_expansion_of
+
+    name = whole_expansion_of(template)
+    seen = set()
+    while name is not None and name in chain and name not in seen:
+        seen.add(name)
+        nxt = whole_expansion_of(chain[name])
+        if nxt is None or nxt == name:
+            break
+        name = nxt
+    return name
+
+
+def _script_workers(ctx: CheckContext, script: ShellScript, template) -> list[Worker]:
+    from meslint.resolve import script_environment
+
+    environments = {
+        "with .env": script_environment(script, ctx.pack, template).final if template is not None else None,
+        "without .env": script_environment(script, ctx.pack, None).final,
+    }
+    chain: dict[str, str] = {}
+    for assignment in sorted(script.assignments, key=lambda a: (a.function is not None, a.location)):
+        if not assignment.local and not assignment.declared_only:
+            chain.setdefault(assignment.name, assignment.value)
+    workers: list[Worker] = []
+    for command in script.commands:
+        worker = Worker("script", script.path, command.location)
+        for runtime, env in environments.items():
+            if env is None:
+                continue
+            values = tuple(evaluate(word, env, CHECKOUT_ROOT).value for word in command.argv)
+            for raw, value in queue_words(command.argv, values):
+                if value:
+                    worker.queues.setdefault(runtime, {})[value] = _env_var(raw, chain)
+        if worker.queues:
+            workers.append(worker)
+    return workers
+
+
+def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
+    from meslint.parsers.shell import parse as parse_shell
+    from meslint.parsers.systemd import substitute_argv
+    from meslint.resolve import unit_environment
+
+    workers = []
+    for command in unit.exec_commands:
+        if command.key != "ExecStart":
+            continue
+        worker = Worker("unit", unit.path, command.location)
+        for runtime, env_file in (("with .env", template), ("without .env", None)):
+            if runtime == "with .env" and template is None:
+                continue
+            env: dict[str, Binding] = unit_environment(unit, ctx.pack, env_file)
+            values = {name: binding.value for name, binding in env.items()}
+            argv = command.argv if ":" in command.prefixes else substitute_argv(command.argv, values)
+            info = analyze(tuple(argv))
+            candidates = [tuple(argv)]
+            if info.shell_script is not None:
+                candidates = [inner.argv for inner in parse_shell(unit.path, info.shell_script).commands]
+            for words in candidates:
+                values = tuple(evaluate(word, env, ctx.pack.deploy_root).value for word in words)
+                for raw, value in queue_words(tuple(words), values):
+                    if value:
+                        worker.queues.setdefault(runtime, {})[value] = _env_var(raw, {})
+        if worker.queues:
+            workers.append(worker)
+    return workers
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    if ctx.pack.start_script is None:
+        return
+    script = ctx.repo.script(ctx.pack.start_script.path)
+    if script is None:
+        return
+    template = ctx.repo.env_file(ctx.pack.env_file.template)
+    script_workers = _script_workers(ctx, script, template)
+    unit_workers = []
+    for unit in sorted(ctx.repo.units, key=lambda u: u.path):
+        spec = ctx.pack.unit_spec(unit.path)
+        if spec is not None and spec.role == "worker":
+            unit_workers.extend(_unit_workers(ctx, unit, template))
+    if not script_workers and not unit_workers:
+        return
+    template_names = {a.name for a in template.assignments} if template is not None else set()
+    reported: set[tuple] = set()
+    for runtime in ("with .env", "without .env"):
+        script_queues = _by_queue(script_workers, runtime)
+        unit_queues = _by_queue(unit_workers, runtime)
+        for queue, (worker, var) in script_queues.items():
+            if queue not in unit_queues:
+                key = ("no-unit", worker.location, queue)
+                if key in reported:
+                    continue
+                reported.add(key)
+                count = len({w.owner for w in unit_workers})
+                yield rule.finding(
+                    f"{script.path} starts an RQ worker for queue '{queue}'{_var(var)} but none of the {count} worker "
+                    f"unit(s) serves it; under systemd that queue has no worker",
+                    worker.location, subject=f"queue {queue}")
+                continue
+            unit_worker, unit_var = unit_queues[queue]
+            if var and unit_var and var != unit_var:
+                key = ("var", queue)
+                if key in reported:
+                    continue
+                reported.add(key)
+                # The outlier is the side whose variable the env template does not define.
+                script_is_outlier = unit_var in template_names or var not in template_names
+                primary, other = (worker, unit_worker) if script_is_outlier else (unit_worker, worker)
+                pvar, ovar = (var, unit_var) if script_is_outlier else (unit_var, var)
+                yield rule.finding(
+                    f"queue '{queue}' is named by {pvar} in {primary.owner} but by {ovar} in {other.owner}: "
+                    f"setting {ovar} in the env file moves only {other.owner}'s worker"
+                    + (f" ({ovar} is the name {ctx.pack.env_file.template} uses)" if ovar in template_names else ""),
+                    primary.location, [Related(other.location, f"{other.owner} reads the queue from {ovar}")],
+                    subject=f"queue {queue} variable")
+        for queue, (worker, var) in unit_queues.items():
+            if queue in script_queues:
+                continue
+            key = ("no-script", worker.location, queue)
+            if key in reported:
+                continue
+            reported.add(key)
+            yield rule.finding(
+                f"{worker.owner} serves queue '{queue}'{_var(var)} but {script.path} starts no worker for it; "
+                f"under the start script that queue has no worker",
+                worker.location, subject=f"queue {queue}")
+
+
+def _var(var: str | None) -> str:
+    return f" (from {var})" if var else ""
+
+
+def _by_queue(workers: list[Worker], runtime: str) -> dict[str, tuple[Worker, str | None]]:
+    found: dict[str, tuple[Worker, str | None]] = {}
+    for worker in workers:
+        for queue, var in worker.queues.get(runtime, {}).items():
+            found.setdefault(queue, (worker, var))
+    return found
