@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 from meslint import __version__
-from meslint.config import ConfigError, Settings, load_settings, split_codes
+from meslint.config import FAIL_ON, ConfigError, Settings, load_settings, split_codes
 from meslint.pack import PackError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-OUTPUT_FORMATS = ("text", "concise", "json")
+OUTPUT_FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github", "junit")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     check = sub.add_parser("check", help="check a repository (default: the current one)")
-    check.add_argument("paths", nargs="*", help="repository root (default: the enclosing repository)")
+    check.add_argument("paths", nargs="*",
+                       help="repository root (default: the enclosing repository), or files in a repository to "
+                            "report on (the whole repository is still evaluated), or - with --stdin-filename")
     _common_run_options(check)
     check.add_argument("--select", help="comma-separated codes or prefixes to enable (e.g. MES6)")
     check.add_argument("--ignore", help="comma-separated codes or prefixes to disable")
@@ -38,25 +40,41 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--output-format", choices=OUTPUT_FORMATS, default="text")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    check.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    check.add_argument("--fail-on", choices=FAIL_ON,
+                       help="exit 1 only for findings of this severity or above (default: info, i.e. any)")
+    check.add_argument("--statistics", action="store_true", help="print the number of findings per code")
+    check.add_argument("--show-settings", action="store_true", help="print the resolved configuration and exit")
+    check.add_argument("--baseline", type=Path, metavar="FILE",
+                       help="report only findings whose fingerprint is not in this baseline file")
+    check.add_argument("--write-baseline", type=Path, metavar="FILE",
+                       help="record the current findings in FILE (then exit 0)")
+    check.add_argument("--only-files", nargs="+", metavar="FILE",
+                       help="evaluate the whole repository but report only findings touching these files")
+    check.add_argument("--stdin-filename", metavar="PATH",
+                       help="with '-': read PATH's unsaved content from stdin, report findings in PATH only")
+    check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     show = sub.add_parser("show-contract", help="table of each contract setting per consumer, with provenance")
     show.add_argument("paths", nargs="*")
     _common_run_options(show)
     show.add_argument("--output-format", choices=("text", "json"), default="text")
-    show.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    show.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     rule = sub.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code")
     rule.add_argument("--output-format", choices=("text", "json"), default="text")
 
-    sub.add_parser("rules", help="list all rules")
+    rules = sub.add_parser("rules", help="list all rules")
+    rules.add_argument("--output-format", choices=("text", "json"), default="text")
     return parser
 
 
 def _common_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--contract", help="contract pack: a built-in name or a path to a pack file")
     sub.add_argument("--config", type=Path, help="configuration file (default: meslint.toml or pyproject.toml)")
+    sub.add_argument("--no-cache", action="store_true", help="parse every file; neither read nor write the fact cache")
+    sub.add_argument("--cache-dir", type=Path,
+                     help="fact cache directory (default: .meslint_cache in the checked root)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,9 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
+        summary = " ".join(str(exc).split())  # one line, whatever the exception's text holds
         if getattr(args, "debug", False):
-            raise
-        print(f"meslint: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)  # still exit 2: 1 means "findings"
+            print(f"meslint: internal error: {type(exc).__name__}: {summary}", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"meslint: internal error: {type(exc).__name__}: {summary} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return EXIT_ERROR
 
@@ -83,7 +106,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "rules":
         from meslint.docs import rules_table
 
-        print(rules_table())
+        print(rules_table(output_format=args.output_format))
         return EXIT_CLEAN
     if args.command == "rule":
         from meslint.docs import rule_doc
@@ -93,11 +116,63 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise ConfigError(f"unknown rule {args.code!r} (see 'meslint rules')")
         print(text)
         return EXIT_CLEAN
-    root = _root_of(args.paths)
+    root, args.report_files, args.stdin_path = _target(args)
+    from meslint import cache
+
+    cache.configure(enabled=not args.no_cache, directory=args.cache_dir)
     settings = load_settings(root, args.config)
     if args.command == "show-contract":
         return _show_contract(args, root, settings)
     return _check(args, root, settings)
+
+
+def _target(args: argparse.Namespace) -> tuple[Path, frozenset[str] | None, str | None]:
+    """The repository root, the files to report on (None: all) and the stdin file's path."""
+    paths = list(args.paths)
+    stdin_name = getattr(args, "stdin_filename", None)
+    only = list(getattr(args, "only_files", None) or [])
+    if "-" in paths:
+        if not stdin_name:
+            raise ConfigError("'-' reads a file's content from stdin: give its path with --stdin-filename PATH")
+        paths.remove("-")
+    elif stdin_name:
+        raise ConfigError("--stdin-filename needs '-' as the path (the content comes on stdin)")
+    files = [p for p in paths if Path(p).is_file()]
+    dirs = [p for p in paths if p not in files]
+    if dirs and files:
+        raise ConfigError("give either one repository directory or files inside a repository, not both")
+    anchors = files + only + ([stdin_name] if stdin_name else [])
+    if dirs or not anchors:
+        root = _root_of(dirs)
+    else:
+        root = _repository_of(Path(os.path.abspath(anchors[0])).parent)
+    report = frozenset(_relative(root, p) for p in files + only) if files or only else None
+    return root, report, _relative(root, stdin_name) if stdin_name else None
+
+
+def _repository_of(start: Path) -> Path:
+    """Nearest ancestor holding .git, meslint.toml or pyproject.toml (else the current directory, if the
+    files are under it, else their directory)."""
+    for candidate in (start, *start.parents):
+        if any((candidate / marker).exists() for marker in (".git", "meslint.toml", ".meslint.toml",
+                                                            "pyproject.toml")):
+            return candidate.resolve()
+    cwd = Path.cwd().resolve()
+    return cwd if start.resolve().is_relative_to(cwd) else start.resolve()
+
+
+def _relative(root: Path, path: str) -> str:
+    given = Path(path)
+    candidates = [Path(os.path.abspath(given)), given.resolve()]
+    if not given.is_absolute() and not given.exists():
+        candidates.append(root / given)  # relative to the repository root
+    for candidate in candidates:
+        for base in (root, root.resolve()):
+            try:
+                return candidate.relative_to(base).as_posix()
+            except ValueError:
+                continue
+    raise ConfigError(f"{path}: not inside the checked repository {root}")
 
 
 def _root_of(paths: list[str]) -> Path:
@@ -134,13 +209,109 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
     from meslint.reporters import render
 
     _apply_cli_selection(args, settings)
+    if args.fail_on:
+        settings.fail_on = args.fail_on
+    if args.show_settings:
+        sys.stdout.write(_settings_text(root, settings, args.contract))
+        return EXIT_CLEAN
+    baseline = read_baseline(args.baseline) if args.baseline else None
     pack = load_contract(settings, root, args.contract)
-    result = run(root, settings, pack)
-    color = _use_color(args.color)
-    sys.stdout.write(render(args.output_format, result, color=color))
-    if result.findings and not args.exit_zero:
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
+    overlay = None
+    if args.stdin_path is not None:
+        overlay = {args.stdin_path: sys.stdin.read()}
+    result = run(root, settings, pack, overlay=overlay)
+    result = _narrow(result, args.report_files, args.stdin_path, baseline)
+    if args.write_baseline:
+        count = write_baseline(args.write_baseline, result.findings)
+        print(f"meslint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
+        return EXIT_CLEAN
+    if args.statistics:
+        from meslint.reporters.ci import render_statistics
+
+        sys.stdout.write(render_statistics(result.findings, args.output_format))
+    else:
+        sys.stdout.write(render(args.output_format, result, color=_use_color(args.color)))
+    if args.exit_zero:
+        return EXIT_CLEAN
+    threshold = FAIL_ON.index(settings.fail_on)
+    failing = [f for f in result.findings if FAIL_ON.index(f.severity) <= threshold]
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _narrow(result, report_files: frozenset[str] | None, stdin_path: str | None, baseline: set[str] | None):
+    """Keep findings in the given files (primary or related site; stdin: primary site) and not baselined."""
+    from dataclasses import replace
+
+    def wanted(finding) -> bool:
+        if stdin_path is not None:
+            return finding.location.path == stdin_path
+        if report_files is not None:
+            return bool({finding.location.path, *(r.location.path for r in finding.related)} & report_files)
+        return True
+
+    active, baselined = [], []
+    for finding in result.findings:
+        if not wanted(finding):
+            continue
+        if baseline is not None and finding.fingerprint() in baseline:
+            baselined.append(replace(finding, suppressed=True))
+        else:
+            active.append(finding)
+    pairs = [(f, k) for f, k in zip(result.suppressed, result.suppression_kinds, strict=True) if wanted(f)]
+    pairs += [(f, "external") for f in baselined]
+    return replace(result, findings=tuple(active), suppressed=tuple(f for f, _ in pairs),
+                   suppression_kinds=tuple(k for _, k in pairs))
+
+
+def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
+    import json
+
+    values = {
+        "root": str(root),
+        "source": settings.source,
+        "contract": contract or settings.contract,
+        "select": list(settings.select),
+        "extend-select": list(settings.extend_select),
+        "ignore": list(settings.ignore),
+        "per-file-ignores": {k: list(v) for k, v in settings.per_file_ignores.items()},
+        "exclude": list(settings.exclude),
+        "max-file-size": settings.max_file_size,
+        "fail-on": settings.fail_on,
+        "pack-overrides": settings.pack_overrides,
+        "waivers": [{k: v for k, v in (("code", w.code), ("subject", w.subject), ("path", w.path),
+                                       ("reason", w.reason)) if v is not None} for w in settings.waivers],
+    }
+    return "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
+
+
+def read_baseline(path: Path) -> set[str]:
+    import json
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return {entry["fingerprint"] for entry in document["findings"]}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: baseline file not found (create it with --write-baseline)") from None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a meslint baseline ({type(exc).__name__}: {exc})") from None
+
+
+def write_baseline(path: Path, findings) -> int:
+    """JSON, sorted; fingerprints match, the other fields are for the humans reviewing it."""
+    import json
+
+    entries = sorted(
+        ({"fingerprint": f.fingerprint(), "code": f.code, "subject": f.subject, "path": f.location.path,
+          "message": f.message} for f in findings),
+        key=lambda e: (e["path"], e["code"], e["subject"], e["fingerprint"], e["message"]),
+    )
+    unique = list({e["fingerprint"]: e for e in entries}.values())
+    document = {"version": 1, "tool": "meslint", "findings": unique}
+    try:
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the baseline: {exc}") from None
+    return len(unique)
 
 
 def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> int:

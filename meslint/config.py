@@ -22,6 +22,46 @@ class ConfigError(Exception):
     """Bad configuration or usage; the CLI prints it on one line and exits 2."""
 
 
+FAIL_ON = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """``[[tool.meslint.waivers]]``: accept a (cross-file) finding, with a reason.
+
+    Matches findings whose code starts with ``code`` and, when given, whose subject
+    equals ``subject`` and one of whose files (primary or related) matches the glob
+    ``path``.
+    """
+
+    code: str
+    reason: str
+    subject: str | None = None
+    path: str | None = None
+    line: int = 1  # of the waiver in its configuration file, for MES100
+
+    def matches(self, finding) -> bool:
+        import fnmatch
+
+        if not finding.code.startswith(self.code):
+            return False
+        if self.subject is not None and finding.subject != self.subject:
+            return False
+        if self.path is not None:
+            files = [finding.location.path, *(r.location.path for r in finding.related)]
+            if not any(fnmatch.fnmatchcase(f, self.path) for f in files):
+                return False
+        return True
+
+    def describe(self) -> str:
+        parts = [f"code={self.code}"]
+        if self.subject is not None:
+            parts.append(f"subject={self.subject}")
+        if self.path is not None:
+            parts.append(f"path={self.path}")
+        return " ".join(parts)
+
+
 @dataclass
 class Settings:
     contract: str = "mes-dashboard"
@@ -32,6 +72,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     pack_overrides: dict[str, object] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    fail_on: str = "info"  # exit 1 only for findings at or above this severity
     source: str | None = None  # the file the settings came from
 
     def is_selected(self, code: str, path: str | None = None) -> bool:
@@ -68,6 +110,8 @@ _KEYS = {
     "exclude": list,
     "max-file-size": int,
     "pack-overrides": dict,
+    "waivers": list,
+    "fail-on": str,
 }
 
 
@@ -105,15 +149,29 @@ def load_settings(root: Path, explicit: Path | None = None) -> Settings:
         data = _read_toml(explicit)
         if explicit.name == "pyproject.toml":
             data = data.get("tool", {}).get("meslint", {})
-        return settings_from_table(data, str(explicit))
+        return settings_from_table(data, str(explicit), _waiver_lines(explicit))
     found = find_config(root)
     if found is None:
         return Settings()
     path, table = found
-    return settings_from_table(table, path.name)
+    return settings_from_table(table, path.name, _waiver_lines(path))
 
 
-def settings_from_table(table: dict, source: str) -> Settings:
+def _waiver_lines(path: Path) -> list[int]:
+    """Line numbers of the ``[[...waivers]]`` headers, in order (for MES100 locations)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    lines = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip().replace(" ", "")
+        if stripped in ("[[tool.meslint.waivers]]", "[[waivers]]"):
+            lines.append(number)
+    return lines
+
+
+def settings_from_table(table: dict, source: str, waiver_lines: list[int] | None = None) -> Settings:
     settings = Settings(source=source)
     for key, value in table.items():
         expected = _KEYS.get(key)
@@ -122,6 +180,11 @@ def settings_from_table(table: dict, source: str) -> Settings:
             raise ConfigError(f"{source}: unknown key {key!r} in [tool.meslint] (known: {known})")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{source}: {key} must be a {expected.__name__}, not {type(value).__name__}")
+        if key == "waivers":
+            settings.waivers = _waivers(value, source, waiver_lines or [])
+            continue
+        if key == "fail-on" and value not in FAIL_ON:
+            raise ConfigError(f"{source}: fail-on must be one of {', '.join(FAIL_ON)}, not {value!r}")
         if expected is list and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{source}: {key} must be a list of strings")
         attr = key.replace("-", "_")
@@ -142,6 +205,33 @@ def _per_file_ignores(value: dict, source: str) -> dict[str, tuple[str, ...]]:
             raise ConfigError(f"{source}: per-file-ignores[{pattern!r}] must be a list of codes")
         result[pattern] = tuple(codes)
     return result
+
+
+_WAIVER_KEYS = {"code", "subject", "path", "reason"}
+
+
+def _waivers(value: list, source: str, lines: list[int]) -> tuple[Waiver, ...]:
+    waivers = []
+    for index, entry in enumerate(value):
+        where = f"{source}: waivers[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a table")
+        unknown = sorted(set(entry) - _WAIVER_KEYS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: code, path, reason, subject)")
+        for key in entry:
+            if not isinstance(entry[key], str):
+                raise ConfigError(f"{where}: {key} must be a str")
+        if not entry.get("code", "").strip():
+            raise ConfigError(f"{where}: code is required")
+        if not entry.get("reason", "").strip():
+            raise ConfigError(f"{where}: reason is required (say why the finding is accepted)")
+        if "subject" not in entry and "path" not in entry:
+            raise ConfigError(f"{where}: give subject and/or path")
+        line = lines[index] if index < len(lines) else 1
+        waivers.append(Waiver(entry["code"].strip().upper(), entry["reason"].strip(), entry.get("subject"),
+                              entry.get("path"), line))
+    return tuple(waivers)
 
 
 def split_codes(text: str | None) -> tuple[str, ...]:

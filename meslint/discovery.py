@@ -134,6 +134,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     files: list[DiscoveredFile] = []
     skipped: list[SkippedFile] = []
     all_paths: list[str] = []
+    _REAL_DIRS.clear()
     for rel in list_paths(root):
         if any(fnmatch.fnmatchcase(rel, pat) or rel.startswith(pat.rstrip("/") + "/") for pat in excluded):
             continue
@@ -162,6 +163,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
             skipped.append(decoded)
             continue
         files.append(DiscoveredFile(rel, kind, decoded, len(data)))
+    _REAL_DIRS.clear()
     return Discovery(tuple(files), tuple(skipped), frozenset(all_paths))
 
 
@@ -169,15 +171,34 @@ def _skip(rel: str, reason: str) -> SkippedFile:
     return SkippedFile(Location(rel, 1, 1), reason)
 
 
+# realpath of each directory during one discover() (cleared at its start and end)
+_REAL_DIRS: dict[tuple[Path, str], str] = {}
+
+
+def _prefix_of(root: Path) -> str:
+    text = str(root)
+    return text if text.endswith(os.sep) else text + os.sep
+
+
 def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | SkippedFile:
     full = root / rel
     try:
         is_link = os.path.islink(full)
-        # realpath also catches a linked *directory* component on the way to the file.
-        target = Path(os.path.realpath(full, strict=True))
+        # realpath also catches a linked *directory* component on the way to the file.  The
+        # directory part is resolved once per directory (a realpath costs an lstat per component).
+        if is_link:
+            target = Path(os.path.realpath(full, strict=True))
+        else:
+            parent, _, name = rel.rpartition("/")
+            real_parent = _REAL_DIRS.get((root, parent))
+            if real_parent is None:
+                real_parent = os.path.realpath(root / parent, strict=True) if parent else str(root)
+                _REAL_DIRS[(root, parent)] = real_parent
+            target = Path(real_parent, name)
     except (OSError, RuntimeError):
         return _skip(rel, "symbolic link that cannot be resolved (dangling or a loop)")
-    if target != root and root not in target.parents:
+    # (a string prefix test: ``root in target.parents`` compares Path objects level by level)
+    if target != root and not str(target).startswith(_prefix_of(root)):
         return _skip(rel, "symbolic link to a path outside the repository; not followed")
     if is_link or target != full:
         full = target

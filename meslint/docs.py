@@ -6,6 +6,9 @@ import json
 
 from meslint.checks import DOC_SECTIONS, all_rules, rule_by_code
 
+# helpUri of every rule in SARIF output: the README's rule table (generated from the docstrings).
+RULES_URL = "https://github.com/mes-dashboard/meslint#rules"
+
 
 def rule_doc(code: str, output_format: str = "text") -> str | None:
     rule = rule_by_code(code)
@@ -24,8 +27,11 @@ def rule_doc(code: str, output_format: str = "text") -> str | None:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def rules_table(markdown: bool = False) -> str:
+def rules_table(markdown: bool = False, output_format: str = "text") -> str:
     rows = [(r.code, r.name, r.gate, r.severity, r.summary) for r in all_rules()]
+    if output_format == "json":
+        return json.dumps([{"code": c, "name": n, "gate": g, "severity": s, "summary": m}
+                           for c, n, g, s, m in rows], indent=2, ensure_ascii=False)
     if markdown:
         lines = ["| code | name | gate | severity | what it finds |", "|---|---|---|---|---|"]
         lines += [f"| {c} | `{n}` | {g} | {s} | {m} |" for c, n, g, s, m in rows]

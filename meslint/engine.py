@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from meslint.checks import CheckContext, Rule, all_rules
+from meslint.checks import CheckContext, Rule, all_rules, unused_suppression
 from meslint.config import Settings
 from meslint.facts import Repository
 from meslint.findings import Finding
@@ -17,8 +17,12 @@ from meslint.pack import ContractPack, apply_overrides, load_pack
 class RunResult:
     repo: Repository
     pack: ContractPack
-    findings: tuple[Finding, ...]
+    findings: tuple[Finding, ...]  # active findings: not suppressed, not waived
     context: CheckContext
+    # Findings an inline suppression or a config waiver covers, and for each its SARIF
+    # suppression kind ("inSource" or "external").
+    suppressed: tuple[Finding, ...] = ()
+    suppression_kinds: tuple[str, ...] = ()
 
 
 def load_contract(settings: Settings, root: Path, override: str | None = None) -> ContractPack:
@@ -38,7 +42,42 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
             if settings.is_selected(finding.code, finding.location.path):
                 findings.append(finding)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
-    return RunResult(repo, pack, tuple(findings), context)
+    active, suppressed, kinds, used, used_waivers = apply_suppressions(findings, repo.suppressions, settings.waivers)
+    # MES100 needs every other finding first, so the engine computes it here
+    # (meslint.checks.unused_suppression.check itself yields nothing).
+    if settings.is_selected(unused_suppression.CODE):
+        rules = selected_rules(settings)
+        for finding in unused_suppression.unused(repo, settings, rules, used, used_waivers):
+            if settings.is_selected(finding.code, finding.location.path):
+                active.append(finding)
+    active.sort(key=Finding.sort_key)
+    return RunResult(repo, pack, tuple(active), context, tuple(suppressed), tuple(kinds))
+
+
+def apply_suppressions(findings: list[Finding], suppressions: tuple, waivers: tuple) -> tuple:
+    """Split findings into active and suppressed; also which suppressions and waivers were used."""
+    active: list[Finding] = []
+    suppressed: list[Finding] = []
+    kinds: list[str] = []
+    used: set[int] = set()
+    used_waivers: set[int] = set()
+    for finding in findings:
+        kind = None
+        for index, suppression in enumerate(suppressions):
+            if suppression.covers(finding.code, finding.location):
+                used.add(index)
+                kind = "inSource"
+        if kind is None:
+            for index, waiver in enumerate(waivers):
+                if waiver.matches(finding):
+                    used_waivers.add(index)
+                    kind = "external"
+        if kind is None:
+            active.append(finding)
+        else:
+            suppressed.append(replace(finding, suppressed=True))
+            kinds.append(kind)
+    return active, suppressed, kinds, used, used_waivers
 
 
 def selected_rules(settings: Settings) -> list[Rule]:

@@ -433,6 +433,8 @@ class Repository:
     data: tuple[DataDoc, ...] = ()
     skipped: tuple[SkippedFile, ...] = ()
     problems: tuple[ParseProblem, ...] = ()
+    # Inline ``meslint: ignore`` comments (meslint.suppressions.Suppression), gathered while parsing.
+    suppressions: tuple = ()
     _index: dict = field(default_factory=dict, repr=False, compare=False)
 
     def path_exists(self, path: str) -> bool:

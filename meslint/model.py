@@ -8,6 +8,7 @@ byte scan for the pack's tokens decides which are parsed at all.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 from meslint.discovery import DiscoveredFile, discover
@@ -26,6 +27,7 @@ from meslint.facts import (
 )
 from meslint.globs import matches_any
 from meslint.pack import ContractPack
+from meslint.suppressions import scan as scan_suppressions
 
 _PARSERS = {
     FileKind.UNIT: ("meslint.parsers.systemd", "parse"),
@@ -83,11 +85,15 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
     buckets: dict[FileKind, list] = {kind: [] for kind in FileKind}
     problems: list[ParseProblem] = []
     sources: list[SourceFile] = []
+    selected: list[DiscoveredFile] = []
+    suppressions: list = []
     for item in files:
         sources.append(SourceFile(item.path, item.kind, item.size))
+        suppressions.extend(scan_suppressions(item.path, item.kind, item.text))
         if not wanted(item, pack, tokens):
             continue
-        facts = parse_file(item)
+        selected.append(item)
+    for item, facts in zip(selected, parse_files(root, selected, from_overlay=frozenset(overlay or ())), strict=True):
         buckets[item.kind].append(facts)
         problems.extend(getattr(facts, "problems", ()))
     all_paths = found.all_paths | frozenset(overlay or ())
@@ -103,11 +109,80 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         data=tuple(_typed(buckets[FileKind.TOML] + buckets[FileKind.YAML], DataDoc)),
         skipped=found.skipped,
         problems=tuple(sorted(problems, key=lambda p: (p.location, p.message))),
+        suppressions=tuple(suppressions),
     )
 
 
 def _typed(items: list, cls: type) -> list:
     return [item for item in items if isinstance(item, cls)]
+
+
+# Below this many bytes of files to parse, starting worker processes costs more than it saves
+# (measured on a 2-core machine: see README "Performance").
+PARALLEL_MIN_BYTES = 1_500_000
+PARALLEL_WORKERS = 2
+
+
+def parse_files(root: Path, items: list[DiscoveredFile], *, cache=None, parallel: bool | None = None,
+                from_overlay: frozenset[str] = frozenset()) -> list:
+    """Facts of each item, in order: from the fact cache when the content is known, else parsed.
+
+    ``cache`` defaults to the run-wide setting of :mod:`meslint.cache` (off unless the command
+    line turned it on); ``parallel`` defaults to "when the files to parse are large enough".
+    """
+    from meslint import cache as cache_module
+
+    fact_cache = cache_module.for_root(root) if cache is None else (cache or None)
+    results: list = [None] * len(items)
+    cold: list[int] = []
+    for index, item in enumerate(items):
+        cached = fact_cache.get(item.kind, item.path, item.text) if fact_cache else None
+        if cached is None:
+            cold.append(index)
+        else:
+            results[index] = cached
+    cold_items = [items[i] for i in cold]
+    for index, facts in zip(cold, _parse_many(cold_items, parallel), strict=True):
+        results[index] = facts
+        item = items[index]
+        if fact_cache and item.path not in from_overlay and not _internal_error(facts):
+            fact_cache.put(item.kind, item.path, item.text, facts)
+    if fact_cache:
+        fact_cache.save()
+    return results
+
+
+def _internal_error(facts) -> bool:
+    return any(p.message.startswith("internal parser error") for p in getattr(facts, "problems", ()))
+
+
+def _parse_many(items: list[DiscoveredFile], parallel: bool | None) -> list:
+    if parallel is None:
+        parallel = (len(items) > 1 and (os.cpu_count() or 1) >= 2
+                    and sum(item.size for item in items) >= PARALLEL_MIN_BYTES)
+    if parallel:
+        try:
+            return _parse_in_processes(items)
+        except Exception:  # no fork, no semaphores (sandboxes), a dead worker: parse here instead
+            pass
+    return [parse_file(item) for item in items]
+
+
+def _parse_in_processes(items: list[DiscoveredFile]) -> list:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        raise OSError("no fork start method")
+    # Largest files first so the two workers finish together; results go back in input order.
+    order = sorted(range(len(items)), key=lambda i: -items[i].size)
+    chunk = max(1, len(items) // (PARALLEL_WORKERS * 8))
+    with ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+        parsed = list(pool.map(parse_file, [items[i] for i in order], chunksize=chunk))
+    results: list = [None] * len(items)
+    for position, index in enumerate(order):
+        results[index] = parsed[position]
+    return results
 
 
 def parse_file(item: DiscoveredFile):

@@ -140,12 +140,24 @@ def load_pack(name_or_path: str, base_dir: Path | None = None) -> ContractPack:
     if name_or_path.endswith((".yaml", ".yml")) or candidate.is_file():
         if not candidate.is_file():
             raise PackError(f"{name_or_path}: contract pack file not found")
-        return load_pack_text(candidate.read_text(encoding="utf-8"), str(name_or_path))
+        return load_pack_text(_read_pack(candidate, str(name_or_path)), str(name_or_path))
     builtin = _builtin_dir() / f"{name_or_path}.yaml"
     if not builtin.is_file():
         known = ", ".join(builtin_pack_names()) or "none"
         raise PackError(f"unknown contract pack {name_or_path!r} (built-in packs: {known})")
     return load_pack_text(builtin.read_text(encoding="utf-8"), f"rules/{name_or_path}.yaml")
+
+
+def _read_pack(path: Path, source: str) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PackError(f"{source}: cannot read the contract pack: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PackError(f"{source}:{line}: the contract pack is not valid UTF-8 (byte {exc.start})") from None
 
 
 def load_pack_text(text: str, source: str) -> ContractPack:

@@ -116,8 +116,28 @@ def _contract_units(repo: Repository, pack: ContractPack) -> list[UnitFile]:
 # --------------------------------------------------------------------------- environments
 
 
+_BINDINGS_MEMO: dict[tuple[int, str], tuple[EnvFile, dict[str, Binding]]] = {}
+
+
 def env_file_bindings(env_file: EnvFile, consumer: str) -> dict[str, Binding]:
-    """Bindings of an env file as ``consumer`` ("systemd" | "bash" | "dotenv") reads it."""
+    """Bindings of an env file as ``consumer`` ("systemd" | "bash" | "dotenv") reads it.
+
+    Memoised per env file (bindings are frozen): every unit and script walk asks for the same
+    template again, and a large template made this the hottest function of a run.  Callers get
+    their own copy of the mapping.
+    """
+    key = (id(env_file), consumer)
+    memo = _BINDINGS_MEMO.get(key)
+    if memo is not None and memo[0] is env_file:
+        return dict(memo[1])
+    if len(_BINDINGS_MEMO) > 64:
+        _BINDINGS_MEMO.clear()
+    bindings = _env_file_bindings(env_file, consumer)
+    _BINDINGS_MEMO[key] = (env_file, bindings)
+    return dict(bindings)
+
+
+def _env_file_bindings(env_file: EnvFile, consumer: str) -> dict[str, Binding]:
     label = {"systemd": "systemd EnvironmentFile=", "bash": "bash set -a; source", "dotenv": "python-dotenv"}
     bindings: dict[str, Binding] = {}
     for assignment in env_file.assignments:
@@ -187,7 +207,7 @@ def unit_command_infos(unit: UnitFile, command, env: dict[str, Binding]):
     if info.shell_script is None:
         yield info, chain
         return
-    from meslint.parsers.shell import parse as parse_shell
+    from meslint.cache import parse_shell_snippet as parse_shell
 
     inner = parse_shell(unit.path, info.shell_script)
     for inner_command in inner.commands:

@@ -12,6 +12,12 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
+@pytest.fixture(autouse=True)
+def _no_fact_cache(monkeypatch):
+    """CLI runs in tests must not leave .meslint_cache/ in fixtures (tests/test_cache.py opts back in)."""
+    monkeypatch.setenv("MESLINT_NO_CACHE", "1")
+
+
 @pytest.fixture
 def write_tree(tmp_path):
     """Write a mini repository from a {path: text} mapping and return its root."""

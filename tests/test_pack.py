@@ -56,3 +56,14 @@ def test_overrides() -> None:
     assert pack.deploy_root == "/srv/x"
     with pytest.raises(PackError, match="unknown pack override"):
         apply_overrides(pack, {"colour": 1}, "cfg")
+
+
+def test_pack_file_that_is_not_utf8_is_a_pack_error(tmp_path) -> None:
+    (tmp_path / "p.yaml").write_bytes(b"name: x\n\ndeploy_root: \xff\n")
+    with pytest.raises(PackError, match=r"^p\.yaml:3: the contract pack is not valid UTF-8"):
+        load_pack("p.yaml", base_dir=tmp_path)
+
+
+def test_pack_with_control_character_is_a_pack_error() -> None:
+    with pytest.raises(PackError, match=r"^p\.yaml:1: invalid YAML: unacceptable character"):
+        load_pack_text("name: x\x01\n", "p.yaml")

@@ -114,7 +114,7 @@ def _unit_sites(unit: UnitFile) -> Iterator[Site]:
         script = analyze(command.argv).shell_script
         if script is not None:
             # `bash -lc '...'`: the words of the inner commands (a bare `cd DashBoard` too)
-            from meslint.parsers.shell import parse as parse_shell
+            from meslint.cache import parse_shell_snippet as parse_shell
 
             for inner in parse_shell(unit.path, script).commands:
                 if inner.argv and inner.argv[0] not in _MESSAGE_COMMANDS:

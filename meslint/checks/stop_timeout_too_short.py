@@ -201,7 +201,7 @@ def _gunicorn_commands(unit: UnitFile, argv: tuple[str, ...], env: dict[str, Bin
         if info.program == "gunicorn":
             yield list(info.args)
         return
-    from meslint.parsers.shell import parse as parse_shell
+    from meslint.cache import parse_shell_snippet as parse_shell
 
     for inner in parse_shell(unit.path, info.shell_script).commands:
         words = []

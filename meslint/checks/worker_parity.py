@@ -127,7 +127,7 @@ def _script_workers(ctx: CheckContext, script: ShellScript, template) -> list[Wo
 
 
 def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
-    from meslint.parsers.shell import parse as parse_shell
+    from meslint.cache import parse_shell_snippet as parse_shell
     from meslint.parsers.systemd import substitute_argv
     from meslint.resolve import unit_environment
 

@@ -21,6 +21,7 @@ is refused before it is constructed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -28,6 +29,7 @@ import sys
 import yaml
 
 from meslint.facts import DataDoc, FileKind, Location, ParseProblem
+from meslint.parsers import YAML_BREAKS, lf_position_mapper
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -210,10 +212,28 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
+_YAML_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def parse_yaml(path: str, text: str) -> DataDoc:
     """Parse a single-document YAML file safely; never raises."""
-    loader = _Loader(text)
+    doc = _parse_yaml(path, text)
+    remap = lf_position_mapper(text, YAML_BREAKS)
+    if remap is None:
+        return doc
+    # PyYAML also breaks lines at \r, NEL, LS and PS: report \n-counted lines like every other parser.
+    problems = tuple(
+        ParseProblem(Location(path, *remap(p.location.line, p.location.column)), p.message) for p in doc.problems)
+    key_lines = tuple((key, remap(line, 1)[0]) for key, line in doc.key_lines)
+    return dataclasses.replace(doc, problems=problems, key_lines=key_lines)
+
+
+def _parse_yaml(path: str, text: str) -> DataDoc:
+    loader = None
     try:
+        # The reader checks the characters already here: a control character in the
+        # file raises ReaderError from the constructor.
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             return DataDoc(path, FileKind.YAML, data=None)
@@ -226,10 +246,18 @@ def parse_yaml(path: str, text: str) -> DataDoc:
         return DataDoc(path, FileKind.YAML, problems=(_problem(path, line, column, f"YAML not parsable: {message}"),))
     except _YamlRefused as exc:
         return DataDoc(path, FileKind.YAML, problems=(_problem(path, exc.line, exc.column, f"YAML refused: {exc}"),))
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters)
+        # in PyYAML's own line numbering, like the marks of other errors (parse_yaml maps them to \n lines)
+        breaks = list(_YAML_LINE_BREAK.finditer(text, 0, exc.position))
+        line, column = len(breaks) + 1, exc.position - (breaks[-1].end() if breaks else 0) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        message = f"YAML not parsable: unacceptable character #x{char:04x}"
+        return DataDoc(path, FileKind.YAML, problems=(_problem(path, line, column, message),))
     except Exception as exc:  # YAMLError without a mark, RecursionError on absurd nesting, ...
         return DataDoc(path, FileKind.YAML, problems=(_problem(path, 1, 1, f"YAML not parsable: {exc}"),))
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return DataDoc(path, FileKind.YAML, data=data, key_lines=_safe_key_lines(_yaml_key_lines, node))
 
 

@@ -62,12 +62,22 @@ tilde and any other ``${...}`` form give ``bash=None`` with ``bash_dynamic``.
 not set (``bash=None``, ``bash_dynamic=True``); the same holds for
 ``NAME=x export OTHER=y`` (OTHER is set) and ``NAME=x :`` (bash 5.2, not in
 POSIX mode).  An unquoted word that expands to nothing (``A=1 $UNSET``) is no
-command, so A is set.  A bad substitution (``${}``) fails that command only.
+command, so A is set.  Words are expanded in bash's order (a command's words
+before its prefix assignments; all ``export`` arguments before any is
+assigned; plain assignments left to right), which matters for ``${VAR:=x}``.
+``export $X`` where X holds ``NAME=v`` assigns NAME (the fact is located at
+``$X``).  A bad substitution (``${}``) fails its command -- assignments to its
+left on an assignment-only line still happen -- and discards the rest of the
+line, as bash does for a sourced file.  After ``source other`` or
+``export $UNKNOWN`` any variable may have been set, so later references to
+variables the file has not assigned become unknown.
 Assignments inside ``if``/``case``/loops/``{ }`` or in commands joined by
 ``&& || | &`` or with redirections get ``bash=None`` with ``bash_dynamic``.
 Nothing is ever executed.  Other commands (``echo``, ``source other``) record
 nothing.  A syntax error (unterminated quote or ``${``, stray ``fi``/``}``)
-becomes a ParseProblem and, like bash, ends reading of the file.
+becomes a ParseProblem and, like bash, ends reading of the file.  Names
+and ``$NAME`` references may be split by backslash-newline (``A\\<nl>B=1``
+assigns ``AB``).
 
 python-dotenv (``dotenv_values(path)``, 1.x)
 --------------------------------------------

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from meslint.facts import (
@@ -63,6 +63,7 @@ from meslint.facts import (
     MdText,
     ParseProblem,
 )
+from meslint.parsers import lf_position_mapper
 
 _MD = None
 
@@ -80,12 +81,12 @@ def _markdown_it():
 def parse(path: str, text: str) -> MarkdownDoc:
     """Parse one Markdown document; never raises."""
     builder = _Builder(path, _normalise(text))
+    builder.remap = lf_position_mapper(text)
     try:
         tokens = _markdown_it().parse(builder.text)
         builder.walk(tokens)
     except Exception as exc:  # a bad document (or a parser bug) must not stop the run
-        line = builder.last_line
-        builder.problems.append(ParseProblem(Location(path, line, 1), f"Markdown not parsable: {exc}"))
+        builder.problems.append(ParseProblem(builder._loc(builder.last_line, 1), f"Markdown not parsable: {exc}"))
     return builder.result()
 
 
@@ -267,6 +268,7 @@ class _Builder:
     problems: list[ParseProblem] = field(default_factory=list)
     stack: list[tuple[int, str]] = field(default_factory=list)  # (level, text) of open headings
     last_line: int = 1
+    remap: Callable[[int, int], tuple[int, int]] | None = None
 
     def __post_init__(self) -> None:
         self.lines = self.text.split("\n")
@@ -302,6 +304,10 @@ class _Builder:
         return tuple(text for _, text in self.stack)
 
     def _loc(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Location:
+        if self.remap is not None:  # lone \r: a line break to markdown-it, not to the reporters
+            end_line, end_column = end_line or line, end_column or column
+            line, column = self.remap(line, column)
+            end_line, end_column = self.remap(end_line, end_column)
         return Location(self.path, line, column, end_line, end_column)
 
     # ----------------------------------------------------------------- blocks
@@ -326,9 +332,15 @@ class _Builder:
         body = token.content[:-1] if token.content.endswith("\n") else token.content
         body_lines = body.split("\n")
         line = first + 1
-        column = _body_column(self.lines[first] if first < len(self.lines) else "", body_lines[0])
-        end_line = line + len(body_lines) - 1
-        end_column = column + len(body_lines[-1]) if len(body_lines) == 1 else len(body_lines[-1]) + 1
+        if first >= len(self.lines):
+            # An unclosed fence on the last line has no body line: point one past the
+            # fence itself instead of at a line the file does not have.
+            line, column = first, len(self.lines[start]) + 1
+            end_line, end_column = line, column
+        else:
+            column = _body_column(self.lines[first], body_lines[0])
+            end_line = line + len(body_lines) - 1
+            end_column = column + len(body_lines[-1]) if len(body_lines) == 1 else len(body_lines[-1]) + 1
         info = token.info.strip() if token.type == "fence" else ""
         self.code.append(MdCode(body, "block", info, self._loc(line, column, end_line, end_column), self.section))
 

@@ -51,6 +51,7 @@ from meslint.facts import (
     StringLiteral,
     SysPathEdit,
 )
+from meslint.parsers import lf_position_mapper
 
 _MAX_DEPTH = 12  # template recursion bound: symbol chains are short in practice
 _MAX_STRING = 300
@@ -147,9 +148,13 @@ def parse(path: str, text: str, line_offset: int = 0) -> PythonModule:
             warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
             tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
-        line = (exc.lineno or 1) + line_offset
+        line, column = exc.lineno or 1, max(exc.offset or 1, 1)
+        remap = lf_position_mapper(text)
+        if remap is not None:
+            line, column = remap(line, column)
         message = f"Python syntax error: {exc.msg}"
-        return PythonModule(path, problems=(ParseProblem(Location(path, line, exc.offset or 1), message),),
+        problem = ParseProblem(Location(path, line + line_offset, column), message)
+        return PythonModule(path, problems=(problem,),
                             line_offset=line_offset)
     except Exception as exc:  # null bytes, recursion limits: report, don't crash the run
         problem = ParseProblem(Location(path, 1 + line_offset, 1), f"Python source not parsable: {exc}")
@@ -242,6 +247,7 @@ class _Collector(ast.NodeVisitor):
         self.offset = line_offset
         self._ascii = text.isascii()
         self._lines: list[str] | None = None
+        self._remap = lf_position_mapper(text)
         self.imports: dict[str, str] = {}
         self.imported_modules: set[str] = set()  # every module named by an import statement
         self.conversions: dict[int, str] = {}  # id(expr) -> "int" | "float" | "bool"
@@ -319,13 +325,12 @@ class _Collector(ast.NodeVisitor):
         line = node.lineno  # type: ignore[attr-defined]
         end_line = getattr(node, "end_lineno", None) or line
         end_col = getattr(node, "end_col_offset", None)
-        return Location(
-            self.path,
-            line + self.offset,
-            self._col(line, node.col_offset),  # type: ignore[attr-defined]
-            end_line + self.offset,
-            self._col(end_line, end_col) if end_col is not None else 0,
-        )
+        column = self._col(line, node.col_offset)  # type: ignore[attr-defined]
+        end_column = self._col(end_line, end_col) if end_col is not None else column
+        if self._remap is not None:  # a lone \r is a line break to ast, not to anyone else
+            line, column = self._remap(line, column)
+            end_line, end_column = self._remap(end_line, end_column)
+        return Location(self.path, line + self.offset, column, end_line + self.offset, end_column)
 
     # ----------------------------------------------------------------- scopes and statements
 

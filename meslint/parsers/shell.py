@@ -60,6 +60,10 @@ if TYPE_CHECKING:
 _PARSER: Parser | None = None
 
 
+# Every byte >= 0x80 becomes "_": a word character to bash, as a multibyte letter is.
+_ASCII_SHADOW = bytes(range(128)) + b"_" * 128
+
+
 def _parser() -> Parser:
     # Building the Language/Parser costs a few ms; do it once per process.
     global _PARSER
@@ -227,7 +231,10 @@ class _Extractor:
             self._wide_rows = {i: line for i, line in enumerate(self.src.split(b"\n")) if not line.isascii()}
         self.script_segs = tuple(s for s in self.path.strip("/").split("/") if s not in ("", "."))
         self.script_dir_segs = self.script_segs[:-1]
-        tree = _parser().parse(self.src)
+        # tree-sitter-bash 0.25's external scanner corrupts memory (SIGSEGV) on some
+        # non-ASCII input; it parses a same-length ASCII shadow of the source instead.
+        # Byte offsets are unchanged and all text is read back from ``self.src``.
+        tree = _parser().parse(self.src.translate(_ASCII_SHADOW))
         root = tree.root_node
         if root.has_error:
             self._collect_problems(root)

@@ -8,6 +8,15 @@ from meslint.findings import Finding
 
 
 def render(output_format: str, result, *, color: bool = False) -> str:
+    if output_format == "sarif":
+        from meslint.reporters.sarif import render_sarif
+
+        return render_sarif(result)
+    if output_format in ("json-lines", "github", "junit"):
+        from meslint.reporters import ci
+
+        renderer = {"json-lines": ci.render_json_lines, "github": ci.render_github, "junit": ci.render_junit}
+        return renderer[output_format](result.findings)
     if output_format == "json":
         from meslint.reporters.json_report import render_json
 

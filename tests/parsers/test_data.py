@@ -183,3 +183,26 @@ def test_yaml_absurd_nesting_refused(text):
     d = parse_yaml("deep.yml", text)
     assert d.data is None
     assert "nesting deeper" in d.problems[0].message
+
+
+# --------------------------------------------------------------------------- found by tests/fuzz
+
+
+def test_yaml_control_character_is_a_located_problem() -> None:
+    # PyYAML checks characters in the loader's constructor: this used to escape parse_yaml.
+    doc = parse_yaml("environment.yml", "name: x\ndeps: a\x1fb\n")
+    assert doc.data is None and len(doc.problems) == 1
+    problem = doc.problems[0]
+    assert (problem.location.line, problem.location.column) == (2, 8)
+    assert "unacceptable character #x001f" in problem.message
+
+
+def test_yaml_lines_count_newlines_only() -> None:
+    # NEL, LS, PS and a lone CR are line breaks to PyYAML, not to the reporters.
+    doc = parse_yaml("environment.yml", "a: 1\x85b: 2\u2028c: 3\nd: 4\n")
+    assert doc.data == {"a": 1, "b": 2, "c": 3, "d": 4}
+    assert dict(doc.key_lines) == {"a": 1, "b": 1, "c": 1, "d": 2}
+    bad = parse_yaml("environment.yml", "a: 1\rb: [\n")
+    assert [(p.location.line, p.location.column) for p in bad.problems] == [(2, 1)]
+    control = parse_yaml("environment.yml", "\rname\ndeps\x1f")
+    assert [(p.location.line, p.location.column) for p in control.problems] == [(2, 5)]

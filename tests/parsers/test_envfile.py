@@ -105,7 +105,7 @@ BASH_CASES = [
     ("A=1 \\\n  B=2", "B", "2", False),
     ("A=x\\\ny", "A", "xy", False),
     ("A=1\nB=$A${A}${A:-d}${C:-d}${C-e}${A:+p}${#A}", "B", "111dep1", True),
-    ("A=1\nB=\"$A.${A}\"", "B", "1.1", False),
+    ('A=1\nB="$A.${A}"', "B", "1.1", False),
     ("B=${C:=dflt}\nD=$C", "D", "dflt", False),
     ("A=\nB=${A:-d}${A-e}", "B", "d", False),
     ("B=$UNSET", "B", "", True),
@@ -114,6 +114,10 @@ BASH_CASES = [
     ("A=a=b", "A", "a=b", False),
     ("A={x}", "A", "{x}", False),
     ("A=1\\", "A", "1\\", False),
+    ("A\\\nB=1", "AB", "1", False),
+    ("X=Y=2\nexport $X", "Y", "2", False),
+    ("A=1 B=${} C=2\nD=$A", "D", "1", False),
+    ("A=$\\\nB", "A", "", True),
 ]
 
 
@@ -226,7 +230,7 @@ def test_word_split_line_reads_differently() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "\n\n", "'", '"', "\\", "$", "${", "A=$'", "=", "export", "A=\"\\", "}\n{", "A=$(", "A=`", "'K=1"]
+    "text", ["", "\n\n", "'", '"', "\\", "$", "${", "A=$'", "=", "export", 'A="\\', "}\n{", "A=$(", "A=`", "'K=1"]
 )
 def test_never_raises(text: str) -> None:
     env = parse("t.env", text)
@@ -242,6 +246,7 @@ CHARS = "abxyAB01 #='\"${}-_/.:\\"
 TOKENS = [
     "$AA", "${BB}", "${CC:-d}", "${AA-x y}", "${BB:+p}", "${AA:=q}", "${#AA}", '"$BB"', "'$AA'",
     "$'\\t\\x41'", "\\\n", " # c", "\\ ", '\\"', "\\$", '"a b"', "'a b'", "$1", "$_", "${}", "${AA/a/b}",
+    "\n", "{ ", " }",
 ]  # fmt: skip
 
 value_st = st.lists(st.one_of(st.sampled_from(CHARS), st.sampled_from(TOKENS)), max_size=8).map("".join)

@@ -282,8 +282,10 @@ def test_empty_document():
 
 
 def test_crlf_and_lone_cr_keep_lines():
+    # Lines are counted in \n, as in every other parser and the reporters: a lone \r
+    # (a line break to markdown-it) stays inside its \n line.
     d = parse("R.md", "a `x`\r\nb `y`\rc `z`\n")
-    assert spans(d) == [("x", 1, 4), ("y", 2, 4), ("z", 3, 4)]
+    assert spans(d) == [("x", 1, 4), ("y", 2, 4), ("z", 2, 10)]
 
 
 @pytest.mark.parametrize("garbage", [
@@ -327,3 +329,20 @@ def test_single_line_spans_point_at_their_text(text):
         loc = code.location
         if code.kind == "inline" and loc.line == loc.end_line and "\\" not in code.text:
             assert source_at(text, loc.line, loc.column, loc.end_column - loc.column) == code.text
+
+
+# --------------------------------------------------------------------------- found by tests/fuzz
+
+
+def test_unclosed_fence_on_the_last_line_stays_inside_the_file() -> None:
+    doc = parse("README.md", "# Title\n~~~")
+    (block,) = doc.code
+    assert block.text == "" and (block.location.line, block.location.column) == (2, 4)
+
+
+def test_lone_carriage_return_does_not_shift_lines() -> None:
+    # markdown-it breaks lines at a lone \r; positions are reported in \n lines.
+    doc = parse("README.md", "\r# Changelog\n\n- moved from `GUNICORN_BIND=0.0.0.0:5000` to 8080.\n")
+    (span,) = doc.code
+    assert (span.location.line, span.location.column, span.location.end_column) == (3, 15, 41)
+    assert (doc.headings[0].location.line, doc.headings[0].location.column) == (1, 2)

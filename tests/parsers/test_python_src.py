@@ -521,3 +521,14 @@ def test_deterministic_and_fast() -> None:
     module = parse("big.py", big)
     assert len(module.env_reads) == 2000
     assert time.perf_counter() - start < 2.0
+
+
+# --------------------------------------------------------------------------- found by tests/fuzz
+
+
+def test_lone_carriage_return_does_not_shift_lines() -> None:
+    # ast breaks lines at a lone \r; positions are reported in \n lines.
+    module = parse("g.py", 'import os\rX = os.getenv("A", "1")\nY = os.getenv("B")\n')
+    assert [(r.name, r.location.line, r.location.column) for r in module.env_reads] == [("A", 1, 15), ("B", 2, 5)]
+    broken = parse("g.py", 'x = 1\r"')
+    assert [(p.location.line, p.location.column) for p in broken.problems] == [(1, 7)]

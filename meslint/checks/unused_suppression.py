@@ -1,0 +1,85 @@
+"""A `meslint: ignore` comment or a configured waiver that suppresses no finding.
+
+## What it does
+Reports inline suppressions (`# meslint: ignore[MES602]`,
+`<!-- meslint: ignore[MES801] -->`, `ignore-file[...]`) and
+`[[tool.meslint.waivers]]` entries that no finding of a selected rule matched,
+including those naming a code no rule has.  A suppression is only judged when
+one of its codes is selected: `--select MES6` does not make the MES8
+suppressions stale.  The engine computes this rule after every other rule, so
+`check` itself yields nothing.
+
+## Why it matters
+A stale suppression outlives the problem it excused and silently hides the next
+one on that line; a stale waiver keeps a reason in the configuration that no
+longer describes the repository.  Removing them keeps every exception justified.
+
+## Example
+```bash
+# The line below no longer breaks the contract, the comment is stale:
+WATCHDOG_PID_FILE="${ROOT}/tmp/gunicorn.pid"  # meslint: ignore[MES603]
+```
+
+## Options
+Inline suppressions are scoped to the line they end, to the next line when
+alone on a comment line (units and env files: whole comment lines only, since an
+inline `#` is part of a systemd value), or to the file (`ignore-file`).
+Waivers: `[[tool.meslint.waivers]]` with `code`, `subject` and/or `path`
+(a glob over the finding's files) and a mandatory `reason`.  Deselect with
+`--ignore MES100`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from meslint.facts import Location
+
+CODE = "MES100"
+NAME = "unused-suppression"
+GATE = "-"
+SEVERITY = "warning"
+
+
+def check(ctx) -> Iterator:
+    """Nothing here: see :func:`unused`, which the engine calls after all other rules."""
+    return iter(())
+
+
+def unused(repo, settings, rules: Iterable, used: set[int], used_waivers: set[int]) -> Iterator:
+    from meslint.checks import all_rules, rule_by_code
+
+    rule = rule_by_code(CODE)
+    selected = [r.code for r in rules if r.code != CODE]
+    known = [r.code for r in all_rules()]
+    for index, suppression in enumerate(repo.suppressions):
+        if index in used:
+            continue
+        codes = suppression.codes
+        unknown = [c for c in codes if not any(k.startswith(c) for k in known)]
+        relevant = not codes or unknown or any(s.startswith(c) for c in codes for s in selected)
+        if not relevant:
+            continue
+        detail = f" (no rule {', '.join(unknown)})" if unknown else ""
+        yield rule.finding(f"unused suppression '{suppression.text}'{detail}", suppression.location,
+                           subject=suppression.text)
+    config = _config_path(repo.root, settings.source)
+    for index, waiver in enumerate(settings.waivers):
+        if index in used_waivers:
+            continue
+        if not any(s.startswith(waiver.code) for s in selected) and any(k.startswith(waiver.code) for k in known):
+            continue
+        yield rule.finding(f"unused waiver ({waiver.describe()}): no finding matches it",
+                           Location(config, waiver.line, 1), subject=f"waiver {waiver.describe()}")
+
+
+def _config_path(root: str, source: str | None) -> str:
+    if not source:
+        return "meslint.toml"
+    if not Path(source).is_absolute() and (Path(root) / source).is_file():
+        return Path(source).as_posix()  # found in the checked root
+    try:
+        return Path(source).resolve().relative_to(Path(root)).as_posix()
+    except ValueError:
+        return Path(source).as_posix()

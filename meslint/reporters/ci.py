@@ -1,0 +1,75 @@
+"""CI-oriented formats: ``json-lines``, ``github`` workflow commands, ``junit`` XML, ``--statistics``."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from xml.etree import ElementTree
+
+from meslint.findings import Finding
+from meslint.reporters.json_report import finding_dict
+
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def render_json_lines(findings: tuple[Finding, ...]) -> str:
+    return "".join(json.dumps(finding_dict(f), ensure_ascii=False) + "\n" for f in findings)
+
+
+def escape_data(text: str) -> str:
+    """GitHub workflow command message escaping."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """GitHub workflow command property escaping (also ``:`` and ``,``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(findings: tuple[Finding, ...]) -> str:
+    lines = []
+    for finding in findings:
+        loc = finding.location
+        props = [f"file={escape_property(loc.path)}", f"line={loc.line}", f"col={loc.column}",
+                 f"endLine={loc.end_line}", f"endColumn={loc.end_column}",
+                 f"title={escape_property(f'{finding.code} {finding.name}'.strip())}"]
+        message = finding.message
+        for related in finding.related:
+            message += f"\n{related.location.short()}: {related.message}"
+        level = _GITHUB_LEVEL.get(finding.severity, "warning")
+        lines.append(f"::{level} {','.join(props)}::{escape_data(message)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def render_junit(findings: tuple[Finding, ...]) -> str:
+    """One testsuite; one failing testcase per finding, or a single passing one when clean."""
+    suite = ElementTree.Element("testsuite", name="meslint", tests=str(max(len(findings), 1)),
+                                failures=str(len(findings)), errors="0", skipped="0")
+    for finding in findings:
+        loc = finding.location
+        case = ElementTree.SubElement(suite, "testcase", classname=loc.path,
+                                      name=f"{finding.code} {loc.short()}", file=loc.path, line=str(loc.line))
+        failure = ElementTree.SubElement(case, "failure", message=finding.message, type=finding.code)
+        body = [f"{loc.short()}: {finding.code} [{finding.name}] {finding.message}"]
+        body += [f"    {r.location.short()}: {r.message}" for r in finding.related]
+        failure.text = "\n".join(body)
+    if not findings:
+        ElementTree.SubElement(suite, "testcase", classname="meslint", name="all checks passed")
+    suites = ElementTree.Element("testsuites", name="meslint", tests=suite.get("tests"),
+                                 failures=suite.get("failures"))
+    suites.append(suite)
+    ElementTree.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"
+
+
+def render_statistics(findings: tuple[Finding, ...], output_format: str) -> str:
+    """Counts per code, most frequent first (like ``ruff --statistics``)."""
+    counts = Counter(f.code for f in findings)
+    names = {f.code: f.name for f in findings}
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if output_format in ("json", "json-lines"):
+        return json.dumps([{"code": c, "name": names[c], "count": n} for c, n in rows], indent=2) + "\n"
+    if not rows:
+        return ""
+    width = max(len(str(n)) for _, n in rows)
+    return "".join(f"{str(n).rjust(width)}\t{c}\t{names[c]}\n" for c, n in rows)
