@@ -16,6 +16,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 from meslint.facts import Location, MarkdownDoc, Repository, ShellScript
@@ -51,19 +52,29 @@ def operator_docs(repo: Repository, pack: ContractPack, *, mirrors: bool = False
 
 def has_marker(text: str, markers: Iterable[str]) -> bool:
     """Whether ``text`` contains a historical marker (case-insensitive, whole words for ASCII)."""
-    lowered = text.lower()
+    return _marker_pattern(tuple(markers)).search(text.lower()) is not None
+
+
+@lru_cache(maxsize=32)
+def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
+    # One alternation for all markers: this runs for every documentation line.
+    parts = []
     for marker in markers:
         marker = marker.lower()
         if marker.isascii():
-            if re.search(r"(?<![a-z0-9])" + re.escape(marker) + r"(?![a-z0-9])", lowered):
-                return True
-        elif marker in lowered:
-            return True
-    return False
+            parts.append(r"(?<![a-z0-9])" + re.escape(marker) + r"(?![a-z0-9])")
+        else:
+            parts.append(re.escape(marker))
+    return re.compile("|".join(parts) if parts else r"(?!)")
+
+
+@lru_cache(maxsize=4096)
+def _section_is_historical(section: tuple[str, ...], markers: tuple[str, ...]) -> bool:
+    return any(has_marker(heading, markers) for heading in section)
 
 
 def historical_section(section: tuple[str, ...], markers: Iterable[str]) -> bool:
-    return any(has_marker(heading, markers) for heading in section)
+    return _section_is_historical(section, tuple(markers))
 
 
 # --------------------------------------------------------------------------- lines

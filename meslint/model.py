@@ -118,8 +118,9 @@ def _typed(items: list, cls: type) -> list:
 
 
 # Below this many bytes of files to parse, starting worker processes costs more than it saves
-# (measured on a 2-core machine: see README "Performance").
-PARALLEL_MIN_BYTES = 1_500_000
+# (measured on a 2-core machine: two workers were slower than one up to the 3 MB of the real
+# repository; see README "Performance").
+PARALLEL_MIN_BYTES = 16_000_000
 PARALLEL_WORKERS = 2
 
 

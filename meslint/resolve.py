@@ -400,6 +400,9 @@ def script_environment(script: ShellScript, pack: ContractPack, template: EnvFil
 
 class _ScriptWalk:
     _MAX_STEPS = 20000
+    # A helper called from twenty places (resolve_runtime_paths) yields nothing new after
+    # its second run: the first sees the start-up state, the second the state after .env.
+    _MAX_RUNS_PER_FUNCTION = 2
 
     def __init__(self, script: ShellScript, pack: ContractPack, template: EnvFile | None, command: str,
                  on_event=None) -> None:
@@ -417,6 +420,7 @@ class _ScriptWalk:
         self.loaded = False
         self.steps = 0
         self.visited: set[str] = set()
+        self.runs: dict[str, int] = {}
         functions = {f.name for f in script.functions}
         self.events: dict[str | None, list[tuple[Location, object]]] = {}
         for assignment in script.assignments:
@@ -463,7 +467,8 @@ class _ScriptWalk:
             self.exported.update(word.split("=", 1)[0] for word in cmd.argv[1:])
             return
         name = cmd.argv[0] if cmd.argv else ""
-        if name in self.functions and name not in stack:
+        if name in self.functions and name not in stack and self.runs.get(name, 0) < self._MAX_RUNS_PER_FUNCTION:
+            self.runs[name] = self.runs.get(name, 0) + 1
             self._run_body(name, (*stack, name))
 
     def _arm_taken(self, patterns: str) -> bool:
