@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 
 from meslint.checks import DOC_SECTIONS, all_rules, rule_by_code
 
 # helpUri of every rule in SARIF output: the README's rule table (generated from the docstrings).
-RULES_URL = "https://github.com/mes-dashboard/meslint#rules"
+# Where the rule table is published; SARIF viewers link each rule here.  meslint has no
+# public home yet: set MESLINT_DOCS_URL to the README of the copy your team hosts.
+RULES_URL = os.environ.get("MESLINT_DOCS_URL", "https://github.com/mes-dashboard/meslint") + "#rules"
 
 
 def rule_doc(code: str, output_format: str = "text") -> str | None:
