@@ -13,7 +13,10 @@ consumer resolves to, see `meslint show-contract`):
 * the start script's subcommands (`./scripts/start_server.sh NAME`), against the
   words its dispatching `case` accepts;
 * the port: `--bind`/`-b`, `lsof -i :PORT`, `http://localhost:PORT` on a line or
-  in a block that speaks of the bind setting or a port.
+  in a block that speaks of the bind setting or a port;
+* a legacy subtree (`pack.legacy_subtrees`, e.g. `DashBoard_vite/`) shown as a
+  current path in a code span or fence (a tree listing, `cd DashBoard/`): gate 2
+  runs everything from the repository root.
 
 A documented value agrees when it equals one of the resolved values after
 normalisation: paths are compared absolute, the checkout root read as the deploy
@@ -66,6 +69,7 @@ from meslint.doctext import (
     values_agree,
 )
 from meslint.facts import Location
+from meslint.runtime_files import legacy_hits, legacy_names
 from meslint.findings import Finding, Related
 
 CODE = "MES801"
@@ -107,6 +111,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         if bind is not None:
             for text in doc.text:
                 claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
+        yield from _legacy_paths(rule, lines, legacy_names(pack))
         for claim in claims:
             if claim.line.historical:
                 continue
@@ -117,6 +122,18 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             finding = _judge(ctx, rule, claim, bind.name if bind else None)
             if finding is not None:
                 yield finding
+
+
+def _legacy_paths(rule, lines: list[DocLine], names: tuple[str, ...]) -> Iterator[Finding]:
+    """Code that shows a legacy subtree as a current path (``cd DashBoard_vite/``, a tree listing)."""
+    for line in lines:
+        if line.historical:
+            continue
+        for hit in legacy_hits(line.text, names):
+            yield rule.finding(
+                f"{line.location.path} shows `{hit.token}` as a current path, but {hit.name} is a legacy "
+                f"subtree: the runtime contract runs from the repository root (gate 2)",
+                line.location, subject=f"legacy:{hit.name}")
 
 
 def _judge(ctx: CheckContext, rule, claim: Claim, bind_name: str | None) -> Finding | None:
