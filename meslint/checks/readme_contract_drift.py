@@ -69,8 +69,8 @@ from meslint.doctext import (
     values_agree,
 )
 from meslint.facts import Location
-from meslint.runtime_files import legacy_hits, legacy_names
 from meslint.findings import Finding, Related
+from meslint.runtime_files import legacy_hits, legacy_names
 
 CODE = "MES801"
 NAME = "readme-contract-drift"
