@@ -202,6 +202,21 @@ def _apply_cli_selection(args: argparse.Namespace, settings: Settings) -> None:
         settings.ignore = settings.ignore + split_codes(args.ignore)
     if args.extend_select:
         settings.extend_select = settings.extend_select + split_codes(args.extend_select)
+    _check_selectors(settings)
+
+
+def _check_selectors(settings: Settings) -> None:
+    """A selector that matches no rule is a typo (like ruff, refuse it rather than select nothing)."""
+    from meslint.checks import all_rules
+
+    codes = [rule.code for rule in all_rules()]
+    per_file = [c for codes_ in settings.per_file_ignores.values() for c in codes_]
+    for option, selectors in (("select", settings.select), ("ignore", settings.ignore),
+                              ("extend-select", settings.extend_select), ("per-file-ignores", per_file)):
+        for selector in selectors:
+            upper = selector.upper()
+            if upper != "ALL" and not any(code.startswith(upper) for code in codes):
+                raise ConfigError(f"{option}: unknown rule selector {selector!r} (see 'meslint rules')")
 
 
 def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:

@@ -99,3 +99,9 @@ def test_show_contract_json_on_demo(capsys) -> None:
     document = json.loads(capsys.readouterr().out)
     settings = {v["setting"] for v in document["values"]}
     assert {"WATCHDOG_PID_FILE", "GUNICORN_BIND", "CONDA_ENV_NAME", "CONDA_BIN"} <= settings
+
+
+def test_unknown_rule_selector_is_an_error(capsys) -> None:
+    assert main(["check", str(FIXTURES / "demo"), "--select", "NOPE"]) == 2
+    assert "unknown rule selector 'NOPE'" in capsys.readouterr().err
+    assert main(["check", str(FIXTURES / "demo"), "--ignore", "MES9"]) == 2
