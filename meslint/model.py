@@ -27,6 +27,7 @@ from meslint.facts import (
 )
 from meslint.globs import matches_any
 from meslint.pack import ContractPack
+from meslint.runtime_files import is_test_path
 from meslint.suppressions import scan as scan_suppressions
 
 _PARSERS = {
@@ -47,13 +48,6 @@ def python_tokens(pack: ContractPack) -> tuple[str, ...]:
     tokens = set(_PYTHON_TOKENS)
     tokens.update(s.rstrip("/") for s in pack.legacy_subtrees)
     return tuple(sorted(tokens))
-
-
-def is_test_path(path: str) -> bool:
-    """Test code is never runtime: no rule reads its facts."""
-    name = path.rsplit("/", 1)[-1]
-    return (path.startswith(("tests/", "test/")) or "/tests/" in path or name.startswith("test_")
-            or name.endswith("_test.py") or name == "conftest.py")
 
 
 def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:

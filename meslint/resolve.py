@@ -91,7 +91,7 @@ class Resolution:
 def resolve(repo: Repository, pack: ContractPack) -> Resolution:
     resolution = Resolution()
     template = repo.env_file(pack.env_file.template)
-    for unit in _contract_units(repo, pack):
+    for unit in contract_units(repo, pack):
         for runtime, with_env in ((RUNTIME_SYSTEMD, True), (RUNTIME_SYSTEMD_BARE, False)):
             _resolve_unit(resolution, repo, pack, unit, runtime, template if with_env else None)
     script = repo.script(pack.start_script.path) if pack.start_script else None
@@ -109,7 +109,8 @@ def resolve(repo: Repository, pack: ContractPack) -> Resolution:
     return resolution
 
 
-def _contract_units(repo: Repository, pack: ContractPack) -> list[UnitFile]:
+def contract_units(repo: Repository, pack: ContractPack) -> list[UnitFile]:
+    """The units the pack gives a role, in path order."""
     return [unit for unit in repo.units if pack.unit_spec(unit.path) is not None]
 
 

@@ -26,7 +26,6 @@ The bind setting is the pack setting with `kind: bind`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements
@@ -34,6 +33,7 @@ from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import ShellAssignment, ShellScript
 from meslint.findings import Finding, Related
 from meslint.resolve import walk_script
+from meslint.template import references
 
 CODE = "MES604"
 NAME = "bind-mismatch"
@@ -54,7 +54,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _mentions(template: str, names: set[str]) -> bool:
-    return any(re.search(r"\$\{?" + re.escape(name) + r"\b", template) for name in names)
+    return not names.isdisjoint(references(template))
 
 
 def _stale_derivations(rule, ctx: CheckContext, script: ShellScript, bind: str) -> Iterator[Finding]:
@@ -81,7 +81,7 @@ def _stale_derivations(rule, ctx: CheckContext, script: ShellScript, bind: str) 
             elif kind == "assign" and state["loaded"] and fact.name in derived and _mentions(fact.value, names):
                 state["fresh"].add(fact.name)
             elif kind == "command" and state["loaded"]:
-                for name in _variables(fact.argv) & derived.keys():
+                for name in {n for word in fact.argv for n in references(word)} & derived.keys():
                     if name not in state["fresh"]:
                         uses = stale_uses.setdefault(name, {})
                         uses.setdefault(fact.location, command)
@@ -98,10 +98,3 @@ def _stale_derivations(rule, ctx: CheckContext, script: ShellScript, bind: str) 
             [Related(loc, f"{name} used here after the env file is loaded ({cmd})") for loc, cmd in uses[:5]],
             subject=f"{name}<-{bind}",
         )
-
-
-def _variables(argv: tuple[str, ...]) -> set[str]:
-    found: set[str] = set()
-    for word in argv:
-        found.update(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", word))
-    return found

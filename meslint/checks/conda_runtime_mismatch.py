@@ -35,6 +35,7 @@ from meslint.checks import CheckContext, rule_by_code
 from meslint.commands import basename
 from meslint.facts import Location
 from meslint.findings import Finding, Related
+from meslint.resolve import contract_units
 
 CODE = "MES601"
 NAME = "conda-runtime-mismatch"
@@ -86,7 +87,7 @@ def _environment_file(ctx: CheckContext, rule) -> Iterator[Finding]:
 
 
 def _unit_identity(ctx: CheckContext, rule) -> Iterator[Finding]:
-    units = [u for u in ctx.repo.units if ctx.pack.unit_spec(u.path) is not None]
+    units = contract_units(ctx.repo, ctx.pack)
     if len(units) < 2:
         return
     for key in (*_IDENTITY_KEYS, "EnvironmentFile"):

@@ -46,7 +46,7 @@ from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import EnvAssignment, Location, Repository
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
-from meslint.resolve import env_source_command
+from meslint.resolve import contract_units, env_source_command
 
 CODE = "MES607"
 NAME = "env-file-divergence"
@@ -60,8 +60,7 @@ def consumers(repo: Repository, pack: ContractPack) -> dict[str, Location]:
     """Who reads the env template, with the site that makes each one a consumer."""
     found: dict[str, Location] = {}
     roles = ("app", "watchdog", "worker", "other")
-    units = sorted((u for u in repo.units if pack.unit_spec(u.path) is not None),
-                   key=lambda u: (roles.index(pack.unit_spec(u.path).role), u.path))
+    units = sorted(contract_units(repo, pack), key=lambda u: (roles.index(pack.unit_spec(u.path).role), u.path))
     for unit in units:
         for env_file in unit.environment_files:
             if env_file.path == pack.env_file.deployed and "systemd" not in found:

@@ -70,6 +70,7 @@ from meslint.doctext import (
 )
 from meslint.facts import Location
 from meslint.findings import Finding, Related
+from meslint.resolve import contract_units
 from meslint.runtime_files import legacy_hits, legacy_names
 
 CODE = "MES801"
@@ -208,8 +209,7 @@ def _judge_unit(ctx, rule, claim: Claim) -> Finding | None:
     stems = {_stem(unit.name) for unit in units}
     if claim.value in stems:
         return None
-    project = sorted((unit for unit in units if ctx.pack.unit_spec(unit.path) is not None),
-                     key=lambda u: u.path) or sorted(units, key=lambda u: u.path)
+    project = sorted(contract_units(ctx.repo, ctx.pack), key=lambda u: u.path) or sorted(units, key=lambda u: u.path)
     names = ", ".join(sorted(unit.name for unit in project)[:8])
     message = (f"{claim.location.path} names unit {claim.value}.service, which the repository does not define "
                f"(units: {names})")

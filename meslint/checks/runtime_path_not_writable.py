@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import Location, UnitFile
 from meslint.findings import Finding, Related
-from meslint.resolve import RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, unit_environment
+from meslint.resolve import RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, contract_units, unit_environment
 from meslint.sandbox import NONE, Sandbox, sandbox_of, working_directory
 from meslint.template import evaluate, normalize_path
 
@@ -120,7 +120,7 @@ def writes_of(ctx: CheckContext, unit: UnitFile) -> list[Write]:
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     rule = rule_by_code(CODE)
-    units = [u for u in sorted(ctx.repo.units, key=lambda u: u.path) if ctx.pack.unit_spec(u.path) is not None]
+    units = sorted(contract_units(ctx.repo, ctx.pack), key=lambda u: u.path)
     has_template = ctx.repo.env_file(ctx.pack.env_file.template) is not None
     sandboxes: dict[str, Sandbox] = {}
     all_writes: dict[str, list[Write]] = {}
