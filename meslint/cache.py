@@ -11,13 +11,9 @@ pre-filter and the checks, which run every time).
 Trust: the facts are stored as JSON through a small codec over the frozen
 dataclasses of :mod:`meslint.facts` (a registry of known types; nothing is
 imported or called by name from the file), so a hostile cache cannot run code.
-It could still *lie* (forged facts hiding a finding), so the body is signed
-with HMAC-SHA256 under a per-user secret kept outside the repository
-(``$XDG_CACHE_HOME/meslint/secret``, mode 0600): a cache file written by anyone
-else -- committed to the repository, copied from another machine, truncated,
-from another version -- fails verification and is ignored; the run parses
-instead.  A symlinked cache directory is never used, and nothing in the cache
-is ever followed out of it.  Any error while loading or saving means "no cache".
+It could still *lie* (forged facts hiding a finding), so the file is signed
+(:mod:`meslint.cachefiles`): one written by anyone else is ignored and the run
+parses instead.
 """
 
 from __future__ import annotations
@@ -25,17 +21,13 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import hashlib
-import hmac
 import json
-import os
-import stat
-import tempfile
 from enum import Enum
 from pathlib import Path
 
-from meslint import __version__, facts
+from meslint import __version__, cachefiles, facts
+from meslint.cachefiles import CACHE_DIR_NAME, configure  # noqa: F401  (this module's interface)
 
-CACHE_DIR_NAME = ".meslint_cache"
 INDEX_NAME = "facts-v1.json"
 _MAGIC = "meslint-fact-cache"
 _FORMAT = 1
@@ -43,10 +35,13 @@ _FORMAT = 1
 
 # --------------------------------------------------------------------------- codec
 
+# The fact model's types (Location and FileKind are defined in modules of their own and
+# re-exported by meslint.facts).
 _TYPES: dict[str, type] = {
     name: obj for name, obj in vars(facts).items()
     if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, Enum))
-    and obj.__module__ == facts.__name__ and name != "Repository"
+    and obj.__module__ in (facts.__name__, facts.Location.__module__, facts.FileKind.__module__)
+    and name != "Repository"
 }
 _FIELDS: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _TYPES.values() if dataclasses.is_dataclass(cls)
@@ -132,45 +127,15 @@ def fingerprint() -> str:
         for cls, names in sorted(_FIELDS.items(), key=lambda item: item[0].__name__):
             digest.update(f"{cls.__name__}({','.join(names)})".encode())
         here = Path(__file__).resolve().parent
-        for source in sorted([here / "facts.py", here / "model.py", *(here / "parsers").glob("*.py")]):
+        sources = [here / "facts.py", here / "location.py", here / "listing.py", here / "model.py",
+                   *(here / "parsers").glob("*.py")]
+        for source in sorted(sources):
             try:
                 digest.update(source.name.encode() + b"\0" + source.read_bytes())
             except OSError:
                 digest.update(source.name.encode() + b"\0?")
         _FINGERPRINT = digest.hexdigest()
     return _FINGERPRINT
-
-
-def _secret() -> bytes | None:
-    """The per-user signing key; ``None`` (no cache) when it cannot be kept private."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "meslint")
-    path = os.path.join(directory, "secret")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except FileNotFoundError:
-            key = os.urandom(32).hex().encode()
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".secret.")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key)
-            os.chmod(tmp, 0o600)
-            try:
-                os.link(tmp, path)  # first writer wins; never replace a key in use
-            except FileExistsError:
-                pass
-            finally:
-                os.unlink(tmp)
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if (hasattr(os, "getuid") and info.st_uid != os.getuid()) or info.st_mode & 0o077:
-                return None
-            key = handle.read(256).strip()
-        return key if len(key) >= 32 else None
-    except OSError:
-        return None
 
 
 # --------------------------------------------------------------------------- the cache
@@ -183,11 +148,11 @@ class FactCache:
         self.directory = directory
         self._old: dict = {}
         self._new: dict[str, list] = {}
-        self._secret = _secret()
+        self._secret = cachefiles.user_secret()
         self.hits = 0
         self.misses = 0
         self.dirty = False
-        self._usable = self._secret is not None and _safe_dir(directory, create=False) is not False
+        self._usable = self._secret is not None and cachefiles.safe_dir(directory, create=False) is not False
         if self._usable:
             self._old = self._load()
 
@@ -223,28 +188,16 @@ class FactCache:
     # -- storage
 
     def _load(self) -> dict:
+        def current(header: dict) -> bool:
+            return (header.get("magic") == _MAGIC and header.get("format") == _FORMAT
+                    and header.get("version") == __version__ and header.get("fingerprint") == fingerprint())
+
+        body = cachefiles.read_signed(self.directory / INDEX_NAME, self._secret, current)
         try:
-            fd = os.open(self.directory / INDEX_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
+            entries = json.loads(body) if body is not None else {}
+        except ValueError:
             return {}
-        try:
-            with os.fdopen(fd, "rb") as handle:
-                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                    return {}
-                header_line = handle.readline(4096)
-                body = handle.read()
-            header = json.loads(header_line)
-            if (not isinstance(header, dict) or header.get("magic") != _MAGIC or header.get("format") != _FORMAT
-                    or header.get("version") != __version__ or header.get("fingerprint") != fingerprint()):
-                return {}
-            expected = hmac.new(self._secret, _signed(header_line, body), hashlib.sha256).hexdigest()
-            mac = header.get("mac")
-            if not isinstance(mac, str) or not hmac.compare_digest(mac, expected):
-                return {}
-            entries = json.loads(body)
-            return entries if isinstance(entries, dict) else {}
-        except Exception:
-            return {}
+        return entries if isinstance(entries, dict) else {}
 
     def save(self) -> None:
         """Write the index atomically; failures are silent (the cache is an optimisation)."""
@@ -260,84 +213,27 @@ class FactCache:
             return
         self.dirty = False
         try:
-            if not _safe_dir(self.directory, create=True):
-                return
             body = json.dumps(self._new, separators=(",", ":"), ensure_ascii=False,
                               allow_nan=True).encode("utf-8", "surrogatepass")
-            header = {"magic": _MAGIC, "format": _FORMAT, "version": __version__, "fingerprint": fingerprint()}
-            unsigned = json.dumps(header, sort_keys=True).encode()
-            header["mac"] = hmac.new(self._secret, _signed(unsigned, body), hashlib.sha256).hexdigest()
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".facts.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(json.dumps(header, sort_keys=True).encode() + b"\n")
-                    handle.write(body)
-                os.replace(tmp, self.directory / INDEX_NAME)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-        except Exception:
+        except (TypeError, ValueError, UnicodeError):
             return
-
-
-def _signed(header_line: bytes, body: bytes) -> bytes:
-    """What the MAC covers: the header without its ``mac`` field, then the body."""
-    try:
-        header = json.loads(header_line)
-    except ValueError:
-        header = {}
-    if isinstance(header, dict):
-        header.pop("mac", None)
-    return json.dumps(header, sort_keys=True).encode() + b"\n" + body
-
-
-def _safe_dir(directory: Path, *, create: bool) -> bool | None:
-    """True: a real directory of ours; None: absent (and not created); False: never use it."""
-    try:
-        info = os.lstat(directory)
-    except FileNotFoundError:
-        if not create:
-            return None
-        try:
-            os.mkdir(directory, 0o700)  # the parent must exist: never recreate a removed tree
-            (directory / ".gitignore").write_text("# Created by meslint automatically.\n*\n", encoding="utf-8")
-        except OSError:
-            return False
-        return True
-    except OSError:
-        return False
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        return False
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        return False
-    if info.st_mode & 0o022:  # group/world-writable: someone else could swap files in
-        return False
-    return True
+        header = {"magic": _MAGIC, "format": _FORMAT, "version": __version__, "fingerprint": fingerprint()}
+        cachefiles.write_signed(self.directory / INDEX_NAME, self._secret, header, body)
 
 
 # --------------------------------------------------------------------------- run-wide setting
 
-_CONFIG: dict = {"enabled": False, "directory": None}
 _ACTIVE: list = [None]  # the cache of the current run, for snippet parses during the checks
 SNIPPET_MARK = "\0snippet\0"
 _SAVE_AT_EXIT: list = []
 
 
-def configure(*, enabled: bool, directory: Path | None = None) -> None:
-    """Set by the command line: library callers of ``build_repository`` get no cache by default."""
-    _CONFIG["enabled"] = enabled
-    _CONFIG["directory"] = directory
-
-
 def for_root(root: Path) -> FactCache | None:
-    if not _CONFIG["enabled"] or os.environ.get("MESLINT_NO_CACHE", "").lower() in ("1", "true", "yes"):
+    directory = cachefiles.directory_for(root)
+    if directory is None:
         _ACTIVE[0] = None
         return None
-    directory = _CONFIG["directory"] or os.environ.get("MESLINT_CACHE_DIR") or (Path(root) / CACHE_DIR_NAME)
-    fact_cache = FactCache(Path(directory))
+    fact_cache = FactCache(directory)
     if not _SAVE_AT_EXIT:
         _SAVE_AT_EXIT.append(True)
         atexit.register(_save_active)

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from meslint import __version__
-from meslint.config import FAIL_ON, ConfigError, Settings, load_settings, split_codes
-from meslint.pack import PackError
+from meslint.config import FAIL_ON, Settings, load_settings, split_codes
+from meslint.errors import ConfigError, PackError
+from meslint.findings import Report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 OUTPUT_FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github", "junit")
@@ -117,9 +118,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(text)
         return EXIT_CLEAN
     root, args.report_files, args.stdin_path = _target(args)
-    from meslint import cache
+    from meslint import cachefiles
 
-    cache.configure(enabled=not args.no_cache, directory=args.cache_dir)
+    cachefiles.configure(enabled=not args.no_cache, directory=args.cache_dir)
     settings = load_settings(root, args.config)
     if args.command == "show-contract":
         return _show_contract(args, root, settings)
@@ -202,7 +203,6 @@ def _apply_cli_selection(args: argparse.Namespace, settings: Settings) -> None:
         settings.ignore = settings.ignore + split_codes(args.ignore)
     if args.extend_select:
         settings.extend_select = settings.extend_select + split_codes(args.extend_select)
-    _check_selectors(settings)
 
 
 def _check_selectors(settings: Settings) -> None:
@@ -220,40 +220,65 @@ def _check_selectors(settings: Settings) -> None:
 
 
 def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
-    from meslint.engine import load_contract, run
     from meslint.reporters import render
 
     _apply_cli_selection(args, settings)
     if args.fail_on:
         settings.fail_on = args.fail_on
     if args.show_settings:
+        _check_selectors(settings)
         sys.stdout.write(_settings_text(root, settings, args.contract))
         return EXIT_CLEAN
     baseline = read_baseline(args.baseline) if args.baseline else None
-    pack = load_contract(settings, root, args.contract)
-    overlay = None
-    if args.stdin_path is not None:
-        overlay = {args.stdin_path: sys.stdin.read()}
-    result = run(root, settings, pack, overlay=overlay)
-    result = _narrow(result, args.report_files, args.stdin_path, baseline)
+    stdin = (args.stdin_path, sys.stdin.read()) if args.stdin_path is not None else None
+    report = _report(root, settings, args.contract, stdin)
+    report = _narrow(report, args.report_files, args.stdin_path, baseline)
     if args.write_baseline:
-        count = write_baseline(args.write_baseline, result.findings)
+        count = write_baseline(args.write_baseline, report.findings)
         print(f"meslint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
         return EXIT_CLEAN
     if args.statistics:
         from meslint.reporters.ci import render_statistics
 
-        sys.stdout.write(render_statistics(result.findings, args.output_format))
+        sys.stdout.write(render_statistics(report.findings, args.output_format))
     else:
-        sys.stdout.write(render(args.output_format, result, color=_use_color(args.color)))
+        sys.stdout.write(render(args.output_format, report, color=_use_color(args.color)))
     if args.exit_zero:
         return EXIT_CLEAN
     threshold = FAIL_ON.index(settings.fail_on)
-    failing = [f for f in result.findings if FAIL_ON.index(f.severity) <= threshold]
+    failing = [f for f in report.findings if FAIL_ON.index(f.severity) <= threshold]
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
-def _narrow(result, report_files: frozenset[str] | None, stdin_path: str | None, baseline: set[str] | None):
+def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[str, str] | None) -> Report:
+    """The run's findings: replayed from the run cache when nothing changed, else computed (and recorded).
+
+    Selector validation is skipped on a replay: the cache key covers settings and meslint's
+    own sources, so a recorded run had selectors that validated.
+    """
+    from meslint.run_cache import RunCache
+
+    run_cache = RunCache.open(root, settings, contract or settings.contract)
+    if run_cache is not None:
+        replayed = run_cache.replay(stdin)
+        if replayed is not None:
+            return replayed
+    _check_selectors(settings)
+    from meslint.engine import load_contract, run
+
+    pack = load_contract(settings, root, contract)
+    if run_cache is not None:
+        run_cache.inventory(tuple(pack.docs.mirrors))  # before anything is read
+    result = run(root, settings, pack, overlay=dict([stdin]) if stdin is not None else None)
+    report = Report(result.repo.root, result.pack.name, result.findings, result.suppressed,
+                    result.suppression_kinds)
+    if run_cache is not None and stdin is None:
+        run_cache.record(report, tuple(pack.docs.mirrors), [source.path for source in result.repo.files])
+    return report
+
+
+def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str | None,
+            baseline: set[str] | None) -> Report:
     """Keep findings in the given files (primary or related site; stdin: primary site) and not baselined."""
     from dataclasses import replace
 
@@ -265,16 +290,16 @@ def _narrow(result, report_files: frozenset[str] | None, stdin_path: str | None,
         return True
 
     active, baselined = [], []
-    for finding in result.findings:
+    for finding in report.findings:
         if not wanted(finding):
             continue
         if baseline is not None and finding.fingerprint() in baseline:
             baselined.append(replace(finding, suppressed=True))
         else:
             active.append(finding)
-    pairs = [(f, k) for f, k in zip(result.suppressed, result.suppression_kinds, strict=True) if wanted(f)]
+    pairs = [(f, k) for f, k in zip(report.suppressed, report.suppression_kinds, strict=True) if wanted(f)]
     pairs += [(f, "external") for f in baselined]
-    return replace(result, findings=tuple(active), suppressed=tuple(f for f, _ in pairs),
+    return replace(report, findings=tuple(active), suppressed=tuple(f for f, _ in pairs),
                    suppression_kinds=tuple(k for _, k in pairs))
 
 

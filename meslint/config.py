@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from meslint.discovery import DEFAULT_MAX_FILE_SIZE
+from meslint.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,8 +18,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 
-class ConfigError(Exception):
-    """Bad configuration or usage; the CLI prints it on one line and exits 2."""
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
 
 FAIL_ON = ("error", "warning", "info")

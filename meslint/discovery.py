@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from meslint.config import DEFAULT_MAX_FILE_SIZE
 from meslint.facts import FileKind, Location, SkippedFile
+from meslint.listing import classify, list_paths
+from meslint.listing import excluded as is_excluded
 
-DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 _SNIFF_BYTES = 8192
-_WALK_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
-                   ".meslint_cache", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
-_UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".mount", ".target")
-_SHELL_SUFFIXES = (".sh", ".bash")
-_MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdj")
-_YAML_NAMES = {"environment.yml", "environment.yaml"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,91 +38,8 @@ class Discovery:
     all_paths: frozenset[str]
 
 
-def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str] = ()) -> FileKind | None:
-    """The kind of a file from its name, or its shebang for extension-less scripts."""
-    name = path.rsplit("/", 1)[-1]
-    lower = name.lower()
-    if path in extra_markdown or lower.endswith(_MARKDOWN_SUFFIXES):
-        return FileKind.MARKDOWN
-    if lower.endswith(_UNIT_SUFFIXES):
-        return FileKind.UNIT
-    if _is_env_name(lower):
-        return FileKind.ENV
-    if lower.endswith(".py"):
-        return FileKind.PYTHON
-    if lower.endswith(_SHELL_SUFFIXES):
-        return FileKind.SHELL
-    if lower.endswith(".toml"):
-        return FileKind.TOML
-    if lower in _YAML_NAMES:
-        return FileKind.YAML
-    if "." not in name and head is not None and _has_shell_shebang(head):
-        return FileKind.SHELL
-    return None
-
-
-def _is_env_name(lower: str) -> bool:
-    # .env, .env.example, .env.prod.template, prod.env, env.example
-    return (
-        lower == ".env"
-        or lower.startswith(".env.")
-        or lower.endswith(".env")
-        or lower in {"env.example", "env.template", "env.sample"}
-        or lower.endswith((".env.example", ".env.template", ".env.sample"))
-    )
-
-
-def _has_shell_shebang(head: bytes) -> bool:
-    first = head.split(b"\n", 1)[0]
-    if not first.startswith(b"#!"):
-        return False
-    return any(shell in first for shell in (b"/sh", b"bash", b"env sh", b"/dash", b"/zsh"))
-
-
-def list_paths(root: Path) -> list[str]:
-    """Repository paths: ``git ls-files`` in a git work tree (honours .gitignore), else a walk."""
-    listed = _git_ls_files(root)
-    if listed is not None:
-        return listed
-    return sorted(_walk(root))
-
-
-def _git_ls_files(root: Path) -> list[str] | None:
-    if not (root / ".git").exists():
-        return None
-    # core.fsmonitor in a repository's own config would make git run a program of
-    # the repository's choosing: switch it off, as every hook-like setting.
-    command = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
-               "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=60, check=False,
-                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if done.returncode != 0:
-        return None
-    paths = {p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p}
-    return sorted(paths)
-
-
-def _walk(root: Path) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in _WALK_SKIP_DIRS)
-        rel_dir = os.path.relpath(dirpath, root)
-        for name in filenames:
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            yield rel.replace(os.sep, "/")
-        # Links to directories are not descended into (followlinks=False) but are
-        # listed so they can be reported when they look contract-bearing.
-        for name in list(dirnames):
-            if os.path.islink(os.path.join(dirpath, name)):
-                dirnames.remove(name)
-
-
 def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
              exclude: Iterable[str] = (), extra_markdown: Iterable[str] = ()) -> Discovery:
-    import fnmatch
-
     root = root.resolve()
     excluded = tuple(exclude)
     extra_md = frozenset(extra_markdown)
@@ -136,7 +48,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     all_paths: list[str] = []
     _REAL_DIRS.clear()
     for rel in list_paths(root):
-        if any(fnmatch.fnmatchcase(rel, pat) or rel.startswith(pat.rstrip("/") + "/") for pat in excluded):
+        if is_excluded(rel, excluded):
             continue
         all_paths.append(rel)
         kind = classify(rel, None, extra_md)

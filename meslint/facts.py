@@ -18,28 +18,13 @@ relative to the repository root and writes ``@ROOT`` or ``@ROOT/sub/dir``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+
+# Location and FileKind live in small modules of their own so that a run replayed from the
+# run cache can format findings without importing the whole fact model.
+from meslint.listing import FileKind
+from meslint.location import Location
 
 ROOT_TOKEN = "@ROOT"
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Location:
-    path: str
-    line: int = 1
-    column: int = 1
-    end_line: int = 0
-    end_column: int = 0
-
-    def __post_init__(self) -> None:
-        # A point location ends where it starts; keeps reporters simple.
-        if self.end_line == 0:
-            object.__setattr__(self, "end_line", self.line)
-        if self.end_column == 0:
-            object.__setattr__(self, "end_column", self.column)
-
-    def short(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +33,6 @@ class ParseProblem:
 
     location: Location
     message: str
-
-
-class FileKind(str, Enum):
-    UNIT = "systemd-unit"
-    ENV = "env-file"
-    SHELL = "shell"
-    PYTHON = "python"
-    MARKDOWN = "markdown"
-    TOML = "toml"
-    YAML = "yaml"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from meslint.facts import Location
+from meslint.location import Location
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -40,3 +40,15 @@ class Finding:
         files = sorted({self.location.path, *(r.location.path for r in self.related)})
         basis = "\x1f".join([self.code, self.subject or self.message, *files])
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Report:
+    """What reporters format: one run's findings, and what names the run."""
+
+    root: str  # the checked root, absolute
+    contract: str | None  # the contract pack's name
+    findings: tuple[Finding, ...]  # active: not suppressed, not waived, not baselined
+    suppressed: tuple[Finding, ...] = ()
+    # For each suppressed finding, its SARIF suppression kind: "inSource" or "external".
+    suppression_kinds: tuple[str, ...] = ()

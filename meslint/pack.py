@@ -13,14 +13,13 @@ import fnmatch
 import types
 import typing
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
-
-class PackError(Exception):
-    """A contract pack that cannot be used; the message names file and line."""
+from meslint import pack_files
+from meslint.errors import PackError
+from meslint.pack_files import builtin_pack_names  # noqa: F401  (part of this module's interface)
 
 
 @dataclass(frozen=True)
@@ -128,36 +127,10 @@ class ContractPack:
         return None
 
 
-def builtin_pack_names() -> list[str]:
-    return sorted(p.name[: -len(".yaml")] for p in _builtin_dir().iterdir() if p.name.endswith(".yaml"))
-
-
 def load_pack(name_or_path: str, base_dir: Path | None = None) -> ContractPack:
     """Load a built-in pack by name or a pack file by path."""
-    candidate = Path(name_or_path)
-    if not candidate.is_absolute() and base_dir is not None:
-        candidate = base_dir / candidate
-    if name_or_path.endswith((".yaml", ".yml")) or candidate.is_file():
-        if not candidate.is_file():
-            raise PackError(f"{name_or_path}: contract pack file not found")
-        return load_pack_text(_read_pack(candidate, str(name_or_path)), str(name_or_path))
-    builtin = _builtin_dir() / f"{name_or_path}.yaml"
-    if not builtin.is_file():
-        known = ", ".join(builtin_pack_names()) or "none"
-        raise PackError(f"unknown contract pack {name_or_path!r} (built-in packs: {known})")
-    return load_pack_text(builtin.read_text(encoding="utf-8"), f"rules/{name_or_path}.yaml")
-
-
-def _read_pack(path: Path, source: str) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PackError(f"{source}: cannot read the contract pack: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise PackError(f"{source}:{line}: the contract pack is not valid UTF-8 (byte {exc.start})") from None
+    path, source = pack_files.locate(name_or_path, base_dir)
+    return load_pack_text(pack_files.decode(pack_files.read_bytes(path, source), source), source)
 
 
 def load_pack_text(text: str, source: str) -> ContractPack:
@@ -192,17 +165,6 @@ def apply_overrides(pack: ContractPack, overrides: dict[str, object], source: st
 
 
 # --------------------------------------------------------------------------- conversion
-
-
-def _builtin_dir():
-    # Installed wheels carry the packs as meslint/_rules; a source checkout has rules/.
-    try:
-        packaged = resources.files("meslint") / "_rules"
-        if packaged.is_dir():
-            return packaged
-    except (ModuleNotFoundError, FileNotFoundError):
-        pass
-    return Path(__file__).resolve().parent.parent / "rules"
 
 
 def _line(node: yaml.Node) -> int:

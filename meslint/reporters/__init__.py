@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from collections import Counter
 
-from meslint.findings import Finding
+from meslint.findings import Finding, Report
 
 
-def render(output_format: str, result, *, color: bool = False) -> str:
+def render(output_format: str, report: Report, *, color: bool = False) -> str:
     if output_format == "sarif":
         from meslint.reporters.sarif import render_sarif
 
-        return render_sarif(result)
+        return render_sarif(report)
     if output_format in ("json-lines", "github", "junit"):
         from meslint.reporters import ci
 
         renderer = {"json-lines": ci.render_json_lines, "github": ci.render_github, "junit": ci.render_junit}
-        return renderer[output_format](result.findings)
+        return renderer[output_format](report.findings)
     if output_format == "json":
         from meslint.reporters.json_report import render_json
 
-        return render_json(result.findings, result.pack)
+        return render_json(report.findings, report.contract)
     if output_format == "concise":
         from meslint.reporters.text import render_concise
 
-        return render_concise(result.findings)
+        return render_concise(report.findings)
     from meslint.reporters.text import render_text
 
-    return render_text(result.findings, color=color)
+    return render_text(report.findings, color=color)
 
 
 def summary(findings: tuple[Finding, ...]) -> dict:

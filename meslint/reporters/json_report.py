@@ -29,13 +29,13 @@ def finding_dict(finding: Finding) -> dict:
     }
 
 
-def render_json(findings: tuple[Finding, ...], pack=None) -> str:
+def render_json(findings: tuple[Finding, ...], contract: str | None = None) -> str:
     from meslint.reporters import summary
 
     document = {
         "version": 1,
         "tool": {"name": "meslint", "version": __version__},
-        "contract": getattr(pack, "name", None),
+        "contract": contract,
         "findings": [finding_dict(f) for f in findings],
         "summary": summary(findings),
     }

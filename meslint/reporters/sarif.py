@@ -16,21 +16,21 @@ from meslint import __version__
 from meslint.checks import all_rules
 from meslint.docs import RULES_URL
 from meslint.facts import Location
-from meslint.findings import Finding
+from meslint.findings import Finding, Report
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def render_sarif(result) -> str:
+def render_sarif(report: Report) -> str:
     rules = all_rules()
     index = {rule.code: i for i, rule in enumerate(rules)}
-    results = [_result(f, index, None) for f in result.findings]
-    results += [_result(f, index, kind) for f, kind in zip(result.suppressed, result.suppression_kinds, strict=True)]
+    results = [_result(f, index, None) for f in report.findings]
+    results += [_result(f, index, kind) for f, kind in zip(report.suppressed, report.suppression_kinds, strict=True)]
     results.sort(key=lambda r: (r["_key"]))
     for item in results:
         del item["_key"]
-    root_uri = Path(result.repo.root).as_uri().rstrip("/") + "/"
+    root_uri = Path(report.root).as_uri().rstrip("/") + "/"
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",

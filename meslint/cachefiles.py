@@ -1,0 +1,153 @@
+"""Where meslint's caches live, and how their files are signed.
+
+Both caches (the per-file fact cache and the whole-run cache) are optimisations that
+must never be trusted blindly.  Each is one file in the cache directory (by default
+``<root>/.meslint_cache``): a JSON header line, then the body.  The header carries an
+HMAC-SHA256 of header and body under a per-user secret kept outside the repository
+(``$XDG_CACHE_HOME/meslint/secret``, mode 0600), so a cache file written by anyone
+else -- committed to the repository, copied from another machine, truncated -- fails
+verification and is ignored.  A symlinked or group-writable cache directory is never
+used.  Any error while reading or writing means "no cache".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+CACHE_DIR_NAME = ".meslint_cache"
+
+_CONFIG: dict = {"enabled": False, "directory": None}
+
+
+def configure(*, enabled: bool, directory: Path | None = None) -> None:
+    """Set by the command line: library callers get no cache by default."""
+    _CONFIG["enabled"] = enabled
+    _CONFIG["directory"] = directory
+
+
+def directory_for(root: Path) -> Path | None:
+    """The cache directory for a checked root, or ``None`` when caching is off."""
+    if not _CONFIG["enabled"] or os.environ.get("MESLINT_NO_CACHE", "").lower() in ("1", "true", "yes"):
+        return None
+    return Path(_CONFIG["directory"] or os.environ.get("MESLINT_CACHE_DIR") or (Path(root) / CACHE_DIR_NAME))
+
+
+def user_secret() -> bytes | None:
+    """The per-user signing key; ``None`` (no cache) when it cannot be kept private."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "meslint")
+    path = os.path.join(directory, "secret")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            key = os.urandom(32).hex().encode()
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".secret.")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key)
+            os.chmod(tmp, 0o600)
+            try:
+                os.link(tmp, path)  # first writer wins; never replace a key in use
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if (hasattr(os, "getuid") and info.st_uid != os.getuid()) or info.st_mode & 0o077:
+                return None
+            key = handle.read(256).strip()
+        return key if len(key) >= 32 else None
+    except OSError:
+        return None
+
+
+def safe_dir(directory: Path, *, create: bool) -> bool | None:
+    """True: a real directory of ours; None: absent (and not created); False: never use it."""
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        if not create:
+            return None
+        try:
+            os.mkdir(directory, 0o700)  # the parent must exist: never recreate a removed tree
+            (directory / ".gitignore").write_text("# Created by meslint automatically.\n*\n", encoding="utf-8")
+        except OSError:
+            return False
+        return True
+    except OSError:
+        return False
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        return False
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return False
+    if info.st_mode & 0o022:  # group/world-writable: someone else could swap files in
+        return False
+    return True
+
+
+def read_signed(path: Path, secret: bytes, header_ok: Callable[[dict], bool]) -> bytes | None:
+    """The body of a cache file whose header ``header_ok`` accepts and whose MAC verifies."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            header_line = handle.readline(4096)
+            body = handle.read()
+        header = json.loads(header_line)
+        if not isinstance(header, dict) or not header_ok(header):
+            return None
+        expected = hmac.new(secret, _signed(header_line, body), hashlib.sha256).hexdigest()
+        mac = header.get("mac")
+        if not isinstance(mac, str) or not hmac.compare_digest(mac, expected):
+            return None
+        return body
+    except Exception:
+        return None
+
+
+def write_signed(path: Path, secret: bytes, header: dict, body: bytes) -> None:
+    """Write header (with its MAC) and body atomically; failures are silent."""
+    try:
+        if not safe_dir(path.parent, create=True):
+            return
+        unsigned = json.dumps(header, sort_keys=True).encode()
+        signed = {**header, "mac": hmac.new(secret, _signed(unsigned, body), hashlib.sha256).hexdigest()}
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(json.dumps(signed, sort_keys=True).encode() + b"\n")
+                handle.write(body)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except Exception:
+        return
+
+
+def _signed(header_line: bytes, body: bytes) -> bytes:
+    """What the MAC covers: the header without its ``mac`` field, then the body."""
+    try:
+        header = json.loads(header_line)
+    except ValueError:
+        header = {}
+    if isinstance(header, dict):
+        header.pop("mac", None)
+    return json.dumps(header, sort_keys=True).encode() + b"\n" + body

@@ -1,0 +1,124 @@
+"""Which paths a repository holds and, from its name (or shebang), what kind each file is.
+
+Kept free of the fact model so a run replayed from the run cache can list and stat the tree
+without importing the parsers' vocabulary.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from enum import Enum
+from pathlib import Path
+
+
+class FileKind(str, Enum):
+    UNIT = "systemd-unit"
+    ENV = "env-file"
+    SHELL = "shell"
+    PYTHON = "python"
+    MARKDOWN = "markdown"
+    TOML = "toml"
+    YAML = "yaml"
+
+
+_WALK_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
+                   ".meslint_cache", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+_UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".mount", ".target")
+_SHELL_SUFFIXES = (".sh", ".bash")
+_MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdj")
+_YAML_NAMES = {"environment.yml", "environment.yaml"}
+
+
+def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str] = ()) -> FileKind | None:
+    """The kind of a file from its name, or its shebang for extension-less scripts."""
+    name = path.rsplit("/", 1)[-1]
+    lower = name.lower()
+    if path in extra_markdown or lower.endswith(_MARKDOWN_SUFFIXES):
+        return FileKind.MARKDOWN
+    if lower.endswith(_UNIT_SUFFIXES):
+        return FileKind.UNIT
+    if _is_env_name(lower):
+        return FileKind.ENV
+    if lower.endswith(".py"):
+        return FileKind.PYTHON
+    if lower.endswith(_SHELL_SUFFIXES):
+        return FileKind.SHELL
+    if lower.endswith(".toml"):
+        return FileKind.TOML
+    if lower in _YAML_NAMES:
+        return FileKind.YAML
+    if "." not in name and head is not None and _has_shell_shebang(head):
+        return FileKind.SHELL
+    return None
+
+
+def _is_env_name(lower: str) -> bool:
+    # .env, .env.example, .env.prod.template, prod.env, env.example
+    return (
+        lower == ".env"
+        or lower.startswith(".env.")
+        or lower.endswith(".env")
+        or lower in {"env.example", "env.template", "env.sample"}
+        or lower.endswith((".env.example", ".env.template", ".env.sample"))
+    )
+
+
+def _has_shell_shebang(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0]
+    if not first.startswith(b"#!"):
+        return False
+    return any(shell in first for shell in (b"/sh", b"bash", b"env sh", b"/dash", b"/zsh"))
+
+
+def excluded(rel: str, patterns: Iterable[str]) -> bool:
+    """The ``exclude`` setting: a glob over the whole path, or a directory prefix."""
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(rel, pat) or rel.startswith(pat.rstrip("/") + "/") for pat in patterns)
+
+
+def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
+    """Whether discovery reads this file: a known kind by name, or no extension (a shebang may tell)."""
+    return classify(rel, None, extra_markdown) is not None or "." not in rel.rsplit("/", 1)[-1]
+
+
+def list_paths(root: Path) -> list[str]:
+    """Repository paths: ``git ls-files`` in a git work tree (honours .gitignore), else a walk."""
+    listed = _git_ls_files(root)
+    if listed is not None:
+        return listed
+    return sorted(_walk(root))
+
+
+def _git_ls_files(root: Path) -> list[str] | None:
+    if not (root / ".git").exists():
+        return None
+    # core.fsmonitor in a repository's own config would make git run a program of
+    # the repository's choosing: switch it off, as every hook-like setting.
+    command = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
+               "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=60, check=False,
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    paths = {p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p}
+    return sorted(paths)
+
+
+def _walk(root: Path) -> Iterator[str]:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in _WALK_SKIP_DIRS)
+        rel_dir = os.path.relpath(dirpath, root)
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            yield rel.replace(os.sep, "/")
+        # Links to directories are not descended into (followlinks=False) but are
+        # listed so they can be reported when they look contract-bearing.
+        for name in list(dirnames):
+            if os.path.islink(os.path.join(dirpath, name)):
+                dirnames.remove(name)

@@ -1,0 +1,221 @@
+"""Whole-run cache: replay the last run's findings when nothing they depend on has changed.
+
+Findings are cross-file: a unit's finding can come from a line of README.  So the unit of
+reuse is the whole run.  Its key covers everything a run's findings depend on:
+
+* meslint itself: its version, the Python version, and the size and mtime of each of its
+  own source files (an edited checkout of meslint invalidates the key);
+* the resolved settings (configuration file plus command line) and the contract pack's bytes;
+* the tree: every path the listing yields (``git ls-files`` or the walk, after ``exclude``),
+  and for each file discovery would read, its ``lstat`` (and, for a link, its target's
+  ``stat``): type, size, mtime, ctime and inode.
+
+When the key matches, the stored findings are replayed without reading or parsing any
+file: this is what makes a warm run (a pre-commit hook on an unchanged tree, an editor
+asking again) cost a directory listing and a few hundred ``stat`` calls.  When it does not
+match, the run proceeds as usual (with the per-file fact cache) and records itself.
+
+Timestamps are coarse on some file systems, so, as git does for its index, a file whose
+mtime or ctime is within :data:`RACY_NS` of the moment the tree was listed could change
+again without its stat changing: a run that saw such a file is not recorded.  The file is
+signed like the fact cache (:mod:`meslint.cachefiles`); anything unexpected means "miss".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import stat
+import sys
+import time
+from pathlib import Path
+
+from meslint import __version__, cachefiles, pack_files
+from meslint.errors import PackError
+from meslint.findings import Finding, Related, Report
+from meslint.listing import excluded, list_paths, may_hold_facts
+from meslint.location import Location
+
+RUN_NAME = "run-v1.json"
+_MAGIC = "meslint-run-cache"
+_FORMAT = 1
+RACY_NS = 2_000_000_000  # FAT keeps mtimes to 2 s; ext4, xfs and APFS to the nanosecond
+
+
+@dataclasses.dataclass(frozen=True)
+class Inventory:
+    """The tree as the key sees it, taken before any file is read."""
+
+    mirrors: tuple[str, ...]  # extra Markdown names, which decide which files are read
+    digest: str
+    racy: bool  # a file changed too recently for its stat to be trusted
+
+
+class RunCache:
+    """The run cache of one checked root under the current settings."""
+
+    def __init__(self, root: Path, directory: Path, secret: bytes, settings_key: str,
+                 exclude: tuple[str, ...]) -> None:
+        self.root = root
+        self.directory = directory
+        self._secret = secret
+        self._settings_key = settings_key
+        self._exclude = exclude
+        self._inventory: Inventory | None = None
+
+    @classmethod
+    def open(cls, root: Path, settings, contract: str) -> RunCache | None:
+        """``None`` when caching is off, or the pack cannot be read (the run reports why)."""
+        directory = cachefiles.directory_for(root)
+        if directory is None:
+            return None
+        secret = cachefiles.user_secret()
+        if secret is None or cachefiles.safe_dir(directory, create=False) is False:
+            return None
+        try:
+            path, source = pack_files.locate(contract, root)
+            pack_bytes = pack_files.read_bytes(path, source)
+        except PackError:
+            return None
+        return cls(root, directory, secret, _settings_key(settings, contract, pack_bytes), tuple(settings.exclude))
+
+    def replay(self, stdin: tuple[str, str] | None = None) -> Report | None:
+        """The recorded report if the key matches; ``stdin`` (path, text) must equal the file on disk."""
+        try:
+            body = cachefiles.read_signed(self.directory / RUN_NAME, self._secret, self._same_settings)
+            if body is None:
+                return None
+            stored = json.loads(body)
+            inventory = self.inventory(tuple(stored["mirrors"]))
+            if stored["tree"] != inventory.digest:
+                return None
+            if stdin is not None and not self._same_as_disk(stdin, stored["read"]):
+                return None
+            return Report(stored["root"], stored["contract"], _findings(stored["findings"]),
+                          _findings(stored["suppressed"], suppressed=True), tuple(stored["kinds"]))
+        except Exception:  # a damaged or foreign record is a miss, never an error
+            return None
+
+    def inventory(self, mirrors: tuple[str, ...]) -> Inventory:
+        """The tree's key for these mirrors (taken once per run and mirrors)."""
+        if self._inventory is None or self._inventory.mirrors != mirrors:
+            self._inventory = _take_inventory(self.root, mirrors, self._exclude)
+        return self._inventory
+
+    def record(self, report: Report, mirrors: tuple[str, ...], read: list[str]) -> None:
+        """Store ``report``; call :meth:`inventory` before the run read the tree."""
+        inventory = self._inventory
+        if inventory is None or inventory.mirrors != mirrors or inventory.racy:
+            return
+        document = {
+            "mirrors": list(mirrors),
+            "tree": inventory.digest,
+            "read": sorted(read),
+            "root": report.root,
+            "contract": report.contract,
+            "findings": [_encode(f) for f in report.findings],
+            "suppressed": [_encode(f) for f in report.suppressed],
+            "kinds": list(report.suppression_kinds),
+        }
+        body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
+        cachefiles.write_signed(self.directory / RUN_NAME, self._secret, header, body)
+
+    # -- helpers
+
+    def _same_settings(self, header: dict) -> bool:
+        return (header.get("magic") == _MAGIC and header.get("format") == _FORMAT
+                and header.get("settings") == self._settings_key)
+
+    def _same_as_disk(self, stdin: tuple[str, str], read: list[str]) -> bool:
+        # Only a file the recorded run read can be replayed, and only with the same text
+        # (normalised as discovery and the editor overlay normalise it).
+        path, text = stdin
+        if path not in read:
+            return False
+        try:
+            disk = (self.root / path).read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            return False
+        return text.lstrip("\ufeff").replace("\r\n", "\n") == disk.replace("\r\n", "\n")
+
+
+def _settings_key(settings, contract: str, pack_bytes: bytes) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{sys.version}\0{contract}\0".encode())
+    fields = dataclasses.asdict(settings)
+    digest.update(json.dumps(fields, sort_keys=True, default=repr).encode("utf-8", "surrogatepass"))
+    digest.update(b"\0pack\0" + pack_bytes)
+    digest.update(b"\0meslint\0" + _own_sources_key().encode())
+    return digest.hexdigest()
+
+
+def _own_sources_key() -> str:
+    """Size and mtime of meslint's own files: an edited checkout must not replay old findings."""
+    entries: list[str] = []
+    stack = [Path(__file__).resolve().parent]
+    while stack:
+        with os.scandir(stack.pop()) as listing:
+            for entry in listing:
+                if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                    stack.append(Path(entry.path))
+                elif entry.name.endswith((".py", ".yaml", ".json")):
+                    info = entry.stat()
+                    entries.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(entries)).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _take_inventory(root: Path, mirrors: tuple[str, ...], exclude: tuple[str, ...]) -> Inventory:
+    now = time.time_ns()
+    digest = hashlib.sha256()
+    racy = False
+    for rel in list_paths(root):
+        if exclude and excluded(rel, exclude):
+            continue
+        digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        if not may_hold_facts(rel, mirrors):
+            continue
+        for info in _stats(root / rel):
+            if isinstance(info, str):
+                digest.update(info.encode() + b"\0")
+                continue
+            digest.update(b"%o %d %d %d %d\0" % (info.st_mode, info.st_size, info.st_mtime_ns,
+                                                 info.st_ctime_ns, info.st_ino))
+            racy = racy or max(info.st_mtime_ns, info.st_ctime_ns) > now - RACY_NS
+    return Inventory(mirrors, digest.hexdigest(), racy)
+
+
+def _stats(full: Path) -> list:
+    try:
+        link = os.lstat(full)
+    except OSError as exc:
+        return [f"lstat:{exc.errno}"]
+    if not stat.S_ISLNK(link.st_mode):
+        return [link]
+    try:
+        return [link, os.stat(full)]
+    except OSError as exc:
+        return [link, f"stat:{exc.errno}"]
+
+
+# --------------------------------------------------------------------------- findings as JSON
+
+
+def _encode(finding: Finding) -> list:
+    return [finding.code, finding.message, _location(finding.location),
+            [[_location(r.location), r.message] for r in finding.related],
+            finding.subject, finding.name, finding.severity]
+
+
+def _location(loc: Location) -> list:
+    return [loc.path, loc.line, loc.column, loc.end_line, loc.end_column]
+
+
+def _findings(items: list, *, suppressed: bool = False) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(code, message, Location(*location), tuple(Related(Location(*where), text) for where, text in related),
+                subject, name, severity, suppressed)
+        for code, message, location, related, subject, name, severity in items
+    )
