@@ -84,36 +84,35 @@ def _skip(rel: str, reason: str) -> SkippedFile:
 
 
 # realpath of each directory during one discover() (cleared at its start and end)
-_REAL_DIRS: dict[tuple[Path, str], str] = {}
+_REAL_DIRS: dict[tuple[str, str], str] = {}
 
 
-def _prefix_of(root: Path) -> str:
-    text = str(root)
-    return text if text.endswith(os.sep) else text + os.sep
+def _prefix_of(root: str) -> str:
+    return root if root.endswith(os.sep) else root + os.sep
 
 
 def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | SkippedFile:
-    full = root / rel
+    # Plain strings rather than Path objects: this runs once per candidate file.
+    base = str(root)
+    full = os.path.join(base, rel)
     try:
         is_link = os.path.islink(full)
         # realpath also catches a linked *directory* component on the way to the file.  The
         # directory part is resolved once per directory (a realpath costs an lstat per component).
         if is_link:
-            target = Path(os.path.realpath(full, strict=True))
+            target = os.path.realpath(full, strict=True)
         else:
             parent, _, name = rel.rpartition("/")
-            real_parent = _REAL_DIRS.get((root, parent))
+            real_parent = _REAL_DIRS.get((base, parent))
             if real_parent is None:
-                real_parent = os.path.realpath(root / parent, strict=True) if parent else str(root)
-                _REAL_DIRS[(root, parent)] = real_parent
-            target = Path(real_parent, name)
+                real_parent = os.path.realpath(os.path.join(base, parent), strict=True) if parent else base
+                _REAL_DIRS[(base, parent)] = real_parent
+            target = os.path.join(real_parent, name)
     except (OSError, RuntimeError):
         return _skip(rel, "symbolic link that cannot be resolved (dangling or a loop)")
-    # (a string prefix test: ``root in target.parents`` compares Path objects level by level)
-    if target != root and not str(target).startswith(_prefix_of(root)):
+    if target != base and not target.startswith(_prefix_of(base)):
         return _skip(rel, "symbolic link to a path outside the repository; not followed")
-    if is_link or target != full:
-        full = target
+    full = target
     try:
         info = os.stat(full)
     except OSError as exc:

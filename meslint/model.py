@@ -111,11 +111,9 @@ def _typed(items: list, cls: type) -> list:
     return [item for item in items if isinstance(item, cls)]
 
 
-# Below this many bytes of files to parse, starting worker processes costs more than it saves
-# (measured on a 2-core machine: two workers were slower than one up to the 3 MB of the real
-# repository; see README "Performance").
-PARALLEL_MIN_BYTES = 16_000_000
-PARALLEL_WORKERS = 2
+# Below this many bytes of files to parse, forking a helper process costs more than it saves
+# (see README "Performance" for the measurement on a 2-core machine).
+PARALLEL_MIN_BYTES = 1_000_000
 
 
 def parse_files(root: Path, items: list[DiscoveredFile], *, cache=None, parallel: bool | None = None,
@@ -157,26 +155,48 @@ def _parse_many(items: list[DiscoveredFile], parallel: bool | None) -> list:
                     and sum(item.size for item in items) >= PARALLEL_MIN_BYTES)
     if parallel:
         try:
-            return _parse_in_processes(items)
-        except Exception:  # no fork, no semaphores (sandboxes), a dead worker: parse here instead
+            return _parse_in_two_processes(items)
+        except Exception:  # no fork, no semaphores (sandboxes), a dead helper: parse here instead
             pass
     return [parse_file(item) for item in items]
 
 
-def _parse_in_processes(items: list[DiscoveredFile]) -> list:
+# The items of the current parallel parse: a forked helper inherits them, so only indices
+# and facts cross the process boundary, never file texts.
+_SHARED_ITEMS: list[DiscoveredFile] = []
+
+
+def _parse_shared(indices: list[int]) -> list:
+    return [parse_file(_SHARED_ITEMS[i]) for i in indices]
+
+
+def _parse_in_two_processes(items: list[DiscoveredFile]) -> list:
+    """Split the work by bytes between this process and one forked helper (2 cores is the target)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     if "fork" not in multiprocessing.get_all_start_methods():
         raise OSError("no fork start method")
-    # Largest files first so the two workers finish together; results go back in input order.
-    order = sorted(range(len(items)), key=lambda i: -items[i].size)
-    chunk = max(1, len(items) // (PARALLEL_WORKERS * 8))
-    with ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
-        parsed = list(pool.map(parse_file, [items[i] for i in order], chunksize=chunk))
+    for kind in {item.kind for item in items}:  # import the parsers once, before forking
+        importlib.import_module(_PARSERS[kind][0])
+    mine: list[int] = []
+    theirs: list[int] = []
+    load = [0, 0]
+    for index in sorted(range(len(items)), key=lambda i: -items[i].size):  # largest first, to the lighter side
+        side = 0 if load[0] <= load[1] else 1
+        (mine if side == 0 else theirs).append(index)
+        load[side] += items[index].size
     results: list = [None] * len(items)
-    for position, index in enumerate(order):
-        results[index] = parsed[position]
+    _SHARED_ITEMS[:] = items
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            helper = pool.submit(_parse_shared, theirs)
+            for index in mine:
+                results[index] = parse_file(items[index])
+            for index, facts in zip(theirs, helper.result(), strict=True):
+                results[index] = facts
+    finally:
+        _SHARED_ITEMS.clear()
     return results
 
 
