@@ -1061,7 +1061,7 @@ def _read_bash(text: str) -> _Reading:
 class _Positions:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]  # no per-character loop
 
     def line_col(self, offset: int) -> tuple[int, int]:
         idx = bisect.bisect_right(self.starts, offset) - 1

@@ -104,6 +104,9 @@ _QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
 _FIRST_PREFIX = re.compile(r"(?:[ \t]*(?:>|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)))*[ \t]*")
 _LINK_TAIL = re.compile(r"\]((?:\([^)\n]*\))|\[[^\]\n]*\])?")
 _BACKTICKS = re.compile(r"`+")
+_NEWLINE_AND_PREFIX = re.compile(r"\n(?:[ \t]*>)*[ \t]*")
+_NEWLINE_AND_QUOTES = re.compile(r"\n(?:[ \t]*>)*")
+_BLANKS = re.compile(r"\s+")
 # Bounds the search for one span in pathological input (thousands of unmatched runs).
 _MAX_SPAN_CANDIDATES = 200
 _BLANK_OR_MARKUP = set(" \t*_~[]()!<>\\")
@@ -206,7 +209,7 @@ class _Cursor:
         self.pos = after
         # Container prefixes (">", list indentation) on continuation lines are
         # not content: a span's text as CommonMark sees it has them removed.
-        seen = re.sub(r"\n(?:[ \t]*>)*[ \t]*", " ", self.src[start:end])
+        seen = _NEWLINE_AND_PREFIX.sub(" ", self.src[start:end])
         # CommonMark strips one blank from each side when both are blank (and
         # the content is not all blanks); a line ending counts as a blank.
         if len(seen) >= 2 and seen[0] == " " and seen[-1] == " " and seen.strip(" "):
@@ -248,8 +251,8 @@ class _Cursor:
 
 def _loose(text: str) -> str:
     """Span text compared without container prefixes and blank differences."""
-    text = re.sub(r"\n(?:[ \t]*>)*", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = _NEWLINE_AND_QUOTES.sub(" ", text)
+    return _BLANKS.sub(" ", text).strip()
 
 
 # --------------------------------------------------------------------------- builder
@@ -267,6 +270,7 @@ class _Builder:
     prose: list[MdText] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
     stack: list[tuple[int, str]] = field(default_factory=list)  # (level, text) of open headings
+    section: tuple[str, ...] = ()  # the texts of ``stack``, shared by every fact until the next heading
     last_line: int = 1
     remap: Callable[[int, int], tuple[int, int]] | None = None
 
@@ -299,10 +303,6 @@ class _Builder:
     def _source(self, span: Sequence[int]) -> list[str]:
         return self.lines[span[0]:span[1]]
 
-    @property
-    def section(self) -> tuple[str, ...]:
-        return tuple(text for _, text in self.stack)
-
     def _loc(self, line: int, column: int, end_line: int = 0, end_column: int = 0) -> Location:
         if self.remap is not None:  # lone \r: a line break to markdown-it, not to the reporters
             end_line, end_column = end_line or line, end_column or column
@@ -321,6 +321,7 @@ class _Builder:
         while self.stack and self.stack[-1][0] >= level:
             self.stack.pop()
         self.stack.append((level, text))
+        self.section = tuple(title for _, title in self.stack)
         column = _QUOTE_PREFIX.match(source).end() + 1
         self.headings.append(MdHeading(level, text, self._loc(line, column)))
         # Spans and links inside the heading are facts too; its text is not prose.
@@ -414,7 +415,10 @@ class _Builder:
         children = inline.children or []
         for index, child in enumerate(children):
             kind = child.type
-            if kind in ("softbreak", "hardbreak"):
+            if kind in ("text", "text_special"):  # the most common child by far: test it first
+                cursor.skip_text(child.content)
+                pieces.append(child.content)
+            elif kind in ("softbreak", "hardbreak"):
                 self._text_line(pieces, line_start, prose)
                 pieces = []
                 cursor.next_line()
@@ -436,9 +440,6 @@ class _Builder:
             elif kind == "image":
                 self._image(child, cursor)
                 pieces.append(" ".join(_plain_lines(child.children or [])))
-            elif kind in ("text", "text_special"):
-                cursor.skip_text(child.content)
-                pieces.append(child.content)
         self._text_line(pieces, line_start, prose)
 
     def _text_line(self, pieces: list[str], start: tuple[int, int], prose: bool) -> None:

@@ -37,7 +37,9 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from meslint.facts import (
     ROOT_TOKEN,
@@ -75,6 +77,7 @@ _NOT_RESOLVERS = _TRANSPARENT_CALLS | frozenset(
 )
 _MAPPING_TYPES = frozenset({"Mapping", "MutableMapping", "dict", "Dict", "_Environ"})
 _ENV_PARAM_NAMES = frozenset({"env", "environ", "environment"})
+_CONVERTERS = frozenset({"int", "float", "bool"})  # recorded as EnvRead.conversion
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +253,10 @@ class _Collector(ast.NodeVisitor):
         self._remap = lf_position_mapper(text)
         self.imports: dict[str, str] = {}
         self.imported_modules: set[str] = set()  # every module named by an import statement
-        self.conversions: dict[int, str] = {}  # id(expr) -> "int" | "float" | "bool"
+        # id(expr) -> "int" | "float" | "bool" for expressions passed straight to a converter
+        # (``int(os.getenv(...))``).  Filled by visit_Call, which sees a call before its arguments,
+        # so a read always finds its converter already recorded.
+        self.conversions: dict[int, str] = {}
         self.module = _Scope(None, None, is_module=True)
         self.scope = self.module
         self.docstrings: set[int] = set()
@@ -258,7 +264,6 @@ class _Collector(ast.NodeVisitor):
         self.wrappers: dict[str, _Wrapper] = {}
         self._deferred_stack: list[list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]] = []
         self._param_values: dict[int, dict[str, _Value]] = {}
-        self._dispatch: dict[type, object] = {}
         self.helper_calls: list[tuple[ast.Call, str | None, list[_Value], dict[str, _Value]]] = []
         self.env_reads: list[EnvRead] = []
         self.constants: list[ModuleConstant] = []
@@ -269,7 +274,6 @@ class _Collector(ast.NodeVisitor):
 
     def run(self, tree: ast.Module) -> PythonModule:
         _docstring_ids(tree.body, self.docstrings)
-        self.conversions = _conversion_args(tree)
         self._body(tree.body, self.module)
         self._emit_wrapper_calls()
         key = _by_location
@@ -288,24 +292,19 @@ class _Collector(ast.NodeVisitor):
     # ----------------------------------------------------------------- traversal
 
     def visit(self, node: ast.AST) -> None:
-        # NodeVisitor's getattr-per-node dispatch is most of the cost on big modules: cache it.
-        method = self._dispatch.get(type(node))
-        if method is None:
-            method = getattr(self, "visit_" + type(node).__name__, None) or self.generic_visit
-            if type(node) in _LEAVES:
-                method = _skip
-            self._dispatch[type(node)] = method
-        method(node)
+        _DISPATCH[type(node)](self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        for name in node._fields:
+        # Most children are leaves (names, contexts, operators): test for them here rather than
+        # pay a call each, and only look at fields that can hold nodes at all.
+        for name in _CHILD_FIELDS[type(node)]:
             value = getattr(node, name, None)
-            if isinstance(value, list):
+            if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
-                        self.visit(item)
-            elif isinstance(value, ast.AST):
-                self.visit(value)
+                    if type(item) not in _LEAVES and isinstance(item, ast.AST):
+                        _DISPATCH[type(item)](self, item)
+            elif type(value) not in _LEAVES and isinstance(value, ast.AST):
+                _DISPATCH[type(value)](self, value)
 
     # ----------------------------------------------------------------- positions
 
@@ -313,7 +312,9 @@ class _Collector(ast.NodeVisitor):
         if self._ascii:
             return byte_offset + 1
         if self._lines is None:
-            self._lines = _LINE_BREAK.split(self.text)
+            # ast's lines; without a \r that is a plain split on \n, several times faster.
+            text = self.text
+            self._lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
         if not 0 < line <= len(self._lines):
             return byte_offset + 1
         src = self._lines[line - 1]
@@ -456,9 +457,8 @@ class _Collector(ast.NodeVisitor):
             self._unbind(node.optional_vars)
 
     def _unbind(self, target: ast.expr) -> None:
-        for sub in ast.walk(target):
-            if isinstance(sub, ast.Name):
-                self.scope.symbols[sub.id] = _UNKNOWN
+        for name in _names_in(target):
+            self.scope.symbols[name] = _UNKNOWN
 
     def _bind(self, names: list[str], value: ast.expr, stmt: ast.stmt | None) -> None:
         symbol: _Symbol
@@ -484,6 +484,8 @@ class _Collector(ast.NodeVisitor):
     # ----------------------------------------------------------------- expressions
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id in _CONVERTERS and len(node.args) == 1:
+            self.conversions[id(node.args[0])] = node.func.id
         func = self._canonical(node.func)
         if func is not None and func.startswith("sys.path."):
             self._sys_path_edit(node, func[len("sys.path."):])
@@ -529,6 +531,14 @@ class _Collector(ast.NodeVisitor):
                 self.dict_keys.append(DictKey(text, self._loc(key), self.scope.name))  # type: ignore[arg-type]
         self.generic_visit(node)
 
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        # Only the innermost value of a.b.c can hold facts (a call, a subscript...); a name cannot.
+        value = node.value
+        while isinstance(value, ast.Attribute):
+            value = value.value
+        if type(value) not in _LEAVES:
+            self.visit(value)
+
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
         if isinstance(value, str) and _looks_like_path(value) and id(node) not in self.docstrings:
@@ -540,10 +550,19 @@ class _Collector(ast.NodeVisitor):
         """Dotted name with import aliases applied (``environ.get`` -> ``os.environ.get``)."""
         if isinstance(node, ast.Name):
             return self.imports.get(node.id, node.id)
-        if isinstance(node, ast.Attribute):
-            base = self._canonical(node.value)
-            return f"{base}.{node.attr}" if base is not None else None
-        return None
+        attrs: list[str] = []
+        while isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        return ".".join([self.imports.get(node.id, node.id), *reversed(attrs)])
+
+    def _is_name(self, node: ast.expr, dotted: str) -> bool:
+        """``self._canonical(node) == dotted``, without building the name of an attribute whose last part differs."""
+        if isinstance(node, ast.Attribute) and node.attr != dotted.rpartition(".")[2]:
+            return False
+        return self._canonical(node) == dotted
 
     def _is_environ(self, node: ast.expr, depth: int = 0) -> bool:
         if depth > 4:
@@ -555,7 +574,7 @@ class _Collector(ast.NodeVisitor):
             if symbol is not None:
                 return False
         if isinstance(node, (ast.Name, ast.Attribute)):
-            return self._canonical(node) == "os.environ"
+            return self._is_name(node, "os.environ")
         if isinstance(node, ast.BoolOp):
             return any(self._is_environ(v, depth + 1) for v in node.values)
         if isinstance(node, ast.IfExp):
@@ -564,7 +583,7 @@ class _Collector(ast.NodeVisitor):
             # dict(os.environ), os.environ.copy(): reads from the copy read the environment.
             if isinstance(node.func, ast.Attribute) and node.func.attr == "copy" and not node.args:
                 return self._is_environ(node.func.value, depth + 1)
-            if self._canonical(node.func) == "dict" and len(node.args) == 1:
+            if self._is_name(node.func, "dict") and len(node.args) == 1:
                 return self._is_environ(node.args[0], depth + 1)
         return False
 
@@ -576,7 +595,7 @@ class _Collector(ast.NodeVisitor):
             name = self._env_name(node.slice)
             if name is None or not self._is_environ(node.value):
                 return None
-            direct = self._canonical(node.value) == "os.environ"
+            direct = self._is_name(node.value, "os.environ")
             return _Hit(name, None, "os.environ[]" if direct else "mapping[]")
         if not isinstance(node, ast.Call) or not node.args:
             return None
@@ -587,10 +606,10 @@ class _Collector(ast.NodeVisitor):
             name = self._env_name(node.args[0])
             if name is None:
                 return None
-            direct = self._canonical(func.value) == "os.environ"
+            direct = self._is_name(func.value, "os.environ")
             via = ("os.environ." if direct else "mapping.") + func.attr
             return _Hit(name, node.args[1] if len(node.args) > 1 else None, via)
-        if self._canonical(func) == "os.getenv":
+        if self._is_name(func, "os.getenv"):
             name = self._env_name(node.args[0])
             if name is None:
                 return None
@@ -687,7 +706,7 @@ class _Collector(ast.NodeVisitor):
     def _record_wrapper(self, node: ast.Call) -> None:
         first = node.args[0]
         func = node.func
-        via_getenv = self._canonical(func) == "os.getenv"
+        via_getenv = self._is_name(func, "os.getenv")
         via_get = isinstance(func, ast.Attribute) and func.attr == "get" and self._is_environ(func.value)
         define = self.scope.define
         if not (via_getenv or via_get) or define is None or self.scope.parent is not self.module:
@@ -905,7 +924,7 @@ class _Collector(ast.NodeVisitor):
         return "".join(parts)
 
 
-def _skip(node: ast.AST) -> None:
+def _skip(collector: _Collector, node: ast.AST) -> None:
     return None
 
 
@@ -915,19 +934,57 @@ _LEAVES = frozenset(
     | {cls for cls in vars(ast).values() if isinstance(cls, type) and issubclass(cls, (ast.operator, ast.boolop,
                                                                                      ast.cmpop, ast.unaryop))}
 )
+# Fields that hold no node with facts below it in any node type of any supported Python's ASDL:
+# expression contexts, operators, identifiers, ints and type comments.  (``name``, ``names`` and
+# ``value`` are not among them: TypeAlias.name, Import.names and most ``value`` fields are nodes.)
+_NO_FACT_FIELDS = frozenset({"ctx", "op", "ops", "attr", "arg", "conversion", "type_comment"})
+_T = TypeVar("_T")
 
 
-_CONVERTERS = {"int": "int", "float": "float", "bool": "bool"}
+class _ByNodeType(dict[type[ast.AST], _T]):
+    """A table filled on first use of each node type."""
+
+    def __init__(self, compute: Callable[[type[ast.AST]], _T]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, cls: type[ast.AST]) -> _T:
+        self[cls] = value = self.compute(cls)
+        return value
 
 
-def _conversion_args(tree: ast.Module) -> dict[int, str]:
-    """ids of expressions passed straight to ``int()``/``float()``/``bool()`` (``int(os.getenv(...))``)."""
-    found: dict[int, str] = {}
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CONVERTERS
-                and len(node.args) == 1):
-            found[id(node.args[0])] = _CONVERTERS[node.func.id]
-    return found
+def _method_for(cls: type[ast.AST]) -> Callable[[_Collector, ast.AST], None]:
+    if cls in _LEAVES:
+        return _skip
+    return getattr(_Collector, "visit_" + cls.__name__, _Collector.generic_visit)
+
+
+def _fields_for(cls: type[ast.AST]) -> tuple[str, ...]:
+    return tuple(name for name in cls._fields if name not in _NO_FACT_FIELDS)
+
+
+# NodeVisitor's getattr per node is most of the traversal cost on big modules: look up once per
+# node type, for all collectors.
+_DISPATCH = _ByNodeType(_method_for)
+_CHILD_FIELDS = _ByNodeType(_fields_for)
+
+
+def _names_in(node: ast.AST) -> list[str]:
+    """Every ``Name`` in ``node`` (``a[i], b.c`` -> a, i and b), as ast.walk finds them, only faster."""
+    names: list[str] = []
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if type(node) is ast.Name:
+            names.append(node.id)
+            continue
+        for field_name in _CHILD_FIELDS[type(node)]:
+            value = getattr(node, field_name, None)
+            if type(value) is list:
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return names
 
 
 def _by_location(fact: object) -> tuple[int, int]:

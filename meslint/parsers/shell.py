@@ -612,28 +612,28 @@ class _Extractor:
             return text  # plain static text: nothing to unquote, escape or expand
         kind = node.type
         if kind == "word":
-            return _lit(_unescape_unquoted(self._text(node)))
+            return _lit(_unescape_unquoted(text))
         if kind in ("string", "translated_string"):
             return self._join(node, _unescape_dq, skip_delims=True)
         if kind == "concatenation":
             return self._join(node, _unescape_unquoted, skip_delims=False)
         if kind == "string_content":
-            return _lit(_unescape_dq(self._text(node)))
+            return _lit(_unescape_dq(text))
         if kind == "raw_string":
-            return _lit(self._text(node)[1:-1])
+            return _lit(text[1:-1])
         if kind == "ansi_c_string":
-            return _lit(_unescape_ansi(self._text(node)[2:-1]))
+            return _lit(_unescape_ansi(text[2:-1]))
         if kind == "simple_expansion":
-            return "${" + self._text(node)[1:] + "}"
+            return "${" + text[1:] + "}"
         if kind == "expansion":
             return self._expansion(node)
         if kind == "command_substitution":
             segs = self._anchor_subst(node)
-            return self._text(node) if segs is None else _root_template(segs)
+            return text if segs is None else _root_template(segs)
         if kind in ("number", "extglob_pattern", "brace_expression", "regex"):
-            return _lit(self._text(node))
+            return _lit(text)
         # $((...)), <(...), arrays, ...: source text, unknown to the evaluator.
-        return self._text(node)
+        return text
 
     def _join(self, node: Node, unescape: Any, *, skip_delims: bool) -> str:
         """Template of a node made of pieces; text between named pieces is static."""
