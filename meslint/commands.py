@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _SHELLS = {"bash", "sh", "dash", "zsh"}
 _WRAPPERS = {"env", "nohup", "setsid", "exec", "sudo", "nice", "stdbuf", "timeout", "chrt", "ionice"}
@@ -28,7 +29,9 @@ class CommandInfo:
     args: tuple[str, ...] = ()  # arguments after the program
 
 
+@lru_cache(maxsize=4096)
 def basename(word: str) -> str:
+    # Cached: every analysed command line asks this of the same few words again and again.
     return posixpath.basename(word.strip("\"'"))
 
 

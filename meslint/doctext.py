@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
@@ -138,8 +138,26 @@ def all_lines(doc: MarkdownDoc, markers: Iterable[str] = ()) -> Iterator[DocLine
 
 def contains_token(text: str, token: str, *, case: bool = True) -> bool:
     """``token`` appears in ``text`` not glued to other identifier characters."""
+    return _token_pattern(token, case).search(text) is not None
+
+
+def any_contains_token(texts: Sequence[str], token: str, *, case: bool = True) -> bool:
+    """Whether :func:`contains_token` finds ``token`` in any of ``texts``."""
+    if not texts or "\n" in token:
+        return any(contains_token(text, token, case=case) for text in texts)
+    # One search instead of one per text: a newline is not an identifier character, so a
+    # token without one is found in the joined texts exactly when it is found in one of them.
+    return contains_token("\n".join(texts), token, case=case)
+
+
+@lru_cache(maxsize=1024)
+def _token_pattern(token: str, case: bool) -> re.Pattern[str]:
+    # Compiled once per token: checks ask about the same few tokens for every documentation line.
+    # The token comes first so that the regex engine can scan for it quickly; the check that no
+    # identifier character precedes it is a lookbehind over the token just matched.
     flags = 0 if case else re.IGNORECASE
-    return re.search(r"(?<![\w-])" + re.escape(token) + r"(?![\w-])", text, flags) is not None
+    token = re.escape(token)
+    return re.compile(token + r"(?<![\w-]" + token + r")(?![\w-])", flags)
 
 
 # --------------------------------------------------------------------------- setting values
@@ -183,6 +201,8 @@ def assignment_claims(line: DocLine, names: set[str]) -> Iterator[Claim]:
     not a claim.  Empty values (``KEY=``: "use the default") are not claims.
     """
     text = line.text
+    if "=" not in text:
+        return  # most lines assign nothing; skip the pattern
     for match in _ASSIGN.finditer(text):
         name = match.group(1)
         if name not in names:
@@ -309,6 +329,8 @@ _CONDA_ENV = [
 
 
 def conda_env_claims(line: DocLine) -> Iterator[Claim]:
+    if "conda" not in line.text and "activate" not in line.text:
+        return  # every pattern needs one of these; most lines have neither
     for pattern in _CONDA_ENV:
         for match in pattern.finditer(line.text):
             name = match.group(1)
@@ -331,8 +353,10 @@ def unit_claims(line: DocLine, prefix: str) -> Iterator[Claim]:
     business; installed paths under ``/etc/systemd``/``/usr/lib/systemd`` and bare
     names (``x.service``, ``systemctl restart x``) name units.
     """
+    text = line.text
     seen: set[str] = set()
-    for match in _UNIT_TOKEN.finditer(line.text):
+    # Each pattern needs a literal that most lines lack; testing for it first is much cheaper.
+    for match in _UNIT_TOKEN.finditer(text) if ".service" in text else ():
         directory, stem = match.group(1), match.group(2)
         if directory and not directory.startswith(("/etc/systemd/", "/usr/lib/systemd/", "/lib/systemd/",
                                                    "/run/systemd/")):
@@ -340,8 +364,10 @@ def unit_claims(line: DocLine, prefix: str) -> Iterator[Claim]:
         if _is_project_unit(stem, prefix) and stem not in seen:
             seen.add(stem)
             yield Claim("@unit", stem, _at(line, match.start(2)), line)
-    for pattern, group in ((_SYSTEMCTL, 1), (_JOURNAL, 1)):
-        for match in pattern.finditer(line.text):
+    for pattern, group, literal in ((_SYSTEMCTL, 1, "systemctl"), (_JOURNAL, 1, "journalctl")):
+        if literal not in text:
+            continue
+        for match in pattern.finditer(text):
             for word in _words(match.group(group)):
                 name = word[: -len(".service")] if word.endswith(".service") else word
                 if "/" in name or "." in name or not _is_project_unit(name, prefix) or name in seen:
@@ -361,9 +387,15 @@ def _is_project_unit(name: str, prefix: str) -> bool:
 def script_claims(line: DocLine, script_path: str) -> Iterator[Claim]:
     """``<...>/start_server.sh SUBCOMMAND`` invocations (the first argument only)."""
     base = posixpath.basename(script_path)
-    pattern = re.compile(r"(?:^|(?<=[\s;&|(`'\"/]))" + re.escape(base) + r"\s+([A-Za-z][\w-]*)")
-    for match in pattern.finditer(line.text):
+    if base not in line.text:
+        return
+    for match in _invocation_pattern(base).finditer(line.text):
         yield Claim("@command", match.group(1), _at(line, match.start(1)), line)
+
+
+@lru_cache(maxsize=16)
+def _invocation_pattern(base: str) -> re.Pattern[str]:
+    return re.compile(r"(?:^|(?<=[\s;&|(`'\"/]))" + re.escape(base) + r"\s+([A-Za-z][\w-]*)")
 
 
 def script_subcommands(script: ShellScript) -> set[str] | None:
@@ -403,16 +435,30 @@ def port_claims(line: DocLine, bind_name: str, context: str = "") -> Iterator[Cl
     bind setting or of a port.  Other local services (Redis, a dev server) are
     told apart by that context rule."""
     text = line.text
-    for match in _BIND_OPT.finditer(text):
+    # Each pattern needs a literal that most lines lack; testing for it first is much cheaper.
+    for match in _BIND_OPT.finditer(text) if "-b" in text else ():
         yield Claim(bind_name, match.group(1), _at(line, match.start(1)), line)
-    for match in _LSOF_PORT.finditer(text):
+    for match in _LSOF_PORT.finditer(text) if "lsof" in text else ():
         yield Claim("@port", match.group(1), _at(line, match.start(1)), line)
-    scope = text + "\n" + context
-    if bind_name not in scope and not _PORT_WORDS.search(scope):
+    if "http" not in text:
+        return  # no URL, so no need to ask whether the line speaks of ports
+    # The line and its block are asked apart (setting names hold no newline, so this is the same
+    # as asking their concatenation), the block only once.
+    if not _speaks_of_ports(text, bind_name) and not _block_speaks_of_ports(context, bind_name):
         return
     for match in _URL_PORT.finditer(text):
         if match.group(1):
             yield Claim("@port", match.group(1), _at(line, match.start(1)), line)
+
+
+def _speaks_of_ports(text: str, bind_name: str) -> bool:
+    return bind_name in text or _PORT_WORDS.search(text) is not None
+
+
+@lru_cache(maxsize=64)
+def _block_speaks_of_ports(context: str, bind_name: str) -> bool:
+    # A fenced block is the context of each of its lines: search it once, not once per line.
+    return _speaks_of_ports(context, bind_name)
 
 
 def _at(line: DocLine, offset: int) -> Location:
@@ -431,6 +477,7 @@ _PATH_EXTENSIONS = {
 # Directories whose files are produced at run or build time, not kept in the repository.
 _GENERATED_TOP = {"tmp", "logs", "log", "run", "var", "data", "static", "htmlcov", "coverage", ".cache"}
 _GENERATED_ANY = {"dist", "build", "node_modules", "__pycache__", ".venv", "venv"}
+_OPTION_PREFIX = re.compile(r"^[\w-]+=")
 _PATH_TOKEN = re.compile(r"[^\s\"'`()<>\[\]{}，。：；、（）]+")
 
 
@@ -476,7 +523,9 @@ def code_path_refs(line: DocLine) -> Iterator[tuple[str, int]]:
     """
     for match in _PATH_TOKEN.finditer(line.text):
         token = match.group(0).rstrip(".,;:!?")
-        token = re.sub(r"^[\w-]+=", "", token)  # --config=path, KEY=path
+        if "/" not in token and "\\" not in token:
+            continue  # no directory part, in either spelling: the common case, ruled out cheaply
+        token = _OPTION_PREFIX.sub("", token)  # --config=path, KEY=path
         if "\\" in token and "/" not in token and re.fullmatch(r"[\w.\-]+(?:\\[\w.\-]+)+", token):
             token = token.replace("\\", "/")
         if "/" not in token or "://" in token or _placeholder(token):
@@ -515,8 +564,7 @@ def path_known(repo: Repository, path: str, doc_dir: str = "") -> bool:
     top = path.split("/", 1)[0]
     if top in _top_level_dirs(repo):
         return False
-    suffix = "/" + path
-    return any(p.endswith(suffix) for p in repo.all_paths)
+    return repo.has_path_ending(path)
 
 
 def _top_level_dirs(repo: Repository) -> frozenset[str]:

@@ -414,11 +414,41 @@ class Repository:
 
     def path_exists(self, path: str) -> bool:
         path = path.strip("/")
-        if path in self.all_paths:
-            return True
-        prefix = path + "/"
         # Directories are not listed; a directory exists when a file lies under it.
-        return any(p.startswith(prefix) for p in self.all_paths)
+        return path in self.all_paths or path in self._directories()
+
+    def has_path_ending(self, suffix: str) -> bool:
+        """Whether some path ends with ``"/" + suffix`` (``suffix`` names a file below some directory)."""
+        ending = "/" + suffix
+        return any(p.endswith(ending) for p in self._paths_by_name().get(ending.rpartition("/")[2], ()))
+
+    # Checks ask hundreds of existence questions; scanning every path for each made them the bulk of
+    # a run, so the indexes below are built once per repository (kept in ``_index``).
+
+    def _directories(self) -> frozenset[str]:
+        """Every directory with a path under it: each path cut at each of its slashes."""
+        directories = self._index.get("facts.directories")
+        if directories is None:
+            found: set[str] = set()
+            for path in self.all_paths:
+                slash = path.rfind("/")
+                while slash >= 0:
+                    path = path[:slash]
+                    if path in found:
+                        break  # seen before, and with it every directory above
+                    found.add(path)
+                    slash = path.rfind("/")
+            directories = self._index["facts.directories"] = frozenset(found)
+        return directories
+
+    def _paths_by_name(self) -> dict[str, list[str]]:
+        """Paths by their last component."""
+        by_name = self._index.get("facts.paths_by_name")
+        if by_name is None:
+            by_name = self._index["facts.paths_by_name"] = {}
+            for path in self.all_paths:
+                by_name.setdefault(path.rpartition("/")[2], []).append(path)
+        return by_name
 
     def unit(self, path: str) -> UnitFile | None:
         return _by_path(self.units, path)

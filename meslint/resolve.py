@@ -77,6 +77,8 @@ class Resolution:
     values: list[SiteValue] = field(default_factory=list)
     commands: list[tuple[str, str, CommandInfo, Location]] = field(default_factory=list)  # runtime, owner, cmd, loc
     python_seen: set = field(default_factory=set, repr=False)
+    # The start script's environment per script runtime, for checks that evaluate more of its words.
+    script_environments: dict[str, ScriptEnvironment] = field(default_factory=dict, repr=False)
 
     def for_setting(self, setting: str, runtime: str | None = None) -> list[SiteValue]:
         return [v for v in self.values if v.setting == setting and (runtime is None or v.runtime == runtime)]
@@ -229,9 +231,9 @@ def _steps_about(chain: list[Step], name: str) -> tuple[Step, ...]:
 
 def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runtime: str, owner: str, kind: str,
                    location: Location, cwd: str, chain: list[Step], unit: str | None) -> None:
-    pid_setting = next((s for s in pack.settings if s.pid_file), None)
-    bind_setting = next((s for s in pack.settings if s.kind == "bind"), None)
     if info.program == "gunicorn":
+        pid_setting = next((s for s in pack.settings if s.pid_file), None)
+        bind_setting = next((s for s in pack.settings if s.kind == "bind"), None)
         if pid_setting is not None and "pid" in info.options:
             raw = info.options["pid"]
             steps = _steps_about(chain, pid_setting.name) + (Step(f"gunicorn --pid {raw} (cwd {cwd})", location),)
@@ -346,6 +348,7 @@ def _normalize(setting: SettingSpec, raw: str | None, base: str) -> str | None:
 def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, script: ShellScript, runtime: str,
                     template: EnvFile | None) -> None:
     env = script_environment(script, pack, template)
+    res.script_environments[runtime] = env
     settings = {s.name: s for s in pack.settings}
     for name, (binding, location) in env.assigned.items():
         setting = name if name in settings else env.aliases.get(name)
@@ -406,8 +409,10 @@ class _ScriptWalk:
     _MAX_RUNS_PER_FUNCTION = 2
 
     def __init__(self, script: ShellScript, pack: ContractPack, template: EnvFile | None, command: str,
-                 on_event=None) -> None:
-        self.on_event = on_event  # optional observer: on_event(kind, fact, walk), kind in command/assign/load
+                 trace: list | None = None, bodies: dict | None = None) -> None:
+        # With a trace the walk only records what runs, as (kind, fact), kind in command/assign/load,
+        # and evaluates nothing: which functions and case arms run never depends on values.
+        self.trace = trace
         self.script = script
         self.command = command
         self.setting_names = {s.name for s in pack.settings}
@@ -422,15 +427,8 @@ class _ScriptWalk:
         self.steps = 0
         self.visited: set[str] = set()
         self.runs: dict[str, int] = {}
-        functions = {f.name for f in script.functions}
-        self.events: dict[str | None, list[tuple[Location, object]]] = {}
-        for assignment in script.assignments:
-            self.events.setdefault(assignment.function, []).append((assignment.location, assignment))
-        for cmd in script.commands:
-            self.events.setdefault(cmd.function, []).append((cmd.location, cmd))
-        for items in self.events.values():
-            items.sort(key=lambda item: item[0])
-        self.functions = functions
+        self.events = bodies if bodies is not None else _bodies(script)
+        self.functions = {f.name for f in script.functions}
 
     def run(self) -> None:
         self._run_body(None, ())
@@ -459,8 +457,8 @@ class _ScriptWalk:
     def _command(self, cmd: ShellCommand, stack: tuple[str, ...]) -> None:
         if cmd.case_arms and not self._arm_taken(cmd.case_arms[-1]):
             return
-        if self.on_event is not None:
-            self.on_event("command", cmd, self)
+        if self.trace is not None:
+            self.trace.append(("command", cmd))
         if cmd is self.source_cmd:
             self._load_env()
             return
@@ -483,12 +481,13 @@ class _ScriptWalk:
             self.env.update(self.env_bindings)
             self.exported.update(self.env_bindings)  # set -a exports everything the file assigns
             self.loaded = True
-        if self.on_event is not None:
-            self.on_event("load", self.source_cmd, self)
+        if self.trace is not None:
+            self.trace.append(("load", self.source_cmd))
 
     def _assign(self, item: ShellAssignment) -> None:
-        if self.on_event is not None:
-            self.on_event("assign", item, self)
+        if self.trace is not None:
+            self.trace.append(("assign", item))
+            return
         if item.local:
             return
         if item.declared_only:
@@ -513,10 +512,37 @@ class _ScriptWalk:
         self.chains[item.name] = _used_steps(evaluated.used) + [Step(f"{item.name}={item.value}", item.location)]
 
 
-def walk_script(script: ShellScript, pack: ContractPack, template: EnvFile | None, command: str,
-                on_event) -> None:
-    """Walk the script for one subcommand, telling ``on_event`` what runs, in order."""
-    _ScriptWalk(script, pack, template, command, on_event).run()
+def _bodies(script: ShellScript) -> dict[str | None, list[tuple[Location, ShellAssignment | ShellCommand]]]:
+    """The assignments and commands of each body (``None``: top level), in source order."""
+    bodies: dict[str | None, list[tuple[Location, ShellAssignment | ShellCommand]]] = {}
+    for assignment in script.assignments:
+        bodies.setdefault(assignment.function, []).append((assignment.location, assignment))
+    for cmd in script.commands:
+        bodies.setdefault(cmd.function, []).append((cmd.location, cmd))
+    for items in bodies.values():
+        items.sort(key=_location_order)
+    return bodies
+
+
+def _location_order(item: tuple[Location, object]) -> tuple:
+    # Location's own ordering, as a plain tuple: sorting compares tuples much faster than Locations.
+    loc = item[0]
+    return (loc.path, loc.line, loc.column, loc.end_line, loc.end_column)
+
+
+def script_events(script: ShellScript, pack: ContractPack,
+                  commands: Iterable[str]) -> dict[str, list[tuple[str, ShellCommand | ShellAssignment]]]:
+    """What the script runs for each subcommand, in order: ``(kind, fact)``, kind in command/assign/load.
+
+    Which functions and ``case`` arms run depends only on the script's structure, never
+    on variable values, so these walks evaluate nothing (and need no env file).
+    """
+    bodies = _bodies(script)
+    traces: dict[str, list[tuple[str, ShellCommand | ShellAssignment]]] = {}
+    for command in commands:
+        traces[command] = []
+        _ScriptWalk(script, pack, None, command, trace=traces[command], bodies=bodies).run()
+    return traces
 
 
 def whole_expansion_of(template: str) -> str | None:

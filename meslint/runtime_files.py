@@ -74,8 +74,8 @@ def legacy_hits(value: str, names: tuple[str, ...]) -> list[LegacyHit]:
     ``Path(root) / "DashBoard"``).  A name in prose (``"MES DashBoard"``) or in
     a URL is not a path.
     """
-    if not value or not names:
-        return []
+    if not value or not any(name in value for name in names):
+        return []  # a component equal to a name contains it: most values contain none
     stripped = value.strip()
     words = [w for w in _WORD_SPLIT.split(stripped) if w]
     single = len(words) == 1

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from meslint.facts import ROOT_TOKEN, Location
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPECIAL = re.compile(r"[$`\\]|" + re.escape(ROOT_TOKEN))
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Evaluated:
 
 
 def evaluate(template: str, env: Mapping[str, Binding], root: str) -> Evaluated:
+    if _SPECIAL.search(template) is None:
+        return Evaluated(template)  # plain text, the common case for command words
     result = Evaluated(None)
     value = _expand(template, env, root, result, depth=0)
     result.value = value
@@ -49,6 +53,14 @@ def _expand(text: str, env: Mapping[str, Binding], root: str, out: Evaluated, de
     i = 0
     n = len(text)
     while i < n:
+        # Copy plain text up to the next character (or root token) that means something.
+        special = _SPECIAL.search(text, i)
+        if special is None:
+            pieces.append(text[i:])
+            break
+        if special.start() > i:
+            pieces.append(text[i : special.start()])
+            i = special.start()
         ch = text[i]
         if text.startswith(ROOT_TOKEN, i):
             pieces.append(root)
@@ -129,7 +141,7 @@ def _expand_braced(inner: str, env: Mapping[str, Binding], root: str, out: Evalu
 
 def references(template: str) -> list[str]:
     """Variable names a template mentions, in order (for provenance and docs)."""
-    return re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", template)
+    return _REFERENCE.findall(template)
 
 
 # Where the checkout lives is unknown for a start-script run: this symbolic root

@@ -13,14 +13,17 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from types import ModuleType
+from typing import TypeVar
 
 from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
+
+T = TypeVar("T")
 
 DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Options")
 
@@ -32,6 +35,17 @@ class CheckContext:
         self.repo = repo
         self.pack = pack
         self.options = options or {}
+        self._shared: dict[Hashable, object] = {}
+
+    def shared(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, run once per check run for ``key``.
+
+        For derived views of the facts that several checks need (a script's working-directory
+        flow, ...): each is computed by the first check that asks and reused by the others.
+        """
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
 
     @cached_property
     def resolution(self):

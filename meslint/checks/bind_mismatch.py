@@ -32,7 +32,7 @@ from meslint.agreement import contract_authority, describe, disagreements
 from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import ShellAssignment, ShellScript
 from meslint.findings import Finding, Related
-from meslint.resolve import walk_script
+from meslint.resolve import script_events
 from meslint.template import references
 
 CODE = "MES604"
@@ -69,24 +69,26 @@ def _stale_derivations(rule, ctx: CheckContext, script: ShellScript, bind: str) 
     derived.pop(bind, None)
     if not derived:
         return
-    template = ctx.repo.env_file(ctx.pack.env_file.template)
+    # The derived copies each command reads, worked out once (keyed by identity: the walks below
+    # meet the very same command facts again for every subcommand).
+    reads = {id(command): {n for word in command.argv for n in references(word)} & derived.keys()
+             for command in script.commands}
     stale_uses: dict[str, dict] = {}
-    for command in ctx.pack.start_script.commands or ("start",):
-        state = {"loaded": False, "fresh": set()}
-
-        def observe(kind, fact, walk, state=state, command=command):
+    traces = script_events(script, ctx.pack, ctx.pack.start_script.commands or ("start",))
+    for command, trace in traces.items():
+        loaded = False
+        fresh: set[str] = set()
+        for kind, fact in trace:
             if kind == "load":
-                state["loaded"] = True
-                state["fresh"] = set()
-            elif kind == "assign" and state["loaded"] and fact.name in derived and _mentions(fact.value, names):
-                state["fresh"].add(fact.name)
-            elif kind == "command" and state["loaded"]:
-                for name in {n for word in fact.argv for n in references(word)} & derived.keys():
-                    if name not in state["fresh"]:
+                loaded = True
+                fresh = set()
+            elif kind == "assign" and loaded and fact.name in derived and _mentions(fact.value, names):
+                fresh.add(fact.name)
+            elif kind == "command" and loaded:
+                for name in reads[id(fact)]:
+                    if name not in fresh:
                         uses = stale_uses.setdefault(name, {})
                         uses.setdefault(fact.location, command)
-
-        walk_script(script, ctx.pack, template, command, observe)
     for name in sorted(stale_uses, key=lambda n: derived[n].location):
         uses = sorted(stale_uses[name].items())
         commands = sorted(set(stale_uses[name].values()))

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
-from meslint.doctext import all_lines, contains_token, matches_any, operator_docs
+from meslint.doctext import all_lines, any_contains_token, contains_token, matches_any, operator_docs
 from meslint.facts import Location
 from meslint.findings import Finding, Related
 
@@ -97,9 +97,10 @@ def _documented(field: str, texts: list[str]) -> bool:
         variants.append(field[:-1])
     case = "-" not in field  # header names (Retry-After) are case-insensitive
     for variant in variants:
-        if any(contains_token(text, variant, case=case) for text in texts):
+        if any_contains_token(texts, variant, case=case):
             return True
     parts = field.split(".")
-    if len(parts) > 1:
+    if len(parts) > 1 and all(any_contains_token(texts, part) for part in parts):
+        # Each part is somewhere; now look for a text that has them all.
         return any(all(contains_token(text, part) for part in parts) for text in texts)
     return False

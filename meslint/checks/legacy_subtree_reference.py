@@ -89,9 +89,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         if is_runtime_path(doc.path, ctx.pack):
             for key, value in _data_strings(doc.data, ""):
                 sites.append((Location(doc.path, doc.line_of(key)), key, value))
+    # Few sites name a legacy subtree: find those first, then order only them.
+    hit_sites = [(location, what, hits) for location, what, value in sites if (hits := legacy_hits(value, names))]
     reported: set[tuple[str, int, str]] = set()
-    for location, what, value in sorted(sites, key=lambda s: s[0]):
-        for hit in legacy_hits(value, names):
+    for location, what, hits in sorted(hit_sites, key=lambda s: s[0]):
+        for hit in hits:
             key = (location.path, location.line, hit.name)
             if key in reported:
                 continue

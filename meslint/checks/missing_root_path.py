@@ -169,12 +169,12 @@ def _unit_references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]:
 
 def _script_references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]:
     pack = ctx.pack
-    root_run = set(checked_scripts(ctx.repo, pack))
+    root_run = {script.path for script in checked_scripts(ctx.repo, pack)}  # paths: hashing facts is deep
     for script in ctx.repo.scripts:
         if not is_runtime_path(script.path, pack):
             continue
-        flow = Flow.of(script, pack)
-        runs_from_root = script in root_run
+        flow = Flow.shared(ctx, script)
+        runs_from_root = script.path in root_run
         for assignment in script.assignments:
             if assignment.name == "PYTHONPATH" and not assignment.declared_only:
                 for entry in _pythonpath_entries(assignment.value, flow):

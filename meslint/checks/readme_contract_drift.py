@@ -95,11 +95,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     seen: set[tuple] = set()
     for doc in docs:
         claims: list[Claim] = list(table_claims(doc, names, markers))
-        blocks: dict[int, str] = {}
         lines = list(code_lines(doc, markers))
+        block_lines: dict[int, list[str]] = {}
         for line in lines:
             if line.block >= 0:
-                blocks[line.block] = blocks.get(line.block, "") + "\n" + line.text
+                block_lines.setdefault(line.block, []).append("\n" + line.text)
+        blocks = {block: "".join(texts) for block, texts in block_lines.items()}
         for line in lines:
             claims.extend(assignment_claims(line, names))
             claims.extend(conda_env_claims(line))
@@ -222,7 +223,8 @@ def _judge_command(ctx, rule, claim: Claim) -> Finding | None:
     script = ctx.repo.script(pack.start_script.path)
     if script is None:
         return None
-    accepted = script_subcommands(script)
+    # Asked once per documented invocation: work the script's subcommands out once per run.
+    accepted = ctx.shared(("script_subcommands", script.path), lambda: script_subcommands(script))
     if not accepted or claim.value in accepted:
         return None
     base = posixpath.basename(script.path)

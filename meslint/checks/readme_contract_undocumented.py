@@ -41,7 +41,7 @@ import re
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
-from meslint.doctext import all_lines, contains_token, readme, strip_code
+from meslint.doctext import all_lines, any_contains_token, readme, strip_code
 from meslint.facts import Location, MarkdownDoc
 from meslint.findings import Finding, Related
 
@@ -65,7 +65,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     lines = list(all_lines(doc))
     texts = [line.text for line in lines]
     for spec in pack.settings:
-        if not any(contains_token(text, spec.name) for text in texts):
+        if not any_contains_token(texts, spec.name):
             yield rule.finding(f"{doc.path} does not mention the contract setting {spec.name}",
                                _heading(doc, _SETTING_HEADINGS), subject=spec.name)
     for unit in sorted(repo.units, key=lambda u: u.path):
@@ -88,7 +88,7 @@ def _unit_mentioned(name: str, texts: list[str]) -> bool:
     stem = name[: -len(".service")] if name.endswith(".service") else name
     command = re.compile(r"\b(?:systemctl|journalctl)\b[^;&|#\n]*?(?<![\w.\-])" + re.escape(stem)
                          + r"(?:\.service)?(?![\w.\-])")
-    return any(contains_token(text, name) or command.search(text) for text in texts)
+    return any_contains_token(texts, name) or any(command.search(text) for text in texts)
 
 
 def _command_mentioned(doc: MarkdownDoc, base: str, command: str, texts: list[str]) -> bool:

@@ -164,6 +164,13 @@ class Flow:
     _entry: dict[str | None, Cwd] = field(default_factory=dict)
     _effect: dict[str, Cwd] = field(default_factory=dict)
     _busy: set = field(default_factory=set)
+    _callers: dict[str, list[str | None]] = field(default_factory=dict)
+    _walks: dict[tuple[str | None, Cwd], list[tuple[ShellCommand, Cwd]]] = field(default_factory=dict)
+
+    @classmethod
+    def shared(cls, ctx: CheckContext, script: ShellScript) -> Flow:
+        """The flow of ``script``, built once per run (MES202 and MES204 both follow it)."""
+        return ctx.shared(("script_not_root_anchored.Flow", script.path), lambda: cls.of(script, ctx.pack))
 
     @classmethod
     def of(cls, script: ShellScript, pack: ContractPack) -> Flow:
@@ -265,7 +272,7 @@ class Flow:
         for caller in self.callers(function):
             if ("entry", caller) in self._busy:
                 continue  # recursion: that call site adds nothing new
-            for command, cwd in self.walk(caller, self.entry(caller)):
+            for command, cwd in self.walked(caller, self.entry(caller)):
                 if command.argv[:1] == (function,):
                     states.append(cwd)
         self._busy.discard(("entry", function))
@@ -278,8 +285,12 @@ class Flow:
 
     def callers(self, function: str) -> list[str | None]:
         """Bodies that call ``function`` directly, in source order."""
-        return [body for body, commands in self.bodies.items()
-                if body != function and any(c.argv[:1] == (function,) for c in commands)]
+        if not self._callers:
+            # Indexed once: entry() asks for every function, and scanning all bodies each time was quadratic.
+            for body, commands in self.bodies.items():
+                for name in dict.fromkeys(c.argv[0] for c in commands if c.argv):
+                    self._callers.setdefault(name, []).append(body)
+        return [body for body in self._callers.get(function, ()) if body != function]
 
     def top_level_end(self) -> Cwd:
         cwd = Cwd(CALLER)
@@ -287,10 +298,20 @@ class Flow:
             cwd = self.step(before, command)
         return cwd
 
-    def commands(self) -> Iterator[tuple[ShellCommand, Cwd]]:
+    def walked(self, function: str | None, start: Cwd) -> list[tuple[ShellCommand, Cwd]]:
+        """:meth:`walk`, remembered: entry() walks a body once for each function it calls.
+
+        Safe to remember outside :meth:`effect` (which walks while effects are half known):
+        there every effect a walk meets is final.
+        """
+        key = (function, start)
+        if key not in self._walks:
+            self._walks[key] = list(self.walk(function, start))
+        return self._walks[key]
+
+    def commands(self) -> list[tuple[ShellCommand, Cwd]]:
         """Every command with the directory it runs in, top level first."""
-        for function in self.bodies:
-            yield from self.walk(function, self.entry(function))
+        return [placed for function in self.bodies for placed in self.walked(function, self.entry(function))]
 
 
 def _merge(states: list[Cwd]) -> Cwd:
@@ -390,7 +411,7 @@ def checked_scripts(repo: Repository, pack: ContractPack) -> list[ShellScript]:
 def check(ctx: CheckContext) -> Iterator[Finding]:
     rule = rule_by_code(CODE)
     for script in checked_scripts(ctx.repo, ctx.pack):
-        flow = Flow.of(script, ctx.pack)
+        flow = Flow.shared(ctx, script)
         unanchored: list[tuple[ShellCommand, str]] = []
         subdir: list[tuple[ShellCommand, str, Cwd]] = []
         for command, cwd in flow.commands():

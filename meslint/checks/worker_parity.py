@@ -101,18 +101,26 @@ def _env_var(template: str, chain: dict[str, str]) -> str | None:
 
 
 def _script_workers(ctx: CheckContext, script: ShellScript, template) -> list[Worker]:
-    from meslint.resolve import script_environment
+    from meslint.resolve import RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE
 
+    # The resolution has already walked the start script with and without the env file.
+    walked = ctx.resolution.script_environments
     environments = {
-        "with .env": script_environment(script, ctx.pack, template).final if template is not None else None,
-        "without .env": script_environment(script, ctx.pack, None).final,
+        "with .env": walked[RUNTIME_SCRIPT].final if template is not None else None,
+        "without .env": walked[RUNTIME_SCRIPT_BARE].final,
     }
     chain: dict[str, str] = {}
     for assignment in sorted(script.assignments, key=lambda a: (a.function is not None, a.location)):
         if not assignment.local and not assignment.declared_only:
             chain.setdefault(assignment.name, assignment.value)
+    # The resolution has analysed every command of the script in both runtimes: only those it saw
+    # start `rq worker` can name queues, and only they need their words evaluated again.
+    rq_workers = {location for _runtime, owner, info, location in ctx.resolution.commands
+                  if owner == script.path and info.program == "rq" and info.args[:1] == ("worker",)}
     workers: list[Worker] = []
     for command in script.commands:
+        if command.location not in rq_workers:
+            continue
         worker = Worker("script", script.path, command.location)
         for runtime, env in environments.items():
             if env is None:
