@@ -58,9 +58,14 @@ print(json.dumps({"wall": wall, "rss_kib": rss, "rc": done.returncode, "err": do
 """
 
 
+# pip compiles an installed package's bytecode at install time; a PYTHONDONTWRITEBYTECODE
+# inherited from the shell would make every measured run compile meslint from source.
+_CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(argv: list[str], *, cwd: Path, stdin: Path | None = None) -> dict:
     command = [sys.executable, "-c", _TIMER, json.dumps(argv), str(stdin or ""), json.dumps(str(cwd))]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=_CHILD_ENV).stdout
     result = json.loads(out)
     if result["rc"] not in (0, 1):
         raise SystemExit(f"{' '.join(argv)} failed with exit {result['rc']}: {result['err']}")

@@ -79,9 +79,25 @@ def excluded(rel: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(rel, pat) or rel.startswith(pat.rstrip("/") + "/") for pat in patterns)
 
 
+# Every name ending or name classify() accepts without a file's content (may_hold_facts's
+# fast path; tests/test_discovery.py checks the two agree).
+_KNOWN_SUFFIXES = (_MARKDOWN_SUFFIXES + _UNIT_SUFFIXES + _SHELL_SUFFIXES
+                   + (".py", ".toml", ".env", ".env.example", ".env.template", ".env.sample"))
+_KNOWN_NAMES = frozenset({".env", "env.example", "env.template", "env.sample", *_YAML_NAMES})
+
+
 def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
-    """Whether discovery reads this file: a known kind by name, or no extension (a shebang may tell)."""
-    return classify(rel, None, extra_markdown) is not None or "." not in rel.rsplit("/", 1)[-1]
+    """Whether discovery reads this file: a known kind by name, or no extension (a shebang may tell).
+
+    Same answer as ``classify(rel, None, extra_markdown) is not None or "." not in name``, on the
+    run cache's path, where it is asked for every file of the tree.
+    """
+    name = rel[rel.rfind("/") + 1:]
+    if "." not in name:
+        return True
+    lower = name.lower()
+    return (lower.endswith(_KNOWN_SUFFIXES) or lower.startswith(".env.") or lower in _KNOWN_NAMES
+            or rel in extra_markdown)
 
 
 def list_paths(root: Path) -> list[str]:
@@ -111,14 +127,22 @@ def _git_ls_files(root: Path) -> list[str] | None:
 
 
 def _walk(root: Path) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in _WALK_SKIP_DIRS)
-        rel_dir = os.path.relpath(dirpath, root)
-        for name in filenames:
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            yield rel.replace(os.sep, "/")
-        # Links to directories are not descended into (followlinks=False) but are
-        # listed so they can be reported when they look contract-bearing.
-        for name in list(dirnames):
-            if os.path.islink(os.path.join(dirpath, name)):
-                dirnames.remove(name)
+    """Every non-directory under ``root``, as os.walk(followlinks=False) sees it, minus the skipped
+    directories.  A link to a directory is neither listed nor descended into.  (scandir with an
+    explicit stack: the directory entry types come free, no relpath per directory.)"""
+    stack = [("", str(root))]
+    while stack:
+        rel_dir, full_dir = stack.pop()
+        try:
+            with os.scandir(full_dir) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()  # follows a link, as os.walk does
+                    except OSError:
+                        is_dir = False
+                    if not is_dir:
+                        yield rel_dir + entry.name
+                    elif entry.name not in _WALK_SKIP_DIRS and not entry.is_symlink():
+                        stack.append((f"{rel_dir}{entry.name}/", entry.path))
+        except OSError:  # unreadable directory: os.walk skips it too
+            continue

@@ -6,21 +6,16 @@ cache can fingerprint the pack's bytes without parsing them.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from meslint.errors import PackError
 
 
-def builtin_dir():
+def builtin_dir() -> Path:
     # Installed wheels carry the packs as meslint/_rules; a source checkout has rules/.
-    try:
-        packaged = resources.files("meslint") / "_rules"
-        if packaged.is_dir():
-            return packaged
-    except (ModuleNotFoundError, FileNotFoundError):
-        pass
-    return Path(__file__).resolve().parent.parent / "rules"
+    here = Path(__file__).resolve().parent
+    packaged = here / "_rules"
+    return packaged if packaged.is_dir() else here.parent / "rules"
 
 
 def builtin_pack_names() -> list[str]:

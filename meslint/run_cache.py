@@ -171,15 +171,17 @@ def _take_inventory(root: Path, mirrors: tuple[str, ...], exclude: tuple[str, ..
     now = time.time_ns()
     digest = hashlib.sha256()
     racy = False
-    for rel in list_paths(root):
-        if exclude and excluded(rel, exclude):
-            continue
-        digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+    base = str(root)
+    paths = list_paths(root)
+    if exclude:
+        paths = [rel for rel in paths if not excluded(rel, exclude)]
+    digest.update("\0".join(paths).encode("utf-8", "surrogateescape"))
+    for rel in paths:
         if not may_hold_facts(rel, mirrors):
             continue
-        for info in _stats(root / rel):
+        for info in _stats(os.path.join(base, rel)):
             if isinstance(info, str):
-                digest.update(info.encode() + b"\0")
+                digest.update(f"{rel}\0{info}\0".encode("utf-8", "surrogateescape"))
                 continue
             digest.update(b"%o %d %d %d %d\0" % (info.st_mode, info.st_size, info.st_mtime_ns,
                                                  info.st_ctime_ns, info.st_ino))
@@ -187,7 +189,7 @@ def _take_inventory(root: Path, mirrors: tuple[str, ...], exclude: tuple[str, ..
     return Inventory(mirrors, digest.hexdigest(), racy)
 
 
-def _stats(full: Path) -> list:
+def _stats(full: str) -> list:
     try:
         link = os.lstat(full)
     except OSError as exc:

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import os
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from meslint.discovery import classify, discover
 from meslint.facts import FileKind
 
@@ -69,3 +72,22 @@ def test_git_work_tree_respects_gitignore(write_tree) -> None:
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     found = discover(root)
     assert [f.path for f in found.files] == ["a.sh"]
+
+
+_NAME_PARTS = st.sampled_from(["", ".", "env", ".env", "ENV", "example", "template", "sample", "md", "MD",
+                               "service", "timer", "py", "sh", "bash", "toml", "yml", "yaml", "environment",
+                               "markdown", "mdj", "rc", "x", "target", "mount", "path", "socket", "README"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_NAME_PARTS, min_size=1, max_size=4), st.sampled_from(["", "deploy/", "a.b/"]),
+       st.booleans())
+def test_may_hold_facts_agrees_with_classify(parts, directory, mirrored):
+    from meslint.listing import may_hold_facts
+
+    rel = directory + ".".join(parts)
+    if not rel or rel.endswith("/"):
+        return
+    mirrors = (rel,) if mirrored else ()
+    expected = classify(rel, None, mirrors) is not None or "." not in rel.rsplit("/", 1)[-1]
+    assert may_hold_facts(rel, mirrors) == expected
