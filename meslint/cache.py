@@ -109,9 +109,10 @@ def _hashable(key):
 # --------------------------------------------------------------------------- keys
 
 
-def content_key(kind: facts.FileKind, path: str, text: str) -> str:
+def content_key(kind: facts.FileKind, path: str, text: str, variant: str = "") -> str:
+    """``variant`` names parser options that change the facts (e.g. Python without dict keys)."""
     digest = hashlib.sha256()
-    digest.update(f"{kind.value}\0{path}\0".encode("utf-8", "surrogatepass"))
+    digest.update(f"{kind.value}\0{variant}\0{path}\0".encode("utf-8", "surrogatepass"))
     digest.update(text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
@@ -158,11 +159,11 @@ class FactCache:
 
     # -- lookups
 
-    def get(self, kind: facts.FileKind, path: str, text: str, slot: str | None = None):
+    def get(self, kind: facts.FileKind, path: str, text: str, slot: str | None = None, variant: str = ""):
         """Cached facts for this content, or ``None``.  ``slot``: an entry that is not a whole file."""
         if not self._usable:
             return None
-        key = content_key(kind, path, text)
+        key = content_key(kind, path, text, variant)
         entry = self._old.get(slot or path)
         if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
             try:
@@ -176,11 +177,12 @@ class FactCache:
         self.misses += 1
         return None
 
-    def put(self, kind: facts.FileKind, path: str, text: str, value, slot: str | None = None) -> None:
+    def put(self, kind: facts.FileKind, path: str, text: str, value, slot: str | None = None,
+            variant: str = "") -> None:
         if not self._usable:
             return
         try:
-            self._new[slot or path] = [content_key(kind, path, text), encode(value)]
+            self._new[slot or path] = [content_key(kind, path, text, variant), encode(value)]
             self.dirty = True
         except CodecError:
             pass  # e.g. a TOML datetime in DataDoc.data: parsed again next time

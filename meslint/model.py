@@ -87,7 +87,10 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         if not wanted(item, pack, tokens):
             continue
         selected.append(item)
-    for item, facts in zip(selected, parse_files(root, selected, from_overlay=frozenset(overlay or ())), strict=True):
+    payload = frozenset(item.path for item in selected
+                        if item.kind is FileKind.PYTHON and matches_any(item.path, pack.docs.diagnostics_sources))
+    parsed = parse_files(root, selected, from_overlay=frozenset(overlay or ()), dict_keys_of=payload)
+    for item, facts in zip(selected, parsed, strict=True):
         buckets[item.kind].append(facts)
         problems.extend(getattr(facts, "problems", ()))
     all_paths = found.all_paths | frozenset(overlay or ())
@@ -117,94 +120,101 @@ PARALLEL_MIN_BYTES = 1_000_000
 
 
 def parse_files(root: Path, items: list[DiscoveredFile], *, cache=None, parallel: bool | None = None,
-                from_overlay: frozenset[str] = frozenset()) -> list:
+                from_overlay: frozenset[str] = frozenset(), dict_keys_of: frozenset[str] | None = None) -> list:
     """Facts of each item, in order: from the fact cache when the content is known, else parsed.
 
     ``cache`` defaults to the run-wide setting of :mod:`meslint.cache` (off unless the command
-    line turned it on); ``parallel`` defaults to "when the files to parse are large enough".
+    line turned it on); ``parallel`` defaults to "when the files to parse are large enough";
+    ``dict_keys_of``: the Python files whose dictionary keys are kept (``None``: every file's).
     """
     from meslint import cache as cache_module
 
     fact_cache = cache_module.for_root(root) if cache is None else (cache or None)
+    jobs = [(item, dict_keys_of is None or item.path in dict_keys_of) for item in items]
     results: list = [None] * len(items)
     cold: list[int] = []
-    for index, item in enumerate(items):
-        cached = fact_cache.get(item.kind, item.path, item.text) if fact_cache else None
+    for index, (item, dict_keys) in enumerate(jobs):
+        cached = fact_cache.get(item.kind, item.path, item.text, variant=_variant(dict_keys)) if fact_cache else None
         if cached is None:
             cold.append(index)
         else:
             results[index] = cached
-    cold_items = [items[i] for i in cold]
-    for index, facts in zip(cold, _parse_many(cold_items, parallel), strict=True):
+    for index, facts in zip(cold, _parse_many([jobs[i] for i in cold], parallel), strict=True):
         results[index] = facts
-        item = items[index]
+        item, dict_keys = jobs[index]
         if fact_cache and item.path not in from_overlay and not _internal_error(facts):
-            fact_cache.put(item.kind, item.path, item.text, facts)
+            fact_cache.put(item.kind, item.path, item.text, facts, variant=_variant(dict_keys))
     if fact_cache:
         fact_cache.save()
     return results
+
+
+def _variant(dict_keys: bool) -> str:
+    return "" if dict_keys else "no-dict-keys"
 
 
 def _internal_error(facts) -> bool:
     return any(p.message.startswith("internal parser error") for p in getattr(facts, "problems", ()))
 
 
-def _parse_many(items: list[DiscoveredFile], parallel: bool | None) -> list:
+def _parse_many(jobs: list[tuple[DiscoveredFile, bool]], parallel: bool | None) -> list:
     if parallel is None:
-        parallel = (len(items) > 1 and (os.cpu_count() or 1) >= 2
-                    and sum(item.size for item in items) >= PARALLEL_MIN_BYTES)
+        parallel = (len(jobs) > 1 and (os.cpu_count() or 1) >= 2
+                    and sum(item.size for item, _ in jobs) >= PARALLEL_MIN_BYTES)
     if parallel:
         try:
-            return _parse_in_two_processes(items)
+            return _parse_in_two_processes(jobs)
         except Exception:  # no fork, no semaphores (sandboxes), a dead helper: parse here instead
             pass
-    return [parse_file(item) for item in items]
+    return [parse_file(item, dict_keys) for item, dict_keys in jobs]
 
 
-# The items of the current parallel parse: a forked helper inherits them, so only indices
+# The jobs of the current parallel parse: a forked helper inherits them, so only indices
 # and facts cross the process boundary, never file texts.
-_SHARED_ITEMS: list[DiscoveredFile] = []
+_SHARED_JOBS: list[tuple[DiscoveredFile, bool]] = []
 
 
 def _parse_shared(indices: list[int]) -> list:
-    return [parse_file(_SHARED_ITEMS[i]) for i in indices]
+    return [parse_file(*_SHARED_JOBS[i]) for i in indices]
 
 
-def _parse_in_two_processes(items: list[DiscoveredFile]) -> list:
+def _parse_in_two_processes(jobs: list[tuple[DiscoveredFile, bool]]) -> list:
     """Split the work by bytes between this process and one forked helper (2 cores is the target)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     if "fork" not in multiprocessing.get_all_start_methods():
         raise OSError("no fork start method")
-    for kind in {item.kind for item in items}:  # import the parsers once, before forking
+    for kind in {item.kind for item, _ in jobs}:  # import the parsers once, before forking
         importlib.import_module(_PARSERS[kind][0])
     mine: list[int] = []
     theirs: list[int] = []
     load = [0, 0]
-    for index in sorted(range(len(items)), key=lambda i: -items[i].size):  # largest first, to the lighter side
+    for index in sorted(range(len(jobs)), key=lambda i: -jobs[i][0].size):  # largest first, to the lighter side
         side = 0 if load[0] <= load[1] else 1
         (mine if side == 0 else theirs).append(index)
-        load[side] += items[index].size
-    results: list = [None] * len(items)
-    _SHARED_ITEMS[:] = items
+        load[side] += jobs[index][0].size
+    results: list = [None] * len(jobs)
+    _SHARED_JOBS[:] = jobs
     try:
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
             helper = pool.submit(_parse_shared, theirs)
             for index in mine:
-                results[index] = parse_file(items[index])
+                results[index] = parse_file(*jobs[index])
             for index, facts in zip(theirs, helper.result(), strict=True):
                 results[index] = facts
     finally:
-        _SHARED_ITEMS.clear()
+        _SHARED_JOBS.clear()
     return results
 
 
-def parse_file(item: DiscoveredFile):
+def parse_file(item: DiscoveredFile, dict_keys: bool = True):
     """Parse one file; a parser bug becomes a parse problem, never a crash."""
     module_name, function = _PARSERS[item.kind]
     try:
         parser = getattr(importlib.import_module(module_name), function)
+        if item.kind is FileKind.PYTHON and not dict_keys:
+            return parser(item.path, item.text, dict_keys=False)
         return parser(item.path, item.text)
     except Exception as exc:
         problem = ParseProblem(Location(item.path, 1, 1), f"internal parser error ({type(exc).__name__}: {exc})")

@@ -190,3 +190,19 @@ def test_warm_run_imports_no_heavy_parser(tmp_path):
     assert "tree_sitter" in heavy("--no-cache")  # the demo has a start script: cold needs the parser
     heavy()  # primes the cache
     assert heavy() == ""
+
+
+def test_dict_keys_kept_only_where_asked_and_cached_apart(tmp_path):
+    from meslint.discovery import DiscoveredFile
+    from meslint.facts import FileKind
+
+    text = "import os\nPAYLOAD = {'degraded_reason': os.getenv('X')}\n"
+    item = DiscoveredFile("src/app/health.py", FileKind.PYTHON, text, len(text))
+    fact_cache = FactCache(tmp_path / CACHE_DIR_NAME)
+    without = model.parse_files(tmp_path, [item], cache=fact_cache, parallel=False, dict_keys_of=frozenset())
+    assert without[0].dict_keys == () and without[0].env_reads
+    fact_cache.save()
+    warm = FactCache(tmp_path / CACHE_DIR_NAME)
+    kept = model.parse_files(tmp_path, [item], cache=warm, parallel=False, dict_keys_of=frozenset({item.path}))
+    assert [k.key for k in kept[0].dict_keys] == ["degraded_reason"]
+    assert warm.misses == 1, "facts parsed without dict keys must not answer a request for them"

@@ -144,8 +144,12 @@ class _Wrapper:
     param_defaults: dict[str, _Value]
 
 
-def parse(path: str, text: str, line_offset: int = 0) -> PythonModule:
-    """Parse Python source ``text`` (at repository path ``path``) into facts; never raises."""
+def parse(path: str, text: str, line_offset: int = 0, *, dict_keys: bool = True) -> PythonModule:
+    """Parse Python source ``text`` (at repository path ``path``) into facts; never raises.
+
+    ``dict_keys=False`` leaves out the dictionary keys: only diagnostics payload modules need
+    them (MES804), and in a large module they are most of the facts.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
@@ -163,7 +167,7 @@ def parse(path: str, text: str, line_offset: int = 0) -> PythonModule:
         problem = ParseProblem(Location(path, 1 + line_offset, 1), f"Python source not parsable: {exc}")
         return PythonModule(path, problems=(problem,), line_offset=line_offset)
     try:
-        return _Collector(path, text, line_offset).run(tree)
+        return _Collector(path, text, line_offset, dict_keys).run(tree)
     except Exception as exc:  # a bug or pathological input here must not stop the other parsers
         problem = ParseProblem(Location(path, 1 + line_offset, 1),
                                f"Python facts not extracted ({type(exc).__name__}: {exc})")
@@ -244,8 +248,9 @@ def _looks_like_path(value: str) -> bool:
 
 
 class _Collector(ast.NodeVisitor):
-    def __init__(self, path: str, text: str, line_offset: int) -> None:
+    def __init__(self, path: str, text: str, line_offset: int, dict_keys: bool = True) -> None:
         self.path = path.removeprefix("./")
+        self.collect_dict_keys = dict_keys
         self.text = text
         self.offset = line_offset
         self._ascii = text.isascii()
@@ -489,7 +494,7 @@ class _Collector(ast.NodeVisitor):
         func = self._canonical(node.func)
         if func is not None and func.startswith("sys.path."):
             self._sys_path_edit(node, func[len("sys.path."):])
-        if func == "dict":
+        if func == "dict" and self.collect_dict_keys:
             for kw in node.keywords:
                 if kw.arg is not None:
                     self.dict_keys.append(DictKey(kw.arg, self._loc(kw), self.scope.name))
@@ -502,7 +507,7 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node.ctx, ast.Load):
             self._read_site(node)
         else:
-            key = _str_const(node.slice)
+            key = _str_const(node.slice) if self.collect_dict_keys else None
             if key is not None and not self._is_environ(node.value):
                 self.dict_keys.append(DictKey(key, self._loc(node.slice), self.scope.name))
         self.generic_visit(node)
@@ -525,7 +530,7 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Dict(self, node: ast.Dict) -> None:
-        for key in node.keys:
+        for key in node.keys if self.collect_dict_keys else ():
             text = _str_const(key)
             if text is not None:
                 self.dict_keys.append(DictKey(text, self._loc(key), self.scope.name))  # type: ignore[arg-type]
