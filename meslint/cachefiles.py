@@ -17,7 +17,6 @@ import hmac
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,6 +48,8 @@ def user_secret() -> bytes | None:
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
+            import tempfile
+
             key = os.urandom(32).hex().encode()
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".secret.")
             with os.fdopen(fd, "wb") as handle:
@@ -124,6 +125,8 @@ def write_signed(path: Path, secret: bytes, header: dict, body: bytes) -> None:
     try:
         if not safe_dir(path.parent, create=True):
             return
+        import tempfile  # only writers need it; a replayed run never writes
+
         unsigned = json.dumps(header, sort_keys=True).encode()
         signed = {**header, "mac": hmac.new(secret, _signed(unsigned, body), hashlib.sha256).hexdigest()}
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")

@@ -12,12 +12,6 @@ from pathlib import Path
 
 from meslint.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
-
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
 
@@ -121,7 +115,7 @@ def find_config(root: Path) -> tuple[Path, dict] | None:
         if candidate.is_file() and not candidate.is_symlink():
             return candidate, _read_toml(candidate)
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and not pyproject.is_symlink():
+    if pyproject.is_file() and not pyproject.is_symlink() and _may_configure_meslint(pyproject):
         data = _read_toml(pyproject)
         tool = data.get("tool", {})
         if isinstance(tool, dict) and "meslint" in tool:
@@ -132,7 +126,23 @@ def find_config(root: Path) -> tuple[Path, dict] | None:
     return None
 
 
+def _may_configure_meslint(pyproject: Path) -> bool:
+    """False when the file cannot hold a ``tool.meslint`` table: every spelling of that key
+    contains "meslint" unless a quoted key hides it behind escapes.  Saves parsing the TOML
+    of every project on the run cache's path."""
+    try:
+        data = pyproject.read_bytes()
+    except OSError:
+        return True  # let _read_toml report it
+    return b"meslint" in data or b"\\u" in data or b"\\U" in data
+
+
 def _read_toml(path: Path) -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

@@ -7,7 +7,6 @@ without importing the parsers' vocabulary.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -113,6 +112,8 @@ def _git_ls_files(root: Path) -> list[str] | None:
         return None
     # core.fsmonitor in a repository's own config would make git run a program of
     # the repository's choosing: switch it off, as every hook-like setting.
+    import subprocess  # here: a tree without .git never pays for the import
+
     command = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
                "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     try:
