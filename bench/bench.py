@@ -396,7 +396,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="synthetic tree scales (default: 1 10 100; none: skip)")
     parser.add_argument("--runs", type=int, default=5, help="measured runs per tool and mode (default 5)")
     parser.add_argument("--workdir", type=Path, help="where synthetic trees are written (default: a temp dir)")
-    parser.add_argument("--meslint", default=f"{sys.executable} -m meslint", help="meslint command")
+    # The console script, as users run it; ``python -m meslint`` would put the checked tree (the
+    # working directory) first on sys.path.
+    script = Path(sys.executable).with_name("meslint")
+    default = str(script) if script.is_file() else f"{sys.executable} -P -m meslint"
+    parser.add_argument("--meslint", default=default, help="meslint command (default: %(default)s)")
     parser.add_argument("--ruff", default=shutil.which("ruff") or str(Path(sys.executable).with_name("ruff")))
     args = parser.parse_args(argv)
     meslint = args.meslint.split()

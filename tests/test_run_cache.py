@@ -217,3 +217,42 @@ def test_warm_replay_imports_no_parser_and_no_check(tmp_path):
     time.sleep(2.1)  # the subprocess applies the real racy window, and utime moved each ctime
     assert "meslint.checks" in loaded()  # records
     assert loaded() == ""
+
+
+def test_narrowing_options_apply_to_a_replayed_run(tmp_path, capsys, runs):
+    root = _tree(tmp_path, "MES603/bad")
+    unit = next(root.rglob("*.service")).relative_to(root).as_posix()
+    baseline = tmp_path / "baseline.json"
+    _out(capsys, root)  # records
+    for extra in (("--only-files", unit), ("--statistics",), ("--baseline", str(baseline))):
+        if extra[0] == "--baseline":
+            assert main(["check", str(root), "--no-cache", "--write-baseline", str(baseline)]) == 0
+            capsys.readouterr()
+        assert _out(capsys, root, *extra) == _out(capsys, root, "--no-cache", *extra)
+    assert len(runs) == 5  # the recording run and the four --no-cache runs; the rest replayed
+
+
+def test_a_change_behind_a_link_evaluates_again(tmp_path, capsys, runs):
+    root = _tree(tmp_path, "MES603/bad")
+    unit = next(root.rglob("*.service"))
+    real = root / "deploy" / "real.txt"
+    real.write_text(unit.read_text())
+    unit.unlink()
+    unit.symlink_to("real.txt")
+    _out(capsys, root)
+    real.write_text(real.read_text().replace("[Service]", "[Service]\n# edited behind the link"))
+    _out(capsys, root)
+    assert len(runs) == 2
+
+
+def test_an_untracked_file_in_a_git_work_tree_evaluates_again(tmp_path, capsys, runs):
+    root = _tree(tmp_path, "MES603/bad")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    _out(capsys, root)
+    _out(capsys, root)
+    assert len(runs) == 1
+    (root / "docs").mkdir()
+    (root / "docs" / "new.md").write_text("# a new, untracked document\n")
+    assert _out(capsys, root) == _out(capsys, root, "--no-cache")
+    assert len(runs) == 3
