@@ -79,7 +79,8 @@ class RunCache:
             pack_bytes = pack_files.read_bytes(path, source)
         except PackError:
             return None
-        return cls(root, directory, secret, _settings_key(settings, contract, pack_bytes), tuple(settings.exclude))
+        key = _settings_key(root, settings, contract, pack_bytes)
+        return cls(root, directory, secret, key, tuple(settings.exclude))
 
     def replay(self, stdin: tuple[str, str] | None = None) -> Report | None:
         """The recorded report if the key matches; ``stdin`` (path, text) must equal the file on disk."""
@@ -142,9 +143,10 @@ class RunCache:
         return text.lstrip("\ufeff").replace("\r\n", "\n") == disk.replace("\r\n", "\n")
 
 
-def _settings_key(settings, contract: str, pack_bytes: bytes) -> str:
+def _settings_key(root: Path, settings, contract: str, pack_bytes: bytes) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{sys.version}\0{contract}\0".encode())
+    # The root too: a --cache-dir shared between checkouts must never replay another tree's run.
+    digest.update(f"{__version__}\0{sys.version}\0{root}\0{contract}\0".encode("utf-8", "surrogateescape"))
     fields = dataclasses.asdict(settings)
     digest.update(json.dumps(fields, sort_keys=True, default=repr).encode("utf-8", "surrogatepass"))
     digest.update(b"\0pack\0" + pack_bytes)
