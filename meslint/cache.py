@@ -26,7 +26,6 @@ from enum import Enum
 from pathlib import Path
 
 from meslint import __version__, cachefiles, facts
-from meslint.cachefiles import CACHE_DIR_NAME, configure  # noqa: F401  (this module's interface)
 
 INDEX_NAME = "facts-v1.json"
 _MAGIC = "meslint-fact-cache"

@@ -74,9 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _common_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--contract", help="contract pack: a built-in name or a path to a pack file")
     sub.add_argument("--config", type=Path, help="configuration file (default: meslint.toml or pyproject.toml)")
-    sub.add_argument("--no-cache", action="store_true", help="parse every file; neither read nor write the fact cache")
+    sub.add_argument("--no-cache", action="store_true",
+                     help="evaluate and parse everything: neither read nor write the run and fact caches")
     sub.add_argument("--cache-dir", type=Path,
-                     help="fact cache directory (default: .meslint_cache in the checked root)")
+                     help="cache directory (default: .meslint_cache in the checked root)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,6 @@ import yaml
 
 from meslint import pack_files
 from meslint.errors import PackError
-from meslint.pack_files import builtin_pack_names  # noqa: F401  (part of this module's interface)
 
 
 @dataclass(frozen=True)

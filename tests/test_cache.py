@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from meslint import cache, model
-from meslint.cache import CACHE_DIR_NAME, INDEX_NAME, FactCache, decode, encode
+from meslint import cachefiles, model
+from meslint.cache import INDEX_NAME, FactCache, decode, encode
+from meslint.cachefiles import CACHE_DIR_NAME
 from meslint.cli import main
 from tests.conftest import FIXTURES, REPO
 
@@ -24,7 +25,7 @@ def _private_secret(tmp_path, monkeypatch):
     monkeypatch.delenv("MESLINT_NO_CACHE", raising=False)
     monkeypatch.delenv("MESLINT_CACHE_DIR", raising=False)
     yield
-    cache.configure(enabled=False)
+    cachefiles.configure(enabled=False)
 
 
 def _copy(src: Path, dest: Path) -> Path:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from meslint.pack import PackError, apply_overrides, builtin_pack_names, load_pack, load_pack_text
+from meslint.pack import PackError, apply_overrides, load_pack, load_pack_text
+from meslint.pack_files import builtin_pack_names
 
 MINIMAL = """\
 name: t
