@@ -137,7 +137,13 @@ class RunCache:
         if path not in read:
             return False
         try:
-            disk = (self.root / path).read_bytes().decode("utf-8-sig")
+            # No link is followed here (the inventory already vouched for the tree, but the file
+            # could be swapped since): a link or anything but a regular file is simply a miss.
+            fd = os.open(self.root / path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    return False
+                disk = handle.read().decode("utf-8-sig")
         except (OSError, UnicodeDecodeError):
             return False
         return text.lstrip("\ufeff").replace("\r\n", "\n") == disk.replace("\r\n", "\n")
