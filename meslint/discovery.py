@@ -127,19 +127,33 @@ def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | S
     except OSError as exc:
         return _skip(rel, f"cannot open: {exc.strerror or exc}")
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
             return _skip(rel, "not a regular file; never read")
-        with os.fdopen(fd, "rb", closefd=True) as handle:
-            fd = -1
-            data = handle.read(_SNIFF_BYTES if sniff_only else max_size + 1)
+        data = _read_upto(fd, _SNIFF_BYTES if sniff_only else max_size + 1, opened.st_size + 1)
     except OSError as exc:
         return _skip(rel, f"cannot read: {exc.strerror or exc}")
     finally:
-        if fd != -1:
-            os.close(fd)
+        os.close(fd)
     if len(data) > max_size:
         return _skip(rel, f"file is over the {max_size}-byte limit (max-file-size)")
     return data
+
+
+def _read_upto(fd: int, limit: int, expected: int) -> bytes:
+    """Up to ``limit`` bytes; ``expected`` (the size when opened, plus one) sizes the first read
+    so a small file does not allocate ``limit`` bytes.  A file that grew is still read on."""
+    chunks: list[bytes] = []
+    remaining = limit
+    request = min(limit, max(expected, 1))
+    while remaining > 0:
+        chunk = os.read(fd, min(request, remaining))
+        request = 65536
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def _decode(rel: str, data: bytes) -> str | SkippedFile:

@@ -91,3 +91,17 @@ def test_may_hold_facts_agrees_with_classify(parts, directory, mirrored):
     mirrors = (rel,) if mirrored else ()
     expected = classify(rel, None, mirrors) is not None or "." not in rel.rsplit("/", 1)[-1]
     assert may_hold_facts(rel, mirrors) == expected
+
+
+def test_read_upto_reads_past_the_expected_size_up_to_the_limit(tmp_path):
+    from meslint.discovery import _read_upto
+
+    for data, limit, expected, want in ((b"x" * 100, 50, 10, 50), (b"x" * 100_000, 10**6, 10, 100_000),
+                                        (b"", 10, 1, 0), (b"abc", 10, 4, 3)):
+        path = tmp_path / "f"
+        path.write_bytes(data)  # a file that "grew" since its size was taken: expected < len(data)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            assert len(_read_upto(fd, limit, expected)) == want
+        finally:
+            os.close(fd)
