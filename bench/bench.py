@@ -295,6 +295,15 @@ def tree_bytes(root: Path) -> int:
 # --------------------------------------------------------------------------- measuring
 
 
+def meslint_command() -> list[str]:
+    """The console script next to this Python, as users run it.  Failing that ``-P -m`` (3.11+):
+    plain ``python -m meslint`` would put the working directory (the checked tree) on sys.path."""
+    script = Path(sys.executable).with_name("meslint")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-P", "-m", "meslint"] if sys.version_info >= (3, 11) else [sys.executable, "-m", "meslint"]
+
+
 def has_stdin_filename(meslint: list[str]) -> bool:
     out = subprocess.run([*meslint, "check", "--help"], capture_output=True, text=True).stdout
     return "--stdin-filename" in out
@@ -396,11 +405,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="synthetic tree scales (default: 1 10 100; none: skip)")
     parser.add_argument("--runs", type=int, default=5, help="measured runs per tool and mode (default 5)")
     parser.add_argument("--workdir", type=Path, help="where synthetic trees are written (default: a temp dir)")
-    # The console script, as users run it; ``python -m meslint`` would put the checked tree (the
-    # working directory) first on sys.path.
-    script = Path(sys.executable).with_name("meslint")
-    default = str(script) if script.is_file() else f"{sys.executable} -P -m meslint"
-    parser.add_argument("--meslint", default=default, help="meslint command (default: %(default)s)")
+    parser.add_argument("--meslint", default=" ".join(meslint_command()), help="meslint command (default: %(default)s)")
     parser.add_argument("--ruff", default=shutil.which("ruff") or str(Path(sys.executable).with_name("ruff")))
     args = parser.parse_args(argv)
     meslint = args.meslint.split()

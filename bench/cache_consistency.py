@@ -22,21 +22,22 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from scan_history import commits, export
 
+from bench import meslint_command
+
 RACY_WAIT_S = 2.1  # the run cache's racy window is 2 s
 
 
 def run(root: Path, *extra: str) -> tuple[str, float]:
     start = time.perf_counter()
-    # The console script (or -P): ``python -m`` would put the working directory on sys.path.
-    done = subprocess.run([sys.executable, "-P", "-m", "meslint", "check", str(root), "--output-format", "json",
-                           *extra], capture_output=True, text=True)
+    # Run from this process's directory, never from inside the checked tree (see meslint_command).
+    done = subprocess.run([*meslint_command(), "check", str(root), "--output-format", "json", *extra],
+                          capture_output=True, text=True)
     wall = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"meslint failed on {root}: {done.stderr.strip()}")
