@@ -18,6 +18,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from meslint.facts import ROOT_TOKEN
 from meslint.pack import ContractPack
 
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -99,7 +100,7 @@ def legacy_hits(value: str, names: tuple[str, ...]) -> list[LegacyHit]:
 
 def repo_relative(path: str) -> str:
     """``@ROOT/a/../b`` -> ``b``; ``@ROOT`` -> ``""``."""
-    rest = path[len("@ROOT"):] if path.startswith("@ROOT") else path
+    rest = path[len(ROOT_TOKEN):] if path.startswith(ROOT_TOKEN) else path
     rest = posixpath.normpath("/" + rest.lstrip("/")).lstrip("/")
     return "" if rest == "." else rest
 

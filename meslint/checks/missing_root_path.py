@@ -61,7 +61,7 @@ from meslint.facts import ROOT_TOKEN, Location, ShellCommand
 from meslint.findings import Finding
 from meslint.pack import ContractPack
 from meslint.resolve import unit_environment
-from meslint.runtime_files import is_runtime_path
+from meslint.runtime_files import is_runtime_path, repo_relative
 
 CODE = "MES204"
 NAME = "missing-root-path"
@@ -188,7 +188,7 @@ def _script_references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]
                 base = None
             for what, value in _command_paths(command, flow):
                 if value.startswith(ROOT_TOKEN):
-                    yield command.location, what, normalize(value)[len(ROOT_TOKEN):].lstrip("/")
+                    yield command.location, what, repo_relative(value)
                 elif base is not None and not value.startswith(("/", "~")):
                     yield command.location, what, posixpath.normpath(posixpath.join(base, value))
 
@@ -197,7 +197,7 @@ def _pythonpath_entries(value: str, flow: Flow) -> Iterator[str]:
     for entry in value.split(":"):
         evaluated = evaluate_word(entry, flow.env) if entry else None
         if evaluated and evaluated.startswith(ROOT_TOKEN):
-            yield normalize(evaluated)[len(ROOT_TOKEN):].lstrip("/")
+            yield repo_relative(evaluated)
 
 
 def _command_paths(command: ShellCommand, flow: Flow) -> Iterator[tuple[str, str]]:
@@ -261,4 +261,4 @@ def _python_references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]
             continue
         for edit in module.sys_path_edits:
             if edit.value.startswith(ROOT_TOKEN) and "$" not in edit.value:
-                yield edit.location, f"sys.path.{edit.op}", normalize(edit.value)[len(ROOT_TOKEN):].lstrip("/")
+                yield edit.location, f"sys.path.{edit.op}", repo_relative(edit.value)
