@@ -145,32 +145,24 @@ def _lit(text: str) -> str:
 
 
 def _unescape_unquoted(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            if text[i + 1] != "\n":  # backslash-newline is a line continuation
-                out.append(text[i + 1])
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    return _unescape_backslashes(text, None)
 
 
 def _unescape_dq(text: str) -> str:
     # Inside double quotes a backslash only escapes $ ` " \ and newline.
+    return _unescape_backslashes(text, '$`"\\\n')
+
+
+def _unescape_backslashes(text: str, escapable: str | None) -> str:
+    """Drop each backslash that escapes the next character (any, or one of ``escapable``)."""
     if "\\" not in text:
         return text
     out: list[str] = []
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in '$`"\\\n':
-            if text[i + 1] != "\n":
+        if ch == "\\" and i + 1 < len(text) and (escapable is None or text[i + 1] in escapable):
+            if text[i + 1] != "\n":  # backslash-newline is a line continuation
                 out.append(text[i + 1])
             i += 2
             continue
