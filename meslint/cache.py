@@ -148,13 +148,16 @@ class FactCache:
         self.directory = directory
         self._old: dict = {}
         self._new: dict[str, list] = {}
-        self._secret = cachefiles.user_secret()
+        self._secret = cachefiles.signing_key_for(directory)
         self.hits = 0
         self.misses = 0
         self.dirty = False
-        self._usable = self._secret is not None and cachefiles.safe_dir(directory, create=False) is not False
         if self._usable:
             self._old = self._load()
+
+    @property
+    def _usable(self) -> bool:
+        return self._secret is not None
 
     # -- lookups
 

@@ -38,6 +38,14 @@ def directory_for(root: Path) -> Path | None:
     return Path(_CONFIG["directory"] or os.environ.get("MESLINT_CACHE_DIR") or (Path(root) / CACHE_DIR_NAME))
 
 
+def signing_key_for(directory: Path) -> bytes | None:
+    """The key to sign and verify cache files in ``directory``; ``None``: do not use it at all."""
+    secret = user_secret()
+    if secret is None or safe_dir(directory, create=False) is False:
+        return None
+    return secret
+
+
 def user_secret() -> bytes | None:
     """The per-user signing key; ``None`` (no cache) when it cannot be kept private."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

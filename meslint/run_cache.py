@@ -71,8 +71,8 @@ class RunCache:
         directory = cachefiles.directory_for(root)
         if directory is None:
             return None
-        secret = cachefiles.user_secret()
-        if secret is None or cachefiles.safe_dir(directory, create=False) is False:
+        secret = cachefiles.signing_key_for(directory)
+        if secret is None:
             return None
         try:
             path, source = pack_files.locate(contract, root)
