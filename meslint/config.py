@@ -115,8 +115,11 @@ def find_config(root: Path) -> tuple[Path, dict] | None:
         if candidate.is_file() and not candidate.is_symlink():
             return candidate, _read_toml(candidate)
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and not pyproject.is_symlink() and _may_configure_meslint(pyproject):
-        data = _read_toml(pyproject)
+    if pyproject.is_file() and not pyproject.is_symlink():
+        raw = _read_bytes(pyproject)
+        if not _may_configure_meslint(raw):
+            return None
+        data = _read_toml(pyproject, raw)
         tool = data.get("tool", {})
         if isinstance(tool, dict) and "meslint" in tool:
             table = tool["meslint"]
@@ -126,27 +129,34 @@ def find_config(root: Path) -> tuple[Path, dict] | None:
     return None
 
 
-def _may_configure_meslint(pyproject: Path) -> bool:
+def _may_configure_meslint(raw: bytes) -> bool:
     """False when the file cannot hold a ``tool.meslint`` table: every spelling of that key
     contains "meslint" unless a quoted key hides it behind escapes.  Saves parsing the TOML
     of every project on the run cache's path."""
+    return b"meslint" in raw or b"\\u" in raw or b"\\U" in raw
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = pyproject.read_bytes()
-    except OSError:
-        return True  # let _read_toml report it
-    return b"meslint" in data or b"\\u" in data or b"\\U" in data
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
 
 
-def _read_toml(path: Path) -> dict:
+def _read_toml(path: Path, raw: bytes | None = None) -> dict:
+    """``path``'s TOML (``raw``: its bytes, when already read)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
 
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        # Universal newlines, as Path.read_text would give.
+        text = (_read_bytes(path) if raw is None else raw).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
