@@ -1,4 +1,18 @@
-"""Repository globs: ``*`` stays inside a path segment, ``**/`` spans zero or more directories."""
+"""The one glob dialect of meslint (configuration, contract packs, waivers, docs lists).
+
+gitignore-style, anchored at the repository root, matched against POSIX paths relative to it:
+
+* ``*`` matches any run of characters except ``/``; ``?`` one character except ``/``;
+* ``[abc]``, ``[a-z]``, ``[!abc]`` a character class (never ``/``);
+* ``**`` as a whole segment spans directories: ``**/x`` is ``x`` at any depth, ``a/**`` everything
+  below ``a``, ``a/**/b`` zero or more directories between;
+* a trailing ``/`` names a directory: ``docs/`` matches ``docs`` and everything below it;
+* ``\\`` escapes the next character.
+
+So ``docs/**/*-plan.md`` matches ``docs/rollout-plan.md`` and ``docs/a/b/x-plan.md``, and ``docs/*.md``
+does not match ``docs/a/x.md``.  :func:`check_glob` rejects what is not a valid pattern (exit 2 where
+configuration or a pack names one).
+"""
 
 from __future__ import annotations
 
@@ -7,32 +21,85 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 
-@lru_cache(maxsize=256)
+class GlobError(ValueError):
+    """A pattern that is not a valid glob; the message says why."""
+
+
+def check_glob(pattern: str) -> None:
+    """Raise :class:`GlobError` unless ``pattern`` is a valid repository glob."""
+    if not pattern or not pattern.strip():
+        raise GlobError("empty glob")
+    if pattern.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", pattern):
+        raise GlobError(f"glob {pattern!r} is absolute; globs are relative to the repository root")
+    if ".." in pattern.split("/"):
+        raise GlobError(f"glob {pattern!r} leaves the repository ('..')")
+    for segment in pattern.rstrip("/").split("/"):
+        if "**" in segment and segment != "**":
+            raise GlobError(f"glob {pattern!r}: '**' must be a whole path segment")
+    _glob_regex(pattern)
+
+
+@lru_cache(maxsize=512)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
+    directory = pattern.endswith("/")
+    segments = pattern.rstrip("/").split("/")
+    out: list[str] = []
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "**":
+            out.append(".*" if last else "(?:[^/]+/)*")
+            continue
+        out.append(_segment_regex(segment, pattern))
+        if not last:
+            out.append("/")
+    tail = "(?:/.*)?" if directory else ""
+    return re.compile("".join(out) + tail + r"\Z", re.DOTALL)
+
+
+def _segment_regex(segment: str, pattern: str) -> str:
     out = []
     i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
+    while i < len(segment):
+        char = segment[i]
+        if char == "\\":
+            if i + 1 >= len(segment):
+                raise GlobError(f"glob {pattern!r} ends with a lone backslash")
+            out.append(re.escape(segment[i + 1]))
             i += 2
-        elif pattern[i] == "*":
+        elif char == "*":
             out.append("[^/]*")
             i += 1
-        elif pattern[i] == "?":
+        elif char == "?":
             out.append("[^/]")
             i += 1
+        elif char == "[":
+            end = i + 1
+            if end < len(segment) and segment[end] in "!^":
+                end += 1
+            if end < len(segment) and segment[end] == "]":
+                end += 1
+            while end < len(segment) and segment[end] != "]":
+                end += 1
+            if end >= len(segment):
+                raise GlobError(f"glob {pattern!r} has an unclosed '['")
+            body = segment[i + 1:end]
+            negate = body[:1] in ("!", "^")
+            body = body[1:] if negate else body
+            body = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
+            out.append(f"[{'^' if negate else ''}{body}]" if not negate else f"(?!/)[^{body}]")
+            i = end + 1
         else:
-            out.append(re.escape(pattern[i]))
+            out.append(re.escape(char))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    return "".join(out)
 
 
 def glob_match(path: str, pattern: str) -> bool:
-    """Repository glob: ``*`` stays inside a segment, ``**/`` spans zero or more directories."""
-    return _glob_regex(pattern).match(path) is not None
+    """Whether the repository path matches the glob (invalid globs never match; validate on load)."""
+    try:
+        return _glob_regex(pattern).match(path) is not None
+    except (GlobError, re.error):
+        return False
 
 
 def matches_any(path: str, patterns: Iterable[str]) -> bool:
