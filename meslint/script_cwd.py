@@ -1,9 +1,11 @@
 """Where each command of a shell script runs, as far as ``cd`` tells.
 
 Built on the script's control-flow model (:mod:`meslint.script_flow`): top-level code
-first, then each function from the state of its call sites; each ``case`` arm starts
-from the state before its ``case``.  Subshells and ``if`` branches are not modelled:
-a ``cd`` anywhere in a function counts from that point on.  Words are evaluated
+first, then each function from the state of its call sites; a call leaves its caller
+where the function's body, walked from the call site, ends.  Each ``case`` arm starts
+from the state before its ``case``; after the ``case``, wherever any arm ended may hold
+(and the state before it, when no arm may have run).  Subshells and ``if`` branches are
+not modelled: a ``cd`` anywhere in a function counts from that point on.  Words are evaluated
 against the script's statically known variables (``@ROOT`` anchors, paths).
 MES202 (is the script anchored to the repository root?) and MES204 (do the paths it
 uses exist?) both follow this flow.
@@ -15,9 +17,9 @@ import posixpath
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from meslint.facts import ROOT_TOKEN, Repository, ShellCommand, ShellScript
+from meslint.facts import ROOT_TOKEN, Repository, ShellCaseArm, ShellCommand, ShellScript
 from meslint.pack import ContractPack
-from meslint.script_flow import ScriptModel, script_model
+from meslint.script_flow import ScriptModel, case_key, script_model
 from meslint.template import Binding, evaluate
 
 # Working-directory states.
@@ -26,7 +28,6 @@ ROOT = "root"  # the anchored repository root
 SUB = "sub"  # a subdirectory of the root (``detail`` holds the repo-relative path)
 ELSEWHERE = "elsewhere"  # an absolute directory that is not the root
 UNKNOWN = "unknown"
-UNCHANGED = "unchanged"  # only while computing a function's effect on its caller
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class Flow:
     env: Mapping[str, Binding]
     bodies: dict[str | None, list[ShellCommand]] = field(default_factory=dict)  # functions in file order
     _entry: dict[str | None, Cwd] = field(default_factory=dict)
-    _effect: dict[str, Cwd] = field(default_factory=dict)
+    _effect: dict[tuple[str, Cwd], Cwd] = field(default_factory=dict)
     _busy: set = field(default_factory=set)
     _callers: dict[str, list[str | None]] = field(default_factory=dict)
     _walks: dict[tuple[str | None, Cwd], list[tuple[ShellCommand, Cwd]]] = field(default_factory=dict)
@@ -177,8 +178,6 @@ class Flow:
         program = command.argv[0] if command.argv else ""
         if program in {"cd", "pushd"}:
             new = self.after_cd(cwd, self.cd_target(command))
-            if cwd.state == UNCHANGED and new.state == UNKNOWN:
-                return Cwd(UNKNOWN)
             if new.state == CALLER:  # relative cd from the caller's directory
                 return Cwd(UNKNOWN)
             return new
@@ -186,36 +185,62 @@ class Flow:
             return Cwd(UNKNOWN)
         function = self.model.callee(command)
         if function is not None:
-            effect = self.effect(function)
-            return cwd if effect.state == UNCHANGED else effect
+            return self.effect(function, cwd)
         return cwd
 
     def walk(self, function: str | None, start: Cwd) -> Iterator[tuple[ShellCommand, Cwd]]:
         """Each command of a body with the working directory it runs in."""
-        cwd = start
-        stack: list[tuple[tuple[int, ...], Cwd]] = []
-        for command in self.bodies.get(function, ()):
-            arms = tuple(map(id, self.model.arms_of(command)))
-            while stack and stack[-1][0] != arms[: len(stack[-1][0])]:
-                cwd = stack.pop()[1]
-            depth = len(stack[-1][0]) if stack else 0
-            for k in range(depth + 1, len(arms) + 1):
-                stack.append((arms[:k], cwd))
-            yield command, cwd
-            cwd = self.step(cwd, command)
+        placed: list[tuple[ShellCommand, Cwd]] = []
+        self._walk(function, start, placed)
+        return iter(placed)
 
-    def effect(self, function: str) -> Cwd:
-        """The directory a function leaves its caller in (UNCHANGED when it never cds)."""
-        if function in self._effect:
-            return self._effect[function]
-        if ("effect", function) in self._busy:
-            return Cwd(UNCHANGED)
-        self._busy.add(("effect", function))
-        cwd = Cwd(UNCHANGED)
-        for command, before in self.walk(function, Cwd(UNCHANGED)):
-            cwd = self.step(before, command)
-        self._busy.discard(("effect", function))
-        self._effect[function] = cwd
+    def _walk(self, function: str | None, start: Cwd, placed: list[tuple[ShellCommand, Cwd]]) -> Cwd:
+        """Walks one body, appending each command with its directory; returns the directory at its end.
+
+        Each ``case`` arm starts from the directory before its ``case``; after the ``case``,
+        the directory is where any of its arms left it (or the one before it, when no arm
+        may have run).
+        """
+        cwd = start
+        open_arms: list[tuple[ShellCaseArm, Cwd]] = []  # enclosing arms, with the directory before their case
+        ends: dict[tuple, list[Cwd]] = {}  # where the arms of each open case ended
+        for command in self.bodies.get(function, ()):
+            arms = self.model.arms_of(command)
+            cwd = self._leave_arms(open_arms, arms, cwd, ends)
+            open_arms.extend((arm, cwd) for arm in arms[len(open_arms):])
+            placed.append((command, cwd))
+            cwd = self.step(cwd, command)
+        return self._leave_arms(open_arms, (), cwd, ends)
+
+    def _leave_arms(self, open_arms: list[tuple[ShellCaseArm, Cwd]], arms: tuple[ShellCaseArm, ...], cwd: Cwd,
+                    ends: dict[tuple, list[Cwd]]) -> Cwd:
+        """Closes the open arms that do not enclose the next command; returns the directory it starts in."""
+        while open_arms and (len(open_arms) > len(arms) or open_arms[-1][0] is not arms[len(open_arms) - 1]):
+            arm, before = open_arms.pop()
+            key = case_key(arm)
+            ends.setdefault(key, []).append(cwd)
+            depth = len(open_arms)
+            if depth < len(arms) and case_key(arms[depth]) == key:
+                cwd = before  # the next arm of the same case starts where the case did
+                continue
+            states = ends.pop(key)
+            siblings = self.model.case_of(arm)
+            if len(states) < len(siblings) or not any(p == "*" for a in siblings for p in a.patterns):
+                states.append(before)  # an arm without commands, or no arm at all, may run
+            cwd = _merge(states)
+        return cwd
+
+    def effect(self, function: str, start: Cwd) -> Cwd:
+        """The directory a function called from ``start`` leaves its caller in."""
+        key = (function, start)
+        if key in self._effect:
+            return self._effect[key]
+        if ("effect", key) in self._busy:
+            return start  # a recursive call: what it changes, the outer call already does
+        self._busy.add(("effect", key))
+        cwd = self._walk(function, start, [])
+        self._busy.discard(("effect", key))
+        self._effect[key] = cwd
         return cwd
 
     def entry(self, function: str | None) -> Cwd:
@@ -253,16 +278,13 @@ class Flow:
         return [body for body in self._callers.get(function, ()) if body != function]
 
     def top_level_end(self) -> Cwd:
-        cwd = Cwd(CALLER)
-        for command, before in self.walk(None, Cwd(CALLER)):
-            cwd = self.step(before, command)
-        return cwd
+        return self._walk(None, Cwd(CALLER), [])
 
     def walked(self, function: str | None, start: Cwd) -> list[tuple[ShellCommand, Cwd]]:
         """:meth:`walk`, remembered: entry() walks a body once for each function it calls.
 
-        Safe to remember outside :meth:`effect` (which walks while effects are half known):
-        there every effect a walk meets is final.
+        Only walks outside :meth:`effect` are remembered: there every effect a walk meets is
+        final, while inside it a recursive call's effect is still being worked out.
         """
         key = (function, start)
         if key not in self._walks:

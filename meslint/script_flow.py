@@ -28,7 +28,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -42,6 +42,7 @@ _WHOLE_EXPANSION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9])(?::?[-=][^{}]
 # Arguments that hand a function all of the script's own arguments.
 _FORWARDS_ALL = frozenset({"${@}", "${*}"})
 _TIME_OPTIONS = frozenset({"-p", "--"})
+_NOT_HERE = "\0"  # a command that is not one of the script's (no function name holds a NUL)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ class ScriptModel:
         for function in script.functions:
             self.functions.setdefault(function.name, function.location)
         self.bodies: dict[str | None, tuple[Statement, ...]] = _bodies(script)
+        # Asked for every command of every walk: worked out once.
+        self._callees = {id(command): _callee(command, self.functions) for command in script.commands}
+        self._env_sources = {id(command) for command in script.commands
+                             if env_file is not None and sources(command, env_file)}
         self._arms: dict[int, tuple[ShellCaseArm, ...]] = {}
         for fact in (*script.commands, *script.assignments):
             self._arms[id(fact)] = self._enclosing(fact.function, fact.location)
@@ -77,7 +82,11 @@ class ScriptModel:
         # the dispatch, so that a dispatch written in an unrecognised way still has its arms.
         self._dispatch = ({id(arm) for arm in script.case_arms if self._dispatches(arm)}
                           or {id(arm) for arm in script.case_arms})
+        # Per statement, the ids of the dispatching arms around it (most statements have none).
+        self._dispatched_by = {key: ids for key, arms in self._arms.items()
+                               if (ids := tuple(id(arm) for arm in arms if id(arm) in self._dispatch))}
         self._traces: dict[str, list[tuple[str, Statement]]] = {}
+        self._cases: dict[tuple, list[ShellCaseArm]] | None = None
 
     # ----------------------------------------------------------------- structure
 
@@ -99,18 +108,12 @@ class ScriptModel:
 
     def callee(self, command: ShellCommand) -> str | None:
         """The script function a command runs, if any."""
-        argv = command.argv
-        index = 0
-        if argv[:1] == ("time",):
-            index = 1
-            while index < len(argv) and argv[index] in _TIME_OPTIONS:
-                index += 1
-        name = argv[index] if index < len(argv) else None
-        return name if name in self.functions else None
+        name = self._callees.get(id(command), _NOT_HERE)
+        return _callee(command, self.functions) if name is _NOT_HERE else name
 
     def sources_env_file(self, command: ShellCommand) -> bool:
         """Whether the command is a ``source``/``.`` of the contract's env file."""
-        return self.env_file is not None and sources(command, self.env_file)
+        return id(command) in self._env_sources
 
     # ----------------------------------------------------------------- dispatch
 
@@ -157,15 +160,23 @@ class ScriptModel:
         for arm in self.script.case_arms:
             if not self.is_dispatch(arm):
                 continue
-            key = (arm.function, arm.subject, arm.case_location)
+            key = case_key(arm)
             if key not in chosen and any(pattern_matches(p, subcommand) for p in arm.patterns):
                 chosen[key] = arm
         return list(chosen.values())
 
+    def case_of(self, arm: ShellCaseArm) -> list[ShellCaseArm]:
+        """The arms of the ``case`` that ``arm`` belongs to, in order."""
+        if self._cases is None:
+            self._cases = {}
+            for each in self.script.case_arms:
+                self._cases.setdefault(case_key(each), []).append(each)
+        return self._cases.get(case_key(arm), [arm])
+
     def runs_with(self, fact: Statement, chosen: set[int]) -> bool:
         """Whether ``fact`` runs when the ``chosen`` arms (ids) are the dispatch's: no other
         dispatching arm encloses it."""
-        return all(id(arm) in chosen or not self.is_dispatch(arm) for arm in self.arms_of(fact))
+        return all(arm in chosen for arm in self._dispatched_by.get(id(fact), ()))
 
     # ----------------------------------------------------------------- walks
 
@@ -222,26 +233,47 @@ class _Walk:
         if function is not None:
             self.visited.add(function)
         model = self.model
+        # The hottest loop of a run (thousands of statements per subcommand): plain dict lookups.
+        dispatched, callees, env_sources, chosen = model._dispatched_by, model._callees, model._env_sources, self.chosen
         for item in model.bodies.get(function, ()):
             self.steps += 1
             if self.steps > model.MAX_STEPS:
                 return
-            if not model.runs_with(item, self.chosen):
-                continue
+            key = id(item)
+            arms = dispatched.get(key)
+            if arms is not None and not chosen.issuperset(arms):
+                continue  # inside a dispatching arm this subcommand does not take
             if isinstance(item, ShellAssignment):
                 self.events.append(("assign", item))
                 continue
             self.events.append(("command", item))
-            if model.sources_env_file(item):
+            if key in env_sources:
                 self.events.append(("load", item))
                 continue
-            name = model.callee(item)
+            name = callees.get(key)
             if name is not None and name not in stack and self.runs.get(name, 0) < model.MAX_RUNS_PER_FUNCTION:
                 self.runs[name] = self.runs.get(name, 0) + 1
                 self._body(name, (*stack, name))
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _callee(command: ShellCommand, functions: Mapping[str, object]) -> str | None:
+    # As in bash: the first word, or the word after the `time` keyword and its options.
+    argv = command.argv
+    index = 0
+    if argv[:1] == ("time",):
+        index = 1
+        while index < len(argv) and argv[index] in _TIME_OPTIONS:
+            index += 1
+    name = argv[index] if index < len(argv) else None
+    return name if name in functions else None
+
+
+def case_key(arm: ShellCaseArm) -> tuple:
+    """What tells the ``case`` an arm belongs to (arms of one ``case`` share it)."""
+    return (arm.function, arm.subject, arm.case_location)
 
 
 def pattern_matches(pattern: str, word: str) -> bool:

@@ -43,7 +43,8 @@ start() {
 ## Options
 The scripts come from the contract pack (`start_script.path`, `deploy_scripts`).
 Subshells and `if` branches are not modelled: a `cd` anywhere in a function
-counts from that point on; `case` arms start from the state before the `case`.
+counts from that point on; `case` arms start from the state before the `case`,
+and after it any arm's directory may hold.
 """
 
 from __future__ import annotations
