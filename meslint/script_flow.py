@@ -42,6 +42,7 @@ _WHOLE_EXPANSION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9])(?::?[-=][^{}]
 # Arguments that hand a function all of the script's own arguments.
 _FORWARDS_ALL = frozenset({"${@}", "${*}"})
 _TIME_OPTIONS = frozenset({"-p", "--"})
+_SUBCOMMAND = re.compile(r"[A-Za-z][\w-]*")
 _NOT_HERE = "\0"  # a command that is not one of the script's (no function name holds a NUL)
 
 
@@ -125,25 +126,33 @@ class ScriptModel:
     def _first_argument_names(self) -> dict[str | None, set[str]]:
         """Per body, the names holding the script's first argument: ``1``, and variables set from it.
 
-        The key ``""`` holds the global variables set from it.
+        A body's ``$1`` is the script's at top level, and in a function called with ``"$@"``
+        or ``"$1"`` from such a body before it runs ``shift``.  The key ``""`` holds the
+        global variables set from it.
         """
-        forwarded: set[str | None] = {None}  # bodies whose $1 is the script's $1
-        changed = True
-        while changed:
-            changed = False
-            for body in list(forwarded):
-                for command in self.commands(body):
-                    name = self.callee(command)
-                    if name is None or name in forwarded:
-                        continue
-                    args = command.argv[command.argv.index(name) + 1:]
-                    if args[:1] and (args[0] in _FORWARDS_ALL or _expanded_name(args[0]) == "1"):
-                        forwarded.add(name)
-                        changed = True
+        def first_shift(body: str | None) -> Location | None:
+            return next((c.location for c in self.commands(body) if c.argv[:1] == ("shift",)), None)
+
+        forwarded = {None: first_shift(None)}  # body -> where it shifts, if it does
+        pending: list[str | None] = [None]
+        while pending:
+            body = pending.pop()
+            shifted = forwarded[body]
+            for command in self.commands(body):
+                name = self.callee(command)
+                if name is None or name in forwarded or (shifted is not None and shifted < command.location):
+                    continue
+                args = command.argv[command.argv.index(name) + 1:]
+                if args[:1] and (args[0] in _FORWARDS_ALL or _expanded_name(args[0]) == "1"):
+                    forwarded[name] = first_shift(name)
+                    pending.append(name)
         names: dict[str | None, set[str]] = {body: {"1"} for body in forwarded}
         names[""] = set()
         for assignment in self.script.assignments:
-            if assignment.function in forwarded and _expanded_name(assignment.value) == "1":
+            if assignment.function not in forwarded or _expanded_name(assignment.value) != "1":
+                continue
+            shifted = forwarded[assignment.function]
+            if shifted is None or assignment.location < shifted:
                 key = "" if assignment.function is None or not assignment.local else assignment.function
                 names.setdefault(key, set()).add(assignment.name)
         return names
@@ -164,6 +173,14 @@ class ScriptModel:
             if key not in chosen and any(pattern_matches(p, subcommand) for p in arm.patterns):
                 chosen[key] = arm
         return list(chosen.values())
+
+    def subcommands(self) -> set[str] | None:
+        """The literal words the dispatching ``case`` accepts as a subcommand (None: no ``case``)."""
+        arms = [arm for arm in self.script.case_arms if self.is_dispatch(arm)]
+        if not arms:
+            return None
+        return {word for arm in arms for pattern in arm.patterns for alternative in pattern.split("|")
+                if _SUBCOMMAND.fullmatch(word := alternative.strip().strip("()\"'"))}
 
     def case_of(self, arm: ShellCaseArm) -> list[ShellCaseArm]:
         """The arms of the ``case`` that ``arm`` belongs to, in order."""
