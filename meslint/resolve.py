@@ -22,7 +22,7 @@ by a unit or by the script.  Each value comes with its chain of provenance.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from meslint.commands import CommandInfo, analyze
@@ -36,7 +36,7 @@ from meslint.facts import (
     UnitFile,
 )
 from meslint.pack import ContractPack, SettingSpec
-from meslint.script_flow import ScriptModel, script_model
+from meslint.script_flow import Memo, ScriptModel, script_model
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
 
 RUNTIME_SYSTEMD = "systemd"
@@ -89,7 +89,7 @@ class Resolution:
         return list(seen)
 
 
-def resolve(repo: Repository, pack: ContractPack, shared: Callable | None = None) -> Resolution:
+def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) -> Resolution:
     """The resolution of every contract setting; ``shared`` is the run context's memo, if any."""
     resolution = Resolution()
     template = repo.env_file(pack.env_file.template)
@@ -406,11 +406,10 @@ def script_environment(script: ShellScript, pack: ContractPack, template: EnvFil
                 env.update(env_bindings)
                 result.exported.update(env_bindings)  # set -a exports everything the file assigns
                 loaded = True
-        elif kind == "command":
-            if fact.argv[:1] == ("export",):
-                result.exported.update(word.split("=", 1)[0] for word in fact.argv[1:])
-        else:
+        elif isinstance(fact, ShellAssignment):
             _assign(result, fact, setting_names, script.path)
+        elif fact.argv[:1] == ("export",):
+            result.exported.update(word.split("=", 1)[0] for word in fact.argv[1:])
     return result
 
 

@@ -14,12 +14,12 @@ uses exist?) both follow this flow.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from meslint.facts import ROOT_TOKEN, Repository, ShellCaseArm, ShellCommand, ShellScript
 from meslint.pack import ContractPack
-from meslint.script_flow import ScriptModel, case_key, script_model
+from meslint.script_flow import Memo, ScriptModel, case_key, script_model
 from meslint.template import Binding, evaluate
 
 # Working-directory states.
@@ -121,8 +121,7 @@ class Flow:
     _walks: dict[tuple[str | None, Cwd], list[tuple[ShellCommand, Cwd]]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, script: ShellScript, pack: ContractPack,
-           shared: Callable[[Hashable, Callable[[], Flow]], Flow] | None = None) -> Flow:
+    def of(cls, script: ShellScript, pack: ContractPack, shared: Memo | None = None) -> Flow:
         """The flow of ``script``; ``shared``, the run context's memo, builds it once per run."""
         model = script_model(script, pack.env_file.script_relative, shared)
         if shared is not None:

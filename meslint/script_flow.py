@@ -5,10 +5,10 @@ function call, a ``case`` arm or a ``source`` means the same thing to all of the
 
 * **bodies**: the top level (``None``) and each function, their commands and
   assignments in source order;
-* **case arms**: the arms enclosing each command, assignment and heredoc (by
-  position, within the same body), and which ``case`` dispatches on the script's
-  first argument: its subject is ``$1`` (or a variable assigned from it) at top
-  level, or inside a function the top level calls with ``"$@"``/``"$1"``;
+* **case arms**: the arms enclosing each command and assignment (by position, within
+  the same body), and which ``case`` dispatches on the script's first argument: its
+  subject is ``$1`` (or a variable assigned from it) at top level, or in a function
+  called with ``"$@"``/``"$1"`` from such a body before that body ``shift``s;
 * **calls**: the function a command runs.  As in bash, that is its first word,
   or the word after the ``time`` keyword (``!`` is parsed away); ``command``,
   ``builtin``, ``exec``, ``env``, ``nohup`` and ``sudo`` never run a shell function;
@@ -20,7 +20,8 @@ Nothing is executed and no value is evaluated: which statements run depends on t
 script's structure and the subcommand only.  A dispatching ``case`` takes the first
 arm whose pattern matches the subcommand (``*`` when none does); any other ``case``
 depends on run-time values, so each of its arms may run.  ``;&``/``;;&``
-fall-through, ``shift`` and ``set --`` are not modelled.
+fall-through and ``set --`` are not modelled; when no ``case`` is recognisably on the
+first argument, every ``case`` is taken for the dispatch.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ import posixpath
 import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any
 
 from meslint.facts import Heredoc, Location, ShellAssignment, ShellCaseArm, ShellCommand, ShellScript
 
 Statement = ShellCommand | ShellAssignment
-T = TypeVar("T")
+# The run context's memo (CheckContext.shared): per-run derived views live there, not in globals.
+Memo = Callable[[Hashable, Callable[[], Any]], Any]
 
 # ``$1``, ``${1}``, ``${1:-word}`` and ``$NAME`` forms of a whole word: the name it expands.
 _WHOLE_EXPANSION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9])(?::?[-=][^{}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*|[0-9])")
@@ -76,7 +78,8 @@ class ScriptModel:
         self._env_sources = {id(command) for command in script.commands
                              if env_file is not None and sources(command, env_file)}
         self._arms: dict[int, tuple[ShellCaseArm, ...]] = {}
-        for fact in (*script.commands, *script.assignments):
+        statements: list[Statement] = [*script.commands, *script.assignments]
+        for fact in statements:
             self._arms[id(fact)] = self._enclosing(fact.function, fact.location)
         self._first_names = self._first_argument_names()
         # When no ``case`` is recognisably on the first argument, every ``case`` is taken for
@@ -133,7 +136,7 @@ class ScriptModel:
         def first_shift(body: str | None) -> Location | None:
             return next((c.location for c in self.commands(body) if c.argv[:1] == ("shift",)), None)
 
-        forwarded = {None: first_shift(None)}  # body -> where it shifts, if it does
+        forwarded: dict[str | None, Location | None] = {None: first_shift(None)}  # body -> where it shifts
         pending: list[str | None] = [None]
         while pending:
             body = pending.pop()
@@ -162,9 +165,7 @@ class ScriptModel:
         return id(arm) in self._dispatch
 
     def arms_for(self, subcommand: str) -> list[ShellCaseArm]:
-        """The arm each dispatching ``case`` runs for ``subcommand``: its first matching arm.
-
-        """
+        """The arm each dispatching ``case`` runs for ``subcommand``: its first matching arm."""
         chosen: dict[tuple, ShellCaseArm] = {}
         for arm in self.script.case_arms:
             if not self.is_dispatch(arm):
@@ -189,11 +190,6 @@ class ScriptModel:
             for each in self.script.case_arms:
                 self._cases.setdefault(case_key(each), []).append(each)
         return self._cases.get(case_key(arm), [arm])
-
-    def runs_with(self, fact: Statement, chosen: set[int]) -> bool:
-        """Whether ``fact`` runs when the ``chosen`` arms (ids) are the dispatch's: no other
-        dispatching arm encloses it."""
-        return all(arm in chosen for arm in self._dispatched_by.get(id(fact), ()))
 
     # ----------------------------------------------------------------- walks
 
@@ -316,7 +312,8 @@ def _bodies(script: ShellScript) -> dict[str | None, tuple[Statement, ...]]:
     bodies: dict[str | None, list[Statement]] = {None: []}
     for function in script.functions:
         bodies.setdefault(function.name, [])
-    for fact in (*script.assignments, *script.commands):
+    statements: list[Statement] = [*script.assignments, *script.commands]
+    for fact in statements:
         bodies.setdefault(fact.function, []).append(fact)
     # Location's own ordering, as a plain tuple: sorting compares tuples much faster than Locations.
     return {name: tuple(sorted(items, key=lambda f: (f.location.path, f.location.line, f.location.column,
@@ -336,8 +333,7 @@ def env_source_command(script: ShellScript, env_file: str) -> ShellCommand | Non
     return next((c for c in script.commands if sources(c, env_file)), None)
 
 
-def script_model(script: ShellScript, env_file: str | None,
-                 shared: Callable[[Hashable, Callable[[], T]], T] | None = None) -> ScriptModel:
+def script_model(script: ShellScript, env_file: str | None, shared: Memo | None = None) -> ScriptModel:
     """The model of ``script``, built once per run when ``shared`` is the run context's memo."""
     if shared is None:
         return ScriptModel(script, env_file)
