@@ -2,8 +2,10 @@
 
 ## What it does
 Looks for the start script's (pack `start_script.path`) case arm for the check command
-(`start_script.check_command`, e.g. `check)`), and follows what its body runs through
-the script's functions, transitively.  The arm must reach the runtime contract
+(`start_script.check_command`, e.g. `check)`): the arm bash runs for it, the first that
+matches in the `case` on the script's first argument (a catch-all `*)` is no check
+command).  It follows what that arm runs through the script's functions, transitively
+(`time f` runs the function `f`; `exec f`, `command f`, `env f` do not).  The arm must reach the runtime contract
 validation: a heredoc whose embedded Python mentions `start_script.check_runs` (e.g.
 `python - <<'PY' ... build_runtime_contract_diagnostics ... PY`), or a python command
 that mentions it or runs the contract module.  That validation must honour the enforce
