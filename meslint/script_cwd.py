@@ -296,6 +296,8 @@ class Flow:
 
 
 def _merge(states: list[Cwd]) -> Cwd:
+    # Where one of several paths may be: the caller's directory if any path stays there (a relative
+    # path is then at risk), a subdirectory if any path is in one, else one state they all share.
     if any(s.state == CALLER for s in states):
         return Cwd(CALLER)
     first = states[0]
@@ -306,6 +308,7 @@ def _merge(states: list[Cwd]) -> Cwd:
 
 
 def checked_scripts(repo: Repository, pack: ContractPack) -> list[ShellScript]:
+    """The scripts that must run from the repository root: the start script and the deploy scripts."""
     paths = ([pack.start_script.path] if pack.start_script else []) + list(pack.deploy_scripts)
     seen: list[ShellScript] = []
     for path in paths:
