@@ -97,6 +97,13 @@ def test_each_case_on_the_subcommand_has_its_own_arm():
     assert [arm.location.line for arm in model.arms_for("start")] == [2, 5]
 
 
+def test_arms_know_their_case():
+    script = parse("x.sh", 'case "$1" in\n  a) : ;;\n  b) : ;;\nesac\ncase "$1" in\n  a) : ;;\nesac\n')
+    first, second, third = script.case_arms
+    assert first.case_location == second.case_location != third.case_location
+    assert (first.case_location.line, first.case_location.end_line, third.case_location.line) == (1, 4, 5)
+
+
 def test_pattern_matching():
     assert pattern_matches("start", "start") and not pattern_matches("start", "stop")
     assert pattern_matches("[!x]tart", "start") and pattern_matches("[^x]tart", "start")
