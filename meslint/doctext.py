@@ -400,27 +400,9 @@ def _invocation_pattern(base: str) -> re.Pattern[str]:
 
 def script_subcommands(script: ShellScript) -> set[str] | None:
     """The literal first-argument words the script's dispatching ``case`` accepts."""
-    first_arg_vars = {"1"}
-    for assignment in script.assignments:
-        if re.fullmatch(r"\$\{?1(?::?-[^}]*)?\}?", assignment.value.strip()):
-            first_arg_vars.add(assignment.name)
-    dispatch = [arm for arm in script.case_arms if _subject_var(arm.subject) in first_arg_vars]
-    arms = dispatch or list(script.case_arms)
-    if not arms:
-        return None
-    words: set[str] = set()
-    for arm in arms:
-        for pattern in arm.patterns:
-            for alternative in pattern.split("|"):
-                alternative = alternative.strip().strip("()\"'")
-                if re.fullmatch(r"[A-Za-z][\w-]*", alternative):
-                    words.add(alternative)
-    return words
+    from meslint.script_flow import ScriptModel
 
-
-def _subject_var(subject: str) -> str | None:
-    match = re.fullmatch(r"\$\{?([A-Za-z_][A-Za-z0-9_]*|\d)(?::?-[^}]*)?\}?", subject.strip().strip("\"'"))
-    return match.group(1) if match else None
+    return ScriptModel(script).subcommands()
 
 
 _URL_PORT = re.compile(r"\bhttps?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d+))?(?![\w.:-])")

@@ -204,6 +204,9 @@ class ShellCaseArm:
     location: Location
     function: str | None = None
     calls: tuple[str, ...] = ()  # first words of the commands in the arm body
+    # The whole ``case ... esac`` the arm belongs to: tells sibling arms (bash takes the first
+    # that matches) from the arms of another ``case`` on the same word.
+    case_location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)

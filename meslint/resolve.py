@@ -21,7 +21,6 @@ by a unit or by the script.  Each value comes with its chain of provenance.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,11 +32,11 @@ from meslint.facts import (
     PythonModule,
     Repository,
     ShellAssignment,
-    ShellCommand,
     ShellScript,
     UnitFile,
 )
 from meslint.pack import ContractPack, SettingSpec
+from meslint.script_flow import Memo, ScriptModel, script_model
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
 
 RUNTIME_SYSTEMD = "systemd"
@@ -90,7 +89,8 @@ class Resolution:
         return list(seen)
 
 
-def resolve(repo: Repository, pack: ContractPack) -> Resolution:
+def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) -> Resolution:
+    """The resolution of every contract setting; ``shared`` is the run context's memo, if any."""
     resolution = Resolution()
     template = repo.env_file(pack.env_file.template)
     for unit in contract_units(repo, pack):
@@ -98,8 +98,9 @@ def resolve(repo: Repository, pack: ContractPack) -> Resolution:
             _resolve_unit(resolution, repo, pack, unit, runtime, template if with_env else None)
     script = repo.script(pack.start_script.path) if pack.start_script else None
     if script is not None:
+        model = script_model(script, pack.env_file.script_relative, shared)
         for runtime, with_env in ((RUNTIME_SCRIPT, True), (RUNTIME_SCRIPT_BARE, False)):
-            _resolve_script(resolution, repo, pack, script, runtime, template if with_env else None)
+            _resolve_script(resolution, repo, pack, model, runtime, template if with_env else None)
     else:
         # No start script: the Python consumers still run somewhere; compare their code defaults.
         for consumer in pack.consumers:
@@ -345,9 +346,10 @@ def _normalize(setting: SettingSpec, raw: str | None, base: str) -> str | None:
 # --------------------------------------------------------------------------- start script
 
 
-def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, script: ShellScript, runtime: str,
+def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model: ScriptModel, runtime: str,
                     template: EnvFile | None) -> None:
-    env = script_environment(script, pack, template)
+    script = model.script
+    env = script_environment(script, pack, template, model=model)
     res.script_environments[runtime] = env
     settings = {s.name: s for s in pack.settings}
     for name, (binding, location) in env.assigned.items():
@@ -381,168 +383,59 @@ class ScriptEnvironment:
     assigned: dict[str, tuple[Binding, Location | None]]
     exported: set[str]
     chains: dict[str, list[Step]]
-    env_loaded_at: Location | None = None
     aliases: dict[str, str] = field(default_factory=dict)  # PID_FILE -> WATCHDOG_PID_FILE
 
 
 def script_environment(script: ShellScript, pack: ContractPack, template: EnvFile | None,
-                       command: str = "start") -> ScriptEnvironment:
-    """The script's variables after running ``command``, walking the facts in call order.
+                       command: str = "start", model: ScriptModel | None = None) -> ScriptEnvironment:
+    """The script's variables after running ``command``: its walk (:meth:`ScriptModel.trace`), evaluated.
 
-    Top-level statements run in order; a command naming a function of the script runs
-    that function's statements (each function at most once per call chain).  Inside a
-    ``case``, only arms whose patterns name ``command`` are followed.  The env file is
-    loaded where the script sources it, so a copy taken before that is stale (MES604).
-    Functions never reached are walked afterwards in file order, so a library-style
-    script still yields its assignments.  Nothing is executed: this reads parsed facts.
+    The env file is loaded where the script sources it, so a copy taken before that is
+    stale (MES604); ``set -a`` exports what it assigns.  Nothing is executed.
     """
-    walk = _ScriptWalk(script, pack, template, command)
-    walk.run()
-    return ScriptEnvironment(walk.env, walk.assigned, walk.exported, walk.chains,
-                             walk.source_cmd.location if walk.source_cmd else None, walk.aliases)
+    if model is None:
+        model = ScriptModel(script, pack.env_file.script_relative)
+    env_bindings = env_file_bindings(template, "bash") if template is not None else {}
+    setting_names = {s.name for s in pack.settings}
+    result = ScriptEnvironment({}, {}, set(), {})
+    env = result.final
+    loaded = False
+    for kind, fact in model.trace(command):
+        if kind == "load":
+            if not loaded:
+                env.update(env_bindings)
+                result.exported.update(env_bindings)  # set -a exports everything the file assigns
+                loaded = True
+        elif isinstance(fact, ShellAssignment):
+            _assign(result, fact, setting_names, script.path)
+        elif fact.argv[:1] == ("export",):
+            result.exported.update(word.split("=", 1)[0] for word in fact.argv[1:])
+    return result
 
 
-class _ScriptWalk:
-    _MAX_STEPS = 20000
-    # A helper called from twenty places (resolve_runtime_paths) yields nothing new after
-    # its second run: the first sees the start-up state, the second the state after .env.
-    _MAX_RUNS_PER_FUNCTION = 2
-
-    def __init__(self, script: ShellScript, pack: ContractPack, template: EnvFile | None, command: str,
-                 trace: list | None = None, bodies: dict | None = None) -> None:
-        # With a trace the walk only records what runs, as (kind, fact), kind in command/assign/load,
-        # and evaluates nothing: which functions and case arms run never depends on values.
-        self.trace = trace
-        self.script = script
-        self.command = command
-        self.setting_names = {s.name for s in pack.settings}
-        self.source_cmd = env_source_command(script, pack)
-        self.env_bindings = env_file_bindings(template, "bash") if template is not None else {}
-        self.env: dict[str, Binding] = {}
-        self.assigned: dict[str, tuple[Binding, Location | None]] = {}
-        self.chains: dict[str, list[Step]] = {}
-        self.exported: set[str] = set()
-        self.aliases: dict[str, str] = {}
-        self.loaded = False
-        self.steps = 0
-        self.visited: set[str] = set()
-        self.runs: dict[str, int] = {}
-        self.events = bodies if bodies is not None else _bodies(script)
-        self.functions = {f.name for f in script.functions}
-
-    def run(self) -> None:
-        self._run_body(None, ())
-        for name in sorted(self.functions, key=self._function_line):
-            if name not in self.visited:
-                self._run_body(name, (name,))
-
-    def _function_line(self, name: str) -> tuple:
-        for function in self.script.functions:
-            if function.name == name:
-                return (function.location.line, name)
-        return (0, name)
-
-    def _run_body(self, function: str | None, stack: tuple[str, ...]) -> None:
-        if function is not None:
-            self.visited.add(function)
-        for _location, item in self.events.get(function, ()):
-            self.steps += 1
-            if self.steps > self._MAX_STEPS:
-                return
-            if isinstance(item, ShellCommand):
-                self._command(item, stack)
-            else:
-                self._assign(item)
-
-    def _command(self, cmd: ShellCommand, stack: tuple[str, ...]) -> None:
-        if cmd.case_arms and not self._arm_taken(cmd.case_arms[-1]):
-            return
-        if self.trace is not None:
-            self.trace.append(("command", cmd))
-        if cmd is self.source_cmd:
-            self._load_env()
-            return
-        if cmd.argv[:1] == ("export",):
-            self.exported.update(word.split("=", 1)[0] for word in cmd.argv[1:])
-            return
-        name = cmd.argv[0] if cmd.argv else ""
-        if name in self.functions and name not in stack and self.runs.get(name, 0) < self._MAX_RUNS_PER_FUNCTION:
-            self.runs[name] = self.runs.get(name, 0) + 1
-            self._run_body(name, (*stack, name))
-
-    def _arm_taken(self, patterns: str) -> bool:
-        import fnmatch
-
-        return any(p.strip("\"'") == self.command or (p not in {"*", "?"} and "*" in p
-                   and fnmatch.fnmatchcase(self.command, p)) for p in patterns.split("|"))
-
-    def _load_env(self) -> None:
-        if not self.loaded:
-            self.env.update(self.env_bindings)
-            self.exported.update(self.env_bindings)  # set -a exports everything the file assigns
-            self.loaded = True
-        if self.trace is not None:
-            self.trace.append(("load", self.source_cmd))
-
-    def _assign(self, item: ShellAssignment) -> None:
-        if self.trace is not None:
-            self.trace.append(("assign", item))
-            return
-        if item.local:
-            return
-        if item.declared_only:
-            if item.exported:
-                self.exported.add(item.name)
-            return
-        wrapped = whole_expansion_of(item.value)
-        if wrapped in self.setting_names and item.name not in self.setting_names:
-            self.aliases[item.name] = wrapped
-        evaluated = evaluate(item.value, self.env, CHECKOUT_ROOT)
+def _assign(result: ScriptEnvironment, item: ShellAssignment, setting_names: set[str], path: str) -> None:
+    if item.local:
+        return
+    if item.declared_only:
         if item.exported:
-            self.exported.add(item.name)
-        if evaluated.value is None:
-            return
-        previous = self.env.get(item.name)
-        if wrapped == item.name and previous is not None and previous.value == evaluated.value:
-            binding = previous  # X=${X:-default} kept the value: keep where it came from
-        else:
-            binding = Binding(evaluated.value, f"{self.script.path}:{item.location.line}", item.location)
-        self.env[item.name] = binding
-        self.assigned[item.name] = (binding, item.location)
-        self.chains[item.name] = _used_steps(evaluated.used) + [Step(f"{item.name}={item.value}", item.location)]
-
-
-def _bodies(script: ShellScript) -> dict[str | None, list[tuple[Location, ShellAssignment | ShellCommand]]]:
-    """The assignments and commands of each body (``None``: top level), in source order."""
-    bodies: dict[str | None, list[tuple[Location, ShellAssignment | ShellCommand]]] = {}
-    for assignment in script.assignments:
-        bodies.setdefault(assignment.function, []).append((assignment.location, assignment))
-    for cmd in script.commands:
-        bodies.setdefault(cmd.function, []).append((cmd.location, cmd))
-    for items in bodies.values():
-        items.sort(key=_location_order)
-    return bodies
-
-
-def _location_order(item: tuple[Location, object]) -> tuple:
-    # Location's own ordering, as a plain tuple: sorting compares tuples much faster than Locations.
-    loc = item[0]
-    return (loc.path, loc.line, loc.column, loc.end_line, loc.end_column)
-
-
-def script_events(script: ShellScript, pack: ContractPack,
-                  commands: Iterable[str]) -> dict[str, list[tuple[str, ShellCommand | ShellAssignment]]]:
-    """What the script runs for each subcommand, in order: ``(kind, fact)``, kind in command/assign/load.
-
-    Which functions and ``case`` arms run depends only on the script's structure, never
-    on variable values, so these walks evaluate nothing (and need no env file).
-    """
-    bodies = _bodies(script)
-    traces: dict[str, list[tuple[str, ShellCommand | ShellAssignment]]] = {}
-    for command in commands:
-        traces[command] = []
-        _ScriptWalk(script, pack, None, command, trace=traces[command], bodies=bodies).run()
-    return traces
+            result.exported.add(item.name)
+        return
+    wrapped = whole_expansion_of(item.value)
+    if wrapped in setting_names and item.name not in setting_names:
+        result.aliases[item.name] = wrapped
+    evaluated = evaluate(item.value, result.final, CHECKOUT_ROOT)
+    if item.exported:
+        result.exported.add(item.name)
+    if evaluated.value is None:
+        return
+    previous = result.final.get(item.name)
+    if wrapped == item.name and previous is not None and previous.value == evaluated.value:
+        binding = previous  # X=${X:-default} kept the value: keep where it came from
+    else:
+        binding = Binding(evaluated.value, f"{path}:{item.location.line}", item.location)
+    result.final[item.name] = binding
+    result.assigned[item.name] = (binding, item.location)
+    result.chains[item.name] = _used_steps(evaluated.used) + [Step(f"{item.name}={item.value}", item.location)]
 
 
 def whole_expansion_of(template: str) -> str | None:
@@ -562,13 +455,3 @@ def whole_expansion_of(template: str) -> str | None:
             if depth == 0 and index != len(template) - 1:
                 return None
     return match.group(1)
-
-
-def env_source_command(script: ShellScript, pack: ContractPack):
-    wanted = pack.env_file.script_relative
-    for command in script.commands:
-        if command.argv[:1] in (("source",), (".",)) and len(command.argv) > 1:
-            target = command.argv[1]
-            if posixpath.basename(target) == posixpath.basename(wanted):
-                return command
-    return None

@@ -51,7 +51,7 @@ class CheckContext:
     def resolution(self):
         from meslint.resolve import resolve
 
-        return resolve(self.repo, self.pack)
+        return resolve(self.repo, self.pack, self.shared)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from meslint.agreement import contract_authority, describe, disagreements
 from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import ShellAssignment, ShellScript
 from meslint.findings import Finding, Related
-from meslint.resolve import script_events
+from meslint.script_flow import script_model
 from meslint.template import references
 
 CODE = "MES604"
@@ -74,7 +74,8 @@ def _stale_derivations(rule, ctx: CheckContext, script: ShellScript, bind: str) 
     reads = {id(command): {n for word in command.argv for n in references(word)} & derived.keys()
              for command in script.commands}
     stale_uses: dict[str, dict] = {}
-    traces = script_events(script, ctx.pack, ctx.pack.start_script.commands or ("start",))
+    model = script_model(script, ctx.pack.env_file.script_relative, ctx.shared)
+    traces = {command: model.trace(command) for command in ctx.pack.start_script.commands or ("start",)}
     for command, trace in traces.items():
         loaded = False
         fresh: set[str] = set()

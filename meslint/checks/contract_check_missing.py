@@ -2,8 +2,10 @@
 
 ## What it does
 Looks for the start script's (pack `start_script.path`) case arm for the check command
-(`start_script.check_command`, e.g. `check)`), and follows what its body runs through
-the script's functions, transitively.  The arm must reach the runtime contract
+(`start_script.check_command`, e.g. `check)`): the arm bash runs for it, the first that
+matches in the `case` on the script's first argument (a catch-all `*)` is no check
+command).  It follows what that arm runs through the script's functions, transitively
+(`time f` runs the function `f`; `exec f`, `command f`, `env f` do not).  The arm must reach the runtime contract
 validation: a heredoc whose embedded Python mentions `start_script.check_runs` (e.g.
 `python - <<'PY' ... build_runtime_contract_diagnostics ... PY`), or a python command
 that mentions it or runs the contract module.  That validation must honour the enforce
@@ -46,6 +48,7 @@ from meslint.checks import CheckContext, rule_by_code
 from meslint.commands import analyze
 from meslint.facts import Heredoc, Location, ShellCaseArm, ShellCommand, ShellScript
 from meslint.findings import Finding, Related
+from meslint.script_flow import ScriptModel, script_model
 from meslint.template import evaluate
 
 CODE = "MES605"
@@ -54,7 +57,6 @@ GATE = "6"
 SEVERITY = "error"
 
 FALSE_VALUES = frozenset({"0", "false", "no", "off", ""})
-_WRAPPERS = {"exec", "command", "time", "nohup", "env", "sudo", "builtin", "!"}
 _PYTHONS = re.compile(r"python(\d+(\.\d+)?)?$")
 
 
@@ -72,50 +74,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 # --------------------------------------------------------------------------- the check arm
 
 
-def _arms(script: ShellScript, command: str) -> list[ShellCaseArm]:
-    return [arm for arm in script.case_arms if command in arm.patterns]
-
-
-def _within(location: Location, outer: Location) -> bool:
-    return (outer.line, outer.column) <= (location.line, location.column) <= (outer.end_line, outer.end_column)
-
-
-def _callees(command: ShellCommand, functions: set[str]) -> list[str]:
-    """Functions a command calls: its first word, or the first word after wrappers."""
-    called = []
-    argv = list(command.argv)
-    while argv:
-        word = argv.pop(0)
-        if word in functions:
-            called.append(word)
-            break
-        if word not in _WRAPPERS:
-            break
-        while argv and (argv[0].startswith("-") or "=" in argv[0]):
-            argv.pop(0)
-    return called
-
-
-def _reach(script: ShellScript, arm: ShellCaseArm) -> tuple[list[ShellCommand], list[Heredoc], list[str]]:
-    """Commands and heredocs the arm runs, directly or through functions (transitively)."""
-    functions = {f.name for f in script.functions}
-    commands = [c for c in script.commands if c.function == arm.function and _within(c.location, arm.location)]
-    heredocs = [h for h in script.heredocs if h.function == arm.function and _within(h.body_location, arm.location)]
-    pending = [name for name in arm.calls if name in functions]
-    for command in commands:
-        pending.extend(_callees(command, functions))
-    seen: list[str] = []
-    while pending:
-        name = pending.pop(0)
-        if name in seen:
-            continue
-        seen.append(name)
-        body = [c for c in script.commands if c.function == name]
-        commands.extend(body)
-        heredocs.extend(h for h in script.heredocs if h.function == name)
-        for command in body:
-            pending.extend(_callees(command, functions))
-    return commands, heredocs, seen
+def _arms(model: ScriptModel, command: str) -> list[ShellCaseArm]:
+    """The arms ``script COMMAND`` runs, leaving out a catch-all ``*)``: that is no such command."""
+    return [arm for arm in model.arms_for(command) if any(p != "*" for p in arm.patterns)]
 
 
 def _module_name(path: str) -> str:
@@ -150,7 +111,8 @@ def _validations(ctx: CheckContext, commands: list[ShellCommand], heredocs: list
 
 def _check_command(ctx: CheckContext, rule, script: ShellScript) -> Iterator[Finding]:
     spec = ctx.pack.start_script
-    arms = _arms(script, spec.check_command)
+    model = script_model(script, ctx.pack.env_file.script_relative, ctx.shared)
+    arms = _arms(model, spec.check_command)
     if not arms:
         top = Location(script.path, 1, 1)
         yield rule.finding(f"{script.path} has no '{spec.check_command}' command: no case arm "
@@ -161,8 +123,9 @@ def _check_command(ctx: CheckContext, rule, script: ShellScript) -> Iterator[Fin
     enforce = spec.enforce_variable
     reached_any = []
     for arm in arms:
-        commands, heredocs, functions = _reach(script, arm)
-        validations = _validations(ctx, commands, heredocs)
+        reach = model.reach(arm)
+        commands, functions = reach.commands, reach.functions
+        validations = _validations(ctx, commands, reach.heredocs)
         if not validations:
             continue
         reached_any.append(arm)
@@ -178,7 +141,7 @@ def _check_command(ctx: CheckContext, rule, script: ShellScript) -> Iterator[Fin
             subject=f"{script.path} {spec.check_command} {enforce}")
         return
     arm = arms[0]
-    _commands, _heredocs, functions = _reach(script, arm)
+    functions = model.reach(arm).functions
     via = ", ".join(functions) if functions else "nothing else"
     yield rule.finding(
         f"the '{spec.check_command}' command of {script.path} does not run the runtime contract validation: "

@@ -46,7 +46,8 @@ from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import EnvAssignment, Location, Repository
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
-from meslint.resolve import contract_units, env_source_command
+from meslint.resolve import contract_units
+from meslint.script_flow import env_source_command
 
 CODE = "MES607"
 NAME = "env-file-divergence"
@@ -66,7 +67,7 @@ def consumers(repo: Repository, pack: ContractPack) -> dict[str, Location]:
             if env_file.path == pack.env_file.deployed and "systemd" not in found:
                 found["systemd"] = env_file.location
     script = repo.script(pack.start_script.path) if pack.start_script else None
-    source = env_source_command(script, pack) if script is not None else None
+    source = env_source_command(script, pack.env_file.script_relative) if script is not None else None
     if source is not None:
         found["bash"] = source.location
     dotenv = _dotenv_dependency(repo)

@@ -46,22 +46,13 @@ import posixpath
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
-from meslint.checks.script_not_root_anchored import (
-    CALLER,
-    ROOT,
-    SUB,
-    Flow,
-    checked_scripts,
-    evaluate_word,
-    normalize,
-)
-from meslint.checks.unit_outside_deploy_root import _executed_paths, _infos
-from meslint.commands import analyze
+from meslint.commands import analyze, executed_paths
 from meslint.facts import ROOT_TOKEN, Location, ShellCommand
 from meslint.findings import Finding
 from meslint.pack import ContractPack
-from meslint.resolve import unit_environment
+from meslint.resolve import unit_command_infos, unit_environment
 from meslint.runtime_files import is_runtime_path, repo_relative
+from meslint.script_cwd import CALLER, ROOT, SUB, Flow, checked_scripts, evaluate_word, normalize
 
 CODE = "MES204"
 NAME = "missing-root-path"
@@ -152,8 +143,8 @@ def _unit_references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]:
                 if path is not None:
                     yield assignment.location, f"Environment= {assignment.name}", path
         for command in unit.exec_commands:
-            for info in _infos(unit, command, env):
-                for label, value in _executed_paths(info):
+            for info, _chain in unit_command_infos(unit, command, env):
+                for label, value in executed_paths(info):
                     path = repo_path(value, cwd)
                     if path is not None:
                         yield command.location, f"{command.key}= ({label})", path
@@ -173,7 +164,7 @@ def _script_references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]
     for script in ctx.repo.scripts:
         if not is_runtime_path(script.path, pack):
             continue
-        flow = Flow.shared(ctx, script)
+        flow = Flow.of(script, ctx.pack, ctx.shared)
         runs_from_root = script.path in root_run
         for assignment in script.assignments:
             if assignment.name == "PYTHONPATH" and not assignment.declared_only:

@@ -196,6 +196,7 @@ class _Arm:
     function: str | None
     body_start: int  # byte range of the arm body, to collect its calls afterwards
     body_end: int
+    case_location: Location
 
 
 @dataclass
@@ -358,7 +359,8 @@ class _Extractor:
                 elif child.is_named and child.type != "comment":
                     body.append(child)
             start = body[0].start_byte if body else item.end_byte
-            self.arms.append(_Arm(subject, tuple(patterns), self._loc(item), ctx.function, start, item.end_byte))
+            self.arms.append(_Arm(subject, tuple(patterns), self._loc(item), ctx.function, start, item.end_byte,
+                                  self._loc(node)))
             arm_ctx = _Ctx(ctx.function, (*ctx.case_arms, "|".join(patterns)), ctx.background)
             out.extend(self._children_of_list(item, body, arm_ctx))
         return out
@@ -378,7 +380,8 @@ class _Extractor:
             lo = bisect.bisect_left(starts, arm.body_start)
             hi = bisect.bisect_left(starts, arm.body_end)
             calls = tuple(self.commands[i].argv[0] for i in order[lo:hi] if self.commands[i].argv)
-            arms.append(ShellCaseArm(arm.subject, arm.patterns, arm.location, arm.function, calls))
+            arms.append(ShellCaseArm(arm.subject, arm.patterns, arm.location, arm.function, calls,
+                                     arm.case_location))
         return arms
 
     # ----------------------------------------------------------------- commands

@@ -22,7 +22,17 @@ from meslint.doctext import (
     unit_claims,
     values_agree,
 )
-from meslint.facts import Location, MarkdownDoc, MdCode, MdTableRow, ShellAssignment, ShellCaseArm, ShellScript
+from meslint.facts import (
+    Location,
+    MarkdownDoc,
+    MdCode,
+    MdTableRow,
+    ShellAssignment,
+    ShellCaseArm,
+    ShellCommand,
+    ShellFunction,
+    ShellScript,
+)
 
 ROOT = "/opt/mes-dashboard"
 NAMES = {"GUNICORN_BIND", "WATCHDOG_PID_FILE", "RUNTIME_CONTRACT_ENFORCE", "CONDA_ENV_NAME"}
@@ -212,7 +222,8 @@ def test_script_subcommands_prefer_the_first_argument_case():
     script = ShellScript(
         "scripts/start_server.sh", "#!/bin/bash",
         assignments=(ShellAssignment("command", "${1:-}", loc, function="main", local=True),),
-        commands=(), functions=(),
+        # main gets the script's arguments; is_true and do_logs switch on their own.
+        commands=(ShellCommand(("main", "${@}"), loc),), functions=(ShellFunction("main", loc),),
         case_arms=(ShellCaseArm("${1:-}", ("1|[Tt][Rr][Uu][Ee]",), loc, "is_true"),
                    ShellCaseArm("$log_type", ("access",), loc, "do_logs"),
                    ShellCaseArm("$command", ("start",), loc, "main"),
