@@ -85,6 +85,12 @@ class ExecCommand:
     prefixes: str  # any of "-@:+!|" in source order ("!!" kept as two)
     argv: tuple[str, ...]
     location: Location
+    # The script of a ``bash -c SCRIPT`` (``sh -c``, ... also behind ``env``/``exec``) command,
+    # parsed at parse time (see :mod:`meslint.parsers.systemd`); its facts are located at this line.
+    script: ShellScript | None = None
+    # Variables systemd substitutes into that script outside quotes only: the shell splits their
+    # values into words (none for an empty value) where the script's facts show one ``${NAME}``.
+    split_variables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

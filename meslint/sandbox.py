@@ -1,5 +1,8 @@
 """The file-system view a unit's processes get under systemd's sandboxing (systemd.exec(5)).
 
+Part of the systemd semantics (:mod:`meslint.systemd_semantics` holds the rest); it reads the
+effective unit, drop-ins applied.
+
 Only what decides whether a path is *writable* is modelled, from the man page and
 ``src/core/namespace.c``:
 
@@ -34,13 +37,12 @@ from dataclasses import dataclass
 
 from meslint.facts import Location, UnitFile, UnitSetting
 from meslint.parsers.systemd import expand_specifiers, split_words
+from meslint.systemd_semantics import parse_bool
 
 RW = "read-write"
 RO = "read-only"
 NONE = "inaccessible"
 
-_TRUE = {"1", "yes", "y", "true", "t", "on"}
-_FALSE = {"0", "no", "n", "false", "f", "off"}
 # Same-path precedence (namespace.c sorts equal paths by mount mode): inaccessible first,
 # then private tmp / bind mounts (exec directories), then read-only, then read-write.
 _RANK = {NONE: 0, "bind": 1, RO: 2, RW: 3}
@@ -116,15 +118,6 @@ def _norm(path: str) -> str:
 
 def _under(path: str, root: str) -> bool:
     return root == "/" or path == root or path.startswith(root.rstrip("/") + "/")
-
-
-def parse_bool(value: str) -> bool | None:
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    return None
 
 
 def _last(unit: UnitFile, key: str) -> UnitSetting | None:
@@ -253,12 +246,3 @@ def _list_settings(unit: UnitFile, keys: tuple[str, ...]) -> list[UnitSetting]:
             else:
                 values.append(setting)
     return values
-
-
-def working_directory(unit: UnitFile) -> str:
-    """``WorkingDirectory=`` without its ``-`` prefix; systemd's default for system units is ``/``."""
-    setting = unit.get("Service", "WorkingDirectory")
-    if setting is None or not setting.value:
-        return "/"
-    value = setting.value.lstrip("-")
-    return value if value.startswith("/") else "/"

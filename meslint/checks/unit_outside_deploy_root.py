@@ -40,20 +40,16 @@ import posixpath
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
-from meslint.commands import CommandInfo, basename
-from meslint.facts import Location, UnitFile
+from meslint.facts import Location
 from meslint.findings import Finding, Related
 from meslint.resolve import unit_environment
 from meslint.runtime_files import under
+from meslint.systemd_semantics import executed_paths, invocations, working_directory
 
 CODE = "MES203"
 NAME = "unit-outside-deploy-root"
 GATE = "2"
 SEVERITY = "error"
-
-_SCRIPT_SUFFIXES = (".sh", ".py", ".bash")
-_SHELLS = frozenset({"bash", "sh", "dash"})
-
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     rule = rule_by_code(CODE)
@@ -62,19 +58,18 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for unit in ctx.repo.units:
         if ctx.pack.unit_spec(unit.path) is None:
             continue
-        workdir_setting = unit.get("Service", "WorkingDirectory")
-        cwd: str | None = "/"
+        workdir = working_directory(unit)
+        cwd = workdir.path
         cwd_note = "no WorkingDirectory=: systemd runs it from /"
         workdir_outside = False
-        if workdir_setting is not None:
-            raw = workdir_setting.value[1:] if workdir_setting.value.startswith("-") else workdir_setting.value
-            cwd = _absolute(raw, None)
-            cwd_note = f"from WorkingDirectory={workdir_setting.value}"
-            if cwd is not None and not under(cwd, root):
+        if workdir.setting is not None:
+            cwd_note = f"from WorkingDirectory={workdir.setting.value}"
+            # `~` of a user whose home is unknown counts as outside: a home is never the deploy root.
+            if cwd is None or not under(cwd, root):
                 workdir_outside = True
                 yield rule.finding(
-                    f"WorkingDirectory={workdir_setting.value} is not under the deploy root {root}",
-                    workdir_setting.location, subject=f"{unit.path} WorkingDirectory")
+                    f"WorkingDirectory={workdir.setting.value} is not under the deploy root {root}",
+                    workdir.setting.location, subject=f"{unit.path} WorkingDirectory")
         env = unit_environment(unit, ctx.pack, template)
         binding = env.get("PYTHONPATH")
         if binding is not None:
@@ -90,8 +85,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                         f"PYTHONPATH entry {entry!r} of {unit.name} resolves to {path}, not under the deploy "
                         f"root {root}", location, related=related, subject=f"{unit.path} PYTHONPATH {entry}")
         for command in unit.exec_commands:
-            for info in _infos(unit, command, env):
-                for label, value in _executed_paths(info):
+            for run in invocations(command, env, ctx.pack.deploy_root):
+                for label, value in executed_paths(run.info):
                     if not value.startswith(("/", "~")) and workdir_outside:
                         continue  # already reported at WorkingDirectory=
                     path = _absolute(value, cwd)
@@ -101,35 +96,6 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                     yield rule.finding(
                         f"{command.key}= runs {label} {value!r}{how}: not under the deploy root {root}",
                         command.location, subject=f"{unit.path} {command.key} {label}")
-
-
-def _infos(unit: UnitFile, command, env) -> Iterator[CommandInfo]:
-    # The same reading resolution uses: systemd's substitution, then `bash -c` unwrapping.
-    from meslint.resolve import unit_command_infos
-
-    for info, _chain in unit_command_infos(unit, command, env):
-        yield info
-
-
-def _executed_paths(info: CommandInfo) -> Iterator[tuple[str, str]]:
-    if info.program_index >= 0:
-        program = info.argv[info.program_index]
-        if program.endswith(_SCRIPT_SUFFIXES):
-            yield "the script", program
-        if basename(program) in _SHELLS and info.args and not info.args[0].startswith("-"):
-            yield "the script", info.args[0]
-    if info.script is not None and info.script != "-":
-        yield "the script", info.script
-    if info.program == "gunicorn":
-        config = info.options.get("config")
-        if config and not config.startswith("python:"):
-            yield "the gunicorn config", config
-        for option in ("chdir", "pythonpath"):
-            if info.options.get(option):
-                for entry in info.options[option].split(","):
-                    yield f"gunicorn --{option}", entry
-    if info.program == "rq" and info.options.get("path"):
-        yield "rq --path", info.options["path"]
 
 
 def _absolute(value: str, cwd: str | None) -> str | None:

@@ -42,6 +42,7 @@ from meslint.checks import CheckContext, rule_by_code
 from meslint.commands import analyze
 from meslint.facts import Location, ShellScript, UnitFile
 from meslint.findings import Finding, Related
+from meslint.systemd_semantics import invocations
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate
 
 CODE = "MES609"
@@ -135,8 +136,6 @@ def _script_workers(ctx: CheckContext, script: ShellScript, template) -> list[Wo
 
 
 def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
-    from meslint.cache import parse_shell_snippet as parse_shell
-    from meslint.parsers.systemd import substitute_argv
     from meslint.resolve import unit_environment
 
     workers = []
@@ -148,15 +147,8 @@ def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
             if runtime == "with .env" and template is None:
                 continue
             env: dict[str, Binding] = unit_environment(unit, ctx.pack, env_file)
-            values = {name: binding.value for name, binding in env.items()}
-            argv = command.argv if ":" in command.prefixes else substitute_argv(command.argv, values)
-            info = analyze(tuple(argv))
-            candidates = [tuple(argv)]
-            if info.shell_script is not None:
-                candidates = [inner.argv for inner in parse_shell(unit.path, info.shell_script).commands]
-            for words in candidates:
-                values = tuple(evaluate(word, env, ctx.pack.deploy_root).value for word in words)
-                for raw, value in queue_words(tuple(words), values):
+            for run in invocations(command, env, ctx.pack.deploy_root):
+                for raw, value in queue_words(run.templates, run.values):
                     if value:
                         worker.queues.setdefault(runtime, {})[value] = _env_var(raw, {})
         if worker.queues:

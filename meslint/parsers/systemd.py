@@ -93,7 +93,9 @@ kept verbatim without a problem.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -101,6 +103,7 @@ from meslint.facts import (
     ExecCommand,
     Location,
     ParseProblem,
+    ShellScript,
     UnitEnvAssignment,
     UnitEnvironmentFile,
     UnitFile,
@@ -739,7 +742,9 @@ def _exec_one(state: _State, setting: UnitSetting, value: str, pos: int) -> tupl
     if error:
         state.problem(loc, f"{error}: {setting.value}")
         return None, pos
-    return ExecCommand(setting.key, prefixes, tuple(words), loc), pos
+    argv = tuple(words)
+    script, split = _embedded_script(state.path, prefixes, argv, loc)
+    return ExecCommand(setting.key, prefixes, argv, loc, script, split), pos
 
 
 def _skip_ws(value: str, pos: int) -> int:
@@ -766,6 +771,97 @@ def _exec_path_error(path: str, separate_argv0: bool, count: int) -> str | None:
     return None
 
 
+class _Marked(Mapping[str, str]):
+    """Every variable "set" to a mark ``\\0NAME\\0``: :func:`_replace_env` then shows what systemd substitutes."""
+
+    def __getitem__(self, name: str) -> str:
+        return "\0" + name + "\0"
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+_MARK = re.compile("\0([A-Za-z_][A-Za-z0-9_]*)\0")
+
+
+def _embedded_script(path: str, prefixes: str, argv: tuple[str, ...], location: Location
+                     ) -> tuple[ShellScript | None, tuple[str, ...]]:
+    """The facts of the script a ``bash -c SCRIPT`` command runs, parsed now rather than by each check.
+
+    systemd substitutes ``${NAME}`` in the script text before the shell parses it; the value is
+    not known here (it may come from an env file).  The script is parsed with ``${NAME}`` kept:
+    the shell expands it from the same environment systemd took the value from.  Where systemd's
+    text substitution differs from that, the difference is recorded: a variable whose every
+    reference stands outside quotes is returned in the second item (the shell splits the
+    substituted value into words, none when it is empty:
+    :func:`meslint.systemd_semantics.invocations` does it).  Still different: a variable
+    referenced both inside and outside quotes (not split), a value holding shell syntax (quotes,
+    ``$``, ``;``) and a reference inside single quotes of the script.  ``$$`` becomes ``$`` as
+    systemd makes it; with the ``:`` prefix nothing is substituted.  A script that is one
+    ``$NAME`` word (its text comes from the environment) is unknown: ``None``.  Every fact of
+    the script is located at the Exec line.
+    """
+    from meslint.commands import analyze
+
+    body = analyze(argv).shell_script
+    if body is None or (":" not in prefixes and body.startswith("$") and body[1:2] not in ("{", "$")):
+        return None, ()
+    split: tuple[str, ...] = ()
+    if ":" not in prefixes:
+        marked = _replace_env(body, _Marked())
+        split = _unquoted_words(marked)
+        body = _MARK.sub(lambda m: "${" + m.group(1) + "}", marked)
+    try:
+        from meslint.parsers.shell import parse as parse_shell
+
+        return _relocated(parse_shell(path, body), location), split
+    except Exception:  # a shell parser bug must not cost the unit its facts
+        return None, ()
+
+
+def _unquoted_words(marked: str) -> tuple[str, ...]:
+    """Names of the marks that stand outside any quotes everywhere they occur, in order."""
+    unquoted: list[str] = []
+    quoted: set[str] = set()
+    quote = ""
+    i, n = 0, len(marked)
+    while i < n:
+        c = marked[i]
+        if c == "\0":
+            match = _MARK.match(marked, i)
+            if match is not None:
+                if quote:
+                    quoted.add(match.group(1))
+                elif match.group(1) not in unquoted:
+                    unquoted.append(match.group(1))
+                i = match.end()
+                continue
+        if quote == "'":
+            quote = "" if c == "'" else quote
+        elif c == "\\":
+            i += 1
+        elif quote == '"':
+            quote = "" if c == '"' else quote
+        elif c in "'\"":
+            quote = c
+        i += 1
+    return tuple(name for name in unquoted if name not in quoted)
+
+
+def _relocated(value, where: Location):
+    """``value`` with every Location inside it replaced by ``where`` (facts are frozen: rebuilt)."""
+    if isinstance(value, Location):
+        return where
+    if isinstance(value, tuple):
+        return tuple(_relocated(item, where) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return type(value)(**{f.name: _relocated(getattr(value, f.name), where) for f in dataclasses.fields(value)})
+    return value
+
+
 def parse(path: str, text: str) -> UnitFile:
     """Parse one unit file; never raises (problems are reported as facts)."""
     name = posixpath.basename(path)
@@ -785,3 +881,4 @@ def parse(path: str, text: str) -> UnitFile:
         exec_commands=tuple(state.exec_commands),
         problems=tuple(state.problems),
     )
+
