@@ -102,6 +102,9 @@ class UnitFile:
     environment_files: tuple[UnitEnvironmentFile, ...]
     exec_commands: tuple[ExecCommand, ...]
     problems: tuple[ParseProblem, ...] = ()
+    # Drop-ins applied after the main file, in the order systemd applies them (effective units
+    # only: a drop-in parsed alone has ``path`` = the drop-in and ``name`` = the unit it extends).
+    dropins: tuple[str, ...] = ()
 
     def get(self, section: str, key: str) -> UnitSetting | None:
         """The last assignment of a single-valued key (systemd: last one wins)."""

@@ -98,7 +98,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         root=str(root.resolve()),
         files=tuple(sources),
         all_paths=all_paths,
-        units=tuple(_typed(buckets[FileKind.UNIT], UnitFile)),
+        units=tuple(effective_units(_typed(buckets[FileKind.UNIT], UnitFile))),
         env_files=tuple(_typed(buckets[FileKind.ENV], EnvFile)),
         scripts=tuple(_typed(buckets[FileKind.SHELL], ShellScript)),
         python=tuple(_typed(buckets[FileKind.PYTHON], PythonModule)),
@@ -112,6 +112,34 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
 
 def _typed(items: list, cls: type) -> list:
     return [item for item in items if isinstance(item, cls)]
+
+
+def effective_units(units: list[UnitFile]) -> list[UnitFile]:
+    """Each unit with the drop-ins of its ``NAME.d/`` directory applied (sorted by file name).
+
+    The effective unit is what resolution and every check read.  A drop-in whose unit is not in
+    the repository (it extends a unit installed from elsewhere) stays a unit of its own.
+    """
+    from meslint.listing import is_dropin
+
+    dropins = [unit for unit in units if is_dropin(unit.path)]
+    if not dropins:
+        return units
+    from meslint.parsers.systemd import apply_dropins
+
+    by_directory: dict[str, list[UnitFile]] = {}
+    for dropin in dropins:
+        by_directory.setdefault(dropin.path.rpartition("/")[0], []).append(dropin)
+    mains = {unit.path for unit in units if not is_dropin(unit.path)}
+    effective: list[UnitFile] = []
+    for unit in units:
+        if is_dropin(unit.path):
+            if unit.path.rpartition("/")[0][:-2] not in mains:
+                effective.append(unit)
+            continue
+        own = sorted(by_directory.get(unit.path + ".d", ()), key=lambda d: d.path.rpartition("/")[2])
+        effective.append(apply_dropins(unit, own) if own else unit)
+    return effective
 
 
 # Below this many bytes of files to parse, forking a helper process is not worth it.  Measured

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 
 from meslint.commands import analyze
+from meslint.facts import Location
+from meslint.model import build_repository
+from meslint.pack import load_pack
 from meslint.parsers.shell import parse as parse_shell
 from meslint.parsers.systemd import parse as parse_unit
 from meslint.parsers.systemd import substitute_argv
+from meslint.sandbox import sandbox_of
 from meslint.systemd_semantics import exec_argv, executed_paths, invocations, working_directory
 from meslint.template import Binding, evaluate
 
@@ -119,3 +126,83 @@ def test_working_directory_keeps_the_setting_in_effect():
     assert workdir.setting is not None and workdir.setting.location.line == 5
     assert working_directory(_unit("")).setting is None
     assert working_directory(_unit("User=svc\nWorkingDirectory=~\n")).shown == "~"
+
+
+# --------------------------------------------------------------------------- drop-ins
+
+
+def _repository(write_tree, files: dict[str, str]):
+    root = write_tree(files)
+    return build_repository(root, load_pack("mes-dashboard"), max_file_size=1_000_000)
+
+
+def test_dropins_apply_in_name_order_and_empty_assignments_reset_lists(write_tree):
+    early, late = "deploy/app.service.d/10-early.conf", "deploy/app.service.d/20-late.conf"
+    repo = _repository(write_tree, {
+        "deploy/app.service": ("[Service]\nEnvironment=A=1 B=2\nEnvironmentFile=-/etc/app/one.env\n"
+                               "ExecStartPre=/bin/true pre\nExecStart=/usr/bin/app --main\n"
+                               "ReadWritePaths=/var/lib/a\nPIDFile=/run/main.pid\n"),
+        late: "[Service]\nEnvironment=A=3\nPIDFile=/run/late.pid\n",
+        early: ("[Service]\nEnvironment=\nEnvironment=C=3 A=2\nEnvironmentFile=\nExecStart=\n"
+                "ExecStart=/usr/bin/app --dropin %n\nReadWritePaths=\nReadWritePaths=/var/lib/b\n"
+                "PIDFile=/run/early.pid\n"),
+        "deploy/app.service.d/notes.txt": "not a drop-in\n",
+    })
+    (unit,) = repo.units
+    assert unit.path == "deploy/app.service" and unit.dropins == (early, late)
+    # Environment=: the reset drops A and B; a later A keeps its position; the value's file is kept.
+    assert [(a.name, a.value, a.location.path) for a in unit.environment] == [("C", "3", early), ("A", "3", late)]
+    assert unit.environment_files == ()
+    assert [(c.key, c.argv[1:]) for c in unit.exec_commands] == [
+        ("ExecStartPre", ("pre",)), ("ExecStart", ("--dropin", "app.service"))]  # %n: the unit, not the drop-in
+    assert [s.value for s in unit.get_all("Service", "ReadWritePaths")] == ["/var/lib/b"]
+    assert unit.get("Service", "PIDFile").value == "/run/late.pid"
+    assert unit.get("Service", "PIDFile").location == Location(late, 3, 1, 3, 22)
+    sandbox = sandbox_of(unit)
+    assert [rule.path for rule in sandbox.rules] == ["/var/lib/b"]
+
+
+def test_a_dropin_without_its_unit_stays_a_unit_of_its_own(write_tree):
+    repo = _repository(write_tree, {"deploy/redis.service.d/override.conf": "[Service]\nLimitNOFILE=65536\n"})
+    (unit,) = repo.units
+    assert (unit.path, unit.name, unit.dropins) == ("deploy/redis.service.d/override.conf", "redis.service", ())
+
+
+_SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+# (drop-in file -> its [Service] body) over a main unit with `ExecStart=/bin/true main`.
+_EXEC_CASES = [
+    {"10.conf": "ExecStart=/bin/true b"},
+    {"10.conf": "ExecStart=\nExecStart=/bin/true b"},
+    {"10.conf": "ExecStart=\nExecStart=/bin/true b", "20.conf": "ExecStart=/bin/true c"},
+    {"05.conf": "ExecStart=", "10.conf": "ExecStart=/bin/true b"},
+    {"10.conf": "ExecStart=/bin/true b", "20.conf": "ExecStart="},
+    {"z.conf": "ExecStart=\nExecStart=/bin/true z", "a.conf": "ExecStart=/bin/true a"},
+    {"a.conf": "ExecStart=/bin/true a", "b.txt": "ExecStart="},
+]
+
+
+@pytest.mark.skipif(_SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
+def test_dropin_order_and_resets_match_systemd_analyze_verify(write_tree):
+    """systemd refuses a simple service with no ExecStart= or with several: count ours the same way."""
+    files = {}
+    for index, dropins in enumerate(_EXEC_CASES):
+        files[f"deploy/u{index}.service"] = "[Service]\nExecStart=/bin/true main\n"
+        for name, body in dropins.items():
+            files[f"deploy/u{index}.service.d/{name}"] = "[Service]\n" + body + "\n"
+    root = write_tree(files)
+    done = subprocess.run([_SYSTEMD_ANALYZE, "verify", "--man=no", "--generators=no", "--recursive-errors=no",
+                           *(str(root / "deploy" / f"u{i}.service") for i in range(len(_EXEC_CASES)))],
+                          capture_output=True, text=True, timeout=120, check=False)
+    output = done.stdout + done.stderr
+
+    def theirs(index: int) -> str:
+        if f"u{index}.service: Service has more than one ExecStart=" in output:
+            return "several"
+        return "none" if f"u{index}.service: Service has no ExecStart=" in output else "one"
+
+    repo = build_repository(root, load_pack("mes-dashboard"), max_file_size=1_000_000)
+    counts = {unit.path: sum(c.key == "ExecStart" for c in unit.exec_commands) for unit in repo.units}
+    ours = [{0: "none", 1: "one"}.get(counts[f"deploy/u{i}.service"], "several") for i in range(len(_EXEC_CASES))]
+    assert ours == [theirs(i) for i in range(len(_EXEC_CASES))]
+    assert ours == ["several", "one", "several", "one", "none", "one", "several"]

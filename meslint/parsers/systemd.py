@@ -110,7 +110,8 @@ from meslint.facts import (
     UnitSetting,
 )
 
-__all__ = ["EXEC_KEYS", "expand_specifiers", "parse", "split_words", "substitute_argv"]
+__all__ = ["EXEC_KEYS", "apply_dropins", "dropin_unit_name", "expand_specifiers", "parse", "split_words",
+           "substitute_argv"]
 
 WHITESPACE = " \t\n\r"  # systemd's WHITESPACE macro
 COMMENTS = "#;"
@@ -862,9 +863,20 @@ def _relocated(value, where: Location):
     return value
 
 
+def dropin_unit_name(path: str) -> str | None:
+    """The unit a drop-in extends: ``deploy/x.service.d/10-y.conf`` -> ``x.service``; None for other paths."""
+    from meslint.listing import is_dropin
+
+    return path.rpartition("/")[0].rpartition("/")[2][:-2] if is_dropin(path) else None
+
+
 def parse(path: str, text: str) -> UnitFile:
-    """Parse one unit file; never raises (problems are reported as facts)."""
-    name = posixpath.basename(path)
+    """Parse one unit file or drop-in; never raises (problems are reported as facts).
+
+    A drop-in (``x.service.d/NAME.conf``) is parsed as part of the unit it extends (its
+    sections, its specifiers); :func:`apply_dropins` layers it over the main file.
+    """
+    name = dropin_unit_name(path) or posixpath.basename(path)
     state = _State(path, _UnitName.of(name), _known_sections(name))
     for logical in _logical_lines(text):
         try:
@@ -882,3 +894,41 @@ def parse(path: str, text: str) -> UnitFile:
         problems=tuple(state.problems),
     )
 
+
+# --------------------------------------------------------------------------- drop-ins
+
+
+def apply_dropins(main: UnitFile, dropins: Iterable[UnitFile]) -> UnitFile:
+    """The effective unit: ``main`` with its drop-ins applied in order, as systemd loads them.
+
+    systemd reads the main file, then each ``x.service.d/*.conf`` sorted by file name, feeding
+    every assignment to the same key parser: a single-valued key takes the last assignment
+    (:meth:`UnitFile.get`), a list-valued key accumulates, and an empty assignment resets the
+    list (:meth:`UnitFile.get_all`; ``Environment=``, ``EnvironmentFile=`` and each ``Exec*=``
+    key below).  Each drop-in was parsed alone, so its own lists already hold only what follows
+    its last reset; a reset in it also clears what the main file and earlier drop-ins gave.
+    Every fact keeps the location of the file it came from.
+    """
+    settings = list(main.settings)
+    environment = {assignment.name: assignment for assignment in main.environment}
+    environment_files = list(main.environment_files)
+    exec_commands = list(main.exec_commands)
+    problems = list(main.problems)
+    applied = list(main.dropins)
+    for dropin in dropins:
+        resets = {s.key for s in dropin.settings if s.value == "" and s.section in _EXEC_SECTIONS}
+        if "Environment" in resets:
+            environment.clear()
+        for assignment in dropin.environment:
+            environment[assignment.name] = assignment  # same name: new value, old position
+        if "EnvironmentFile" in resets:
+            environment_files.clear()
+        environment_files.extend(dropin.environment_files)
+        exec_commands = [c for c in exec_commands if c.key not in resets]
+        exec_commands.extend(dropin.exec_commands)
+        settings.extend(dropin.settings)
+        problems.extend(dropin.problems)
+        applied.append(dropin.path)
+    return dataclasses.replace(main, settings=tuple(settings), environment=tuple(environment.values()),
+                               environment_files=tuple(environment_files), exec_commands=tuple(exec_commands),
+                               problems=tuple(problems), dropins=tuple(applied))
