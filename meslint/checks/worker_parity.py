@@ -4,8 +4,9 @@
 Collects the RQ workers the start script launches (`rq worker QUEUE ...` commands, in any
 function) and the worker units of the contract (pack role `worker` whose `ExecStart=`
 runs `rq worker`, also through `bash -c` and `conda run`).  For each worker it takes
-the queue names (after systemd substitution and bash `${VAR:-default}` expansion, with
-and without the env file) and the environment variable that names the queue (followed
+the queue names (after systemd substitution and, inside `bash -c`, bash `${VAR:-default}`
+expansion -- without a shell systemd hands `${VAR:-default}` to rq literally -- with and
+without the env file) and the environment variable that names the queue (followed
 through the script's assignment chain, e.g. `RQ_MSD_WORKER_QUEUE="${MSD_WORKER_QUEUE:-msd-analysis}"`
 → `MSD_WORKER_QUEUE`).  It reports a queue the script serves that no worker unit serves
 (at the script command), a queue a worker unit serves that the script does not (at the
@@ -150,7 +151,8 @@ def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
             for run in invocations(command, env, ctx.pack.deploy_root):
                 for raw, value in queue_words(run.templates, run.values):
                     if value:
-                        worker.queues.setdefault(runtime, {})[value] = _env_var(raw, {})
+                        # Without a shell the words are final: a `${X:-d}` there is literal text.
+                        worker.queues.setdefault(runtime, {})[value] = _env_var(raw, {}) if run.shell else None
         if worker.queues:
             workers.append(worker)
     return workers
