@@ -54,6 +54,9 @@ class UnitSetting:
     key: str
     value: str  # leading/trailing whitespace stripped, as systemd does
     location: Location
+    # For the list keys of the sandbox (ReadWritePaths=, StateDirectory=, BindPaths=, ...): the
+    # value split into words and specifier-expanded as systemd does at load time; else None.
+    words: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

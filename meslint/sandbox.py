@@ -36,7 +36,6 @@ import posixpath
 from dataclasses import dataclass
 
 from meslint.facts import Location, UnitFile, UnitSetting
-from meslint.parsers.systemd import expand_specifiers, split_words
 from meslint.systemd_semantics import parse_bool
 
 RW = "read-write"
@@ -124,12 +123,9 @@ def _last(unit: UnitFile, key: str) -> UnitSetting | None:
     return unit.get("Service", key)
 
 
-def _words(unit: UnitFile, setting: UnitSetting) -> list[str]:
-    try:
-        words = split_words(setting.value)
-    except ValueError:
-        words = tuple(setting.value.split())
-    return [expand_specifiers(word, unit.name) for word in words]
+def _words(setting: UnitSetting) -> tuple[str, ...]:
+    # Split and specifier-expanded by the parser (every key this module reads is in PATH_LIST_KEYS).
+    return setting.words or ()
 
 
 def _strip_prefixes(word: str) -> tuple[str, bool]:
@@ -185,7 +181,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
                        (("ReadOnlyPaths", "ReadOnlyDirectories"), RO),
                        (("InaccessiblePaths", "InaccessibleDirectories"), NONE)):
         for setting in _list_settings(unit, keys):
-            for word in _words(unit, setting):
+            for word in _words(setting):
                 path, optional = _strip_prefixes(word)
                 if not path.startswith("/"):
                     continue
@@ -194,7 +190,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
 
     for key, base in _EXEC_DIRS.items():
         for setting in unit.get_all("Service", key):
-            for word in _words(unit, setting):
+            for word in _words(setting):
                 name, _, link = word.partition(":")
                 if not name or name.startswith("/"):
                     continue
@@ -207,7 +203,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
 
     for key, mode in (("BindPaths", RW), ("BindReadOnlyPaths", RO)):
         for setting in unit.get_all("Service", key):
-            for word in _words(unit, setting):
+            for word in _words(setting):
                 spec, _ = _strip_prefixes(word)
                 parts = spec.split(":")
                 dest = parts[1] if len(parts) > 1 and parts[1].startswith("/") else parts[0]
@@ -215,7 +211,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
                     rules.append(MountRule(_norm(dest), mode, f"{key}={word}", setting.location, _RANK["bind"]))
 
     for setting in unit.get_all("Service", "TemporaryFileSystem"):
-        for word in _words(unit, setting):
+        for word in _words(setting):
             path, _, options = word.partition(":")
             if path.startswith("/"):
                 mode = RO if "ro" in options.split(",") else RW

@@ -206,3 +206,13 @@ def test_dropin_order_and_resets_match_systemd_analyze_verify(write_tree):
     ours = [{0: "none", 1: "one"}.get(counts[f"deploy/u{i}.service"], "several") for i in range(len(_EXEC_CASES))]
     assert ours == [theirs(i) for i in range(len(_EXEC_CASES))]
     assert ours == ["several", "one", "several", "one", "none", "one", "several"]
+
+
+def test_sandbox_path_lists_are_split_at_parse_time():
+    unit = _unit("ReadWritePaths=/var/lib/%p \"/srv/with space\" -/opt/x\n"
+                 "ReadOnlyPaths=/etc/a 'unbalanced /etc/b\nDescription=not a list\n")
+    rw, ro, other = unit.settings[-3:]
+    assert rw.words == ("/var/lib/app", "/srv/with space", "-/opt/x")
+    assert ro.words == ("/etc/a",)  # bad quoting: systemd keeps the words before it and ignores the rest
+    assert other.words is None
+    assert [r.path for r in sandbox_of(unit).rules] == ["/var/lib/app", "/srv/with space", "/opt/x", "/etc/a"]

@@ -96,7 +96,7 @@ import bisect
 import dataclasses
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from meslint.facts import (
@@ -139,6 +139,14 @@ EXEC_KEYS = frozenset({
     "ExecStopPre",  # sockets
     "ExecMount", "ExecUnmount", "ExecRemount",  # mounts
     "ExecActivate", "ExecDeactivate",  # swaps
+})
+
+# Space-separated, quotable path lists of the sandbox (systemd.exec(5)); UnitSetting.words holds their words.
+PATH_LIST_KEYS = frozenset({
+    "ReadWritePaths", "ReadOnlyPaths", "InaccessiblePaths", "ExecPaths", "NoExecPaths",
+    "ReadWriteDirectories", "ReadOnlyDirectories", "InaccessibleDirectories",
+    "RuntimeDirectory", "StateDirectory", "CacheDirectory", "LogsDirectory", "ConfigurationDirectory",
+    "BindPaths", "BindReadOnlyPaths", "TemporaryFileSystem",
 })
 
 # System manager values of the fixed specifiers (systemd.unit(5) "Specifiers").
@@ -282,18 +290,37 @@ def _extract_word(s: str, i: int, *, cunescape: bool = True, relax: bool = False
     return _Word(out.decode("utf-8", "surrogateescape"), start, end, relaxed), i
 
 
+def _words_of(value: str) -> Iterator[_Word]:
+    """``extract_first_word()`` to the end of ``value``; raises _ExtractError where it fails."""
+    pos = 0
+    while True:
+        word, pos = _extract_word(value, pos)
+        if word is None:
+            return
+        yield word
+
+
 def split_words(value: str) -> tuple[str, ...]:
     """Split like systemd's Exec/Environment parsers; raises ValueError on bad quoting/escapes."""
-    words: list[str] = []
-    pos = 0
     try:
-        while True:
-            word, pos = _extract_word(value, pos)
-            if word is None:
-                return tuple(words)
-            words.append(word.text)
+        return tuple(word.text for word in _words_of(value))
     except _ExtractError as exc:
         raise ValueError(f"invalid {exc.reason} at offset {exc.position}") from None
+
+
+def _path_words(value: str, unit: _UnitName) -> tuple[str, ...]:
+    """A path list's words, specifiers expanded (``config_parse_namespace_path_strv()`` and kin).
+
+    Bad quoting or an unknown escape ends the list there ("Invalid syntax, ignoring"): the words
+    before it stay, as systemd has already taken them.
+    """
+    words: list[str] = []
+    try:
+        for word in _words_of(value):
+            words.append(_expand(word.text, unit)[0])
+    except _ExtractError:
+        pass
+    return tuple(words)
 
 
 def _split_relaxed(value: str) -> list[str]:
@@ -583,7 +610,8 @@ def _parse_line(state: _State, logical: _Logical) -> None:
     value = raw_value.strip(WHITESPACE)
     value_start = lead + eq + 1 + len(raw_value) - len(raw_value.lstrip(WHITESPACE))
     end = value_start + len(value) if value else lead + eq + 1
-    setting = UnitSetting(state.section, key, value, state.span(logical, key_start, end))
+    words = _path_words(value, state.unit) if key in PATH_LIST_KEYS and state.section in _EXEC_SECTIONS else None
+    setting = UnitSetting(state.section, key, value, state.span(logical, key_start, end), words)
     state.settings.append(setting)
     _interpret(state, setting, logical, value_start)
 
