@@ -148,11 +148,12 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
             level = "yes"
     dynamic = _last(unit, "DynamicUser")
     dynamic_user = dynamic is not None and bool(parse_bool(dynamic.value))
+    dynamic_location = dynamic.location if dynamic is not None else None
     protect_location = protect.location if protect is not None else None
     origin = f"ProtectSystem={protect.value}" if protect is not None else ""
     if dynamic_user and level != "strict":
         # systemd.exec(5): DynamicUser= implies ProtectSystem=strict.
-        level, protect_location = "strict", dynamic.location
+        level, protect_location = "strict", dynamic_location
         origin = "DynamicUser=yes (implies ProtectSystem=strict)"
     if level == "strict":
         rules.append(MountRule("/", RO, origin, protect_location, _RANK[RO]))
@@ -175,7 +176,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
     if home_mode is not None:
         for hidden in ("/home", "/root", "/run/user"):
             rules.append(MountRule(hidden, home_mode, f"ProtectHome={home.value if home else 'read-only'}",
-                                   home.location if home else dynamic.location, _RANK[home_mode]))
+                                   home.location if home else dynamic_location, _RANK[home_mode]))
 
     for keys, mode in ((("ReadWritePaths", "ReadWriteDirectories"), RW),
                        (("ReadOnlyPaths", "ReadOnlyDirectories"), RO),
@@ -223,7 +224,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
                                            or private.value.strip().lower() == "disconnected")
     private_location = private.location if private is not None else None
     if dynamic_user and private is None:
-        private_tmp, private_location = True, dynamic.location
+        private_tmp, private_location = True, dynamic_location
     if private_tmp:
         label = "PrivateTmp=" + (private.value if private is not None else "yes (implied by DynamicUser=)")
         for tmp in ("/tmp", "/var/tmp"):

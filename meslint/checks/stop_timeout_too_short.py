@@ -100,25 +100,27 @@ def graceful_timeout(ctx: CheckContext, unit: UnitFile, env: dict[str, Binding]
                     related.append(Related(binding.location, f"{name}={binding.value} ({binding.origin})"))
     cmd_args = env.get("GUNICORN_CMD_ARGS")
     if cmd_args is not None:
-        value = _graceful_from_args(cmd_args.value.split())
-        if value is not None:
-            if _number(value) is None:
+        option = _graceful_from_args(cmd_args.value.split())
+        if option is not None:
+            number = _number(option)
+            if number is None:
                 return None
-            seconds, how = _number(value), f"GUNICORN_CMD_ARGS --graceful-timeout {value}"
+            seconds, how = number, f"GUNICORN_CMD_ARGS --graceful-timeout {option}"
             related.append(Related(cmd_args.location or Location(unit.path),
-                                   f"GUNICORN_CMD_ARGS sets --graceful-timeout {value}"))
+                                   f"GUNICORN_CMD_ARGS sets --graceful-timeout {option}"))
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue
         for run in invocations(command, env, pack.deploy_root):
             if run.info.program != "gunicorn":
                 continue
-            value = _graceful_from_args(run.info.args)
-            if value is not None:
-                if _number(value) is None:
+            option = _graceful_from_args(run.info.args)
+            if option is not None:
+                number = _number(option)
+                if number is None:
                     return None
-                seconds, how = _number(value), f"--graceful-timeout {value} on the ExecStart command line"
-                related.append(Related(command.location, f"gunicorn --graceful-timeout {value}"))
+                seconds, how = number, f"--graceful-timeout {option} on the ExecStart command line"
+                related.append(Related(command.location, f"gunicorn --graceful-timeout {option}"))
     return seconds, how, related
 
 
