@@ -39,7 +39,7 @@ from meslint.facts import (
     UnitFile,
 )
 from meslint.pack import ContractPack, SettingSpec
-from meslint.systemd_semantics import invocations, working_directory
+from meslint.systemd_semantics import invocations, pid_file, working_directory
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
 
 RUNTIME_SYSTEMD = "systemd"
@@ -178,13 +178,12 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
     workdir = working_directory(unit)
     root = pack.deploy_root
     pid_setting = next((s for s in pack.settings if s.pid_file), None)
-    pidfile = unit.get("Service", "PIDFile")
+    pidfile = pid_file(unit)
     if pid_setting is not None and pidfile is not None:
-        # systemd.service(5): a relative PIDFile= is taken relative to /run.
-        value = normalize_path(pidfile.value, "/run")
+        value, setting = pidfile
         res.values.append(SiteValue(pid_setting.name, runtime, f"{unit.path} PIDFile=", "unit-directive", value,
-                                    pidfile.value, pidfile.location, (Step("PIDFile=" + pidfile.value,
-                                                                           pidfile.location),), unit.path))
+                                    setting.value, setting.location, (Step("PIDFile=" + setting.value,
+                                                                           setting.location),), unit.path))
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue

@@ -14,6 +14,7 @@ and systemd's sources (``src/core/load-fragment.c``, ``src/basic/time-util.c``).
   :attr:`meslint.facts.ExecCommand.script`) and each of their words expanded as the shell does
   with the unit's environment; ``env``/``exec``/``nohup``/``conda run`` wrappers are unwrapped
   by :func:`meslint.commands.analyze`.
+* :func:`pid_file` -- ``PIDFile=``: specifiers expanded, a relative path taken under ``/run``.
 * :func:`parse_timespan` / :func:`stop_timeout` -- time spans and the effective stop timeout.
 * :func:`parse_bool` -- systemd's booleans.  The sandbox view is :mod:`meslint.sandbox`.
 """
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from meslint.commands import CommandInfo, analyze, basename
 from meslint.facts import ExecCommand, Location, UnitFile, UnitSetting
 from meslint.parsers.systemd import expand_specifiers, substitute_argv
-from meslint.template import Binding, evaluate
+from meslint.template import Binding, evaluate, normalize_path
 
 # --------------------------------------------------------------------------- booleans
 
@@ -92,6 +93,18 @@ def _simplify(path: str) -> str:
     """``path_simplify()``: no ``//``, ``/./`` or trailing ``/``."""
     parts = [part for part in path.split("/") if part not in ("", ".")]
     return "/" + "/".join(parts)
+
+
+def pid_file(unit: UnitFile) -> tuple[str, UnitSetting] | None:
+    """The file ``PIDFile=`` names, with the setting: specifiers expanded, relative under ``/run``.
+
+    systemd.service(5): "If this option is set to a relative path, it is prefixed with /run";
+    ``config_parse_pid_file()`` expands specifiers first.  An empty value resets: no pid file.
+    """
+    setting = unit.get("Service", "PIDFile")
+    if setting is None or not setting.value:
+        return None
+    return normalize_path(expand_specifiers(setting.value, unit.name), "/run"), setting
 
 
 # --------------------------------------------------------------------------- Exec*= command lines
