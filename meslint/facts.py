@@ -81,7 +81,7 @@ class ExecCommand:
 
     ``argv`` holds the words after systemd's unquoting and specifier expansion
     but before ``$VAR``/``${VAR}`` substitution, which depends on the
-    environment and is done by :func:`meslint.parsers.systemd.substitute_argv`.
+    environment and is done by :func:`meslint.systemd_semantics.exec_argv`.
     """
 
     key: str  # ExecStart, ExecStartPre, ...

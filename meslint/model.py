@@ -7,8 +7,10 @@ byte scan for the pack's tokens decides which are parsed at all.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from meslint.discovery import DiscoveredFile, discover
@@ -125,8 +127,6 @@ def effective_units(units: list[UnitFile]) -> list[UnitFile]:
     dropins = [unit for unit in units if is_dropin(unit.path)]
     if not dropins:
         return units
-    from meslint.parsers.systemd import apply_dropins
-
     by_directory: dict[str, list[UnitFile]] = {}
     for dropin in dropins:
         by_directory.setdefault(dropin.path.rpartition("/")[0], []).append(dropin)
@@ -140,6 +140,44 @@ def effective_units(units: list[UnitFile]) -> list[UnitFile]:
         own = sorted(by_directory.get(unit.path + ".d", ()), key=lambda d: d.path.rpartition("/")[2])
         effective.append(apply_dropins(unit, own) if own else unit)
     return effective
+
+
+def apply_dropins(main: UnitFile, dropins: Iterable[UnitFile]) -> UnitFile:
+    """The effective unit: ``main`` with its drop-ins applied in order, as systemd loads them.
+
+    systemd reads the main file, then each ``x.service.d/*.conf`` sorted by file name, feeding
+    every assignment to the same key parser: a single-valued key takes the last assignment
+    (:meth:`UnitFile.get`), a list-valued key accumulates, and an empty assignment resets the
+    list (:meth:`UnitFile.get_all`; ``Environment=``, ``EnvironmentFile=`` and each ``Exec*=``
+    key below).  Each drop-in was parsed alone, so its own lists already hold only what follows
+    its last reset; a reset in it also clears what the main file and earlier drop-ins gave.
+    Every fact keeps the location of the file it came from.
+    """
+    from meslint.parsers.systemd import EXEC_SECTIONS
+
+    settings = list(main.settings)
+    environment = {assignment.name: assignment for assignment in main.environment}
+    environment_files = list(main.environment_files)
+    exec_commands = list(main.exec_commands)
+    problems = list(main.problems)
+    applied = list(main.dropins)
+    for dropin in dropins:
+        resets = {s.key for s in dropin.settings if s.value == "" and s.section in EXEC_SECTIONS}
+        if "Environment" in resets:
+            environment.clear()
+        for assignment in dropin.environment:
+            environment[assignment.name] = assignment  # same name: new value, old position
+        if "EnvironmentFile" in resets:
+            environment_files.clear()
+        environment_files.extend(dropin.environment_files)
+        exec_commands = [c for c in exec_commands if c.key not in resets]
+        exec_commands.extend(dropin.exec_commands)
+        settings.extend(dropin.settings)
+        problems.extend(dropin.problems)
+        applied.append(dropin.path)
+    return dataclasses.replace(main, settings=tuple(settings), environment=tuple(environment.values()),
+                               environment_files=tuple(environment_files), exec_commands=tuple(exec_commands),
+                               problems=tuple(problems), dropins=tuple(applied))
 
 
 # Below this many bytes of files to parse, forking a helper process is not worth it.  Measured

@@ -76,6 +76,21 @@ Exec-time substitution -- :func:`substitute_argv`
   ``bash -c '...'`` argument is substituted by systemd too; only ``$${VAR}``
   reaches the shell as ``${VAR}``.
 
+Embedded scripts
+----------------
+The script of a ``bash -c SCRIPT`` Exec command (``sh``/``dash``/``zsh`` too, behind
+``env``/``exec``/``nohup``...) is parsed here with the shell parser and kept on the command
+(:attr:`ExecCommand.script`), so no check parses anything; see :mod:`meslint.parsers.unit_scripts` for how
+systemd's substitution is carried over.
+
+Drop-ins -- :func:`meslint.model.apply_dropins`
+----------------------------------------------
+``x.service.d/NAME.conf`` is parsed with the sections and specifiers of ``x.service``; the model
+applies a unit's drop-ins after it in file-name order (``unit_load_dropin()``,
+``src/core/load-dropin.c``).  Only the unit's own ``.d/`` directory next to it is read: the
+type-wide (``service.d/``), prefix (``a-.service.d/``) and template (``a@.service.d/``) drop-in
+directories systemd also searches are not.
+
 Specifiers -- :func:`expand_specifiers`
 ---------------------------------------
 ``unit_full_printf_full()`` (``src/core/unit-printf.c``) + ``specifier_printf()``
@@ -93,9 +108,7 @@ kept verbatim without a problem.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import posixpath
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -103,15 +116,14 @@ from meslint.facts import (
     ExecCommand,
     Location,
     ParseProblem,
-    ShellScript,
     UnitEnvAssignment,
     UnitEnvironmentFile,
     UnitFile,
     UnitSetting,
 )
 
-__all__ = ["EXEC_KEYS", "apply_dropins", "dropin_unit_name", "expand_specifiers", "parse", "split_words",
-           "substitute_argv"]
+__all__ = ["EXEC_KEYS", "EXEC_SECTIONS", "PATH_LIST_KEYS", "dropin_unit_name", "expand_specifiers", "parse",
+           "replace_env", "split_words", "substitute_argv"]
 
 WHITESPACE = " \t\n\r"  # systemd's WHITESPACE macro
 COMMENTS = "#;"
@@ -132,7 +144,7 @@ _TYPE_SECTIONS = {
     "device": None,
 }
 # Sections whose units run processes: Environment=/EnvironmentFile=/Exec* live there.
-_EXEC_SECTIONS = frozenset({"Service", "Socket", "Mount", "Swap"})
+EXEC_SECTIONS = frozenset({"Service", "Socket", "Mount", "Swap"})
 # Command-line keys only: ExecSearchPath=, ExecPaths=, NoExecPaths= are not commands.
 EXEC_KEYS = frozenset({
     "ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPost",
@@ -439,7 +451,7 @@ def _env_name_is_valid(name: str) -> bool:
             and all(c.isalnum() or c == "_" for c in name))
 
 
-def _replace_env(word: str, env: Mapping[str, str]) -> str:
+def replace_env(word: str, env: Mapping[str, str]) -> str:
     """``replace_env_full(word, ..., flags=0)`` from src/basic/env-util.c, state for state."""
     out: list[str] = []
     state = "word"
@@ -485,7 +497,7 @@ def substitute_argv(argv: Iterable[str], env: Mapping[str, str]) -> tuple[str, .
             if _env_name_is_valid(name) and name in env:
                 result.extend(_split_relaxed(env[name]))
             continue  # unset or invalid name: the word disappears
-        result.append(_replace_env(word, env))
+        result.append(replace_env(word, env))
     return tuple(result)
 
 
@@ -610,7 +622,7 @@ def _parse_line(state: _State, logical: _Logical) -> None:
     value = raw_value.strip(WHITESPACE)
     value_start = lead + eq + 1 + len(raw_value) - len(raw_value.lstrip(WHITESPACE))
     end = value_start + len(value) if value else lead + eq + 1
-    words = _path_words(value, state.unit) if key in PATH_LIST_KEYS and state.section in _EXEC_SECTIONS else None
+    words = _path_words(value, state.unit) if key in PATH_LIST_KEYS and state.section in EXEC_SECTIONS else None
     setting = UnitSetting(state.section, key, value, state.span(logical, key_start, end), words)
     state.settings.append(setting)
     _interpret(state, setting, logical, value_start)
@@ -636,7 +648,7 @@ def _parse_section(state: _State, body: str, whole: Location) -> None:
 
 
 def _interpret(state: _State, setting: UnitSetting, logical: _Logical, value_start: int) -> None:
-    if setting.section not in _EXEC_SECTIONS:
+    if setting.section not in EXEC_SECTIONS:
         return
     if setting.key == "Environment":
         _environment(state, setting, logical, value_start)
@@ -772,7 +784,9 @@ def _exec_one(state: _State, setting: UnitSetting, value: str, pos: int) -> tupl
         state.problem(loc, f"{error}: {setting.value}")
         return None, pos
     argv = tuple(words)
-    script, split = _embedded_script(state.path, prefixes, argv, loc)
+    from meslint.parsers.unit_scripts import embedded_script  # imports the shell parser only when needed
+
+    script, split = embedded_script(state.path, prefixes, argv, loc)
     return ExecCommand(setting.key, prefixes, argv, loc, script, split), pos
 
 
@@ -800,97 +814,6 @@ def _exec_path_error(path: str, separate_argv0: bool, count: int) -> str | None:
     return None
 
 
-class _Marked(Mapping[str, str]):
-    """Every variable "set" to a mark ``\\0NAME\\0``: :func:`_replace_env` then shows what systemd substitutes."""
-
-    def __getitem__(self, name: str) -> str:
-        return "\0" + name + "\0"
-
-    def __iter__(self):
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-
-_MARK = re.compile("\0([A-Za-z_][A-Za-z0-9_]*)\0")
-
-
-def _embedded_script(path: str, prefixes: str, argv: tuple[str, ...], location: Location
-                     ) -> tuple[ShellScript | None, tuple[str, ...]]:
-    """The facts of the script a ``bash -c SCRIPT`` command runs, parsed now rather than by each check.
-
-    systemd substitutes ``${NAME}`` in the script text before the shell parses it; the value is
-    not known here (it may come from an env file).  The script is parsed with ``${NAME}`` kept:
-    the shell expands it from the same environment systemd took the value from.  Where systemd's
-    text substitution differs from that, the difference is recorded: a variable whose every
-    reference stands outside quotes is returned in the second item (the shell splits the
-    substituted value into words, none when it is empty:
-    :func:`meslint.systemd_semantics.invocations` does it).  Still different: a variable
-    referenced both inside and outside quotes (not split), a value holding shell syntax (quotes,
-    ``$``, ``;``) and a reference inside single quotes of the script.  ``$$`` becomes ``$`` as
-    systemd makes it; with the ``:`` prefix nothing is substituted.  A script that is one
-    ``$NAME`` word (its text comes from the environment) is unknown: ``None``.  Every fact of
-    the script is located at the Exec line.
-    """
-    from meslint.commands import analyze
-
-    body = analyze(argv).shell_script
-    if body is None or (":" not in prefixes and body.startswith("$") and body[1:2] not in ("{", "$")):
-        return None, ()
-    split: tuple[str, ...] = ()
-    if ":" not in prefixes:
-        marked = _replace_env(body, _Marked())
-        split = _unquoted_words(marked)
-        body = _MARK.sub(lambda m: "${" + m.group(1) + "}", marked)
-    try:
-        from meslint.parsers.shell import parse as parse_shell
-
-        return _relocated(parse_shell(path, body), location), split
-    except Exception:  # a shell parser bug must not cost the unit its facts
-        return None, ()
-
-
-def _unquoted_words(marked: str) -> tuple[str, ...]:
-    """Names of the marks that stand outside any quotes everywhere they occur, in order."""
-    unquoted: list[str] = []
-    quoted: set[str] = set()
-    quote = ""
-    i, n = 0, len(marked)
-    while i < n:
-        c = marked[i]
-        if c == "\0":
-            match = _MARK.match(marked, i)
-            if match is not None:
-                if quote:
-                    quoted.add(match.group(1))
-                elif match.group(1) not in unquoted:
-                    unquoted.append(match.group(1))
-                i = match.end()
-                continue
-        if quote == "'":
-            quote = "" if c == "'" else quote
-        elif c == "\\":
-            i += 1
-        elif quote == '"':
-            quote = "" if c == '"' else quote
-        elif c in "'\"":
-            quote = c
-        i += 1
-    return tuple(name for name in unquoted if name not in quoted)
-
-
-def _relocated(value, where: Location):
-    """``value`` with every Location inside it replaced by ``where`` (facts are frozen: rebuilt)."""
-    if isinstance(value, Location):
-        return where
-    if isinstance(value, tuple):
-        return tuple(_relocated(item, where) for item in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return type(value)(**{f.name: _relocated(getattr(value, f.name), where) for f in dataclasses.fields(value)})
-    return value
-
-
 def dropin_unit_name(path: str) -> str | None:
     """The unit a drop-in extends: ``deploy/x.service.d/10-y.conf`` -> ``x.service``; None for other paths."""
     from meslint.listing import is_dropin
@@ -902,7 +825,7 @@ def parse(path: str, text: str) -> UnitFile:
     """Parse one unit file or drop-in; never raises (problems are reported as facts).
 
     A drop-in (``x.service.d/NAME.conf``) is parsed as part of the unit it extends (its
-    sections, its specifiers); :func:`apply_dropins` layers it over the main file.
+    sections, its specifiers); :func:`meslint.model.apply_dropins` layers it over the main file.
     """
     name = dropin_unit_name(path) or posixpath.basename(path)
     state = _State(path, _UnitName.of(name), _known_sections(name))
@@ -922,41 +845,3 @@ def parse(path: str, text: str) -> UnitFile:
         problems=tuple(state.problems),
     )
 
-
-# --------------------------------------------------------------------------- drop-ins
-
-
-def apply_dropins(main: UnitFile, dropins: Iterable[UnitFile]) -> UnitFile:
-    """The effective unit: ``main`` with its drop-ins applied in order, as systemd loads them.
-
-    systemd reads the main file, then each ``x.service.d/*.conf`` sorted by file name, feeding
-    every assignment to the same key parser: a single-valued key takes the last assignment
-    (:meth:`UnitFile.get`), a list-valued key accumulates, and an empty assignment resets the
-    list (:meth:`UnitFile.get_all`; ``Environment=``, ``EnvironmentFile=`` and each ``Exec*=``
-    key below).  Each drop-in was parsed alone, so its own lists already hold only what follows
-    its last reset; a reset in it also clears what the main file and earlier drop-ins gave.
-    Every fact keeps the location of the file it came from.
-    """
-    settings = list(main.settings)
-    environment = {assignment.name: assignment for assignment in main.environment}
-    environment_files = list(main.environment_files)
-    exec_commands = list(main.exec_commands)
-    problems = list(main.problems)
-    applied = list(main.dropins)
-    for dropin in dropins:
-        resets = {s.key for s in dropin.settings if s.value == "" and s.section in _EXEC_SECTIONS}
-        if "Environment" in resets:
-            environment.clear()
-        for assignment in dropin.environment:
-            environment[assignment.name] = assignment  # same name: new value, old position
-        if "EnvironmentFile" in resets:
-            environment_files.clear()
-        environment_files.extend(dropin.environment_files)
-        exec_commands = [c for c in exec_commands if c.key not in resets]
-        exec_commands.extend(dropin.exec_commands)
-        settings.extend(dropin.settings)
-        problems.extend(dropin.problems)
-        applied.append(dropin.path)
-    return dataclasses.replace(main, settings=tuple(settings), environment=tuple(environment.values()),
-                               environment_files=tuple(environment_files), exec_commands=tuple(exec_commands),
-                               problems=tuple(problems), dropins=tuple(applied))
