@@ -6,8 +6,9 @@ and systemd's sources (``src/core/load-fragment.c``, ``src/basic/time-util.c``).
 
 * :func:`working_directory` -- ``WorkingDirectory=``: the ``-`` prefix only makes a missing
   directory non-fatal; ``~`` is the home directory of ``User=`` (``/root`` without one);
-  specifiers are expanded; a relative path is rejected ("Not an absolute path, ignoring") so an
-  earlier assignment stays; an empty value resets to the default, ``/`` for the system manager.
+  specifiers are expanded; a relative or non-normalised path is rejected (fatal for the unit,
+  ignored with ``-``: :func:`meslint.parsers.systemd.working_directory_value` says which, as a
+  parse problem); an empty value resets to the default, ``/`` for the system manager.
 * :func:`exec_argv` -- the argv systemd passes for an ``Exec*=`` command (``$VAR``/``${VAR}``
   substituted unless the ``:`` prefix is given); :func:`invocations` -- the programs it runs,
   with ``bash -c SCRIPT`` unwrapped into the script's commands (parsed in the model phase,
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 from meslint.commands import CommandInfo, analyze, basename
 from meslint.facts import ExecCommand, Location, UnitFile, UnitSetting
-from meslint.parsers.systemd import expand_specifiers, substitute_argv
+from meslint.parsers.systemd import expand_specifiers, substitute_argv, working_directory_value
 from meslint.template import Binding, evaluate, normalize_path
 
 # --------------------------------------------------------------------------- booleans
@@ -69,30 +70,22 @@ class WorkingDirectory:
 
 
 def working_directory(unit: UnitFile) -> WorkingDirectory:
-    """The effective ``WorkingDirectory=`` (``config_parse_working_directory()``)."""
+    """The effective ``WorkingDirectory=``: the last assignment systemd accepts."""
     chosen = WorkingDirectory(DEFAULT_WORKING_DIRECTORY, None)
     for setting in unit.settings:
         if setting.section != "Service" or setting.key != "WorkingDirectory":
             continue
-        value = expand_specifiers(setting.value, unit.name)
-        if not value:
+        path = working_directory_value(setting.value, unit.name)[0]
+        if path == "":
             chosen = WorkingDirectory(DEFAULT_WORKING_DIRECTORY, None)
-            continue
-        value = value[1:] if value.startswith("-") else value
-        if value == "~":
+        elif path == "~":
             user = unit.get("Service", "User")
             is_root = user is None or user.value in ("", "root", "0")
             chosen = WorkingDirectory(ROOT_HOME if is_root else None, setting, home=True)
-        elif value.startswith("/") and ".." not in value.split("/"):
-            chosen = WorkingDirectory(_simplify(value), setting)
-        # else: systemd ignores the assignment ("Not an absolute path"/not normalised); the previous one stays
+        elif path is not None:
+            chosen = WorkingDirectory(path, setting)
+        # None: rejected (a MES101 of the parser); with "-" systemd goes on with the previous value
     return chosen
-
-
-def _simplify(path: str) -> str:
-    """``path_simplify()``: no ``//``, ``/./`` or trailing ``/``."""
-    parts = [part for part in path.split("/") if part not in ("", ".")]
-    return "/" + "/".join(parts)
 
 
 def pid_file(unit: UnitFile) -> tuple[str, UnitSetting] | None:

@@ -123,7 +123,7 @@ from meslint.facts import (
 )
 
 __all__ = ["EXEC_KEYS", "EXEC_SECTIONS", "PATH_LIST_KEYS", "dropin_unit_name", "expand_specifiers", "parse",
-           "replace_env", "split_words", "substitute_argv"]
+           "replace_env", "split_words", "substitute_argv", "working_directory_value"]
 
 WHITESPACE = " \t\n\r"  # systemd's WHITESPACE macro
 COMMENTS = "#;"
@@ -656,6 +656,34 @@ def _interpret(state: _State, setting: UnitSetting, logical: _Logical, value_sta
         _environment_file(state, setting)
     elif setting.key in EXEC_KEYS:
         _exec(state, setting)
+    elif setting.key == "WorkingDirectory":
+        problem = working_directory_value(setting.value, state.unit.full)[1]
+        if problem:
+            state.problem(setting.location, problem)
+
+
+def working_directory_value(value: str, unit_name: str) -> tuple[str | None, str | None]:
+    """``config_parse_working_directory()``: (the directory, the problem with it).
+
+    The directory is ``""`` for an empty value (back to the default), ``"~"`` for the home
+    directory, else the absolute path, specifiers expanded and simplified; ``None`` when systemd
+    rejects the value: fatal for the unit without the ``-`` prefix, ignored with it.
+    """
+    if not value:
+        return "", None
+    optional = value.startswith("-")
+    rest = value[1:] if optional else value
+    if rest == "~":
+        return "~", None
+    path, unknown = _expand(rest, _UnitName.of(unit_name))
+    how = ", ignoring" if optional else " (the unit will not start)"
+    if unknown:
+        return None, f"Unknown specifier '{unknown[0]}' in WorkingDirectory={how}: {rest}"
+    if not path.startswith("/"):
+        return None, f"WorkingDirectory= path is not absolute{how}: {path}"
+    if ".." in path.split("/"):
+        return None, f"WorkingDirectory= path is not normalized{how}: {path}"
+    return _simplify_path(path), None
 
 
 def _expand_reporting(state: _State, value: str, location: Location) -> str:

@@ -33,8 +33,8 @@ class _Marked(Mapping[str, str]):
 _MARK = re.compile("\0([A-Za-z_][A-Za-z0-9_]*)\0")
 
 
-def embedded_script(path: str, prefixes: str, argv: tuple[str, ...], location: Location
-                     ) -> tuple[ShellScript | None, tuple[str, ...]]:
+def embedded_script(path: str, prefixes: str, argv: tuple[str, ...],
+                    location: Location) -> tuple[ShellScript | None, tuple[str, ...]]:
     """The facts of the script a ``bash -c SCRIPT`` command runs, parsed now rather than by each check.
 
     systemd substitutes ``${NAME}`` in the script text before the shell parses it; the value is
