@@ -63,7 +63,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         cwd_note = "no WorkingDirectory=: systemd runs it from /"
         written = unit.get("Service", "WorkingDirectory")
         if workdir.setting is None and written is not None and written.value:
-            cwd_note = f"systemd ignores WorkingDirectory={written.value} (not an absolute path) and runs it from /"
+            cwd_note = f"systemd rejects WorkingDirectory={written.value} and runs it from /"
         workdir_outside = False
         if workdir.setting is not None:
             cwd_note = f"from WorkingDirectory={workdir.setting.value}"
