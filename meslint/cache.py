@@ -18,7 +18,6 @@ parses instead.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import hashlib
 import json
@@ -127,8 +126,9 @@ def fingerprint() -> str:
         for cls, names in sorted(_FIELDS.items(), key=lambda item: item[0].__name__):
             digest.update(f"{cls.__name__}({','.join(names)})".encode())
         here = Path(__file__).resolve().parent
+        # commands.py: the unit parser finds the ``bash -c`` scripts it parses with it.
         sources = [here / "facts.py", here / "location.py", here / "listing.py", here / "model.py",
-                   *(here / "parsers").glob("*.py")]
+                   here / "commands.py", *(here / "parsers").glob("*.py")]
         for source in sorted(sources):
             try:
                 digest.update(source.name.encode() + b"\0" + source.read_bytes())
@@ -161,30 +161,29 @@ class FactCache:
 
     # -- lookups
 
-    def get(self, kind: facts.FileKind, path: str, text: str, slot: str | None = None, variant: str = ""):
-        """Cached facts for this content, or ``None``.  ``slot``: an entry that is not a whole file."""
+    def get(self, kind: facts.FileKind, path: str, text: str, variant: str = ""):
+        """Cached facts for this content, or ``None``."""
         if not self._usable:
             return None
         key = content_key(kind, path, text, variant)
-        entry = self._old.get(slot or path)
+        entry = self._old.get(path)
         if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
             try:
                 value = decode(entry[1])
             except Exception:
                 value = None
             if value is not None and getattr(value, "path", None) == path:
-                self._new[slot or path] = entry
+                self._new[path] = entry
                 self.hits += 1
                 return value
         self.misses += 1
         return None
 
-    def put(self, kind: facts.FileKind, path: str, text: str, value, slot: str | None = None,
-            variant: str = "") -> None:
+    def put(self, kind: facts.FileKind, path: str, text: str, value, variant: str = "") -> None:
         if not self._usable:
             return
         try:
-            self._new[slot or path] = [content_key(kind, path, text, variant), encode(value)]
+            self._new[path] = [content_key(kind, path, text, variant), encode(value)]
             self.dirty = True
         except CodecError:
             pass  # e.g. a TOML datetime in DataDoc.data: parsed again next time
@@ -207,12 +206,6 @@ class FactCache:
         """Write the index atomically; failures are silent (the cache is an optimisation)."""
         if not self._usable:
             return
-        # Snippet entries (shell inside a unit's Exec line) are looked up by the checks, after
-        # this save: keep those of files still present.
-        files = {slot for slot in self._new if SNIPPET_MARK not in slot}
-        for slot, entry in self._old.items():
-            if SNIPPET_MARK in slot and slot not in self._new and slot.split(SNIPPET_MARK, 1)[0] in files:
-                self._new[slot] = entry
         if not self.dirty and self._new.keys() == self._old.keys():
             return
         self.dirty = False
@@ -227,52 +220,7 @@ class FactCache:
 
 # --------------------------------------------------------------------------- run-wide setting
 
-_ACTIVE: list = [None]  # the cache of the current run, for snippet parses during the checks
-SNIPPET_MARK = "\0snippet\0"
-_SAVE_AT_EXIT: list = []
-
 
 def for_root(root: Path) -> FactCache | None:
     directory = cachefiles.directory_for(root)
-    if directory is None:
-        _ACTIVE[0] = None
-        return None
-    fact_cache = FactCache(directory)
-    if not _SAVE_AT_EXIT:
-        _SAVE_AT_EXIT.append(True)
-        atexit.register(_save_active)
-    _ACTIVE[0] = fact_cache
-    return fact_cache
-
-
-def _save_active() -> None:
-    if _ACTIVE[0] is not None and _ACTIVE[0].dirty:
-        _ACTIVE[0].save()
-
-
-_SNIPPET_MEMO: dict[tuple[str, str], object] = {}
-
-
-def parse_shell_snippet(path: str, script: str):
-    """Facts of shell code embedded in ``path`` (a unit's ``bash -c '...'``): parsed once, then cached.
-
-    Checks call this instead of the shell parser, so a warm run does not import tree-sitter.
-    """
-    memo_key = (path, script)
-    found = _SNIPPET_MEMO.get(memo_key)
-    if found is not None:
-        return found
-    fact_cache = _ACTIVE[0]
-    slot = path + SNIPPET_MARK + hashlib.sha256(script.encode("utf-8", "surrogatepass")).hexdigest()
-    if fact_cache is not None:
-        found = fact_cache.get(facts.FileKind.SHELL, path, script, slot=slot)
-    if found is None:
-        from meslint.parsers.shell import parse
-
-        found = parse(path, script)
-        if fact_cache is not None:
-            fact_cache.put(facts.FileKind.SHELL, path, script, found, slot=slot)
-    if len(_SNIPPET_MEMO) > 4096:
-        _SNIPPET_MEMO.clear()
-    _SNIPPET_MEMO[memo_key] = found
-    return found
+    return FactCache(directory) if directory is not None else None

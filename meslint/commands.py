@@ -7,7 +7,6 @@ in shell scripts.  Works on words that may still be templates.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -155,30 +154,3 @@ def _options(info: CommandInfo) -> None:
             break
     if info.program == "rq" and positional[:1] == ["worker"]:
         info.options.setdefault("queues", " ".join(positional[1:]))
-
-
-_SCRIPT_SUFFIXES = (".sh", ".py", ".bash")
-_SHELLS = frozenset({"bash", "sh", "dash"})
-
-
-def executed_paths(info: CommandInfo) -> Iterator[tuple[str, str]]:
-    """(what, path) of the files a command runs or loads: its script, a shell's script argument,
-    gunicorn's config, ``--chdir`` and ``--pythonpath`` entries, ``rq --path``."""
-    if info.program_index >= 0:
-        program = info.argv[info.program_index]
-        if program.endswith(_SCRIPT_SUFFIXES):
-            yield "the script", program
-        if basename(program) in _SHELLS and info.args and not info.args[0].startswith("-"):
-            yield "the script", info.args[0]
-    if info.script is not None and info.script != "-":
-        yield "the script", info.script
-    if info.program == "gunicorn":
-        config = info.options.get("config")
-        if config and not config.startswith("python:"):
-            yield "the gunicorn config", config
-        for option in ("chdir", "pythonpath"):
-            if info.options.get(option):
-                for entry in info.options[option].split(","):
-                    yield f"gunicorn --{option}", entry
-    if info.program == "rq" and info.options.get("path"):
-        yield "rq --path", info.options["path"]

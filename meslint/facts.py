@@ -54,6 +54,9 @@ class UnitSetting:
     key: str
     value: str  # leading/trailing whitespace stripped, as systemd does
     location: Location
+    # For the list keys of the sandbox (ReadWritePaths=, StateDirectory=, BindPaths=, ...): the
+    # value split into words and specifier-expanded as systemd does at load time; else None.
+    words: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +81,19 @@ class ExecCommand:
 
     ``argv`` holds the words after systemd's unquoting and specifier expansion
     but before ``$VAR``/``${VAR}`` substitution, which depends on the
-    environment and is done by :func:`meslint.parsers.systemd.substitute_argv`.
+    environment and is done by :func:`meslint.systemd_semantics.exec_argv`.
     """
 
     key: str  # ExecStart, ExecStartPre, ...
     prefixes: str  # any of "-@:+!|" in source order ("!!" kept as two)
     argv: tuple[str, ...]
     location: Location
+    # The script of a ``bash -c SCRIPT`` (``sh -c``, ... also behind ``env``/``exec``) command,
+    # parsed at parse time (see :mod:`meslint.parsers.systemd`); its facts are located at this line.
+    script: ShellScript | None = None
+    # Variables systemd substitutes into that script outside quotes only: the shell splits their
+    # values into words (none for an empty value) where the script's facts show one ``${NAME}``.
+    split_variables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,9 @@ class UnitFile:
     environment_files: tuple[UnitEnvironmentFile, ...]
     exec_commands: tuple[ExecCommand, ...]
     problems: tuple[ParseProblem, ...] = ()
+    # Drop-ins applied after the main file, in the order systemd applies them (effective units
+    # only: a drop-in parsed alone has ``path`` = the drop-in and ``name`` = the unit it extends).
+    dropins: tuple[str, ...] = ()
 
     def get(self, section: str, key: str) -> UnitSetting | None:
         """The last assignment of a single-valued key (systemd: last one wins)."""

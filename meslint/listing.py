@@ -25,6 +25,7 @@ class FileKind(str, Enum):
 _WALK_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
                    ".meslint_cache", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 _UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".mount", ".target")
+_DROPIN_DIRS = tuple(suffix + ".d" for suffix in _UNIT_SUFFIXES)
 _SHELL_SUFFIXES = (".sh", ".bash")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdj")
 _YAML_NAMES = {"environment.yml", "environment.yaml"}
@@ -36,7 +37,7 @@ def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str]
     lower = name.lower()
     if path in extra_markdown or lower.endswith(_MARKDOWN_SUFFIXES):
         return FileKind.MARKDOWN
-    if lower.endswith(_UNIT_SUFFIXES):
+    if lower.endswith(_UNIT_SUFFIXES) or is_dropin(path):
         return FileKind.UNIT
     if _is_env_name(lower):
         return FileKind.ENV
@@ -51,6 +52,13 @@ def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str]
     if "." not in name and head is not None and _has_shell_shebang(head):
         return FileKind.SHELL
     return None
+
+
+def is_dropin(path: str) -> bool:
+    """A systemd drop-in: ``NAME.conf`` in a unit's ``x.service.d/`` directory."""
+    directory, _, name = path.rpartition("/")
+    return (name.endswith(".conf") and directory.endswith(_DROPIN_DIRS)
+            and not directory.rpartition("/")[2].startswith("."))
 
 
 def _is_env_name(lower: str) -> bool:
@@ -96,7 +104,7 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
         return True
     lower = name.lower()
     return (lower.endswith(_KNOWN_SUFFIXES) or lower.startswith(".env.") or lower in _KNOWN_NAMES
-            or rel in extra_markdown)
+            or rel in extra_markdown or is_dropin(rel))
 
 
 def list_paths(root: Path) -> list[str]:

@@ -7,8 +7,10 @@ byte scan for the pack's tokens decides which are parsed at all.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from meslint.discovery import DiscoveredFile, discover
@@ -98,7 +100,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         root=str(root.resolve()),
         files=tuple(sources),
         all_paths=all_paths,
-        units=tuple(_typed(buckets[FileKind.UNIT], UnitFile)),
+        units=tuple(effective_units(_typed(buckets[FileKind.UNIT], UnitFile))),
         env_files=tuple(_typed(buckets[FileKind.ENV], EnvFile)),
         scripts=tuple(_typed(buckets[FileKind.SHELL], ShellScript)),
         python=tuple(_typed(buckets[FileKind.PYTHON], PythonModule)),
@@ -112,6 +114,70 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
 
 def _typed(items: list, cls: type) -> list:
     return [item for item in items if isinstance(item, cls)]
+
+
+def effective_units(units: list[UnitFile]) -> list[UnitFile]:
+    """Each unit with the drop-ins of its ``NAME.d/`` directory applied (sorted by file name).
+
+    The effective unit is what resolution and every check read.  A drop-in whose unit is not in
+    the repository (it extends a unit installed from elsewhere) stays a unit of its own.
+    """
+    from meslint.listing import is_dropin
+
+    dropins = [unit for unit in units if is_dropin(unit.path)]
+    if not dropins:
+        return units
+    by_directory: dict[str, list[UnitFile]] = {}
+    for dropin in dropins:
+        by_directory.setdefault(dropin.path.rpartition("/")[0], []).append(dropin)
+    mains = {unit.path for unit in units if not is_dropin(unit.path)}
+    effective: list[UnitFile] = []
+    for unit in units:
+        if is_dropin(unit.path):
+            if unit.path.rpartition("/")[0][:-2] not in mains:
+                effective.append(unit)
+            continue
+        own = sorted(by_directory.get(unit.path + ".d", ()), key=lambda d: d.path.rpartition("/")[2])
+        effective.append(apply_dropins(unit, own) if own else unit)
+    return effective
+
+
+def apply_dropins(main: UnitFile, dropins: Iterable[UnitFile]) -> UnitFile:
+    """The effective unit: ``main`` with its drop-ins applied in order, as systemd loads them.
+
+    systemd reads the main file, then each ``x.service.d/*.conf`` sorted by file name, feeding
+    every assignment to the same key parser: a single-valued key takes the last assignment
+    (:meth:`UnitFile.get`), a list-valued key accumulates, and an empty assignment resets the
+    list (:meth:`UnitFile.get_all`; ``Environment=``, ``EnvironmentFile=`` and each ``Exec*=``
+    key below).  Each drop-in was parsed alone, so its own lists already hold only what follows
+    its last reset; a reset in it also clears what the main file and earlier drop-ins gave.
+    Every fact keeps the location of the file it came from.
+    """
+    from meslint.parsers.systemd import EXEC_SECTIONS
+
+    settings = list(main.settings)
+    environment = {assignment.name: assignment for assignment in main.environment}
+    environment_files = list(main.environment_files)
+    exec_commands = list(main.exec_commands)
+    problems = list(main.problems)
+    applied = list(main.dropins)
+    for dropin in dropins:
+        resets = {s.key for s in dropin.settings if s.value == "" and s.section in EXEC_SECTIONS}
+        if "Environment" in resets:
+            environment.clear()
+        for assignment in dropin.environment:
+            environment[assignment.name] = assignment  # same name: new value, old position
+        if "EnvironmentFile" in resets:
+            environment_files.clear()
+        environment_files.extend(dropin.environment_files)
+        exec_commands = [c for c in exec_commands if c.key not in resets]
+        exec_commands.extend(dropin.exec_commands)
+        settings.extend(dropin.settings)
+        problems.extend(dropin.problems)
+        applied.append(dropin.path)
+    return dataclasses.replace(main, settings=tuple(settings), environment=tuple(environment.values()),
+                               environment_files=tuple(environment_files), exec_commands=tuple(exec_commands),
+                               problems=tuple(problems), dropins=tuple(applied))
 
 
 # Below this many bytes of files to parse, forking a helper process is not worth it.  Measured

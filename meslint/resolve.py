@@ -22,12 +22,13 @@ by a unit or by the script.  Each value comes with its chain of provenance.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from meslint.commands import CommandInfo, analyze
 from meslint.facts import (
     EnvFile,
+    ExecCommand,
     Location,
     PythonModule,
     Repository,
@@ -37,6 +38,7 @@ from meslint.facts import (
 )
 from meslint.pack import ContractPack, SettingSpec
 from meslint.script_flow import Memo, ScriptModel, script_model
+from meslint.systemd_semantics import invocations, pid_file, working_directory
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
 
 RUNTIME_SYSTEMD = "systemd"
@@ -174,24 +176,22 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
                   template: EnvFile | None) -> None:
     env = unit_environment(unit, pack, template)
     spec = pack.unit_spec(unit.path)
-    workdir_setting = unit.get("Service", "WorkingDirectory")
-    workdir = workdir_setting.value.lstrip("-") if workdir_setting else "/"
+    workdir = working_directory(unit)
     root = pack.deploy_root
     pid_setting = next((s for s in pack.settings if s.pid_file), None)
-    pidfile = unit.get("Service", "PIDFile")
+    pidfile = pid_file(unit)
     if pid_setting is not None and pidfile is not None:
-        # systemd.service(5): a relative PIDFile= is taken relative to /run.
-        value = normalize_path(pidfile.value, "/run")
+        value, setting = pidfile
         res.values.append(SiteValue(pid_setting.name, runtime, f"{unit.path} PIDFile=", "unit-directive", value,
-                                    pidfile.value, pidfile.location, (Step("PIDFile=" + pidfile.value,
-                                                                           pidfile.location),), unit.path))
+                                    setting.value, setting.location, (Step("PIDFile=" + setting.value,
+                                                                           setting.location),), unit.path))
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue
-        for info, chain in unit_command_infos(unit, command, env):
+        for info, chain in unit_command_infos(command, env, root):
             res.commands.append((runtime, unit.path, info, command.location))
             _command_sites(res, pack, info, runtime, f"{unit.path} ExecStart", "unit-exec", command.location,
-                           workdir, chain, unit.path)
+                           workdir.path, chain, unit.path, workdir.shown)
     for consumer_name in spec.runs if spec else ():
         module = _consumer_module(repo, pack, consumer_name)
         if module is None:
@@ -200,28 +200,16 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
         _python_sites(res, repo, pack, module, env, runtime, label, root, unit.path)
 
 
-def unit_command_infos(unit: UnitFile, command, env: dict[str, Binding]):
-    """The commands an Exec line runs, after systemd substitution (and bash -c unwrapping)."""
-    from meslint.parsers.systemd import substitute_argv
-
-    values = {name: binding.value for name, binding in env.items()}
-    argv = command.argv if ":" in command.prefixes else substitute_argv(command.argv, values)
-    info = analyze(tuple(argv))
+def unit_command_infos(command: ExecCommand, env: dict[str, Binding], deploy_root: str
+                       ) -> Iterator[tuple[CommandInfo, list[Step]]]:
+    """The commands an Exec line runs (:func:`meslint.systemd_semantics.invocations`), with provenance."""
     chain = [Step(f"{command.key}= as systemd substitutes it", command.location)]
-    if info.shell_script is None:
-        yield info, chain
-        return
-    from meslint.cache import parse_shell_snippet as parse_shell
-
-    inner = parse_shell(unit.path, info.shell_script)
-    for inner_command in inner.commands:
-        words = []
-        for word in inner_command.argv:
-            evaluated = evaluate(word, env, CHECKOUT_ROOT)
-            words.append(evaluated.value if evaluated.value is not None else word)
-            chain_extra = _used_steps(evaluated.used)
-            chain = chain + chain_extra
-        yield analyze(tuple(words)), chain + [Step(f"{info.program} -c runs it", command.location)]
+    for run in invocations(command, env, deploy_root):
+        if run.shell is None:
+            yield run.info, chain
+            continue
+        chain = chain + _used_steps(run.used)
+        yield run.info, chain + [Step(f"{run.shell} -c runs it", command.location)]
 
 
 def _steps_about(chain: list[Step], name: str) -> tuple[Step, ...]:
@@ -231,13 +219,16 @@ def _steps_about(chain: list[Step], name: str) -> tuple[Step, ...]:
 
 
 def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runtime: str, owner: str, kind: str,
-                   location: Location, cwd: str, chain: list[Step], unit: str | None) -> None:
+                   location: Location, cwd: str | None, chain: list[Step], unit: str | None,
+                   cwd_shown: str | None = None) -> None:
+    """``cwd``: the command's working directory, None when unknown (``cwd_shown`` names it then)."""
     if info.program == "gunicorn":
         pid_setting = next((s for s in pack.settings if s.pid_file), None)
         bind_setting = next((s for s in pack.settings if s.kind == "bind"), None)
         if pid_setting is not None and "pid" in info.options:
             raw = info.options["pid"]
-            steps = _steps_about(chain, pid_setting.name) + (Step(f"gunicorn --pid {raw} (cwd {cwd})", location),)
+            steps = _steps_about(chain, pid_setting.name) + (Step(f"gunicorn --pid {raw} (cwd {cwd_shown or cwd})",
+                                                                      location),)
             res.values.append(SiteValue(pid_setting.name, runtime, f"{owner}: gunicorn --pid", kind,
                                         _norm_path(raw, cwd), raw, location, steps, unit))
         if bind_setting is not None and "bind" in info.options:
@@ -254,10 +245,10 @@ def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runti
                                     _steps_about(chain, pack.conda.bin_variable), unit))
 
 
-def _norm_path(raw: str | None, cwd: str) -> str | None:
-    if raw is None or "$" in raw:
+def _norm_path(raw: str | None, cwd: str | None) -> str | None:
+    if raw is None or "$" in raw or (cwd is None and not raw.startswith("/")):
         return None
-    return normalize_path(raw, cwd)
+    return normalize_path(raw, cwd or "/")
 
 
 def _used_steps(used: Iterable[tuple[str, Binding | None]]) -> list[Step]:

@@ -1,5 +1,8 @@
 """The file-system view a unit's processes get under systemd's sandboxing (systemd.exec(5)).
 
+Part of the systemd semantics (:mod:`meslint.systemd_semantics` holds the rest); it reads the
+effective unit, drop-ins applied.
+
 Only what decides whether a path is *writable* is modelled, from the man page and
 ``src/core/namespace.c``:
 
@@ -33,14 +36,12 @@ import posixpath
 from dataclasses import dataclass
 
 from meslint.facts import Location, UnitFile, UnitSetting
-from meslint.parsers.systemd import expand_specifiers, split_words
+from meslint.systemd_semantics import parse_bool
 
 RW = "read-write"
 RO = "read-only"
 NONE = "inaccessible"
 
-_TRUE = {"1", "yes", "y", "true", "t", "on"}
-_FALSE = {"0", "no", "n", "false", "f", "off"}
 # Same-path precedence (namespace.c sorts equal paths by mount mode): inaccessible first,
 # then private tmp / bind mounts (exec directories), then read-only, then read-write.
 _RANK = {NONE: 0, "bind": 1, RO: 2, RW: 3}
@@ -118,25 +119,13 @@ def _under(path: str, root: str) -> bool:
     return root == "/" or path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def parse_bool(value: str) -> bool | None:
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    return None
-
-
 def _last(unit: UnitFile, key: str) -> UnitSetting | None:
     return unit.get("Service", key)
 
 
-def _words(unit: UnitFile, setting: UnitSetting) -> list[str]:
-    try:
-        words = split_words(setting.value)
-    except ValueError:
-        words = tuple(setting.value.split())
-    return [expand_specifiers(word, unit.name) for word in words]
+def _words(setting: UnitSetting) -> tuple[str, ...]:
+    # Split and specifier-expanded by the parser (every key this module reads is in PATH_LIST_KEYS).
+    return setting.words or ()
 
 
 def _strip_prefixes(word: str) -> tuple[str, bool]:
@@ -159,11 +148,12 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
             level = "yes"
     dynamic = _last(unit, "DynamicUser")
     dynamic_user = dynamic is not None and bool(parse_bool(dynamic.value))
+    dynamic_location = dynamic.location if dynamic is not None else None
     protect_location = protect.location if protect is not None else None
     origin = f"ProtectSystem={protect.value}" if protect is not None else ""
     if dynamic_user and level != "strict":
         # systemd.exec(5): DynamicUser= implies ProtectSystem=strict.
-        level, protect_location = "strict", dynamic.location
+        level, protect_location = "strict", dynamic_location
         origin = "DynamicUser=yes (implies ProtectSystem=strict)"
     if level == "strict":
         rules.append(MountRule("/", RO, origin, protect_location, _RANK[RO]))
@@ -186,13 +176,13 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
     if home_mode is not None:
         for hidden in ("/home", "/root", "/run/user"):
             rules.append(MountRule(hidden, home_mode, f"ProtectHome={home.value if home else 'read-only'}",
-                                   home.location if home else dynamic.location, _RANK[home_mode]))
+                                   home.location if home else dynamic_location, _RANK[home_mode]))
 
     for keys, mode in ((("ReadWritePaths", "ReadWriteDirectories"), RW),
                        (("ReadOnlyPaths", "ReadOnlyDirectories"), RO),
                        (("InaccessiblePaths", "InaccessibleDirectories"), NONE)):
         for setting in _list_settings(unit, keys):
-            for word in _words(unit, setting):
+            for word in _words(setting):
                 path, optional = _strip_prefixes(word)
                 if not path.startswith("/"):
                     continue
@@ -201,7 +191,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
 
     for key, base in _EXEC_DIRS.items():
         for setting in unit.get_all("Service", key):
-            for word in _words(unit, setting):
+            for word in _words(setting):
                 name, _, link = word.partition(":")
                 if not name or name.startswith("/"):
                     continue
@@ -214,7 +204,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
 
     for key, mode in (("BindPaths", RW), ("BindReadOnlyPaths", RO)):
         for setting in unit.get_all("Service", key):
-            for word in _words(unit, setting):
+            for word in _words(setting):
                 spec, _ = _strip_prefixes(word)
                 parts = spec.split(":")
                 dest = parts[1] if len(parts) > 1 and parts[1].startswith("/") else parts[0]
@@ -222,7 +212,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
                     rules.append(MountRule(_norm(dest), mode, f"{key}={word}", setting.location, _RANK["bind"]))
 
     for setting in unit.get_all("Service", "TemporaryFileSystem"):
-        for word in _words(unit, setting):
+        for word in _words(setting):
             path, _, options = word.partition(":")
             if path.startswith("/"):
                 mode = RO if "ro" in options.split(",") else RW
@@ -234,7 +224,7 @@ def sandbox_of(unit: UnitFile) -> Sandbox:
                                            or private.value.strip().lower() == "disconnected")
     private_location = private.location if private is not None else None
     if dynamic_user and private is None:
-        private_tmp, private_location = True, dynamic.location
+        private_tmp, private_location = True, dynamic_location
     if private_tmp:
         label = "PrivateTmp=" + (private.value if private is not None else "yes (implied by DynamicUser=)")
         for tmp in ("/tmp", "/var/tmp"):
@@ -253,12 +243,3 @@ def _list_settings(unit: UnitFile, keys: tuple[str, ...]) -> list[UnitSetting]:
             else:
                 values.append(setting)
     return values
-
-
-def working_directory(unit: UnitFile) -> str:
-    """``WorkingDirectory=`` without its ``-`` prefix; systemd's default for system units is ``/``."""
-    setting = unit.get("Service", "WorkingDirectory")
-    if setting is None or not setting.value:
-        return "/"
-    value = setting.value.lstrip("-")
-    return value if value.startswith("/") else "/"

@@ -76,11 +76,12 @@ def test_git_work_tree_respects_gitignore(write_tree) -> None:
 
 _NAME_PARTS = st.sampled_from(["", ".", "env", ".env", "ENV", "example", "template", "sample", "md", "MD",
                                "service", "timer", "py", "sh", "bash", "toml", "yml", "yaml", "environment",
-                               "markdown", "mdj", "rc", "x", "target", "mount", "path", "socket", "README"])
+                               "markdown", "mdj", "rc", "x", "target", "mount", "path", "socket", "README", "conf"])
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(_NAME_PARTS, min_size=1, max_size=4), st.sampled_from(["", "deploy/", "a.b/"]),
+@given(st.lists(_NAME_PARTS, min_size=1, max_size=4),
+       st.sampled_from(["", "deploy/", "a.b/", "deploy/x.service.d/", "x.timer.d/", ".service.d/", "service.d/"]),
        st.booleans())
 def test_may_hold_facts_agrees_with_classify(parts, directory, mirrored):
     from meslint.listing import may_hold_facts

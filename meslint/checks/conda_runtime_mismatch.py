@@ -36,6 +36,7 @@ from meslint.commands import basename
 from meslint.facts import Location
 from meslint.findings import Finding, Related
 from meslint.resolve import contract_units
+from meslint.systemd_semantics import working_directory
 
 CODE = "MES601"
 NAME = "conda-runtime-mismatch"
@@ -96,6 +97,11 @@ def _unit_identity(ctx: CheckContext, rule) -> Iterator[Finding]:
             if key == "EnvironmentFile":
                 value = " ".join(sorted(f.path for f in unit.environment_files)) or "(none)"
                 loc = unit.environment_files[0].location if unit.environment_files else Location(unit.path)
+            elif key == "WorkingDirectory":
+                # The directory systemd uses: `-/opt/app` and `/opt/app/` are `/opt/app`.
+                workdir = working_directory(unit)
+                value = workdir.shown if workdir.setting else "(unset)"
+                loc = workdir.setting.location if workdir.setting else Location(unit.path)
             else:
                 setting = unit.get("Service", key)
                 value = setting.value if setting else "(unset)"

@@ -43,7 +43,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from meslint.checks import CheckContext, rule_by_code
-from meslint.commands import analyze
 from meslint.facts import EnvFile, Location, PythonModule, ShellScript, UnitFile
 from meslint.findings import Finding
 from meslint.runtime_files import is_runtime_path, legacy_hits, legacy_names
@@ -113,12 +112,9 @@ def _unit_sites(unit: UnitFile) -> Iterator[Site]:
     for command in unit.exec_commands:
         for word in command.argv:
             yield command.location, f"{command.key}=", word
-        script = analyze(command.argv).shell_script
-        if script is not None:
+        if command.script is not None:
             # `bash -lc '...'`: the words of the inner commands (a bare `cd DashBoard` too)
-            from meslint.cache import parse_shell_snippet as parse_shell
-
-            for inner in parse_shell(unit.path, script).commands:
+            for inner in command.script.commands:
                 if inner.argv and inner.argv[0] not in _MESSAGE_COMMANDS:
                     for word in inner.argv:
                         yield command.location, f"{command.key}= `{inner.argv[0]}`", word

@@ -46,13 +46,14 @@ import posixpath
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
-from meslint.commands import analyze, executed_paths
+from meslint.commands import analyze
 from meslint.facts import ROOT_TOKEN, Location, ShellCommand
 from meslint.findings import Finding
 from meslint.pack import ContractPack
-from meslint.resolve import unit_command_infos, unit_environment
+from meslint.resolve import unit_environment
 from meslint.runtime_files import is_runtime_path, repo_relative
 from meslint.script_cwd import CALLER, ROOT, SUB, Flow, checked_scripts, evaluate_word, normalize
+from meslint.systemd_semantics import executed_paths, invocations, working_directory
 
 CODE = "MES204"
 NAME = "missing-root-path"
@@ -121,12 +122,8 @@ def _unit_references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]:
     for unit in ctx.repo.units:
         if not is_runtime_path(unit.path, pack):
             continue
-        workdir = unit.get("Service", "WorkingDirectory")
-        cwd = None
-        if workdir is not None:
-            raw = workdir.value.lstrip("-")
-            if raw.rstrip("/") == root or raw.startswith(root + "/"):
-                cwd = raw
+        workdir = working_directory(unit).path
+        cwd = workdir if workdir is not None and (workdir == root or workdir.startswith(root + "/")) else None
         for setting in unit.settings:
             if (setting.section != "Service" or setting.key in _UNIT_PROSE_KEYS or setting.key == "Environment"
                     or setting.key.startswith("Exec")):
@@ -143,7 +140,8 @@ def _unit_references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]:
                 if path is not None:
                     yield assignment.location, f"Environment= {assignment.name}", path
         for command in unit.exec_commands:
-            for info, _chain in unit_command_infos(unit, command, env):
+            for run in invocations(command, env, pack.deploy_root):
+                info = run.info
                 for label, value in executed_paths(info):
                     path = repo_path(value, cwd)
                     if path is not None:

@@ -49,7 +49,8 @@ from meslint.checks import CheckContext, rule_by_code
 from meslint.facts import Location, UnitFile
 from meslint.findings import Finding, Related
 from meslint.resolve import RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, contract_units, unit_environment
-from meslint.sandbox import NONE, Sandbox, sandbox_of, working_directory
+from meslint.sandbox import NONE, Sandbox, sandbox_of
+from meslint.systemd_semantics import WorkingDirectory, working_directory
 from meslint.template import evaluate, normalize_path
 
 CODE = "MES606"
@@ -77,6 +78,7 @@ class Write:
 def writes_of(ctx: CheckContext, unit: UnitFile) -> list[Write]:
     pack = ctx.pack
     workdir = working_directory(unit)
+    cwd, shown = workdir.path or "/", workdir.shown
     found: list[Write] = []
     written = [s.name for s in pack.settings if s.kind == "path" and s.name != pack.conda.bin_variable]
     for setting in written:
@@ -98,10 +100,10 @@ def writes_of(ctx: CheckContext, unit: UnitFile) -> list[Write]:
         gunicorn = True
         for option in _GUNICORN_OPTIONS:
             value = info.options.get(option)
-            if option == "pid" or not value or value == "-" or "$" in value:
+            if option == "pid" or not value or value == "-" or "$" in value or _unknown_base(value, workdir):
                 continue
-            found.append(Write(f"gunicorn --{option}", normalize_path(value, workdir), f"{unit.path} ExecStart",
-                               runtime, location, f"--{option} {value} (cwd {workdir})"))
+            found.append(Write(f"gunicorn --{option}", normalize_path(value, cwd), f"{unit.path} ExecStart",
+                               runtime, location, f"--{option} {value} (cwd {shown})"))
     module = ctx.repo.module(pack.gunicorn_config) if pack.gunicorn_config else None
     if gunicorn and module is not None:
         for runtime in _RUNTIMES:
@@ -110,12 +112,17 @@ def writes_of(ctx: CheckContext, unit: UnitFile) -> list[Write]:
             for constant in module.constants:
                 if constant.name not in _GUNICORN_CONSTANTS or not isinstance(constant.value, str):
                     continue
-                value = evaluate(constant.value, env, workdir).value
-                if not value or value == "-" or "$" in value:
+                value = evaluate(constant.value, env, pack.deploy_root).value
+                if not value or value == "-" or "$" in value or _unknown_base(value, workdir):
                     continue
-                found.append(Write(f"gunicorn {constant.name}", normalize_path(value, workdir), module.path,
-                                   runtime, constant.location, f"{constant.name} = {constant.value} (cwd {workdir})"))
+                found.append(Write(f"gunicorn {constant.name}", normalize_path(value, cwd), module.path,
+                                   runtime, constant.location, f"{constant.name} = {constant.value} (cwd {shown})"))
     return found
+
+
+def _unknown_base(value: str, workdir: WorkingDirectory) -> bool:
+    """A relative path under a working directory that is not statically known (``~`` of some user)."""
+    return workdir.path is None and not value.startswith("/")
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:

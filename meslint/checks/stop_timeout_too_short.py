@@ -35,14 +35,13 @@ The app unit comes from the pack's `units` (role `app`), the config module from
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
-from meslint.commands import analyze
 from meslint.facts import EnvFile, Location, UnitFile
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
+from meslint.systemd_semantics import INFINITY, invocations, stop_timeout
 from meslint.template import Binding, evaluate
 
 CODE = "MES610"
@@ -50,77 +49,7 @@ NAME = "stop-timeout-too-short"
 GATE = "6"
 SEVERITY = "error"
 
-INFINITY = float("inf")
-DEFAULT_TIMEOUT_STOP_SEC = 90.0  # systemd-system.conf(5) DefaultTimeoutStopSec=
 GUNICORN_DEFAULT_GRACEFUL = 30.0
-
-_MINUTE = 60.0
-_HOUR = 3600.0
-_DAY = 86400.0
-# systemd's extract_multiplier() table (src/basic/time-util.c), in its matching order.
-_UNITS = (
-    ("seconds", 1.0), ("second", 1.0), ("sec", 1.0), ("s", 1.0),
-    ("minutes", _MINUTE), ("minute", _MINUTE), ("min", _MINUTE),
-    ("months", 30.44 * _DAY), ("month", 30.44 * _DAY), ("M", 30.44 * _DAY),
-    ("msec", 1e-3), ("ms", 1e-3), ("m", _MINUTE),
-    ("hours", _HOUR), ("hour", _HOUR), ("hr", _HOUR), ("h", _HOUR),
-    ("days", _DAY), ("day", _DAY), ("d", _DAY),
-    ("weeks", 7 * _DAY), ("week", 7 * _DAY), ("w", 7 * _DAY),
-    ("years", 365.25 * _DAY), ("year", 365.25 * _DAY), ("y", 365.25 * _DAY),
-    ("usec", 1e-6), ("us", 1e-6), ("μs", 1e-6), ("µs", 1e-6),
-)
-_NUMBER = re.compile(r"(\d+(?:\.\d*)?|\.\d+)")
-
-
-def parse_timespan(text: str, default_unit: float = 1.0) -> float | None:
-    """Seconds of a systemd time span (systemd.time(7)); None when systemd would reject it."""
-    text = text.strip()
-    if text == "infinity":
-        return INFINITY
-    if not text:
-        return None
-    total = 0.0
-    i = 0
-    n = len(text)
-    while True:
-        while i < n and text[i] in " \t\n\r":
-            i += 1
-        if i >= n:
-            break
-        match = _NUMBER.match(text, i)
-        if match is None:
-            return None
-        number = float(match.group(1))
-        i = match.end()
-        while i < n and text[i] in " \t\n\r":
-            i += 1
-        multiplier = default_unit
-        for suffix, seconds in _UNITS:
-            if text.startswith(suffix, i):
-                multiplier = seconds
-                i += len(suffix)
-                break
-        total += number * multiplier
-    return total
-
-
-def stop_timeout(unit: UnitFile) -> tuple[float, str, Location | None]:
-    """The effective stop timeout: seconds, how it was set, where."""
-    chosen: tuple[float, str, Location | None] = (DEFAULT_TIMEOUT_STOP_SEC,
-                                                  "systemd's DefaultTimeoutStopSec=90s (no TimeoutStopSec=)", None)
-    for setting in unit.settings:
-        if setting.section != "Service" or setting.key not in ("TimeoutStopSec", "TimeoutSec"):
-            continue
-        if setting.value == "":
-            chosen = (DEFAULT_TIMEOUT_STOP_SEC, f"{setting.key}= reset to the default 90s", setting.location)
-            continue
-        seconds = parse_timespan(setting.value)
-        if seconds is None:
-            continue  # systemd logs "Failed to parse" and ignores the assignment
-        if seconds == 0:
-            seconds = INFINITY  # config_parse_sec_fix_0: 0 means no timeout
-        chosen = (seconds, f"{setting.key}={setting.value}", setting.location)
-    return chosen
 
 
 def _fmt(seconds: float) -> str:
@@ -151,8 +80,6 @@ def _number(value: str | None) -> float | None:
 def graceful_timeout(ctx: CheckContext, unit: UnitFile, env: dict[str, Binding]
                      ) -> tuple[float, str, list[Related]] | None:
     """gunicorn's effective graceful timeout for a unit's gunicorn, or None if not statically known."""
-    from meslint.parsers.systemd import substitute_argv
-
     pack: ContractPack = ctx.pack
     seconds, how, related = GUNICORN_DEFAULT_GRACEFUL, "gunicorn's built-in default 30s", []
     module = ctx.repo.module(pack.gunicorn_config) if pack.gunicorn_config else None
@@ -173,49 +100,28 @@ def graceful_timeout(ctx: CheckContext, unit: UnitFile, env: dict[str, Binding]
                     related.append(Related(binding.location, f"{name}={binding.value} ({binding.origin})"))
     cmd_args = env.get("GUNICORN_CMD_ARGS")
     if cmd_args is not None:
-        value = _graceful_from_args(cmd_args.value.split())
-        if value is not None:
-            if _number(value) is None:
+        option = _graceful_from_args(cmd_args.value.split())
+        if option is not None:
+            number = _number(option)
+            if number is None:
                 return None
-            seconds, how = _number(value), f"GUNICORN_CMD_ARGS --graceful-timeout {value}"
+            seconds, how = number, f"GUNICORN_CMD_ARGS --graceful-timeout {option}"
             related.append(Related(cmd_args.location or Location(unit.path),
-                                   f"GUNICORN_CMD_ARGS sets --graceful-timeout {value}"))
-    values = {name: binding.value for name, binding in env.items()}
+                                   f"GUNICORN_CMD_ARGS sets --graceful-timeout {option}"))
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue
-        argv = command.argv if ":" in command.prefixes else substitute_argv(command.argv, values)
-        for words in _gunicorn_commands(unit, tuple(argv), env):
-            value = _graceful_from_args(words)
-            if value is not None:
-                if _number(value) is None:
+        for run in invocations(command, env, pack.deploy_root):
+            if run.info.program != "gunicorn":
+                continue
+            option = _graceful_from_args(run.info.args)
+            if option is not None:
+                number = _number(option)
+                if number is None:
                     return None
-                seconds, how = _number(value), f"--graceful-timeout {value} on the ExecStart command line"
-                related.append(Related(command.location, f"gunicorn --graceful-timeout {value}"))
+                seconds, how = number, f"--graceful-timeout {option} on the ExecStart command line"
+                related.append(Related(command.location, f"gunicorn --graceful-timeout {option}"))
     return seconds, how, related
-
-
-def _gunicorn_commands(unit: UnitFile, argv: tuple[str, ...], env: dict[str, Binding]) -> Iterator[list[str]]:
-    info = analyze(argv)
-    if info.shell_script is None:
-        if info.program == "gunicorn":
-            yield list(info.args)
-        return
-    from meslint.cache import parse_shell_snippet as parse_shell
-
-    for inner in parse_shell(unit.path, info.shell_script).commands:
-        words = []
-        for word in inner.argv:
-            evaluated = evaluate(word, env, unit_workdir(unit))
-            words.append(evaluated.value if evaluated.value is not None else word)
-        inner_info = analyze(tuple(words))
-        if inner_info.program == "gunicorn":
-            yield list(inner_info.args)
-
-
-def unit_workdir(unit: UnitFile) -> str:
-    setting = unit.get("Service", "WorkingDirectory")
-    return setting.value.lstrip("-") if setting is not None and setting.value.lstrip("-").startswith("/") else "/"
 
 
 def _runs_gunicorn(unit: UnitFile) -> bool:

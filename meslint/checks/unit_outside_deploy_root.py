@@ -40,11 +40,11 @@ import posixpath
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
-from meslint.commands import executed_paths
 from meslint.facts import Location
 from meslint.findings import Finding, Related
-from meslint.resolve import unit_command_infos, unit_environment
+from meslint.resolve import unit_environment
 from meslint.runtime_files import under
+from meslint.systemd_semantics import executed_paths, invocations, working_directory
 
 CODE = "MES203"
 NAME = "unit-outside-deploy-root"
@@ -59,19 +59,21 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for unit in ctx.repo.units:
         if ctx.pack.unit_spec(unit.path) is None:
             continue
-        workdir_setting = unit.get("Service", "WorkingDirectory")
-        cwd: str | None = "/"
+        workdir = working_directory(unit)
+        cwd = workdir.path
         cwd_note = "no WorkingDirectory=: systemd runs it from /"
+        written = unit.get("Service", "WorkingDirectory")
+        if workdir.setting is None and written is not None and written.value:
+            cwd_note = f"systemd rejects WorkingDirectory={written.value} and runs it from /"
         workdir_outside = False
-        if workdir_setting is not None:
-            raw = workdir_setting.value[1:] if workdir_setting.value.startswith("-") else workdir_setting.value
-            cwd = _absolute(raw, None)
-            cwd_note = f"from WorkingDirectory={workdir_setting.value}"
-            if cwd is not None and not under(cwd, root):
+        if workdir.setting is not None:
+            cwd_note = f"from WorkingDirectory={workdir.setting.value}"
+            # `~` of a user whose home is unknown counts as outside: a home is never the deploy root.
+            if cwd is None or not under(cwd, root):
                 workdir_outside = True
                 yield rule.finding(
-                    f"WorkingDirectory={workdir_setting.value} is not under the deploy root {root}",
-                    workdir_setting.location, subject=f"{unit.path} WorkingDirectory")
+                    f"WorkingDirectory={workdir.setting.value} is not under the deploy root {root}",
+                    workdir.setting.location, subject=f"{unit.path} WorkingDirectory")
         env = unit_environment(unit, ctx.pack, template)
         binding = env.get("PYTHONPATH")
         if binding is not None:
@@ -87,8 +89,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                         f"PYTHONPATH entry {entry!r} of {unit.name} resolves to {path}, not under the deploy "
                         f"root {root}", location, related=related, subject=f"{unit.path} PYTHONPATH {entry}")
         for command in unit.exec_commands:
-            for info, _chain in unit_command_infos(unit, command, env):
-                for label, value in executed_paths(info):
+            for run in invocations(command, env, ctx.pack.deploy_root):
+                for label, value in executed_paths(run.info):
                     if not value.startswith(("/", "~")) and workdir_outside:
                         continue  # already reported at WorkingDirectory=
                     path = _absolute(value, cwd)

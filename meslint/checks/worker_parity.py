@@ -4,8 +4,9 @@
 Collects the RQ workers the start script launches (`rq worker QUEUE ...` commands, in any
 function) and the worker units of the contract (pack role `worker` whose `ExecStart=`
 runs `rq worker`, also through `bash -c` and `conda run`).  For each worker it takes
-the queue names (after systemd substitution and bash `${VAR:-default}` expansion, with
-and without the env file) and the environment variable that names the queue (followed
+the queue names (after systemd substitution and, inside `bash -c`, bash `${VAR:-default}`
+expansion -- without a shell systemd hands `${VAR:-default}` to rq literally -- with and
+without the env file) and the environment variable that names the queue (followed
 through the script's assignment chain, e.g. `RQ_MSD_WORKER_QUEUE="${MSD_WORKER_QUEUE:-msd-analysis}"`
 → `MSD_WORKER_QUEUE`).  It reports a queue the script serves that no worker unit serves
 (at the script command), a queue a worker unit serves that the script does not (at the
@@ -42,6 +43,7 @@ from meslint.checks import CheckContext, rule_by_code
 from meslint.commands import analyze
 from meslint.facts import Location, ShellScript, UnitFile
 from meslint.findings import Finding, Related
+from meslint.systemd_semantics import invocations
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate
 
 CODE = "MES609"
@@ -135,8 +137,6 @@ def _script_workers(ctx: CheckContext, script: ShellScript, template) -> list[Wo
 
 
 def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
-    from meslint.cache import parse_shell_snippet as parse_shell
-    from meslint.parsers.systemd import substitute_argv
     from meslint.resolve import unit_environment
 
     workers = []
@@ -148,17 +148,11 @@ def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
             if runtime == "with .env" and template is None:
                 continue
             env: dict[str, Binding] = unit_environment(unit, ctx.pack, env_file)
-            values = {name: binding.value for name, binding in env.items()}
-            argv = command.argv if ":" in command.prefixes else substitute_argv(command.argv, values)
-            info = analyze(tuple(argv))
-            candidates = [tuple(argv)]
-            if info.shell_script is not None:
-                candidates = [inner.argv for inner in parse_shell(unit.path, info.shell_script).commands]
-            for words in candidates:
-                values = tuple(evaluate(word, env, ctx.pack.deploy_root).value for word in words)
-                for raw, value in queue_words(tuple(words), values):
+            for run in invocations(command, env, ctx.pack.deploy_root):
+                for raw, value in queue_words(run.templates, run.values):
                     if value:
-                        worker.queues.setdefault(runtime, {})[value] = _env_var(raw, {})
+                        # Without a shell the words are final: a `${X:-d}` there is literal text.
+                        worker.queues.setdefault(runtime, {})[value] = _env_var(raw, {}) if run.shell else None
         if worker.queues:
             workers.append(worker)
     return workers

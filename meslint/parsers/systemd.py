@@ -76,6 +76,21 @@ Exec-time substitution -- :func:`substitute_argv`
   ``bash -c '...'`` argument is substituted by systemd too; only ``$${VAR}``
   reaches the shell as ``${VAR}``.
 
+Embedded scripts
+----------------
+The script of a ``bash -c SCRIPT`` Exec command (``sh``/``dash``/``zsh`` too, behind
+``env``/``exec``/``nohup``...) is parsed here with the shell parser and kept on the command
+(:attr:`ExecCommand.script`), so no check parses anything; see :mod:`meslint.parsers.unit_scripts` for how
+systemd's substitution is carried over.
+
+Drop-ins -- :func:`meslint.model.apply_dropins`
+----------------------------------------------
+``x.service.d/NAME.conf`` is parsed with the sections and specifiers of ``x.service``; the model
+applies a unit's drop-ins after it in file-name order (``unit_load_dropin()``,
+``src/core/load-dropin.c``).  Only the unit's own ``.d/`` directory next to it is read: the
+type-wide (``service.d/``), prefix (``a-.service.d/``) and template (``a@.service.d/``) drop-in
+directories systemd also searches are not.
+
 Specifiers -- :func:`expand_specifiers`
 ---------------------------------------
 ``unit_full_printf_full()`` (``src/core/unit-printf.c``) + ``specifier_printf()``
@@ -94,7 +109,7 @@ from __future__ import annotations
 
 import bisect
 import posixpath
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from meslint.facts import (
@@ -107,7 +122,8 @@ from meslint.facts import (
     UnitSetting,
 )
 
-__all__ = ["EXEC_KEYS", "expand_specifiers", "parse", "split_words", "substitute_argv"]
+__all__ = ["EXEC_KEYS", "EXEC_SECTIONS", "PATH_LIST_KEYS", "dropin_unit_name", "expand_specifiers", "parse",
+           "replace_env", "split_words", "substitute_argv", "working_directory_value"]
 
 WHITESPACE = " \t\n\r"  # systemd's WHITESPACE macro
 COMMENTS = "#;"
@@ -128,13 +144,21 @@ _TYPE_SECTIONS = {
     "device": None,
 }
 # Sections whose units run processes: Environment=/EnvironmentFile=/Exec* live there.
-_EXEC_SECTIONS = frozenset({"Service", "Socket", "Mount", "Swap"})
+EXEC_SECTIONS = frozenset({"Service", "Socket", "Mount", "Swap"})
 # Command-line keys only: ExecSearchPath=, ExecPaths=, NoExecPaths= are not commands.
 EXEC_KEYS = frozenset({
     "ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPost",
     "ExecStopPre",  # sockets
     "ExecMount", "ExecUnmount", "ExecRemount",  # mounts
     "ExecActivate", "ExecDeactivate",  # swaps
+})
+
+# Space-separated, quotable path lists of the sandbox (systemd.exec(5)); UnitSetting.words holds their words.
+PATH_LIST_KEYS = frozenset({
+    "ReadWritePaths", "ReadOnlyPaths", "InaccessiblePaths", "ExecPaths", "NoExecPaths",
+    "ReadWriteDirectories", "ReadOnlyDirectories", "InaccessibleDirectories",
+    "RuntimeDirectory", "StateDirectory", "CacheDirectory", "LogsDirectory", "ConfigurationDirectory",
+    "BindPaths", "BindReadOnlyPaths", "TemporaryFileSystem",
 })
 
 # System manager values of the fixed specifiers (systemd.unit(5) "Specifiers").
@@ -278,18 +302,37 @@ def _extract_word(s: str, i: int, *, cunescape: bool = True, relax: bool = False
     return _Word(out.decode("utf-8", "surrogateescape"), start, end, relaxed), i
 
 
+def _words_of(value: str) -> Iterator[_Word]:
+    """``extract_first_word()`` to the end of ``value``; raises _ExtractError where it fails."""
+    pos = 0
+    while True:
+        word, pos = _extract_word(value, pos)
+        if word is None:
+            return
+        yield word
+
+
 def split_words(value: str) -> tuple[str, ...]:
     """Split like systemd's Exec/Environment parsers; raises ValueError on bad quoting/escapes."""
-    words: list[str] = []
-    pos = 0
     try:
-        while True:
-            word, pos = _extract_word(value, pos)
-            if word is None:
-                return tuple(words)
-            words.append(word.text)
+        return tuple(word.text for word in _words_of(value))
     except _ExtractError as exc:
         raise ValueError(f"invalid {exc.reason} at offset {exc.position}") from None
+
+
+def _path_words(value: str, unit: _UnitName) -> tuple[str, ...]:
+    """A path list's words, specifiers expanded (``config_parse_namespace_path_strv()`` and kin).
+
+    Bad quoting or an unknown escape ends the list there ("Invalid syntax, ignoring"): the words
+    before it stay, as systemd has already taken them.
+    """
+    words: list[str] = []
+    try:
+        for word in _words_of(value):
+            words.append(_expand(word.text, unit)[0])
+    except _ExtractError:
+        pass
+    return tuple(words)
 
 
 def _split_relaxed(value: str) -> list[str]:
@@ -408,7 +451,7 @@ def _env_name_is_valid(name: str) -> bool:
             and all(c.isalnum() or c == "_" for c in name))
 
 
-def _replace_env(word: str, env: Mapping[str, str]) -> str:
+def replace_env(word: str, env: Mapping[str, str]) -> str:
     """``replace_env_full(word, ..., flags=0)`` from src/basic/env-util.c, state for state."""
     out: list[str] = []
     state = "word"
@@ -454,7 +497,7 @@ def substitute_argv(argv: Iterable[str], env: Mapping[str, str]) -> tuple[str, .
             if _env_name_is_valid(name) and name in env:
                 result.extend(_split_relaxed(env[name]))
             continue  # unset or invalid name: the word disappears
-        result.append(_replace_env(word, env))
+        result.append(replace_env(word, env))
     return tuple(result)
 
 
@@ -579,7 +622,8 @@ def _parse_line(state: _State, logical: _Logical) -> None:
     value = raw_value.strip(WHITESPACE)
     value_start = lead + eq + 1 + len(raw_value) - len(raw_value.lstrip(WHITESPACE))
     end = value_start + len(value) if value else lead + eq + 1
-    setting = UnitSetting(state.section, key, value, state.span(logical, key_start, end))
+    words = _path_words(value, state.unit) if key in PATH_LIST_KEYS and state.section in EXEC_SECTIONS else None
+    setting = UnitSetting(state.section, key, value, state.span(logical, key_start, end), words)
     state.settings.append(setting)
     _interpret(state, setting, logical, value_start)
 
@@ -604,7 +648,7 @@ def _parse_section(state: _State, body: str, whole: Location) -> None:
 
 
 def _interpret(state: _State, setting: UnitSetting, logical: _Logical, value_start: int) -> None:
-    if setting.section not in _EXEC_SECTIONS:
+    if setting.section not in EXEC_SECTIONS:
         return
     if setting.key == "Environment":
         _environment(state, setting, logical, value_start)
@@ -612,6 +656,34 @@ def _interpret(state: _State, setting: UnitSetting, logical: _Logical, value_sta
         _environment_file(state, setting)
     elif setting.key in EXEC_KEYS:
         _exec(state, setting)
+    elif setting.key == "WorkingDirectory":
+        problem = working_directory_value(setting.value, state.unit.full)[1]
+        if problem:
+            state.problem(setting.location, problem)
+
+
+def working_directory_value(value: str, unit_name: str) -> tuple[str | None, str | None]:
+    """``config_parse_working_directory()``: (the directory, the problem with it).
+
+    The directory is ``""`` for an empty value (back to the default), ``"~"`` for the home
+    directory, else the absolute path, specifiers expanded and simplified; ``None`` when systemd
+    rejects the value: fatal for the unit without the ``-`` prefix, ignored with it.
+    """
+    if not value:
+        return "", None
+    optional = value.startswith("-")
+    rest = value[1:] if optional else value
+    if rest == "~":
+        return "~", None
+    path, unknown = _expand(rest, _UnitName.of(unit_name))
+    how = ", ignoring" if optional else " (the unit will not start)"
+    if unknown:
+        return None, f"Unknown specifier '{unknown[0]}' in WorkingDirectory={how}: {rest}"
+    if not path.startswith("/"):
+        return None, f"WorkingDirectory= path is not absolute{how}: {path}"
+    if ".." in path.split("/"):
+        return None, f"WorkingDirectory= path is not normalized{how}: {path}"
+    return _simplify_path(path), None
 
 
 def _expand_reporting(state: _State, value: str, location: Location) -> str:
@@ -739,7 +811,11 @@ def _exec_one(state: _State, setting: UnitSetting, value: str, pos: int) -> tupl
     if error:
         state.problem(loc, f"{error}: {setting.value}")
         return None, pos
-    return ExecCommand(setting.key, prefixes, tuple(words), loc), pos
+    argv = tuple(words)
+    from meslint.parsers.unit_scripts import embedded_script  # imports the shell parser only when needed
+
+    script, split = embedded_script(state.path, prefixes, argv, loc)
+    return ExecCommand(setting.key, prefixes, argv, loc, script, split), pos
 
 
 def _skip_ws(value: str, pos: int) -> int:
@@ -766,9 +842,20 @@ def _exec_path_error(path: str, separate_argv0: bool, count: int) -> str | None:
     return None
 
 
+def dropin_unit_name(path: str) -> str | None:
+    """The unit a drop-in extends: ``deploy/x.service.d/10-y.conf`` -> ``x.service``; None for other paths."""
+    from meslint.listing import is_dropin
+
+    return path.rpartition("/")[0].rpartition("/")[2][:-2] if is_dropin(path) else None
+
+
 def parse(path: str, text: str) -> UnitFile:
-    """Parse one unit file; never raises (problems are reported as facts)."""
-    name = posixpath.basename(path)
+    """Parse one unit file or drop-in; never raises (problems are reported as facts).
+
+    A drop-in (``x.service.d/NAME.conf``) is parsed as part of the unit it extends (its
+    sections, its specifiers); :func:`meslint.model.apply_dropins` layers it over the main file.
+    """
+    name = dropin_unit_name(path) or posixpath.basename(path)
     state = _State(path, _UnitName.of(name), _known_sections(name))
     for logical in _logical_lines(text):
         try:
@@ -785,3 +872,4 @@ def parse(path: str, text: str) -> UnitFile:
         exec_commands=tuple(state.exec_commands),
         problems=tuple(state.problems),
     )
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from meslint import systemd_semantics as semantics
 from meslint.checks import CheckContext
 from meslint.checks import contract_check_missing as mes605
 from meslint.checks import env_file_divergence as mes607
@@ -51,25 +52,25 @@ def _findings(module, write_tree, files: dict[str, str]):
     (" 5 min ", 300),
 ])
 def test_timespan(text, seconds):
-    assert mes610.parse_timespan(text) == pytest.approx(seconds)
+    assert semantics.parse_timespan(text) == pytest.approx(seconds)
 
 
 @pytest.mark.parametrize("text", ["", "abc", "5 parsecs", "-5s", "1min foo"])
 def test_timespan_rejects(text):
-    assert mes610.parse_timespan(text) is None
+    assert semantics.parse_timespan(text) is None
 
 
 def test_timespan_infinity():
-    assert mes610.parse_timespan("infinity") == mes610.INFINITY
+    assert semantics.parse_timespan("infinity") == semantics.INFINITY
 
 
 def test_stop_timeout_default_zero_and_timeoutsec():
-    assert mes610.stop_timeout(_unit("ExecStart=/bin/true\n"))[0] == 90
-    assert mes610.stop_timeout(_unit("TimeoutStopSec=0\n"))[0] == mes610.INFINITY  # 0 disables the timeout
+    assert semantics.stop_timeout(_unit("ExecStart=/bin/true\n"))[0] == 90
+    assert semantics.stop_timeout(_unit("TimeoutStopSec=0\n"))[0] == semantics.INFINITY  # 0 disables the timeout
     # TimeoutSec= sets the stop timeout too; the later assignment wins.
-    assert mes610.stop_timeout(_unit("TimeoutStopSec=5min\nTimeoutSec=45\n"))[0] == 45
+    assert semantics.stop_timeout(_unit("TimeoutStopSec=5min\nTimeoutSec=45\n"))[0] == 45
     # An unparseable value is ignored by systemd: the earlier one stays.
-    assert mes610.stop_timeout(_unit("TimeoutStopSec=3min\nTimeoutStopSec=soon\n"))[0] == 180
+    assert semantics.stop_timeout(_unit("TimeoutStopSec=3min\nTimeoutStopSec=soon\n"))[0] == 180
 
 
 def test_graceful_timeout_precedence(write_tree):

@@ -423,6 +423,7 @@ _CLASSES = {
     "specifier": ("Failed to resolve", "Unknown specifier"),
     "envfile": ("EnvironmentFile= path", "EnvironmentFile= path"),
     "exec-path": ("Empty path|Neither a valid|specifies a directory|special characters|zeroeth argument",) * 2,
+    "workdir": ("WorkingDirectory= path is not", "WorkingDirectory= path is not"),
 }
 
 _GOOD = [
@@ -434,6 +435,7 @@ _GOOD = [
     "Environment=LONG=a \\\n  # comment in continuation\n  MORE=b",
     "# a comment",
     "; another comment",
+    "WorkingDirectory=/opt/app",
     "",
 ]
 _NONFATAL_BAD = [
@@ -448,11 +450,14 @@ _NONFATAL_BAD = [
     "ExecStartPre=-/usr/bin/",
     "ExecStartPre=-",
     "missing \\\n  equals on a continued line",
+    "WorkingDirectory=-relative/dir",
 ]
 _FATAL_BAD = [
     "ExecStart=/bin/echo 'unterminated",
     "[Service",
     "ExecStart=/bin/echo %Z",
+    "WorkingDirectory=relative/dir",
+    "WorkingDirectory=/opt/../etc",
 ]
 
 
@@ -500,7 +505,8 @@ def test_problems_match_systemd_analyze_verify(tmp_path: Path) -> None:
         unit = parse(name, text)
         # systemd stops reading a file at its first fatal error; so does the comparison.
         fatal = [p.location.end_line for p in unit.problems
-                 if _classify(p.message, 1) in ("quote", "bad-header") or "fails to resolve" in p.message]
+                 if _classify(p.message, 1) in ("quote", "bad-header") or "fails to resolve" in p.message
+                 or "will not start" in p.message]
         for problem in unit.problems:
             if fatal and problem.location.end_line > fatal[0]:
                 continue
