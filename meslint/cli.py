@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="print the number of findings per code")
     check.add_argument("--show-settings", action="store_true", help="print the resolved configuration and exit")
     check.add_argument("--baseline", type=Path, metavar="FILE",
-                       help="report only findings whose fingerprint is not in this baseline file")
+                       help="report only findings the baseline FILE does not record (matched by code, subject, file "
+                            "and line text, not line number; a new occurrence is reported)")
     check.add_argument("--write-baseline", type=Path, metavar="FILE",
                        help="record the current findings in FILE (then exit 0)")
     check.add_argument("--only-files", nargs="+", metavar="FILE",
@@ -285,8 +286,11 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
 
 
 def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str | None,
-            baseline: set[str] | None) -> Report:
-    """Keep findings in the given files (primary or related site; stdin: primary site) and not baselined."""
+            baseline: dict[str, int] | None) -> Report:
+    """Keep findings in the given files (primary or related site; stdin: primary site) and not baselined.
+
+    A baseline accepts as many findings of a fingerprint as it counted, the first ones in report
+    order; any more are new occurrences and reported."""
     from dataclasses import replace
 
     def wanted(finding) -> bool:
@@ -297,10 +301,12 @@ def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str
         return True
 
     active, baselined = [], []
+    remaining = dict(baseline or {})
     for finding in report.findings:
         if not wanted(finding):
             continue
-        if baseline is not None and finding.fingerprint() in baseline:
+        if remaining.get(finding.fingerprint(), 0) > 0:
+            remaining[finding.fingerprint()] -= 1
             baselined.append(replace(finding, suppressed=True))
         else:
             active.append(finding)
@@ -331,34 +337,62 @@ def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
     return "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
 
 
-def read_baseline(path: Path) -> set[str]:
+BASELINE_VERSION = 2  # version 1 had one entry per code, subject and files, and no counts
+
+
+def read_baseline(path: Path) -> dict[str, int]:
+    """Fingerprint -> how many findings with it the baseline accepts."""
     import json
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        return {entry["fingerprint"] for entry in document["findings"]}
+        return _baseline_counts(path, document)
     except FileNotFoundError:
         raise ConfigError(f"{path}: baseline file not found (create it with --write-baseline)") from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: not a meslint baseline ({type(exc).__name__}: {exc})") from None
 
 
+def _baseline_counts(path: Path, document: dict) -> dict[str, int]:
+    if document["version"] != BASELINE_VERSION:
+        # A version-1 baseline matched by code, subject and files only: reading it the old way
+        # would keep hiding new occurrences, and its fingerprints match nothing now.
+        raise ConfigError(f"{path}: baseline version {document['version']!r}, expected "
+                          f"{BASELINE_VERSION}; rewrite it with --write-baseline")
+    counts: dict[str, int] = {}
+    for entry in document["findings"]:
+        count = entry.get("count", 1)
+        if not isinstance(entry["fingerprint"], str) or not isinstance(count, int) or count < 1:
+            raise TypeError("fingerprint must be a string and count a positive integer")
+        counts[entry["fingerprint"]] = counts.get(entry["fingerprint"], 0) + count
+    return counts
+
+
+def baseline_document(findings) -> dict:
+    """One entry per fingerprint with how many findings have it; sorted.  Fingerprints and counts
+    match, the other fields (those of the first finding with it) are for the humans reviewing it."""
+    entries: dict[str, dict] = {}
+    for f in sorted(findings, key=lambda f: f.sort_key()):
+        entry = entries.setdefault(f.fingerprint(), {
+            "fingerprint": f.fingerprint(), "count": 0, "code": f.code, "subject": f.subject,
+            "path": f.location.path, "text": f.anchor, "message": f.message})
+        entry["count"] += 1
+    ordered = sorted(entries.values(), key=lambda e: (e["path"], e["code"], e["subject"], e["text"],
+                                                      e["fingerprint"]))
+    return {"version": BASELINE_VERSION, "tool": "meslint", "findings": ordered}
+
+
 def write_baseline(path: Path, findings) -> int:
-    """JSON, sorted; fingerprints match, the other fields are for the humans reviewing it."""
+    """Record ``findings`` in ``path`` (see :func:`baseline_document`); the number recorded."""
     import json
 
-    entries = sorted(
-        ({"fingerprint": f.fingerprint(), "code": f.code, "subject": f.subject, "path": f.location.path,
-          "message": f.message} for f in findings),
-        key=lambda e: (e["path"], e["code"], e["subject"], e["fingerprint"], e["message"]),
-    )
-    unique = list({e["fingerprint"]: e for e in entries}.values())
-    document = {"version": 1, "tool": "meslint", "findings": unique}
+    document = baseline_document(findings)
+    unique = document["findings"]
     try:
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the baseline: {exc}") from None
-    return len(unique)
+    return sum(entry["count"] for entry in unique)
 
 
 def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> int:

@@ -8,8 +8,8 @@ from pathlib import Path
 from meslint.checks import CheckContext, Rule, all_rules, unused_suppression
 from meslint.config import Settings
 from meslint.facts import Repository
-from meslint.findings import Finding
-from meslint.model import build_repository
+from meslint.findings import Finding, normalise_line
+from meslint.model import TEXTS, build_repository
 from meslint.pack import ContractPack, apply_overrides, load_pack
 
 
@@ -51,7 +51,23 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
             if settings.is_selected(finding.code, finding.location.path):
                 active.append(finding)
     active.sort(key=Finding.sort_key)
+    texts = repo._index.pop(TEXTS, {})
+    active, suppressed = anchored(active, texts), anchored(suppressed, texts)
     return RunResult(repo, pack, tuple(active), context, tuple(suppressed), tuple(kinds))
+
+
+def anchored(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:
+    """``findings`` with each one's primary line text (the baseline identity's content part)."""
+    lines: dict[str, list[str]] = {}
+    result = []
+    for finding in findings:
+        path, number = finding.location.path, finding.location.line
+        if path not in lines:
+            lines[path] = texts.get(path, "").split("\n")
+        split = lines[path]
+        text = split[number - 1] if 0 < number <= len(split) else ""
+        result.append(replace(finding, anchor=normalise_line(text)))
+    return result
 
 
 def apply_suppressions(findings: list[Finding], suppressions: tuple, waivers: tuple) -> tuple:

@@ -40,6 +40,9 @@ _PARSERS = {
     FileKind.YAML: ("meslint.parsers.data", "parse_yaml"),
 }
 
+# Key of Repository._index holding {path: text} of the discovered files until findings are anchored.
+TEXTS = "model.texts"
+
 # Python sources that mention none of these cannot carry contract facts.
 _PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__")
 
@@ -94,7 +97,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         buckets[item.kind].append(facts)
         problems.extend(getattr(facts, "problems", ()))
     all_paths = found.all_paths | frozenset(overlay or ())
-    return Repository(
+    repo = Repository(
         root=str(root.resolve()),
         files=tuple(sources),
         all_paths=all_paths,
@@ -108,6 +111,9 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         problems=tuple(sorted(problems, key=lambda p: (p.location, p.message))),
         suppressions=tuple(suppressions),
     )
+    # The texts already read, for the engine to anchor findings to their lines (then dropped).
+    repo._index[TEXTS] = {item.path: item.text for item in files}
+    return repo
 
 
 def _typed(items: list, cls: type) -> list:

@@ -216,7 +216,7 @@ def _stats(full: str) -> list:
 def _encode(finding: Finding) -> list:
     return [finding.code, finding.message, _location(finding.location),
             [[_location(r.location), r.message] for r in finding.related],
-            finding.subject, finding.name, finding.severity]
+            finding.subject, finding.name, finding.severity, finding.anchor]
 
 
 def _location(loc: Location) -> list:
@@ -226,6 +226,6 @@ def _location(loc: Location) -> list:
 def _findings(items: list, *, suppressed: bool = False) -> tuple[Finding, ...]:
     return tuple(
         Finding(code, message, Location(*location), tuple(Related(Location(*where), text) for where, text in related),
-                subject, name, severity, suppressed)
-        for code, message, location, related, subject, name, severity in items
+                subject, name, severity, suppressed, anchor)
+        for code, message, location, related, subject, name, severity, anchor in items
     )
