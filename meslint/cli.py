@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="record the current findings in FILE (then exit 0)")
     check.add_argument("--only-files", nargs="+", metavar="FILE",
                        help="evaluate the whole repository but report only findings touching these files")
+    check.add_argument("--staged", action="store_true",
+                       help="judge the commit being made: evaluate the git index and HEAD, report the findings "
+                            "the index adds, in any file (the default pre-commit hook)")
+    check.add_argument("--only-changed", action="store_true",
+                       help="report only findings touching the files git says the commit changes (staged, or "
+                            "PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF); the second pre-commit hook")
     check.add_argument("--stdin-filename", metavar="PATH",
                        help="with '-': read PATH's unsaved content from stdin, report findings in PATH only")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -232,9 +238,22 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
         _check_selectors(settings)
         sys.stdout.write(_settings_text(root, settings, args.contract))
         return EXIT_CLEAN
+    if args.staged and args.stdin_path is not None:
+        raise ConfigError("--staged checks the git index; it cannot be combined with --stdin-filename")
     baseline = read_baseline(args.baseline) if args.baseline else None
     stdin = (args.stdin_path, sys.stdin.read()) if args.stdin_path is not None else None
-    report = _report(root, settings, args.contract, stdin)
+    if args.staged:
+        from meslint.staged import allowance, staged_run
+
+        _check_selectors(settings)
+        report, at_head = staged_run(root, settings, args.contract)
+        baseline = allowance(at_head, baseline)
+    else:
+        report = _report(root, settings, args.contract, stdin)
+    if args.only_changed:
+        from meslint.staged import changed_paths
+
+        args.report_files = (args.report_files or frozenset()) | changed_paths(root)
     report = _narrow(report, args.report_files, args.stdin_path, baseline)
     if args.write_baseline:
         count = write_baseline(args.write_baseline, report.findings)

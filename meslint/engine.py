@@ -7,6 +7,7 @@ from pathlib import Path
 
 from meslint.checks import CheckContext, Rule, all_rules, unused_suppression
 from meslint.config import Settings
+from meslint.discovery import Discovery
 from meslint.facts import Repository
 from meslint.findings import Finding, normalise_line
 from meslint.model import TEXTS, build_repository
@@ -32,9 +33,11 @@ def load_contract(settings: Settings, root: Path, override: str | None = None) -
     return pack
 
 
-def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, str] | None = None) -> RunResult:
+def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, str] | None = None,
+        found: Discovery | None = None) -> RunResult:
+    """``found``: the files to check instead of discovering ``root``'s (a git tree, see meslint.staged)."""
     repo = build_repository(root, pack, max_file_size=settings.max_file_size,
-                            exclude=settings.exclude, overlay=overlay)
+                            exclude=settings.exclude, overlay=overlay, found=found)
     context = CheckContext(repo, pack)
     findings: list[Finding] = []
     for rule in selected_rules(settings):

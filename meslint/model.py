@@ -11,7 +11,7 @@ import importlib
 import os
 from pathlib import Path
 
-from meslint.discovery import DiscoveredFile, discover
+from meslint.discovery import DiscoveredFile, Discovery, discover
 from meslint.facts import (
     DataDoc,
     EnvFile,
@@ -72,9 +72,12 @@ def _named_paths(pack: ContractPack) -> set[str]:
 
 
 def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
-                     exclude: tuple[str, ...] = (), overlay: dict[str, str] | None = None) -> Repository:
-    """Parse the tree at ``root``.  ``overlay`` replaces file texts (unsaved editor buffers)."""
-    found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.docs.mirrors)
+                     exclude: tuple[str, ...] = (), overlay: dict[str, str] | None = None,
+                     found: Discovery | None = None) -> Repository:
+    """Parse the tree at ``root``.  ``overlay`` replaces file texts (unsaved editor buffers); ``found``
+    replaces discovering ``root`` (the files of a git tree)."""
+    if found is None:
+        found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.docs.mirrors)
     files = list(found.files)
     if overlay:
         files = _apply_overlay(files, overlay, pack)

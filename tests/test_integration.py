@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from xml.etree import ElementTree
@@ -409,21 +410,57 @@ def _pre_commit() -> str:
     return found
 
 
-def test_pre_commit_hook_manifest_runs_on_staged_files(tmp_path) -> None:
-    """The shipped hook definition, run through pre-commit with this interpreter (no environment install)."""
-    import subprocess
-
+def _run_hook(tmp_path: Path, root: Path, hook: dict) -> subprocess.CompletedProcess:
+    """``hook`` from the shipped manifest, run through pre-commit with this interpreter (no environment install)."""
     import yaml
 
-    pre_commit = _pre_commit()
-    hook, = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "meslint" and hook["entry"] == "meslint check" and hook["pass_filenames"] is True
-    root = _precommit_repo(tmp_path)
-    local = dict(hook, language="system", entry=f"{sys.executable} -m meslint check")
+    command = hook["entry"].replace("meslint", f"{sys.executable} -m meslint", 1)
+    local = dict(hook, language="system", entry=command)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local]}]}))
-    done = subprocess.run([pre_commit, "run", "--config", str(tmp_path / "config.yaml")], cwd=root,
+    return subprocess.run([_pre_commit(), "run", "--config", str(tmp_path / "config.yaml")], cwd=root,
                           capture_output=True, text=True, timeout=120,
                           env={**__import__("os").environ, "PRE_COMMIT_HOME": str(tmp_path / "pc-home")})
+
+
+def _hooks() -> dict[str, dict]:
+    import yaml
+
+    return {hook["id"]: hook for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+
+
+def test_pre_commit_hook_manifest_shape() -> None:
+    hooks = _hooks()
+    assert list(hooks) == ["meslint", "meslint-files"]
+    default = hooks["meslint"]
+    assert default["entry"] == "meslint check --staged"
+    assert (default["pass_filenames"], default["always_run"], default["require_serial"]) == (False, True, True)
+    files = hooks["meslint-files"]
+    # meslint asks git for the changed files itself: pre-commit never splits a list (no duplicate output).
+    assert files["entry"] == "meslint check --only-changed" and files["pass_filenames"] is False
+    assert files["require_serial"] is True and files["files"]
+
+
+def test_pre_commit_default_hook_judges_the_commit(tmp_path) -> None:
+    _pre_commit()
+    root = _precommit_repo(tmp_path)
+    done = _run_hook(tmp_path, root, _hooks()["meslint"])
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"{UNIT}:19:1: MES603" in done.stdout and "Found 1 finding." in done.stdout
+    # The same run again: byte-identical.
+    again = _run_hook(tmp_path, root, _hooks()["meslint"])
+    assert again.stdout == done.stdout
+    # Once committed, the finding is no longer new: the next commit passes.
+    _git(root, "commit", "-qm", "breach", "--no-verify")
+    (root / "README.md").write_text((root / "README.md").read_text() + "\nMore.\n")
+    _git(root, "add", "README.md")
+    done = _run_hook(tmp_path, root, _hooks()["meslint"])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_pre_commit_files_hook_reports_findings_touching_changed_files(tmp_path) -> None:
+    _pre_commit()
+    root = _precommit_repo(tmp_path)
+    done = _run_hook(tmp_path, root, _hooks()["meslint-files"])
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"{UNIT}:19:1: MES603" in done.stdout
     # Only the unit's finding; the README is untouched and reports nothing else.
@@ -447,7 +484,8 @@ def test_pre_commit_try_repo(tmp_path) -> None:
     _git(source, "add", "-A")
     _git(source, "commit", "-qm", "meslint")
     root = _precommit_repo(tmp_path)
-    done = subprocess.run([pre_commit, "try-repo", str(source), "meslint"], cwd=root, capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert f"{UNIT}:19:1: MES603" in done.stdout and "Found 1 finding." in done.stdout
+    for hook in ("meslint", "meslint-files"):
+        done = subprocess.run([pre_commit, "try-repo", str(source), hook], cwd=root, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert f"{UNIT}:19:1: MES603" in done.stdout and "Found 1 finding." in done.stdout
