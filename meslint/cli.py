@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from meslint import __version__
-from meslint.config import FAIL_ON, Settings, load_settings, split_codes
+from meslint.config import FAIL_ON, Settings, load_settings, project_root, split_codes
 from meslint.errors import ConfigError, PackError
 from meslint.findings import Report
 
@@ -155,20 +155,30 @@ def _target(args: argparse.Namespace) -> tuple[Path, frozenset[str] | None, str 
     if dirs or not anchors:
         root = _root_of(dirs)
     else:
-        root = _repository_of(Path(os.path.abspath(anchors[0])).parent)
+        root = _root_of_files(anchors)
     report = frozenset(_relative(root, p) for p in files + only) if files or only else None
     return root, report, _relative(root, stdin_name) if stdin_name else None
 
 
-def _repository_of(start: Path) -> Path:
-    """Nearest ancestor holding .git, meslint.toml or pyproject.toml (else the current directory, if the
-    files are under it, else their directory)."""
-    for candidate in (start, *start.parents):
-        if any((candidate / marker).exists() for marker in (".git", "meslint.toml", ".meslint.toml",
-                                                            "pyproject.toml")):
-            return candidate.resolve()
+def _root_of_files(anchors: list[str]) -> Path:
+    """One project root for the given files (see config.project_root).  Files under two configured
+    or version-controlled roots are two projects; a file whose root was only guessed (a plain
+    pyproject.toml, or its directory) joins the widest root found."""
     cwd = Path.cwd().resolve()
-    return cwd if start.resolve().is_relative_to(cwd) else start.resolve()
+    found = set()
+    for anchor in anchors:
+        root, how = project_root(Path(os.path.abspath(anchor)).parent)
+        if how == "start" and root.resolve().is_relative_to(cwd):
+            root = cwd  # no marker anywhere: the directory meslint runs in, as before
+        found.add((root, how))
+    strong = sorted({root for root, how in found if how in ("config", "vcs")})
+    if len(strong) > 1:
+        raise ConfigError(f"the files belong to different projects ({strong[0]} and {strong[1]}): "
+                          "check one project at a time")
+    if strong:
+        return strong[0].resolve()
+    widest = min((root for root, _ in found), key=lambda root: len(root.parts))
+    return widest.resolve()
 
 
 def _relative(root: Path, path: str) -> str:
@@ -195,14 +205,7 @@ def _root_of(paths: list[str]) -> Path:
         if not root.is_dir():
             raise ConfigError(f"{paths[0]}: not a directory (give the repository root)")
         return root.resolve()
-    return _enclosing_repository(Path.cwd())
-
-
-def _enclosing_repository(start: Path) -> Path:
-    for candidate in (start, *start.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return start
+    return project_root(Path.cwd())[0].resolve()
 
 
 def _apply_cli_selection(args: argparse.Namespace, settings: Settings) -> None:

@@ -6,6 +6,7 @@ wrong types are configuration errors (exit 2) naming the key and the file.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,30 @@ def find_config(root: Path) -> tuple[Path, dict] | None:
                 raise ConfigError(f"{pyproject}: [tool.meslint] must be a table")
             return pyproject, table
     return None
+
+
+# What marks a version-control root (a directory or, for git worktrees and submodules, a file).
+VCS_MARKERS = (".git", ".hg")
+
+
+def project_root(start: Path) -> tuple[Path, str]:
+    """The root of the project ``start`` (a directory) is in, and how it was found, as ruff finds its
+    configuration: the nearest ancestor (``start`` included) with ``meslint.toml``, ``.meslint.toml``
+    or a ``pyproject.toml`` holding ``[tool.meslint]`` ("config"); else the nearest version-control
+    root ("vcs"); else the nearest ancestor with any ``pyproject.toml`` ("pyproject"); else ``start``
+    itself ("start")."""
+    start = Path(os.path.abspath(start))
+    chain = (start, *start.parents)
+    for candidate in chain:
+        if find_config(candidate) is not None:
+            return candidate, "config"
+    for candidate in chain:
+        if any(os.path.lexists(candidate / marker) for marker in VCS_MARKERS):
+            return candidate, "vcs"
+    for candidate in chain:
+        if (candidate / "pyproject.toml").is_file():
+            return candidate, "pyproject"
+    return start, "start"
 
 
 def _may_configure_meslint(raw: bytes) -> bool:
