@@ -18,6 +18,8 @@ from meslint.findings import Report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 OUTPUT_FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github", "junit")
+# Formats whose readers (code scanning, workflow commands, JUnit) have no place for per-code counts.
+STATISTICS_REFUSED = ("sarif", "github", "junit")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,7 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check.add_argument("--fail-on", choices=FAIL_ON,
                        help="exit 1 only for findings of this severity or above (default: info, i.e. any)")
-    check.add_argument("--statistics", action="store_true", help="print the number of findings per code")
+    check.add_argument("--statistics", action="store_true",
+                       help="print the number of findings per code (text, concise: a table; json, json-lines)")
+    check.add_argument("-o", "--output-file", type=Path, metavar="FILE",
+                       help="write the report to FILE instead of standard output")
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="print findings and nothing else (no summary line, no notes on stderr)")
     check.add_argument("--show-settings", action="store_true", help="print the resolved configuration and exit")
     check.add_argument("--baseline", type=Path, metavar="FILE",
                        help="report only findings the baseline FILE does not record (matched by code, subject, file "
@@ -80,7 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _common_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--contract", help="contract pack: a built-in name or a path to a pack file")
-    sub.add_argument("--config", type=Path, help="configuration file (default: meslint.toml or pyproject.toml)")
+    sub.add_argument("--config", action="append", default=[], metavar="FILE|KEY=VALUE",
+                     help="configuration file (default: the project's meslint.toml or pyproject.toml), or a "
+                          "TOML 'KEY = VALUE' setting overriding it (repeatable, as ruff's --config)")
+    sub.add_argument("--extend-exclude", metavar="GLOB,...",
+                     help="comma-separated globs to exclude in addition to the configured 'exclude'")
     sub.add_argument("--no-cache", action="store_true",
                      help="evaluate and parse everything: neither read nor write the run and fact caches")
     sub.add_argument("--cache-dir", type=Path,
@@ -130,10 +141,37 @@ def _dispatch(args: argparse.Namespace) -> int:
     from meslint import cachefiles
 
     cachefiles.configure(enabled=not args.no_cache, directory=args.cache_dir)
-    settings = load_settings(root, args.config)
+    settings = _settings(root, args)
     if args.command == "show-contract":
         return _show_contract(args, root, settings)
     return _check(args, root, settings)
+
+
+def _settings(root: Path, args: argparse.Namespace) -> Settings:
+    """The configuration file's settings, then ``--config KEY=VALUE`` overrides and ``--extend-exclude``.
+
+    As ruff decides: a ``--config`` value that names an existing file, or holds no ``=``, is a file
+    (one at most); any other is a TOML ``KEY = VALUE`` pair."""
+    from meslint.config import check_glob, settings_from_table, toml_setting
+
+    files = [value for value in args.config if "=" not in value or Path(value).is_file()]
+    if len(files) > 1:
+        raise ConfigError("--config: give one configuration file (the other values must be KEY = VALUE)")
+    settings = load_settings(root, Path(files[0]) if files else None)
+    overrides: dict = {}
+    for value in args.config:
+        if value not in files:
+            overrides.update(toml_setting(value))
+    if overrides:
+        chosen = settings_from_table(overrides, "--config")
+        for key in overrides:
+            attr = key.replace("-", "_")
+            setattr(settings, attr, getattr(chosen, attr))
+    extra = tuple(part.strip() for part in (getattr(args, "extend_exclude", None) or "").split(",") if part.strip())
+    for pattern in extra:
+        check_glob(pattern, "--extend-exclude")
+    settings.exclude = settings.exclude + extra
+    return settings
 
 
 def _target(args: argparse.Namespace) -> tuple[Path, frozenset[str] | None, str | None]:
@@ -237,6 +275,9 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
     _apply_cli_selection(args, settings)
     if args.fail_on:
         settings.fail_on = args.fail_on
+    if args.statistics and args.output_format in STATISTICS_REFUSED:
+        raise ConfigError(f"--statistics prints counts (a table, or JSON with json and json-lines), which "
+                          f"{args.output_format} output cannot carry; drop one of the two")
     if args.show_settings:
         _check_selectors(settings)
         sys.stdout.write(_settings_text(root, settings, args.contract))
@@ -260,14 +301,17 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
     report = _narrow(report, args.report_files, args.stdin_path, baseline)
     if args.write_baseline:
         count = write_baseline(args.write_baseline, report.findings)
-        print(f"meslint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
+        if not args.quiet:
+            print(f"meslint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
         return EXIT_CLEAN
     if args.statistics:
         from meslint.reporters.ci import render_statistics
 
-        sys.stdout.write(render_statistics(report.findings, args.output_format))
+        text = render_statistics(report.findings, args.output_format)
     else:
-        sys.stdout.write(render(args.output_format, report, color=_use_color(args.color)))
+        to_terminal = args.output_file is None and sys.stdout.isatty()
+        text = render(args.output_format, report, color=_use_color(args.color, to_terminal), summary=not args.quiet)
+    _emit(text, args.output_file)
     if args.exit_zero:
         return EXIT_CLEAN
     threshold = FAIL_ON.index(settings.fail_on)
@@ -429,12 +473,25 @@ def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> 
     return EXIT_CLEAN
 
 
-def _use_color(choice: str) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
+def _emit(text: str, output_file: Path | None) -> None:
+    if output_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{output_file}: cannot write the report: {exc.strerror or exc}") from None
+
+
+def _use_color(choice: str, to_terminal: bool) -> bool:
+    """--color, then NO_COLOR, then FORCE_COLOR (both: set and not empty), then whether output is a terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
         return False
-    return sys.stdout.isatty()
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return to_terminal
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -121,10 +121,8 @@ def discovery_of(entries: list[Entry], blobs: dict[str, bytes], *, max_file_size
     paths: list[str] = []
     for entry in sorted(entries, key=lambda e: e.path):
         rel = entry.path
-        if excluded(rel, exclude):
-            continue
         paths.append(rel)
-        if entry.mode == "160000" or not may_hold_facts(rel, mirrors):
+        if excluded(rel, exclude) or entry.mode == "160000" or not may_hold_facts(rel, mirrors):
             continue
         target = _follow(entry, by_path, blobs)
         if isinstance(target, str):

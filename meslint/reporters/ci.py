@@ -67,7 +67,9 @@ def render_statistics(findings: tuple[Finding, ...], output_format: str) -> str:
     counts = Counter(f.code for f in findings)
     names = {f.code: f.name for f in findings}
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    if output_format in ("json", "json-lines"):
+    if output_format == "json-lines":
+        return "".join(json.dumps({"code": c, "name": names[c], "count": n}) + "\n" for c, n in rows)
+    if output_format == "json":
         return json.dumps([{"code": c, "name": names[c], "count": n} for c, n in rows], indent=2) + "\n"
     if not rows:
         return ""
