@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="report only findings touching the files git says the commit changes (staged, or "
                             "PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF); the second pre-commit hook")
     check.add_argument("--stdin-filename", metavar="PATH",
-                       help="with '-': read PATH's unsaved content from stdin, report findings in PATH only")
+                       help="read PATH's unsaved content from stdin ('-' optional) and report the findings "
+                            "with a site in PATH, at that site")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     show = sub.add_parser("show-contract", help="table of each contract setting per consumer, with provenance")
@@ -183,8 +184,9 @@ def _target(args: argparse.Namespace) -> tuple[Path, frozenset[str] | None, str 
         if not stdin_name:
             raise ConfigError("'-' reads a file's content from stdin: give its path with --stdin-filename PATH")
         paths.remove("-")
-    elif stdin_name:
-        raise ConfigError("--stdin-filename needs '-' as the path (the content comes on stdin)")
+    elif stdin_name and paths:
+        # Without '-' (as ruff allows) the content still comes on stdin; other paths would be ambiguous.
+        raise ConfigError("--stdin-filename reads the content from stdin: give no other path (or only '-')")
     files = [p for p in paths if Path(p).is_file()]
     dirs = [p for p in paths if p not in files]
     if dirs and files:
@@ -369,7 +371,9 @@ def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str
     active, baselined = [], []
     remaining = dict(baseline or {})
     for finding in report.findings:
-        if not wanted(finding):
+        if stdin_path is not None and finding.location.path != stdin_path:
+            finding = _seen_from(finding, stdin_path)
+        if finding is None or not wanted(finding):
             continue
         if remaining.get(finding.fingerprint(), 0) > 0:
             remaining[finding.fingerprint()] -= 1
@@ -380,6 +384,21 @@ def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str
     pairs += [(f, "external") for f in baselined]
     return replace(report, findings=tuple(active), suppressed=tuple(f for f, _ in pairs),
                    suppression_kinds=tuple(k for _, k in pairs))
+
+
+def _seen_from(finding, path: str):
+    """A finding with a related site in ``path`` (the edited buffer), moved to that site so the editor
+    shows it there; its primary site becomes the first related one.  ``None``: no site in ``path``."""
+    from dataclasses import replace
+
+    from meslint.findings import Related
+
+    sites = [r for r in finding.related if r.location.path == path]
+    if not sites:
+        return None
+    others = tuple(r for r in finding.related if r is not sites[0])
+    primary = Related(finding.location, f"primary site of this {finding.code} finding")
+    return replace(finding, location=sites[0].location, related=(primary, *others))
 
 
 def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:

@@ -289,7 +289,7 @@ def test_stdin_filename_checks_unsaved_content(capsys, broken, monkeypatch) -> N
     assert cli(capsys, "--stdin-filename", broken / "README.md", "-")[0] == 0
     assert unit.read_text() == on_disk
     assert cli(capsys, broken, "-")[0] == 2
-    assert cli(capsys, broken, "--stdin-filename", unit)[0] == 2
+    assert cli(capsys, broken, "--stdin-filename", unit)[0] == 2  # a root and stdin: ambiguous
 
 
 # ----------------------------------------------------------------------------- formats
