@@ -322,7 +322,9 @@ def test_sarif_validates_and_has_what_code_scanning_needs(capsys, broken) -> Non
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     assert {"MES100", "MES603"} <= set(rules)
     rule = rules["MES603"]
-    assert rule["name"] == "pidfile-mismatch" and rule["helpUri"].startswith("https://")
+    # No placeholder: helpUri only when the package metadata (or MESLINT_DOCS_URL) names a home.
+    assert rule["name"] == "pidfile-mismatch" and "helpUri" not in rule
+    assert "informationUri" not in run["tool"]["driver"]
     assert rule["shortDescription"]["text"] and "## What it does" in rule["help"]["text"]
     assert rule["defaultConfiguration"]["level"] == "error" and rules["MES100"]["defaultConfiguration"] == \
         {"level": "warning"}
@@ -336,7 +338,10 @@ def test_sarif_validates_and_has_what_code_scanning_needs(capsys, broken) -> Non
     related = result["relatedLocations"]
     assert related and all(r["message"]["text"] and not r["physicalLocation"]["artifactLocation"]["uri"]
                            .startswith("/") for r in related)
-    assert len(result["partialFingerprints"]["meslint/v1"]) == 32
+    base, occurrence = result["partialFingerprints"]["meslint/v2"].split(":")
+    assert len(base) == 32 and occurrence == "1"
+    # GitHub shows related locations only when the message links them.
+    assert all(f"]({r['id']})" in result["message"]["text"] for r in related)
     assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "MES603"
     assert by_rule["MES100"]["level"] == "warning"
 
@@ -344,7 +349,7 @@ def test_sarif_validates_and_has_what_code_scanning_needs(capsys, broken) -> Non
 def test_sarif_fingerprint_is_stable_across_line_moves(capsys, broken) -> None:
     def fingerprint() -> str:
         log = json.loads(cli(capsys, broken, "--output-format", "sarif")[1])
-        return log["runs"][0]["results"][0]["partialFingerprints"]["meslint/v1"]
+        return log["runs"][0]["results"][0]["partialFingerprints"]["meslint/v2"]
 
     before = fingerprint()
     unit = broken / UNIT
