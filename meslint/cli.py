@@ -286,6 +286,8 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
         return EXIT_CLEAN
     if args.staged and args.stdin_path is not None:
         raise ConfigError("--staged checks the git index; it cannot be combined with --stdin-filename")
+    if args.staged and args.write_baseline:
+        raise ConfigError("--write-baseline records a whole run; --staged reports only what a commit adds")
     baseline = read_baseline(args.baseline) if args.baseline else None
     stdin = (args.stdin_path, sys.stdin.read()) if args.stdin_path is not None else None
     if args.staged:

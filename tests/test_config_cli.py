@@ -3,36 +3,27 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from meslint.cli import main
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import REPO
+from tests.demo_tree import copy_demo, link_docs
 
 UNIT = "deploy/mes-dashboard.service"
 
 
 @pytest.fixture
 def demo(tmp_path) -> Path:
-    root = tmp_path / "demo"
-    shutil.copytree(FIXTURES / "demo", root, ignore=shutil.ignore_patterns(".meslint_cache"))
-    return root
+    return copy_demo(tmp_path / "demo")
 
 
 @pytest.fixture
 def linked(tmp_path) -> Path:
-    """The demo plus a README link to docs/guide.md and a mention of docs/notes.md."""
-    root = tmp_path / "linked"
-    shutil.copytree(FIXTURES / "demo", root, ignore=shutil.ignore_patterns(".meslint_cache"))
-    (root / "docs").mkdir()
-    (root / "docs" / "guide.md").write_text("# Guide\n")
-    (root / "docs" / "notes.md").write_text("# Notes\n")
-    readme = root / "README.md"
-    readme.write_text(readme.read_text() + "\nSee [the guide](docs/guide.md) and [notes](docs/notes.md).\n")
-    return root
+    """The demo plus README links to docs/guide.md and docs/notes.md."""
+    return link_docs(copy_demo(tmp_path / "linked"), {"guide.md": "# Guide\n", "notes.md": "# Notes\n"})
 
 
 def check(capsys, *args) -> tuple[int, str, str]:

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sys
 
 from meslint.cli import main
-from tests.conftest import FIXTURES
+from tests.demo_tree import copy_demo
 
 UNIT = "deploy/mes-dashboard.service"
 PID = "WATCHDOG_PID_FILE=/run/mes-dashboard/gunicorn.pid"
 
 
 def test_a_related_site_in_the_buffer_is_shown_there(capsys, tmp_path, monkeypatch) -> None:
-    root = tmp_path / "demo"
-    shutil.copytree(FIXTURES / "demo", root, ignore=shutil.ignore_patterns(".meslint_cache"))
+    root = copy_demo(tmp_path / "demo")
     (root / "meslint.toml").write_text("")
     env = root / ".env.example"
     buffer = env.read_text().replace(PID, "WATCHDOG_PID_FILE=/run/other/gunicorn.pid")

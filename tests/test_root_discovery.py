@@ -13,18 +13,23 @@ import pytest
 
 from meslint.cli import main
 from meslint.config import project_root
-from tests.conftest import FIXTURES
+from tests.demo_tree import copy_demo
 
 UNIT = "deploy/mes-dashboard.service"
 
 
-def demo(target: Path) -> Path:
-    shutil.copytree(FIXTURES / "demo", target, ignore=shutil.ignore_patterns(".meslint_cache"))
-    return target
-
-
 def git_init(root: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=root, check=True, capture_output=True, timeout=60)
+
+
+def monorepo(tmp_path: Path, app_config: str) -> tuple[Path, Path]:
+    """A git repository whose app/ is the demo with its own meslint.toml: (top, app)."""
+    top = tmp_path / "mono"
+    top.mkdir()
+    git_init(top)
+    app = copy_demo(top / "app")
+    (app / "meslint.toml").write_text(app_config)
+    return top, app
 
 
 def concise(capsys, *args: str) -> tuple[int, list[str], str]:
@@ -35,7 +40,7 @@ def concise(capsys, *args: str) -> tuple[int, list[str], str]:
 
 def test_plain_tree_run_from_a_subdirectory(capsys, tmp_path, monkeypatch) -> None:
     """No .git: the plain pyproject.toml at the top marks the project, not the directory run from."""
-    root = demo(tmp_path / "plain")
+    root = copy_demo(tmp_path / "plain")
     (root / "pyproject.toml").write_text('[project]\nname = "demo"\n')
     monkeypatch.chdir(root / "deploy")
     assert concise(capsys) == (0, [], "")
@@ -44,11 +49,7 @@ def test_plain_tree_run_from_a_subdirectory(capsys, tmp_path, monkeypatch) -> No
 
 
 def test_monorepo_project_config_wins_over_the_vcs_root(capsys, tmp_path, monkeypatch) -> None:
-    top = tmp_path / "mono"
-    top.mkdir()
-    git_init(top)
-    app = demo(top / "app")
-    (app / "meslint.toml").write_text('ignore = ["MES102"]\n')
+    top, app = monorepo(tmp_path, 'ignore = ["MES102"]\n')
     (top / "README.md").write_text("# Mono\n")
     monkeypatch.chdir(app)
     assert concise(capsys) == (0, [], "")
@@ -67,7 +68,7 @@ def test_monorepo_project_config_wins_over_the_vcs_root(capsys, tmp_path, monkey
 
 def test_a_nested_plain_pyproject_first_in_the_file_list(capsys, tmp_path, monkeypatch) -> None:
     for with_git in (True, False):
-        root = demo(tmp_path / f"nested-{with_git}")
+        root = copy_demo(tmp_path / f"nested-{with_git}")
         (root / "pyproject.toml").write_text('[project]\nname = "demo"\n')
         (root / "tools").mkdir()
         (root / "tools" / "pyproject.toml").write_text('[project]\nname = "tools"\n')
@@ -90,11 +91,7 @@ def test_pyproject_with_the_table_is_a_project_root(tmp_path) -> None:
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_the_staged_hook_from_a_subdirectory_uses_the_project_root(capsys, tmp_path, monkeypatch) -> None:
-    top = tmp_path / "mono"
-    top.mkdir()
-    git_init(top)
-    app = demo(top / "app")
-    (app / "meslint.toml").write_text("")
+    top, app = monorepo(tmp_path, "")
     subprocess.run(["git", "add", "-A"], cwd=top, check=True, capture_output=True, timeout=60)
     monkeypatch.chdir(app / "deploy")
     assert concise(capsys, "--staged") == (0, [], "")

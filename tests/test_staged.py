@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from meslint.cli import main
-from tests.conftest import FIXTURES
+from tests.demo_tree import copy_demo, link_docs
 
 UNIT = "deploy/mes-dashboard.service"
 PID_LINE = "WATCHDOG_PID_FILE=/run/mes-dashboard/gunicorn.pid"
@@ -27,12 +27,7 @@ def git(cwd: Path, *args: str) -> str:
 @pytest.fixture
 def repo(tmp_path) -> Path:
     """The demo repository plus a guide the README links to, committed: no findings."""
-    root = tmp_path / "repo"
-    shutil.copytree(FIXTURES / "demo", root, ignore=shutil.ignore_patterns(".meslint_cache"))
-    (root / "docs").mkdir()
-    (root / "docs" / "guide.md").write_text("# Guide\n\nRestart with the start script.\n")
-    readme = root / "README.md"
-    readme.write_text(readme.read_text() + "\nOperations: see [the guide](docs/guide.md).\n")
+    root = link_docs(copy_demo(tmp_path / "repo"), {"guide.md": "# Guide\n\nRestart with the start script.\n"})
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "init")
@@ -111,8 +106,7 @@ def test_a_baseline_adds_to_what_head_already_has(capsys, repo, tmp_path) -> Non
 
 
 def test_first_commit_reports_everything(capsys, tmp_path) -> None:
-    root = tmp_path / "fresh"
-    shutil.copytree(FIXTURES / "demo", root, ignore=shutil.ignore_patterns(".meslint_cache"))
+    root = copy_demo(tmp_path / "fresh")
     break_pid_file(root)
     git(root, "init", "-q")
     git(root, "add", "-A")
@@ -152,8 +146,9 @@ def test_no_program_of_the_repository_runs(capsys, repo, tmp_path) -> None:
 def test_staged_refuses_stdin_and_needs_a_git_repository(capsys, repo, tmp_path) -> None:
     code = main(["check", "--staged", "--stdin-filename", str(repo / UNIT), "-"])
     assert code == 2 and "--staged" in capsys.readouterr().err
-    plain = tmp_path / "plain"
-    shutil.copytree(FIXTURES / "demo", plain, ignore=shutil.ignore_patterns(".meslint_cache"))
+    code = main(["check", str(repo), "--staged", "--write-baseline", str(tmp_path / "b.json")])
+    assert code == 2 and "--write-baseline" in capsys.readouterr().err
+    plain = copy_demo(tmp_path / "plain")
     code = main(["check", str(plain), "--staged", "--no-cache"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("meslint: error: --staged") and len(err.splitlines()) == 1
