@@ -494,3 +494,32 @@ def test_pre_commit_try_repo(tmp_path) -> None:
                               text=True, timeout=600)
         assert done.returncode == 1, done.stdout + done.stderr
         assert f"{UNIT}:19:1: MES603" in done.stdout and "Found 1 finding." in done.stdout
+
+
+def test_installed_hook_blocks_a_commit_that_breaks_another_file(tmp_path) -> None:
+    """`pre-commit install`, then real commits: a staged edit of the env template that breaks the unit
+    fails; once that breach is committed (--no-verify), an unrelated commit passes."""
+    import yaml
+
+    pre_commit = _pre_commit()
+    root = copy_fixture(tmp_path, "demo")
+    hook = _hooks()["meslint"]
+    local = dict(hook, language="system", entry=hook["entry"].replace("meslint", f"{sys.executable} -m meslint", 1))
+    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local]}]}))
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "init")
+    env = {**__import__("os").environ, "PRE_COMMIT_HOME": str(tmp_path / "pc-home")}
+    subprocess.run([pre_commit, "install"], cwd=root, check=True, capture_output=True, timeout=120, env=env)
+    template = root / ".env.example"
+    template.write_text(template.read_text().replace("WATCHDOG_PID_FILE=/run/mes-dashboard/",
+                                                     "WATCHDOG_PID_FILE=/run/other/"))
+    _git(root, "add", ".env.example")
+    commit = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm"]
+    done = subprocess.run([*commit, "breach"], cwd=root, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode != 0 and f"{UNIT}:19:1: MES603" in done.stdout + done.stderr
+    _git(root, "commit", "-qm", "breach", "--no-verify")
+    (root / "README.md").write_text((root / "README.md").read_text() + "\nMore.\n")
+    _git(root, "add", "README.md")
+    done = subprocess.run([*commit, "docs"], cwd=root, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
