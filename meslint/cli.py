@@ -357,7 +357,8 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
 
 def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str | None,
             baseline: dict[str, int] | None) -> Report:
-    """Keep findings in the given files (primary or related site; stdin: primary site) and not baselined.
+    """Keep findings in the given files (primary or related site; stdin: any site in the buffer, where
+    a related one becomes the shown location) and not baselined.
 
     A baseline accepts as many findings of a fingerprint as it counted, the first ones in report
     order; any more are new occurrences and reported."""
