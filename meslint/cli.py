@@ -12,12 +12,14 @@ import sys
 from pathlib import Path
 
 from meslint import __version__
-from meslint.config import FAIL_ON, Settings, load_settings, split_codes
+from meslint.config import FAIL_ON, Settings, load_settings, project_root, split_codes
 from meslint.errors import ConfigError, PackError
 from meslint.findings import Report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 OUTPUT_FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github", "junit")
+# Formats whose readers (code scanning, workflow commands, JUnit) have no place for per-code counts.
+STATISTICS_REFUSED = ("sarif", "github", "junit")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,16 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check.add_argument("--fail-on", choices=FAIL_ON,
                        help="exit 1 only for findings of this severity or above (default: info, i.e. any)")
-    check.add_argument("--statistics", action="store_true", help="print the number of findings per code")
+    check.add_argument("--statistics", action="store_true",
+                       help="print the number of findings per code (text, concise: a table; json, json-lines)")
+    check.add_argument("-o", "--output-file", type=Path, metavar="FILE",
+                       help="write the report to FILE instead of standard output")
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="print findings and nothing else (no summary line, no notes on stderr)")
     check.add_argument("--show-settings", action="store_true", help="print the resolved configuration and exit")
     check.add_argument("--baseline", type=Path, metavar="FILE",
-                       help="report only findings whose fingerprint is not in this baseline file")
+                       help="report only findings the baseline FILE does not record (matched by code, subject, file "
+                            "and line text, not line number; a new occurrence is reported)")
     check.add_argument("--write-baseline", type=Path, metavar="FILE",
                        help="record the current findings in FILE (then exit 0)")
     check.add_argument("--only-files", nargs="+", metavar="FILE",
                        help="evaluate the whole repository but report only findings touching these files")
+    check.add_argument("--staged", action="store_true",
+                       help="judge the commit being made: evaluate the git index and HEAD, report the findings "
+                            "the index adds, in any file (the default pre-commit hook)")
+    check.add_argument("--only-changed", action="store_true",
+                       help="report only findings touching the files git says the commit changes (staged, or "
+                            "PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF); the second pre-commit hook")
     check.add_argument("--stdin-filename", metavar="PATH",
-                       help="with '-': read PATH's unsaved content from stdin, report findings in PATH only")
+                       help="read PATH's unsaved content from stdin ('-' optional) and report the findings "
+                            "with a site in PATH, at that site")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     show = sub.add_parser("show-contract", help="table of each contract setting per consumer, with provenance")
@@ -73,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _common_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--contract", help="contract pack: a built-in name or a path to a pack file")
-    sub.add_argument("--config", type=Path, help="configuration file (default: meslint.toml or pyproject.toml)")
+    sub.add_argument("--config", action="append", default=[], metavar="FILE|KEY=VALUE",
+                     help="configuration file (default: the project's meslint.toml or pyproject.toml), or a "
+                          "TOML 'KEY = VALUE' setting overriding it (repeatable, as ruff's --config)")
+    sub.add_argument("--extend-exclude", metavar="GLOB,...",
+                     help="comma-separated globs to exclude in addition to the configured 'exclude'")
     sub.add_argument("--no-cache", action="store_true",
                      help="evaluate and parse everything: neither read nor write the run and fact caches")
     sub.add_argument("--cache-dir", type=Path,
@@ -123,10 +142,37 @@ def _dispatch(args: argparse.Namespace) -> int:
     from meslint import cachefiles
 
     cachefiles.configure(enabled=not args.no_cache, directory=args.cache_dir)
-    settings = load_settings(root, args.config)
+    settings = _settings(root, args)
     if args.command == "show-contract":
         return _show_contract(args, root, settings)
     return _check(args, root, settings)
+
+
+def _settings(root: Path, args: argparse.Namespace) -> Settings:
+    """The configuration file's settings, then ``--config KEY=VALUE`` overrides and ``--extend-exclude``.
+
+    As ruff decides: a ``--config`` value that names an existing file, or holds no ``=``, is a file
+    (one at most); any other is a TOML ``KEY = VALUE`` pair."""
+    from meslint.config import check_glob, settings_from_table, toml_setting
+
+    files = [value for value in args.config if "=" not in value or Path(value).is_file()]
+    if len(files) > 1:
+        raise ConfigError("--config: give one configuration file (the other values must be KEY = VALUE)")
+    settings = load_settings(root, Path(files[0]) if files else None)
+    overrides: dict = {}
+    for value in args.config:
+        if value not in files:
+            overrides.update(toml_setting(value))
+    if overrides:
+        chosen = settings_from_table(overrides, "--config")
+        for key in overrides:
+            attr = key.replace("-", "_")
+            setattr(settings, attr, getattr(chosen, attr))
+    extra = tuple(part.strip() for part in (getattr(args, "extend_exclude", None) or "").split(",") if part.strip())
+    for pattern in extra:
+        check_glob(pattern, "--extend-exclude")
+    settings.exclude = settings.exclude + extra
+    return settings
 
 
 def _target(args: argparse.Namespace) -> tuple[Path, frozenset[str] | None, str | None]:
@@ -138,8 +184,9 @@ def _target(args: argparse.Namespace) -> tuple[Path, frozenset[str] | None, str 
         if not stdin_name:
             raise ConfigError("'-' reads a file's content from stdin: give its path with --stdin-filename PATH")
         paths.remove("-")
-    elif stdin_name:
-        raise ConfigError("--stdin-filename needs '-' as the path (the content comes on stdin)")
+    elif stdin_name and paths:
+        # Without '-' (as ruff allows) the content still comes on stdin; other paths would be ambiguous.
+        raise ConfigError("--stdin-filename reads the content from stdin: give no other path (or only '-')")
     files = [p for p in paths if Path(p).is_file()]
     dirs = [p for p in paths if p not in files]
     if dirs and files:
@@ -148,20 +195,30 @@ def _target(args: argparse.Namespace) -> tuple[Path, frozenset[str] | None, str 
     if dirs or not anchors:
         root = _root_of(dirs)
     else:
-        root = _repository_of(Path(os.path.abspath(anchors[0])).parent)
+        root = _root_of_files(anchors)
     report = frozenset(_relative(root, p) for p in files + only) if files or only else None
     return root, report, _relative(root, stdin_name) if stdin_name else None
 
 
-def _repository_of(start: Path) -> Path:
-    """Nearest ancestor holding .git, meslint.toml or pyproject.toml (else the current directory, if the
-    files are under it, else their directory)."""
-    for candidate in (start, *start.parents):
-        if any((candidate / marker).exists() for marker in (".git", "meslint.toml", ".meslint.toml",
-                                                            "pyproject.toml")):
-            return candidate.resolve()
+def _root_of_files(anchors: list[str]) -> Path:
+    """One project root for the given files (see config.project_root).  Files under two configured
+    or version-controlled roots are two projects; a file whose root was only guessed (a plain
+    pyproject.toml, or its directory) joins the widest root found."""
     cwd = Path.cwd().resolve()
-    return cwd if start.resolve().is_relative_to(cwd) else start.resolve()
+    found = set()
+    for anchor in anchors:
+        root, how = project_root(Path(os.path.abspath(anchor)).parent)
+        if how == "start" and root.resolve().is_relative_to(cwd):
+            root = cwd  # no marker anywhere: the directory meslint runs in, as before
+        found.add((root, how))
+    strong = sorted({root for root, how in found if how in ("config", "vcs")})
+    if len(strong) > 1:
+        raise ConfigError(f"the files belong to different projects ({strong[0]} and {strong[1]}): "
+                          "check one project at a time")
+    if strong:
+        return strong[0].resolve()
+    widest = min((root for root, _ in found), key=lambda root: len(root.parts))
+    return widest.resolve()
 
 
 def _relative(root: Path, path: str) -> str:
@@ -188,14 +245,7 @@ def _root_of(paths: list[str]) -> Path:
         if not root.is_dir():
             raise ConfigError(f"{paths[0]}: not a directory (give the repository root)")
         return root.resolve()
-    return _enclosing_repository(Path.cwd())
-
-
-def _enclosing_repository(start: Path) -> Path:
-    for candidate in (start, *start.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return start
+    return project_root(Path.cwd())[0].resolve()
 
 
 def _apply_cli_selection(args: argparse.Namespace, settings: Settings) -> None:
@@ -227,24 +277,45 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
     _apply_cli_selection(args, settings)
     if args.fail_on:
         settings.fail_on = args.fail_on
+    if args.statistics and args.output_format in STATISTICS_REFUSED:
+        raise ConfigError(f"--statistics prints counts (a table, or JSON with json and json-lines), which "
+                          f"{args.output_format} output cannot carry; drop one of the two")
     if args.show_settings:
         _check_selectors(settings)
         sys.stdout.write(_settings_text(root, settings, args.contract))
         return EXIT_CLEAN
+    if args.staged and args.stdin_path is not None:
+        raise ConfigError("--staged checks the git index; it cannot be combined with --stdin-filename")
+    if args.staged and args.write_baseline:
+        raise ConfigError("--write-baseline records a whole run; --staged reports only what a commit adds")
     baseline = read_baseline(args.baseline) if args.baseline else None
     stdin = (args.stdin_path, sys.stdin.read()) if args.stdin_path is not None else None
-    report = _report(root, settings, args.contract, stdin)
+    if args.staged:
+        from meslint.staged import allowance, staged_run
+
+        _check_selectors(settings)
+        report, at_head = staged_run(root, settings, args.contract)
+        baseline = allowance(at_head, baseline)
+    else:
+        report = _report(root, settings, args.contract, stdin)
+    if args.only_changed:
+        from meslint.staged import changed_paths
+
+        args.report_files = (args.report_files or frozenset()) | changed_paths(root)
     report = _narrow(report, args.report_files, args.stdin_path, baseline)
     if args.write_baseline:
         count = write_baseline(args.write_baseline, report.findings)
-        print(f"meslint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
+        if not args.quiet:
+            print(f"meslint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
         return EXIT_CLEAN
     if args.statistics:
         from meslint.reporters.ci import render_statistics
 
-        sys.stdout.write(render_statistics(report.findings, args.output_format))
+        text = render_statistics(report.findings, args.output_format)
     else:
-        sys.stdout.write(render(args.output_format, report, color=_use_color(args.color)))
+        to_terminal = args.output_file is None and sys.stdout.isatty()
+        text = render(args.output_format, report, color=_use_color(args.color, to_terminal), summary=not args.quiet)
+    _emit(text, args.output_file)
     if args.exit_zero:
         return EXIT_CLEAN
     threshold = FAIL_ON.index(settings.fail_on)
@@ -285,8 +356,12 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
 
 
 def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str | None,
-            baseline: set[str] | None) -> Report:
-    """Keep findings in the given files (primary or related site; stdin: primary site) and not baselined."""
+            baseline: dict[str, int] | None) -> Report:
+    """Keep findings in the given files (primary or related site; stdin: any site in the buffer, where
+    a related one becomes the shown location) and not baselined.
+
+    A baseline accepts as many findings of a fingerprint as it counted, the first ones in report
+    order; any more are new occurrences and reported."""
     from dataclasses import replace
 
     def wanted(finding) -> bool:
@@ -297,10 +372,14 @@ def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str
         return True
 
     active, baselined = [], []
+    remaining = dict(baseline or {})
     for finding in report.findings:
-        if not wanted(finding):
+        if stdin_path is not None and finding.location.path != stdin_path:
+            finding = _seen_from(finding, stdin_path)
+        if finding is None or not wanted(finding):
             continue
-        if baseline is not None and finding.fingerprint() in baseline:
+        if remaining.get(finding.fingerprint(), 0) > 0:
+            remaining[finding.fingerprint()] -= 1
             baselined.append(replace(finding, suppressed=True))
         else:
             active.append(finding)
@@ -308,6 +387,21 @@ def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str
     pairs += [(f, "external") for f in baselined]
     return replace(report, findings=tuple(active), suppressed=tuple(f for f, _ in pairs),
                    suppression_kinds=tuple(k for _, k in pairs))
+
+
+def _seen_from(finding, path: str):
+    """A finding with a related site in ``path`` (the edited buffer), moved to that site so the editor
+    shows it there; its primary site becomes the first related one.  ``None``: no site in ``path``."""
+    from dataclasses import replace
+
+    from meslint.findings import Related
+
+    sites = [r for r in finding.related if r.location.path == path]
+    if not sites:
+        return None
+    others = tuple(r for r in finding.related if r is not sites[0])
+    primary = Related(finding.location, f"primary site of this {finding.code} finding")
+    return replace(finding, location=sites[0].location, related=(primary, *others))
 
 
 def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
@@ -331,34 +425,62 @@ def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
     return "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
 
 
-def read_baseline(path: Path) -> set[str]:
+BASELINE_VERSION = 2  # version 1 had one entry per code, subject and files, and no counts
+
+
+def read_baseline(path: Path) -> dict[str, int]:
+    """Fingerprint -> how many findings with it the baseline accepts."""
     import json
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        return {entry["fingerprint"] for entry in document["findings"]}
+        return _baseline_counts(path, document)
     except FileNotFoundError:
         raise ConfigError(f"{path}: baseline file not found (create it with --write-baseline)") from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: not a meslint baseline ({type(exc).__name__}: {exc})") from None
 
 
+def _baseline_counts(path: Path, document: dict) -> dict[str, int]:
+    if document["version"] != BASELINE_VERSION:
+        # A version-1 baseline matched by code, subject and files only: reading it the old way
+        # would keep hiding new occurrences, and its fingerprints match nothing now.
+        raise ConfigError(f"{path}: baseline version {document['version']!r}, expected "
+                          f"{BASELINE_VERSION}; rewrite it with --write-baseline")
+    counts: dict[str, int] = {}
+    for entry in document["findings"]:
+        count = entry.get("count", 1)
+        if not isinstance(entry["fingerprint"], str) or not isinstance(count, int) or count < 1:
+            raise TypeError("fingerprint must be a string and count a positive integer")
+        counts[entry["fingerprint"]] = counts.get(entry["fingerprint"], 0) + count
+    return counts
+
+
+def baseline_document(findings) -> dict:
+    """One entry per fingerprint with how many findings have it; sorted.  Fingerprints and counts
+    match, the other fields (those of the first finding with it) are for the humans reviewing it."""
+    entries: dict[str, dict] = {}
+    for f in sorted(findings, key=lambda f: f.sort_key()):
+        entry = entries.setdefault(f.fingerprint(), {
+            "fingerprint": f.fingerprint(), "count": 0, "code": f.code, "subject": f.subject,
+            "path": f.location.path, "text": f.anchor, "message": f.message})
+        entry["count"] += 1
+    ordered = sorted(entries.values(), key=lambda e: (e["path"], e["code"], e["subject"], e["text"],
+                                                      e["fingerprint"]))
+    return {"version": BASELINE_VERSION, "tool": "meslint", "findings": ordered}
+
+
 def write_baseline(path: Path, findings) -> int:
-    """JSON, sorted; fingerprints match, the other fields are for the humans reviewing it."""
+    """Record ``findings`` in ``path`` (see :func:`baseline_document`); the number recorded."""
     import json
 
-    entries = sorted(
-        ({"fingerprint": f.fingerprint(), "code": f.code, "subject": f.subject, "path": f.location.path,
-          "message": f.message} for f in findings),
-        key=lambda e: (e["path"], e["code"], e["subject"], e["fingerprint"], e["message"]),
-    )
-    unique = list({e["fingerprint"]: e for e in entries}.values())
-    document = {"version": 1, "tool": "meslint", "findings": unique}
+    document = baseline_document(findings)
+    unique = document["findings"]
     try:
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the baseline: {exc}") from None
-    return len(unique)
+    return sum(entry["count"] for entry in unique)
 
 
 def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> int:
@@ -373,12 +495,25 @@ def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> 
     return EXIT_CLEAN
 
 
-def _use_color(choice: str) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
+def _emit(text: str, output_file: Path | None) -> None:
+    if output_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{output_file}: cannot write the report: {exc.strerror or exc}") from None
+
+
+def _use_color(choice: str, to_terminal: bool) -> bool:
+    """--color, then NO_COLOR, then FORCE_COLOR (both: set and not empty), then whether output is a terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
         return False
-    return sys.stdout.isatty()
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return to_terminal
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ wrong types are configuration errors (exit 2) naming the key and the file.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,30 @@ def find_config(root: Path) -> tuple[Path, dict] | None:
     return None
 
 
+# What marks a version-control root (a directory or, for git worktrees and submodules, a file).
+VCS_MARKERS = (".git", ".hg")
+
+
+def project_root(start: Path) -> tuple[Path, str]:
+    """The root of the project ``start`` (a directory) is in, and how it was found, as ruff finds its
+    configuration: the nearest ancestor (``start`` included) with ``meslint.toml``, ``.meslint.toml``
+    or a ``pyproject.toml`` holding ``[tool.meslint]`` ("config"); else the nearest version-control
+    root ("vcs"); else the nearest ancestor with any ``pyproject.toml`` ("pyproject"); else ``start``
+    itself ("start")."""
+    start = Path(os.path.abspath(start))
+    chain = (start, *start.parents)
+    for candidate in chain:
+        if find_config(candidate) is not None:
+            return candidate, "config"
+    for candidate in chain:
+        if any(os.path.lexists(candidate / marker) for marker in VCS_MARKERS):
+            return candidate, "vcs"
+    for candidate in chain:
+        if (candidate / "pyproject.toml").is_file():
+            return candidate, "pyproject"
+    return start, "start"
+
+
 def _may_configure_meslint(raw: bytes) -> bool:
     """False when the file cannot hold a ``tool.meslint`` table: every spelling of that key
     contains "meslint" unless a quoted key hides it behind escapes.  Saves parsing the TOML
@@ -161,13 +186,33 @@ def _read_toml(path: Path, raw: bytes | None = None) -> dict:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
+def toml_setting(text: str) -> dict:
+    """One ``--config 'KEY = VALUE'`` override, parsed as TOML (``select = ["MES6"]``)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--config {text!r}: neither a file nor a TOML 'KEY = VALUE' setting ({exc})") from None
+    if len(table) != 1:
+        raise ConfigError(f"--config {text!r}: give one top-level setting, e.g. --config 'fail-on = \"error\"'")
+    return table
+
+
 def load_settings(root: Path, explicit: Path | None = None) -> Settings:
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: configuration file not found")
         data = _read_toml(explicit)
         if explicit.name == "pyproject.toml":
-            data = data.get("tool", {}).get("meslint", {})
+            tool = data.get("tool")
+            if not isinstance(tool, dict) or not isinstance(tool.get("meslint"), dict):
+                raise ConfigError(f"{explicit}: no [tool.meslint] table (--config names a file that configures "
+                                  "meslint)")
+            data = tool["meslint"]
         return settings_from_table(data, str(explicit), _waiver_lines(explicit))
     found = find_config(root)
     if found is None:
@@ -194,6 +239,11 @@ def settings_from_table(table: dict, source: str, waiver_lines: list[int] | None
     settings = Settings(source=source)
     for key, value in table.items():
         expected = _KEYS.get(key)
+        if key == "tool" and expected is None:
+            # As in ruff.toml: meslint.toml holds the settings themselves, not a [tool.meslint] table.
+            raise ConfigError(f"{source}: found a [tool...] table; in meslint.toml the settings go at the top "
+                              "level (drop the [tool.meslint] header, write [[waivers]] for "
+                              "[[tool.meslint.waivers]]); [tool.meslint] belongs in pyproject.toml")
         if expected is None:
             known = ", ".join(sorted(_KEYS))
             raise ConfigError(f"{source}: unknown key {key!r} in [tool.meslint] (known: {known})")
@@ -213,8 +263,40 @@ def settings_from_table(table: dict, source: str, waiver_lines: list[int] | None
             raise ConfigError(f"{source}: max-file-size must be positive")
         elif expected is list:
             value = tuple(value)
+        if key == "exclude":
+            for pattern in value:
+                check_glob(pattern, f"{source}: exclude")
         setattr(settings, attr, value)
     return settings
+
+
+def check_glob(pattern: str, where: str) -> None:
+    """Refuse a path glob that cannot mean what its author meant (as ruff's globset does)."""
+    problem = None
+    if not pattern.strip():
+        problem = "is empty"
+    elif pattern.startswith("/") or pattern.startswith("../") or "/../" in pattern:
+        problem = "must be relative to the project root"
+    elif _unclosed_class(pattern):
+        problem = "has an unclosed character class '['"
+    elif any("**" in part and part != "**" for part in pattern.split("/")):
+        problem = "uses '**' inside a path component ('**' must be a whole component)"
+    if problem:
+        raise ConfigError(f"{where}: invalid glob {pattern!r}: {problem}")
+
+
+def _unclosed_class(pattern: str) -> bool:
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "[":
+            end = pattern.find("]", i + 2 if pattern[i + 1:i + 2] in ("!", "]") else i + 1)
+            if pattern[i + 1:i + 3] == "!]":
+                end = pattern.find("]", i + 3)
+            if end < 0:
+                return True
+            i = end
+        i += 1
+    return False
 
 
 def _per_file_ignores(value: dict, source: str) -> dict[str, tuple[str, ...]]:
@@ -222,6 +304,7 @@ def _per_file_ignores(value: dict, source: str) -> dict[str, tuple[str, ...]]:
     for pattern, codes in value.items():
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             raise ConfigError(f"{source}: per-file-ignores[{pattern!r}] must be a list of codes")
+        check_glob(pattern, f"{source}: per-file-ignores")
         result[pattern] = tuple(codes)
     return result
 
@@ -247,6 +330,8 @@ def _waivers(value: list, source: str, lines: list[int]) -> tuple[Waiver, ...]:
             raise ConfigError(f"{where}: reason is required (say why the finding is accepted)")
         if "subject" not in entry and "path" not in entry:
             raise ConfigError(f"{where}: give subject and/or path")
+        if "path" in entry:
+            check_glob(entry["path"], where + ": path")
         line = lines[index] if index < len(lines) else 1
         waivers.append(Waiver(entry["code"].strip().upper(), entry["reason"].strip(), entry.get("subject"),
                               entry.get("path"), line))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from meslint.config import DEFAULT_MAX_FILE_SIZE
 from meslint.facts import FileKind, Location, SkippedFile
-from meslint.listing import classify, list_paths
+from meslint.listing import classify, existing_paths, list_paths
 from meslint.listing import excluded as is_excluded
 
 _SNIFF_BYTES = 8192
@@ -48,9 +48,9 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     all_paths: list[str] = []
     _REAL_DIRS.clear()
     for rel in list_paths(root):
+        all_paths.append(rel)  # an excluded file is not checked, but it still exists (links to it hold)
         if is_excluded(rel, excluded):
             continue
-        all_paths.append(rel)
         kind = classify(rel, None, extra_md)
         needs_sniff = kind is None and "." not in rel.rsplit("/", 1)[-1]
         if kind is None and not needs_sniff:
@@ -76,7 +76,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
             continue
         files.append(DiscoveredFile(rel, kind, decoded, len(data)))
     _REAL_DIRS.clear()
-    return Discovery(tuple(files), tuple(skipped), frozenset(all_paths))
+    return Discovery(tuple(files), tuple(skipped), existing_paths(root, all_paths))
 
 
 def _skip(rel: str, reason: str) -> SkippedFile:

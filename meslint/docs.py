@@ -7,10 +7,38 @@ import os
 
 from meslint.checks import DOC_SECTIONS, all_rules, rule_by_code
 
-# helpUri of every rule in SARIF output: the README's rule table (generated from the docstrings).
-# Where the rule table is published; SARIF viewers link each rule here.  meslint has no
-# public home yet: set MESLINT_DOCS_URL to the README of the copy your team hosts.
-RULES_URL = os.environ.get("MESLINT_DOCS_URL", "https://github.com/mes-dashboard/meslint") + "#rules"
+# Project-URL labels of the installed package's metadata that can host the README's rule table.
+_URL_LABELS = ("documentation", "docs", "repository", "source", "homepage", "home")
+
+
+def home_url() -> str | None:
+    """Where meslint is published: MESLINT_DOCS_URL, else the installed package's metadata
+    (Project-URL Documentation/Repository/Homepage, or Home-page); ``None`` when neither says --
+    SARIF then names no URL rather than a made-up one."""
+    configured = os.environ.get("MESLINT_DOCS_URL", "").strip()
+    if configured:
+        return configured
+    from importlib import metadata
+
+    try:
+        meta = metadata.metadata("meslint")
+    except metadata.PackageNotFoundError:
+        return None
+    urls = {}
+    for entry in meta.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        urls[label.strip().lower()] = url.strip()
+    for label in _URL_LABELS:
+        if urls.get(label, "").startswith("https://"):
+            return urls[label]
+    home = (meta.get("Home-page") or "").strip()
+    return home if home.startswith("https://") else None
+
+
+def rules_url() -> str | None:
+    """helpUri of every rule in SARIF output: the rule table of the README (made from the docstrings)."""
+    home = home_url()
+    return f"{home.split('#', 1)[0]}#rules" if home else None
 
 
 def rule_doc(code: str, output_format: str = "text") -> str | None:

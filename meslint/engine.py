@@ -7,9 +7,10 @@ from pathlib import Path
 
 from meslint.checks import CheckContext, Rule, all_rules, unused_suppression
 from meslint.config import Settings
+from meslint.discovery import Discovery
 from meslint.facts import Repository
-from meslint.findings import Finding
-from meslint.model import build_repository
+from meslint.findings import Finding, normalise_line
+from meslint.model import TEXTS, build_repository
 from meslint.pack import ContractPack, apply_overrides, load_pack
 
 
@@ -32,9 +33,11 @@ def load_contract(settings: Settings, root: Path, override: str | None = None) -
     return pack
 
 
-def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, str] | None = None) -> RunResult:
+def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, str] | None = None,
+        found: Discovery | None = None) -> RunResult:
+    """``found``: the files to check instead of discovering ``root``'s (a git tree, see meslint.staged)."""
     repo = build_repository(root, pack, max_file_size=settings.max_file_size,
-                            exclude=settings.exclude, overlay=overlay)
+                            exclude=settings.exclude, overlay=overlay, found=found)
     context = CheckContext(repo, pack)
     findings: list[Finding] = []
     for rule in selected_rules(settings):
@@ -51,7 +54,23 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
             if settings.is_selected(finding.code, finding.location.path):
                 active.append(finding)
     active.sort(key=Finding.sort_key)
+    texts = repo._index.pop(TEXTS, {})
+    active, suppressed = anchored(active, texts), anchored(suppressed, texts)
     return RunResult(repo, pack, tuple(active), context, tuple(suppressed), tuple(kinds))
+
+
+def anchored(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:
+    """``findings`` with each one's primary line text (the baseline identity's content part)."""
+    lines: dict[str, list[str]] = {}
+    result = []
+    for finding in findings:
+        path, number = finding.location.path, finding.location.line
+        if path not in lines:
+            lines[path] = texts.get(path, "").split("\n")
+        split = lines[path]
+        text = split[number - 1] if 0 < number <= len(split) else ""
+        result.append(replace(finding, anchor=normalise_line(text)))
+    return result
 
 
 def apply_suppressions(findings: list[Finding], suppressions: tuple, waivers: tuple) -> tuple:

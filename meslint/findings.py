@@ -30,16 +30,37 @@ class Finding:
     name: str = ""
     severity: str = "error"
     suppressed: bool = field(default=False, compare=False)
+    # The primary site's line, whitespace-normalised (set by the engine from the file's text):
+    # what tells two occurrences of the same code and subject in one file apart.
+    anchor: str = field(default="", compare=False)
 
     def sort_key(self) -> tuple:
         loc = self.location
         return (loc.path, loc.line, loc.column, self.code, self.subject, self.message)
 
     def fingerprint(self) -> str:
-        """Stable identity: code, subject and the files involved, not line numbers."""
-        files = sorted({self.location.path, *(r.location.path for r in self.related)})
-        basis = "\x1f".join([self.code, self.subject or self.message, *files])
+        """Stable identity: code, subject, the primary file and the primary line's text, not its
+        number (a moved line keeps it; an edited or added line gets its own).  Identical lines
+        share it: baselines count occurrences (see :func:`occurrence_fingerprints`)."""
+        basis = "\x1f".join([self.code, self.subject or self.message, self.location.path, self.anchor])
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+
+def normalise_line(line: str) -> str:
+    """A line's text as identities see it: whitespace runs collapsed, ends stripped."""
+    return " ".join(line.split())
+
+
+def occurrence_fingerprints(findings) -> list[str]:
+    """Each finding's fingerprint with its occurrence number among equal fingerprints, in the
+    given order (``fp:1``, ``fp:2``, ...): unique within one run, as code scanning requires."""
+    seen: dict[str, int] = {}
+    result = []
+    for finding in findings:
+        base = finding.fingerprint()
+        seen[base] = seen.get(base, 0) + 1
+        result.append(f"{base}:{seen[base]}")
+    return result
 
 
 @dataclass(frozen=True)

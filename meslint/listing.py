@@ -115,6 +115,15 @@ def list_paths(root: Path) -> list[str]:
     return sorted(_walk(root))
 
 
+def existing_paths(root: Path, listed: list[str]) -> frozenset[str]:
+    """Every path that exists: ``listed`` (from :func:`list_paths`) and, in a git work tree, the files
+    .gitignore hides from it.  Ignoring a file does not make a link to it dangle, and a plain copy of
+    the tree must answer "does it exist" the same way."""
+    if not (root / ".git").exists():
+        return frozenset(listed)
+    return frozenset(listed).union(_walk(root))
+
+
 def _git_ls_files(root: Path) -> list[str] | None:
     if not (root / ".git").exists():
         return None

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from meslint.discovery import DiscoveredFile, discover
+from meslint.discovery import DiscoveredFile, Discovery, discover
 from meslint.facts import (
     DataDoc,
     EnvFile,
@@ -41,6 +41,9 @@ _PARSERS = {
     FileKind.TOML: ("meslint.parsers.data", "parse_toml"),
     FileKind.YAML: ("meslint.parsers.data", "parse_yaml"),
 }
+
+# Key of Repository._index holding {path: text} of the discovered files until findings are anchored.
+TEXTS = "model.texts"
 
 # Python sources that mention none of these cannot carry contract facts.
 _PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__")
@@ -71,9 +74,12 @@ def _named_paths(pack: ContractPack) -> set[str]:
 
 
 def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
-                     exclude: tuple[str, ...] = (), overlay: dict[str, str] | None = None) -> Repository:
-    """Parse the tree at ``root``.  ``overlay`` replaces file texts (unsaved editor buffers)."""
-    found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.docs.mirrors)
+                     exclude: tuple[str, ...] = (), overlay: dict[str, str] | None = None,
+                     found: Discovery | None = None) -> Repository:
+    """Parse the tree at ``root``.  ``overlay`` replaces file texts (unsaved editor buffers); ``found``
+    replaces discovering ``root`` (the files of a git tree)."""
+    if found is None:
+        found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.docs.mirrors)
     files = list(found.files)
     if overlay:
         files = _apply_overlay(files, overlay, pack)
@@ -96,7 +102,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         buckets[item.kind].append(facts)
         problems.extend(getattr(facts, "problems", ()))
     all_paths = found.all_paths | frozenset(overlay or ())
-    return Repository(
+    repo = Repository(
         root=str(root.resolve()),
         files=tuple(sources),
         all_paths=all_paths,
@@ -110,6 +116,9 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         problems=tuple(sorted(problems, key=lambda p: (p.location, p.message))),
         suppressions=tuple(suppressions),
     )
+    # The texts already read, for the engine to anchor findings to their lines (then dropped).
+    repo._index[TEXTS] = {item.path: item.text for item in files}
+    return repo
 
 
 def _typed(items: list, cls: type) -> list:

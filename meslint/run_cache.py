@@ -6,7 +6,7 @@ reuse is the whole run.  Its key covers everything a run's findings depend on:
 * meslint itself: its version, the Python version, and the size and mtime of each of its
   own source files (an edited checkout of meslint invalidates the key);
 * the resolved settings (configuration file plus command line) and the contract pack's bytes;
-* the tree: every path the listing yields (``git ls-files`` or the walk, after ``exclude``),
+* the tree: every path the listing yields (``git ls-files`` or the walk, ``exclude``d ones too),
   and for each file discovery would read, its ``lstat`` (and, for a link, its target's
   ``stat``): type, size, mtime, ctime and inode.
 
@@ -35,7 +35,7 @@ from pathlib import Path
 from meslint import __version__, cachefiles, pack_files
 from meslint.errors import PackError
 from meslint.findings import Finding, Related, Report
-from meslint.listing import excluded, list_paths, may_hold_facts
+from meslint.listing import excluded, existing_paths, list_paths, may_hold_facts
 from meslint.location import Location
 
 RUN_NAME = "run-v1.json"
@@ -181,9 +181,10 @@ def _take_inventory(root: Path, mirrors: tuple[str, ...], exclude: tuple[str, ..
     racy = False
     base = str(root)
     paths = list_paths(root)
+    digest.update("\0".join(paths).encode("utf-8", "surrogateescape"))  # excluded paths exist too
+    digest.update(b"\1" + "\0".join(sorted(existing_paths(root, paths))).encode("utf-8", "surrogateescape"))
     if exclude:
         paths = [rel for rel in paths if not excluded(rel, exclude)]
-    digest.update("\0".join(paths).encode("utf-8", "surrogateescape"))
     for rel in paths:
         if not may_hold_facts(rel, mirrors):
             continue
@@ -216,7 +217,7 @@ def _stats(full: str) -> list:
 def _encode(finding: Finding) -> list:
     return [finding.code, finding.message, _location(finding.location),
             [[_location(r.location), r.message] for r in finding.related],
-            finding.subject, finding.name, finding.severity]
+            finding.subject, finding.name, finding.severity, finding.anchor]
 
 
 def _location(loc: Location) -> list:
@@ -226,6 +227,6 @@ def _location(loc: Location) -> list:
 def _findings(items: list, *, suppressed: bool = False) -> tuple[Finding, ...]:
     return tuple(
         Finding(code, message, Location(*location), tuple(Related(Location(*where), text) for where, text in related),
-                subject, name, severity, suppressed)
-        for code, message, location, related, subject, name, severity in items
+                subject, name, severity, suppressed, anchor)
+        for code, message, location, related, subject, name, severity, anchor in items
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from xml.etree import ElementTree
@@ -288,7 +289,7 @@ def test_stdin_filename_checks_unsaved_content(capsys, broken, monkeypatch) -> N
     assert cli(capsys, "--stdin-filename", broken / "README.md", "-")[0] == 0
     assert unit.read_text() == on_disk
     assert cli(capsys, broken, "-")[0] == 2
-    assert cli(capsys, broken, "--stdin-filename", unit)[0] == 2
+    assert cli(capsys, broken, "--stdin-filename", unit)[0] == 2  # a root and stdin: ambiguous
 
 
 # ----------------------------------------------------------------------------- formats
@@ -321,7 +322,9 @@ def test_sarif_validates_and_has_what_code_scanning_needs(capsys, broken) -> Non
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     assert {"MES100", "MES603"} <= set(rules)
     rule = rules["MES603"]
-    assert rule["name"] == "pidfile-mismatch" and rule["helpUri"].startswith("https://")
+    # No placeholder: helpUri only when the package metadata (or MESLINT_DOCS_URL) names a home.
+    assert rule["name"] == "pidfile-mismatch" and "helpUri" not in rule
+    assert "informationUri" not in run["tool"]["driver"]
     assert rule["shortDescription"]["text"] and "## What it does" in rule["help"]["text"]
     assert rule["defaultConfiguration"]["level"] == "error" and rules["MES100"]["defaultConfiguration"] == \
         {"level": "warning"}
@@ -335,7 +338,10 @@ def test_sarif_validates_and_has_what_code_scanning_needs(capsys, broken) -> Non
     related = result["relatedLocations"]
     assert related and all(r["message"]["text"] and not r["physicalLocation"]["artifactLocation"]["uri"]
                            .startswith("/") for r in related)
-    assert len(result["partialFingerprints"]["meslint/v1"]) == 32
+    base, occurrence = result["partialFingerprints"]["meslint/v2"].split(":")
+    assert len(base) == 32 and occurrence == "1"
+    # GitHub shows related locations only when the message links them.
+    assert all(f"]({r['id']})" in result["message"]["text"] for r in related)
     assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "MES603"
     assert by_rule["MES100"]["level"] == "warning"
 
@@ -343,7 +349,7 @@ def test_sarif_validates_and_has_what_code_scanning_needs(capsys, broken) -> Non
 def test_sarif_fingerprint_is_stable_across_line_moves(capsys, broken) -> None:
     def fingerprint() -> str:
         log = json.loads(cli(capsys, broken, "--output-format", "sarif")[1])
-        return log["runs"][0]["results"][0]["partialFingerprints"]["meslint/v1"]
+        return log["runs"][0]["results"][0]["partialFingerprints"]["meslint/v2"]
 
     before = fingerprint()
     unit = broken / UNIT
@@ -409,21 +415,57 @@ def _pre_commit() -> str:
     return found
 
 
-def test_pre_commit_hook_manifest_runs_on_staged_files(tmp_path) -> None:
-    """The shipped hook definition, run through pre-commit with this interpreter (no environment install)."""
-    import subprocess
-
+def _run_hook(tmp_path: Path, root: Path, hook: dict) -> subprocess.CompletedProcess:
+    """``hook`` from the shipped manifest, run through pre-commit with this interpreter (no environment install)."""
     import yaml
 
-    pre_commit = _pre_commit()
-    hook, = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "meslint" and hook["entry"] == "meslint check" and hook["pass_filenames"] is True
-    root = _precommit_repo(tmp_path)
-    local = dict(hook, language="system", entry=f"{sys.executable} -m meslint check")
+    command = hook["entry"].replace("meslint", f"{sys.executable} -m meslint", 1)
+    local = dict(hook, language="system", entry=command)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local]}]}))
-    done = subprocess.run([pre_commit, "run", "--config", str(tmp_path / "config.yaml")], cwd=root,
+    return subprocess.run([_pre_commit(), "run", "--config", str(tmp_path / "config.yaml")], cwd=root,
                           capture_output=True, text=True, timeout=120,
                           env={**__import__("os").environ, "PRE_COMMIT_HOME": str(tmp_path / "pc-home")})
+
+
+def _hooks() -> dict[str, dict]:
+    import yaml
+
+    return {hook["id"]: hook for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+
+
+def test_pre_commit_hook_manifest_shape() -> None:
+    hooks = _hooks()
+    assert list(hooks) == ["meslint", "meslint-files"]
+    default = hooks["meslint"]
+    assert default["entry"] == "meslint check --staged"
+    assert (default["pass_filenames"], default["always_run"], default["require_serial"]) == (False, True, True)
+    files = hooks["meslint-files"]
+    # meslint asks git for the changed files itself: pre-commit never splits a list (no duplicate output).
+    assert files["entry"] == "meslint check --only-changed" and files["pass_filenames"] is False
+    assert files["require_serial"] is True and files["files"]
+
+
+def test_pre_commit_default_hook_judges_the_commit(tmp_path) -> None:
+    _pre_commit()
+    root = _precommit_repo(tmp_path)
+    done = _run_hook(tmp_path, root, _hooks()["meslint"])
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"{UNIT}:19:1: MES603" in done.stdout and "Found 1 finding." in done.stdout
+    # The same run again: byte-identical.
+    again = _run_hook(tmp_path, root, _hooks()["meslint"])
+    assert again.stdout == done.stdout
+    # Once committed, the finding is no longer new: the next commit passes.
+    _git(root, "commit", "-qm", "breach", "--no-verify")
+    (root / "README.md").write_text((root / "README.md").read_text() + "\nMore.\n")
+    _git(root, "add", "README.md")
+    done = _run_hook(tmp_path, root, _hooks()["meslint"])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_pre_commit_files_hook_reports_findings_touching_changed_files(tmp_path) -> None:
+    _pre_commit()
+    root = _precommit_repo(tmp_path)
+    done = _run_hook(tmp_path, root, _hooks()["meslint-files"])
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"{UNIT}:19:1: MES603" in done.stdout
     # Only the unit's finding; the README is untouched and reports nothing else.
@@ -447,7 +489,37 @@ def test_pre_commit_try_repo(tmp_path) -> None:
     _git(source, "add", "-A")
     _git(source, "commit", "-qm", "meslint")
     root = _precommit_repo(tmp_path)
-    done = subprocess.run([pre_commit, "try-repo", str(source), "meslint"], cwd=root, capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert f"{UNIT}:19:1: MES603" in done.stdout and "Found 1 finding." in done.stdout
+    for hook in ("meslint", "meslint-files"):
+        done = subprocess.run([pre_commit, "try-repo", str(source), hook], cwd=root, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert f"{UNIT}:19:1: MES603" in done.stdout and "Found 1 finding." in done.stdout
+
+
+def test_installed_hook_blocks_a_commit_that_breaks_another_file(tmp_path) -> None:
+    """`pre-commit install`, then real commits: a staged edit of the env template that breaks the unit
+    fails; once that breach is committed (--no-verify), an unrelated commit passes."""
+    import yaml
+
+    pre_commit = _pre_commit()
+    root = copy_fixture(tmp_path, "demo")
+    hook = _hooks()["meslint"]
+    local = dict(hook, language="system", entry=hook["entry"].replace("meslint", f"{sys.executable} -m meslint", 1))
+    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local]}]}))
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "init")
+    env = {**__import__("os").environ, "PRE_COMMIT_HOME": str(tmp_path / "pc-home")}
+    subprocess.run([pre_commit, "install"], cwd=root, check=True, capture_output=True, timeout=120, env=env)
+    template = root / ".env.example"
+    template.write_text(template.read_text().replace("WATCHDOG_PID_FILE=/run/mes-dashboard/",
+                                                     "WATCHDOG_PID_FILE=/run/other/"))
+    _git(root, "add", ".env.example")
+    commit = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm"]
+    done = subprocess.run([*commit, "breach"], cwd=root, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode != 0 and f"{UNIT}:19:1: MES603" in done.stdout + done.stderr
+    _git(root, "commit", "-qm", "breach", "--no-verify")
+    (root / "README.md").write_text((root / "README.md").read_text() + "\nMore.\n")
+    _git(root, "add", "README.md")
+    done = subprocess.run([*commit, "docs"], cwd=root, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr

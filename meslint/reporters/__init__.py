@@ -7,7 +7,8 @@ from collections import Counter
 from meslint.findings import Finding, Report
 
 
-def render(output_format: str, report: Report, *, color: bool = False) -> str:
+def render(output_format: str, report: Report, *, color: bool = False, summary: bool = True) -> str:
+    """``summary``: text output ends with "Found N findings." / "All checks passed." (off: --quiet)."""
     if output_format == "sarif":
         from meslint.reporters.sarif import render_sarif
 
@@ -27,7 +28,7 @@ def render(output_format: str, report: Report, *, color: bool = False) -> str:
         return render_concise(report.findings)
     from meslint.reporters.text import render_text
 
-    return render_text(report.findings, color=color)
+    return render_text(report.findings, color=color, summary=summary)
 
 
 def summary(findings: tuple[Finding, ...]) -> dict:

@@ -7,13 +7,16 @@ from collections import Counter
 from xml.etree import ElementTree
 
 from meslint.findings import Finding
-from meslint.reporters.json_report import finding_dict
+from meslint.reporters.json_report import JSON_VERSION, finding_dict
 
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def render_json_lines(findings: tuple[Finding, ...]) -> str:
-    return "".join(json.dumps(finding_dict(f), ensure_ascii=False) + "\n" for f in findings)
+    """One finding per line, each with the format's ``version`` (that of the json output; see
+    meslint/reporters/report.schema.json, ``$defs.line``)."""
+    return "".join(json.dumps({"version": JSON_VERSION, **finding_dict(f)}, ensure_ascii=False) + "\n"
+                   for f in findings)
 
 
 def escape_data(text: str) -> str:
@@ -45,10 +48,17 @@ def render_junit(findings: tuple[Finding, ...]) -> str:
     """One testsuite; one failing testcase per finding, or a single passing one when clean."""
     suite = ElementTree.Element("testsuite", name="meslint", tests=str(max(len(findings), 1)),
                                 failures=str(len(findings)), errors="0", skipped="0")
+    seen: Counter = Counter()
     for finding in findings:
         loc = finding.location
-        case = ElementTree.SubElement(suite, "testcase", classname=loc.path,
-                                      name=f"{finding.code} {loc.short()}", file=loc.path, line=str(loc.line))
+        # CI history keys test cases by class and name: no line number (lines move), and a count
+        # for the same code and subject twice in one file.
+        name = f"{finding.code} {finding.subject or finding.name}".strip()
+        seen[(loc.path, name)] += 1
+        if seen[(loc.path, name)] > 1:
+            name += f" #{seen[(loc.path, name)]}"
+        case = ElementTree.SubElement(suite, "testcase", classname=loc.path, name=name, file=loc.path,
+                                      line=str(loc.line))
         failure = ElementTree.SubElement(case, "failure", message=finding.message, type=finding.code)
         body = [f"{loc.short()}: {finding.code} [{finding.name}] {finding.message}"]
         body += [f"    {r.location.short()}: {r.message}" for r in finding.related]
@@ -67,7 +77,9 @@ def render_statistics(findings: tuple[Finding, ...], output_format: str) -> str:
     counts = Counter(f.code for f in findings)
     names = {f.code: f.name for f in findings}
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    if output_format in ("json", "json-lines"):
+    if output_format == "json-lines":
+        return "".join(json.dumps({"code": c, "name": names[c], "count": n}) + "\n" for c, n in rows)
+    if output_format == "json":
         return json.dumps([{"code": c, "name": names[c], "count": n} for c, n in rows], indent=2) + "\n"
     if not rows:
         return ""

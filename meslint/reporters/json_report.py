@@ -7,6 +7,10 @@ import json
 from meslint import __version__
 from meslint.findings import Finding
 
+# The json format's version (json-lines carries it on every line); the schema ships beside this
+# module: report.schema.json.
+JSON_VERSION = 1
+
 
 def finding_dict(finding: Finding) -> dict:
     loc = finding.location
@@ -33,7 +37,7 @@ def render_json(findings: tuple[Finding, ...], contract: str | None = None) -> s
     from meslint.reporters import summary
 
     document = {
-        "version": 1,
+        "version": JSON_VERSION,
         "tool": {"name": "meslint", "version": __version__},
         "contract": contract,
         "findings": [finding_dict(f) for f in findings],

@@ -12,7 +12,7 @@ def render_concise(findings: tuple[Finding, ...]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def render_text(findings: tuple[Finding, ...], *, color: bool = False) -> str:
+def render_text(findings: tuple[Finding, ...], *, color: bool = False, summary: bool = True) -> str:
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
@@ -24,6 +24,8 @@ def render_text(findings: tuple[Finding, ...], *, color: bool = False) -> str:
         for related in finding.related:
             out.append(f"    {paint(related.location.short(), _CYAN)}: {related.message}")
     total = len(findings)
+    if not summary:
+        return "".join(line + "\n" for line in out)
     if total == 0:
         out.append("All checks passed.")
     else:

@@ -1,0 +1,222 @@
+"""``meslint check --staged``: judge a commit by what it changes.
+
+Contracts span files: an edit of ``.env.example`` can break a start script that the commit does
+not touch, and deleting a document breaks the links to it.  So the commit is judged by evaluating
+two trees -- the git index (what would be committed) and ``HEAD`` (its parent) -- and reporting the
+findings of the index that ``HEAD`` does not have, whichever file they sit in.  "Does not have" is
+the baseline identity (:meth:`meslint.findings.Finding.fingerprint`, with occurrence counts).
+
+Both trees are read with git *plumbing* only: ``ls-tree``/``ls-files --stage`` list the entries and
+``cat-file --batch`` reads the blobs as stored, so no filter, textconv, hook or fsmonitor configured
+by the repository ever runs (``checkout-index`` and ``archive`` would run the repository's
+``filter.*.smudge`` programs).  Nothing is written: each tree becomes a
+:class:`meslint.discovery.Discovery` in memory, with discovery's rules (kinds, size limit, binary and
+encoding checks, links resolved inside the tree only), and is checked like a working tree.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from meslint.discovery import DiscoveredFile, Discovery
+from meslint.discovery import _decode as decode
+from meslint.errors import ConfigError
+from meslint.facts import Location, SkippedFile
+from meslint.listing import classify, excluded, may_hold_facts
+
+# Settings of the checked repository's own config that would make git run a program, switched off.
+_GIT = ("git", "--no-pager", "--no-replace-objects", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
+        "-c", "core.hooksPath=/dev/null", "-c", "protocol.allow=never")
+_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Entry:
+    mode: str  # git's file mode: 100644, 100755, 120000 (link), 160000 (submodule)
+    oid: str
+    path: str  # relative to the checked root, POSIX
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
+    try:
+        done = subprocess.run([*_GIT, *args], cwd=root, input=stdin, capture_output=True, timeout=_TIMEOUT,
+                              check=False, env=env)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ConfigError(f"--staged: cannot run git: {exc}") from None
+    if done.returncode != 0:
+        message = " ".join(done.stderr.decode("utf-8", "replace").split()) or f"exit {done.returncode}"
+        raise ConfigError(f"--staged: git {args[0]} failed: {message[:300]}")
+    return done.stdout
+
+
+def _has_head(root: Path) -> bool:
+    """False in a repository without commits (the first commit: everything in it is new)."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_CONFIG_NOSYSTEM": "1"}
+    try:
+        done = subprocess.run([*_GIT, "rev-parse", "--verify", "--quiet", "HEAD^{tree}"], cwd=root,
+                              capture_output=True, timeout=_TIMEOUT, check=False, env=env)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ConfigError(f"--staged: cannot run git: {exc}") from None
+    return done.returncode == 0
+
+
+def head_entries(root: Path) -> list[Entry]:
+    """HEAD's entries under ``root`` (``ls-tree`` run there lists that subtree, paths relative to it)."""
+    if not _has_head(root):
+        return []
+    entries = []
+    for record in _git(root, "ls-tree", "-r", "-z", "HEAD").split(b"\0"):
+        if record:
+            meta, _, path = record.partition(b"\t")
+            mode, _kind, oid = meta.split(b" ")
+            entries.append(Entry(mode.decode(), oid.decode(), os.fsdecode(path)))
+    return entries
+
+
+def index_entries(root: Path) -> list[Entry]:
+    """The index's entries under ``root``; an unmerged path is an error (nothing can be committed)."""
+    entries = []
+    for record in _git(root, "ls-files", "--stage", "-z").split(b"\0"):
+        if record:
+            meta, _, path = record.partition(b"\t")
+            mode, oid, stage = meta.split(b" ")
+            if stage != b"0":
+                raise ConfigError(f"--staged: {os.fsdecode(path)} is unmerged; resolve the conflict first")
+            entries.append(Entry(mode.decode(), oid.decode(), os.fsdecode(path)))
+    return entries
+
+
+def read_blobs(root: Path, oids: set[str]) -> dict[str, bytes]:
+    """Each blob's bytes as stored (no filters): one ``cat-file --batch`` for all of them."""
+    if not oids:
+        return {}
+    ordered = sorted(oids)
+    out = _git(root, "cat-file", "--batch", stdin="".join(f"{oid}\n" for oid in ordered).encode())
+    blobs: dict[str, bytes] = {}
+    position = 0
+    for oid in ordered:
+        end = out.index(b"\n", position)
+        header = out[position:end].split(b" ")
+        if len(header) != 3 or header[1] != b"blob":
+            raise ConfigError(f"--staged: git cat-file: object {oid} is not a blob")
+        size = int(header[2])
+        blobs[oid] = out[end + 1:end + 1 + size]
+        position = end + 1 + size + 1  # content, then a newline
+    return blobs
+
+
+def discovery_of(entries: list[Entry], blobs: dict[str, bytes], *, max_file_size: int,
+                 exclude: tuple[str, ...], mirrors: tuple[str, ...]) -> Discovery:
+    """What :func:`meslint.discovery.discover` would find in a checkout of ``entries`` (every path
+    listed, as ``git ls-files`` lists them; submodules are paths without content)."""
+    by_path = {e.path: e for e in entries}
+    files: list[DiscoveredFile] = []
+    skipped: list[SkippedFile] = []
+    paths: list[str] = []
+    for entry in sorted(entries, key=lambda e: e.path):
+        rel = entry.path
+        paths.append(rel)
+        if excluded(rel, exclude) or entry.mode == "160000" or not may_hold_facts(rel, mirrors):
+            continue
+        target = _follow(entry, by_path, blobs)
+        if isinstance(target, str):
+            if classify(rel, None, mirrors) is not None:
+                skipped.append(SkippedFile(Location(rel, 1, 1), target))
+            continue
+        data = blobs.get(target.oid)
+        if data is None:
+            continue
+        kind = classify(rel, data[:8192], mirrors)
+        if kind is None:
+            continue
+        if len(data) > max_file_size:
+            skipped.append(SkippedFile(Location(rel, 1, 1), f"file is {len(data)} bytes, over the "
+                                                             f"{max_file_size}-byte limit (max-file-size)"))
+            continue
+        decoded = decode(rel, data)
+        if isinstance(decoded, SkippedFile):
+            skipped.append(decoded)
+            continue
+        files.append(DiscoveredFile(rel, kind, decoded, len(data)))
+    return Discovery(tuple(files), tuple(skipped), frozenset(paths))
+
+
+def _follow(entry: Entry, by_path: dict[str, Entry], blobs: dict[str, bytes]) -> Entry | str:
+    """The regular file ``entry`` is or links to inside the tree, or why it is skipped (discovery's words)."""
+    seen = set()
+    while entry.mode == "120000":
+        if entry.path in seen:
+            return "symbolic link that cannot be resolved (dangling or a loop)"
+        seen.add(entry.path)
+        link = os.fsdecode(blobs.get(entry.oid, b""))
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), link))
+        if link.startswith("/") or joined == ".." or joined.startswith("../"):
+            return "symbolic link to a path outside the repository; not followed"
+        found = by_path.get(joined)
+        if found is None:
+            if any(path.startswith(joined + "/") for path in by_path):
+                return "not a regular file (FIFO, socket or device); never opened"
+            return "symbolic link that cannot be resolved (dangling or a loop)"
+        entry = found
+    if entry.mode == "160000":
+        return "not a regular file (FIFO, socket or device); never opened"
+    return entry
+
+
+def staged_run(root: Path, settings, contract: str | None):
+    """The index's findings (as a Report for ``root``) and how many findings of each fingerprint HEAD has."""
+    import gc
+
+    from meslint.engine import load_contract, run
+    from meslint.findings import Report
+
+    if shutil.which("git") is None:
+        raise ConfigError("--staged needs git on PATH")
+    pack = load_contract(settings, root, contract)
+    mirrors = tuple(pack.docs.mirrors)
+    index, head = index_entries(root), head_entries(root)
+    # Discovery reads only the files it may take facts from (and links); the others need only exist.
+    blobs = read_blobs(root, {e.oid for e in index + head
+                              if e.mode == "120000" or (e.mode != "160000" and may_hold_facts(e.path, mirrors))})
+    gc.set_threshold(100_000, 50, 100)  # as in cli._report: parsing makes many acyclic objects
+    runs = []
+    for entries in (index, head):
+        found = discovery_of(entries, blobs, max_file_size=settings.max_file_size, exclude=settings.exclude,
+                             mirrors=mirrors)
+        # Facts are cached by content, so both trees use (and feed) the root's fact cache.
+        runs.append(run(root, settings, pack, found=found))
+    index_run, head_run = runs
+    counts: dict[str, int] = {}
+    for finding in head_run.findings:
+        counts[finding.fingerprint()] = counts.get(finding.fingerprint(), 0) + 1
+    report = Report(index_run.repo.root, index_run.pack.name, index_run.findings, index_run.suppressed,
+                    index_run.suppression_kinds)
+    return report, counts
+
+
+def changed_paths(root: Path) -> frozenset[str]:
+    """The files a commit changes, relative to ``root``: the staged ones, or -- when pre-commit runs
+    with ``--from-ref``/``--to-ref`` (``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF``) -- those between
+    the two refs.  Deleted files included: findings citing them still touch them."""
+    start, end = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+    if start and end:
+        if start.startswith("-") or end.startswith("-"):
+            raise ConfigError("PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF must name revisions, not options")
+        listed = _git(root, "diff", "--name-only", "-z", "--relative", "--no-renames", f"{start}...{end}", "--")
+    else:
+        listed = _git(root, "diff", "--cached", "--name-only", "-z", "--relative", "--no-renames", "--")
+    return frozenset(os.fsdecode(p) for p in listed.split(b"\0") if p)
+
+
+def allowance(at_head: dict[str, int], baseline: dict[str, int] | None) -> dict[str, int]:
+    """How many findings of each fingerprint are not new: those HEAD has, or the baseline accepts."""
+    merged = dict(baseline or {})
+    for fingerprint, count in at_head.items():
+        merged[fingerprint] = max(count, merged.get(fingerprint, 0))
+    return merged

@@ -1,0 +1,182 @@
+"""Issue 17 (2): ``check --staged`` judges a commit by the findings it adds, with real git."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from meslint.cli import main
+from tests.demo_tree import copy_demo, link_docs
+
+UNIT = "deploy/mes-dashboard.service"
+PID_LINE = "WATCHDOG_PID_FILE=/run/mes-dashboard/gunicorn.pid"
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false",
+                           *args], cwd=cwd, check=True, capture_output=True, text=True, timeout=60)
+    return done.stdout
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """The demo repository plus a guide the README links to, committed: no findings."""
+    root = link_docs(copy_demo(tmp_path / "repo"), {"guide.md": "# Guide\n\nRestart with the start script.\n"})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    return root
+
+
+def staged(capsys, root: Path, *extra: str) -> tuple[int, list[str]]:
+    code = main(["check", str(root), "--staged", "--no-cache", "--output-format", "concise", *extra])
+    return code, [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+def break_pid_file(root: Path) -> None:
+    env = root / ".env.example"
+    env.write_text(env.read_text().replace(PID_LINE, "WATCHDOG_PID_FILE=/run/other/gunicorn.pid"))
+
+
+def test_clean_commit_passes(capsys, repo) -> None:
+    (repo / "README.md").write_text((repo / "README.md").read_text() + "\nMore words.\n")
+    git(repo, "add", "README.md")
+    assert staged(capsys, repo) == (0, [])
+
+
+def test_a_staged_edit_that_breaks_another_file_fails(capsys, repo) -> None:
+    break_pid_file(repo)
+    git(repo, "add", ".env.example")
+    code, lines = staged(capsys, repo)
+    assert code == 1
+    # The unit is not part of the commit; its PIDFile= no longer matches what the env file sets.
+    assert any(line.startswith(f"{UNIT}:19:1: MES603 ") for line in lines)
+    # The files mode misses it: no site of the MES603 is in the changed file.
+    code = main(["check", str(repo), "--only-changed", "--no-cache", "--output-format", "concise"])
+    assert not [line for line in capsys.readouterr().out.splitlines() if "MES603" in line]
+
+
+def test_the_index_is_judged_not_the_working_tree(capsys, repo) -> None:
+    env = repo / ".env.example"
+    original = env.read_text()
+    break_pid_file(repo)
+    git(repo, "add", ".env.example")
+    env.write_text(original)  # the fix is not staged: the commit still breaks the unit
+    assert staged(capsys, repo)[0] == 1
+    git(repo, "add", ".env.example")
+    break_pid_file(repo)  # an unstaged breakage is not part of the commit
+    assert staged(capsys, repo) == (0, [])
+
+
+def test_a_deletion_that_breaks_a_doc_link_fails(capsys, repo) -> None:
+    git(repo, "rm", "-q", "docs/guide.md")
+    code, lines = staged(capsys, repo)
+    assert code == 1 and len(lines) == 1
+    assert lines[0].startswith("README.md:") and " MES805 " in lines[0] and "docs/guide.md" in lines[0]
+
+
+def test_a_pre_existing_finding_does_not_fail(capsys, repo, tmp_path) -> None:
+    break_pid_file(repo)
+    git(repo, "commit", "-qam", "breach")
+    (repo / "README.md").write_text((repo / "README.md").read_text() + "\nMore words.\n")
+    git(repo, "add", "README.md")
+    assert staged(capsys, repo) == (0, [])
+    assert main(["check", str(repo), "--no-cache"]) == 1
+    capsys.readouterr()
+    # A new breach in the same file is new.
+    env = repo / ".env.example"
+    env.write_text(env.read_text() + "GUNICORN_GRACEFUL_TIMEOUT=90  # x\n")
+    git(repo, "add", ".env.example")
+    code, lines = staged(capsys, repo)
+    assert code == 1 and lines
+
+
+def test_a_baseline_adds_to_what_head_already_has(capsys, repo, tmp_path) -> None:
+    break_pid_file(repo)
+    baseline = tmp_path / "baseline.json"
+    assert main(["check", str(repo), "--no-cache", "--write-baseline", str(baseline)]) == 0
+    git(repo, "add", ".env.example")
+    assert staged(capsys, repo, "--baseline", str(baseline)) == (0, [])
+
+
+def test_first_commit_reports_everything(capsys, tmp_path) -> None:
+    root = copy_demo(tmp_path / "fresh")
+    break_pid_file(root)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    code, lines = staged(capsys, root)
+    full = main(["check", str(root), "--no-cache", "--output-format", "concise"])
+    assert code == full == 1 and lines == [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+def test_two_runs_are_byte_identical(capsys, repo) -> None:
+    break_pid_file(repo)
+    git(repo, "add", ".env.example")
+    outputs = []
+    for _ in range(2):
+        for fmt in ("concise", "json", "sarif"):
+            main(["check", str(repo), "--staged", "--no-cache", "--output-format", fmt])
+            outputs.append(capsys.readouterr().out)
+    assert outputs[:3] == outputs[3:] and "meslint-staged-" not in "".join(outputs)
+
+
+def test_no_program_of_the_repository_runs(capsys, repo, tmp_path) -> None:
+    """Filters, textconv and fsmonitor configured by the checked repository never run."""
+    marker = tmp_path / "ran"
+    program = f"sh -c 'touch {marker}; cat'"
+    (repo / ".gitattributes").write_text("* filter=evil diff=evil\n")
+    git(repo, "add", ".gitattributes")
+    for key, value in (("filter.evil.smudge", program), ("filter.evil.clean", "cat"),
+                       ("diff.evil.textconv", program), ("core.fsmonitor", program)):
+        git(repo, "config", key, value)
+    break_pid_file(repo)
+    subprocess.run(["git", "add", ".env.example"], cwd=repo, check=True, capture_output=True,
+                   env={**os.environ, "GIT_CONFIG_PARAMETERS": "'core.fsmonitor'=''"})
+    marker.unlink(missing_ok=True)
+    assert staged(capsys, repo)[0] == 1
+    assert not marker.exists()
+
+
+def test_staged_refuses_stdin_and_needs_a_git_repository(capsys, repo, tmp_path) -> None:
+    code = main(["check", "--staged", "--stdin-filename", str(repo / UNIT), "-"])
+    assert code == 2 and "--staged" in capsys.readouterr().err
+    code = main(["check", str(repo), "--staged", "--write-baseline", str(tmp_path / "b.json")])
+    assert code == 2 and "--write-baseline" in capsys.readouterr().err
+    plain = copy_demo(tmp_path / "plain")
+    code = main(["check", str(plain), "--staged", "--no-cache"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("meslint: error: --staged") and len(err.splitlines()) == 1
+
+
+def test_the_index_is_discovered_as_the_checkout_would_be(repo) -> None:
+    """Links (inside, outside, dangling, to a directory), binary, oversized and extension-less files:
+    the in-memory discovery of the index equals discovering the checked-out tree."""
+    from meslint.discovery import discover
+    from meslint.staged import discovery_of, index_entries, read_blobs
+
+    docs = repo / "docs"
+    (docs / "inside.md").symlink_to("guide.md")
+    (docs / "outside.md").symlink_to("/etc/hostname")
+    (docs / "dangling.md").symlink_to("missing.md")
+    (docs / "folder.md").symlink_to("../deploy")
+    (docs / "binary.md").write_bytes(b"# x\0y\n")
+    (docs / "latin1.md").write_bytes("caf\xe9\n".encode("latin-1"))
+    (docs / "big.md").write_text("x" * 5000)
+    (repo / "scripts" / "runme").write_text("#!/bin/bash\necho hi\n")
+    (repo / "notes.txt").write_text("not read\n")
+    git(repo, "add", "-A")
+    entries = index_entries(repo)
+    blobs = read_blobs(repo, {e.oid for e in entries})
+    for exclude in ((), ("deploy/",)):
+        expected = discover(repo, max_file_size=4096, exclude=exclude, extra_markdown=())
+        got = discovery_of(entries, blobs, max_file_size=4096, exclude=exclude, mirrors=())
+        assert got.all_paths == expected.all_paths
+        assert [(f.path, f.kind, f.text) for f in got.files] == [(f.path, f.kind, f.text) for f in expected.files]
+        assert sorted(got.skipped, key=lambda s: s.location) == sorted(expected.skipped, key=lambda s: s.location)
+        assert len(got.skipped) == 6 and any(f.path == "docs/inside.md" for f in got.files)
