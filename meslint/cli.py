@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from meslint import __version__
+from meslint import __version__, safe_io
 from meslint.config import FAIL_ON, Settings, load_settings, split_codes
 from meslint.errors import ConfigError, PackError
 from meslint.findings import Report
@@ -86,10 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().print_help()
         return EXIT_ERROR
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe or a full disk fails here, not in a traceback at exit
+        return code
     except (ConfigError, PackError) as exc:
         print(f"meslint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:
+        return _system_error(exc)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -103,6 +107,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"meslint: internal error: {type(exc).__name__}: {summary} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return EXIT_ERROR
+
+
+def _system_error(exc: OSError) -> int:
+    """The system refused something (a permission, a closed or full output): the user's to fix, one line."""
+    if exc.filename is None:  # not a named file: writing the output failed
+        try:  # the interpreter flushes stdout again at exit; let that go nowhere instead of failing
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+        what = "cannot write the output"
+    else:
+        what = f"{exc.filename}"
+    print(f"meslint: error: {what}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+    return EXIT_ERROR
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -231,12 +251,12 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
         _check_selectors(settings)
         sys.stdout.write(_settings_text(root, settings, args.contract))
         return EXIT_CLEAN
-    baseline = read_baseline(args.baseline) if args.baseline else None
+    baseline = read_baseline(_baseline_path(root, args.baseline)) if args.baseline else None
     stdin = (args.stdin_path, sys.stdin.read()) if args.stdin_path is not None else None
     report = _report(root, settings, args.contract, stdin)
     report = _narrow(report, args.report_files, args.stdin_path, baseline)
     if args.write_baseline:
-        count = write_baseline(args.write_baseline, report.findings)
+        count = write_baseline(_baseline_path(root, args.write_baseline), report.findings)
         print(f"meslint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
         return EXIT_CLEAN
     if args.statistics:
@@ -260,7 +280,7 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
     """
     from meslint.run_cache import RunCache
 
-    run_cache = RunCache.open(root, settings, contract or settings.contract)
+    run_cache = RunCache.open(root, settings, contract)
     if run_cache is not None:
         replayed = run_cache.replay(stdin)
         if replayed is not None:
@@ -331,15 +351,38 @@ def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
     return "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
 
 
+BASELINE_SIZE_LIMIT = 64 * 1024 * 1024
+
+
+def _baseline_path(root: Path, given: Path) -> Path:
+    """``given`` (--baseline / --write-baseline), refused when it leads out of the checked repository.
+
+    A relative path, or an absolute one inside the repository, must stay inside it once links
+    are resolved (a link planted in the repository must not redirect the read or the write);
+    only an absolute path outside the repository, the CI owner's own choice, may point elsewhere.
+    A link at the file itself is refused when it is opened (:mod:`meslint.safe_io`).
+    """
+    absolute = Path(os.path.abspath(given))
+    named_inside = any(absolute.is_relative_to(base) for base in (root, Path(os.path.realpath(root))))
+    if (not given.is_absolute() or named_inside) and not safe_io.inside(root, absolute.parent):
+        raise ConfigError(f"{given}: baseline path leads out of the checked repository "
+                          "(give an absolute path to use a file outside it)")
+    return absolute
+
+
 def read_baseline(path: Path) -> set[str]:
     import json
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(safe_io.read_capped(path, BASELINE_SIZE_LIMIT).decode("utf-8"))
         return {entry["fingerprint"] for entry in document["findings"]}
     except FileNotFoundError:
         raise ConfigError(f"{path}: baseline file not found (create it with --write-baseline)") from None
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+    except safe_io.UnsafeFile as exc:
+        raise ConfigError(f"{path}: baseline file: {exc.reason}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: not a meslint baseline ({type(exc).__name__}: {exc})") from None
 
 
@@ -355,7 +398,9 @@ def write_baseline(path: Path, findings) -> int:
     unique = list({e["fingerprint"]: e for e in entries}.values())
     document = {"version": 1, "tool": "meslint", "findings": unique}
     try:
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        safe_io.write_atomic(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except safe_io.UnsafeFile as exc:
+        raise ConfigError(f"{path}: cannot write the baseline: {exc.reason}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the baseline: {exc}") from None
     return len(unique)

@@ -7,6 +7,7 @@ without importing the parsers' vocabulary.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -99,38 +100,70 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
             or rel in extra_markdown)
 
 
-def list_paths(root: Path) -> list[str]:
-    """Repository paths: ``git ls-files`` in a git work tree (honours .gitignore), else a walk."""
-    listed = _git_ls_files(root)
+def list_paths(root: Path, unreadable: list[tuple[str, str]] | None = None) -> list[str]:
+    """Repository paths: ``git ls-files`` in a git work tree (honours .gitignore), else a walk.
+
+    ``unreadable`` collects ``(directory, reason)`` for each directory that could not be
+    listed, so a caller can report the blind spot instead of letting its files vanish.
+    """
+    found = unreadable if unreadable is not None else []
+    listed = _git_ls_files(root, found)
     if listed is not None:
         return listed
-    return sorted(_walk(root))
+    del found[:]
+    return sorted(_walk(root, found))
 
 
-def _git_ls_files(root: Path) -> list[str] | None:
-    if not (root / ".git").exists():
+def _git_ls_files(root: Path, unreadable: list[tuple[str, str]]) -> list[str] | None:
+    dot_git = root / ".git"
+    if not dot_git.exists():
         return None
-    # core.fsmonitor in a repository's own config would make git run a program of
-    # the repository's choosing: switch it off, as every hook-like setting.
+    # The repository's own git configuration is as untrusted as its files.  core.fsmonitor
+    # would make git run a program of its choosing: off, as every hook-like setting.
+    # core.worktree (or a GIT_WORK_TREE-like redirect) would list another directory's files:
+    # the work tree is fixed to the root, and a .git directory (not a link) is named
+    # explicitly.  Whatever git prints, only names that exist under the root are kept, so a
+    # foreign index cannot make meslint report outside file names.
     import subprocess  # here: a tree without .git never pays for the import
 
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
+           "GIT_WORK_TREE": str(root)}
+    for name in ("GIT_DIR", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE"):
+        env.pop(name, None)
+    if dot_git.is_dir() and not dot_git.is_symlink():
+        env["GIT_DIR"] = str(dot_git)
     command = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
-               "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+               "-c", f"core.worktree={root}", "-C", str(root),
+               "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     try:
-        done = subprocess.run(command, capture_output=True, timeout=60, check=False,
-                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
+        done = subprocess.run(command, capture_output=True, timeout=60, check=False, env=env,
+                              stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:
         return None
-    paths = {p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p}
+    base = str(root)
+    paths = set()
+    for raw in done.stdout.split(b"\0"):
+        rel = raw.decode("utf-8", "surrogateescape")
+        if rel and not rel.startswith("/") and ".." not in rel.split("/") and os.path.lexists(os.path.join(base, rel)):
+            paths.add(rel)
+    for line in done.stderr.decode("utf-8", "replace").splitlines():
+        # git lists what it can and warns about the rest: "could not open directory 'x/': Permission denied"
+        match = _GIT_UNREADABLE.search(line)
+        if match:
+            unreadable.append((match.group(1).rstrip("/") or ".", match.group(2)))
     return sorted(paths)
 
 
-def _walk(root: Path) -> Iterator[str]:
+_GIT_UNREADABLE = re.compile(r"could not open directory '(.*)': (.*)$")
+
+
+def _walk(root: Path, unreadable: list[tuple[str, str]]) -> Iterator[str]:
     """Every non-directory under ``root``, as os.walk(followlinks=False) sees it, minus the skipped
     directories.  A link to a directory is neither listed nor descended into.  (scandir with an
-    explicit stack: the directory entry types come free, no relpath per directory.)"""
+    explicit stack: the directory entry types come free, no relpath per directory.)  A directory
+    that cannot be listed (no permission, a path too long for the system) goes to ``unreadable``."""
     stack = [("", str(root))]
     while stack:
         rel_dir, full_dir = stack.pop()
@@ -145,5 +178,5 @@ def _walk(root: Path) -> Iterator[str]:
                         yield rel_dir + entry.name
                     elif entry.name not in _WALK_SKIP_DIRS and not entry.is_symlink():
                         stack.append((f"{rel_dir}{entry.name}/", entry.path))
-        except OSError:  # unreadable directory: os.walk skips it too
-            continue
+        except OSError as exc:
+            unreadable.append((rel_dir.rstrip("/") or ".", exc.strerror or type(exc).__name__))
