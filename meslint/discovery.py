@@ -105,7 +105,9 @@ def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | S
         # realpath also catches a linked *directory* component on the way to the file.  The
         # directory part is resolved once per directory (a realpath costs an lstat per component).
         if is_link:
-            target = os.path.realpath(full, strict=True)
+            # Not strict: a link out is "outside" whether or not its target exists (the message
+            # must not tell the repository what lies outside it); a dangling inside link fails the stat.
+            target = os.path.realpath(full)
         else:
             parent, _, name = rel.rpartition("/")
             real_parent = _REAL_DIRS.get((base, parent))
@@ -121,6 +123,8 @@ def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | S
     try:
         info = os.stat(full)
     except OSError as exc:
+        if is_link:
+            return _skip(rel, "symbolic link that cannot be resolved (dangling or a loop)")
         return _skip(rel, f"cannot stat: {exc.strerror or exc}")
     if not stat.S_ISREG(info.st_mode):
         return _skip(rel, "not a regular file (FIFO, socket or device); never opened")

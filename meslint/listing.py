@@ -143,10 +143,18 @@ def _git_ls_files(root: Path, unreadable: list[tuple[str, str]]) -> list[str] | 
     if done.returncode != 0:
         return None
     base = str(root)
+    real_base = os.path.realpath(base)
+    inside: dict[str, bool] = {"": True}  # per directory: it resolves inside the root
     paths = set()
     for raw in done.stdout.split(b"\0"):
         rel = raw.decode("utf-8", "surrogateescape")
-        if rel and not rel.startswith("/") and ".." not in rel.split("/") and os.path.lexists(os.path.join(base, rel)):
+        if not rel or rel.startswith("/") or ".." in rel.split("/"):
+            continue
+        parent = rel.rpartition("/")[0]
+        if parent not in inside:
+            real = os.path.realpath(os.path.join(base, parent))
+            inside[parent] = real.startswith(real_base.rstrip(os.sep) + os.sep)
+        if inside[parent] and os.path.lexists(os.path.join(base, rel)):
             paths.add(rel)
     for line in done.stderr.decode("utf-8", "replace").splitlines():
         # git lists what it can and warns about the rest: "could not open directory 'x/': Permission denied"

@@ -101,6 +101,14 @@ def test_link_out_of_the_root_is_never_read_nor_printed(repo: Path, tmp_path: Pa
         assert "MES102" in codes_at(found, path), path
 
 
+def test_a_link_out_reads_the_same_whether_or_not_its_target_exists(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "present.env").write_text("A=1\n", encoding="utf-8")
+    (repo / ".env").symlink_to(tmp_path / "present.env")
+    (repo / ".env.prod").symlink_to(tmp_path / "absent.env")
+    found = {f["path"]: f["message"] for f in findings(repo) if f["code"] == "MES102"}
+    assert found[".env"] == found[".env.prod"]
+
+
 def test_link_to_a_device_outside_the_root(repo: Path) -> None:
     (repo / ".env").symlink_to("/dev/zero")
     (repo / "deploy" / "random.service").symlink_to("/dev/urandom")
@@ -443,9 +451,17 @@ def test_a_hostile_git_directory_cannot_redirect_the_listing(repo: Path, tmp_pat
     subprocess.run([*git, "init", "-q", str(repo)], check=True, capture_output=True, timeout=30)
     with open(repo / ".git" / "config", "a", encoding="utf-8") as config:
         config.write(f"[core]\n\tworktree = {elsewhere}\n")
-    for fmt in ALL_FORMATS:
+    # An index (the repository's own) naming files behind a link to a directory outside.
+    (repo / "lnk").symlink_to(elsewhere, target_is_directory=True)
+    blob = subprocess.run(["git", "-C", str(repo), "hash-object", "-w", "--stdin"], input=b"A=1\n",
+                          check=True, capture_output=True, timeout=30).stdout.decode().strip()
+    for name in (f"lnk/{leaked}.env", "lnk/absent-name.env"):
+        subprocess.run(["git", "-C", str(repo), "update-index", "--add", "--cacheinfo", f"100644,{blob},{name}"],
+                       check=True, capture_output=True, timeout=30)
+    for fmt in FORMATS:
         done = run_cli(repo, fmt=fmt)
-        assert leaked not in done.stdout + done.stderr, fmt
+        assert leaked not in done.stdout + done.stderr and "absent-name" not in done.stdout, fmt
+    (repo / "lnk").unlink()
     # A .git file pointing at another repository's git directory (whose index lists its files).
     subprocess.run([*git, "init", "-q", str(elsewhere)], check=True, capture_output=True, timeout=30)
     subprocess.run([*git, "-C", str(elsewhere), "add", "-A"], check=True, capture_output=True, timeout=30)
