@@ -112,7 +112,7 @@ def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | S
             parent, _, name = rel.rpartition("/")
             real_parent = _REAL_DIRS.get((base, parent))
             if real_parent is None:
-                real_parent = os.path.realpath(os.path.join(base, parent), strict=True) if parent else base
+                real_parent = os.path.realpath(os.path.join(base, parent)) if parent else base
                 _REAL_DIRS[(base, parent)] = real_parent
             target = os.path.join(real_parent, name)
     except (OSError, RuntimeError):

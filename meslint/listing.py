@@ -122,15 +122,17 @@ def _git_ls_files(root: Path, unreadable: list[tuple[str, str]]) -> list[str] | 
     # would make git run a program of its choosing: off, as every hook-like setting.
     # core.worktree (or a GIT_WORK_TREE-like redirect) would list another directory's files:
     # the work tree is fixed to the root, and a .git directory (not a link) is named
-    # explicitly.  Whatever git prints, only names that exist under the root are kept, so a
-    # foreign index cannot make meslint report outside file names.
+    # explicitly.  (Discovery still resolves every name it reads: a name behind a linked
+    # directory is MES102 "outside the repository", whether or not it exists there.)
     import subprocess  # here: a tree without .git never pays for the import
 
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
            "GIT_WORK_TREE": str(root)}
     for name in ("GIT_DIR", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE"):
         env.pop(name, None)
-    if dot_git.is_dir() and not dot_git.is_symlink():
+    # A .git file or link names a git directory elsewhere, whose index could list another tree.
+    foreign = not dot_git.is_dir() or dot_git.is_symlink()
+    if not foreign:
         env["GIT_DIR"] = str(dot_git)
     command = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
                "-c", f"core.worktree={root}", "-C", str(root),
@@ -142,25 +144,20 @@ def _git_ls_files(root: Path, unreadable: list[tuple[str, str]]) -> list[str] | 
         return None
     if done.returncode != 0:
         return None
-    base = str(root)
-    real_base = os.path.realpath(base)
-    inside: dict[str, bool] = {"": True}  # per directory: it resolves inside the root
-    paths = set()
-    for raw in done.stdout.split(b"\0"):
-        rel = raw.decode("utf-8", "surrogateescape")
-        if not rel or rel.startswith("/") or ".." in rel.split("/"):
-            continue
-        parent = rel.rpartition("/")[0]
-        if parent not in inside:
-            real = os.path.realpath(os.path.join(base, parent))
-            inside[parent] = real.startswith(real_base.rstrip(os.sep) + os.sep)
-        if inside[parent] and os.path.lexists(os.path.join(base, rel)):
-            paths.add(rel)
+    paths = {p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p}
+    if foreign:
+        # Names from another tree's index: keep only those present here (not behind a linked
+        # directory), so a foreign index cannot make meslint print names of files outside the root.
+        base = str(root)
+        prefix = os.path.realpath(base).rstrip(os.sep) + os.sep
+        paths = {rel for rel in paths if os.path.lexists(os.path.join(base, rel))
+                 and (os.path.realpath(os.path.dirname(os.path.join(base, rel))) + os.sep).startswith(prefix)}
     for line in done.stderr.decode("utf-8", "replace").splitlines():
         # git lists what it can and warns about the rest: "could not open directory 'x/': Permission denied"
         match = _GIT_UNREADABLE.search(line)
-        if match:
-            unreadable.append((match.group(1).rstrip("/") or ".", match.group(2)))
+        entry = (match.group(1).rstrip("/") or ".", match.group(2)) if match else None
+        if entry is not None and entry not in unreadable:  # git may warn twice about one directory
+            unreadable.append(entry)
     return sorted(paths)
 
 

@@ -443,30 +443,35 @@ def test_baseline_written_atomically_and_outside_only_by_absolute_path(repo: Pat
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_a_hostile_git_directory_cannot_redirect_the_listing(repo: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
-    (elsewhere / "deploy").mkdir(parents=True)
+    (elsewhere / "sub").mkdir(parents=True)
     leaked = "leaked-outside-name"
-    (elsewhere / "deploy" / f"{leaked}.service").write_text("[Service\n", encoding="utf-8")
+    (elsewhere / "sub" / f"{leaked}.service").write_text("[Service\n", encoding="utf-8")
     (elsewhere / f"{leaked}.env").write_text("A=1\n", encoding="utf-8")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q", str(repo)], check=True, capture_output=True, timeout=30)
     with open(repo / ".git" / "config", "a", encoding="utf-8") as config:
         config.write(f"[core]\n\tworktree = {elsewhere}\n")
-    # An index (the repository's own) naming files behind a link to a directory outside.
-    (repo / "lnk").symlink_to(elsewhere, target_is_directory=True)
+    for fmt in ALL_FORMATS:
+        done = run_cli(repo, fmt=fmt)
+        assert leaked not in done.stdout + done.stderr, fmt
+    # The repository's own index naming files behind a link to a directory outside: MES102, in
+    # the same words whether or not the file exists there.
+    (repo / "lnk").symlink_to(elsewhere / "sub", target_is_directory=True)
     blob = subprocess.run(["git", "-C", str(repo), "hash-object", "-w", "--stdin"], input=b"A=1\n",
                           check=True, capture_output=True, timeout=30).stdout.decode().strip()
-    for name in (f"lnk/{leaked}.env", "lnk/absent-name.env"):
+    for name in (f"lnk/{leaked}.service", "lnk/absent-name.service"):
         subprocess.run(["git", "-C", str(repo), "update-index", "--add", "--cacheinfo", f"100644,{blob},{name}"],
                        check=True, capture_output=True, timeout=30)
-    for fmt in FORMATS:
-        done = run_cli(repo, fmt=fmt)
-        assert leaked not in done.stdout + done.stderr and "absent-name" not in done.stdout, fmt
-    (repo / "lnk").unlink()
-    # A .git file pointing at another repository's git directory (whose index lists its files).
+    found = {f["path"]: f["message"] for f in findings(repo) if f["code"] == "MES102"}
+    assert found[f"lnk/{leaked}.service"] == found["lnk/absent-name.service"]
+    # A .git file pointing at another repository's git directory, whose index lists its files
+    # (here reachable from the root only through the link).
     subprocess.run([*git, "init", "-q", str(elsewhere)], check=True, capture_output=True, timeout=30)
     subprocess.run([*git, "-C", str(elsewhere), "add", "-A"], check=True, capture_output=True, timeout=30)
     shutil.rmtree(repo / ".git")
     (repo / ".git").write_text(f"gitdir: {elsewhere / '.git'}\n", encoding="utf-8")
+    (repo / "lnk").unlink()
+    (repo / "sub").symlink_to(elsewhere / "sub", target_is_directory=True)
     for fmt in FORMATS:
         done = run_cli(repo, fmt=fmt)
         assert leaked not in done.stdout + done.stderr, fmt
@@ -563,6 +568,24 @@ def test_an_unreadable_directory_is_reported(tmp_path: Path, monkeypatch) -> Non
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
+    unreadable: list = []
+    assert listing.list_paths(tmp_path, unreadable) == ["a.env"]
+    assert unreadable == [("deploy/private", "Permission denied")]
+
+
+def test_a_directory_git_cannot_list_is_reported(tmp_path: Path, monkeypatch) -> None:
+    import subprocess as real_subprocess
+
+    from meslint import listing
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a.env").write_text("A=1\n", encoding="utf-8")
+    warning = b"warning: could not open directory 'deploy/private/': Permission denied\n"  # git 2.39, LC_ALL=C
+
+    def run(command, **kwargs):  # what git prints for a mode-000 directory as a non-root user
+        return real_subprocess.CompletedProcess(command, 0, b"a.env\0", warning * 2)
+
+    monkeypatch.setattr(real_subprocess, "run", run)
     unreadable: list = []
     assert listing.list_paths(tmp_path, unreadable) == ["a.env"]
     assert unreadable == [("deploy/private", "Permission denied")]
