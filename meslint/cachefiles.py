@@ -147,7 +147,8 @@ def write_signed(path: Path, secret: bytes, header: dict, body: bytes) -> None:
             return
         unsigned = json.dumps(header, sort_keys=True).encode()
         signed = {**header, "mac": hmac.new(secret, _signed(unsigned, body), hashlib.sha256).hexdigest()}
-        safe_io.write_atomic(path, json.dumps(signed, sort_keys=True).encode() + b"\n" + body, durable=False)
+        data = json.dumps(signed, sort_keys=True).encode() + b"\n" + body
+        safe_io.write_atomic(path, data, durable=False, mode=0o600)
     except Exception:
         return
 

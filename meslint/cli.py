@@ -363,8 +363,7 @@ def _baseline_path(root: Path, given: Path) -> Path:
     A link at the file itself is refused when it is opened (:mod:`meslint.safe_io`).
     """
     absolute = Path(os.path.abspath(given))
-    named_inside = any(absolute.is_relative_to(base) for base in (root, Path(os.path.realpath(root))))
-    if (not given.is_absolute() or named_inside) and not safe_io.inside(root, absolute.parent):
+    if (not given.is_absolute() or safe_io.names_inside(root, absolute)) and not safe_io.inside(root, absolute.parent):
         raise ConfigError(f"{given}: baseline path leads out of the checked repository "
                           "(give an absolute path to use a file outside it)")
     return absolute

@@ -182,14 +182,18 @@ def _read_toml(path: Path, raw: bytes) -> dict:
 
 def load_settings(root: Path, explicit: Path | None = None) -> Settings:
     if explicit is not None:
-        # Given on the command line: links are followed (the user chose the path), but only a
-        # file outside the checked repository is trusted with what the repository may not do.
+        # Given on the command line: links are followed (the user chose the path), but a path
+        # into the checked repository names the repository's file, which must stay inside it and
+        # is no more trusted than meslint.toml.
+        in_repository = safe_io.names_inside(root, explicit)
+        if in_repository and not safe_io.inside(root, explicit):
+            raise ConfigError(f"{explicit}: configuration file: leads out of the checked repository "
+                              "through a symbolic link")
         raw = _read_bytes(Path(os.path.realpath(explicit)))
         data = _read_toml(explicit, raw)
         if explicit.name == "pyproject.toml":
             data = data.get("tool", {}).get("meslint", {})
-        return settings_from_table(data, str(explicit), _waiver_lines(raw),
-                                   from_repository=safe_io.inside(root, explicit))
+        return settings_from_table(data, str(explicit), _waiver_lines(raw), from_repository=in_repository)
     found = find_config(root)
     if found is None:
         return Settings()

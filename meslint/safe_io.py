@@ -97,9 +97,10 @@ def read_upto(fd: int, limit: int, expected: int) -> bytes:
     return b"".join(chunks)
 
 
-def write_atomic(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> None:
+def write_atomic(path: str | os.PathLike, data: bytes, *, durable: bool = True, mode: int | None = None) -> None:
     """Replace ``path`` with ``data``: a temporary file beside it, fsync (unless not ``durable``:
-    a cache can be lost in a crash, it is only ever a miss), rename.
+    a cache can be lost in a crash, it is only ever a miss), rename.  ``mode``: the new file's;
+    by default the replaced file's, or what the umask gives a new file.
 
     A link or anything but a regular file at ``path`` is refused (:class:`UnsafeFile`);
     the rename would replace a link swapped in meanwhile, never write through it.
@@ -123,8 +124,13 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, durable: bool = True) 
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        if info is not None:
-            os.chmod(tmp, stat.S_IMODE(info.st_mode))  # keep the mode of the file it replaces
+        if mode is None and info is not None:
+            mode = stat.S_IMODE(info.st_mode)
+        elif mode is None:
+            mask = os.umask(0o022)
+            os.umask(mask)
+            mode = 0o666 & ~mask
+        os.chmod(tmp, mode)  # mkstemp made it 0600
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -143,6 +149,15 @@ def inside(root: str | os.PathLike, path: str | os.PathLike) -> bool:
     base = os.path.realpath(root)
     resolved = os.path.realpath(path)
     return resolved == base or resolved.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def names_inside(root: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """Whether ``path`` as written (made absolute, links not resolved) names a place in ``root``."""
+    absolute = os.path.abspath(path)
+    for base in {os.path.abspath(root), os.path.realpath(root)}:
+        if absolute == base or absolute.startswith(base.rstrip(os.sep) + os.sep):
+            return True
+    return False
 
 
 def confine(root: Path, name: str) -> Path:

@@ -401,6 +401,12 @@ def test_the_repository_cannot_raise_max_file_size_past_the_cap(repo: Path, tmp_
     own.write_text(f"max-file-size = {4 * MAX_FILE_SIZE_CAP}\n", encoding="utf-8")
     done = run_raw(repo, "--config", str(own), "--show-settings")
     assert done.returncode == 0 and f"max-file-size = {4 * MAX_FILE_SIZE_CAP}" in done.stdout
+    # ... but --config naming a file in the repository names the repository's file: capped, and a
+    # link there does not make an outside file (or the repository's) pass for the user's own.
+    (repo / "ci.toml").write_text(f"max-file-size = {4 * MAX_FILE_SIZE_CAP}\n", encoding="utf-8")
+    assert "at most" in config_error(repo, "--config", str(repo / "ci.toml"))
+    (repo / "linked.toml").symlink_to(own)
+    assert "leads out" in config_error(repo, "--config", str(repo / "linked.toml"))
 
 
 # --------------------------------------------------------------------------- issue 12: baselines
@@ -435,6 +441,9 @@ def test_baseline_written_atomically_and_outside_only_by_absolute_path(repo: Pat
     assert run_raw(repo, "--write-baseline", "baseline.json").returncode == 0
     assert json.loads(inside.read_text(encoding="utf-8"))["tool"] == "meslint"
     assert sorted(p.name for p in repo.iterdir() if p.name.startswith(".baseline")) == []  # no temp file left
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(inside.stat().st_mode) == 0o666 & ~mask  # as a plain write would make it
 
 
 # --------------------------------------------------------------------------- issue 12: a hostile .git
