@@ -6,6 +6,7 @@ Exit codes: 0 no findings, 1 findings, 2 usage, configuration or internal error.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import os
 import sys
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().print_help()
         return EXIT_ERROR
     try:
+        if sys.stdout is None:  # started with stdout closed (>&-)
+            raise OSError(errno.EBADF, "standard output is closed")
         code = _dispatch(args)
         sys.stdout.flush()  # a closed pipe or a full disk fails here, not in a traceback at exit
         return code

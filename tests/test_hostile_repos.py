@@ -611,6 +611,10 @@ def test_a_closed_or_full_output_is_a_one_line_error(repo: Path) -> None:
         os.close(write_end)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "internal error" not in done.stderr
     assert done.stderr.count("\n") == 1 and "cannot write the output" in done.stderr
+    done = meslint("check", str(repo), "--no-cache", cwd=repo, stderr=subprocess.PIPE, capture_output=False,
+                   preexec_fn=lambda: os.close(1))  # as `meslint check >&-`
+    assert done.returncode == 2
+    assert done.stderr == "meslint: error: cannot write the output: standard output is closed\n"
     if os.path.exists("/dev/full"):
         with open("/dev/full", "w") as full:
             done = meslint("check", str(repo), "--no-cache", cwd=repo, stdout=full, stderr=subprocess.PIPE,
