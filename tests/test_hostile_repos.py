@@ -11,6 +11,8 @@ file if anything ran them.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -287,17 +289,35 @@ def test_a_meslint_package_planted_in_the_tree_is_never_imported(repo: Path, tmp
 # --------------------------------------------------------------------------- issue 12: what the repository names
 
 
-def run_raw(root: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    """A CLI run that may fail (exit 2) but must do so on one line, quickly, without a traceback."""
+def run_raw(root: Path, *args: str, isolated: bool = False) -> subprocess.CompletedProcess:
+    """A CLI run from ``root`` that may fail (exit 2) but must do so on one line, without a traceback.
+
+    In this process (these runs stop at configuration, before any parsing: a subprocess would
+    cost most of the time in starting Python), unless ``isolated``: in a subprocess with a
+    timeout, for a run that a regression could make block (a FIFO).
+    """
+    argv = ["check", str(root), "--no-cache", "--output-format", "concise", *args]
     started = time.monotonic()
-    done = meslint("check", str(root), "--no-cache", "--output-format", "concise", *args, cwd=root, **kwargs)
+    if isolated:
+        done = meslint(*argv, cwd=root)
+    else:
+        from meslint.cli import main
+
+        out, err, cwd = io.StringIO(), io.StringIO(), os.getcwd()
+        os.chdir(root)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(argv)
+        finally:
+            os.chdir(cwd)
+        done = subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
     assert time.monotonic() - started < TIME_LIMIT / 2
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
     return done
 
 
-def config_error(root: Path, *args: str) -> str:
-    done = run_raw(root, *args)
+def config_error(root: Path, *args: str, isolated: bool = False) -> str:
+    done = run_raw(root, *args, isolated=isolated)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
     return done.stderr
@@ -335,7 +355,7 @@ def test_repository_config_cannot_name_a_pack_outside_it(repo: Path, outside: Pa
     assert messages["dir/shadow"] == messages["dir/no-such-file"]
     # /proc/kmsg would block a read: refused before any open.
     (repo / "meslint.toml").write_text('contract = "/proc/kmsg"\n', encoding="utf-8")
-    assert "inside the repository" in config_error(repo)
+    assert "inside the repository" in config_error(repo, isolated=True)
 
 
 def test_an_outside_pack_needs_the_command_line(repo: Path, outside: Path) -> None:
@@ -366,8 +386,8 @@ def test_pack_errors_do_not_quote_file_content(repo: Path, outside: Path) -> Non
 def test_special_and_huge_config_and_pack_files(repo: Path) -> None:
     os.mkfifo(repo / "fifo.yaml")
     (repo / "meslint.toml").write_text('contract = "fifo.yaml"\n', encoding="utf-8")
-    assert "not a regular file" in config_error(repo)
-    assert "not a regular file" in config_error(repo, "--contract", str(repo / "fifo.yaml"))
+    assert "not a regular file" in config_error(repo, isolated=True)
+    assert "not a regular file" in config_error(repo, "--contract", str(repo / "fifo.yaml"), isolated=True)
     with open(repo / "huge.yaml", "wb") as handle:
         handle.truncate(1536 * 1024 * 1024)  # sparse: costs nothing on disk, 1.5 GB to a reader
     (repo / "meslint.toml").write_text('contract = "huge.yaml"\n', encoding="utf-8")
@@ -379,7 +399,7 @@ def test_special_and_huge_config_and_pack_files(repo: Path) -> None:
     assert "limit" in config_error(repo)
     (repo / "pyproject.toml").unlink()
     os.mkfifo(repo / "cfg.toml")
-    assert "not a regular file" in config_error(repo, "--config", str(repo / "cfg.toml"))
+    assert "not a regular file" in config_error(repo, "--config", str(repo / "cfg.toml"), isolated=True)
 
 
 def test_deeply_nested_config_and_pack_are_configuration_errors(repo: Path) -> None:
@@ -420,9 +440,9 @@ def test_baseline_links_planted_in_the_repository_are_refused(repo: Path, outsid
     assert "symbolic link" in config_error(repo, "--write-baseline", str(repo / "baseline.json"))
     assert victim.read_text(encoding="utf-8") == "keep me\n"
     (repo / "zero.json").symlink_to("/dev/zero")
-    assert "symbolic link" in config_error(repo, "--baseline", "zero.json")
+    assert "symbolic link" in config_error(repo, "--baseline", "zero.json", isolated=True)
     os.mkfifo(repo / "fifo.json")
-    assert "not a regular file" in config_error(repo, "--baseline", "fifo.json")
+    assert "not a regular file" in config_error(repo, "--baseline", "fifo.json", isolated=True)
     # A linked directory on the way out: refused whether given relative or absolute (inside the repo).
     (repo / "ci").symlink_to(outside, target_is_directory=True)
     for given in ("ci/new.json", str(repo / "ci" / "new.json")):
