@@ -43,8 +43,9 @@ def locate(name_or_path: str, base_dir: Path | None = None, *, confined: bool = 
         candidate = Path(name_or_path)
         if not candidate.is_absolute() and base_dir is not None:
             candidate = base_dir / candidate
-    # lexists, not is_file: a FIFO or a dangling link is a path too (read_bytes says what is wrong).
-    if name_or_path.endswith((".yaml", ".yml")) or os.path.lexists(candidate):
+    # lexists, not is_file: a FIFO or a dangling link is a path too (read_bytes says what is wrong);
+    # a directory of the same name as a built-in pack is not.
+    if name_or_path.endswith((".yaml", ".yml")) or (os.path.lexists(candidate) and not os.path.isdir(candidate)):
         return Path(os.path.realpath(candidate)), str(name_or_path)
     builtin = builtin_dir() / f"{name_or_path}.yaml"
     if not builtin.is_file():

@@ -366,7 +366,8 @@ def test_an_outside_pack_needs_the_command_line(repo: Path, outside: Path) -> No
     (repo / "packs").mkdir()
     (repo / "packs" / "real.yaml").write_text((outside / "pack.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     (repo / "packs" / "alias.yaml").symlink_to("real.yaml")
-    for name in ("packs/real.yaml", "packs/alias.yaml", "./packs/../packs/real.yaml"):
+    (repo / "mes-dashboard").mkdir()  # a directory named like the built-in pack does not hide it
+    for name in ("packs/real.yaml", "packs/alias.yaml", "./packs/../packs/real.yaml", "mes-dashboard"):
         (repo / "meslint.toml").write_text(f"contract = {name!r}\n", encoding="utf-8")
         assert run_raw(repo).returncode == 0, name
 
