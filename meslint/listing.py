@@ -126,10 +126,9 @@ def _git_ls_files(root: Path, unreadable: list[tuple[str, str]]) -> list[str] | 
     # directory is MES102 "outside the repository", whether or not it exists there.)
     import subprocess  # here: a tree without .git never pays for the import
 
+    # The environment is trusted (a hook's GIT_INDEX_FILE stays); LC_ALL=C for the warnings read below.
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
            "GIT_WORK_TREE": str(root)}
-    for name in ("GIT_DIR", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE"):
-        env.pop(name, None)
     # A .git file or link names a git directory elsewhere, whose index could list another tree.
     foreign = not dot_git.is_dir() or dot_git.is_symlink()
     if not foreign:
