@@ -20,6 +20,8 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from meslint import safe_io
+
 CACHE_DIR_NAME = ".meslint_cache"
 
 _CONFIG: dict = {"enabled": False, "directory": None}
@@ -104,21 +106,31 @@ def safe_dir(directory: Path, *, create: bool) -> bool | None:
     return True
 
 
+# The largest cache file read back.  A cache file is checked before its body is read: its
+# size first (a sparse file of gigabytes costs nothing), then its header line.
+CACHE_SIZE_LIMIT = 256 * 1024 * 1024
+_HEADER_LIMIT = 4096
+
+
 def read_signed(path: Path, secret: bytes, header_ok: Callable[[dict], bool]) -> bytes | None:
-    """The body of a cache file whose header ``header_ok`` accepts and whose MAC verifies."""
+    """The body of a cache file whose header ``header_ok`` accepts and whose MAC verifies.
+
+    Opened as any file the repository could plant (:func:`meslint.safe_io.open_regular`: no
+    link, no FIFO, no device); the body is read only after the size and the header pass.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd, info = safe_io.open_regular(path)
     except OSError:
         return None
     try:
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            if info.st_size > CACHE_SIZE_LIMIT:
                 return None
-            header_line = handle.readline(4096)
-            body = handle.read()
-        header = json.loads(header_line)
-        if not isinstance(header, dict) or not header_ok(header):
-            return None
+            header_line = handle.readline(_HEADER_LIMIT)
+            header = json.loads(header_line)
+            if not isinstance(header, dict) or not header_ok(header):
+                return None
+            body = handle.read(max(info.st_size - len(header_line), 0))  # a file that grew fails the MAC
         expected = hmac.new(secret, _signed(header_line, body), hashlib.sha256).hexdigest()
         mac = header.get("mac")
         if not isinstance(mac, str) or not hmac.compare_digest(mac, expected):
@@ -133,22 +145,10 @@ def write_signed(path: Path, secret: bytes, header: dict, body: bytes) -> None:
     try:
         if not safe_dir(path.parent, create=True):
             return
-        import tempfile  # only writers need it; a replayed run never writes
-
         unsigned = json.dumps(header, sort_keys=True).encode()
         signed = {**header, "mac": hmac.new(secret, _signed(unsigned, body), hashlib.sha256).hexdigest()}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(json.dumps(signed, sort_keys=True).encode() + b"\n")
-                handle.write(body)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        data = json.dumps(signed, sort_keys=True).encode() + b"\n" + body
+        safe_io.write_atomic(path, data, durable=False, mode=0o600)
     except Exception:
         return
 

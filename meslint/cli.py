@@ -6,12 +6,13 @@ Exit codes: 0 no findings, 1 findings, 2 usage, configuration or internal error.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import os
 import sys
 from pathlib import Path
 
-from meslint import __version__
+from meslint import __version__, safe_io
 from meslint.config import FAIL_ON, Settings, load_settings, project_root, split_codes
 from meslint.errors import ConfigError, PackError
 from meslint.findings import Report
@@ -105,10 +106,16 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().print_help()
         return EXIT_ERROR
     try:
-        return _dispatch(args)
+        if sys.stdout is None:  # started with stdout closed (>&-)
+            raise OSError(errno.EBADF, "standard output is closed")
+        code = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe or a full disk fails here, not in a traceback at exit
+        return code
     except (ConfigError, PackError) as exc:
         print(f"meslint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:
+        return _system_error(exc)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -122,6 +129,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"meslint: internal error: {type(exc).__name__}: {summary} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return EXIT_ERROR
+
+
+def _system_error(exc: OSError) -> int:
+    """The system refused something (a permission, a closed or full output): the user's to fix, one line."""
+    if exc.filename is None:  # not a named file: writing the output failed
+        try:  # the interpreter flushes stdout again at exit; let that go nowhere instead of failing
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+        what = "cannot write the output"
+    else:
+        what = f"{exc.filename}"
+    print(f"meslint: error: {what}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+    return EXIT_ERROR
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -288,7 +311,7 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
         raise ConfigError("--staged checks the git index; it cannot be combined with --stdin-filename")
     if args.staged and args.write_baseline:
         raise ConfigError("--write-baseline records a whole run; --staged reports only what a commit adds")
-    baseline = read_baseline(args.baseline) if args.baseline else None
+    baseline = read_baseline(_baseline_path(root, args.baseline)) if args.baseline else None
     stdin = (args.stdin_path, sys.stdin.read()) if args.stdin_path is not None else None
     if args.staged:
         from meslint.staged import allowance, staged_run
@@ -304,7 +327,7 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
         args.report_files = (args.report_files or frozenset()) | changed_paths(root)
     report = _narrow(report, args.report_files, args.stdin_path, baseline)
     if args.write_baseline:
-        count = write_baseline(args.write_baseline, report.findings)
+        count = write_baseline(_baseline_path(root, args.write_baseline), report.findings)
         if not args.quiet:
             print(f"meslint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
         return EXIT_CLEAN
@@ -331,7 +354,7 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
     """
     from meslint.run_cache import RunCache
 
-    run_cache = RunCache.open(root, settings, contract or settings.contract)
+    run_cache = RunCache.open(root, settings, contract)
     if run_cache is not None:
         replayed = run_cache.replay(stdin)
         if replayed is not None:
@@ -426,6 +449,22 @@ def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
 
 
 BASELINE_VERSION = 2  # version 1 had one entry per code, subject and files, and no counts
+BASELINE_SIZE_LIMIT = 64 * 1024 * 1024
+
+
+def _baseline_path(root: Path, given: Path) -> Path:
+    """``given`` (--baseline / --write-baseline), refused when it leads out of the checked repository.
+
+    A relative path, or an absolute one inside the repository, must stay inside it once links
+    are resolved (a link planted in the repository must not redirect the read or the write);
+    only an absolute path outside the repository, the CI owner's own choice, may point elsewhere.
+    A link at the file itself is refused when it is opened (:mod:`meslint.safe_io`).
+    """
+    absolute = Path(os.path.abspath(given))
+    if (not given.is_absolute() or safe_io.names_inside(root, absolute)) and not safe_io.inside(root, absolute.parent):
+        raise ConfigError(f"{given}: baseline path leads out of the checked repository "
+                          "(give an absolute path to use a file outside it)")
+    return absolute
 
 
 def read_baseline(path: Path) -> dict[str, int]:
@@ -433,11 +472,15 @@ def read_baseline(path: Path) -> dict[str, int]:
     import json
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(safe_io.read_capped(path, BASELINE_SIZE_LIMIT).decode("utf-8"))
         return _baseline_counts(path, document)
     except FileNotFoundError:
         raise ConfigError(f"{path}: baseline file not found (create it with --write-baseline)") from None
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+    except safe_io.UnsafeFile as exc:
+        raise ConfigError(f"{path}: baseline file: {exc.reason}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: not a meslint baseline ({type(exc).__name__}: {exc})") from None
 
 
@@ -477,7 +520,9 @@ def write_baseline(path: Path, findings) -> int:
     document = baseline_document(findings)
     unique = document["findings"]
     try:
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        safe_io.write_atomic(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except safe_io.UnsafeFile as exc:
+        raise ConfigError(f"{path}: cannot write the baseline: {exc.reason}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the baseline: {exc}") from None
     return sum(entry["count"] for entry in unique)

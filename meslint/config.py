@@ -11,9 +11,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from meslint import safe_io
 from meslint.errors import ConfigError
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+# The most a checked repository's own configuration may raise max-file-size to: the
+# repository is untrusted and memory grows with the largest file read (README, "Security").
+MAX_FILE_SIZE_CAP = 16 * 1024 * 1024
+# meslint.toml / pyproject.toml larger than this are refused before being read.
+CONFIG_SIZE_LIMIT = 1024 * 1024
 
 
 FAIL_ON = ("error", "warning", "info")
@@ -69,6 +75,10 @@ class Settings:
     waivers: tuple[Waiver, ...] = ()
     fail_on: str = "info"  # exit 1 only for findings at or above this severity
     source: str | None = None  # the file the settings came from
+    # The settings come from the checked repository (its own file, or the defaults): untrusted,
+    # so a pack it names must lie inside it and max-file-size is capped.  False: a --config
+    # file outside the repository, which the user controls.
+    from_repository: bool = True
 
     def is_selected(self, code: str, path: str | None = None) -> bool:
         import fnmatch
@@ -114,7 +124,7 @@ def find_config(root: Path) -> tuple[Path, dict] | None:
     for name in ("meslint.toml", ".meslint.toml"):
         candidate = root / name
         if candidate.is_file() and not candidate.is_symlink():
-            return candidate, _read_toml(candidate)
+            return candidate, _read_toml(candidate, _read_bytes(candidate))
     pyproject = root / "pyproject.toml"
     if pyproject.is_file() and not pyproject.is_symlink():
         raw = _read_bytes(pyproject)
@@ -162,14 +172,19 @@ def _may_configure_meslint(raw: bytes) -> bool:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A configuration file's bytes: a regular file (never a link, a FIFO or a device), size-capped."""
     try:
-        return path.read_bytes()
+        return safe_io.read_capped(path, CONFIG_SIZE_LIMIT)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except safe_io.UnsafeFile as exc:
+        raise ConfigError(f"{path}: configuration file: {exc.reason}") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
 
 
-def _read_toml(path: Path, raw: bytes | None = None) -> dict:
-    """``path``'s TOML (``raw``: its bytes, when already read)."""
+def _read_toml(path: Path, raw: bytes) -> dict:
+    """``path``'s TOML, from its bytes ``raw``."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
@@ -177,13 +192,16 @@ def _read_toml(path: Path, raw: bytes | None = None) -> dict:
 
     try:
         # Universal newlines, as Path.read_text would give.
-        text = (_read_bytes(path) if raw is None else raw).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: cannot read configuration: not valid UTF-8 (byte {exc.start})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per nesting level: a hostile file nests thousands deep
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
 
 
 def toml_setting(text: str) -> dict:
@@ -204,28 +222,34 @@ def toml_setting(text: str) -> dict:
 
 def load_settings(root: Path, explicit: Path | None = None) -> Settings:
     if explicit is not None:
-        if not explicit.is_file():
-            raise ConfigError(f"{explicit}: configuration file not found")
-        data = _read_toml(explicit)
+        # Given on the command line: links are followed (the user chose the path), but a path
+        # into the checked repository names the repository's file, which must stay inside it and
+        # is no more trusted than meslint.toml.
+        in_repository = safe_io.names_inside(root, explicit)
+        if in_repository and not safe_io.inside(root, explicit):
+            raise ConfigError(f"{explicit}: configuration file: leads out of the checked repository "
+                              "through a symbolic link")
+        raw = _read_bytes(Path(os.path.realpath(explicit)))
+        data = _read_toml(explicit, raw)
         if explicit.name == "pyproject.toml":
             tool = data.get("tool")
             if not isinstance(tool, dict) or not isinstance(tool.get("meslint"), dict):
                 raise ConfigError(f"{explicit}: no [tool.meslint] table (--config names a file that configures "
                                   "meslint)")
             data = tool["meslint"]
-        return settings_from_table(data, str(explicit), _waiver_lines(explicit))
+        return settings_from_table(data, str(explicit), _waiver_lines(raw), from_repository=in_repository)
     found = find_config(root)
     if found is None:
         return Settings()
     path, table = found
-    return settings_from_table(table, path.name, _waiver_lines(path))
+    return settings_from_table(table, path.name, _waiver_lines(_read_bytes(path)))
 
 
-def _waiver_lines(path: Path) -> list[int]:
+def _waiver_lines(raw: bytes) -> list[int]:
     """Line numbers of the ``[[...waivers]]`` headers, in order (for MES100 locations)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
         return []
     lines = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -235,8 +259,9 @@ def _waiver_lines(path: Path) -> list[int]:
     return lines
 
 
-def settings_from_table(table: dict, source: str, waiver_lines: list[int] | None = None) -> Settings:
-    settings = Settings(source=source)
+def settings_from_table(table: dict, source: str, waiver_lines: list[int] | None = None, *,
+                        from_repository: bool = True) -> Settings:
+    settings = Settings(source=source, from_repository=from_repository)
     for key, value in table.items():
         expected = _KEYS.get(key)
         if key == "tool" and expected is None:
@@ -246,14 +271,14 @@ def settings_from_table(table: dict, source: str, waiver_lines: list[int] | None
                               "[[tool.meslint.waivers]]); [tool.meslint] belongs in pyproject.toml")
         if expected is None:
             known = ", ".join(sorted(_KEYS))
-            raise ConfigError(f"{source}: unknown key {key!r} in [tool.meslint] (known: {known})")
+            raise ConfigError(f"{source}: unknown key {safe_io.shown(key)} in [tool.meslint] (known: {known})")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{source}: {key} must be a {expected.__name__}, not {type(value).__name__}")
         if key == "waivers":
             settings.waivers = _waivers(value, source, waiver_lines or [])
             continue
         if key == "fail-on" and value not in FAIL_ON:
-            raise ConfigError(f"{source}: fail-on must be one of {', '.join(FAIL_ON)}, not {value!r}")
+            raise ConfigError(f"{source}: fail-on must be one of {', '.join(FAIL_ON)}, not {safe_io.shown(value)}")
         if expected is list and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{source}: {key} must be a list of strings")
         attr = key.replace("-", "_")
@@ -261,6 +286,9 @@ def settings_from_table(table: dict, source: str, waiver_lines: list[int] | None
             value = _per_file_ignores(value, source)
         elif key == "max-file-size" and value <= 0:
             raise ConfigError(f"{source}: max-file-size must be positive")
+        elif key == "max-file-size" and from_repository and value > MAX_FILE_SIZE_CAP:
+            raise ConfigError(f"{source}: max-file-size may be at most {MAX_FILE_SIZE_CAP} in the checked "
+                              "repository's own configuration (a larger limit needs --config outside it)")
         elif expected is list:
             value = tuple(value)
         if key == "exclude":
@@ -271,39 +299,21 @@ def settings_from_table(table: dict, source: str, waiver_lines: list[int] | None
 
 
 def check_glob(pattern: str, where: str) -> None:
-    """Refuse a path glob that cannot mean what its author meant (as ruff's globset does)."""
-    problem = None
-    if not pattern.strip():
-        problem = "is empty"
-    elif pattern.startswith("/") or pattern.startswith("../") or "/../" in pattern:
-        problem = "must be relative to the project root"
-    elif _unclosed_class(pattern):
-        problem = "has an unclosed character class '['"
-    elif any("**" in part and part != "**" for part in pattern.split("/")):
-        problem = "uses '**' inside a path component ('**' must be a whole component)"
-    if problem:
-        raise ConfigError(f"{where}: invalid glob {pattern!r}: {problem}")
+    """Refuse a path glob that cannot mean what its author meant (the dialect: :mod:`meslint.globs`)."""
+    from meslint.globs import GlobError
+    from meslint.globs import check_glob as check
 
-
-def _unclosed_class(pattern: str) -> bool:
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "[":
-            end = pattern.find("]", i + 2 if pattern[i + 1:i + 2] in ("!", "]") else i + 1)
-            if pattern[i + 1:i + 3] == "!]":
-                end = pattern.find("]", i + 3)
-            if end < 0:
-                return True
-            i = end
-        i += 1
-    return False
+    try:
+        check(pattern)
+    except GlobError as exc:
+        raise ConfigError(f"{where}: invalid glob {safe_io.shown(pattern)}: {exc.reason}") from None
 
 
 def _per_file_ignores(value: dict, source: str) -> dict[str, tuple[str, ...]]:
     result = {}
     for pattern, codes in value.items():
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-            raise ConfigError(f"{source}: per-file-ignores[{pattern!r}] must be a list of codes")
+            raise ConfigError(f"{source}: per-file-ignores[{safe_io.shown(pattern)}] must be a list of codes")
         check_glob(pattern, f"{source}: per-file-ignores")
         result[pattern] = tuple(codes)
     return result
@@ -320,7 +330,7 @@ def _waivers(value: list, source: str, lines: list[int]) -> tuple[Waiver, ...]:
             raise ConfigError(f"{where} must be a table")
         unknown = sorted(set(entry) - _WAIVER_KEYS)
         if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: code, path, reason, subject)")
+            raise ConfigError(f"{where}: unknown key {safe_io.shown(unknown[0])} (known: code, path, reason, subject)")
         for key in entry:
             if not isinstance(entry[key], str):
                 raise ConfigError(f"{where}: {key} must be a str")

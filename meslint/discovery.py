@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from meslint import safe_io
 from meslint.config import DEFAULT_MAX_FILE_SIZE
 from meslint.facts import FileKind, Location, SkippedFile
 from meslint.listing import classify, existing_paths, list_paths
@@ -47,7 +48,8 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     skipped: list[SkippedFile] = []
     all_paths: list[str] = []
     _REAL_DIRS.clear()
-    for rel in list_paths(root):
+    unreadable: list[tuple[str, str]] = []
+    for rel in list_paths(root, unreadable):
         all_paths.append(rel)  # an excluded file is not checked, but it still exists (links to it hold)
         if is_excluded(rel, excluded):
             continue
@@ -76,6 +78,9 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
             continue
         files.append(DiscoveredFile(rel, kind, decoded, len(data)))
     _REAL_DIRS.clear()
+    for rel_dir, reason in unreadable:  # a blind spot, not a silent hole (its files may hold the contract)
+        if not is_excluded(rel_dir, excluded):
+            skipped.append(_skip(rel_dir, f"directory cannot be listed ({reason}); its files were not checked"))
     return Discovery(tuple(files), tuple(skipped), existing_paths(root, all_paths))
 
 
@@ -100,12 +105,14 @@ def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | S
         # realpath also catches a linked *directory* component on the way to the file.  The
         # directory part is resolved once per directory (a realpath costs an lstat per component).
         if is_link:
-            target = os.path.realpath(full, strict=True)
+            # Not strict: a link out is "outside" whether or not its target exists (the message
+            # must not tell the repository what lies outside it); a dangling inside link fails the stat.
+            target = os.path.realpath(full)
         else:
             parent, _, name = rel.rpartition("/")
             real_parent = _REAL_DIRS.get((base, parent))
             if real_parent is None:
-                real_parent = os.path.realpath(os.path.join(base, parent), strict=True) if parent else base
+                real_parent = os.path.realpath(os.path.join(base, parent)) if parent else base
                 _REAL_DIRS[(base, parent)] = real_parent
             target = os.path.join(real_parent, name)
     except (OSError, RuntimeError):
@@ -116,21 +123,23 @@ def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | S
     try:
         info = os.stat(full)
     except OSError as exc:
+        if is_link:
+            return _skip(rel, "symbolic link that cannot be resolved (dangling or a loop)")
         return _skip(rel, f"cannot stat: {exc.strerror or exc}")
     if not stat.S_ISREG(info.st_mode):
         return _skip(rel, "not a regular file (FIFO, socket or device); never opened")
     if info.st_size > max_size:
         return _skip(rel, f"file is {info.st_size} bytes, over the {max_size}-byte limit (max-file-size)")
     try:
-        # O_NONBLOCK: if the file was swapped for a FIFO since lstat, open must not block.
-        fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+        # Opened without following a link and without blocking: the file may have been swapped
+        # for a link or a FIFO since the stat above.
+        fd, opened = safe_io.open_regular(full)
+    except safe_io.UnsafeFile as exc:
+        return _skip(rel, exc.reason)
     except OSError as exc:
         return _skip(rel, f"cannot open: {exc.strerror or exc}")
     try:
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode):
-            return _skip(rel, "not a regular file; never read")
-        data = _read_upto(fd, _SNIFF_BYTES if sniff_only else max_size + 1, opened.st_size + 1)
+        data = safe_io.read_upto(fd, _SNIFF_BYTES if sniff_only else max_size + 1, opened.st_size + 1)
     except OSError as exc:
         return _skip(rel, f"cannot read: {exc.strerror or exc}")
     finally:
@@ -138,22 +147,6 @@ def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | S
     if len(data) > max_size:
         return _skip(rel, f"file is over the {max_size}-byte limit (max-file-size)")
     return data
-
-
-def _read_upto(fd: int, limit: int, expected: int) -> bytes:
-    """Up to ``limit`` bytes; ``expected`` (the size when opened, plus one) sizes the first read
-    so a small file does not allocate ``limit`` bytes.  A file that grew is still read on."""
-    chunks: list[bytes] = []
-    remaining = limit
-    request = min(limit, max(expected, 1))
-    while remaining > 0:
-        chunk = os.read(fd, min(request, remaining))
-        request = 65536
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
 
 
 def _decode(rel: str, data: bytes) -> str | SkippedFile:

@@ -27,7 +27,10 @@ class RunResult:
 
 
 def load_contract(settings: Settings, root: Path, override: str | None = None) -> ContractPack:
-    pack = load_pack(override or settings.contract, base_dir=root)
+    """``override``: ``--contract`` (trusted); else the configuration's, confined to the repository
+    when the configuration is the repository's own."""
+    pack = load_pack(override or settings.contract, base_dir=root,
+                     confined=override is None and settings.from_repository)
     if settings.pack_overrides:
         pack = apply_overrides(pack, settings.pack_overrides, settings.source or "configuration")
     return pack

@@ -22,21 +22,25 @@ from functools import lru_cache
 
 
 class GlobError(ValueError):
-    """A pattern that is not a valid glob; the message says why."""
+    """A pattern that is not a valid glob; ``reason`` says why without quoting the pattern."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def check_glob(pattern: str) -> None:
     """Raise :class:`GlobError` unless ``pattern`` is a valid repository glob."""
     if not pattern or not pattern.strip():
-        raise GlobError("empty glob")
+        raise GlobError("is empty")
     if pattern.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", pattern):
-        raise GlobError(f"glob {pattern!r} is absolute; globs are relative to the repository root")
+        raise GlobError("must be relative to the project root")
     if ".." in pattern.split("/"):
-        raise GlobError(f"glob {pattern!r} leaves the repository ('..')")
+        raise GlobError("must be relative to the project root (no '..')")
     for segment in pattern.rstrip("/").split("/"):
         if "**" in segment and segment != "**":
-            raise GlobError(f"glob {pattern!r}: '**' must be a whole path segment")
-    _glob_regex(pattern)
+            raise GlobError("uses '**' inside a path component ('**' must be a whole component)")
+    _glob_regex(pattern)  # raises for what only the translation sees (an unclosed '[', a lone '\\')
 
 
 @lru_cache(maxsize=512)
@@ -63,7 +67,7 @@ def _segment_regex(segment: str, pattern: str) -> str:
         char = segment[i]
         if char == "\\":
             if i + 1 >= len(segment):
-                raise GlobError(f"glob {pattern!r} ends with a lone backslash")
+                raise GlobError("ends with a lone backslash")
             out.append(re.escape(segment[i + 1]))
             i += 2
         elif char == "*":
@@ -81,7 +85,7 @@ def _segment_regex(segment: str, pattern: str) -> str:
             while end < len(segment) and segment[end] != "]":
                 end += 1
             if end >= len(segment):
-                raise GlobError(f"glob {pattern!r} has an unclosed '['")
+                raise GlobError("has an unclosed character class '['")
             body = segment[i + 1:end]
             negate = body[:1] in ("!", "^")
             body = body[1:] if negate else body

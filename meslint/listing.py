@@ -7,6 +7,7 @@ without importing the parsers' vocabulary.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -107,12 +108,18 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
             or rel in extra_markdown or is_dropin(rel))
 
 
-def list_paths(root: Path) -> list[str]:
-    """Repository paths: ``git ls-files`` in a git work tree (honours .gitignore), else a walk."""
-    listed = _git_ls_files(root)
+def list_paths(root: Path, unreadable: list[tuple[str, str]] | None = None) -> list[str]:
+    """Repository paths: ``git ls-files`` in a git work tree (honours .gitignore), else a walk.
+
+    ``unreadable`` collects ``(directory, reason)`` for each directory that could not be
+    listed, so a caller can report the blind spot instead of letting its files vanish.
+    """
+    found = unreadable if unreadable is not None else []
+    listed = _git_ls_files(root, found)
     if listed is not None:
         return listed
-    return sorted(_walk(root))
+    del found[:]
+    return sorted(_walk(root, found))
 
 
 def existing_paths(root: Path, listed: list[str]) -> frozenset[str]:
@@ -121,33 +128,63 @@ def existing_paths(root: Path, listed: list[str]) -> frozenset[str]:
     the tree must answer "does it exist" the same way."""
     if not (root / ".git").exists():
         return frozenset(listed)
-    return frozenset(listed).union(_walk(root))
+    return frozenset(listed).union(_walk(root, []))
 
 
-def _git_ls_files(root: Path) -> list[str] | None:
-    if not (root / ".git").exists():
+def _git_ls_files(root: Path, unreadable: list[tuple[str, str]]) -> list[str] | None:
+    dot_git = root / ".git"
+    if not dot_git.exists():
         return None
-    # core.fsmonitor in a repository's own config would make git run a program of
-    # the repository's choosing: switch it off, as every hook-like setting.
+    # The repository's own git configuration is as untrusted as its files.  core.fsmonitor
+    # would make git run a program of its choosing: off, as every hook-like setting.
+    # core.worktree (or a GIT_WORK_TREE-like redirect) would list another directory's files:
+    # the work tree is fixed to the root, and a .git directory (not a link) is named
+    # explicitly.  (Discovery still resolves every name it reads: a name behind a linked
+    # directory is MES102 "outside the repository", whether or not it exists there.)
     import subprocess  # here: a tree without .git never pays for the import
 
+    # The environment is trusted (a hook's GIT_INDEX_FILE stays); LC_ALL=C for the warnings read below.
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
+           "GIT_WORK_TREE": str(root)}
+    # A .git file or link names a git directory elsewhere, whose index could list another tree.
+    foreign = not dot_git.is_dir() or dot_git.is_symlink()
+    if not foreign:
+        env["GIT_DIR"] = str(dot_git)
     command = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
-               "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+               "-c", f"core.worktree={root}", "-C", str(root),
+               "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     try:
-        done = subprocess.run(command, capture_output=True, timeout=60, check=False,
-                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
+        done = subprocess.run(command, capture_output=True, timeout=60, check=False, env=env,
+                              stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:
         return None
     paths = {p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p}
+    if foreign:
+        # Names from another tree's index: keep only those present here (not behind a linked
+        # directory), so a foreign index cannot make meslint print names of files outside the root.
+        base = str(root)
+        prefix = os.path.realpath(base).rstrip(os.sep) + os.sep
+        paths = {rel for rel in paths if os.path.lexists(os.path.join(base, rel))
+                 and (os.path.realpath(os.path.dirname(os.path.join(base, rel))) + os.sep).startswith(prefix)}
+    for line in done.stderr.decode("utf-8", "replace").splitlines():
+        # git lists what it can and warns about the rest: "could not open directory 'x/': Permission denied"
+        match = _GIT_UNREADABLE.search(line)
+        entry = (match.group(1).rstrip("/") or ".", match.group(2)) if match else None
+        if entry is not None and entry not in unreadable:  # git may warn twice about one directory
+            unreadable.append(entry)
     return sorted(paths)
 
 
-def _walk(root: Path) -> Iterator[str]:
+_GIT_UNREADABLE = re.compile(r"could not open directory '(.*)': (.*)$")
+
+
+def _walk(root: Path, unreadable: list[tuple[str, str]]) -> Iterator[str]:
     """Every non-directory under ``root``, as os.walk(followlinks=False) sees it, minus the skipped
     directories.  A link to a directory is neither listed nor descended into.  (scandir with an
-    explicit stack: the directory entry types come free, no relpath per directory.)"""
+    explicit stack: the directory entry types come free, no relpath per directory.)  A directory
+    that cannot be listed (no permission, a path too long for the system) goes to ``unreadable``."""
     stack = [("", str(root))]
     while stack:
         rel_dir, full_dir = stack.pop()
@@ -162,5 +199,5 @@ def _walk(root: Path) -> Iterator[str]:
                         yield rel_dir + entry.name
                     elif entry.name not in _WALK_SKIP_DIRS and not entry.is_symlink():
                         stack.append((f"{rel_dir}{entry.name}/", entry.path))
-        except OSError:  # unreadable directory: os.walk skips it too
-            continue
+        except OSError as exc:
+            unreadable.append((rel_dir.rstrip("/") or ".", exc.strerror or type(exc).__name__))

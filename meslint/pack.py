@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from meslint import pack_files
+from meslint import pack_files, safe_io
 from meslint.errors import PackError
 
 
@@ -126,9 +126,9 @@ class ContractPack:
         return None
 
 
-def load_pack(name_or_path: str, base_dir: Path | None = None) -> ContractPack:
-    """Load a built-in pack by name or a pack file by path."""
-    path, source = pack_files.locate(name_or_path, base_dir)
+def load_pack(name_or_path: str, base_dir: Path | None = None, *, confined: bool = False) -> ContractPack:
+    """Load a built-in pack by name or a pack file by path (``confined``: see :func:`pack_files.locate`)."""
+    path, source = pack_files.locate(name_or_path, base_dir, confined=confined)
     return load_pack_text(pack_files.decode(pack_files.read_bytes(path, source), source), source)
 
 
@@ -140,6 +140,8 @@ def load_pack_text(text: str, source: str) -> ContractPack:
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PackError(f"{source}:{line}: invalid YAML: {problem}") from None
+    except RecursionError:  # composing is recursive: a hostile pack nests thousands deep
+        raise PackError(f"{source}: invalid YAML: nested too deeply") from None
     if node is None:
         raise PackError(f"{source}:1: the contract pack is empty")
     pack = _convert(node, ContractPack, source, "pack", extra={"source": source})
@@ -152,7 +154,8 @@ def apply_overrides(pack: ContractPack, overrides: dict[str, object], source: st
     changes: dict[str, object] = {}
     for key, value in overrides.items():
         if key not in allowed:
-            raise PackError(f"{source}: unknown pack override {key!r} (allowed: {', '.join(sorted(allowed))})")
+            raise PackError(f"{source}: unknown pack override {safe_io.shown(key)} "
+                            f"(allowed: {', '.join(sorted(allowed))})")
         if key == "deploy_root" and not isinstance(value, str):
             raise PackError(f"{source}: pack override deploy_root must be a string")
         if key == "legacy_subtrees":
@@ -207,9 +210,9 @@ def _convert_record(node: yaml.Node, target, source: str, where: str, extra: dic
         key = str(key_node.value)
         if key not in fields:
             known = ", ".join(sorted(fields))
-            raise PackError(f"{source}:{_line(key_node)}: unknown key {key!r} in {where} (known: {known})")
+            raise PackError(f"{source}:{_line(key_node)}: unknown key {safe_io.shown(key)} in {where} (known: {known})")
         if key in seen:
-            raise PackError(f"{source}:{_line(key_node)}: duplicate key {key!r} in {where}")
+            raise PackError(f"{source}:{_line(key_node)}: duplicate key {safe_io.shown(key)} in {where}")
         seen.add(key)
         values[key] = _convert(value_node, hints[key], source, f"{where}.{key}")
     for name, spec in fields.items():
@@ -225,16 +228,17 @@ def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> Contr
     consumer_names = {c.name for c in pack.consumers}
     for spec in pack.settings:
         if spec.kind not in kinds:
-            raise PackError(f"{source}: setting {spec.name}: kind {spec.kind!r} is not one of {sorted(kinds)}")
+            raise PackError(f"{source}: setting {safe_io.shown(spec.name)}: kind {safe_io.shown(spec.kind)} "
+                            f"is not one of {sorted(kinds)}")
     for unit in pack.units:
-        label = unit.path or unit.glob or "?"
+        label = safe_io.shown(unit.path or unit.glob or "?")
         if (unit.path is None) == (unit.glob is None):
             raise PackError(f"{source}: unit {label}: give exactly one of 'path' or 'glob'")
         if unit.role not in roles:
-            raise PackError(f"{source}: unit {label}: role {unit.role!r} is not one of {sorted(roles)}")
+            raise PackError(f"{source}: unit {label}: role {safe_io.shown(unit.role)} is not one of {sorted(roles)}")
         for name in unit.runs:
             if name not in consumer_names:
-                raise PackError(f"{source}: unit {label}: runs unknown consumer {name!r}")
+                raise PackError(f"{source}: unit {label}: runs unknown consumer {safe_io.shown(name)}")
     if not pack.deploy_root.startswith("/"):
         raise PackError(f"{source}: deploy_root must be an absolute path")
     return pack

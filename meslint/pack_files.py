@@ -6,8 +6,10 @@ cache can fingerprint the pack's bytes without parsing them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from meslint import safe_io
 from meslint.errors import PackError
 
 
@@ -22,25 +24,44 @@ def builtin_pack_names() -> list[str]:
     return sorted(p.name[: -len(".yaml")] for p in builtin_dir().iterdir() if p.name.endswith(".yaml"))
 
 
-def locate(name_or_path: str, base_dir: Path | None = None) -> tuple[Path, str]:
-    """The pack file and the name messages give it; a path wins over a built-in name."""
-    candidate = Path(name_or_path)
-    if not candidate.is_absolute() and base_dir is not None:
-        candidate = base_dir / candidate
-    if name_or_path.endswith((".yaml", ".yml")) or candidate.is_file():
-        if not candidate.is_file():
-            raise PackError(f"{name_or_path}: contract pack file not found")
-        return candidate, str(name_or_path)
+PACK_SIZE_LIMIT = 1024 * 1024  # a pack is a few kB of YAML; this bounds a hostile one
+
+
+def locate(name_or_path: str, base_dir: Path | None = None, *, confined: bool = False) -> tuple[Path, str]:
+    """The pack file and the name messages give it; a path wins over a built-in name.
+
+    ``confined``: the name comes from the checked repository's own configuration, so a
+    path must lie inside ``base_dir`` (the repository): no absolute path, no ``..`` or link
+    leading out.  Only the command line (``--contract``) may name a pack elsewhere.
+    """
+    if confined and base_dir is not None:
+        try:
+            candidate = safe_io.confine(base_dir, name_or_path)
+        except safe_io.UnsafeFile as exc:
+            raise PackError(f"{safe_io.shown(name_or_path)}: contract pack: {exc.reason}") from None
+    else:
+        candidate = Path(name_or_path)
+        if not candidate.is_absolute() and base_dir is not None:
+            candidate = base_dir / candidate
+    # lexists, not is_file: a FIFO or a dangling link is a path too (read_bytes says what is wrong);
+    # a directory of the same name as a built-in pack is not.
+    if name_or_path.endswith((".yaml", ".yml")) or (os.path.lexists(candidate) and not os.path.isdir(candidate)):
+        return Path(os.path.realpath(candidate)), str(name_or_path)
     builtin = builtin_dir() / f"{name_or_path}.yaml"
     if not builtin.is_file():
         known = ", ".join(builtin_pack_names()) or "none"
-        raise PackError(f"unknown contract pack {name_or_path!r} (built-in packs: {known})")
+        raise PackError(f"unknown contract pack {safe_io.shown(name_or_path)} (built-in packs: {known})")
     return builtin, f"rules/{name_or_path}.yaml"
 
 
 def read_bytes(path: Path, source: str) -> bytes:
+    """The pack's bytes (links already resolved by :func:`locate`): a regular file, size-capped."""
     try:
-        return path.read_bytes()
+        return safe_io.read_capped(path, PACK_SIZE_LIMIT)
+    except FileNotFoundError:
+        raise PackError(f"{source}: contract pack file not found") from None
+    except safe_io.UnsafeFile as exc:
+        raise PackError(f"{source}: contract pack: {exc.reason}") from None
     except OSError as exc:
         raise PackError(f"{source}: cannot read the contract pack: {exc.strerror or exc}") from None
 

@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from meslint import __version__, cachefiles, pack_files
+from meslint import __version__, cachefiles, pack_files, safe_io
 from meslint.errors import PackError
 from meslint.findings import Finding, Related, Report
 from meslint.listing import excluded, existing_paths, list_paths, may_hold_facts
@@ -66,8 +66,10 @@ class RunCache:
         self._inventory: Inventory | None = None
 
     @classmethod
-    def open(cls, root: Path, settings, contract: str) -> RunCache | None:
-        """``None`` when caching is off, or the pack cannot be read (the run reports why)."""
+    def open(cls, root: Path, settings, override: str | None = None) -> RunCache | None:
+        """``None`` when caching is off, or the pack cannot be read (the run reports why).
+
+        ``override``: ``--contract``; else the configuration's pack, found as the run finds it."""
         directory = cachefiles.directory_for(root)
         if directory is None:
             return None
@@ -75,7 +77,8 @@ class RunCache:
         if secret is None:
             return None
         try:
-            path, source = pack_files.locate(contract, root)
+            contract = override or settings.contract
+            path, source = pack_files.locate(contract, root, confined=override is None and settings.from_repository)
             pack_bytes = pack_files.read_bytes(path, source)
         except PackError:
             return None
@@ -138,12 +141,10 @@ class RunCache:
             return False
         try:
             # No link is followed here (the inventory already vouched for the tree, but the file
-            # could be swapped since): a link or anything but a regular file is simply a miss.
-            fd = os.open(self.root / path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-            with os.fdopen(fd, "rb") as handle:
-                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                    return False
-                disk = handle.read().decode("utf-8-sig")
+            # could be swapped since): a link or anything but a regular file is simply a miss, and
+            # a file larger than the text could be (BOM, CRLF for every LF) is one too.
+            limit = 3 + 2 * len(text.encode("utf-8", "surrogatepass"))
+            disk = safe_io.read_capped(self.root / path, limit).decode("utf-8-sig")
         except (OSError, UnicodeDecodeError):
             return False
         return text.lstrip("\ufeff").replace("\r\n", "\n") == disk.replace("\r\n", "\n")

@@ -95,7 +95,7 @@ def test_may_hold_facts_agrees_with_classify(parts, directory, mirrored):
 
 
 def test_read_upto_reads_past_the_expected_size_up_to_the_limit(tmp_path):
-    from meslint.discovery import _read_upto
+    from meslint.safe_io import read_upto
 
     for data, limit, expected, want in ((b"x" * 100, 50, 10, 50), (b"x" * 100_000, 10**6, 10, 100_000),
                                         (b"", 10, 1, 0), (b"abc", 10, 4, 3)):
@@ -103,6 +103,6 @@ def test_read_upto_reads_past_the_expected_size_up_to_the_limit(tmp_path):
         path.write_bytes(data)  # a file that "grew" since its size was taken: expected < len(data)
         fd = os.open(path, os.O_RDONLY)
         try:
-            assert len(_read_upto(fd, limit, expected)) == want
+            assert len(read_upto(fd, limit, expected)) == want
         finally:
             os.close(fd)
