@@ -41,7 +41,7 @@ class Waiver:
     line: int = 1  # of the waiver in its configuration file, for MES100
 
     def matches(self, finding) -> bool:
-        import fnmatch
+        from meslint.globs import glob_match
 
         if not finding.code.startswith(self.code):
             return False
@@ -49,7 +49,7 @@ class Waiver:
             return False
         if self.path is not None:
             files = [finding.location.path, *(r.location.path for r in finding.related)]
-            if not any(fnmatch.fnmatchcase(f, self.path) for f in files):
+            if not any(glob_match(f, self.path) for f in files):
                 return False
         return True
 
@@ -81,7 +81,7 @@ class Settings:
     from_repository: bool = True
 
     def is_selected(self, code: str, path: str | None = None) -> bool:
-        import fnmatch
+        from meslint.globs import glob_match
 
         chosen = _longest_match(code, self.select + self.extend_select)
         dropped = _longest_match(code, self.ignore)
@@ -89,7 +89,7 @@ class Settings:
             return False
         if path is not None:
             for pattern, codes in self.per_file_ignores.items():
-                if fnmatch.fnmatchcase(path, pattern) and _longest_match(code, codes) is not None:
+                if glob_match(path, pattern) and _longest_match(code, codes) is not None:
                     return False
         return True
 

@@ -81,10 +81,10 @@ def _has_shell_shebang(head: bytes) -> bool:
 
 
 def excluded(rel: str, patterns: Iterable[str]) -> bool:
-    """The ``exclude`` setting: a glob over the whole path, or a directory prefix."""
-    import fnmatch
+    """The ``exclude`` setting: a glob (:mod:`meslint.globs`) naming the file or a directory above it."""
+    from meslint.globs import glob_match
 
-    return any(fnmatch.fnmatchcase(rel, pat) or rel.startswith(pat.rstrip("/") + "/") for pat in patterns)
+    return any(glob_match(rel, pat) or glob_match(rel, pat.rstrip("/") + "/") for pat in patterns)
 
 
 # Every name ending or name classify() accepts without a file's content (may_hold_facts's
