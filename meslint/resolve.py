@@ -332,6 +332,11 @@ def _first_read(module: PythonModule | None, name: str):
     return (with_default or reads or [None])[0]
 
 
+def canonical_value(setting: SettingSpec, deploy_root: str) -> str | None:
+    """The pack's canonical value as resolved sites spell it (paths relative to the deploy root)."""
+    return _normalize(setting, setting.canonical, deploy_root)
+
+
 def _normalize(setting: SettingSpec, raw: str | None, base: str) -> str | None:
     if raw is None:
         return None
