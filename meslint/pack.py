@@ -28,8 +28,44 @@ class EnvFileSpec:
     script_relative: str = ".env"
 
 
+@dataclass(frozen=True, kw_only=True)
+class RuntimeSpec:
+    """What every contract unit runs in, and as whom (MES601).  Unset identity fields
+    mean "the contract units agree among themselves"."""
+
+    user: str | None = None
+    group: str | None = None
+    working_directory: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CondaRuntime(RuntimeSpec):
+    kind: typing.Literal["conda"] = "conda"
+    env_name: str
+    bin: str
+    env_name_variable: str = "CONDA_ENV_NAME"
+    bin_variable: str = "CONDA_BIN"
+    environment_file: str = "environment.yml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class VenvRuntime(RuntimeSpec):
+    kind: typing.Literal["venv"] = "venv"
+    prefix: str  # the venv directory on the host, e.g. /opt/app/venv
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemRuntime(RuntimeSpec):
+    kind: typing.Literal["system"] = "system"
+
+
+Runtime = CondaRuntime | VenvRuntime | SystemRuntime
+
+
 @dataclass(frozen=True)
 class CondaSpec:
+    """The older spelling of ``runtime: {kind: conda, ...}``; translated on load."""
+
     env_name: str
     bin: str
     env_name_variable: str = "CONDA_ENV_NAME"
@@ -94,8 +130,10 @@ class ContractPack:
     name: str
     deploy_root: str
     env_file: EnvFileSpec
-    conda: CondaSpec
     settings: tuple[SettingSpec, ...]
+    runtime: Runtime | None = None
+    # The older spelling of runtime: {kind: conda}: read from the key `conda`, moved to `runtime` on load.
+    legacy_conda: CondaSpec | None = field(default=None, metadata={"key": "conda"})
     description: str = ""
     contract_module: str | None = None
     consumers: tuple[ConsumerSpec, ...] = ()
@@ -106,6 +144,16 @@ class ContractPack:
     legacy_subtrees: tuple[str, ...] = ()
     docs: DocsSpec = field(default_factory=DocsSpec)
     source: str = ""  # where the pack came from, for messages
+
+    @property
+    def conda(self) -> CondaRuntime | None:
+        """The conda runtime, when the units run in one."""
+        return self.runtime if isinstance(self.runtime, CondaRuntime) else None
+
+    @property
+    def conda_bin_variable(self) -> str | None:
+        """The setting that names the conda binary: a path units read, never one they write."""
+        return self.conda.bin_variable if self.conda is not None else None
 
     def setting(self, name: str) -> SettingSpec | None:
         for spec in self.settings:
@@ -143,7 +191,7 @@ def load_pack_text(text: str, source: str) -> ContractPack:
     if node is None:
         raise PackError(f"{source}:1: the contract pack is empty")
     pack = _convert(node, ContractPack, source, "pack", extra={"source": source})
-    return _check_references(pack, node, source)
+    return _check_references(_translate_legacy(pack, node, source), node, source)
 
 
 def apply_overrides(pack: ContractPack, overrides: dict[str, object], source: str) -> ContractPack:
@@ -178,7 +226,13 @@ def _convert(node: yaml.Node, target, source: str, where: str, extra: dict | Non
         if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
             if type(None) in args:
                 return None
+        if len(options) > 1:
+            return _convert(node, _variant(node, options, source, where), source, where)
         return _convert(node, options[0], source, where)
+    if origin is typing.Literal:
+        if not isinstance(node, yaml.ScalarNode) or node.value not in args:
+            raise PackError(f"{source}:{_line(node)}: {where} must be one of {', '.join(args)}")
+        return str(node.value)
     if origin is tuple:
         if not isinstance(node, yaml.SequenceNode):
             raise PackError(f"{source}:{_line(node)}: {where} must be a list")
@@ -196,27 +250,78 @@ def _convert(node: yaml.Node, target, source: str, where: str, extra: dict | Non
     raise PackError(f"{source}:{_line(node)}: {where}: unsupported type")  # pragma: no cover
 
 
+def variant_kind(record) -> str:
+    """The ``kind`` a record of a tagged union is chosen by (its Literal default)."""
+    return next(f.default for f in dataclasses.fields(record) if f.name == "kind")
+
+
+def _variant(node: yaml.Node, options: list, source: str, where: str):
+    """The record of a tagged union that the mapping's ``kind`` names."""
+    kinds = {variant_kind(option): option for option in options}
+    if not isinstance(node, yaml.MappingNode):
+        raise PackError(f"{source}:{_line(node)}: {where} must be a mapping")
+    for key_node, value_node in node.value:
+        if key_node.value == "kind":
+            if value_node.value not in kinds:
+                raise PackError(f"{source}:{_line(value_node)}: {where}.kind must be one of {', '.join(kinds)}")
+            return kinds[value_node.value]
+    raise PackError(f"{source}:{_line(node)}: {where} is missing required key 'kind' ({', '.join(kinds)})")
+
+
+def yaml_key(spec: dataclasses.Field) -> str:
+    """The key a field is spelled with in a pack file (a field may keep an older spelling)."""
+    return spec.metadata.get("key", spec.name)
+
+
 def _convert_record(node: yaml.Node, target, source: str, where: str, extra: dict):
     if not isinstance(node, yaml.MappingNode):
         raise PackError(f"{source}:{_line(node)}: {where} must be a mapping")
     hints = typing.get_type_hints(target)
-    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in extra}
+    by_key = {yaml_key(f): f for f in dataclasses.fields(target) if f.name not in extra}
+    fields = {f.name: f for f in by_key.values()}
     values: dict[str, object] = dict(extra)
     seen: set[str] = set()
     for key_node, value_node in node.value:
         key = str(key_node.value)
-        if key not in fields:
-            known = ", ".join(sorted(fields))
+        if key not in by_key:
+            known = ", ".join(sorted(by_key))
             raise PackError(f"{source}:{_line(key_node)}: unknown key {key!r} in {where} (known: {known})")
         if key in seen:
             raise PackError(f"{source}:{_line(key_node)}: duplicate key {key!r} in {where}")
         seen.add(key)
-        values[key] = _convert(value_node, hints[key], source, f"{where}.{key}")
+        name = by_key[key].name
+        values[name] = _convert(value_node, hints[name], source, f"{where}.{key}")
     for name, spec in fields.items():
         required = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
         if required and name not in values:
-            raise PackError(f"{source}:{_line(node)}: {where} is missing required key {name!r}")
+            raise PackError(f"{source}:{_line(node)}: {where} is missing required key {yaml_key(spec)!r}")
     return target(**values)
+
+
+def _node_at(node: yaml.Node, *path: str | int) -> yaml.Node:
+    """The deepest node along ``path`` (mapping keys, sequence indexes), for a message's line."""
+    for step in path:
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            found = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            found = node.value[step]
+        else:
+            found = None
+        if found is None:
+            break
+        node = found
+    return node
+
+
+def _translate_legacy(pack: ContractPack, node: yaml.Node, source: str) -> ContractPack:
+    """``conda: {...}`` is the older spelling of ``runtime: {kind: conda, ...}``."""
+    legacy = pack.legacy_conda
+    if legacy is None:
+        return pack
+    if pack.runtime is not None:
+        line = _line(_node_at(node, "conda"))
+        raise PackError(f"{source}:{line}: give either runtime or the older conda block, not both")
+    return dataclasses.replace(pack, legacy_conda=None, runtime=CondaRuntime(**dataclasses.asdict(legacy)))
 
 
 def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> ContractPack:

@@ -243,14 +243,15 @@ def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runti
             raw = info.options["bind"]
             res.values.append(SiteValue(bind_setting.name, runtime, f"{owner}: gunicorn --bind", kind, raw, raw,
                                         location, _steps_about(chain, bind_setting.name), unit))
-    if info.conda_env is not None:
-        res.values.append(SiteValue(pack.conda.env_name_variable, runtime, f"{owner}: conda -n", kind,
+    conda = pack.conda
+    if conda is not None and info.conda_env is not None:
+        res.values.append(SiteValue(conda.env_name_variable, runtime, f"{owner}: conda -n", kind,
                                     info.conda_env, info.conda_env, location,
-                                    _steps_about(chain, pack.conda.env_name_variable), unit))
-    if info.conda_bin is not None and info.conda_bin != "conda":
-        res.values.append(SiteValue(pack.conda.bin_variable, runtime, f"{owner}: conda binary", kind,
+                                    _steps_about(chain, conda.env_name_variable), unit))
+    if conda is not None and info.conda_bin is not None and info.conda_bin != "conda":
+        res.values.append(SiteValue(conda.bin_variable, runtime, f"{owner}: conda binary", kind,
                                     info.conda_bin, info.conda_bin, location,
-                                    _steps_about(chain, pack.conda.bin_variable), unit))
+                                    _steps_about(chain, conda.bin_variable), unit))
 
 
 def _norm_path(raw: str | None, cwd: str) -> str | None:

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from meslint.pack import PackError, apply_overrides, load_pack, load_pack_text
+from meslint.pack import (
+    CondaRuntime,
+    PackError,
+    SystemRuntime,
+    VenvRuntime,
+    apply_overrides,
+    load_pack,
+    load_pack_text,
+)
 from meslint.pack_files import builtin_pack_names
 
 MINIMAL = """\
@@ -68,3 +76,43 @@ def test_pack_file_that_is_not_utf8_is_a_pack_error(tmp_path) -> None:
 def test_pack_with_control_character_is_a_pack_error() -> None:
     with pytest.raises(PackError, match=r"^p\.yaml:1: invalid YAML: unacceptable character"):
         load_pack_text("name: x\x01\n", "p.yaml")
+
+
+RUNTIMELESS = MINIMAL.replace("conda: {env_name: t, bin: /opt/conda/bin/conda}\n", "")
+
+
+def test_older_conda_block_is_translated_to_a_conda_runtime() -> None:
+    pack = load_pack_text(MINIMAL, "p.yaml")
+    assert isinstance(pack.runtime, CondaRuntime) and pack.conda is pack.runtime
+    assert (pack.runtime.env_name, pack.runtime.bin_variable) == ("t", "CONDA_BIN")
+    assert pack.legacy_conda is None
+
+
+def test_builtin_pack_uses_the_runtime_block() -> None:
+    pack = load_pack("mes-dashboard")
+    assert isinstance(pack.runtime, CondaRuntime) and pack.runtime.env_name == "mes-dashboard"
+
+
+def test_runtime_kinds() -> None:
+    venv = load_pack_text(RUNTIMELESS + "runtime: {kind: venv, prefix: /opt/t/venv, user: t}\n", "p.yaml")
+    assert isinstance(venv.runtime, VenvRuntime) and venv.runtime.prefix == "/opt/t/venv" and venv.conda is None
+    assert venv.runtime.user == "t" and venv.conda_bin_variable is None
+    system = load_pack_text(RUNTIMELESS + "runtime: {kind: system}\n", "p.yaml")
+    assert isinstance(system.runtime, SystemRuntime)
+    assert load_pack_text(RUNTIMELESS, "p.yaml").runtime is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (RUNTIMELESS + "runtime: {kind: docker}\n", "p.yaml:6: pack.runtime.kind must be one of conda, venv, system"),
+        (RUNTIMELESS + "runtime: {prefix: /x}\n", "p.yaml:6: pack.runtime is missing required key 'kind'"),
+        (RUNTIMELESS + "runtime: {kind: venv}\n", "p.yaml:6: pack.runtime is missing required key 'prefix'"),
+        (RUNTIMELESS + "runtime: {kind: system, prefix: /x}\n", "p.yaml:6: unknown key 'prefix' in pack.runtime"),
+        (MINIMAL + "runtime: {kind: system}\n", "p.yaml:4: give either runtime or the older conda block"),
+    ],
+)
+def test_bad_runtimes_name_file_and_line(text, message) -> None:
+    with pytest.raises(PackError) as info:
+        load_pack_text(text, "p.yaml")
+    assert message in str(info.value)

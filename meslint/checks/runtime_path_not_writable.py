@@ -78,7 +78,7 @@ def writes_of(ctx: CheckContext, unit: UnitFile) -> list[Write]:
     pack = ctx.pack
     workdir = working_directory(unit)
     found: list[Write] = []
-    written = [s.name for s in pack.settings if s.kind == "path" and s.name != pack.conda.bin_variable]
+    written = [s.name for s in pack.settings if s.kind == "path" and s.name != pack.conda_bin_variable]
     for setting in written:
         for runtime in _RUNTIMES:
             for site in ctx.resolution.for_setting(setting, runtime):
