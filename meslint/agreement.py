@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from meslint.findings import Related
-from meslint.resolve import RUNTIMES, SiteValue, canonical_value
+from meslint.resolve import RUNTIME_SYSTEMD_BARE, RUNTIMES, SiteValue, canonical_value
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ def disagreements(sites: Iterable[SiteValue],
         if site.value is None:
             continue
         by_setting.setdefault(site.setting, {}).setdefault(site.runtime, []).append(site)
+        if site.env_independent:
+            by_setting[site.setting].setdefault(RUNTIME_SYSTEMD_BARE, []).append(site)
     found = []
     for setting in sorted(by_setting):
         per_runtime = by_setting[setting]

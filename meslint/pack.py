@@ -27,6 +27,14 @@ class EnvFileSpec:
     template: str
     script_relative: str = ".env"
 
+    @property
+    def configured(self) -> bool:
+        return bool(self.deployed)
+
+
+# A pack without `env_file:`: no unit loads it, no template is read, no script sources it.
+NO_ENV_FILE = EnvFileSpec(deployed="", template="", script_relative="")
+
 
 @dataclass(frozen=True, kw_only=True)
 class RuntimeSpec:
@@ -129,8 +137,8 @@ class DocsSpec:
 class ContractPack:
     name: str
     deploy_root: str
-    env_file: EnvFileSpec
     settings: tuple[SettingSpec, ...]
+    env_file: EnvFileSpec = NO_ENV_FILE
     runtime: Runtime | None = None
     # The older spelling of runtime: {kind: conda}: read from the key `conda`, moved to `runtime` on load.
     legacy_conda: CondaSpec | None = field(default=None, metadata={"key": "conda"})

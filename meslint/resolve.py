@@ -7,7 +7,9 @@ see:
   deployed env file (the pack's ``env_file.deployed``, read from the repository's
   template with systemd's ``EnvironmentFile=`` semantics: it is applied after the
   inline values);
-* ``systemd, no env file``: the same units when the optional env file is absent;
+* ``systemd, no env file``: the units that load the env file, when that optional
+  file is absent (a unit that loads none runs the same either way: it is listed once,
+  under ``systemd``, and compared in both);
 * ``start script``: the start script after ``set -a; source .env`` (the template
   read with bash semantics);
 * ``start script or code defaults, no .env``: the start script without ``.env``;
@@ -24,7 +26,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from meslint.commands import CommandInfo, analyze
 from meslint.facts import (
@@ -66,6 +68,8 @@ class SiteValue:
     location: Location
     chain: tuple[Step, ...] = ()
     unit: str | None = None  # the unit path for unit sites and processes they run
+    # A site of a unit that loads no env file is the same without one: it also counts in that runtime.
+    env_independent: bool = False
 
     def explain(self) -> str:
         parts = [step.text for step in self.chain]
@@ -92,14 +96,22 @@ class Resolution:
 
 def resolve(repo: Repository, pack: ContractPack) -> Resolution:
     resolution = Resolution()
-    template = repo.env_file(pack.env_file.template)
-    for unit in contract_units(repo, pack):
-        for runtime, with_env in ((RUNTIME_SYSTEMD, True), (RUNTIME_SYSTEMD_BARE, False)):
-            _resolve_unit(resolution, repo, pack, unit, runtime, template if with_env else None)
+    template = repo.env_file(pack.env_file.template) if pack.env_file.configured else None
+    units = contract_units(repo, pack)
+    loading = {unit.path for unit in units if loads_env_file(unit, pack)}
+    for unit in units:
+        start = len(resolution.values)
+        _resolve_unit(resolution, repo, pack, unit, RUNTIME_SYSTEMD, template)
+        if unit.path in loading:
+            _resolve_unit(resolution, repo, pack, unit, RUNTIME_SYSTEMD_BARE, None)
+        elif loading:  # the no-env-file runtime exists: this unit's sites count there too
+            resolution.values[start:] = [replace(v, env_independent=True) for v in resolution.values[start:]]
     script = repo.script(pack.start_script.path) if pack.start_script else None
     if script is not None:
-        for runtime, with_env in ((RUNTIME_SCRIPT, True), (RUNTIME_SCRIPT_BARE, False)):
-            _resolve_script(resolution, repo, pack, script, runtime, template if with_env else None)
+        # Without an env file in the pack there is nothing for the script to source: one runtime.
+        with_env = ((RUNTIME_SCRIPT, template),) if pack.env_file.configured else ()
+        for runtime, script_template in (*with_env, (RUNTIME_SCRIPT_BARE, None)):
+            _resolve_script(resolution, repo, pack, script, runtime, script_template)
     else:
         # No start script: the Python consumers still run somewhere; compare their code defaults.
         for consumer in pack.consumers:
@@ -114,6 +126,11 @@ def resolve(repo: Repository, pack: ContractPack) -> Resolution:
 def contract_units(repo: Repository, pack: ContractPack) -> list[UnitFile]:
     """The units the pack gives a role, in path order."""
     return [unit for unit in repo.units if pack.unit_spec(unit.path) is not None]
+
+
+def loads_env_file(unit: UnitFile, pack: ContractPack) -> bool:
+    """Whether the unit loads the pack's deployed env file (``EnvironmentFile=``)."""
+    return pack.env_file.configured and any(f.path == pack.env_file.deployed for f in unit.environment_files)
 
 
 # --------------------------------------------------------------------------- environments
@@ -157,12 +174,9 @@ def unit_environment(unit: UnitFile, pack: ContractPack, template: EnvFile | Non
     for assignment in unit.environment:
         env[assignment.name] = Binding(assignment.value, f"{unit.path}:{assignment.location.line} Environment=",
                                        assignment.location)
-    if template is None:
-        return env
-    for env_file in unit.environment_files:
-        if env_file.path == pack.env_file.deployed:
-            # systemd applies EnvironmentFile= after Environment=: the file wins.
-            env.update(env_file_bindings(template, "systemd"))
+    if template is not None and loads_env_file(unit, pack):
+        # systemd applies EnvironmentFile= after Environment=: the file wins.
+        env.update(env_file_bindings(template, "systemd"))
     return env
 
 
@@ -571,6 +585,8 @@ def whole_expansion_of(template: str) -> str | None:
 
 
 def env_source_command(script: ShellScript, pack: ContractPack):
+    if not pack.env_file.configured:
+        return None
     wanted = pack.env_file.script_relative
     for command in script.commands:
         if command.argv[:1] in (("source",), (".",)) and len(command.argv) > 1:

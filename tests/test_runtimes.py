@@ -1,0 +1,62 @@
+"""Which runtimes exist: the no-env-file runtimes only where a unit loads an env file."""
+
+from __future__ import annotations
+
+from meslint.agreement import disagreements
+from meslint.model import build_repository
+from meslint.pack import load_pack_text
+from meslint.reporters.contract import render_contract
+from meslint.resolve import RUNTIME_SCRIPT_BARE, RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, resolve
+
+PACK = """\
+name: t
+deploy_root: /opt/t
+{env_file}
+settings:
+  - {{name: T_BIND, kind: bind}}
+consumers:
+  - {{name: conf, path: conf.py}}
+start_script: {{path: start.sh}}
+units:
+  - {{path: web.service, role: app, runs: [conf]}}
+  - {{path: other.service, role: other}}
+"""
+ENV_FILE = "env_file: {deployed: /opt/t/.env, template: t.env}"
+CONF = 'import os\nbind = os.getenv("T_BIND", "0.0.0.0:7000")\n'
+WEB = "[Service]\nEnvironmentFile=-/opt/t/.env\nExecStart=/opt/t/venv/bin/gunicorn -c conf.py app:app\n"
+OTHER = "[Service]\nExecStart=/opt/t/venv/bin/gunicorn --bind 0.0.0.0:8000 other:app\n"
+
+
+def _resolve(write_tree, env_file: str, files: dict[str, str]):
+    pack = load_pack_text(PACK.format(env_file=env_file), "p.yaml")
+    root = write_tree(files)
+    return resolve(build_repository(root, pack, max_file_size=1 << 20), pack)
+
+
+def test_unit_without_env_file_is_listed_once(write_tree) -> None:
+    res = _resolve(write_tree, ENV_FILE, {"web.service": WEB, "other.service": OTHER, "conf.py": CONF,
+                                          "t.env": "T_BIND=0.0.0.0:8000\n"})
+    runtimes = {(v.unit, v.runtime) for v in res.values if v.unit}
+    assert runtimes == {("web.service", RUNTIME_SYSTEMD), ("web.service", RUNTIME_SYSTEMD_BARE),
+                        ("other.service", RUNTIME_SYSTEMD)}
+    text = render_contract(res)
+    bare_block = text.split(f"[{RUNTIME_SYSTEMD_BARE}]")[1]
+    assert "other.service" not in bare_block and "web.service" in bare_block
+
+
+def test_unit_without_env_file_still_counts_without_the_env_file(write_tree) -> None:
+    # With the env file both bind 0.0.0.0:8000; without it web falls back to its code default.
+    res = _resolve(write_tree, ENV_FILE, {"web.service": WEB, "other.service": OTHER, "conf.py": CONF,
+                                          "t.env": "T_BIND=0.0.0.0:8000\n"})
+    [d] = disagreements(res.values)
+    assert d.runtime == RUNTIME_SYSTEMD_BARE and {s.value for s in d.sites} == {"0.0.0.0:7000", "0.0.0.0:8000"}
+
+
+def test_pack_without_env_file_has_no_env_file_runtimes(write_tree) -> None:
+    res = _resolve(write_tree, "", {"web.service": WEB, "other.service": OTHER, "conf.py": CONF,
+                                    "start.sh": "#!/bin/bash\nsource .env\nT_BIND=0.0.0.0:8000\n"})
+    assert {v.runtime for v in res.values if v.unit} == {RUNTIME_SYSTEMD}
+    assert "no env file" not in render_contract(res)
+    assert {v.runtime for v in res.values if not v.unit} == {RUNTIME_SCRIPT_BARE}  # one script runtime
+    [d] = disagreements(res.values)
+    assert d.runtime == RUNTIME_SYSTEMD and d.also_in == (RUNTIME_SCRIPT_BARE,)  # no env-file runtime
