@@ -11,6 +11,7 @@ from meslint.facts import Repository
 from meslint.findings import Finding
 from meslint.model import build_repository
 from meslint.pack import ContractPack, apply_overrides, load_pack
+from meslint.pack_detect import require_detected
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class RunResult:
 
 def load_contract(settings: Settings, root: Path, override: str | None = None) -> ContractPack:
     pack = load_pack(override or settings.contract, base_dir=root)
+    if override is None and not settings.contract_configured:
+        require_detected(pack, root)  # the built-in default applies only to its own layout
     if settings.pack_overrides:
         pack = apply_overrides(pack, settings.pack_overrides, settings.source or "configuration")
     return pack

@@ -143,6 +143,9 @@ class ContractPack:
     # The older spelling of runtime: {kind: conda}: read from the key `conda`, moved to `runtime` on load.
     legacy_conda: CondaSpec | None = field(default=None, metadata={"key": "conda"})
     description: str = ""
+    # Paths (the last segment may be a glob) that mark a repository of this deployment; used
+    # only when the pack is the implicit default: none present means "configure a pack".
+    detect: tuple[str, ...] = ()
     contract_module: str | None = None
     consumers: tuple[ConsumerSpec, ...] = ()
     start_script: StartScriptSpec | None = None

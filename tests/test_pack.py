@@ -116,3 +116,49 @@ def test_bad_runtimes_name_file_and_line(text, message) -> None:
     with pytest.raises(PackError) as info:
         load_pack_text(text, "p.yaml")
     assert message in str(info.value)
+
+
+def _cli(root, *extra) -> int:
+    from meslint.cli import main
+
+    return main(["check", str(root), "--no-cache", "--output-format", "concise", *extra])
+
+
+def test_no_implicit_default_pack_on_another_layout(write_tree, capsys) -> None:
+    root = write_tree({"contrib/app.service": "[Service]\nExecStart=/opt/app/venv/bin/gunicorn app:app\n"})
+    assert _cli(root) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "no contract pack is configured" in err and "--contract FILE" in err and "[tool.meslint]" in err
+
+
+@pytest.mark.parametrize(
+    ("files", "extra"),
+    [
+        ({"scripts/start_server.sh": "#!/bin/bash\n"}, ()),  # a detect path
+        ({"deploy/mes-dashboard-x-worker.service": "[Service]\n"}, ()),  # a detect glob
+        ({"src/mes_dashboard/__init__.py": ""}, ()),  # a detect directory
+        ({"a.txt": "x\n", "meslint.toml": 'contract = "mes-dashboard"\n'}, ()),  # configured
+        ({"a.txt": "x\n"}, ("--contract", "mes-dashboard")),  # given on the command line
+    ],
+)
+def test_default_pack_where_its_layout_is_present_or_configured(write_tree, capsys, files, extra) -> None:
+    assert _cli(write_tree(files), *extra) in {0, 1}
+    assert "no contract pack" not in capsys.readouterr().err
+
+
+def test_detect_ignores_symbolic_links(write_tree, tmp_path) -> None:
+    from meslint.pack_detect import detected
+
+    outside = write_tree({"scripts/start_server.sh": "#!/bin/bash\n"}, tmp_path / "outside")
+    root = write_tree({"a.txt": "x\n"})
+    (root / "scripts").symlink_to(outside / "scripts")
+    (root / "src").mkdir()
+    (root / "src" / "mes_dashboard").symlink_to(outside / "scripts")
+    assert not detected(load_pack("mes-dashboard"), root)
+
+
+def test_pack_without_detect_applies_anywhere(tmp_path) -> None:
+    from meslint.pack_detect import detected
+
+    assert detected(load_pack_text(MINIMAL, "p.yaml"), tmp_path)
