@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import sys
 from pathlib import Path
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="list all rules")
     rules.add_argument("--output-format", choices=("text", "json"), default="text")
+
+    sub.add_parser("pack-schema", help="print the JSON Schema of the contract pack format")
     return parser
 
 
@@ -106,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "pack-schema":
+        from meslint.pack_schema import pack_schema
+
+        print(json.dumps(pack_schema(), indent=2, ensure_ascii=False))
+        return EXIT_CLEAN
     if args.command == "rules":
         from meslint.docs import rules_table
 

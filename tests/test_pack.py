@@ -43,7 +43,15 @@ def test_minimal_pack() -> None:
         (MINIMAL.replace("kind: path", "kind: path, colour: red"), "p.yaml:6: unknown key 'colour'"),
         (MINIMAL.replace("deploy_root: /opt/t", "deploy_root: [1]"), "p.yaml:2: pack.deploy_root must be a string"),
         (MINIMAL.replace("name: t\n", ""), "missing required key 'name'"),
-        (MINIMAL + "units: [{path: a.service, role: king}]\n", "role 'king'"),
+        (MINIMAL + "units: [{path: a.service, role: king}]\n", "p.yaml:7: pack.units[0].role must be one of app,"),
+        (MINIMAL.replace("kind: path", "kind: colour"), "p.yaml:6: pack.settings[0].kind must be one of path,"),
+        (MINIMAL + "units:\n  - {role: app}\n", "p.yaml:8: unit ?: give exactly one of 'path' or 'glob'"),
+        (MINIMAL + "units:\n  - {role: app, path: a.service,\n     runs: [web]}\n",
+         "p.yaml:9: unit a.service: runs unknown consumer 'web'"),
+        (MINIMAL.replace("deploy_root: /opt/t", "deploy_root: opt/t"), "p.yaml:2: deploy_root must be an absolute"),
+        (MINIMAL + "install:\n  files: {gunicorn.py: opt/t/gunicorn.py}\n",
+         "p.yaml:8: install.files: gunicorn.py must be installed at an absolute path"),
+        (MINIMAL + "install: {files: [a]}\n", "p.yaml:7: pack.install.files must be a mapping"),
         (MINIMAL + "units: {a: 1}\n", "p.yaml:7: pack.units must be a list"),
         ("name: [unclosed\n", "p.yaml:2: invalid YAML"),
         ("", "the contract pack is empty"),
@@ -162,3 +170,21 @@ def test_pack_without_detect_applies_anywhere(tmp_path) -> None:
     from meslint.pack_detect import detected
 
     assert detected(load_pack_text(MINIMAL, "p.yaml"), tmp_path)
+
+
+def test_install_map_makes_installed_paths_exist(tmp_path) -> None:
+    from meslint.config import Settings
+    from meslint.engine import load_contract, run
+    from tests.conftest import FIXTURES
+
+    root = FIXTURES / "MES103" / "good"
+    pack = load_contract(Settings(), root, "meslint-pack.yaml")
+    assert pack.installs("gunicorn.py") and pack.installs("venv/bin/gunicorn") and not pack.installs("other.py")
+    assert [f.code for f in run(root, Settings(), pack).findings] == []  # /opt/small/gunicorn.py: installed
+
+
+def test_builtin_pack_paths_are_not_checked_against_the_repository() -> None:
+    from meslint.checks.pack_path_missing import repository_pack_path
+
+    pack = load_pack("mes-dashboard")
+    assert pack.path_references and repository_pack_path(pack.file, "/") is None
