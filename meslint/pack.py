@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import posixpath
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -95,12 +96,34 @@ class CondaSpec:
 
 
 @dataclass(frozen=True)
+class SiteSpec:
+    """Where else than its environment variable a setting's value lives (give exactly one key)."""
+
+    directive: str | None = spec("a [Service] directive of the contract units, e.g. PIDFile", None)
+    option: str | None = spec("a command-line option, `PROGRAM --LONG-OPTION`, e.g. `gunicorn --pid`", None)
+    gunicorn: str | None = spec("a constant of the gunicorn config module a unit's gunicorn loads, e.g. "
+                                "pidfile (the same option on the command line wins over it)", None)
+
+
+@dataclass(frozen=True)
 class SettingSpec:
     name: str = spec("the environment variable that carries the setting")
     kind: typing.Literal["path", "bind", "string", "bool", "int"] = spec(
         "how values compare: paths are normalised, binds and strings compared as written, bools case-folded")
     canonical: str | None = spec("the right value: a site holding it is never the outlier", None)
     pid_file: bool = spec("the setting is the pid file (compared with PIDFile= and gunicorn --pid)", False)
+    sites: tuple[SiteSpec, ...] = spec(
+        "the other places its value lives; default: PIDFile=, gunicorn --pid and pidfile for the pid file, "
+        "gunicorn --bind and bind for a bind", ())
+
+    def site_specs(self) -> tuple[SiteSpec, ...]:
+        if self.sites:
+            return self.sites
+        if self.pid_file:
+            return (SiteSpec(directive="PIDFile"), SiteSpec(option="gunicorn --pid"), SiteSpec(gunicorn="pidfile"))
+        if self.kind == "bind":
+            return (SiteSpec(option="gunicorn --bind"), SiteSpec(gunicorn="bind"))
+        return ()
 
 
 @dataclass(frozen=True)
@@ -423,6 +446,13 @@ def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> Contr
         raise PackError(f"{source}:{_line(_node_at(node, *path))}: {message}")
 
     consumer_names = {c.name for c in pack.consumers}
+    for index, setting in enumerate(pack.settings):
+        for number, site in enumerate(setting.sites):
+            where = ("settings", index, "sites", number)
+            if sum(value is not None for value in dataclasses.astuple(site)) != 1:
+                fail(f"setting {setting.name}: a site gives exactly one of directive, option, gunicorn", *where)
+            if site.option is not None and not re.fullmatch(r"[\w.-]+ --[\w-]+", site.option):
+                fail(f"setting {setting.name}: option {site.option!r} is not `PROGRAM --LONG-OPTION`", *where)
     for index, unit in enumerate(pack.units):
         label = unit.path or unit.glob or "?"
         if (unit.path is None) == (unit.glob is None):

@@ -62,7 +62,7 @@ class SiteValue:
     setting: str
     runtime: str
     consumer: str  # e.g. "deploy/mes-dashboard.service PIDFile=", "watchdog (under deploy/x.service)"
-    kind: str  # unit-directive | unit-exec | script | script-exec | python
+    kind: str  # unit-directive | unit-exec | gunicorn-config | script | script-exec | python
     value: str | None  # normalised; None when not statically known
     raw: str | None
     location: Location
@@ -190,14 +190,20 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
     workdir_setting = unit.get("Service", "WorkingDirectory")
     workdir = workdir_setting.value.lstrip("-") if workdir_setting else "/"
     root = pack.deploy_root
-    pid_setting = next((s for s in pack.settings if s.pid_file), None)
-    pidfile = unit.get("Service", "PIDFile")
-    if pid_setting is not None and pidfile is not None:
-        # systemd.service(5): a relative PIDFile= is taken relative to /run.
-        value = normalize_path(pidfile.value, "/run")
-        res.values.append(SiteValue(pid_setting.name, runtime, f"{unit.path} PIDFile=", "unit-directive", value,
-                                    pidfile.value, pidfile.location, (Step("PIDFile=" + pidfile.value,
-                                                                           pidfile.location),), unit.path))
+    for setting in pack.settings:
+        for site in setting.site_specs():
+            directive = unit.get("Service", site.directive) if site.directive else None
+            if directive is None:
+                continue
+            # systemd.service(5): a relative PIDFile= is taken relative to /run.
+            base = "/run" if site.directive == "PIDFile" else workdir
+            value = normalize_path(directive.value, base) if setting.kind == "path" else _normalize(
+                setting, directive.value, base)
+            res.values.append(SiteValue(setting.name, runtime, f"{unit.path} {site.directive}=", "unit-directive",
+                                        value, directive.value, directive.location,
+                                        (Step(f"{site.directive}={directive.value}", directive.location),),
+                                        unit.path))
+    gunicorns = []
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue
@@ -205,12 +211,69 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
             res.commands.append((runtime, unit.path, info, command.location))
             _command_sites(res, pack, info, runtime, f"{unit.path} ExecStart", "unit-exec", command.location,
                            workdir, chain, unit.path)
+            if info.program == "gunicorn":
+                gunicorns.append(info)
     for consumer_name in spec.runs if spec else ():
         module = _consumer_module(repo, pack, consumer_name)
         if module is None:
             continue
         label = f"{consumer_name} (run by {unit.path})"
         _python_sites(res, repo, pack, module, env, runtime, label, root, unit.path)
+    for info in gunicorns:  # after the consumers: a constant they already read is not a second site
+        _gunicorn_config_sites(res, repo, pack, info, env, runtime, workdir, unit.path)
+
+
+# gunicorn settings whose command-line option is not the constant's name with '-' for '_'.
+_GUNICORN_OPTION_OF = {"pidfile": "pid"}
+
+
+def gunicorn_config_module(repo: Repository, pack: ContractPack, info: CommandInfo,
+                           workdir: str) -> PythonModule | None:
+    """The repository module a unit's gunicorn loads: ``-c FILE``, else ``gunicorn.conf.py`` in its cwd.
+
+    The host path maps back to the repository through the deploy root, or through the
+    pack's ``install.files`` (a file installed somewhere else).
+    """
+    raw = info.options.get("config")
+    if raw is not None and (not raw or raw.startswith("python:") or "$" in raw):
+        return None
+    host = normalize_path(raw or "gunicorn.conf.py", workdir)
+    for repo_file, installed in pack.install.files.items():
+        if posixpath.normpath(installed) == host:
+            return repo.module(repo_file)
+    root = pack.deploy_root.rstrip("/")
+    if host.startswith(root + "/"):
+        return repo.module(host[len(root) + 1:])
+    return None
+
+
+def _gunicorn_config_sites(res: Resolution, repo: Repository, pack: ContractPack, info: CommandInfo,
+                           env: dict[str, Binding], runtime: str, workdir: str, unit: str) -> None:
+    module = gunicorn_config_module(repo, pack, info, workdir)
+    if module is None:
+        return
+    constants = {constant.name: constant for constant in module.constants}
+    for setting in pack.settings:
+        for site in setting.site_specs():
+            constant = constants.get(site.gunicorn or "")
+            if constant is None or constant.value is None:
+                continue
+            if _GUNICORN_OPTION_OF.get(constant.name, constant.name.replace("_", "-")) in info.options:
+                continue  # gunicorn: the command line wins over the config file
+            line = (module.path, constant.location.line)
+            if any(v.setting == setting.name and v.runtime == runtime and v.unit == unit
+                   and (v.location.path, v.location.line) == line for v in res.values):
+                continue  # `bind = os.getenv(NAME, ...)`: the consumer's read is that very site
+            if isinstance(constant.value, str):
+                evaluated = evaluate(constant.value, env, workdir)
+                raw, steps = evaluated.value, _used_steps(evaluated.used)
+            else:
+                raw, steps = str(constant.value), []
+            steps.append(Step(f"gunicorn config {constant.name} = {constant.value} (cwd {workdir})",
+                              constant.location))
+            res.values.append(SiteValue(setting.name, runtime, f"{module.path} {constant.name} (gunicorn config of "
+                                        f"{unit})", "gunicorn-config", _normalize(setting, raw, workdir), raw,
+                                        constant.location, tuple(steps), unit))
 
 
 def unit_command_infos(unit: UnitFile, command, env: dict[str, Binding]):
@@ -245,18 +308,20 @@ def _steps_about(chain: list[Step], name: str) -> tuple[Step, ...]:
 
 def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runtime: str, owner: str, kind: str,
                    location: Location, cwd: str, chain: list[Step], unit: str | None) -> None:
-    if info.program == "gunicorn":
-        pid_setting = next((s for s in pack.settings if s.pid_file), None)
-        bind_setting = next((s for s in pack.settings if s.kind == "bind"), None)
-        if pid_setting is not None and "pid" in info.options:
-            raw = info.options["pid"]
-            steps = _steps_about(chain, pid_setting.name) + (Step(f"gunicorn --pid {raw} (cwd {cwd})", location),)
-            res.values.append(SiteValue(pid_setting.name, runtime, f"{owner}: gunicorn --pid", kind,
-                                        _norm_path(raw, cwd), raw, location, steps, unit))
-        if bind_setting is not None and "bind" in info.options:
-            raw = info.options["bind"]
-            res.values.append(SiteValue(bind_setting.name, runtime, f"{owner}: gunicorn --bind", kind, raw, raw,
-                                        location, _steps_about(chain, bind_setting.name), unit))
+    for setting in pack.settings:
+        for site in setting.site_specs():
+            program, _, option = (site.option or "").partition(" --")
+            if program != info.program or option not in info.options:
+                continue
+            raw = info.options[option]
+            steps = _steps_about(chain, setting.name)
+            if setting.kind == "path":
+                value = _norm_path(raw, cwd)
+                steps += (Step(f"{program} --{option} {raw} (cwd {cwd})", location),)
+            else:
+                value = raw
+            res.values.append(SiteValue(setting.name, runtime, f"{owner}: {program} --{option}", kind,
+                                        value, raw, location, steps, unit))
     conda = pack.conda
     if conda is not None and info.conda_env is not None:
         res.values.append(SiteValue(conda.env_name_variable, runtime, f"{owner}: conda -n", kind,

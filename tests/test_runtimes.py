@@ -60,3 +60,53 @@ def test_pack_without_env_file_has_no_env_file_runtimes(write_tree) -> None:
     assert {v.runtime for v in res.values if not v.unit} == {RUNTIME_SCRIPT_BARE}  # one script runtime
     [d] = disagreements(res.values)
     assert d.runtime == RUNTIME_SYSTEMD and d.also_in == (RUNTIME_SCRIPT_BARE,)  # no env-file runtime
+
+
+SITES_PACK = """\
+name: t
+deploy_root: /opt/t
+settings:
+  - {name: T_BIND, kind: bind, sites: [{option: gunicorn --bind}, {gunicorn: bind}]}
+  - {name: T_WORKERS, kind: int, sites: [{option: gunicorn --workers}, {gunicorn: workers}]}
+consumers:
+  - {name: conf, path: conf.py}
+units:
+  - {glob: "*.service", role: app}
+install:
+  files: {conf.py: /etc/t/conf.py}
+"""
+
+
+def _sites(write_tree, files: dict[str, str], pack_text: str = SITES_PACK):
+    pack = load_pack_text(pack_text, "p.yaml")
+    root = write_tree(files)
+    return resolve(build_repository(root, pack, max_file_size=1 << 20), pack)
+
+
+def test_gunicorn_config_constants_are_sites_and_the_command_line_wins(write_tree) -> None:
+    conf = 'bind = "0.0.0.0:9000"\nworkers = 4\n'
+    unit = "[Service]\nWorkingDirectory=/opt/t\nExecStart=/opt/t/venv/bin/gunicorn -c /etc/t/conf.py -w 2 app:app\n"
+    res = _sites(write_tree, {"conf.py": conf, "web.service": unit})
+    values = {(v.setting, v.consumer): v.value for v in res.values}
+    assert values[("T_BIND", "conf.py bind (gunicorn config of web.service)")] == "0.0.0.0:9000"
+    # -w 2 on the command line overrides workers = 4: only the command line is a site.
+    assert values[("T_WORKERS", "web.service ExecStart: gunicorn --workers")] == "2"
+    assert not [v for v in res.values if v.setting == "T_WORKERS" and v.kind == "gunicorn-config"]
+
+
+def test_default_config_file_is_gunicorn_conf_py_in_the_working_directory(write_tree) -> None:
+    unit = "[Service]\nWorkingDirectory=/opt/t\nExecStart=/opt/t/venv/bin/gunicorn --bind 0.0.0.0:8000 app:app\n"
+    res = _sites(write_tree, {"gunicorn.conf.py": 'bind = "0.0.0.0:9000"\n', "web.service": unit})
+    assert [v.value for v in res.values] == ["0.0.0.0:8000"]  # --bind wins: the constant is no site
+    res = _sites(write_tree, {"gunicorn.conf.py": 'bind = "0.0.0.0:9000"\n', "web.service": unit.replace(
+        " --bind 0.0.0.0:8000", ""), "other.service": unit})
+    [d] = disagreements(res.values)
+    assert {s.value for s in d.sites} == {"0.0.0.0:8000", "0.0.0.0:9000"}
+
+
+def test_a_constant_reading_the_setting_is_the_consumer_site_not_a_second_one(write_tree) -> None:
+    pack = SITES_PACK.replace('{glob: "*.service", role: app}', '{glob: "*.service", role: app, runs: [conf]}')
+    unit = "[Service]\nWorkingDirectory=/opt/t\nExecStart=/opt/t/venv/bin/gunicorn -c /etc/t/conf.py app:app\n"
+    conf = 'import os\nbind = os.getenv("T_BIND", "0.0.0.0:9000")\n'
+    res = _sites(write_tree, {"conf.py": conf, "web.service": unit}, pack)
+    assert [v.kind for v in res.values if v.setting == "T_BIND" and v.unit] == ["python"]

@@ -83,7 +83,7 @@ def writes_of(ctx: CheckContext, unit: UnitFile) -> list[Write]:
         for runtime in _RUNTIMES:
             for site in ctx.resolution.for_setting(setting, runtime):
                 # PIDFile= is read by the manager outside the sandbox; gunicorn --pid is the writer.
-                if site.unit != unit.path or site.kind == "unit-directive":
+                if site.unit != unit.path or site.kind in {"unit-directive", "gunicorn-config"}:
                     continue
                 if not site.value or not site.value.startswith("/"):
                     continue
