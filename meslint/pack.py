@@ -60,14 +60,21 @@ class RuntimeSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CondaRuntime(RuntimeSpec):
-    kind: typing.Literal["conda"] = spec("units run in a conda environment (`conda run -n`)", "conda")
+class CondaSpec:
+    """A conda environment.  As a top-level ``conda:`` block, the older spelling of
+    ``runtime: {kind: conda, ...}`` (translated on load)."""
+
     env_name: str = spec("the conda environment every unit runs in")
     bin: str = spec("the conda binary on the host")
     env_name_variable: str = spec("the setting that carries the environment name", "CONDA_ENV_NAME")
     bin_variable: str = spec("the setting that carries the conda binary", "CONDA_BIN")
     environment_file: str = spec("the environment file whose `name:` must be env_name", "environment.yml",
                                  repo_path=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CondaRuntime(RuntimeSpec, CondaSpec):
+    kind: typing.Literal["conda"] = spec("units run in a conda environment (`conda run -n`)", "conda")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,17 +89,6 @@ class SystemRuntime(RuntimeSpec):
 
 
 Runtime = CondaRuntime | VenvRuntime | SystemRuntime
-
-
-@dataclass(frozen=True)
-class CondaSpec:
-    """The older spelling of ``runtime: {kind: conda, ...}``; translated on load."""
-
-    env_name: str = spec("as runtime.env_name")
-    bin: str = spec("as runtime.bin")
-    env_name_variable: str = spec("as runtime.env_name_variable", "CONDA_ENV_NAME")
-    bin_variable: str = spec("as runtime.bin_variable", "CONDA_BIN")
-    environment_file: str = spec("as runtime.environment_file", "environment.yml", repo_path=True)
 
 
 @dataclass(frozen=True)
