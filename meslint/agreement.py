@@ -14,7 +14,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from meslint.findings import Related
-from meslint.resolve import RUNTIME_SYSTEMD_BARE, RUNTIMES, SiteValue, canonical_value
+from meslint.resolve import (
+    RUNTIME_SCRIPT,
+    RUNTIME_SCRIPT_BARE,
+    RUNTIME_SYSTEMD_BARE,
+    RUNTIMES,
+    SiteValue,
+    canonical_value,
+)
+from meslint.template import CHECKOUT_ROOT
+
+SCRIPT_RUNTIMES = (RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE)
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,7 @@ def disagreements(sites: Iterable[SiteValue],
     canonical value it is the reference.  Otherwise, on a tie the value held by an
     ``authority`` site (the contract module) is the reference.
     """
-    canonical = authority.canonical if isinstance(authority, ContractAuthority) else {}
+    pack_says = authority if isinstance(authority, ContractAuthority) else ContractAuthority(None, {})
     by_setting: dict[str, dict[str, list[SiteValue]]] = {}
     for site in sites:
         if site.value is None:
@@ -62,8 +72,9 @@ def disagreements(sites: Iterable[SiteValue],
             group = sorted(per_runtime[runtime], key=lambda s: (s.location, s.consumer))
             preferred = {s.value for s in group if authority(s)}
             values = [s.value for s in group]
-            is_canonical = canonical.get(setting) in values
-            majority = canonical[setting] if is_canonical else majority_value(values, preferred)
+            reference = pack_says.reference(setting, runtime)
+            is_canonical = reference is not None and reference in values
+            majority = reference if is_canonical else majority_value(values, preferred)
             outliers = [s for s in group if s.value != majority and may_be_outlier(s)]
             if not outliers:
                 continue
@@ -97,14 +108,24 @@ class ContractAuthority:
     module (whose sites win ties: that module owns the contract)."""
 
     module: str | None
-    canonical: dict[str, str]
+    canonical: dict[str, str]  # setting -> canonical value as the deployed host sees it
+    deploy_root: str = "/"
 
     def __call__(self, site: SiteValue) -> bool:
         return self.module is not None and site.location.path == self.module
+
+    def reference(self, setting: str, runtime: str) -> str | None:
+        """The canonical value as sites of ``runtime`` spell it: the start script runs in the
+        checkout, so a path under the deploy root is a path under its root anchor there."""
+        value = self.canonical.get(setting)
+        root = self.deploy_root.rstrip("/")
+        if value is not None and runtime in SCRIPT_RUNTIMES and (value == root or value.startswith(root + "/")):
+            return CHECKOUT_ROOT + value[len(root):]
+        return value
 
 
 def contract_authority(ctx) -> ContractAuthority:
     pack = ctx.pack
     canonical = {spec.name: value for spec in pack.settings
                  if (value := canonical_value(spec, pack.deploy_root)) is not None}
-    return ContractAuthority(pack.contract_module, canonical)
+    return ContractAuthority(pack.contract_module, canonical, pack.deploy_root)
