@@ -176,15 +176,22 @@ def test_pack_without_detect_applies_anywhere(tmp_path) -> None:
     assert detected(load_pack_text(MINIMAL, "p.yaml"), tmp_path)
 
 
-def test_install_map_makes_installed_paths_exist(tmp_path) -> None:
+@pytest.mark.parametrize("case", ["MES103/good", "MES603/good_command_line_wins"])
+def test_install_map_makes_installed_paths_exist(case) -> None:
+    # MES103/good: -c /opt/small/gunicorn.py (under the deploy root, not in the repository: MES204);
+    # MES603/good_command_line_wins: -c /etc/pid-app/gunicorn.py (outside the deploy root: MES203).
     from meslint.config import Settings
     from meslint.engine import load_contract, run
     from tests.conftest import FIXTURES
 
-    root = FIXTURES / "MES103" / "good"
+    root = FIXTURES / case
     pack = load_contract(Settings(), root, "meslint-pack.yaml")
-    assert pack.installs("gunicorn.py") and pack.installs("venv/bin/gunicorn") and not pack.installs("other.py")
-    assert [f.code for f in run(root, Settings(), pack).findings] == []  # /opt/small/gunicorn.py: installed
+    assert [f"{f.code} {f.message}" for f in run(root, Settings(), pack).findings] == []
+
+
+def test_installs() -> None:
+    pack = load_pack_text(MINIMAL + "install: {files: {contrib/g.py: /opt/t/g.py}, created: [venv]}\n", "p.yaml")
+    assert pack.installs("g.py") and pack.installs("venv/bin/gunicorn") and not pack.installs("other.py")
 
 
 def test_builtin_pack_paths_are_not_checked_against_the_repository() -> None:
