@@ -9,7 +9,6 @@ required key or a value of the wrong type raises :class:`PackError` with
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import posixpath
 import re
 import types
@@ -21,6 +20,7 @@ import yaml
 
 from meslint import pack_files
 from meslint.errors import PackError
+from meslint.globs import glob_match
 
 
 def spec(doc: str, default=dataclasses.MISSING, *, factory=dataclasses.MISSING, repo_path: bool = False,
@@ -147,7 +147,7 @@ class UnitSpec:
     def matches(self, path: str) -> bool:
         if self.path is not None:
             return path == self.path
-        return self.glob is not None and fnmatch.fnmatchcase(path, self.glob)
+        return self.glob is not None and glob_match(path, self.glob)
 
 
 @dataclass(frozen=True)

@@ -199,3 +199,9 @@ def test_builtin_pack_paths_are_not_checked_against_the_repository() -> None:
 
     pack = load_pack("mes-dashboard")
     assert pack.path_references and repository_pack_path(pack.file, "/") is None
+
+
+def test_unit_globs_use_the_repository_dialect() -> None:
+    pack = load_pack("mes-dashboard")
+    assert pack.unit_spec("deploy/mes-dashboard-wip-worker.service").role == "worker"
+    assert pack.unit_spec("deploy/mes-dashboard-old/x-worker.service") is None  # `*` stays in its segment
