@@ -71,10 +71,10 @@ def disagreements(sites: Iterable[SiteValue],
         for runtime in split:
             group = sorted(per_runtime[runtime], key=lambda s: (s.location, s.consumer))
             preferred = {s.value for s in group if authority(s)}
-            values = [s.value for s in group]
+            values = [s.value for s in group if s.value is not None]  # all of them: None was left out above
             reference = pack_says.reference(setting, runtime)
             is_canonical = reference is not None and reference in values
-            majority = reference if is_canonical else majority_value(values, preferred)
+            majority = reference if reference is not None and is_canonical else majority_value(values, preferred)
             outliers = [s for s in group if s.value != majority and may_be_outlier(s)]
             if not outliers:
                 continue

@@ -272,7 +272,7 @@ def load_pack_text(text: str, source: str) -> ContractPack:
 def apply_overrides(pack: ContractPack, overrides: dict[str, object], source: str) -> ContractPack:
     """Pack overrides from configuration (e.g. another deploy root)."""
     allowed = {"deploy_root", "legacy_subtrees"}
-    changes: dict[str, object] = {}
+    changes: dict[str, typing.Any] = {}  # checked per key below
     for key, value in overrides.items():
         if key not in allowed:
             raise PackError(f"{source}: unknown pack override {key!r} (allowed: {', '.join(sorted(allowed))})")
@@ -401,7 +401,7 @@ def is_required(spec: dataclasses.Field) -> bool:
 
 def variant_kind(record) -> str:
     """The ``kind`` a record of a tagged union is chosen by (its Literal default)."""
-    return next(f.default for f in dataclasses.fields(record) if f.name == "kind")
+    return str(next(f.default for f in dataclasses.fields(record) if f.name == "kind"))
 
 
 def yaml_key(spec: dataclasses.Field) -> str:

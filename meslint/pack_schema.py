@@ -44,7 +44,7 @@ def _type(hint, definitions: dict[str, dict], variant: bool = False) -> dict:
     if origin is dict:
         return {"type": "object", "additionalProperties": _type(args[1], definitions)}
     if dataclasses.is_dataclass(hint):
-        name = hint.__name__
+        name = typing.cast(type, hint).__name__
         if name not in definitions:
             definitions[name] = {}  # placeholder first: a record may refer to itself
             definitions[name] = _record(hint, definitions, variant)
