@@ -37,8 +37,9 @@ def export(git_dir: str, commit: str, target: Path) -> None:
 
 
 def check(root: Path, select: str) -> list[dict]:
+    # The pack is named: the first commits predate the layout the default pack detects.
     done = subprocess.run([sys.executable, "-m", "meslint", "check", str(root), "--select", select,
-                           "--output-format", "json"], capture_output=True, text=True)
+                           "--contract", "mes-dashboard", "--output-format", "json"], capture_output=True, text=True)
     if done.returncode not in (0, 1):
         raise SystemExit(f"meslint failed on {root}: {done.stderr.strip()}")
     return json.loads(done.stdout)["findings"]

@@ -1,9 +1,11 @@
 """Find the outliers among sites that must agree on one value.
 
 Shared by the cross-file rules: group the resolved sites of a setting per
-runtime, take the value most sites agree on (ties broken by the value itself, so
-the outcome is deterministic), and report the first outlier with every other
-site in ``related``.
+runtime, take the reference value, and report the first outlier with every other
+site in ``related``.  The reference is the pack's ``canonical`` value when a site
+holds it (so a site agreeing with the pack is never blamed, even 1:1); otherwise
+the value most sites agree on, ties going to the contract module and then to the
+value itself, so the outcome is deterministic.
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from meslint.findings import Related
-from meslint.resolve import RUNTIMES, SiteValue
+from meslint.resolve import (
+    RUNTIME_SCRIPT,
+    RUNTIME_SCRIPT_BARE,
+    RUNTIME_SYSTEMD_BARE,
+    RUNTIMES,
+    SiteValue,
+    canonical_value,
+)
+from meslint.template import CHECKOUT_ROOT
+
+SCRIPT_RUNTIMES = (RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE)
 
 
 @dataclass(frozen=True)
@@ -23,6 +35,7 @@ class Disagreement:
     outlier: SiteValue
     sites: tuple[SiteValue, ...]  # every site with a known value, in a stable order
     also_in: tuple[str, ...]  # other runtimes where the setting disagrees too
+    canonical: bool = False  # the reference is the pack's canonical value, not a vote
 
     def related(self) -> list[Related]:
         return [related_for(site) for site in self.sites if site is not self.outlier]
@@ -39,13 +52,18 @@ def disagreements(sites: Iterable[SiteValue],
                   authority: Callable[[SiteValue], bool] = lambda site: False) -> list[Disagreement]:
     """One disagreement per setting: the first runtime (in RUNTIMES order) where sites differ.
 
-    On a tie the value held by an ``authority`` site (the contract module) is the reference.
+    A :class:`ContractAuthority` brings the pack's canonical values: when a site holds the
+    canonical value it is the reference.  Otherwise, on a tie the value held by an
+    ``authority`` site (the contract module) is the reference.
     """
+    pack_says = authority if isinstance(authority, ContractAuthority) else ContractAuthority(None, {})
     by_setting: dict[str, dict[str, list[SiteValue]]] = {}
     for site in sites:
         if site.value is None:
             continue
         by_setting.setdefault(site.setting, {}).setdefault(site.runtime, []).append(site)
+        if site.env_independent:
+            by_setting[site.setting].setdefault(RUNTIME_SYSTEMD_BARE, []).append(site)
     found = []
     for setting in sorted(by_setting):
         per_runtime = by_setting[setting]
@@ -53,12 +71,15 @@ def disagreements(sites: Iterable[SiteValue],
         for runtime in split:
             group = sorted(per_runtime[runtime], key=lambda s: (s.location, s.consumer))
             preferred = {s.value for s in group if authority(s)}
-            majority = majority_value([s.value for s in group], preferred)
+            values = [s.value for s in group if s.value is not None]  # all of them: None was left out above
+            reference = pack_says.reference(setting, runtime)
+            is_canonical = reference is not None and reference in values
+            majority = reference if reference is not None and is_canonical else majority_value(values, preferred)
             outliers = [s for s in group if s.value != majority and may_be_outlier(s)]
             if not outliers:
                 continue
             others = tuple(rt for rt in split if rt != runtime)
-            found.append(Disagreement(setting, runtime, majority, outliers[0], tuple(group), others))
+            found.append(Disagreement(setting, runtime, majority, outliers[0], tuple(group), others, is_canonical))
             break
     return found
 
@@ -74,13 +95,37 @@ def describe(d: Disagreement) -> str:
     outlier = d.outlier
     agreeing = sum(1 for s in d.sites if s.value == d.majority)
     text = (f"{d.setting} resolves to {outlier.value} for {outlier.consumer} but to {d.majority} for "
-            f"{agreeing} other site{'s' if agreeing != 1 else ''} ({d.runtime} runtime)")
+            f"{agreeing} other site{'s' if agreeing != 1 else ''}"
+            f"{', the canonical value' if d.canonical else ''} ({d.runtime} runtime)")
     if d.also_in:
         text += f"; also disagrees in: {', '.join(d.also_in)}"
     return text
 
 
-def contract_authority(ctx) -> Callable[[SiteValue], bool]:
-    """Sites in the pack's contract module win ties: that module owns the contract."""
-    module = ctx.pack.contract_module
-    return lambda site: module is not None and site.location.path == module
+@dataclass(frozen=True)
+class ContractAuthority:
+    """What the pack says is right: canonical values (which win outright) and the contract
+    module (whose sites win ties: that module owns the contract)."""
+
+    module: str | None
+    canonical: dict[str, str]  # setting -> canonical value as the deployed host sees it
+    deploy_root: str = "/"
+
+    def __call__(self, site: SiteValue) -> bool:
+        return self.module is not None and site.location.path == self.module
+
+    def reference(self, setting: str, runtime: str) -> str | None:
+        """The canonical value as sites of ``runtime`` spell it: the start script runs in the
+        checkout, so a path under the deploy root is a path under its root anchor there."""
+        value = self.canonical.get(setting)
+        root = self.deploy_root.rstrip("/")
+        if value is not None and runtime in SCRIPT_RUNTIMES and (value == root or value.startswith(root + "/")):
+            return CHECKOUT_ROOT + value[len(root):]
+        return value
+
+
+def contract_authority(ctx) -> ContractAuthority:
+    pack = ctx.pack
+    canonical = {spec.name: value for spec in pack.settings
+                 if (value := canonical_value(spec, pack.deploy_root)) is not None}
+    return ContractAuthority(pack.contract_module, canonical, pack.deploy_root)

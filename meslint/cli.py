@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import errno
 import gc
+import json
 import os
 import sys
 from pathlib import Path
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="list all rules")
     rules.add_argument("--output-format", choices=("text", "json"), default="text")
+
+    sub.add_parser("pack-schema", help="print the JSON Schema of the contract pack format")
     return parser
 
 
@@ -148,6 +151,11 @@ def _system_error(exc: OSError) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "pack-schema":
+        from meslint.pack_schema import pack_schema
+
+        print(json.dumps(pack_schema(), indent=2, ensure_ascii=False))
+        return EXIT_CLEAN
     if args.command == "rules":
         from meslint.docs import rules_table
 

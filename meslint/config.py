@@ -65,6 +65,7 @@ class Waiver:
 @dataclass
 class Settings:
     contract: str = "mes-dashboard"
+    contract_configured: bool = False  # set by `contract` in the configuration (else: the guarded default)
     select: tuple[str, ...] = ("MES",)
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
@@ -295,6 +296,7 @@ def settings_from_table(table: dict, source: str, waiver_lines: list[int] | None
             for pattern in value:
                 check_glob(pattern, f"{source}: exclude")
         setattr(settings, attr, value)
+        settings.contract_configured |= key == "contract"
     return settings
 
 

@@ -12,6 +12,7 @@ from meslint.facts import Repository
 from meslint.findings import Finding, normalise_line
 from meslint.model import TEXTS, build_repository
 from meslint.pack import ContractPack, apply_overrides, load_pack
+from meslint.pack_detect import require_detected
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ def load_contract(settings: Settings, root: Path, override: str | None = None) -
     when the configuration is the repository's own."""
     pack = load_pack(override or settings.contract, base_dir=root,
                      confined=override is None and settings.from_repository)
+    if override is None and not settings.contract_configured:
+        require_detected(pack, root)  # the built-in default applies only to its own layout
     if settings.pack_overrides:
         pack = apply_overrides(pack, settings.pack_overrides, settings.source or "configuration")
     return pack

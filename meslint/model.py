@@ -60,6 +60,8 @@ def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) ->
     if item.kind is FileKind.PYTHON:
         if matches_any(item.path, pack.docs.diagnostics_sources) or item.path in _named_paths(pack):
             return True
+        if item.path.rpartition("/")[2] == "gunicorn.conf.py":
+            return True
         return not is_test_path(item.path) and any(token in item.text for token in tokens)
     if item.kind is FileKind.MARKDOWN:
         docs = pack.docs
@@ -70,6 +72,8 @@ def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) ->
 def _named_paths(pack: ContractPack) -> set[str]:
     named = {c.path for c in pack.consumers}
     named.update(p for p in (pack.contract_module, pack.gunicorn_config) if p)
+    # Installed files and gunicorn's default config may hold only literals: their constants are sites.
+    named.update(p for p in pack.install.files if p.endswith(".py"))
     return named
 
 

@@ -9,7 +9,8 @@ required key or a value of the wrong type raises :class:`PackError` with
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
+import posixpath
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -19,58 +20,150 @@ import yaml
 
 from meslint import pack_files, safe_io
 from meslint.errors import PackError
+from meslint.globs import glob_match
+
+
+def spec(doc: str, default=dataclasses.MISSING, *, factory=dataclasses.MISSING, repo_path: bool = False,
+         key: str | None = None):
+    """A pack field: ``doc`` is its description in ``meslint pack-schema`` and rules/README.md;
+    ``repo_path`` marks a repository path that must exist (or be install-created); ``key`` is its
+    spelling in a pack file when that differs from the attribute."""
+    metadata: dict[str, object] = {"doc": doc, "repo_path": repo_path}
+    if key is not None:
+        metadata["key"] = key
+    return field(default=default, default_factory=factory, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class EnvFileSpec:
-    deployed: str
-    template: str
-    script_relative: str = ".env"
+    deployed: str = spec("the env file on the host that units load with EnvironmentFile=")
+    template: str = spec("the repository template operators copy to the deployed file", repo_path=True)
+    script_relative: str = spec("what the start script sources, relative to its root anchor", ".env")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.deployed)
+
+
+# A pack without `env_file:`: no unit loads it, no template is read, no script sources it.
+NO_ENV_FILE = EnvFileSpec(deployed="", template="", script_relative="")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuntimeSpec:
+    """What every contract unit runs in, and as whom (MES601).  Unset identity fields
+    mean "the contract units agree among themselves"."""
+
+    user: str | None = spec("the User= every contract unit must have", None)
+    group: str | None = spec("the Group= every contract unit must have", None)
+    working_directory: str | None = spec("the WorkingDirectory= every contract unit must have", None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CondaSpec:
+    """A conda environment.  As a top-level ``conda:`` block, the older spelling of
+    ``runtime: {kind: conda, ...}`` (translated on load)."""
+
+    env_name: str = spec("the conda environment every unit runs in")
+    bin: str = spec("the conda binary on the host")
+    env_name_variable: str = spec("the setting that carries the environment name", "CONDA_ENV_NAME")
+    bin_variable: str = spec("the setting that carries the conda binary", "CONDA_BIN")
+    environment_file: str = spec("the environment file whose `name:` must be env_name", "environment.yml",
+                                 repo_path=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CondaRuntime(RuntimeSpec, CondaSpec):
+    kind: typing.Literal["conda"] = spec("units run in a conda environment (`conda run -n`)", "conda")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VenvRuntime(RuntimeSpec):
+    kind: typing.Literal["venv"] = spec("units start their interpreter from a virtualenv's bin/", "venv")
+    prefix: str = spec("the venv directory on the host, e.g. /opt/app/venv")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemRuntime(RuntimeSpec):
+    kind: typing.Literal["system"] = spec("units run the system interpreter (no venv, no conda)", "system")
+
+
+Runtime = CondaRuntime | VenvRuntime | SystemRuntime
 
 
 @dataclass(frozen=True)
-class CondaSpec:
-    env_name: str
-    bin: str
-    env_name_variable: str = "CONDA_ENV_NAME"
-    bin_variable: str = "CONDA_BIN"
-    environment_file: str = "environment.yml"
+class SiteSpec:
+    """Where else than its environment variable a setting's value lives (give exactly one key)."""
+
+    directive: str | None = spec("a [Service] directive of the contract units, e.g. PIDFile", None)
+    option: str | None = spec("a command-line option, `PROGRAM --LONG-OPTION`, e.g. `gunicorn --pid`", None)
+    gunicorn: str | None = spec("a constant of the gunicorn config module a unit's gunicorn loads, e.g. "
+                                "pidfile (the same option on the command line wins over it)", None)
 
 
 @dataclass(frozen=True)
 class SettingSpec:
-    name: str
-    kind: str  # path | bind | string | bool | int
-    canonical: str | None = None
-    pid_file: bool = False
+    name: str = spec("the environment variable that carries the setting")
+    kind: typing.Literal["path", "bind", "string", "bool", "int"] = spec(
+        "how values compare: paths are normalised, binds and strings compared as written, bools case-folded")
+    canonical: str | None = spec("the right value: a site holding it is never the outlier", None)
+    pid_file: bool = spec("the setting is the pid file (compared with PIDFile= and gunicorn --pid)", False)
+    sites: tuple[SiteSpec, ...] = spec(
+        "the other places its value lives; default: PIDFile=, gunicorn --pid and pidfile for the pid file, "
+        "gunicorn --bind and bind for a bind", ())
+
+    def site_specs(self) -> tuple[SiteSpec, ...]:
+        if self.sites:
+            return self.sites
+        if self.pid_file:
+            return (SiteSpec(directive="PIDFile"), SiteSpec(option="gunicorn --pid"), SiteSpec(gunicorn="pidfile"))
+        if self.kind == "bind":
+            return (SiteSpec(option="gunicorn --bind"), SiteSpec(gunicorn="bind"))
+        return ()
 
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    name: str
-    path: str
+    name: str = spec("the name units refer to in `runs`")
+    path: str = spec("the Python module of the process", repo_path=True)
 
 
 @dataclass(frozen=True)
 class StartScriptSpec:
-    path: str
-    commands: tuple[str, ...] = ()
-    check_command: str = "check"
-    check_runs: str = ""
-    enforce_variable: str = "RUNTIME_CONTRACT_ENFORCE"
+    path: str = spec("the start script", repo_path=True)
+    commands: tuple[str, ...] = spec("its subcommands (start, stop, ...)", ())
+    check_command: str = spec("the subcommand that validates the contract", "check")
+    check_runs: str = spec("what that subcommand must run", "")
+    enforce_variable: str = spec("the setting that makes a failed check fatal", "RUNTIME_CONTRACT_ENFORCE")
 
 
 @dataclass(frozen=True)
 class UnitSpec:
-    role: str  # app | watchdog | worker | other
-    path: str | None = None
-    glob: str | None = None
-    runs: tuple[str, ...] = ()
+    role: typing.Literal["app", "watchdog", "worker", "other"] = spec("what the unit is for")
+    path: str | None = spec("the unit file (give path or glob)", None, repo_path=True)
+    glob: str | None = spec("unit files matching this glob (give path or glob)", None)
+    runs: tuple[str, ...] = spec("the consumers (by name) the unit runs", ())
 
     def matches(self, path: str) -> bool:
         if self.path is not None:
             return path == self.path
-        return self.glob is not None and fnmatch.fnmatchcase(path, self.glob)
+        return self.glob is not None and glob_match(path, self.glob)
+
+
+@dataclass(frozen=True)
+class InstallSpec:
+    """How the repository becomes the deployment: what is copied where, what installing creates."""
+
+    files: dict[str, str] = spec("repository file -> the absolute path it is installed as", factory=dict,
+                                 repo_path=True)
+    created: tuple[str, ...] = spec("repository-relative paths that installing creates (a venv, a config "
+                                    "copied from a template): a pack may name them though the repository "
+                                    "does not hold them", ())
+
+    def creates(self, path: str) -> bool:
+        """Whether installing creates repository-relative ``path`` (or a directory holding it)."""
+        path = path.strip("/")
+        return any(path == made or path.startswith(made + "/") for made in (c.strip("/") for c in self.created))
 
 
 @dataclass(frozen=True)
@@ -91,21 +184,48 @@ class DocsSpec:
 
 @dataclass(frozen=True)
 class ContractPack:
-    name: str
-    deploy_root: str
-    env_file: EnvFileSpec
-    conda: CondaSpec
-    settings: tuple[SettingSpec, ...]
-    description: str = ""
-    contract_module: str | None = None
-    consumers: tuple[ConsumerSpec, ...] = ()
-    start_script: StartScriptSpec | None = None
-    deploy_scripts: tuple[str, ...] = ()
-    gunicorn_config: str | None = None
-    units: tuple[UnitSpec, ...] = ()
-    legacy_subtrees: tuple[str, ...] = ()
-    docs: DocsSpec = field(default_factory=DocsSpec)
-    source: str = ""  # where the pack came from, for messages
+    name: str = spec("how the pack is named in output")
+    deploy_root: str = spec("the absolute directory the repository is deployed to on the host")
+    settings: tuple[SettingSpec, ...] = spec("the contract settings")
+    env_file: EnvFileSpec = spec("the env file units load and the start script sources (optional)", NO_ENV_FILE)
+    runtime: Runtime | None = spec("what every unit runs in (kind conda, venv or system) and as whom", None)
+    legacy_conda: CondaSpec | None = spec("the older spelling of runtime: {kind: conda, ...}", None, key="conda")
+    description: str = spec("one line on what the pack checks", "")
+    detect: tuple[str, ...] = spec(
+        "paths (the last segment may be a glob) that mark a repository of this deployment; the pack is "
+        "the implicit default only where one exists", ())
+    contract_module: str | None = spec("the Python module that owns the contract in code (it wins ties)", None,
+                                       repo_path=True)
+    consumers: tuple[ConsumerSpec, ...] = spec("the Python processes that read the settings", ())
+    start_script: StartScriptSpec | None = spec("the bash start script", None)
+    deploy_scripts: tuple[str, ...] = spec("scripts that deploy or install", (), repo_path=True)
+    gunicorn_config: str | None = spec("the gunicorn configuration module", None, repo_path=True)
+    units: tuple[UnitSpec, ...] = spec("the contract units and their roles", ())
+    install: InstallSpec = spec("what installing copies where and creates", factory=InstallSpec)
+    legacy_subtrees: tuple[str, ...] = spec("directories gate 2 forbids at runtime", ())
+    docs: DocsSpec = spec("what the documentation must state (gate 8)", factory=DocsSpec)
+    source: str = field(default="", metadata={"internal": True})  # where the pack came from, for messages
+    file: str | None = field(default=None, metadata={"internal": True})  # the pack file, when read from one
+    # Repository paths the pack names, with the line that names each: (path, line, where).
+    path_references: tuple[tuple[str, int, str], ...] = field(default=(), metadata={"internal": True})
+
+    @property
+    def conda(self) -> CondaRuntime | None:
+        """The conda runtime, when the units run in one."""
+        return self.runtime if isinstance(self.runtime, CondaRuntime) else None
+
+    @property
+    def conda_bin_variable(self) -> str | None:
+        """The setting that names the conda binary: a path units read, never one they write."""
+        return self.conda.bin_variable if self.conda is not None else None
+
+    def installs(self, path: str) -> bool:
+        """Whether installing puts deploy-root-relative ``path`` in place: a file copied there
+        (``install.files``) or a path created there (``install.created``)."""
+        path = path.strip("/")
+        target = posixpath.join(self.deploy_root, path)
+        return self.install.creates(path) or any(posixpath.normpath(installed) == target
+                                                 for installed in self.install.files.values())
 
     def setting(self, name: str) -> SettingSpec | None:
         for spec in self.settings:
@@ -129,7 +249,8 @@ class ContractPack:
 def load_pack(name_or_path: str, base_dir: Path | None = None, *, confined: bool = False) -> ContractPack:
     """Load a built-in pack by name or a pack file by path (``confined``: see :func:`pack_files.locate`)."""
     path, source = pack_files.locate(name_or_path, base_dir, confined=confined)
-    return load_pack_text(pack_files.decode(pack_files.read_bytes(path, source), source), source)
+    pack = load_pack_text(pack_files.decode(pack_files.read_bytes(path, source), source), source)
+    return dataclasses.replace(pack, file=str(path))
 
 
 def load_pack_text(text: str, source: str) -> ContractPack:
@@ -144,14 +265,16 @@ def load_pack_text(text: str, source: str) -> ContractPack:
         raise PackError(f"{source}: invalid YAML: nested too deeply") from None
     if node is None:
         raise PackError(f"{source}:1: the contract pack is empty")
-    pack = _convert(node, ContractPack, source, "pack", extra={"source": source})
-    return _check_references(pack, node, source)
+    converter = _Converter(source)
+    pack = converter.convert(node, ContractPack, "pack")
+    pack = dataclasses.replace(pack, source=source, path_references=tuple(converter.references))
+    return _check_references(_translate_legacy(pack, node, source), node, source)
 
 
 def apply_overrides(pack: ContractPack, overrides: dict[str, object], source: str) -> ContractPack:
     """Pack overrides from configuration (e.g. another deploy root)."""
     allowed = {"deploy_root", "legacy_subtrees"}
-    changes: dict[str, object] = {}
+    changes: dict[str, typing.Any] = {}  # checked per key below
     for key, value in overrides.items():
         if key not in allowed:
             raise PackError(f"{source}: unknown pack override {safe_io.shown(key)} "
@@ -173,72 +296,174 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _convert(node: yaml.Node, target, source: str, where: str, extra: dict | None = None):
-    origin = typing.get_origin(target)
-    args = typing.get_args(target)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in args if a is not type(None)]
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
-            if type(None) in args:
+class _Converter:
+    """Turns the YAML node tree into the records above, collecting the repository paths named."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.references: list[tuple[str, int, str]] = []
+
+    def fail(self, node: yaml.Node, message: str) -> typing.NoReturn:
+        raise PackError(f"{self.source}:{_line(node)}: {message}")
+
+    def convert(self, node: yaml.Node, target, where: str):
+        origin = typing.get_origin(target)
+        args = typing.get_args(target)
+        if origin in (typing.Union, types.UnionType):
+            options = [a for a in args if a is not type(None)]
+            if isinstance(node, yaml.ScalarNode) and node.tag == _NULL and type(None) in args:
                 return None
-        return _convert(node, options[0], source, where)
-    if origin is tuple:
-        if not isinstance(node, yaml.SequenceNode):
-            raise PackError(f"{source}:{_line(node)}: {where} must be a list")
-        return tuple(_convert(item, args[0], source, f"{where}[{i}]") for i, item in enumerate(node.value))
-    if dataclasses.is_dataclass(target):
-        return _convert_record(node, target, source, where, extra or {})
-    if target is str:
-        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            raise PackError(f"{source}:{_line(node)}: {where} must be a string")
-        return str(node.value)
-    if target is bool:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
-            raise PackError(f"{source}:{_line(node)}: {where} must be true or false")
-        return node.value.lower() in {"true", "yes", "on"}
-    raise PackError(f"{source}:{_line(node)}: {where}: unsupported type")  # pragma: no cover
+            if len(options) > 1:
+                return self.convert(node, self.variant(node, options, where), where)
+            return self.convert(node, options[0], where)
+        if origin is typing.Literal:
+            if not isinstance(node, yaml.ScalarNode) or node.value not in args:
+                self.fail(node, f"{where} must be one of {', '.join(args)}")
+            return str(node.value)
+        if origin is tuple:
+            if not isinstance(node, yaml.SequenceNode):
+                self.fail(node, f"{where} must be a list")
+            return tuple(self.convert(item, args[0], f"{where}[{i}]") for i, item in enumerate(node.value))
+        if origin is dict:
+            if not isinstance(node, yaml.MappingNode):
+                self.fail(node, f"{where} must be a mapping")
+            return {self.convert(k, args[0], f"{where} key"): self.convert(v, args[1], f"{where}.{k.value}")
+                    for k, v in node.value}
+        if dataclasses.is_dataclass(target):
+            return self.record(node, target, where)
+        if target is str:
+            # Any scalar is read as text (a canonical port need not be quoted); null is not a string.
+            if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL:
+                self.fail(node, f"{where} must be a string")
+            return str(node.value)
+        if target is bool:
+            if not isinstance(node, yaml.ScalarNode) or node.tag != _BOOL:
+                self.fail(node, f"{where} must be true or false")
+            return node.value.lower() in {"true", "yes", "on"}
+        self.fail(node, f"{where}: unsupported type")  # pragma: no cover
+
+    def variant(self, node: yaml.Node, options: list, where: str):
+        """The record of a tagged union that the mapping's ``kind`` names."""
+        kinds = {variant_kind(option): option for option in options}
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, f"{where} must be a mapping")
+        for key_node, value_node in node.value:
+            if key_node.value == "kind":
+                if value_node.value not in kinds:
+                    self.fail(value_node, f"{where}.kind must be one of {', '.join(kinds)}")
+                return kinds[value_node.value]
+        self.fail(node, f"{where} is missing required key 'kind' ({', '.join(kinds)})")
+
+    def record(self, node: yaml.Node, target, where: str):
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, f"{where} must be a mapping")
+        hints = typing.get_type_hints(target)
+        by_key = {yaml_key(f): f for f in pack_fields(target)}
+        values: dict[str, object] = {}
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key not in by_key:
+                self.fail(key_node, f"unknown key {safe_io.shown(key)} in {where} (known: {', '.join(sorted(by_key))})")
+            if key in seen:
+                self.fail(key_node, f"duplicate key {safe_io.shown(key)} in {where}")
+            seen.add(key)
+            name = by_key[key].name
+            values[name] = self.convert(value_node, hints[name], f"{where}.{key}")
+            if by_key[key].metadata.get("repo_path"):
+                self.reference(value_node, f"{where}.{key}")
+        for key, spec in by_key.items():
+            if is_required(spec) and spec.name not in values:
+                self.fail(node, f"{where} is missing required key {key!r}")
+        return target(**values)
+
+    def reference(self, node: yaml.Node, where: str) -> None:
+        """Record the repository paths a node names (a path, a list of paths, a map's keys)."""
+        if isinstance(node, yaml.ScalarNode) and node.tag != _NULL:
+            self.references.append((str(node.value), _line(node), where))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.reference(item, f"{where}[{index}]")
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, _value in node.value:
+                self.reference(key_node, f"{where} key")
 
 
-def _convert_record(node: yaml.Node, target, source: str, where: str, extra: dict):
-    if not isinstance(node, yaml.MappingNode):
-        raise PackError(f"{source}:{_line(node)}: {where} must be a mapping")
-    hints = typing.get_type_hints(target)
-    fields = {f.name: f for f in dataclasses.fields(target) if f.name not in extra}
-    values: dict[str, object] = dict(extra)
-    seen: set[str] = set()
-    for key_node, value_node in node.value:
-        key = str(key_node.value)
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            raise PackError(f"{source}:{_line(key_node)}: unknown key {safe_io.shown(key)} in {where} (known: {known})")
-        if key in seen:
-            raise PackError(f"{source}:{_line(key_node)}: duplicate key {safe_io.shown(key)} in {where}")
-        seen.add(key)
-        values[key] = _convert(value_node, hints[key], source, f"{where}.{key}")
-    for name, spec in fields.items():
-        required = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
-        if required and name not in values:
-            raise PackError(f"{source}:{_line(node)}: {where} is missing required key {name!r}")
-    return target(**values)
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+def pack_fields(record) -> list[dataclasses.Field]:
+    """The fields a pack file may spell (not the loader's own bookkeeping)."""
+    return [f for f in dataclasses.fields(record) if not f.metadata.get("internal")]
+
+
+def is_required(spec: dataclasses.Field) -> bool:
+    return spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
+
+
+def variant_kind(record) -> str:
+    """The ``kind`` a record of a tagged union is chosen by (its Literal default)."""
+    return str(next(f.default for f in dataclasses.fields(record) if f.name == "kind"))
+
+
+def yaml_key(spec: dataclasses.Field) -> str:
+    """The key a field is spelled with in a pack file (a field may keep an older spelling)."""
+    return spec.metadata.get("key", spec.name)
+
+
+def _node_at(node: yaml.Node, *path: str | int) -> yaml.Node:
+    """The deepest node along ``path`` (mapping keys, sequence indexes), for a message's line."""
+    for step in path:
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            found = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            found = node.value[step]
+        else:
+            found = None
+        if found is None:
+            break
+        node = found
+    return node
+
+
+def _translate_legacy(pack: ContractPack, node: yaml.Node, source: str) -> ContractPack:
+    """``conda: {...}`` is the older spelling of ``runtime: {kind: conda, ...}``."""
+    legacy = pack.legacy_conda
+    if legacy is None:
+        return pack
+    if pack.runtime is not None:
+        line = _line(_node_at(node, "conda"))
+        raise PackError(f"{source}:{line}: give either runtime or the older conda block, not both")
+    return dataclasses.replace(pack, legacy_conda=None, runtime=CondaRuntime(**dataclasses.asdict(legacy)))
 
 
 def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> ContractPack:
-    kinds = {"path", "bind", "string", "bool", "int"}
-    roles = {"app", "watchdog", "worker", "other"}
+    """What the types cannot say: cross-references and absolute host paths, each with its line."""
+
+    def fail(message: str, *path: str | int) -> typing.NoReturn:
+        raise PackError(f"{source}:{_line(_node_at(node, *path))}: {message}")
+
     consumer_names = {c.name for c in pack.consumers}
-    for spec in pack.settings:
-        if spec.kind not in kinds:
-            raise PackError(f"{source}: setting {safe_io.shown(spec.name)}: kind {safe_io.shown(spec.kind)} "
-                            f"is not one of {sorted(kinds)}")
-    for unit in pack.units:
+    for index, setting in enumerate(pack.settings):
+        name = safe_io.shown(setting.name)
+        for number, site in enumerate(setting.sites):
+            where = ("settings", index, "sites", number)
+            if sum(value is not None for value in dataclasses.astuple(site)) != 1:
+                fail(f"setting {name}: a site gives exactly one of directive, option, gunicorn", *where)
+            if site.option is not None and not re.fullmatch(r"[\w.-]+ --[\w-]+", site.option):
+                fail(f"setting {name}: option {safe_io.shown(site.option)} is not `PROGRAM --LONG-OPTION`", *where)
+    for index, unit in enumerate(pack.units):
         label = safe_io.shown(unit.path or unit.glob or "?")
         if (unit.path is None) == (unit.glob is None):
-            raise PackError(f"{source}: unit {label}: give exactly one of 'path' or 'glob'")
-        if unit.role not in roles:
-            raise PackError(f"{source}: unit {label}: role {safe_io.shown(unit.role)} is not one of {sorted(roles)}")
+            fail(f"unit {label}: give exactly one of 'path' or 'glob'", "units", index)
         for name in unit.runs:
             if name not in consumer_names:
-                raise PackError(f"{source}: unit {label}: runs unknown consumer {safe_io.shown(name)}")
+                fail(f"unit {label}: runs unknown consumer {safe_io.shown(name)}", "units", index, "runs")
     if not pack.deploy_root.startswith("/"):
-        raise PackError(f"{source}: deploy_root must be an absolute path")
+        fail("deploy_root must be an absolute path", "deploy_root")
+    for repo_file, installed in pack.install.files.items():
+        if not installed.startswith("/"):
+            fail(f"install.files: {safe_io.shown(repo_file)} must be installed at an absolute path",
+                 "install", "files", repo_file)
     return pack

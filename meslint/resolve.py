@@ -7,7 +7,9 @@ see:
   deployed env file (the pack's ``env_file.deployed``, read from the repository's
   template with systemd's ``EnvironmentFile=`` semantics: it is applied after the
   inline values);
-* ``systemd, no env file``: the same units when the optional env file is absent;
+* ``systemd, no env file``: the units that load the env file, when that optional
+  file is absent (a unit that loads none runs the same either way: it is listed once,
+  under ``systemd``, and compared in both);
 * ``start script``: the start script after ``set -a; source .env`` (the template
   read with bash semantics);
 * ``start script or code defaults, no .env``: the start script without ``.env``;
@@ -21,9 +23,10 @@ by a unit or by the script.  Each value comes with its chain of provenance.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from meslint.commands import CommandInfo, analyze
 from meslint.facts import (
@@ -61,12 +64,14 @@ class SiteValue:
     setting: str
     runtime: str
     consumer: str  # e.g. "deploy/mes-dashboard.service PIDFile=", "watchdog (under deploy/x.service)"
-    kind: str  # unit-directive | unit-exec | script | script-exec | python
+    kind: str  # unit-directive | unit-exec | gunicorn-config | script | script-exec | python
     value: str | None  # normalised; None when not statically known
     raw: str | None
     location: Location
     chain: tuple[Step, ...] = ()
     unit: str | None = None  # the unit path for unit sites and processes they run
+    # A site of a unit that loads no env file is the same without one: it also counts in that runtime.
+    env_independent: bool = False
 
     def explain(self) -> str:
         parts = [step.text for step in self.chain]
@@ -94,15 +99,24 @@ class Resolution:
 def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) -> Resolution:
     """The resolution of every contract setting; ``shared`` is the run context's memo, if any."""
     resolution = Resolution()
-    template = repo.env_file(pack.env_file.template)
-    for unit in contract_units(repo, pack):
-        for runtime, with_env in ((RUNTIME_SYSTEMD, True), (RUNTIME_SYSTEMD_BARE, False)):
-            _resolve_unit(resolution, repo, pack, unit, runtime, template if with_env else None)
+    template = repo.env_file(pack.env_file.template) if pack.env_file.configured else None
+    units = contract_units(repo, pack)
+    loading = {unit.path for unit in units if loads_env_file(unit, pack)}
+    for unit in units:
+        start = len(resolution.values)
+        _resolve_unit(resolution, repo, pack, unit, RUNTIME_SYSTEMD, template)
+        if unit.path in loading:
+            _resolve_unit(resolution, repo, pack, unit, RUNTIME_SYSTEMD_BARE, None)
+        elif loading:  # the no-env-file runtime exists: this unit's sites count there too
+            resolution.values[start:] = [replace(v, env_independent=True) for v in resolution.values[start:]]
     script = repo.script(pack.start_script.path) if pack.start_script else None
     if script is not None:
-        model = script_model(script, pack.env_file.script_relative, shared)
-        for runtime, with_env in ((RUNTIME_SCRIPT, True), (RUNTIME_SCRIPT_BARE, False)):
-            _resolve_script(resolution, repo, pack, model, runtime, template if with_env else None)
+        env_file = pack.env_file.script_relative if pack.env_file.configured else None
+        model = script_model(script, env_file, shared)
+        # Without an env file in the pack there is nothing for the script to source: one runtime.
+        with_env = ((RUNTIME_SCRIPT, template),) if pack.env_file.configured else ()
+        for runtime, script_template in (*with_env, (RUNTIME_SCRIPT_BARE, None)):
+            _resolve_script(resolution, repo, pack, model, runtime, script_template)
     else:
         # No start script: the Python consumers still run somewhere; compare their code defaults.
         for consumer in pack.consumers:
@@ -117,6 +131,11 @@ def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) ->
 def contract_units(repo: Repository, pack: ContractPack) -> list[UnitFile]:
     """The units the pack gives a role, in path order."""
     return [unit for unit in repo.units if pack.unit_spec(unit.path) is not None]
+
+
+def loads_env_file(unit: UnitFile, pack: ContractPack) -> bool:
+    """Whether the unit loads the pack's deployed env file (``EnvironmentFile=``)."""
+    return pack.env_file.configured and any(f.path == pack.env_file.deployed for f in unit.environment_files)
 
 
 # --------------------------------------------------------------------------- environments
@@ -160,12 +179,9 @@ def unit_environment(unit: UnitFile, pack: ContractPack, template: EnvFile | Non
     for assignment in unit.environment:
         env[assignment.name] = Binding(assignment.value, f"{unit.path}:{assignment.location.line} Environment=",
                                        assignment.location)
-    if template is None:
-        return env
-    for env_file in unit.environment_files:
-        if env_file.path == pack.env_file.deployed:
-            # systemd applies EnvironmentFile= after Environment=: the file wins.
-            env.update(env_file_bindings(template, "systemd"))
+    if template is not None and loads_env_file(unit, pack):
+        # systemd applies EnvironmentFile= after Environment=: the file wins.
+        env.update(env_file_bindings(template, "systemd"))
     return env
 
 
@@ -178,13 +194,27 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
     spec = pack.unit_spec(unit.path)
     workdir = working_directory(unit)
     root = pack.deploy_root
-    pid_setting = next((s for s in pack.settings if s.pid_file), None)
-    pidfile = pid_file(unit)
-    if pid_setting is not None and pidfile is not None:
-        value, setting = pidfile
-        res.values.append(SiteValue(pid_setting.name, runtime, f"{unit.path} PIDFile=", "unit-directive", value,
-                                    setting.value, setting.location, (Step("PIDFile=" + setting.value,
-                                                                           setting.location),), unit.path))
+    for setting in pack.settings:
+        for site in setting.site_specs():
+            if not site.directive:
+                continue
+            if site.directive == "PIDFile":
+                found = pid_file(unit)  # systemd's reading: specifiers expanded, relative under /run
+                if found is None:
+                    continue
+                value, directive = found
+            else:
+                directive = unit.get("Service", site.directive)
+                if directive is None:
+                    continue
+                base = workdir.path or "/"
+                value = normalize_path(directive.value, base) if setting.kind == "path" else _normalize(
+                    setting, directive.value, base)
+            res.values.append(SiteValue(setting.name, runtime, f"{unit.path} {site.directive}=", "unit-directive",
+                                        value, directive.value, directive.location,
+                                        (Step(f"{site.directive}={directive.value}", directive.location),),
+                                        unit.path))
+    gunicorns = []
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue
@@ -192,12 +222,71 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
             res.commands.append((runtime, unit.path, info, command.location))
             _command_sites(res, pack, info, runtime, f"{unit.path} ExecStart", "unit-exec", command.location,
                            workdir.path, chain, unit.path, workdir.shown)
+            if info.program == "gunicorn":
+                gunicorns.append(info)
     for consumer_name in spec.runs if spec else ():
         module = _consumer_module(repo, pack, consumer_name)
         if module is None:
             continue
         label = f"{consumer_name} (run by {unit.path})"
         _python_sites(res, repo, pack, module, env, runtime, label, root, unit.path)
+    for info in gunicorns:  # after the consumers: a constant they already read is not a second site
+        _gunicorn_config_sites(res, repo, pack, info, env, runtime, workdir.path, unit.path)
+
+
+# gunicorn settings whose command-line option is not the constant's name with '-' for '_'.
+_GUNICORN_OPTION_OF = {"pidfile": "pid"}
+
+
+def gunicorn_config_module(repo: Repository, pack: ContractPack, info: CommandInfo,
+                           workdir: str | None) -> PythonModule | None:
+    """The repository module a unit's gunicorn loads: ``-c FILE``, else ``gunicorn.conf.py`` in its cwd.
+
+    The host path maps back to the repository through the deploy root, or through the
+    pack's ``install.files`` (a file installed somewhere else).
+    """
+    raw = info.options.get("config")
+    if raw is not None and (not raw or raw.startswith("python:") or "$" in raw):
+        return None
+    if workdir is None and not (raw or "").startswith("/"):
+        return None  # relative to a working directory systemd does not give
+    host = normalize_path(raw or "gunicorn.conf.py", workdir or "/")
+    for repo_file, installed in pack.install.files.items():
+        if posixpath.normpath(installed) == host:
+            return repo.module(repo_file)
+    root = pack.deploy_root.rstrip("/")
+    if host.startswith(root + "/"):
+        return repo.module(host[len(root) + 1:])
+    return None
+
+
+def _gunicorn_config_sites(res: Resolution, repo: Repository, pack: ContractPack, info: CommandInfo,
+                           env: dict[str, Binding], runtime: str, workdir: str | None, unit: str) -> None:
+    module = gunicorn_config_module(repo, pack, info, workdir)
+    if module is None or workdir is None:
+        return
+    constants = {constant.name: constant for constant in module.constants}
+    for setting in pack.settings:
+        for site in setting.site_specs():
+            constant = constants.get(site.gunicorn or "")
+            if constant is None or constant.value is None:
+                continue
+            if _GUNICORN_OPTION_OF.get(constant.name, constant.name.replace("_", "-")) in info.options:
+                continue  # gunicorn: the command line wins over the config file
+            line = (module.path, constant.location.line)
+            if any(v.setting == setting.name and v.runtime == runtime and v.unit == unit
+                   and (v.location.path, v.location.line) == line for v in res.values):
+                continue  # `bind = os.getenv(NAME, ...)`: the consumer's read is that very site
+            if isinstance(constant.value, str):
+                evaluated = evaluate(constant.value, env, workdir)
+                raw, steps = evaluated.value, _used_steps(evaluated.used)
+            else:
+                raw, steps = str(constant.value), []
+            steps.append(Step(f"gunicorn config {constant.name} = {constant.value} (cwd {workdir})",
+                              constant.location))
+            res.values.append(SiteValue(setting.name, runtime, f"{module.path} {constant.name} (gunicorn config of "
+                                        f"{unit})", "gunicorn-config", _normalize(setting, raw, workdir), raw,
+                                        constant.location, tuple(steps), unit))
 
 
 def unit_command_infos(command: ExecCommand, env: dict[str, Binding], deploy_root: str
@@ -222,27 +311,29 @@ def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runti
                    location: Location, cwd: str | None, chain: list[Step], unit: str | None,
                    cwd_shown: str | None = None) -> None:
     """``cwd``: the command's working directory, None when unknown (``cwd_shown`` names it then)."""
-    if info.program == "gunicorn":
-        pid_setting = next((s for s in pack.settings if s.pid_file), None)
-        bind_setting = next((s for s in pack.settings if s.kind == "bind"), None)
-        if pid_setting is not None and "pid" in info.options:
-            raw = info.options["pid"]
-            steps = _steps_about(chain, pid_setting.name) + (Step(f"gunicorn --pid {raw} (cwd {cwd_shown or cwd})",
-                                                                      location),)
-            res.values.append(SiteValue(pid_setting.name, runtime, f"{owner}: gunicorn --pid", kind,
-                                        _norm_path(raw, cwd), raw, location, steps, unit))
-        if bind_setting is not None and "bind" in info.options:
-            raw = info.options["bind"]
-            res.values.append(SiteValue(bind_setting.name, runtime, f"{owner}: gunicorn --bind", kind, raw, raw,
-                                        location, _steps_about(chain, bind_setting.name), unit))
-    if info.conda_env is not None:
-        res.values.append(SiteValue(pack.conda.env_name_variable, runtime, f"{owner}: conda -n", kind,
+    for setting in pack.settings:
+        for site in setting.site_specs():
+            program, _, option = (site.option or "").partition(" --")
+            if program != info.program or option not in info.options:
+                continue
+            raw = info.options[option]
+            steps = _steps_about(chain, setting.name)
+            if setting.kind == "path":
+                value = _norm_path(raw, cwd)
+                steps += (Step(f"{program} --{option} {raw} (cwd {cwd_shown or cwd})", location),)
+            else:
+                value = raw
+            res.values.append(SiteValue(setting.name, runtime, f"{owner}: {program} --{option}", kind,
+                                        value, raw, location, steps, unit))
+    conda = pack.conda
+    if conda is not None and info.conda_env is not None:
+        res.values.append(SiteValue(conda.env_name_variable, runtime, f"{owner}: conda -n", kind,
                                     info.conda_env, info.conda_env, location,
-                                    _steps_about(chain, pack.conda.env_name_variable), unit))
-    if info.conda_bin is not None and info.conda_bin != "conda":
-        res.values.append(SiteValue(pack.conda.bin_variable, runtime, f"{owner}: conda binary", kind,
+                                    _steps_about(chain, conda.env_name_variable), unit))
+    if conda is not None and info.conda_bin is not None and info.conda_bin != "conda":
+        res.values.append(SiteValue(conda.bin_variable, runtime, f"{owner}: conda binary", kind,
                                     info.conda_bin, info.conda_bin, location,
-                                    _steps_about(chain, pack.conda.bin_variable), unit))
+                                    _steps_about(chain, conda.bin_variable), unit))
 
 
 def _norm_path(raw: str | None, cwd: str | None) -> str | None:
@@ -322,6 +413,11 @@ def _first_read(module: PythonModule | None, name: str):
     reads = [r for r in module.env_reads if r.name == name]
     with_default = [r for r in reads if r.default is not None]
     return (with_default or reads or [None])[0]
+
+
+def canonical_value(setting: SettingSpec, deploy_root: str) -> str | None:
+    """The pack's canonical value as resolved sites spell it (paths relative to the deploy root)."""
+    return _normalize(setting, setting.canonical, deploy_root)
 
 
 def _normalize(setting: SettingSpec, raw: str | None, base: str) -> str | None:

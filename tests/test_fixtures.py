@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from meslint.config import Settings
+from meslint.config import load_settings
 from meslint.engine import load_contract, run
 from tests.conftest import FIXTURES
 from tests.fixture_markers import expected_findings
@@ -27,11 +27,9 @@ def _fixture_dirs() -> list[Path]:
 
 
 def _run(root: Path):
-    settings = Settings()
-    pack = load_contract(settings, root, None)
+    settings = load_settings(root)
     contract = root / "meslint-pack.yaml"
-    if contract.is_file():
-        pack = load_contract(settings, root, str(contract))
+    pack = load_contract(settings, root, str(contract) if contract.is_file() else None)
     return run(root, settings, pack).findings
 
 

@@ -73,7 +73,7 @@ def created_at_runtime(path: str, pack: ContractPack) -> bool:
         return False
     env_names = {posixpath.basename(pack.env_file.deployed), posixpath.basename(pack.env_file.script_relative)}
     return (parts[0] in RUNTIME_TOP_DIRS or "dist" in parts or path.endswith(RUNTIME_SUFFIXES)
-            or path in env_names or path == pack.env_file.script_relative.lstrip("./"))
+            or path in env_names or path == pack.env_file.script_relative.lstrip("./") or pack.installs(path))
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:

@@ -45,7 +45,7 @@ NAME = "pidfile-mismatch"
 GATE = "6"
 SEVERITY = "error"
 
-_DIRECTIVE_KINDS = {"unit-directive", "unit-exec", "script-exec"}
+_DIRECTIVE_KINDS = {"unit-directive", "unit-exec", "gunicorn-config", "script-exec"}
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:

@@ -141,6 +141,8 @@ def _legacy_paths(rule, lines: list[DocLine], names: tuple[str, ...]) -> Iterato
 def _judge(ctx: CheckContext, rule, claim: Claim, bind_name: str | None) -> Finding | None:
     pack = ctx.pack
     if claim.subject == "@conda-env":
+        if pack.conda is None:
+            return None  # the units run no conda environment a doc could get wrong
         return _judge_setting(ctx, rule, claim, pack.conda.env_name_variable, "string",
                               fallback=pack.conda.env_name, label="conda environment")
     if claim.subject == "@port":

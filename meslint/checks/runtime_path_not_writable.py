@@ -80,12 +80,12 @@ def writes_of(ctx: CheckContext, unit: UnitFile) -> list[Write]:
     workdir = working_directory(unit)
     cwd, shown = workdir.path or "/", workdir.shown
     found: list[Write] = []
-    written = [s.name for s in pack.settings if s.kind == "path" and s.name != pack.conda.bin_variable]
+    written = [s.name for s in pack.settings if s.kind == "path" and s.name != pack.conda_bin_variable]
     for setting in written:
         for runtime in _RUNTIMES:
             for site in ctx.resolution.for_setting(setting, runtime):
                 # PIDFile= is read by the manager outside the sandbox; gunicorn --pid is the writer.
-                if site.unit != unit.path or site.kind == "unit-directive":
+                if site.unit != unit.path or site.kind in {"unit-directive", "gunicorn-config"}:
                     continue
                 if not site.value or not site.value.startswith("/"):
                     continue

@@ -56,6 +56,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     rule = rule_by_code(CODE)
     root = ctx.pack.deploy_root.rstrip("/") or "/"
     template = ctx.repo.env_file(ctx.pack.env_file.template)
+    installed = {posixpath.normpath(path) for path in ctx.pack.install.files.values()}
     for unit in ctx.repo.units:
         if ctx.pack.unit_spec(unit.path) is None:
             continue
@@ -94,8 +95,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                     if not value.startswith(("/", "~")) and workdir_outside:
                         continue  # already reported at WorkingDirectory=
                     path = _absolute(value, cwd)
-                    if path is None or under(path, root):
-                        continue
+                    if path is None or under(path, root) or path in installed:
+                        continue  # installed files (the pack's install.files) are shipped code too
                     how = "" if path == value else f", which resolves to {path} ({cwd_note})"
                     yield rule.finding(
                         f"{command.key}= runs {label} {value!r}{how}: not under the deploy root {root}",

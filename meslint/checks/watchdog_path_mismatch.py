@@ -50,7 +50,7 @@ _ENV_CONSUMER_KINDS = {"python", "script"}
 def check(ctx: CheckContext) -> Iterator[Finding]:
     rule = rule_by_code(CODE)
     path_settings = {s.name for s in ctx.pack.settings
-                     if s.kind == "path" and not s.pid_file and s.name != ctx.pack.conda.bin_variable}
+                     if s.kind == "path" and not s.pid_file and s.name != ctx.pack.conda_bin_variable}
     sites = [v for v in ctx.resolution.values if v.setting in path_settings and v.kind in _ENV_CONSUMER_KINDS]
     for d in disagreements(sites, authority=contract_authority(ctx)):
         yield rule.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)

@@ -1,0 +1,72 @@
+"""The repository's own contract pack names a repository path that does not exist.
+
+## What it does
+Reads the repository paths the pack names — the env template, the contract module,
+consumers, the start and deploy scripts, the gunicorn config, unit files, the
+environment file, the keys of `install.files` — and reports each one the repository
+does not hold, unless `install.created` declares it made at install time.  The
+finding sits on the pack's own line.  Only a pack file inside the checked repository
+is checked: a built-in pack describes a family of layouts (its `detect:` list decides
+where it applies) and a pack outside the repository has no line to point at.
+
+## Why it matters
+A misspelt or moved path silently turns its checks off: the unit or module the pack
+names is never read, so nothing about it can disagree.  A pack that describes the
+deployment must name what the repository ships.
+
+## Example
+```yaml
+consumers:
+  - name: web
+    path: contrib/gunicorn_conf.py   # the file is contrib/gunicorn.py
+```
+
+## Options
+`install.created` in the pack lists repository-relative paths that installing creates
+(a venv, a configuration copied from a template).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from meslint import pack_files
+from meslint.checks import CheckContext, rule_by_code
+from meslint.facts import Location
+from meslint.findings import Finding
+
+CODE = "MES103"
+NAME = "pack-path-missing"
+GATE = "-"
+SEVERITY = "error"
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    rule = rule_by_code(CODE)
+    pack_path = repository_pack_path(ctx.pack.file, ctx.repo.root)
+    if pack_path is None:
+        return
+    for path, line, where in ctx.pack.path_references:
+        relative = PurePosixPath(path).as_posix().strip("/")
+        if not relative or any(char in relative for char in "*?[") or ctx.pack.install.creates(relative):
+            continue
+        if not ctx.repo.path_exists(relative):
+            yield rule.finding(
+                f"the contract pack names {relative} ({where}), which does not exist in the repository "
+                f"(declare it in install.created if installing creates it)",
+                Location(pack_path, line, 1), subject=f"{where}={relative}")
+
+
+def repository_pack_path(pack_file: str | None, root: str) -> str | None:
+    """The pack file's path relative to the repository root, when the repository holds it."""
+    if pack_file is None:
+        return None
+    absolute = Path(os.path.abspath(pack_file))
+    if absolute.parent == pack_files.builtin_dir():
+        return None
+    try:
+        return absolute.relative_to(os.path.abspath(root)).as_posix()
+    except ValueError:
+        return None
