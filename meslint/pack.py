@@ -454,7 +454,7 @@ def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> Contr
             if site.option is not None and not re.fullmatch(r"[\w.-]+ --[\w-]+", site.option):
                 fail(f"setting {name}: option {safe_io.shown(site.option)} is not `PROGRAM --LONG-OPTION`", *where)
     for index, unit in enumerate(pack.units):
-        label = safe_io.shown(unit.path or unit.glob or "?")
+        label = safe_io.shown(unit.path or unit.glob) if unit.path or unit.glob else "?"
         if (unit.path is None) == (unit.glob is None):
             fail(f"unit {label}: give exactly one of 'path' or 'glob'", "units", index)
         for name in unit.runs:
