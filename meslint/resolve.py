@@ -38,7 +38,7 @@ from meslint.facts import (
     UnitFile,
 )
 from meslint.pack import ContractPack, SettingSpec
-from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
+from meslint.template import CHECKOUT_ROOT, Binding, evaluate, matching_brace, normalize_path
 
 RUNTIME_SYSTEMD = "systemd"
 RUNTIME_SYSTEMD_BARE = "systemd, no env file"
@@ -551,16 +551,8 @@ def whole_expansion_of(template: str) -> str | None:
     if match:
         return match.group(1)
     match = re.match(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", template)
-    if not match or not template.endswith("}"):
+    if not match or matching_brace(template, 1) != len(template) - 1:
         return None
-    depth = 0
-    for index, char in enumerate(template):
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0 and index != len(template) - 1:
-                return None
     return match.group(1)
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,15 @@ from meslint.facts import (
     ShellFunction,
     ShellScript,
 )
+from meslint.template import (
+    DOUBLE_QUOTED,
+    DOUBLE_QUOTED_BRACE,
+    UNQUOTED,
+    decode_ansi_c,
+    matching_brace,
+    unescape,
+)
+from meslint.template import literal as _lit
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -133,49 +143,16 @@ _LOST_WORD = re.compile(r"[-\w./=:+,@%]+")
 _NOT_ARGUMENTS = frozenset({"herestring_redirect", "heredoc_redirect", "comment", "subscript"})
 _ASSIGN_DEFAULT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?)=(.*)\}", re.S)
 _GLUED = re.compile(r"[;|&()<>]")
-_SPECIAL = re.compile(r"[$`'\"\\]")
+_SPECIAL = re.compile(r"[$`'\"\\}]")
 _HEREDOC_PARTS = frozenset({"heredoc_start", "heredoc_body", "heredoc_end", "file_redirect"})
 
 
-def _lit(text: str) -> str:
-    """Static text inside a template: escape what the template evaluator interprets."""
-    if "\\" in text or "$" in text or "`" in text:
-        return text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
-    return text
-
-
 def _unescape_unquoted(text: str) -> str:
-    return _unescape_backslashes(text, None)
+    return unescape(text, UNQUOTED)
 
 
 def _unescape_dq(text: str) -> str:
-    # Inside double quotes a backslash only escapes $ ` " \ and newline.
-    return _unescape_backslashes(text, '$`"\\\n')
-
-
-def _unescape_backslashes(text: str, escapable: str | None) -> str:
-    """Drop each backslash that escapes the next character (any, or one of ``escapable``)."""
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and (escapable is None or text[i + 1] in escapable):
-            if text[i + 1] != "\n":  # backslash-newline is a line continuation
-                out.append(text[i + 1])
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-_ANSI = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "a": "\a", "e": "\x1b"}
-
-
-def _unescape_ansi(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: _ANSI.get(m.group(1), m.group(0)), text)
+    return unescape(text, DOUBLE_QUOTED)
 
 
 # --------------------------------------------------------------------------- extraction
@@ -412,7 +389,7 @@ class _Extractor:
         # NAME=${NAME:-default}, which is what the variable holds afterwards.
         for word in argv[1:]:
             match = _ASSIGN_DEFAULT.fullmatch(word)
-            if match and _closing_brace(word) == len(word) - 1:
+            if match and matching_brace(word, 1) == len(word) - 1:
                 name, colon, default = match.groups()
                 self._record(node, name, "${" + name + colon + "-" + default + "}", None, ctx)
 
@@ -556,6 +533,11 @@ class _Extractor:
             levels = self._levels(segs)
         else:
             value = self._tmpl(value_node)
+        operator = next((c for c in node.children if c.type in ("=", "+=")), None)
+        if operator is not None and operator.end_byte < value_node.start_byte:
+            # tree-sitter-bash leaves leading escaped blanks (``X=\\ 0``) out of the value node.
+            value = _lit(_unescape_unquoted(self._slice(operator.end_byte, value_node.start_byte))) + value
+            levels = None
         if any(c.type == "+=" for c in node.children):
             value = "${" + name + "}" + value
             levels = None
@@ -614,9 +596,10 @@ class _Extractor:
         if kind == "raw_string":
             return _lit(text[1:-1])
         if kind == "ansi_c_string":
-            return _lit(_unescape_ansi(text[2:-1]))
+            return _lit(decode_ansi_c(text[2:-1]))
         if kind == "simple_expansion":
-            return "${" + text[1:] + "}"
+            lead, start = self._lead(node, "$")
+            return lead + "${" + self._slice(start + 1, node.end_byte) + "}"
         if kind == "expansion":
             return self._expansion(node)
         if kind == "command_substitution":
@@ -633,9 +616,11 @@ class _Extractor:
         pos = node.start_byte
         end = node.end_byte
         if skip_delims and children and not children[0].is_named:
-            pos = children[0].end_byte
+            # Quotes are the first (``"`` or ``$"``) and last bytes; tree-sitter-bash
+            # sometimes makes blanks next to them part of the quote token (``" "``).
+            pos = node.start_byte + 1 if node.type == "string" else children[0].end_byte
             if len(children) > 1 and not children[-1].is_named:
-                end = children[-1].start_byte
+                end = node.end_byte - 1
         parts: list[str] = []
         for child in children:
             if not child.is_named or child.start_byte < pos or child.end_byte > end:
@@ -651,28 +636,58 @@ class _Extractor:
 
     def _expansion(self, node: Node) -> str:
         children = node.children
+        lead, start = self._lead(node, "${")
+        source = lead + self._slice(start, node.end_byte)
         # Shape: "${" NAME [OP WORD...] "}"; anything else keeps its source text.
         if len(children) < 3 or children[1].type not in ("variable_name", "special_variable_name"):
-            return self._text(node)
+            return source
         name = self._text(children[1])
         rest = children[2:-1]
         if not rest:
-            return "${" + name + "}"
+            return lead + "${" + name + "}"
         op = rest[0].type
         if op not in _DEFAULT_OPS or rest[0].is_named:
-            return self._text(node)
-        word_start = rest[0].end_byte
+            return source
         word_end = children[-1].start_byte
+        raw_word = self._slice(rest[0].end_byte, word_end)
+        if (len(raw_word) - len(raw_word.rstrip("\\"))) % 2:
+            # tree-sitter-bash closed the expansion at an escaped ``}`` (``${A:-x\\}}``):
+            # keep the source, which the evaluator cannot match -- unknown, not wrong.
+            return source
+        word = self._brace_word(rest[1:], rest[0].end_byte, word_end, _inside_double_quotes(node))
+        return lead + "${" + name + op + word + "}"
+
+    def _lead(self, node: Node, token: str) -> tuple[str, int]:
+        """(template of stray text before ``token``, offset of ``token``) for an expansion node.
+
+        tree-sitter-bash sometimes folds blanks or escapes before ``$`` into the
+        expansion's first token (``" ${C}"``, ``"\\ $A"``); they are static text.
+        """
+        first = node.children[0] if node.children else node
+        start = first.end_byte - len(token)
+        if start <= node.start_byte:
+            return "", node.start_byte
+        context = DOUBLE_QUOTED if _inside_double_quotes(node) else UNQUOTED
+        return _lit(unescape(self._slice(node.start_byte, start), context)), start
+
+    def _brace_word(self, nodes: list[Node], pos: int, end: int, in_dq: bool) -> str:
+        """Template of the word of ``${NAME<op>word}``, decoded as bash decodes it there.
+
+        Inside double quotes a backslash escapes only ``$ ` " \\ }`` and single
+        quotes are literal; unquoted, a backslash escapes anything.  Static source
+        text is decoded in whole runs: tree-sitter-bash may split an escape across
+        nodes (``${B:-\\\\}``).
+        """
+        escapable = DOUBLE_QUOTED_BRACE if in_dq else UNQUOTED
         parts: list[str] = []
-        pos = word_start
-        for child in rest[1:]:
-            if child.start_byte > pos:
-                parts.append(_lit(_unescape_unquoted(self._slice(pos, child.start_byte))))
-            parts.append(self._tmpl(child) if child.is_named else _lit(self._text(child)))
+        for child in _flatten_concatenations(nodes):
+            if not child.is_named or child.type == "word" or (child.type == "raw_string" and in_dq):
+                continue  # static text: decoded with the run it belongs to
+            parts.append(_lit(unescape(self._slice(pos, child.start_byte), escapable)))
+            parts.append(self._tmpl(child))
             pos = child.end_byte
-        if pos < word_end:
-            parts.append(_lit(_unescape_unquoted(self._slice(pos, word_end))))
-        return "${" + name + op + "".join(parts) + "}"
+        parts.append(_lit(unescape(self._slice(pos, end), escapable)))
+        return "".join(parts)
 
     # ----------------------------------------------------------------- anchors
 
@@ -815,23 +830,24 @@ class _Extractor:
 # --------------------------------------------------------------------------- helpers
 
 
-def _closing_brace(template: str) -> int:
-    """Index of the ``}`` closing the ``${`` that starts ``template`` (-1 if none)."""
-    depth = 0
-    i = 0
-    while i < len(template):
-        ch = template[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
+def _flatten_concatenations(nodes: list[Node]) -> Iterator[Node]:
+    for node in nodes:
+        if node.type == "concatenation":
+            yield from _flatten_concatenations(node.children)
+        else:
+            yield node
+
+
+def _inside_double_quotes(node: Node) -> bool:
+    """True when an expansion is (through enclosing expansions) inside ``"..."``."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type in ("string", "translated_string"):
+            return True
+        if parent.type not in ("expansion", "concatenation"):
+            return False
+        parent = parent.parent
+    return False
 
 
 def _merge_static(pieces: list[Any]) -> list[Any]:
