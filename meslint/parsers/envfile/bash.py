@@ -48,14 +48,36 @@ from meslint.parsers.envfile.bash_words import (
     Dyn,
     Lit,
     Param,
+    TooDeep,
     Word,
 )
 from meslint.parsers.envfile.lines import VALID_NAME, Hit, Reading
 
 
+class _Vars(dict):
+    """Variables (None: unknown value) that remember which names got a known value
+    since :meth:`forget_known`, so forgetting costs what was learnt, not every name."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.known_since: list[str] = list(self)
+
+    def __setitem__(self, name: str, value: str | None) -> None:
+        super().__setitem__(name, value)
+        if value is not None:
+            self.known_since.append(name)
+
+    def forget_known(self) -> None:
+        """Every variable's value becomes unknown."""
+        for name in self.known_since:
+            if name in self:
+                super().__setitem__(name, None)
+        self.known_since.clear()
+
+
 @dataclass
 class BashState:
-    vars: dict[str, str | None] = field(default_factory=dict)  # None: unknown value
+    vars: _Vars = field(default_factory=lambda: _Vars())  # None: unknown value
     unset: set[str] = field(default_factory=set)  # unset by the file: known to be empty
     # Set after something that may assign any variable (``source x``, ``export $1``):
     # from then on a variable the file has not assigned is unknown, not empty.
@@ -146,7 +168,17 @@ class BashReader:
         i, complex_line, aborted = 0, False, False
         try:
             while i < self.lex.n:
-                words, ended, i = self.lex.command(i)
+                try:
+                    words, ended, i = self.lex.command(i)
+                except TooDeep as err:
+                    # One hostile line must not hide the rest of the file: report it,
+                    # skip to the next line and read on.
+                    line_start = self.lex.text.rfind("\n", 0, err.pos) + 1
+                    self.out.problems.append((line_start, err.message))
+                    end = self.lex.text.find("\n", err.pos)
+                    i = self.lex.n if end < 0 else end + 1
+                    complex_line = aborted = False
+                    continue
                 if ended == "op":
                     complex_line = True
                     i = self._skip_operator(i)
@@ -290,10 +322,14 @@ class BashReader:
     def _plain_assignments(self, prefix: list[Word], dyn_vanish: bool) -> None:
         # Bash expands all assignments of the command before failing on a bad
         # substitution; a failure means none of them is performed.
-        snapshot = dict(self.state.vars)
+        # Copying every variable per command made a file of N lines cost N^2: copy
+        # only when an assignment can fail.
+        can_fail = any(_has_bad(w.value_parts or []) for w in prefix)
+        snapshot = _Vars(self.state.vars) if can_fail else None
         hits_before = len(self.out.hits)
         for w in prefix:
             if not self._assign(w):
+                assert snapshot is not None
                 self.state.vars = snapshot
                 del self.out.hits[hits_before:]
                 for w2 in prefix:
@@ -335,8 +371,7 @@ class BashReader:
 
     def _make_opaque(self) -> None:
         self.state.opaque = True
-        for name in self.state.vars:
-            self.state.vars[name] = None
+        self.state.vars.forget_known()
 
     def _unset(self, args: list[Word]) -> None:
         for w in args:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from meslint.parsers.envfile.lines import NAME
-from meslint.template import decode_ansi_c
+from meslint.parsers.envfile.lines import NAME, TextBuilder
+from meslint.template import DOUBLE_QUOTED, DOUBLE_QUOTED_BRACE, UNQUOTED, backslash, decode_ansi_c
 
 
 class BashSyntaxError(Exception):
@@ -24,34 +24,43 @@ class BashSyntaxError(Exception):
         self.message = message
 
 
-@dataclass
+class TooDeep(BashSyntaxError):
+    """``${`` nested deeper than :data:`MAX_NESTING`: this line is not read (the rest is)."""
+
+
+# Real env files nest ``${...}`` two or three deep; the bound keeps the recursive
+# descent far from Python's recursion limit on hostile input.
+MAX_NESTING = 100
+
+
+@dataclass(slots=True)
 class Lit:
     text: str
     quoted: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Param:
     name: str
     op: str  # "", "-", ":-", "+", ":+", "=", ":=", "#len"
     arg: list | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Dyn:
     """Something only known at run time ($(...), $1, unsupported ${...})."""
 
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Bad:
     """A bad substitution: bash fails the command at run time."""
 
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Word:
     start: int
     end: int
@@ -64,7 +73,54 @@ RESERVED_OPEN = {"if", "case", "while", "until", "for", "select", "{"}
 RESERVED_CLOSE = {"fi", "esac", "done", "}"}
 RESERVED_MID = {"then", "else", "elif", "do"}
 _OPERATOR_CHARS = ";&|<>()"
+# Runs of plain characters per word context, taken as one part.
+_RUNS = {
+    "top": re.compile(r"[^ \t\n;&|<>()\\'\"`$]+"),
+    "brace": re.compile(r"[^}\\'\"`$]+"),
+    "brace_dq": re.compile(r"[^}\\\"`$]+"),
+}
+_DQ_RUN = re.compile(r'[^"\\`$]+')
+_OPERATOR = re.compile(r":?[-=+?]")
 _SPECIAL_PARAMS = "@*#?-$!0123456789"
+
+
+class _Parts:
+    """A word's parts under construction: adjacent static text with the same
+    quoting becomes one :class:`Lit` (a part per character would cost ~100 bytes each)."""
+
+    __slots__ = ("_parts", "_text", "_quoted")
+
+    def __init__(self) -> None:
+        self._parts: list = []
+        self._text: TextBuilder | None = None
+        self._quoted = False
+
+    def lit(self, text: str, quoted: bool) -> None:
+        if self._text is not None and quoted != self._quoted:
+            self._flush()
+        if self._text is None:
+            self._text, self._quoted = TextBuilder(), quoted
+        self._text.append(text)
+
+    def add(self, part: object) -> None:
+        if isinstance(part, Lit):
+            self.lit(part.text, part.quoted)
+        else:
+            self._flush()
+            self._parts.append(part)
+
+    def extend(self, parts: list) -> None:
+        for part in parts:
+            self.add(part)
+
+    def _flush(self) -> None:
+        if self._text is not None:
+            self._parts.append(Lit(self._text.build(), self._quoted))
+            self._text = None
+
+    def done(self) -> list:
+        self._flush()
+        return self._parts
 
 
 class BashLexer:
@@ -73,6 +129,7 @@ class BashLexer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.n = len(text)
+        self.nesting = 0  # ${ levels open in the current word
 
     # ---------------------------------------------------------------- helpers
     def peek(self, i: int, k: int = 1) -> str:
@@ -91,9 +148,16 @@ class BashLexer:
     # ---------------------------------------------------------------- words
     def word(self, i: int, ctx: str) -> tuple[list, int]:
         """Parse word parts from i; ctx is "top", "brace" or "brace_dq"."""
-        parts: list = []
+        parts = _Parts()
         t = self.text
+        run = _RUNS[ctx]
+        quoted = ctx == "brace_dq"
         while i < self.n:
+            m = run.match(t, i)
+            if m is not None:
+                parts.lit(m.group(0), quoted)
+                i = m.end()
+                continue
             c = t[i]
             if ctx == "top" and (c in " \t\n" or c in _OPERATOR_CHARS):
                 break
@@ -103,60 +167,57 @@ class BashLexer:
                 if self.peek(i + 1) == "\n":
                     i += 2
                 elif i + 1 >= self.n:
-                    parts.append(Lit("\\", ctx == "brace_dq"))
+                    parts.lit("\\", quoted)
                     i += 1
-                elif ctx == "brace_dq":
-                    n = t[i + 1]
-                    parts.append(Lit(n if n in '$`"\\}' else "\\" + n, True))
-                    i += 2
                 else:
-                    parts.append(Lit(t[i + 1], True))
+                    escapable = DOUBLE_QUOTED_BRACE if quoted else UNQUOTED
+                    parts.lit(backslash(t[i + 1], escapable), True)
                     i += 2
-            elif c == "'" and ctx != "brace_dq":
+            elif c == "'" and not quoted:
                 j = t.find("'", i + 1)
                 if j < 0:
                     raise BashSyntaxError(i, "bash: unterminated single quote")
-                parts.append(Lit(t[i + 1 : j], True))
+                parts.lit(t[i + 1 : j], True)
                 i = j + 1
             elif c == '"':
                 sub, i = self.double_quoted(i + 1, i)
-                parts.append(Lit("", True))  # marks the word as quoted even if empty
+                parts.lit("", True)  # marks the word as quoted even if empty
                 parts.extend(sub)
             elif c == "`":
                 i = self.backticks(i)
-                parts.append(Dyn("backticks"))
+                parts.add(Dyn("backticks"))
             elif c == "$":
-                part, i = self.dollar(i, in_dq=ctx == "brace_dq")
-                parts.append(part)
+                part, i = self.dollar(i, in_dq=quoted)
+                parts.add(part)
             else:
-                parts.append(Lit(c, ctx == "brace_dq"))
+                parts.lit(c, quoted)
                 i += 1
-        return parts, i
+        return parts.done(), i
 
     def double_quoted(self, i: int, open_at: int) -> tuple[list, int]:
-        parts: list = []
+        parts = _Parts()
         t = self.text
         while i < self.n:
+            m = _DQ_RUN.match(t, i)
+            if m is not None:
+                parts.lit(m.group(0), True)
+                i = m.end()
+                continue
             c = t[i]
             if c == '"':
-                return parts, i + 1
+                return parts.done(), i + 1
             if c == "\\" and i + 1 < self.n:
-                n = t[i + 1]
-                if n == "\n":
-                    pass
-                elif n in '$`"\\':
-                    parts.append(Lit(n, True))
-                else:
-                    parts.append(Lit("\\" + n, True))
+                if t[i + 1] != "\n":  # backslash-newline vanishes
+                    parts.lit(backslash(t[i + 1], DOUBLE_QUOTED), True)
                 i += 2
             elif c == "`":
                 i = self.backticks(i)
-                parts.append(Dyn("backticks"))
+                parts.add(Dyn("backticks"))
             elif c == "$":
                 part, i = self.dollar(i, in_dq=True)
-                parts.append(part)
+                parts.add(part)
             else:
-                parts.append(Lit(c, True))
+                parts.lit(c, True)
                 i += 1
         raise BashSyntaxError(open_at, "bash: unterminated double quote")
 
@@ -232,6 +293,15 @@ class BashLexer:
         return Lit("$", in_dq), i + 1
 
     def brace(self, i: int, in_dq: bool) -> tuple[object, int]:
+        if self.nesting >= MAX_NESTING:
+            raise TooDeep(i, f"bash: ${{...}} nested more than {MAX_NESTING} deep; this line is not read")
+        self.nesting += 1
+        try:
+            return self._brace(i, in_dq)
+        finally:
+            self.nesting -= 1
+
+    def _brace(self, i: int, in_dq: bool) -> tuple[object, int]:
         t = self.text
         ctx = "brace_dq" if in_dq else "brace"
         j = i + 2
@@ -243,7 +313,7 @@ class BashLexer:
                 return Param(length_of.group(0), "#len"), length_of.end() + 1
         if m and m.group(0) != "_":
             j = m.end()
-            op_m = re.compile(r":?[-=+?]").match(t, j)
+            op_m = _OPERATOR.match(t, j)
             if t.startswith("}", j):
                 return Param(m.group(0), ""), j + 1
             if op_m:

@@ -29,8 +29,12 @@ _D_EXPORT = re.compile(r"(?:export[^\S\r\n]+)?")
 _D_SQ_KEY = re.compile(r"'([^']+)'")
 _D_KEY = re.compile(r"([^=\#\s]+)")
 _D_EQUAL = re.compile(r"(=[^\S\r\n]*)")
-_D_SQ_VALUE = re.compile(r"'((?:\\.|[^'\\])*)'", re.DOTALL)
-_D_DQ_VALUE = re.compile(r'"((?:\\.|[^"\\])*)"', re.DOTALL)
+# dotenv matches a quoted value with '((?:\\.|[^'\\])*)' (and the same for "): the
+# first quote not taken by a backslash pair closes it.  ``re`` keeps backtracking
+# state per repetition of that group (about 100 bytes a character), so the same
+# match is made by stepping over backslash pairs and quotes instead.
+_D_SQ_STEP = re.compile(r"\\.|'", re.DOTALL)
+_D_DQ_STEP = re.compile(r'\\.|"', re.DOTALL)
 _D_UNQUOTED = re.compile(r"([^\r\n]*)")
 _D_COMMENT = re.compile(r"(?:[^\S\r\n]*#[^\r\n]*)?")
 _D_EOL = re.compile(r"[^\S\r\n]*(?:\r\n|\n|\r|$)")
@@ -55,15 +59,21 @@ def _d_unescape(regex: re.Pattern[str], value: str) -> str:
     return regex.sub(lambda m: codecs.decode(m.group(0), "unicode-escape"), value)
 
 
+def _d_closing_quote(text: str, pos: int) -> int:
+    """Offset of the quote closing the one at ``pos`` (dotenv's quoted-value regex)."""
+    for m in (_D_SQ_STEP if text[pos] == "'" else _D_DQ_STEP).finditer(text, pos + 1):
+        if len(m.group(0)) == 1:
+            return m.start()
+    raise _DotenvError
+
+
 def _d_value(text: str, pos: int) -> tuple[str, int, int]:
     """(value, value end offset, reader position) -- dotenv's parse_value."""
     char = text[pos : pos + 1]
-    if char == "'":
-        m = _d_match(_D_SQ_VALUE, text, pos)
-        return _d_unescape(_D_SQ_ESC, m.group(1)), m.end(), m.end()
-    if char == '"':
-        m = _d_match(_D_DQ_VALUE, text, pos)
-        return _d_unescape(_D_DQ_ESC, m.group(1)), m.end(), m.end()
+    if char in ("'", '"'):
+        end = _d_closing_quote(text, pos)
+        escapes = _D_SQ_ESC if char == "'" else _D_DQ_ESC
+        return _d_unescape(escapes, text[pos + 1 : end]), end + 1, end + 1
     if char in ("", "\n", "\r"):
         return "", pos, pos
     m = _d_match(_D_UNQUOTED, text, pos)

@@ -35,7 +35,9 @@ Verified there, not guessed:
 
 from __future__ import annotations
 
-from meslint.parsers.envfile.lines import VALID_NAME, Hit, Reading
+import re
+
+from meslint.parsers.envfile.lines import VALID_NAME, Hit, Reading, TextBuilder
 
 _WS = " \t\n\r"
 _NL = "\n\r"
@@ -43,121 +45,139 @@ _NEED_ESCAPE = '"\\`$'
 _VALUE_STATES = (
     "PRE_VALUE", "VALUE", "VALUE_ESCAPE", "SINGLE_QUOTE_VALUE", "DOUBLE_QUOTE_VALUE", "DOUBLE_QUOTE_VALUE_ESCAPE",
 )  # fmt: skip
+# Runs of characters a state treats alike, consumed in one step (the machine is
+# systemd's, one character at a time; taking runs keeps time and memory linear
+# with a small constant: a value is a few slices, not a list of characters).
+_RUNS = {
+    "KEY": re.compile(r"[^=\n\r]+"),
+    "VALUE": re.compile(r"[^\\\n\r]+"),
+    "SINGLE_QUOTE_VALUE": re.compile(r"[^']+"),
+    "DOUBLE_QUOTE_VALUE": re.compile(r'[^"\\]+'),
+    "COMMENT": re.compile(r"[^\\\n\r]+"),
+}
+_BLANKS = " \t"
 
 
 def read(text: str) -> Reading:
     """Port of systemd's parse_env_file_internal + env_assignment_is_valid."""
     out = Reading()
     state = "PRE_KEY"
-    key: list[str] = []
-    value: list[str] | None = None
-    key_ws: int | None = None  # last_key_whitespace
-    val_ws: int | None = None  # last_value_whitespace
+    key = ""
+    value: TextBuilder | None = None
+    length = 0  # characters in ``value``
+    keep = 0  # characters of ``value`` an unquoted value keeps (last_value_whitespace)
     key_start = 0
     val_end = 0  # one past the last significant source char of the value
     quote_start = 0
 
     def push(end: int) -> None:
         nonlocal key, value
-        name = "".join(key[:key_ws] if key_ws is not None else key)
-        val = "".join(value) if value is not None else ""
+        name = key.rstrip(_WS)  # last_key_whitespace
+        val = value.build() if value is not None else ""
         if VALID_NAME.match(name):
             out.hits.append(Hit(name, key_start, max(end, key_start + len(name)), val))
-        key, value = [], None
+        key, value = "", None
 
-    for pos, c in enumerate(text):
+    def append(piece: str) -> None:
+        nonlocal length
+        assert value is not None
+        value.append(piece)
+        length += len(piece)
+
+    def chomp() -> None:
+        # Drop the unquoted value's trailing blanks (not escaped ones).
+        nonlocal value, length
+        if value is not None and keep < length:
+            kept = value.build()[:keep]
+            value, length = TextBuilder(), keep
+            value.append(kept)
+
+    n = len(text)
+    pos = 0
+    while pos < n:
+        run = _RUNS.get(state)
+        if run is not None:
+            m = run.match(text, pos)
+            if m is not None:
+                piece = m.group(0)
+                if state == "KEY":
+                    key += piece
+                elif state == "VALUE":
+                    append(piece)
+                    significant = piece.rstrip(_BLANKS)
+                    if significant:
+                        keep = length - len(piece) + len(significant)
+                        val_end = pos + len(significant)
+                elif state != "COMMENT":
+                    append(piece)
+                pos = m.end()
+                continue
+        c = text[pos]
         if state == "PRE_KEY":
             if c in "#;":
                 state = "COMMENT"
             elif c not in _WS:
-                state, key, key_ws, key_start = "KEY", [c], None, pos
+                state, key, key_start = "KEY", c, pos
         elif state == "KEY":
             if c in _NL:
-                state, key = "PRE_KEY", []
+                state, key = "PRE_KEY", ""
             elif c == "=":
-                state, val_ws, value, val_end = "PRE_VALUE", None, None, pos + 1
-            else:
-                if c not in _WS:
-                    key_ws = None
-                elif key_ws is None:
-                    key_ws = len(key)
-                key.append(c)
+                state, value, length, val_end = "PRE_VALUE", None, 0, pos + 1
         elif state == "PRE_VALUE":
             if c in _NL:
                 state = "PRE_KEY"
                 push(val_end)
             elif c == "'":
                 state, quote_start = "SINGLE_QUOTE_VALUE", pos
-                value = value if value is not None else []
+                value = value if value is not None else TextBuilder()
             elif c == '"':
                 state, quote_start = "DOUBLE_QUOTE_VALUE", pos
-                value = value if value is not None else []
+                value = value if value is not None else TextBuilder()
             elif c == "\\":
                 state = "VALUE_ESCAPE"
-                value = value if value is not None else []
+                value = value if value is not None else TextBuilder()
             elif c not in _WS:
                 state = "VALUE"
-                value = value if value is not None else []
-                value.append(c)
-                val_end = pos + 1
+                value = value if value is not None else TextBuilder()
+                append(c)
+                keep, val_end = length, pos + 1
         elif state == "VALUE":
-            assert value is not None
             if c in _NL:
                 state = "PRE_KEY"
-                if val_ws is not None:
-                    del value[val_ws:]
+                chomp()
                 push(val_end)
-            elif c == "\\":
-                state, val_ws = "VALUE_ESCAPE", None
-            else:
-                if c not in _WS:
-                    val_ws = None
-                    val_end = pos + 1
-                elif val_ws is None:
-                    val_ws = len(value)
-                value.append(c)
+            else:  # a backslash: the run stopped here
+                state = "VALUE_ESCAPE"
         elif state == "VALUE_ESCAPE":
-            assert value is not None
             state = "VALUE"
             if c not in _NL:  # escaped newlines are eaten entirely
-                value.append(c)
-            val_end = pos + 1
-        elif state == "SINGLE_QUOTE_VALUE":
-            assert value is not None
-            if c == "'":
-                state, val_end = "PRE_VALUE", pos + 1
-            else:
-                value.append(c)
+                append(c)
+            keep, val_end = length, pos + 1
+        elif state == "SINGLE_QUOTE_VALUE":  # the closing quote
+            state, val_end = "PRE_VALUE", pos + 1
         elif state == "DOUBLE_QUOTE_VALUE":
-            assert value is not None
             if c == '"':
                 state, val_end = "PRE_VALUE", pos + 1
-            elif c == "\\":
-                state = "DOUBLE_QUOTE_VALUE_ESCAPE"
             else:
-                value.append(c)
+                state = "DOUBLE_QUOTE_VALUE_ESCAPE"
         elif state == "DOUBLE_QUOTE_VALUE_ESCAPE":
-            assert value is not None
             state = "DOUBLE_QUOTE_VALUE"
             if c in _NEED_ESCAPE:
-                value.append(c)
+                append(c)
             elif c != "\n":
-                value.extend(("\\", c))
+                append("\\" + c)
         elif state == "COMMENT":
-            if c == "\\":
-                state = "COMMENT_ESCAPE"
-            elif c in _NL:
-                state = "PRE_KEY"
+            state = "COMMENT_ESCAPE" if c == "\\" else "PRE_KEY"
         elif state == "COMMENT_ESCAPE":
             state = "PRE_KEY" if c in _NL else "COMMENT"
+        pos += 1
 
     # End of file: systemd pushes whatever value is pending, even inside quotes.
     if state in ("SINGLE_QUOTE_VALUE", "DOUBLE_QUOTE_VALUE", "DOUBLE_QUOTE_VALUE_ESCAPE"):
         out.problems.append((quote_start, "systemd: unterminated quote; the value runs to the end of the file"))
         val_end = len(text.rstrip(_WS))
     if state in _VALUE_STATES:
-        if state == "VALUE" and val_ws is not None and value is not None:
-            del value[val_ws:]
+        if state == "VALUE":
+            chomp()
         push(val_end)
     return out
-
