@@ -9,7 +9,8 @@ What is extracted
   the reading command is ``python -``).
 
 Words become **templates** (see :mod:`meslint.template`): quotes are removed,
-static text is kept with ``\\``, ``$`` and a backtick escaped by a backslash, ``$VAR`` is
+static text is kept with ``\\``, ``$``, a backtick and ``}`` escaped by a backslash
+(:func:`meslint.template.literal`), ``$VAR`` is
 normalised to ``${VAR}``, ``${VAR:-word}`` keeps its (converted) default, and any
 other expansion -- ``$(...)``, ``$((...))``, ``${#x}``, ``${x%/*}`` -- keeps its
 source text, which the template evaluator treats as unknown.

@@ -26,6 +26,11 @@ Known limits (documented, not bugs)
   ``declare``/``readonly``/``local`` and ``source`` record nothing;
   ``export -n``/``-f`` style options make the line's assignments unknown.
   ``$'\\u....'`` is decoded as in a UTF-8 locale.
+* bash: a lone ``'`` in the word of ``"${VAR:-word}"`` is literal, as in the
+  value bash computes, but bash 5.2 still pairs it with a later ``'`` when it
+  looks for the closing brace (``"${A:-'}${A:-'}"`` is one expansion to bash).
+  (The script parser, through tree-sitter-bash, pairs them as bash does.)
+* bash: ``$'...'`` inside ``"${VAR:-...}"`` is kept literally; bash 5.2 decodes it.
 """
 
 from __future__ import annotations

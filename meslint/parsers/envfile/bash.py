@@ -31,7 +31,9 @@ Nothing is ever executed.  Other commands (``echo``, ``source other``) record
 nothing.  A syntax error (unterminated quote or ``${``, stray ``fi``/``}``)
 becomes a ParseProblem and, like bash, ends reading of the file.  Names
 and ``$NAME`` references may be split by backslash-newline (``A\\<nl>B=1``
-assigns ``AB``).
+assigns ``AB``).  ``${...}`` nested more than 100 deep is a ParseProblem on
+its line, which is skipped; the rest of the file is read.  Memory stays within
+a few times the input (static text is kept in runs, see :mod:`.bash_words`).
 """
 
 from __future__ import annotations

@@ -183,15 +183,8 @@ class BashLexer:
                 sub, i = self.double_quoted(i + 1, i)
                 parts.lit("", True)  # marks the word as quoted even if empty
                 parts.extend(sub)
-            elif c == "`":
-                i = self.backticks(i)
-                parts.add(Dyn("backticks"))
-            elif c == "$":
-                part, i = self.dollar(i, in_dq=quoted)
-                parts.add(part)
             else:
-                parts.lit(c, quoted)
-                i += 1
+                i = self._expansion_or_char(parts, i, quoted)
         return parts.done(), i
 
     def double_quoted(self, i: int, open_at: int) -> tuple[list, int]:
@@ -210,16 +203,22 @@ class BashLexer:
                 if t[i + 1] != "\n":  # backslash-newline vanishes
                     parts.lit(backslash(t[i + 1], DOUBLE_QUOTED), True)
                 i += 2
-            elif c == "`":
-                i = self.backticks(i)
-                parts.add(Dyn("backticks"))
-            elif c == "$":
-                part, i = self.dollar(i, in_dq=True)
-                parts.add(part)
             else:
-                parts.lit(c, True)
-                i += 1
+                i = self._expansion_or_char(parts, i, True)
         raise BashSyntaxError(open_at, "bash: unterminated double quote")
+
+    def _expansion_or_char(self, parts: _Parts, i: int, in_dq: bool) -> int:
+        """A backtick substitution, a ``$`` form or one plain character at ``i``; the next offset."""
+        c = self.text[i]
+        if c == "`":
+            parts.add(Dyn("backticks"))
+            return self.backticks(i)
+        if c == "$":
+            part, i = self.dollar(i, in_dq=in_dq)
+            parts.add(part)
+            return i
+        parts.lit(c, in_dq)
+        return i + 1
 
     def backticks(self, i: int) -> int:
         j = i + 1
