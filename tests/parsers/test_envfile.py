@@ -305,3 +305,23 @@ def test_dotenv_differential(text: str) -> None:
     bare = {k for k, v in real.items() if v is None}  # documented limit: bare KEY lines
     real_set = {k: v for k, v in real.items() if v is not None}
     assert {k: v for k, v in model.items() if k not in bare} == real_set
+
+
+def test_cached_facts_depend_on_every_reader_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fact cache's fingerprint covers the reader package and the shared word decoding."""
+    from meslint import cache
+
+    read: list[str] = []
+    original = Path.read_bytes
+
+    def recording(self: Path) -> bytes:
+        read.append(self.as_posix())
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", recording)
+    monkeypatch.setattr(cache, "_FINGERPRINT", None)
+    cache.fingerprint()
+    for module in ("parsers/envfile/bash.py", "parsers/envfile/bash_words.py", "parsers/envfile/systemd.py",
+                   "parsers/envfile/python_dotenv.py", "parsers/envfile/lines.py", "template.py",
+                   "parsers/shell_words.py"):
+        assert any(path.endswith("meslint/" + module) for path in read), module
