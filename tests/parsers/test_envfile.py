@@ -243,7 +243,7 @@ CHARS = "abxyAB01 #='\"${}-_/.:\\"
 TOKENS = [
     "$AA", "${BB}", "${CC:-d}", "${AA-x y}", "${BB:+p}", "${AA:=q}", "${#AA}", '"$BB"', "'$AA'",
     "$'\\t\\x41'", "\\\n", " # c", "\\ ", '\\"', "\\$", '"a b"', "'a b'", "$1", "$_", "${}", "${AA/a/b}",
-    "\n", "{ ", " }",
+    "\n", "{ ", " }", '"${BB:-a\\}b}"', "${CC:-{x}", "$'\\cA\\101'",
 ]  # fmt: skip
 
 value_st = st.lists(st.one_of(st.sampled_from(CHARS), st.sampled_from(TOKENS)), max_size=8).map("".join)

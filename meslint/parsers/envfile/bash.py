@@ -237,11 +237,11 @@ class BashReader:
 
     def _command(self, words: list[Word], uncertain: bool) -> bool | None:
         if not words:
-            return
+            return None
         first = words[0]
         if first.assign is None and self._reserved(first):
             self._command(words[1:], uncertain)
-            return
+            return None
         if any(_has_bad(w.parts) for w in words):
             self._failed(words)
             return False
@@ -250,7 +250,7 @@ class BashReader:
                 if w.assign is not None:
                     self.state.vars[w.assign[0]] = None
                     self._record(w, None, True)
-            return
+            return None
         prefix = [w for w in _takewhile_assign(words)]
         rest = words[len(prefix) :]
         cmd_index, unknown, dynamic = self._command_word(rest)
@@ -260,10 +260,10 @@ class BashReader:
                 assert w.assign is not None
                 self.state.vars[w.assign[0]] = None
             self._temporary(prefix)
-            return
+            return None
         if cmd_index is None:
             self._plain_assignments(prefix, dynamic)
-            return
+            return None
         self._temporary(prefix)
         cmd_word = rest[cmd_index]
         name, _, _ = _eval(cmd_word.parts, self.state)
@@ -277,6 +277,7 @@ class BashReader:
         else:
             for w in args:  # for side effects such as ${VAR:=default}
                 _eval(w.parts, self.state)
+        return None
 
     def _failed(self, words: list[Word]) -> None:
         """A bad substitution fails the command; assignments before it still happen
@@ -291,7 +292,7 @@ class BashReader:
                 self._assign(w)
                 continue
             if not failed:
-                failed = _eval(w.value_parts if w.assign is not None else w.parts, self.state)[2]
+                failed = _eval(_expanded_parts(w), self.state)[2]
             if w.assign is not None:
                 self._record(w, None, False, exported=words[0].assign is None)
 
@@ -343,7 +344,7 @@ class BashReader:
 
     def _export(self, args: list[Word]) -> None:
         # bash expands every argument before export assigns any of them.
-        evaluated = [_eval(w.value_parts if w.assign is not None else w.parts, self.state) for w in args]
+        evaluated = [_eval(_expanded_parts(w), self.state) for w in args]
         first = evaluated[0][0] if args and args[0].assign is None else None
         if first is not None and first.startswith("-") and first != "--":
             # export -n / -f / -p: not modelled; what follows is unknown.
@@ -390,6 +391,11 @@ def _has_bad(parts: list) -> bool:
         if isinstance(part, Param) and part.arg and _has_bad(part.arg):
             return True
     return False
+
+
+def _expanded_parts(word: Word) -> list:
+    """What bash expands of a word: the value of an assignment, else the whole word."""
+    return (word.value_parts or []) if word.assign is not None else word.parts
 
 
 def _takewhile_assign(words: list[Word]) -> list[Word]:
