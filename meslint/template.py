@@ -233,6 +233,20 @@ _ANSI_ESCAPE = re.compile(
 )
 
 
+_ANSI_C_STEP = re.compile(r"\\.|'", re.S)
+
+
+def ansi_c_end(text: str, body_start: int) -> int:
+    """Offset of the ``'`` closing a ``$'...'`` whose body starts at ``body_start`` (-1 if none).
+
+    Inside, a backslash takes the next character (``$'\\\\'`` ends at its second quote).
+    """
+    for m in _ANSI_C_STEP.finditer(text, body_start):
+        if m.group(0) == "'":
+            return m.start()
+    return -1
+
+
 def decode_ansi_c(body: str) -> str:
     """The value of bash's ``$'body'``: ANSI-C escapes decoded; a NUL ends the string.
 

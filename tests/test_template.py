@@ -134,6 +134,8 @@ def test_decode_ansi_c(body: str, expected: str) -> None:
         ("\"${A:-'x'}\"", "'x'"),
         ('"${A:-"x}y"}"', "x}y"),
         ("$'a\\x41'", "aA"),
+        ("\"${A:-$'\\x41'}\"", "A"),  # bash 5.2 decodes $'...' in the word of "${...}"
+        ("\"$'x'\"", "$'x'"),  # but not in plain double quotes
     ],
 )
 def test_script_and_env_file_agree_with_bash_on_known_cases(word: str, expected: str) -> None:
@@ -181,7 +183,7 @@ def _dq_pieces(inner: st.SearchStrategy[str], quote: str = "'") -> st.SearchStra
         st.text(alphabet="ab }{" + quote, min_size=1, max_size=3),
         st.just("'x'"),
         st.sampled_from(ESCAPED).map(lambda c: "\\" + c),
-        st.sampled_from(["$A", "${C}", "$B"]),
+        st.sampled_from(["$A", "${C}", "$B", "$'\\x41'"]),
         inner,
     )
 

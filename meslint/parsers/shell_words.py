@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from meslint.facts import ROOT_TOKEN
 from meslint.parsers.shell_anchors import RootAnchors, join_segments, root_template, unescape_dq, unescape_unquoted
-from meslint.template import DOUBLE_QUOTED, DOUBLE_QUOTED_BRACE, UNQUOTED, decode_ansi_c, unescape
+from meslint.template import DOUBLE_QUOTED, DOUBLE_QUOTED_BRACE, UNQUOTED, ansi_c_end, decode_ansi_c, unescape
 from meslint.template import literal as _lit
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 _DEFAULT_OPS = frozenset({":-", "-", ":=", "=", ":+", "+", ":?", "?"})
 _SPECIAL = re.compile(r"[$`'\"\\}]")
+# Unquoted text without quotes or expansions (escaped characters allowed).
+_STATIC_UNQUOTED = re.compile(r"(?:\\.|[^'\"$`\\])*", re.S)
 
 
 class WordTemplates(RootAnchors):
@@ -47,6 +49,11 @@ class WordTemplates(RootAnchors):
         if kind == "raw_string":
             return _lit(text[1:-1])
         if kind == "ansi_c_string":
+            end = ansi_c_end(text, 2)
+            if 0 <= end < len(text) - 1 and _STATIC_UNQUOTED.fullmatch(text, end + 1):
+                # tree-sitter-bash runs ``$'\\\\'\\'`` on to a later quote: the rest is
+                # unquoted text (here an escaped quote).
+                return _lit(decode_ansi_c(text[2:end])) + _lit(unescape_unquoted(text[end + 1 :]))
             return _lit(decode_ansi_c(text[2:-1]))
         if kind == "simple_expansion":
             lead, start = self._lead(node, "$")

@@ -30,7 +30,6 @@ Known limits (documented, not bugs)
   value bash computes, but bash 5.2 still pairs it with a later ``'`` when it
   looks for the closing brace (``"${A:-'}${A:-'}"`` is one expansion to bash).
   (The script parser, through tree-sitter-bash, pairs them as bash does.)
-* bash: ``$'...'`` inside ``"${VAR:-...}"`` is kept literally; bash 5.2 decodes it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from meslint.parsers.envfile.lines import NAME, TextBuilder
-from meslint.template import DOUBLE_QUOTED, DOUBLE_QUOTED_BRACE, UNQUOTED, backslash, decode_ansi_c
+from meslint.template import DOUBLE_QUOTED, DOUBLE_QUOTED_BRACE, UNQUOTED, ansi_c_end, backslash, decode_ansi_c
 
 
 class BashSyntaxError(Exception):
@@ -184,7 +184,7 @@ class BashLexer:
                 parts.lit("", True)  # marks the word as quoted even if empty
                 parts.extend(sub)
             else:
-                i = self._expansion_or_char(parts, i, quoted)
+                i = self._expansion_or_char(parts, i, quoted, ansi_c=True)
         return parts.done(), i
 
     def double_quoted(self, i: int, open_at: int) -> tuple[list, int]:
@@ -204,17 +204,20 @@ class BashLexer:
                     parts.lit(backslash(t[i + 1], DOUBLE_QUOTED), True)
                 i += 2
             else:
-                i = self._expansion_or_char(parts, i, True)
+                i = self._expansion_or_char(parts, i, True, ansi_c=False)
         raise BashSyntaxError(open_at, "bash: unterminated double quote")
 
-    def _expansion_or_char(self, parts: _Parts, i: int, in_dq: bool) -> int:
-        """A backtick substitution, a ``$`` form or one plain character at ``i``; the next offset."""
+    def _expansion_or_char(self, parts: _Parts, i: int, in_dq: bool, *, ansi_c: bool) -> int:
+        """A backtick substitution, a ``$`` form or one plain character at ``i``; the next offset.
+
+        ``$'...'`` is ANSI-C quoting where ``ansi_c`` (not in plain double quotes,
+        but in the word of a ``${...}`` inside them, as bash 5.2 reads it)."""
         c = self.text[i]
         if c == "`":
             parts.add(Dyn("backticks"))
             return self.backticks(i)
         if c == "$":
-            part, i = self.dollar(i, in_dq=in_dq)
+            part, i = self.dollar(i, in_dq=in_dq, ansi_c=ansi_c)
             parts.add(part)
             return i
         parts.lit(c, in_dq)
@@ -252,16 +255,14 @@ class BashLexer:
             j += 1
         raise BashSyntaxError(i, "bash: unterminated $(")
 
-    def dollar(self, i: int, in_dq: bool) -> tuple[object, int]:
+    def dollar(self, i: int, in_dq: bool, ansi_c: bool) -> tuple[object, int]:
         t = self.text
         while t.startswith("\\\n", i + 1):  # `$\<newline>name`: the continuation vanishes first
             i += 2
         n = self.peek(i + 1)
-        if n == "'" and not in_dq:
-            j = i + 2
-            while j < self.n and t[j] != "'":
-                j += 2 if t[j] == "\\" else 1
-            if j >= self.n:
+        if n == "'" and ansi_c:
+            j = ansi_c_end(t, i + 2)
+            if j < 0:
                 raise BashSyntaxError(i, "bash: unterminated $'...' string")
             return Lit(decode_ansi_c(t[i + 2 : j]), True), j + 1
         if n == '"' and not in_dq:
