@@ -35,6 +35,10 @@ _SPECIAL = re.compile(r"[$`\\]|" + re.escape(ROOT_TOKEN))
 _REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
+# A template piece with no static value (what a command substitution also is).
+UNKNOWN = "$(...)"
+
+
 @dataclass(frozen=True)
 class Binding:
     """A variable's value in one environment, with its provenance."""

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from meslint.facts import ROOT_TOKEN
 from meslint.parsers.shell_anchors import RootAnchors, join_segments, root_template, unescape_dq, unescape_unquoted
-from meslint.template import DOUBLE_QUOTED, DOUBLE_QUOTED_BRACE, UNQUOTED, ansi_c_end, decode_ansi_c, unescape
+from meslint.template import (
+    DOUBLE_QUOTED,
+    DOUBLE_QUOTED_BRACE,
+    UNKNOWN,
+    UNQUOTED,
+    ansi_c_end,
+    decode_ansi_c,
+    unescape,
+)
 from meslint.template import literal as _lit
 
 if TYPE_CHECKING:
@@ -50,11 +58,14 @@ class WordTemplates(RootAnchors):
             return _lit(text[1:-1])
         if kind == "ansi_c_string":
             end = ansi_c_end(text, 2)
-            if 0 <= end < len(text) - 1 and _STATIC_UNQUOTED.fullmatch(text, end + 1):
-                # tree-sitter-bash runs ``$'\\\\'\\'`` on to a later quote: the rest is
-                # unquoted text (here an escaped quote).
+            if end == len(text) - 1:
+                return _lit(decode_ansi_c(text[2:end]))
+            # tree-sitter-bash runs ``$'\\\\'`` on to a later quote.  When the rest is
+            # unquoted text (``$'\\\\'\\'``) it is read here; otherwise the tokens
+            # after it are misaligned too, and the value is unknown rather than wrong.
+            if 0 <= end and _STATIC_UNQUOTED.fullmatch(text, end + 1):
                 return _lit(decode_ansi_c(text[2:end])) + _lit(unescape_unquoted(text[end + 1 :]))
-            return _lit(decode_ansi_c(text[2:-1]))
+            return UNKNOWN
         if kind == "simple_expansion":
             lead, start = self._lead(node, "$")
             return lead + "${" + self._slice(start + 1, node.end_byte) + "}"
