@@ -42,7 +42,7 @@ from meslint.facts import (
 from meslint.pack import ContractPack, SettingSpec
 from meslint.script_flow import Memo, ScriptModel, script_model
 from meslint.systemd_semantics import invocations, pid_file, working_directory
-from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
+from meslint.template import CHECKOUT_ROOT, Binding, evaluate, matching_brace, normalize_path
 
 RUNTIME_SYSTEMD = "systemd"
 RUNTIME_SYSTEMD_BARE = "systemd, no env file"
@@ -531,14 +531,6 @@ def whole_expansion_of(template: str) -> str | None:
     if match:
         return match.group(1)
     match = re.match(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", template)
-    if not match or not template.endswith("}"):
+    if not match or matching_brace(template, 1) != len(template) - 1:
         return None
-    depth = 0
-    for index, char in enumerate(template):
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0 and index != len(template) - 1:
-                return None
     return match.group(1)

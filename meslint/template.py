@@ -6,6 +6,19 @@ Resolution evaluates them for one consumer: an environment of bindings (each wit
 where it came from) and the root ``@ROOT`` stands for.  Only expansion forms with a
 static meaning are evaluated; command substitution makes the result unknown —
 meslint never runs anything.
+
+This module owns the template grammar and the bash word decoding every reader
+shares, so the copies cannot disagree:
+
+* :func:`literal` quotes static text for a template (``\\`` escapes ``\\ $ ` }``);
+* :func:`matching_brace` finds the ``}`` that closes a ``${`` in a template;
+* :func:`unescape` / :func:`backslash` decode bash's backslash escapes in each
+  quoting context (unquoted, double quotes, the word of a ``${...}`` inside
+  double quotes);
+* :func:`decode_ansi_c` decodes bash's ``$'...'`` strings.
+
+Brace matching follows bash: only ``${`` opens a level (``${A:-{x}y}`` is
+``{x`` followed by ``y}``) and a backslash-escaped ``}`` closes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +33,10 @@ from meslint.facts import ROOT_TOKEN, Location
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL = re.compile(r"[$`\\]|" + re.escape(ROOT_TOKEN))
 _REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+# A template piece with no static value (what a command substitution also is).
+UNKNOWN = "$(...)"
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,7 @@ def _expand(text: str, env: Mapping[str, Binding], root: str, out: Evaluated, de
             continue
         nxt = text[i + 1]
         if nxt == "{":
-            end = _matching_brace(text, i + 1)
+            end = matching_brace(text, i + 1)
             if end < 0:
                 return None
             inner = text[i + 2 : end]
@@ -100,15 +117,23 @@ def _expand(text: str, env: Mapping[str, Binding], root: str, out: Evaluated, de
     return "".join(pieces)
 
 
-def _matching_brace(text: str, open_index: int) -> int:
-    depth = 0
-    for j in range(open_index, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
+_BRACE_TOKEN = re.compile(r"\\.|\$\{|\}", re.S)
+
+
+def matching_brace(template: str, open_index: int) -> int:
+    """Index of the ``}`` closing the ``{`` of the ``${`` at ``open_index - 1`` (-1 if none).
+
+    Escaped characters are skipped and only ``${`` nests, as in bash.
+    """
+    depth = 1
+    for token in _BRACE_TOKEN.finditer(template, open_index + 1):
+        text = token.group(0)
+        if text == "}":
             depth -= 1
             if depth == 0:
-                return j
+                return token.start()
+        elif text == "${":
+            depth += 1
     return -1
 
 
@@ -139,6 +164,16 @@ def _expand_braced(inner: str, env: Mapping[str, Binding], root: str, out: Evalu
     return None  # substring/pattern operators: not modelled
 
 
+_LITERAL_SPECIAL = re.compile(r"[\\$`}]")
+
+
+def literal(text: str) -> str:
+    """Static text as a template: escape what the evaluator would interpret."""
+    if _LITERAL_SPECIAL.search(text) is None:
+        return text
+    return _LITERAL_SPECIAL.sub(r"\\\g<0>", text)
+
+
 def references(template: str) -> list[str]:
     """Variable names a template mentions, in order (for provenance and docs)."""
     return _REFERENCE.findall(template)
@@ -163,3 +198,84 @@ def normalize_path(value: str, base: str) -> str:
     normalized = posixpath.normpath(value)
     # normpath keeps a leading "//"; systemd and Python treat it as "/".
     return "/" + normalized.lstrip("/")
+
+
+# --------------------------------------------------------------------------- bash words
+
+# What a backslash escapes in each quoting context (None: any character).
+UNQUOTED: str | None = None
+DOUBLE_QUOTED = '$`"\\\n'
+# The word of ``${VAR:-word}`` inside double quotes: ``\}`` is an escape there too.
+DOUBLE_QUOTED_BRACE = DOUBLE_QUOTED + "}"
+
+
+def backslash(char: str, escapable: str | None) -> str:
+    """What bash makes of a backslash followed by ``char`` in a quoting context."""
+    if char == "\n":
+        return ""  # backslash-newline is a line continuation
+    if escapable is None or char in escapable:
+        return char
+    return "\\" + char
+
+
+_ESCAPE = re.compile(r"\\(.)", re.S)
+
+
+def unescape(text: str, escapable: str | None) -> str:
+    """Decode the backslash escapes of bash source text in one quoting context."""
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: backslash(m.group(1), escapable), text)
+
+
+_ANSI_SIMPLE = {
+    "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r",
+    "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?",
+}  # fmt: skip
+_ANSI_ESCAPE = re.compile(
+    r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|u([0-9a-fA-F]{1,4})|U([0-9a-fA-F]{1,8})|c(\\\\|.)|(.))", re.S
+)
+
+
+_ANSI_C_STEP = re.compile(r"\\.|'", re.S)
+
+
+def ansi_c_end(text: str, body_start: int) -> int:
+    """Offset of the ``'`` closing a ``$'...'`` whose body starts at ``body_start`` (-1 if none).
+
+    Inside, a backslash takes the next character (``$'\\\\'`` ends at its second quote).
+    """
+    for m in _ANSI_C_STEP.finditer(text, body_start):
+        if m.group(0) == "'":
+            return m.start()
+    return -1
+
+
+def decode_ansi_c(body: str) -> str:
+    """The value of bash's ``$'body'``: ANSI-C escapes decoded; a NUL ends the string.
+
+    ``\\u``/``\\U`` decode as in a UTF-8 locale; an unknown escape keeps its backslash.
+    """
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    pos = 0
+    for m in _ANSI_ESCAPE.finditer(body):
+        out.append(body[pos : m.start()])
+        pos = m.end()
+        octal, hex2, hex4, hex8, control, other = m.groups()
+        if octal is not None:
+            ch = chr(int(octal, 8) & 0xFF)
+        elif hex2 is not None or hex4 is not None or hex8 is not None:
+            code = int(hex2 or hex4 or hex8, 16)
+            ch = chr(code) if code <= 0x10FFFF else ""
+        elif control is not None:
+            letter = control[0].upper() if control[0].isascii() else control[0]
+            ch = "\x7f" if control == "?" else chr(ord(letter) & 0x1F)
+        else:
+            ch = _ANSI_SIMPLE.get(other, "\\" + other)
+        if ch == "\0":
+            return "".join(out)
+        out.append(ch)
+    out.append(body[pos:])
+    return "".join(out)

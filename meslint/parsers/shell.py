@@ -8,17 +8,10 @@ What is extracted
 * function definitions, ``case`` arms, heredocs (with embedded Python parsed when
   the reading command is ``python -``).
 
-Words become **templates** (see :mod:`meslint.template`): quotes are removed,
-static text is kept with ``\\``, ``$`` and a backtick escaped by a backslash, ``$VAR`` is
-normalised to ``${VAR}``, ``${VAR:-word}`` keeps its (converted) default, and any
-other expansion -- ``$(...)``, ``$((...))``, ``${#x}``, ``${x%/*}`` -- keeps its
-source text, which the template evaluator treats as unknown.
-
-Root anchoring: a command substitution whose result is statically the script's
-own location (``$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)``,
-``$(dirname "$(readlink -f "$0")")``, ``$(realpath "$(dirname "$0")/..")``, or
-the same built on an earlier anchored variable) is rewritten to ``@ROOT`` or
-``@ROOT/sub/dir``, computed from the script's repository path.
+Words become **templates** (see :mod:`meslint.template`), built by
+:mod:`meslint.parsers.shell_words`; a command substitution whose result is
+statically the script's own location or a directory below it becomes ``@ROOT``
+or ``@ROOT/sub/dir`` (:mod:`meslint.parsers.shell_anchors`).
 
 Conventions worth knowing
 -------------------------
@@ -38,10 +31,9 @@ import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from meslint.facts import (
-    ROOT_TOKEN,
     Heredoc,
     Location,
     ParseProblem,
@@ -51,6 +43,10 @@ from meslint.facts import (
     ShellFunction,
     ShellScript,
 )
+from meslint.parsers.shell_anchors import root_template, segments_of, unescape_unquoted
+from meslint.parsers.shell_words import WordTemplates
+from meslint.template import literal as _lit
+from meslint.template import matching_brace
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -120,62 +116,17 @@ _CONTAINERS = frozenset(
         "heredoc_redirect",
     }
 )
-_DEFAULT_OPS = frozenset({":-", "-", ":=", "=", ":+", "+", ":?", "?"})
 _PYTHON_NAME = re.compile(r"python(\d+(\.\d+)?)?")
 # Commands that run their arguments as another command (python may follow them).
 _WRAPPERS = frozenset(
     {"conda", "mamba", "micromamba", "env", "exec", "nohup", "command", "sudo", "timeout", "time", "uv"}
 )
-# Spellings of "this script's own path".
-_SCRIPT_PATH = re.compile(r"\$(0|\{0\}|BASH_SOURCE|\{BASH_SOURCE(\[0\])?(:?-(\$0|\$\{0\}))?\})")
 # Words tree-sitter-bash drops right before a redirect (`python - <<'PY'` loses "-").
 _LOST_WORD = re.compile(r"[-\w./=:+,@%]+")
 _NOT_ARGUMENTS = frozenset({"herestring_redirect", "heredoc_redirect", "comment", "subscript"})
 _ASSIGN_DEFAULT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?)=(.*)\}", re.S)
 _GLUED = re.compile(r"[;|&()<>]")
-_SPECIAL = re.compile(r"[$`'\"\\]")
 _HEREDOC_PARTS = frozenset({"heredoc_start", "heredoc_body", "heredoc_end", "file_redirect"})
-
-
-def _lit(text: str) -> str:
-    """Static text inside a template: escape what the template evaluator interprets."""
-    if "\\" in text or "$" in text or "`" in text:
-        return text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
-    return text
-
-
-def _unescape_unquoted(text: str) -> str:
-    return _unescape_backslashes(text, None)
-
-
-def _unescape_dq(text: str) -> str:
-    # Inside double quotes a backslash only escapes $ ` " \ and newline.
-    return _unescape_backslashes(text, '$`"\\\n')
-
-
-def _unescape_backslashes(text: str, escapable: str | None) -> str:
-    """Drop each backslash that escapes the next character (any, or one of ``escapable``)."""
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and (escapable is None or text[i + 1] in escapable):
-            if text[i + 1] != "\n":  # backslash-newline is a line continuation
-                out.append(text[i + 1])
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-_ANSI = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "a": "\a", "e": "\x1b"}
-
-
-def _unescape_ansi(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: _ANSI.get(m.group(1), m.group(0)), text)
 
 
 # --------------------------------------------------------------------------- extraction
@@ -200,7 +151,7 @@ class _Arm:
 
 
 @dataclass
-class _Extractor:
+class _Extractor(WordTemplates):
     path: str
     text: str
     src: bytes = b""
@@ -265,12 +216,6 @@ class _Extractor:
             stop[0] + 1,
             self._col(stop[0], stop[1]),
         )
-
-    def _text(self, node: Node) -> str:
-        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-    def _slice(self, start: int, end: int) -> str:
-        return self.src[start:end].decode("utf-8", "replace")
 
     # ----------------------------------------------------------------- problems
 
@@ -415,7 +360,7 @@ class _Extractor:
         # NAME=${NAME:-default}, which is what the variable holds afterwards.
         for word in argv[1:]:
             match = _ASSIGN_DEFAULT.fullmatch(word)
-            if match and _closing_brace(word) == len(word) - 1:
+            if match and matching_brace(word, 1) == len(word) - 1:
                 name, colon, default = match.groups()
                 self._record(node, name, "${" + name + colon + "-" + default + "}", None, ctx)
 
@@ -555,10 +500,15 @@ class _Extractor:
         levels = None
         segs = self._anchor_word(value_node)
         if segs is not None:
-            value = _root_template(segs)
+            value = root_template(segs)
             levels = self._levels(segs)
         else:
             value = self._tmpl(value_node)
+        operator = next((c for c in node.children if c.type in ("=", "+=")), None)
+        if operator is not None and operator.end_byte < value_node.start_byte:
+            # tree-sitter-bash leaves leading escaped blanks (``X=\\ 0``) out of the value node.
+            value = _lit(unescape_unquoted(self._slice(operator.end_byte, value_node.start_byte))) + value
+            levels = None
         if any(c.type == "+=" for c in node.children):
             value = "${" + name + "}" + value
             levels = None
@@ -569,7 +519,7 @@ class _Extractor:
             ShellAssignment(name, value, self._loc(node), ctx.function, anchor_levels=levels, **flags)
         )
         if levels is not None:
-            self.anchored[name] = _segs_of(value)
+            self.anchored[name] = segments_of(value)
         else:
             self.anchored.pop(name, None)
 
@@ -599,296 +549,7 @@ class _Extractor:
                 self._record(child, self._text(child), "", None, ctx, exported=exported, local=local,
                              declared_only=True)
 
-    # ----------------------------------------------------------------- templates
-
-    def _tmpl(self, node: Node) -> str:
-        text = self._text(node)
-        if not _SPECIAL.search(text):
-            return text  # plain static text: nothing to unquote, escape or expand
-        kind = node.type
-        if kind == "word":
-            return _lit(_unescape_unquoted(text))
-        if kind in ("string", "translated_string"):
-            return self._join(node, _unescape_dq, skip_delims=True)
-        if kind == "concatenation":
-            return self._join(node, _unescape_unquoted, skip_delims=False)
-        if kind == "string_content":
-            return _lit(_unescape_dq(text))
-        if kind == "raw_string":
-            return _lit(text[1:-1])
-        if kind == "ansi_c_string":
-            return _lit(_unescape_ansi(text[2:-1]))
-        if kind == "simple_expansion":
-            return "${" + text[1:] + "}"
-        if kind == "expansion":
-            return self._expansion(node)
-        if kind == "command_substitution":
-            segs = self._anchor_subst(node)
-            return text if segs is None else _root_template(segs)
-        if kind in ("number", "extglob_pattern", "brace_expression", "regex"):
-            return _lit(text)
-        # $((...)), <(...), arrays, ...: source text, unknown to the evaluator.
-        return text
-
-    def _join(self, node: Node, unescape: Any, *, skip_delims: bool) -> str:
-        """Template of a node made of pieces; text between named pieces is static."""
-        children = node.children
-        pos = node.start_byte
-        end = node.end_byte
-        if skip_delims and children and not children[0].is_named:
-            pos = children[0].end_byte
-            if len(children) > 1 and not children[-1].is_named:
-                end = children[-1].start_byte
-        parts: list[str] = []
-        for child in children:
-            if not child.is_named or child.start_byte < pos or child.end_byte > end:
-                continue
-            if child.start_byte > pos:
-                parts.append(_lit(unescape(self._slice(pos, child.start_byte))))
-            parts.append(self._tmpl(child))
-            pos = child.end_byte
-        if pos < end:
-            parts.append(_lit(unescape(self._slice(pos, end))))
-        result = "".join(parts)
-        return _normalise_root(result) if ROOT_TOKEN in result else result
-
-    def _expansion(self, node: Node) -> str:
-        children = node.children
-        # Shape: "${" NAME [OP WORD...] "}"; anything else keeps its source text.
-        if len(children) < 3 or children[1].type not in ("variable_name", "special_variable_name"):
-            return self._text(node)
-        name = self._text(children[1])
-        rest = children[2:-1]
-        if not rest:
-            return "${" + name + "}"
-        op = rest[0].type
-        if op not in _DEFAULT_OPS or rest[0].is_named:
-            return self._text(node)
-        word_start = rest[0].end_byte
-        word_end = children[-1].start_byte
-        parts: list[str] = []
-        pos = word_start
-        for child in rest[1:]:
-            if child.start_byte > pos:
-                parts.append(_lit(_unescape_unquoted(self._slice(pos, child.start_byte))))
-            parts.append(self._tmpl(child) if child.is_named else _lit(self._text(child)))
-            pos = child.end_byte
-        if pos < word_end:
-            parts.append(_lit(_unescape_unquoted(self._slice(pos, word_end))))
-        return "${" + name + op + "".join(parts) + "}"
-
-    # ----------------------------------------------------------------- anchors
-
-    def _levels(self, segs: tuple[str, ...]) -> int:
-        common = 0
-        for a, b in zip(self.script_dir_segs, segs, strict=False):
-            if a != b:
-                break
-            common += 1
-        return len(self.script_dir_segs) - common
-
-    def _anchor_word(self, node: Node) -> tuple[str, ...] | None:
-        """Path segments (below the root) when a whole word is a root anchor."""
-        if node.type not in ("string", "concatenation", "command_substitution"):
-            return None
-        raw = self.src[node.start_byte : node.end_byte]
-        if b"$(" not in raw and b"`" not in raw:
-            return None  # no command substitution: cannot be an anchor
-        return self._path_word(node, allow_vars=False)
-
-    def _path_word(self, node: Node, *, allow_vars: bool) -> tuple[str, ...] | None:
-        """Evaluate a word that is <script path or anchor> followed by static text."""
-        pieces = self._pieces(node)
-        if not pieces or isinstance(pieces[0], str):
-            return None
-        base = self._path_piece(pieces[0], allow_vars=allow_vars)
-        if base is None:
-            return None
-        suffix = ""
-        for piece in pieces[1:]:
-            if not isinstance(piece, str):
-                return None
-            suffix += piece
-        if not suffix:
-            return base
-        if not suffix.startswith("/"):
-            return None
-        return _join_segs(base, suffix)
-
-    def _pieces(self, node: Node) -> list[Any]:
-        """Flatten a word into static strings and expansion nodes."""
-        kind = node.type
-        if kind in ("string", "concatenation"):
-            out: list[Any] = []
-            unescape = _unescape_dq if kind == "string" else _unescape_unquoted
-            for child in node.children:
-                if not child.is_named:
-                    if kind == "concatenation":
-                        out.append(self._text(child))
-                    continue
-                if child.type == "string_content":
-                    out.append(unescape(self._text(child)))
-                else:
-                    out.extend(self._pieces(child))
-            return _merge_static(out)
-        if kind == "word":
-            return [_unescape_unquoted(self._text(node))]
-        if kind == "raw_string":
-            return [self._text(node)[1:-1]]
-        return [node]
-
-    def _path_piece(self, node: Node, *, allow_vars: bool) -> tuple[str, ...] | None:
-        kind = node.type
-        if kind == "command_substitution":
-            return self._anchor_subst(node)
-        if kind in ("simple_expansion", "expansion"):
-            text = self._text(node)
-            if _SCRIPT_PATH.fullmatch(text):
-                return self.script_segs
-            if allow_vars:
-                name = text[1:].strip("{}")
-                return self.anchored.get(name)
-        return None
-
-    def _anchor_subst(self, node: Node) -> tuple[str, ...] | None:
-        """Segments for ``$(...)`` whose output is statically a path in the repository."""
-        statements = [c for c in node.named_children if c.type != "comment"]
-        if len(statements) == 1 and statements[0].type == "list":
-            statements = [c for c in statements[0].children if c.type not in ("comment", "&&", ";")]
-            if any(not c.is_named for c in statements):
-                return None  # `||` or other operators: not a plain sequence
-        if len(statements) == 2:
-            return self._cd_pwd(statements[0], statements[1])
-        if len(statements) == 1 and statements[0].type == "command":
-            return self._path_command(statements[0])
-        return None
-
-    def _cd_pwd(self, first: Node, second: Node) -> tuple[str, ...] | None:
-        if first.type == "redirected_statement":  # cd X >/dev/null && pwd
-            first = first.child_by_field_name("body") or first
-        if first.type != "command" or second.type != "command":
-            return None
-        cd_args = self._static_args(first, "cd")
-        pwd_args = self._static_args(second, "pwd")
-        if cd_args is None or pwd_args is None or pwd_args[1:] and pwd_args[1:] not in (["-P"], ["-L"]):
-            return None
-        args = [a for a in cd_args[1:] if not (isinstance(a, str) and a in ("-P", "-L", "--"))]
-        if len(args) != 1 or isinstance(args[0], str):
-            return None
-        return self._path_word(args[0], allow_vars=True)
-
-    def _path_command(self, node: Node) -> tuple[str, ...] | None:
-        for name in ("dirname", "realpath", "readlink"):
-            args = self._static_args(node, name)
-            if args is None:
-                continue
-            operands = [a for a in args[1:] if not (isinstance(a, str) and a.startswith("-"))]
-            if len(operands) != 1 or isinstance(operands[0], str):
-                return None
-            if name == "readlink" and not any(isinstance(a, str) and a in ("-f", "-e", "-m") for a in args[1:]):
-                return None  # plain readlink prints the link target, not a path we know
-            segs = self._path_word(operands[0], allow_vars=True)
-            if segs is None:
-                return None
-            if name == "dirname":
-                return segs[:-1] if segs else None
-            return segs
-        return None
-
-    def _static_args(self, node: Node, name: str) -> list[Any] | None:
-        """argv of a command named ``name``: static words as str, others as nodes."""
-        cmd_name = node.child_by_field_name("name")
-        if cmd_name is None or self._text(cmd_name) != name:
-            return None
-        args: list[Any] = [name]
-        for i, child in enumerate(node.children):
-            if node.field_name_for_child(i) != "argument":
-                continue
-            if child.type == "word":
-                args.append(_unescape_unquoted(self._text(child)))
-            elif child.type == "raw_string":
-                args.append(self._text(child)[1:-1])
-            else:
-                args.append(child)
-        if any(c.type == "variable_assignment" for c in node.children):
-            return None
-        return args
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _closing_brace(template: str) -> int:
-    """Index of the ``}`` closing the ``${`` that starts ``template`` (-1 if none)."""
-    depth = 0
-    i = 0
-    while i < len(template):
-        ch = template[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
-
-
-def _merge_static(pieces: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for piece in pieces:
-        if isinstance(piece, str) and out and isinstance(out[-1], str):
-            out[-1] += piece
-        elif piece != "":
-            out.append(piece)
-    return out
-
-
-def _join_segs(base: tuple[str, ...], suffix: str) -> tuple[str, ...] | None:
-    segs = list(base)
-    for part in suffix.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not segs:
-                return None  # lands above the repository root: not expressible
-            segs.pop()
-        else:
-            segs.append(part)
-    return tuple(segs)
-
-
-def _root_template(segs: tuple[str, ...]) -> str:
-    return ROOT_TOKEN + "".join("/" + s for s in segs)
-
-
-def _segs_of(value: str) -> tuple[str, ...]:
-    return tuple(s for s in value[len(ROOT_TOKEN) :].split("/") if s)
-
-
-# "@ROOT" followed by static path text (up to the next expansion or escape).
-_ROOT_PREFIX = re.compile(re.escape(ROOT_TOKEN) + r"(/[^$\\]*)?")
-
-
-def _normalise_root(template: str) -> str:
-    """Fold ``.``/``..`` right after ``@ROOT`` (``@ROOT/scripts/../tmp`` -> ``@ROOT/tmp``)."""
-
-    def fold(match: re.Match[str]) -> str:
-        suffix = match.group(1) or ""
-        if "/." not in suffix:
-            return match.group(0)
-        # Only whole segments fold: a partial segment glued to an expansion stays.
-        cut = suffix.rfind("/") if match.end() < len(template) else len(suffix)
-        head, tail = suffix[:cut], suffix[cut:]
-        segs = _join_segs((), head)
-        if segs is None:
-            return match.group(0)
-        return _root_template(segs) + tail
-
-    return _ROOT_PREFIX.sub(fold, template)
 
 
 def _runs_python_stdin(argv: tuple[str, ...]) -> bool:

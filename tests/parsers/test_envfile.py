@@ -4,8 +4,6 @@ tests against real bash and the installed python-dotenv."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -14,12 +12,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from meslint.facts import EnvFile
-from meslint.parsers import envfile
-from meslint.parsers.envfile import consumer_values, parse
+from meslint.parsers.envfile import bash, consumer_values, parse
+from tests.bash_sandbox import BASH, run_bash
 
 dotenv = pytest.importorskip("dotenv")
 
-BASH = shutil.which("bash") or "/bin/bash"
 
 
 def values(text: str) -> dict[str, tuple[str | None, str | None, str | None]]:
@@ -246,7 +243,7 @@ CHARS = "abxyAB01 #='\"${}-_/.:\\"
 TOKENS = [
     "$AA", "${BB}", "${CC:-d}", "${AA-x y}", "${BB:+p}", "${AA:=q}", "${#AA}", '"$BB"', "'$AA'",
     "$'\\t\\x41'", "\\\n", " # c", "\\ ", '\\"', "\\$", '"a b"', "'a b'", "$1", "$_", "${}", "${AA/a/b}",
-    "\n", "{ ", " }",
+    "\n", "{ ", " }", '"${BB:-a\\}b}"', "${CC:-{x}", "$'\\cA\\101'",
 ]  # fmt: skip
 
 value_st = st.lists(st.one_of(st.sampled_from(CHARS), st.sampled_from(TOKENS)), max_size=8).map("".join)
@@ -271,64 +268,11 @@ DIFF_SETTINGS = settings(
     max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 
-# Builtins that stay enabled while sourcing; everything else is disabled and PATH
-# points at an empty directory, so a word that bash takes as a command can do nothing.
-KEEP_BUILTINS = {"builtin", "export", "unset", ".", "source", ":", "true", "false", "printf"}
-FILE_NAME = "in@put"  # "@" is not in the generator's alphabet: the file cannot source itself
-
-
-_DISABLE: list[str] = []
-
-
-def _builtins_to_disable() -> list[str]:
-    if not _DISABLE:
-        cmd = [BASH, "--noprofile", "--norc", "-c", "enable"]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
-        _DISABLE.extend(line.split()[-1] for line in out.stdout.splitlines() if line.split()[-1] not in KEEP_BUILTINS)
-    return _DISABLE
-
-
-SYNTAX_ERRORS = ("syntax error", "unexpected EOF", "unexpected end of file")
-
-
-def run_bash(text: str, names: list[str]) -> tuple[bool, dict[str, str] | None]:
-    """(syntax ok, variables set after `set -a; . FILE`) from one sandboxed bash."""
-    with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, FILE_NAME).write_text(text, encoding="utf-8")
-        empty = Path(tmp, "empty-path")
-        empty.mkdir()
-        env = {"PATH": str(empty), "LC_ALL": "C.UTF-8", "HOME": tmp}
-        script = (
-            "set -a\n"
-            f"enable -n {' '.join(_builtins_to_disable())}\n"
-            f". ./{FILE_NAME} >/dev/null 2>./stderr </dev/null\n"
-            f'for v in {" ".join(names)}; do if [[ -n "${{!v+x}}" ]]; then '
-            'builtin printf "%s\\0%s\\0" "$v" "${!v}"; fi; done\n'
-            "builtin printf 'END\\0'\n"
-        )
-        proc = subprocess.run(
-            [BASH, "--noprofile", "--norc", "-c", script],
-            cwd=tmp,
-            env=env,
-            capture_output=True,
-            timeout=10,
-            stdin=subprocess.DEVNULL,
-        )
-        errors = Path(tmp, "stderr").read_text(encoding="utf-8", errors="replace")
-    if any(marker in errors for marker in SYNTAX_ERRORS):
-        return False, None
-    fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-    if "END" not in fields:
-        return True, None
-    fields = fields[: fields.index("END")]
-    return True, dict(zip(fields[0::2], fields[1::2], strict=True))
-
-
 @pytest.mark.skipif(not os.path.exists(BASH), reason="bash not installed")
 @DIFF_SETTINGS
 @given(text=env_text)
 def test_bash_differential(text: str) -> None:
-    reader = envfile._BashReader(text)
+    reader = bash.BashReader(text)
     reading = reader.run()
     ok, real = run_bash(text, NAMES)
     has_problem = any(p[1].startswith("bash:") for p in reading.problems)
@@ -361,3 +305,23 @@ def test_dotenv_differential(text: str) -> None:
     bare = {k for k, v in real.items() if v is None}  # documented limit: bare KEY lines
     real_set = {k: v for k, v in real.items() if v is not None}
     assert {k: v for k, v in model.items() if k not in bare} == real_set
+
+
+def test_cached_facts_depend_on_every_reader_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fact cache's fingerprint covers the reader package and the shared word decoding."""
+    from meslint import cache
+
+    read: list[str] = []
+    original = Path.read_bytes
+
+    def recording(self: Path) -> bytes:
+        read.append(self.as_posix())
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", recording)
+    monkeypatch.setattr(cache, "_FINGERPRINT", None)
+    cache.fingerprint()
+    for module in ("parsers/envfile/bash.py", "parsers/envfile/bash_words.py", "parsers/envfile/systemd.py",
+                   "parsers/envfile/python_dotenv.py", "parsers/envfile/lines.py", "template.py",
+                   "parsers/shell_words.py"):
+        assert any(path.endswith("meslint/" + module) for path in read), module
