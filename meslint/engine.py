@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from meslint.checks import CheckContext, Rule, all_rules, unused_suppression
+from meslint.checks import CheckContext, RegisteredRule, all_rules, unused_suppression
 from meslint.config import Settings
 from meslint.discovery import Discovery
 from meslint.facts import Repository
@@ -47,14 +47,16 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
     context = CheckContext(repo, pack)
     findings: list[Finding] = []
     for rule in selected_rules(settings):
+        if rule.check is None:
+            continue
         for finding in rule.check(context):
             if settings.is_selected(finding.code, finding.location.path):
                 findings.append(finding)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
     active, suppressed, kinds, used, used_waivers = apply_suppressions(findings, repo.suppressions, settings.waivers)
-    # MES100 needs every other finding first, so the engine computes it here
-    # (meslint.checks.unused_suppression.check itself yields nothing).
-    if settings.is_selected(unused_suppression.CODE):
+    # MES100 needs every other finding and the suppressions they used, so the engine
+    # computes it here (the rule module has no check of its own).
+    if settings.is_selected(unused_suppression.RULE.code):
         rules = selected_rules(settings)
         for finding in unused_suppression.unused(repo, settings, rules, used, used_waivers):
             if settings.is_selected(finding.code, finding.location.path):
@@ -105,7 +107,7 @@ def apply_suppressions(findings: list[Finding], suppressions: tuple, waivers: tu
     return active, suppressed, kinds, used, used_waivers
 
 
-def selected_rules(settings: Settings) -> list[Rule]:
+def selected_rules(settings: Settings) -> list[RegisteredRule]:
     return [rule for rule in all_rules() if settings.is_selected(rule.code)]
 
 

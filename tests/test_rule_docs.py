@@ -44,3 +44,31 @@ def test_rule_command_prints_sections() -> None:
     text = rule_doc(RULES[0].code)
     assert text is not None and all(f"## {t}" in text for t in DOC_SECTIONS)
     assert rule_doc("MES999") is None
+
+
+def test_a_heading_inside_an_example_fence_is_example_text() -> None:
+    from meslint.checks import parse_sections
+
+    doc = "Summary.\n\n## Example\n```markdown\n## systemd\nrun it\n```\nAfter.\n\n## Options\nNone.\n"
+    sections = parse_sections(doc)
+    assert sections["Example"] == "```markdown\n## systemd\nrun it\n```\nAfter."
+    assert sections["Options"] == "None."
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_example_fences_are_closed(rule) -> None:
+    """An example renders whole: every fence it opens, it closes, with content between."""
+    lines = rule.sections()["Example"].splitlines()
+    fences = [index for index, line in enumerate(lines) if re.match(r"^\s*(```|~~~)", line)]
+    assert len(fences) % 2 == 0, f"{rule.code}: an unclosed fence in ## Example"
+    for opener, closer in zip(fences[::2], fences[1::2], strict=True):
+        assert closer > opener + 1, f"{rule.code}: an empty fence at line {opener + 1} of ## Example"
+
+
+def test_rules_are_declared_typed() -> None:
+    from meslint.checks import FixApplicability, Gate, Rule, Severity
+
+    for registered in RULES:
+        assert isinstance(registered.rule, Rule)
+        assert isinstance(registered.rule.gate, Gate) and isinstance(registered.rule.severity, Severity)
+        assert isinstance(registered.rule.fix, FixApplicability)

@@ -29,35 +29,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import ShellAssignment, ShellScript
 from meslint.findings import Finding, Related
 from meslint.script_flow import script_model
 from meslint.template import references
 
-CODE = "MES604"
-NAME = "bind-mismatch"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES604", "bind-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     bind = next((s.name for s in ctx.pack.settings if s.kind == "bind"), None)
     if bind is None:
         return
     for d in disagreements(ctx.resolution.for_setting(bind), authority=contract_authority(ctx)):
-        yield rule.finding(describe(d), d.outlier.location, d.related(), subject=bind)
+        yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=bind)
     script = ctx.repo.script(ctx.pack.start_script.path) if ctx.pack.start_script else None
     if script is not None and ctx.pack.start_script is not None:
-        yield from _stale_derivations(rule, ctx, script, bind)
+        yield from _stale_derivations(ctx, script, bind)
 
 
 def _mentions(template: str, names: set[str]) -> bool:
     return not names.isdisjoint(references(template))
 
 
-def _stale_derivations(rule, ctx: CheckContext, script: ShellScript, bind: str) -> Iterator[Finding]:
+def _stale_derivations(ctx: CheckContext, script: ShellScript, bind: str) -> Iterator[Finding]:
     """Walk each subcommand; a use of a bind-derived variable after .env is loaded but before
     the variable is derived again reads the stale copy."""
     derived: dict[str, ShellAssignment] = {}
@@ -93,7 +89,7 @@ def _stale_derivations(rule, ctx: CheckContext, script: ShellScript, bind: str) 
     for name in sorted(stale_uses, key=lambda n: derived[n].location):
         uses = sorted(stale_uses[name].items())
         commands = sorted(set(stale_uses[name].values()))
-        yield rule.finding(
+        yield RULE.finding(
             f"{name} is derived from {bind} before the script sources {ctx.pack.env_file.script_relative} and "
             f"not derived again before it is used (subcommand{'s' if len(commands) > 1 else ''} "
             f"{', '.join(commands)}): those commands see a stale value when the env file sets {bind}",

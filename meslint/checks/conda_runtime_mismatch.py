@@ -40,7 +40,7 @@ import posixpath
 from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements, majority_value
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.commands import CommandInfo, basename
 from meslint.facts import Location
 from meslint.findings import Finding, Related
@@ -48,10 +48,7 @@ from meslint.pack import CondaRuntime, RuntimeSpec, SystemRuntime, VenvRuntime
 from meslint.resolve import contract_units
 from meslint.systemd_semantics import working_directory
 
-CODE = "MES601"
-NAME = "conda-runtime-mismatch"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES601", "conda-runtime-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 _INTERPRETERS = {"python", "python3", "gunicorn", "rq", "flask", "celery", "uwsgi", "uvicorn"}
 _IDENTITY_KEYS = (("User", "user"), ("Group", "group"), ("WorkingDirectory", "working_directory"))
@@ -60,21 +57,20 @@ _SYSTEM_BIN_DIRS = {"/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin", "/usr/loc
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     runtime = ctx.pack.runtime
     if isinstance(runtime, CondaRuntime):
         settings = {runtime.env_name_variable, runtime.bin_variable}
         sites = [v for v in ctx.resolution.values if v.setting in settings]
         for d in disagreements(sites, authority=contract_authority(ctx)):
-            yield rule.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)
+            yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)
     if runtime is not None:
-        yield from _units_outside_runtime(ctx, rule, runtime)
+        yield from _units_outside_runtime(ctx, runtime)
     if isinstance(runtime, CondaRuntime):
-        yield from _environment_file(ctx, rule, runtime)
-    yield from _unit_identity(ctx, rule, runtime)
+        yield from _environment_file(ctx, runtime)
+    yield from _unit_identity(ctx, runtime)
 
 
-def _units_outside_runtime(ctx: CheckContext, rule, runtime: RuntimeSpec) -> Iterator[Finding]:
+def _units_outside_runtime(ctx: CheckContext, runtime: RuntimeSpec) -> Iterator[Finding]:
     seen = set()
     for _runtime, owner, info, location in ctx.resolution.commands:
         if not owner.endswith(".service") or (owner, location) in seen or info.program in {"bash", "sh"}:
@@ -87,7 +83,7 @@ def _units_outside_runtime(ctx: CheckContext, rule, runtime: RuntimeSpec) -> Ite
             seen.add((owner, location))
             # The conda kind keeps the subject it always had, so existing fingerprints still match.
             tag = "no-conda" if isinstance(runtime, CondaRuntime) else "runtime"
-            yield rule.finding(f"{owner} {problem}", location, subject=f"{owner}:{tag}")
+            yield RULE.finding(f"{owner} {problem}", location, subject=f"{owner}:{tag}")
 
 
 def _outside(runtime: RuntimeSpec, info: CommandInfo) -> str | None:
@@ -117,18 +113,18 @@ def _describe(runtime: RuntimeSpec) -> str:
     return "the system interpreter"
 
 
-def _environment_file(ctx: CheckContext, rule, conda: CondaRuntime) -> Iterator[Finding]:
+def _environment_file(ctx: CheckContext, conda: CondaRuntime) -> Iterator[Finding]:
     doc = ctx.repo.data_doc(conda.environment_file)
     if doc is None or not isinstance(doc.data, dict):
         return
     name = doc.data.get("name")
     if isinstance(name, str) and name != conda.env_name:
-        yield rule.finding(
+        yield RULE.finding(
             f"{doc.path} creates conda environment {name!r}, the contract runs {conda.env_name!r}",
             Location(doc.path, doc.line_of("name"), 1), subject="environment.yml:name")
 
 
-def _unit_identity(ctx: CheckContext, rule, runtime: RuntimeSpec | None) -> Iterator[Finding]:
+def _unit_identity(ctx: CheckContext, runtime: RuntimeSpec | None) -> Iterator[Finding]:
     units = contract_units(ctx.repo, ctx.pack)
     for key, field_name in (*_IDENTITY_KEYS, ("EnvironmentFile", None)):
         values = {}
@@ -158,5 +154,5 @@ def _unit_identity(ctx: CheckContext, rule, runtime: RuntimeSpec | None) -> Iter
                 continue
             related = [Related(other_loc, f"{other}: {key}={other_value}")
                        for other, (other_value, other_loc) in sorted(values.items()) if other != path]
-            yield rule.finding(f"{path} has {key}={value}, {others} {key}={expected}",
+            yield RULE.finding(f"{path} has {key}={value}, {others} {key}={expected}",
                                loc, related, subject=f"{path}:{key}")

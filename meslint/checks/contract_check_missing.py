@@ -44,31 +44,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.commands import analyze
 from meslint.facts import Heredoc, Location, ShellCaseArm, ShellCommand, ShellScript
 from meslint.findings import Finding, Related
 from meslint.script_flow import ScriptModel, script_model
 from meslint.template import evaluate
 
-CODE = "MES605"
-NAME = "contract-check-missing"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES605", "contract-check-missing", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 FALSE_VALUES = frozenset({"0", "false", "no", "off", ""})
 _PYTHONS = re.compile(r"python(\d+(\.\d+)?)?$")
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     spec = ctx.pack.start_script
     if spec is None:
         return
     script = ctx.repo.script(spec.path)
     if script is not None:
-        yield from _check_command(ctx, rule, script)
-    yield from _enforcement_off(ctx, rule, script)
+        yield from _check_command(ctx, script)
+    yield from _enforcement_off(ctx, script)
 
 
 # --------------------------------------------------------------------------- the check arm
@@ -109,13 +105,13 @@ def _validations(ctx: CheckContext, commands: list[ShellCommand], heredocs: list
     return found
 
 
-def _check_command(ctx: CheckContext, rule, script: ShellScript) -> Iterator[Finding]:
+def _check_command(ctx: CheckContext, script: ShellScript) -> Iterator[Finding]:
     spec = ctx.pack.start_script
     model = script_model(script, ctx.pack.env_file.script_relative, ctx.shared)
     arms = _arms(model, spec.check_command)
     if not arms:
         top = Location(script.path, 1, 1)
-        yield rule.finding(f"{script.path} has no '{spec.check_command}' command: no case arm "
+        yield RULE.finding(f"{script.path} has no '{spec.check_command}' command: no case arm "
                            f"'{spec.check_command})' runs the runtime contract validation "
                            f"({spec.check_runs or 'the contract module'})", top,
                            subject=f"{script.path} {spec.check_command}")
@@ -134,7 +130,7 @@ def _check_command(ctx: CheckContext, rule, script: ShellScript) -> Iterator[Fin
             return
         location, _text, _module, _site = validations[0]
         via = " -> ".join([f"{spec.check_command})"] + functions) if functions else f"{spec.check_command})"
-        yield rule.finding(
+        yield RULE.finding(
             f"the '{spec.check_command}' command of {script.path} runs the contract validation ({via}) but nothing "
             f"on the way reads {enforce}: `{enforce}=true` cannot switch strict validation on",
             location, [Related(arm.location, f"the '{spec.check_command}' case arm")],
@@ -143,7 +139,7 @@ def _check_command(ctx: CheckContext, rule, script: ShellScript) -> Iterator[Fin
     arm = arms[0]
     functions = model.reach(arm).functions
     via = ", ".join(functions) if functions else "nothing else"
-    yield rule.finding(
+    yield RULE.finding(
         f"the '{spec.check_command}' command of {script.path} does not run the runtime contract validation: "
         f"its arm calls {via}, and none of it runs {spec.check_runs or ctx.pack.contract_module}",
         arm.location, subject=f"{script.path} {spec.check_command}")
@@ -171,7 +167,7 @@ def _off(value: str | None) -> bool:
     return value is not None and value.strip().lower() in FALSE_VALUES
 
 
-def _enforcement_off(ctx: CheckContext, rule, script: ShellScript | None) -> Iterator[Finding]:
+def _enforcement_off(ctx: CheckContext, script: ShellScript | None) -> Iterator[Finding]:
     enforce = ctx.pack.start_script.enforce_variable
     template = ctx.repo.env_file(ctx.pack.env_file.template)
     if template is not None:
@@ -182,7 +178,7 @@ def _enforcement_off(ctx: CheckContext, rule, script: ShellScript | None) -> Ite
             off = [who for who, value in readers.items() if _off(value)]
             if off:
                 value = next(v for v in readers.values() if _off(v))
-                yield rule.finding(
+                yield RULE.finding(
                     f"{template.path} sets {enforce}={value!r}: every deployment made from the template runs "
                     f"with runtime contract enforcement off (read as off by {', '.join(off)})",
                     assignment.location, subject=f"{template.path} {enforce}")
@@ -191,7 +187,7 @@ def _enforcement_off(ctx: CheckContext, rule, script: ShellScript | None) -> Ite
             continue
         for assignment in unit.environment:
             if assignment.name == enforce and _off(assignment.value):
-                yield rule.finding(
+                yield RULE.finding(
                     f"{unit.path} sets Environment={enforce}={assignment.value!r}: the unit turns runtime "
                     f"contract enforcement off", assignment.location, subject=f"{unit.name} {enforce}")
     if script is None:
@@ -202,13 +198,13 @@ def _enforcement_off(ctx: CheckContext, rule, script: ShellScript | None) -> Ite
         value = evaluate(assignment.value, {}, "@ROOT").value
         if value and _off(value):  # an empty default leaves the code default in charge
             kind = "defaults" if "$" in assignment.value else "sets"
-            yield rule.finding(
+            yield RULE.finding(
                 f"{script.path} {kind} {enforce} to {value!r} ({enforce}={assignment.value}): the start script "
                 f"turns runtime contract enforcement off", assignment.location, subject=f"{script.path} {enforce}")
     for command in script.commands:
         for name, value in command.env_prefix:
             if name == enforce and value and _off(evaluate(value, {}, "@ROOT").value):
-                yield rule.finding(
+                yield RULE.finding(
                     f"{script.path} runs {command.argv[0] if command.argv else 'a command'} with {enforce}={value!r}: "
                     f"runtime contract enforcement is off for it", command.location,
                     subject=f"{script.path} {enforce}")

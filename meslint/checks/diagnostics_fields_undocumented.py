@@ -37,21 +37,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.doctext import all_lines, any_contains_token, contains_token, matches_any, operator_docs
 from meslint.facts import Location
 from meslint.findings import Finding, Related
 
-CODE = "MES804"
-NAME = "diagnostics-fields-undocumented"
-GATE = "8"
-SEVERITY = "warning"
+RULE = Rule("MES804", "diagnostics-fields-undocumented", Gate.DOCUMENTATION, Severity.WARNING)
 
 _MAX_RELATED = 8
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     repo, pack = ctx.repo, ctx.pack
     if not pack.docs.diagnostics_fields:
         return
@@ -64,7 +60,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         message = (f"diagnostics field {field} is emitted by {sites[0].path} but no operator doc "
                    f"({', '.join(pack.docs.operator_docs)}) describes it")
         related = [Related(loc, f"{field} also emitted here") for loc in sites[1:_MAX_RELATED + 1]]
-        yield rule.finding(message, sites[0], related, subject=field)
+        yield RULE.finding(message, sites[0], related, subject=field)
 
 
 def _emitted(ctx: CheckContext) -> dict[str, list[Location]]:

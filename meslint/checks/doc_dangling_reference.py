@@ -39,20 +39,16 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.doctext import code_lines, historical_section, link_ref, operator_docs, path_known
 from meslint.doctext import code_path_refs as _code_path_refs
 from meslint.facts import Location
 from meslint.findings import Finding, Related
 
-CODE = "MES805"
-NAME = "doc-dangling-reference"
-GATE = "8"
-SEVERITY = "error"
+RULE = Rule("MES805", "doc-dangling-reference", Gate.DOCUMENTATION, Severity.ERROR)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     repo, pack = ctx.repo, ctx.pack
     markers = pack.docs.historical_markers
     for doc in operator_docs(repo, pack, mirrors=True):
@@ -81,5 +77,5 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             location, how = places[0]
             also = f" (mentioned {len(places)} times)" if len(places) > 1 else ""
             related = [Related(loc, f"also mentioned here ({what.split(',')[0]})") for loc, what in places[1:]]
-            yield rule.finding(f"{doc.path} {how} does not exist in the repository{also}",
+            yield RULE.finding(f"{doc.path} {how} does not exist in the repository{also}",
                                location, related, subject=path)

@@ -42,17 +42,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import EnvAssignment, Location, Repository
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
 from meslint.resolve import contract_units
 from meslint.script_flow import env_source_command
 
-CODE = "MES607"
-NAME = "env-file-divergence"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES607", "env-file-divergence", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 _LABELS = {"systemd": "systemd EnvironmentFile=", "bash": "bash source", "dotenv": "python-dotenv"}
 
@@ -137,7 +134,6 @@ def _conversions(repo: Repository, name: str) -> list[tuple[str, Location]]:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     template = ctx.repo.env_file(ctx.pack.env_file.template)
     if template is None:
         return
@@ -148,10 +144,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         values = {who: getattr(assignment, who) for who in readers}
         if len(set(values.values())) < 2:
             continue
-        yield _finding(rule, ctx.repo, assignment, values, readers)
+        yield _finding(ctx.repo, assignment, values, readers)
 
 
-def _finding(rule, repo: Repository, assignment: EnvAssignment, values: dict[str, str | None],
+def _finding(repo: Repository, assignment: EnvAssignment, values: dict[str, str | None],
              readers: dict[str, Location]) -> Finding:
     parts = [f"{_LABELS[who]} gets {_show(value, who == 'bash' and assignment.bash_dynamic)}"
              if value is not None else f"{_LABELS[who]} does not set it (ignores or rejects the line)"
@@ -170,4 +166,4 @@ def _finding(rule, repo: Repository, assignment: EnvAssignment, values: dict[str
             related.append(Related(location, f"{conversion}() of {assignment.name}: fails on a non-numeric value"))
     if crashes:
         message += "; escalated: " + "; ".join(crashes)
-    return rule.finding(message, assignment.location, related, subject=assignment.name)
+    return RULE.finding(message, assignment.location, related, subject=assignment.name)

@@ -34,17 +34,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.findings import Finding, Related
 
-CODE = "MES608"
-NAME = "environment-shadowed"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES608", "environment-shadowed", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     template = ctx.repo.env_file(ctx.pack.env_file.template)
     if template is None:
         return
@@ -70,7 +66,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                                        f"{env_file.path} is made from {template.path}"),
                 Related(env_file.location, f"EnvironmentFile={env_file.path} is applied after Environment="),
             ]
-            yield rule.finding(message, assignment.location, related, subject=f"{unit.name} {assignment.name}")
+            yield RULE.finding(message, assignment.location, related, subject=f"{unit.name} {assignment.name}")
 
 
 def _systemd_assignment(template, name):

@@ -42,15 +42,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import EnvFile, Location, PythonModule, ShellScript, UnitFile
 from meslint.findings import Finding
 from meslint.runtime_files import is_runtime_path, legacy_hits, legacy_names
 
-CODE = "MES201"
-NAME = "legacy-subtree-reference"
-GATE = "2"
-SEVERITY = "error"
+RULE = Rule("MES201", "legacy-subtree-reference", Gate.ROOT_EXECUTION, Severity.ERROR)
 
 # Unit keys that are prose or other units' names, never paths.
 _UNIT_PROSE_KEYS = frozenset({"Description", "Documentation", "After", "Before", "Wants", "Requires",
@@ -66,7 +63,6 @@ Site = tuple[Location, str, str]  # where, what (context for the message), value
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     names = legacy_names(ctx.pack)
     if not names:
         return
@@ -99,7 +95,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             reported.add(key)
             message = (f"{what} refers to {hit.token!r}, inside the legacy subtree {hit.name}/; nothing at "
                        f"runtime may depend on it")
-            yield rule.finding(message, location, subject=f"{hit.name}/ {what}")
+            yield RULE.finding(message, location, subject=f"{hit.name}/ {what}")
 
 
 def _unit_sites(unit: UnitFile) -> Iterator[Site]:

@@ -38,15 +38,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.doctext import code_lines, readme, strip_code
 from meslint.facts import Location, MarkdownDoc
 from meslint.findings import Finding, Related
 
-CODE = "MES803"
-NAME = "mirror-doc-drift"
-GATE = "8"
-SEVERITY = "error"
+RULE = Rule("MES803", "mirror-doc-drift", Gate.DOCUMENTATION, Severity.ERROR)
 
 _MAX_LISTED = 6
 _ASSIGN = re.compile(r"(?<![\w$\-./])(?:export\s+)?([A-Z][A-Z0-9_]{2,})=(\"[^\"]*\"|'[^']*'|[^\s;&|)#]*)")
@@ -66,7 +63,6 @@ class Token:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     repo, pack = ctx.repo, ctx.pack
     main = readme(repo, pack)
     if main is None:
@@ -104,7 +100,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             message = _message(mirror.path, _shown(heading.text) if heading else "(top)", where, missing, extra)
             related = [Related(t.location, f"{main.path}: {t.text}") for t in missing[:_MAX_LISTED]]
             related += [Related(t.location, f"{mirror.path}: {t.text}") for t in extra[:_MAX_LISTED]]
-            yield rule.finding(message, location, related, subject=f"{mirror.path}#{key}")
+            yield RULE.finding(message, location, related, subject=f"{mirror.path}#{key}")
 
 
 def _shown(heading: str) -> str:

@@ -45,7 +45,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.commands import analyze
 from meslint.facts import ROOT_TOKEN, Location, ShellCommand
 from meslint.findings import Finding
@@ -55,10 +55,7 @@ from meslint.runtime_files import is_runtime_path, repo_relative
 from meslint.script_cwd import CALLER, ROOT, SUB, Flow, checked_scripts, evaluate_word, normalize
 from meslint.systemd_semantics import executed_paths, invocations, working_directory
 
-CODE = "MES204"
-NAME = "missing-root-path"
-GATE = "2"
-SEVERITY = "error"
+RULE = Rule("MES204", "missing-root-path", Gate.ROOT_EXECUTION, Severity.ERROR)
 
 RUNTIME_TOP_DIRS = frozenset({"tmp", "logs", "log", "run", "var", "cache", ".cache", ".venv", "venv",
                               "node_modules"})
@@ -77,7 +74,6 @@ def created_at_runtime(path: str, pack: ContractPack) -> bool:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     seen: set[tuple[Location, str]] = set()
     for location, what, path in _references(ctx):
         path = path.strip("/")
@@ -88,7 +84,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         if (location, path) in seen:
             continue
         seen.add((location, path))
-        yield rule.finding(f"{what} names {path}, which does not exist in the repository", location,
+        yield RULE.finding(f"{what} names {path}, which does not exist in the repository", location,
                            subject=f"{location.path}: {path}")
 
 

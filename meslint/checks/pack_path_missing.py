@@ -33,18 +33,14 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from meslint import pack_files
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import Location
 from meslint.findings import Finding
 
-CODE = "MES103"
-NAME = "pack-path-missing"
-GATE = "-"
-SEVERITY = "error"
+RULE = Rule("MES103", "pack-path-missing", Gate.MESLINT, Severity.ERROR)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     pack_path = repository_pack_path(ctx.pack.file, ctx.repo.root)
     if pack_path is None:
         return
@@ -53,7 +49,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         if not relative or any(char in relative for char in "*?[") or ctx.pack.install.creates(relative):
             continue
         if not ctx.repo.path_exists(relative):
-            yield rule.finding(
+            yield RULE.finding(
                 f"the contract pack names {relative} ({where}), which does not exist in the repository "
                 f"(declare it in install.created if installing creates it)",
                 Location(pack_path, line, 1), subject=f"{where}={relative}")

@@ -26,16 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.findings import Finding
 
-CODE = "MES101"
-NAME = "parse-error"
-GATE = "-"
-SEVERITY = "error"
+RULE = Rule("MES101", "parse-error", Gate.MESLINT, Severity.ERROR)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     for problem in ctx.repo.problems:
-        yield rule.finding(problem.message, problem.location, subject=problem.location.path)
+        yield RULE.finding(problem.message, problem.location, subject=problem.location.path)

@@ -37,19 +37,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.findings import Finding
 
-CODE = "MES603"
-NAME = "pidfile-mismatch"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES603", "pidfile-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 _DIRECTIVE_KINDS = {"unit-directive", "unit-exec", "gunicorn-config", "script-exec"}
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     pid_setting = next((s.name for s in ctx.pack.settings if s.pid_file), None)
     if pid_setting is None:
         return
@@ -59,4 +55,4 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     found = disagreements(sites, may_be_outlier=lambda site: site.kind in _DIRECTIVE_KINDS,
                           authority=contract_authority(ctx)) or disagreements(sites, authority=contract_authority(ctx))
     for d in found:
-        yield rule.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)
+        yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)

@@ -52,7 +52,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.doctext import (
     Claim,
     DocLine,
@@ -73,16 +73,12 @@ from meslint.findings import Finding, Related
 from meslint.resolve import contract_units
 from meslint.runtime_files import legacy_hits, legacy_names
 
-CODE = "MES801"
-NAME = "readme-contract-drift"
-GATE = "8"
-SEVERITY = "error"
+RULE = Rule("MES801", "readme-contract-drift", Gate.DOCUMENTATION, Severity.ERROR)
 
 _MAX_RELATED = 10
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     repo, pack = ctx.repo, ctx.pack
     docs = operator_docs(repo, pack)
     if not docs:
@@ -113,7 +109,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         if bind is not None:
             for text in doc.text:
                 claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
-        yield from _legacy_paths(rule, lines, legacy_names(pack))
+        yield from _legacy_paths(lines, legacy_names(pack))
         for claim in claims:
             if claim.line.historical:
                 continue
@@ -121,40 +117,40 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if key in seen:
                 continue
             seen.add(key)
-            finding = _judge(ctx, rule, claim, bind.name if bind else None)
+            finding = _judge(ctx, claim, bind.name if bind else None)
             if finding is not None:
                 yield finding
 
 
-def _legacy_paths(rule, lines: list[DocLine], names: tuple[str, ...]) -> Iterator[Finding]:
+def _legacy_paths(lines: list[DocLine], names: tuple[str, ...]) -> Iterator[Finding]:
     """Code that shows a legacy subtree as a current path (``cd DashBoard_vite/``, a tree listing)."""
     for line in lines:
         if line.historical:
             continue
         for hit in legacy_hits(line.text, names):
-            yield rule.finding(
+            yield RULE.finding(
                 f"{line.location.path} shows `{hit.token}` as a current path, but {hit.name} is a legacy "
                 f"subtree: the runtime contract runs from the repository root (gate 2)",
                 line.location, subject=f"legacy:{hit.name}")
 
 
-def _judge(ctx: CheckContext, rule, claim: Claim, bind_name: str | None) -> Finding | None:
+def _judge(ctx: CheckContext, claim: Claim, bind_name: str | None) -> Finding | None:
     pack = ctx.pack
     if claim.subject == "@conda-env":
         if pack.conda is None:
             return None  # the units run no conda environment a doc could get wrong
-        return _judge_setting(ctx, rule, claim, pack.conda.env_name_variable, "string",
+        return _judge_setting(ctx, claim, pack.conda.env_name_variable, "string",
                               fallback=pack.conda.env_name, label="conda environment")
     if claim.subject == "@port":
-        return _judge_port(ctx, rule, claim, bind_name) if bind_name else None
+        return _judge_port(ctx, claim, bind_name) if bind_name else None
     if claim.subject == "@unit":
-        return _judge_unit(ctx, rule, claim)
+        return _judge_unit(ctx, claim)
     if claim.subject == "@command":
-        return _judge_command(ctx, rule, claim)
+        return _judge_command(ctx, claim)
     spec = pack.setting(claim.subject)
     if spec is None:
         return None
-    return _judge_setting(ctx, rule, claim, spec.name, spec.kind, fallback=spec.canonical, label=None)
+    return _judge_setting(ctx, claim, spec.name, spec.kind, fallback=spec.canonical, label=None)
 
 
 def _known_sites(ctx: CheckContext, setting: str):
@@ -164,7 +160,7 @@ def _known_sites(ctx: CheckContext, setting: str):
     return sites
 
 
-def _judge_setting(ctx, rule, claim: Claim, setting: str, kind: str, *, fallback: str | None,
+def _judge_setting(ctx, claim: Claim, setting: str, kind: str, *, fallback: str | None,
                    label: str | None) -> Finding | None:
     sites = _known_sites(ctx, setting)
     if sites is None:
@@ -183,10 +179,10 @@ def _judge_setting(ctx, rule, claim: Claim, setting: str, kind: str, *, fallback
     shown = ", ".join(values)
     what = f"{label} '{claim.value}'" if label else f"{setting}={claim.value}"
     message = f"{claim.location.path} states {what}, but the contract resolves {setting} to {shown}"
-    return rule.finding(message, claim.location, related, subject=setting)
+    return RULE.finding(message, claim.location, related, subject=setting)
 
 
-def _judge_port(ctx, rule, claim: Claim, bind_name: str) -> Finding | None:
+def _judge_port(ctx, claim: Claim, bind_name: str) -> Finding | None:
     sites = _known_sites(ctx, bind_name)
     if sites is None:
         return None
@@ -202,10 +198,10 @@ def _judge_port(ctx, rule, claim: Claim, bind_name: str) -> Finding | None:
         return None
     message = (f"{claim.location.path} gives port {claim.value}, but {bind_name} resolves to "
                f"{', '.join(values)} (port {', '.join(sorted(ports))})")
-    return rule.finding(message, claim.location, related, subject=f"{bind_name}:port")
+    return RULE.finding(message, claim.location, related, subject=f"{bind_name}:port")
 
 
-def _judge_unit(ctx, rule, claim: Claim) -> Finding | None:
+def _judge_unit(ctx, claim: Claim) -> Finding | None:
     units = ctx.repo.units
     if not units:
         return None
@@ -217,10 +213,10 @@ def _judge_unit(ctx, rule, claim: Claim) -> Finding | None:
     message = (f"{claim.location.path} names unit {claim.value}.service, which the repository does not define "
                f"(units: {names})")
     related = [Related(Location(unit.path, 1, 1), f"unit {unit.name}") for unit in project[:_MAX_RELATED]]
-    return rule.finding(message, claim.location, related, subject=f"unit:{claim.value}")
+    return RULE.finding(message, claim.location, related, subject=f"unit:{claim.value}")
 
 
-def _judge_command(ctx, rule, claim: Claim) -> Finding | None:
+def _judge_command(ctx, claim: Claim) -> Finding | None:
     pack = ctx.pack
     script = ctx.repo.script(pack.start_script.path)
     if script is None:
@@ -234,7 +230,7 @@ def _judge_command(ctx, rule, claim: Claim) -> Finding | None:
     message = (f"{claim.location.path} runs '{base} {claim.value}', but {script.path} accepts "
                f"{', '.join(sorted(accepted))}")
     related = [Related(loc, f"{script.path} case arm") for loc in arms]
-    return rule.finding(message, claim.location, related, subject=f"command:{claim.value}")
+    return RULE.finding(message, claim.location, related, subject=f"command:{claim.value}")
 
 
 def _site_related(sites) -> list[Related]:

@@ -40,15 +40,12 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.doctext import all_lines, any_contains_token, readme, strip_code
 from meslint.facts import Location, MarkdownDoc
 from meslint.findings import Finding, Related
 
-CODE = "MES802"
-NAME = "readme-contract-undocumented"
-GATE = "8"
-SEVERITY = "warning"
+RULE = Rule("MES802", "readme-contract-undocumented", Gate.DOCUMENTATION, Severity.WARNING)
 
 _SETTING_HEADINGS = ("environment", "configuration", "config", "settings", "contract", ".env", "環境變數",
                      "環境", "設定", "配置")
@@ -57,7 +54,6 @@ _COMMAND_HEADINGS = ("operation", "usage", "start", "操作", "啟動", "運維"
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     repo, pack = ctx.repo, ctx.pack
     doc = readme(repo, pack)
     if doc is None:
@@ -66,20 +62,20 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     texts = [line.text for line in lines]
     for spec in pack.settings:
         if not any_contains_token(texts, spec.name):
-            yield rule.finding(f"{doc.path} does not mention the contract setting {spec.name}",
+            yield RULE.finding(f"{doc.path} does not mention the contract setting {spec.name}",
                                _heading(doc, _SETTING_HEADINGS), subject=spec.name)
     for unit in sorted(repo.units, key=lambda u: u.path):
         if pack.unit_spec(unit.path) is None:
             continue
         if not _unit_mentioned(unit.name, texts):
-            yield rule.finding(f"{doc.path} does not mention the unit {unit.name} ({unit.path})",
+            yield RULE.finding(f"{doc.path} does not mention the unit {unit.name} ({unit.path})",
                                _heading(doc, _UNIT_HEADINGS), [Related(Location(unit.path, 1, 1), "the unit")],
                                subject=unit.name)
     if pack.start_script is not None:
         base = posixpath.basename(pack.start_script.path)
         for command in pack.start_script.commands:
             if not _command_mentioned(doc, base, command, texts):
-                yield rule.finding(f"{doc.path} does not mention the start-script command '{base} {command}'",
+                yield RULE.finding(f"{doc.path} does not mention the start-script command '{base} {command}'",
                                    _heading(doc, (base,) + _COMMAND_HEADINGS),
                                    subject=f"{pack.start_script.path} {command}")
 

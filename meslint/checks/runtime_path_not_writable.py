@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import Location, UnitFile
 from meslint.findings import Finding, Related
 from meslint.resolve import RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, contract_units, unit_environment
@@ -53,10 +53,7 @@ from meslint.sandbox import NONE, Sandbox, sandbox_of
 from meslint.systemd_semantics import WorkingDirectory, working_directory
 from meslint.template import evaluate, normalize_path
 
-CODE = "MES606"
-NAME = "runtime-path-not-writable"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES606", "runtime-path-not-writable", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 _RUNTIMES = {RUNTIME_SYSTEMD: "with the deployed env file", RUNTIME_SYSTEMD_BARE: "without the env file"}
 _GUNICORN_OPTIONS = ("pid", "access-logfile", "error-logfile", "log-file", "worker-tmp-dir")
@@ -126,7 +123,6 @@ def _unknown_base(value: str, workdir: WorkingDirectory) -> bool:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     units = sorted(contract_units(ctx.repo, ctx.pack), key=lambda u: u.path)
     has_template = ctx.repo.env_file(ctx.pack.env_file.template) is not None
     sandboxes: dict[str, Sandbox] = {}
@@ -134,11 +130,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for unit in units:
         sandbox = sandboxes[unit.path] = sandbox_of(unit)
         writes = all_writes[unit.path] = writes_of(ctx, unit)
-        yield from _not_writable(rule, unit, sandbox, writes, has_template)
-    yield from _private_tmp(rule, units, sandboxes, all_writes)
+        yield from _not_writable(unit, sandbox, writes, has_template)
+    yield from _private_tmp(units, sandboxes, all_writes)
 
 
-def _not_writable(rule, unit: UnitFile, sandbox: Sandbox, writes: list[Write], has_template: bool
+def _not_writable(unit: UnitFile, sandbox: Sandbox, writes: list[Write], has_template: bool
                   ) -> Iterator[Finding]:
     groups: dict[tuple[str, str], list[Write]] = {}
     for write in writes:
@@ -163,10 +159,10 @@ def _not_writable(rule, unit: UnitFile, sandbox: Sandbox, writes: list[Write], h
                 if item not in related:
                     related.append(item)
         location = access.rule.location or group[0].location
-        yield rule.finding(message, location, related, subject=f"{unit.name} {subject}")
+        yield RULE.finding(message, location, related, subject=f"{unit.name} {subject}")
 
 
-def _private_tmp(rule, units: list[UnitFile], sandboxes: dict[str, Sandbox],
+def _private_tmp(units: list[UnitFile], sandboxes: dict[str, Sandbox],
                  all_writes: dict[str, list[Write]]) -> Iterator[Finding]:
     by_path: dict[tuple[str, str], dict[str, Write]] = {}
     for unit in units:
@@ -188,7 +184,7 @@ def _private_tmp(rule, units: list[UnitFile], sandboxes: dict[str, Sandbox],
         related = [Related(write.location, f"{unit_path}: {write.who} uses {path}"
                                            + (" in its own private /tmp" if unit_path in private else ""))
                    for unit_path, write in per_unit.items()]
-        yield rule.finding(message, access.rule.location or per_unit[first].location, related,
+        yield RULE.finding(message, access.rule.location or per_unit[first].location, related,
                            subject=f"{subject} PrivateTmp")
 
 

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.commands import analyze
 from meslint.facts import Repository, ShellCommand
 from meslint.findings import Finding, Related
@@ -59,10 +59,7 @@ from meslint.pack import ContractPack
 from meslint.script_cwd import CALLER, SUB, Cwd, Flow, checked_scripts, evaluate_word, is_relative_path, normalize
 from meslint.template import Binding
 
-CODE = "MES202"
-NAME = "script-not-root-anchored"
-GATE = "2"
-SEVERITY = "error"
+RULE = Rule("MES202", "script-not-root-anchored", Gate.ROOT_EXECUTION, Severity.ERROR)
 
 _APP_PROGRAMS = frozenset({"gunicorn", "flask", "uvicorn", "waitress-serve"})
 _PYTHONS = frozenset({"python", "python3"})
@@ -144,7 +141,6 @@ def _shorten(command: ShellCommand, limit: int = 60) -> str:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     for script in checked_scripts(ctx.repo, ctx.pack):
         flow = Flow.of(script, ctx.pack, ctx.shared)
         unanchored: list[tuple[ShellCommand, str]] = []
@@ -167,10 +163,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                        f"directory: the {where} uses it before `cd \"$ROOT\"` (ROOT derived from the script's "
                        f"own location)")
             related = [Related(c.location, f"also relative: {u!r}") for c, u in unanchored[1:6]]
-            yield rule.finding(message, command.location, related=related, subject=f"{script.path}:relative")
+            yield RULE.finding(message, command.location, related=related, subject=f"{script.path}:relative")
         if subdir:
             command, app, cwd = subdir[0]
             message = (f"starts the app ({app}) from {cwd.describe()} instead of the repository root; "
                        f"run it after `cd \"$ROOT\"`")
             related = [Related(c.location, f"also started from {w.describe()}") for c, _, w in subdir[1:6]]
-            yield rule.finding(message, command.location, related=related, subject=f"{script.path}:subdirectory")
+            yield RULE.finding(message, command.location, related=related, subject=f"{script.path}:subdirectory")

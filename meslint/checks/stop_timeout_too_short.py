@@ -37,17 +37,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import EnvFile, Location, UnitFile
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
 from meslint.systemd_semantics import INFINITY, invocations, stop_timeout
 from meslint.template import Binding, evaluate
 
-CODE = "MES610"
-NAME = "stop-timeout-too-short"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES610", "stop-timeout-too-short", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 GUNICORN_DEFAULT_GRACEFUL = 30.0
 
@@ -134,7 +131,6 @@ def _runs_gunicorn(unit: UnitFile) -> bool:
 def check(ctx: CheckContext) -> Iterator[Finding]:
     from meslint.resolve import unit_environment
 
-    rule = rule_by_code(CODE)
     template: EnvFile | None = ctx.repo.env_file(ctx.pack.env_file.template)
     for unit in ctx.repo.units:
         spec = ctx.pack.unit_spec(unit.path)
@@ -165,7 +161,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         for item in related + [r for extra in short[1:] for r in extra[3]]:
             if item not in unique:
                 unique.append(item)
-        yield rule.finding(message, location, related=unique, subject=f"{unit.name} TimeoutStopSec")
+        yield RULE.finding(message, location, related=unique, subject=f"{unit.name} TimeoutStopSec")
 
 
 def _exec_location(unit: UnitFile) -> Location:

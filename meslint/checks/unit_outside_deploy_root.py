@@ -39,21 +39,17 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import Location
 from meslint.findings import Finding, Related
 from meslint.resolve import unit_environment
 from meslint.runtime_files import under
 from meslint.systemd_semantics import executed_paths, invocations, working_directory
 
-CODE = "MES203"
-NAME = "unit-outside-deploy-root"
-GATE = "2"
-SEVERITY = "error"
+RULE = Rule("MES203", "unit-outside-deploy-root", Gate.ROOT_EXECUTION, Severity.ERROR)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     root = ctx.pack.deploy_root.rstrip("/") or "/"
     template = ctx.repo.env_file(ctx.pack.env_file.template)
     installed = {posixpath.normpath(path) for path in ctx.pack.install.files.values()}
@@ -72,7 +68,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             # `~` of a user whose home is unknown counts as outside: a home is never the deploy root.
             if cwd is None or not under(cwd, root):
                 workdir_outside = True
-                yield rule.finding(
+                yield RULE.finding(
                     f"WorkingDirectory={workdir.setting.value} is not under the deploy root {root}",
                     workdir.setting.location, subject=f"{unit.path} WorkingDirectory")
         env = unit_environment(unit, ctx.pack, template)
@@ -86,7 +82,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                     location = binding.location or Location(unit.path)
                     related = [] if location.path == unit.path else [
                         Related(Location(unit.path), f"{unit.path} loads it with EnvironmentFile=")]
-                    yield rule.finding(
+                    yield RULE.finding(
                         f"PYTHONPATH entry {entry!r} of {unit.name} resolves to {path}, not under the deploy "
                         f"root {root}", location, related=related, subject=f"{unit.path} PYTHONPATH {entry}")
         for command in unit.exec_commands:
@@ -98,7 +94,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                     if path is None or under(path, root) or path in installed:
                         continue  # installed files (the pack's install.files) are shipped code too
                     how = "" if path == value else f", which resolves to {path} ({cwd_note})"
-                    yield rule.finding(
+                    yield RULE.finding(
                         f"{command.key}= runs {label} {value!r}{how}: not under the deploy root {root}",
                         command.location, subject=f"{unit.path} {command.key} {label}")
 

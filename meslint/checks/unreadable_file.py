@@ -24,16 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.findings import Finding
 
-CODE = "MES102"
-NAME = "unreadable-file"
-GATE = "-"
-SEVERITY = "warning"
+RULE = Rule("MES102", "unreadable-file", Gate.MESLINT, Severity.WARNING)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     for skipped in ctx.repo.skipped:
-        yield rule.finding(f"skipped: {skipped.reason}", skipped.location, subject=skipped.location.path)
+        yield RULE.finding(f"skipped: {skipped.reason}", skipped.location, subject=skipped.location.path)

@@ -34,24 +34,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from meslint.checks import Gate, Rule, Severity
 from meslint.facts import Location
 
-CODE = "MES100"
-NAME = "unused-suppression"
-GATE = "-"
-SEVERITY = "warning"
-
-
-def check(ctx) -> Iterator:
-    """Nothing here: see :func:`unused`, which the engine calls after all other rules."""
-    return iter(())
+RULE = Rule("MES100", "unused-suppression", Gate.MESLINT, Severity.WARNING)
 
 
 def unused(repo, settings, rules: Iterable, used: set[int], used_waivers: set[int]) -> Iterator:
-    from meslint.checks import all_rules, rule_by_code
+    from meslint.checks import all_rules
 
-    rule = rule_by_code(CODE)
-    selected = [r.code for r in rules if r.code != CODE]
+    selected = [r.code for r in rules if r.code != RULE.code]
     known = [r.code for r in all_rules()]
     for index, suppression in enumerate(repo.suppressions):
         if index in used:
@@ -62,7 +54,7 @@ def unused(repo, settings, rules: Iterable, used: set[int], used_waivers: set[in
         if not relevant:
             continue
         detail = f" (no rule {', '.join(unknown)})" if unknown else ""
-        yield rule.finding(f"unused suppression '{suppression.text}'{detail}", suppression.location,
+        yield RULE.finding(f"unused suppression '{suppression.text}'{detail}", suppression.location,
                            subject=suppression.text)
     config = _config_path(repo.root, settings.source)
     for index, waiver in enumerate(settings.waivers):
@@ -70,7 +62,7 @@ def unused(repo, settings, rules: Iterable, used: set[int], used_waivers: set[in
             continue
         if not any(s.startswith(waiver.code) for s in selected) and any(k.startswith(waiver.code) for k in known):
             continue
-        yield rule.finding(f"unused waiver ({waiver.describe()}): no finding matches it",
+        yield RULE.finding(f"unused waiver ({waiver.describe()}): no finding matches it",
                            Location(config, waiver.line, 1), subject=f"waiver {waiver.describe()}")
 
 

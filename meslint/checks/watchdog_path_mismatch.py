@@ -35,22 +35,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.findings import Finding
 
-CODE = "MES602"
-NAME = "watchdog-path-mismatch"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES602", "watchdog-path-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 # Sites whose value comes from the environment contract itself.
 _ENV_CONSUMER_KINDS = {"python", "script"}
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     path_settings = {s.name for s in ctx.pack.settings
                      if s.kind == "path" and not s.pid_file and s.name != ctx.pack.conda_bin_variable}
     sites = [v for v in ctx.resolution.values if v.setting in path_settings and v.kind in _ENV_CONSUMER_KINDS]
     for d in disagreements(sites, authority=contract_authority(ctx)):
-        yield rule.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)
+        yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)

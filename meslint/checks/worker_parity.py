@@ -39,17 +39,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from meslint.checks import CheckContext, rule_by_code
+from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.commands import analyze
 from meslint.facts import Location, ShellScript, UnitFile
 from meslint.findings import Finding, Related
 from meslint.systemd_semantics import invocations
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate
 
-CODE = "MES609"
-NAME = "worker-parity"
-GATE = "6"
-SEVERITY = "error"
+RULE = Rule("MES609", "worker-parity", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 
 @dataclass
@@ -159,7 +156,6 @@ def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    rule = rule_by_code(CODE)
     if ctx.pack.start_script is None:
         return
     script = ctx.repo.script(ctx.pack.start_script.path)
@@ -186,7 +182,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                     continue
                 reported.add(key)
                 count = len({w.owner for w in unit_workers})
-                yield rule.finding(
+                yield RULE.finding(
                     f"{script.path} starts an RQ worker for queue '{queue}'{_var(var)} but none of the {count} worker "
                     f"unit(s) serves it; under systemd that queue has no worker",
                     worker.location, subject=f"queue {queue}")
@@ -201,7 +197,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 script_is_outlier = unit_var in template_names or var not in template_names
                 primary, other = (worker, unit_worker) if script_is_outlier else (unit_worker, worker)
                 pvar, ovar = (var, unit_var) if script_is_outlier else (unit_var, var)
-                yield rule.finding(
+                yield RULE.finding(
                     f"queue '{queue}' is named by {pvar} in {primary.owner} but by {ovar} in {other.owner}: "
                     f"setting {ovar} in the env file moves only {other.owner}'s worker"
                     + (f" ({ovar} is the name {ctx.pack.env_file.template} uses)" if ovar in template_names else ""),
@@ -214,7 +210,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if key in reported:
                 continue
             reported.add(key)
-            yield rule.finding(
+            yield RULE.finding(
                 f"{worker.owner} serves queue '{queue}'{_var(var)} but {script.path} starts no worker for it; "
                 f"under the start script that queue has no worker",
                 worker.location, subject=f"queue {queue}")
