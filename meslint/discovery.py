@@ -47,7 +47,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     files: list[DiscoveredFile] = []
     skipped: list[SkippedFile] = []
     all_paths: list[str] = []
-    _REAL_DIRS.clear()
+    real_dirs: dict[str, str] = {}  # realpath of each directory, for this run only
     unreadable: list[tuple[str, str]] = []
     for rel in list_paths(root, unreadable):
         all_paths.append(rel)  # an excluded file is not checked, but it still exists (links to it hold)
@@ -57,7 +57,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         needs_sniff = kind is None and "." not in rel.rsplit("/", 1)[-1]
         if kind is None and not needs_sniff:
             continue
-        outcome = _read(root, rel, max_file_size, sniff_only=needs_sniff)
+        outcome = _read(root, rel, max_file_size, real_dirs, sniff_only=needs_sniff)
         if isinstance(outcome, SkippedFile):
             if kind is not None:
                 skipped.append(outcome)
@@ -67,7 +67,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
             kind = classify(rel, data[:_SNIFF_BYTES], extra_md)
             if kind is None:
                 continue
-            full = _read(root, rel, max_file_size, sniff_only=False)
+            full = _read(root, rel, max_file_size, real_dirs, sniff_only=False)
             if isinstance(full, SkippedFile):
                 skipped.append(full)
                 continue
@@ -77,7 +77,6 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
             skipped.append(decoded)
             continue
         files.append(DiscoveredFile(rel, kind, decoded, len(data)))
-    _REAL_DIRS.clear()
     for rel_dir, reason in unreadable:  # a blind spot, not a silent hole (its files may hold the contract)
         if not is_excluded(rel_dir, excluded):
             skipped.append(_skip(rel_dir, f"directory cannot be listed ({reason}); its files were not checked"))
@@ -88,15 +87,13 @@ def _skip(rel: str, reason: str) -> SkippedFile:
     return SkippedFile(Location(rel, 1, 1), reason)
 
 
-# realpath of each directory during one discover() (cleared at its start and end)
-_REAL_DIRS: dict[tuple[str, str], str] = {}
-
-
 def _prefix_of(root: str) -> str:
     return root if root.endswith(os.sep) else root + os.sep
 
 
-def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | SkippedFile:
+def _read(root: Path, rel: str, max_size: int, real_dirs: dict[str, str], *,
+          sniff_only: bool) -> bytes | SkippedFile:
+    """``real_dirs``: the run's memo of each directory's realpath (one realpath per directory)."""
     # Plain strings rather than Path objects: this runs once per candidate file.
     base = str(root)
     full = os.path.join(base, rel)
@@ -110,10 +107,10 @@ def _read(root: Path, rel: str, max_size: int, *, sniff_only: bool) -> bytes | S
             target = os.path.realpath(full)
         else:
             parent, _, name = rel.rpartition("/")
-            real_parent = _REAL_DIRS.get((base, parent))
+            real_parent = real_dirs.get(parent)
             if real_parent is None:
                 real_parent = os.path.realpath(os.path.join(base, parent)) if parent else base
-                _REAL_DIRS[(base, parent)] = real_parent
+                real_dirs[parent] = real_parent
             target = os.path.join(real_parent, name)
     except (OSError, RuntimeError):
         return _skip(rel, "symbolic link that cannot be resolved (dangling or a loop)")
