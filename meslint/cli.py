@@ -15,6 +15,7 @@ from meslint import __version__
 from meslint.config import FAIL_ON, Settings, load_settings, split_codes
 from meslint.errors import ConfigError, PackError
 from meslint.findings import Report
+from meslint.reporters.escape import json_text, visible
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 OUTPUT_FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github", "junit")
@@ -81,6 +82,14 @@ def _common_run_options(sub: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C anywhere, argument parsing and error reporting included
+        print("meslint: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help()
@@ -88,12 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except (ConfigError, PackError) as exc:
-        print(f"meslint: error: {exc}", file=sys.stderr)
+        print(f"meslint: error: {visible(str(exc))}", file=sys.stderr)  # may quote the repository's config
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        return 130
     except Exception as exc:
-        summary = " ".join(str(exc).split())  # one line, whatever the exception's text holds
+        summary = visible(" ".join(str(exc).split()))  # one line, whatever the exception's text holds
         if getattr(args, "debug", False):
             import traceback
 
@@ -311,8 +318,6 @@ def _narrow(report: Report, report_files: frozenset[str] | None, stdin_path: str
 
 
 def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
-    import json
-
     values = {
         "root": str(root),
         "source": settings.source,
@@ -328,7 +333,7 @@ def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
         "waivers": [{k: v for k, v in (("code", w.code), ("subject", w.subject), ("path", w.path),
                                        ("reason", w.reason)) if v is not None} for w in settings.waivers],
     }
-    return "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
+    return "".join(f"{key} = {json_text(value)}\n" for key, value in values.items())
 
 
 def read_baseline(path: Path) -> set[str]:
@@ -345,8 +350,6 @@ def read_baseline(path: Path) -> set[str]:
 
 def write_baseline(path: Path, findings) -> int:
     """JSON, sorted; fingerprints match, the other fields are for the humans reviewing it."""
-    import json
-
     entries = sorted(
         ({"fingerprint": f.fingerprint(), "code": f.code, "subject": f.subject, "path": f.location.path,
           "message": f.message} for f in findings),
@@ -355,7 +358,7 @@ def write_baseline(path: Path, findings) -> int:
     unique = list({e["fingerprint"]: e for e in entries}.values())
     document = {"version": 1, "tool": "meslint", "findings": unique}
     try:
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(json_text(document, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the baseline: {exc}") from None
     return len(unique)

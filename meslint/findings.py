@@ -39,7 +39,9 @@ class Finding:
         """Stable identity: code, subject and the files involved, not line numbers."""
         files = sorted({self.location.path, *(r.location.path for r in self.related)})
         basis = "\x1f".join([self.code, self.subject or self.message, *files])
-        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+        # surrogatepass: a non-UTF-8 file name is held with lone surrogates (os.fsdecode); any
+        # other string encodes exactly as with "utf-8", so fingerprints of such findings are unchanged.
+        return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ from collections import Counter
 from xml.etree import ElementTree
 
 from meslint.findings import Finding
+from meslint.reporters.escape import json_text, visible
 from meslint.reporters.json_report import finding_dict
 
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def render_json_lines(findings: tuple[Finding, ...]) -> str:
-    return "".join(json.dumps(finding_dict(f), ensure_ascii=False) + "\n" for f in findings)
+    return "".join(json_text(finding_dict(f)) + "\n" for f in findings)
 
 
 def escape_data(text: str) -> str:
@@ -30,12 +31,12 @@ def render_github(findings: tuple[Finding, ...]) -> str:
     lines = []
     for finding in findings:
         loc = finding.location
-        props = [f"file={escape_property(loc.path)}", f"line={loc.line}", f"col={loc.column}",
+        props = [f"file={escape_property(visible(loc.path))}", f"line={loc.line}", f"col={loc.column}",
                  f"endLine={loc.end_line}", f"endColumn={loc.end_column}",
                  f"title={escape_property(f'{finding.code} {finding.name}'.strip())}"]
-        message = finding.message
-        for related in finding.related:
-            message += f"\n{related.location.short()}: {related.message}"
+        # One message line per site, each escaped: only these newlines become %0A.
+        message = "\n".join([visible(finding.message),
+                              *(visible(f"{r.location.short()}: {r.message}") for r in finding.related)])
         level = _GITHUB_LEVEL.get(finding.severity, "warning")
         lines.append(f"::{level} {','.join(props)}::{escape_data(message)}")
     return "".join(line + "\n" for line in lines)
@@ -47,11 +48,13 @@ def render_junit(findings: tuple[Finding, ...]) -> str:
                                 failures=str(len(findings)), errors="0", skipped="0")
     for finding in findings:
         loc = finding.location
-        case = ElementTree.SubElement(suite, "testcase", classname=loc.path,
-                                      name=f"{finding.code} {loc.short()}", file=loc.path, line=str(loc.line))
-        failure = ElementTree.SubElement(case, "failure", message=finding.message, type=finding.code)
-        body = [f"{loc.short()}: {finding.code} [{finding.name}] {finding.message}"]
-        body += [f"    {r.location.short()}: {r.message}" for r in finding.related]
+        # visible(): XML 1.0 cannot hold C0 controls or lone surrogates at all, not even as &#...;.
+        path, short = visible(loc.path), visible(loc.short())
+        case = ElementTree.SubElement(suite, "testcase", classname=path,
+                                      name=f"{finding.code} {short}", file=path, line=str(loc.line))
+        failure = ElementTree.SubElement(case, "failure", message=visible(finding.message), type=finding.code)
+        body = [f"{short}: {finding.code} [{finding.name}] {visible(finding.message)}"]
+        body += [f"    {visible(r.location.short())}: {visible(r.message)}" for r in finding.related]
         failure.text = "\n".join(body)
     if not findings:
         ElementTree.SubElement(suite, "testcase", classname="meslint", name="all checks passed")

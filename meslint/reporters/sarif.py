@@ -9,7 +9,6 @@ waiver covers it, ``suppressions`` of kind ``inSource`` or ``external``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from meslint import __version__
@@ -17,6 +16,7 @@ from meslint.checks import all_rules
 from meslint.docs import RULES_URL
 from meslint.facts import Location
 from meslint.findings import Finding, Report
+from meslint.reporters.escape import json_text, uri_reference
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -46,7 +46,7 @@ def render_sarif(report: Report) -> str:
             "results": results,
         }],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document, indent=2) + "\n"
 
 
 def _rule(rule) -> dict:
@@ -69,7 +69,7 @@ def _location(location: Location, message: str | None = None, ident: int | None 
     if (location.end_line, location.end_column) != (location.line, location.column):
         region.update(endLine=location.end_line, endColumn=location.end_column)
     out: dict = {"physicalLocation": {
-        "artifactLocation": {"uri": location.path, "uriBaseId": "%SRCROOT%"},
+        "artifactLocation": {"uri": uri_reference(location.path), "uriBaseId": "%SRCROOT%"},
         "region": region,
     }}
     if ident is not None:
