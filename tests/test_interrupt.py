@@ -34,7 +34,9 @@ def test_an_interrupted_parallel_parse_kills_and_reaps_its_helper(tmp_path: Path
 
     def parse_file(item, dict_keys=True):
         if os.getpid() != parent:  # the helper: stuck, as one blocked on a full pipe is
-            pid_file.write_text(str(os.getpid()))
+            written = pid_file.with_suffix(".tmp")
+            written.write_text(str(os.getpid()))
+            written.replace(pid_file)  # the parent sees the whole pid or nothing
             time.sleep(60)
         while not pid_file.exists():
             time.sleep(0.01)
