@@ -1,7 +1,8 @@
 """Every parser is linear in its input: twice the input costs at most 2.5 times the time.
 
 A paragraph of N Markdown links once cost N^2 (a copy of the rest of the paragraph per
-link: 100k links, 3 MB, took 240 s), and so did one long non-ASCII line in a shell
+link: 100k links, 3 MB, took 240 s), and so did inline HTML hidden by block-quote
+markers (each searched the rest of the block) and one long non-ASCII line in a shell
 script or a Python file (each node's column decoded the line up to it).  Each case
 below is an input shape that stresses one construct; the size is doubled from a small
 start until one parse takes 0.1 s, then the best of three parses at that size and at
@@ -55,6 +56,8 @@ SHAPES: dict[str, tuple[Callable, str, dict[str, Shape]]] = {
         "list items": lambda n: "- item `c` [l](u)\n" * n,
         "quoted list items": lambda n: "> - item `c`\n>   more [l](u)\n" * n,
         "inline HTML": lambda n: "<b>x</b> <!-- c --> " * n + "\n",
+        "inline HTML across quoted lines": lambda n: "> x " + "<a\n> href=x> t " * n + "\n",
+        "code spans across quoted lines": lambda n: "> x " + "`a\n> b` t " * n + "\n",
         "emphasis": lambda n: "*a* _b_ **c** " * n + "\n",
         "escapes and entities": lambda n: "\\* &amp; &#35; \\[ " * n + "\n",
         "fenced blocks": lambda n: "```sh\nexport A=1\n```\n" * n,

@@ -236,7 +236,9 @@ class _Cursor:
 
     def html(self, content: str) -> int:
         """Locate raw inline HTML; returns its start offset and moves past it."""
-        found = self.src.find(content, self.pos)
+        # It starts on the cursor's line: searching the rest of the block instead cost the
+        # block's length for each HTML token hidden by container prefixes (quadratic).
+        found = self.src.find(content, self.pos, self.line_end(self.pos) + len(content))
         if found >= 0:
             self.pos = found + len(content)
             return found
