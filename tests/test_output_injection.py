@@ -198,3 +198,35 @@ def test_fingerprint_of_an_undecodable_name() -> None:
     # Names that are text fingerprint exactly as before (existing baselines keep matching).
     assert finding("a.service").fingerprint() == hashlib.sha256(
         "\x1f".join(["MES101", "s", "a.service"]).encode("utf-8")).hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- configuration and caches
+
+
+def test_settings_and_errors_quoting_the_configuration(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "demo", root, symlinks=True)
+    hostile = "x\x1b]0;t\x07\u202e\x9b"
+    quoted = json.dumps(hostile)  # \uXXXX escapes: TOML strings take them, not the raw characters
+    (root / "meslint.toml").write_text(f"exclude = [{quoted}]\n", encoding="utf-8")
+    settings = output(root, "check", "--show-settings")
+    assert json.loads(settings.split("exclude = ", 1)[1].splitlines()[0]) == [hostile]
+    (root / "meslint.toml").write_text(f"select = [{quoted}]\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "meslint", "check", str(root), "--no-cache"], capture_output=True,
+                          timeout=120, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)})
+    stderr = done.stderr.decode("utf-8")
+    assert done.returncode == 2 and stderr.count("\n") == 1 and "unknown rule selector" in stderr
+    assert not UNSAFE.search(stderr) and visible(hostile) in stderr
+
+
+def test_a_replayed_run_gives_the_same_output(hostile: Path, tmp_path: Path) -> None:
+    """The run and fact caches store and replay hostile and undecodable names exactly."""
+    root = tmp_path / "repo"
+    shutil.copytree(hostile, root, symlinks=True)
+    env = {key: value for key, value in os.environ.items() if key != "MESLINT_NO_CACHE"}
+    env.update(PYTHONPATH=str(REPO), XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    runs = [subprocess.run([sys.executable, "-m", "meslint", "check", str(root), "--output-format", "json"],
+                           capture_output=True, timeout=120, cwd=tmp_path, env=env) for _ in range(2)]
+    assert [run.returncode for run in runs] == [1, 1], runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.decode("utf-8")
+    assert any((root / ".meslint_cache").iterdir())  # the second run had a cache to replay
