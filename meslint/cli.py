@@ -83,10 +83,12 @@ def _common_run_options(sub: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        return _main(argv)
-    except KeyboardInterrupt:  # Ctrl-C anywhere, argument parsing and error reporting included
+        code = _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C outside the run itself: argument parsing, error reporting
+        code = 130
+    if code == 130:  # Ctrl-C, and only that
         print("meslint: interrupted", file=sys.stderr)
-        return 130
+    return code
 
 
 def _main(argv: list[str] | None) -> int:
@@ -99,6 +101,8 @@ def _main(argv: list[str] | None) -> int:
     except (ConfigError, PackError) as exc:
         print(f"meslint: error: {visible(str(exc))}", file=sys.stderr)  # may quote the repository's config
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
     except Exception as exc:
         summary = visible(" ".join(str(exc).split()))  # one line, whatever the exception's text holds
         if getattr(args, "debug", False):
@@ -350,15 +354,19 @@ def read_baseline(path: Path) -> set[str]:
 
 def write_baseline(path: Path, findings) -> int:
     """JSON, sorted; fingerprints match, the other fields are for the humans reviewing it."""
+    import json
+
+    # visible(): the human fields hold no control character, nor a lone surrogate (a
+    # non-UTF-8 file name) that UTF-8 cannot encode.
     entries = sorted(
-        ({"fingerprint": f.fingerprint(), "code": f.code, "subject": f.subject, "path": f.location.path,
-          "message": f.message} for f in findings),
+        ({"fingerprint": f.fingerprint(), "code": f.code, "subject": visible(f.subject),
+          "path": visible(f.location.path), "message": visible(f.message)} for f in findings),
         key=lambda e: (e["path"], e["code"], e["subject"], e["fingerprint"], e["message"]),
     )
     unique = list({e["fingerprint"]: e for e in entries}.values())
     document = {"version": 1, "tool": "meslint", "findings": unique}
     try:
-        path.write_text(json_text(document, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the baseline: {exc}") from None
     return len(unique)
