@@ -51,12 +51,12 @@ from meslint.facts import (
     ShellFunction,
     ShellScript,
 )
-from meslint.parsers.columns import ByteColumns
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
 
     from meslint.facts import PythonModule
+    from meslint.parsers.columns import ByteColumns
 
 _PARSER: Parser | None = None
 
@@ -254,6 +254,8 @@ class _Extractor:
             return byte_col + 1
         columns = self._wide_columns.get(row)
         if columns is None:
+            from meslint.parsers.columns import ByteColumns  # once per non-ASCII line
+
             columns = self._wide_columns[row] = ByteColumns(line)
         return columns.column(byte_col)
 

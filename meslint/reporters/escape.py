@@ -17,9 +17,10 @@ written to a UTF-8 stream at all.
   become ``\\uXXXX`` escapes, so the output is plain UTF-8 and ``json.loads``
   gives back the exact original string (``os.fsencode`` of a path gives back
   its bytes).
-* :func:`uri_reference` -- SARIF artifact URIs: the same characters, plus those
-  a URI cannot hold (``%``, ``#``, ``?``, blanks ...), percent-encoded from the
-  file name's bytes; ``urllib.parse.unquote_to_bytes`` gives the bytes back.
+* :func:`uri_reference` -- SARIF artifact URIs: every byte of the file name but
+  unreserved characters and ``/`` percent-encoded (``urllib.parse.quote``, from
+  the name's bytes, so an undecodable one is ``%FF``);
+  ``urllib.parse.unquote_to_bytes`` gives the bytes back.
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ _UNSAFE_CLASS = "\x00-\x1f" + _BEYOND_C0
 _UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
 # What json.dumps(ensure_ascii=False) leaves raw (it escapes C0 itself).
 _JSON_UNSAFE = re.compile(f"[{_BEYOND_C0}]")
-# ASCII a URI reference cannot hold literally (RFC 3986: not unreserved, reserved or "/").
-_URI_UNSAFE = re.compile(f"[{_UNSAFE_CLASS} \"#%<>?\\[\\\\\\]^`{{|}}]")
 
 
 def _visible_char(match: re.Match[str]) -> str:
@@ -64,11 +63,10 @@ def json_text(document: object, **options) -> str:
 
 def uri_reference(path: str) -> str:
     """A repository-relative POSIX path as a relative URI reference (``a b#1.md`` -> ``a%20b%231.md``)."""
-    return _URI_UNSAFE.sub(lambda m: "".join(f"%{byte:02X}" for byte in _utf8(m.group())), path)
+    from urllib.parse import quote
 
-
-def _utf8(char: str) -> bytes:
     try:
-        return char.encode("utf-8", "surrogateescape")  # an undecodable file-name byte: that byte
+        data = path.encode("utf-8", "surrogateescape")  # an undecodable file-name byte: that byte
     except UnicodeEncodeError:  # a surrogate no file name holds: still lossless, never a crash
-        return char.encode("utf-8", "surrogatepass")
+        data = path.encode("utf-8", "surrogatepass")
+    return quote(data, safe="/")
