@@ -17,6 +17,7 @@ from meslint import __version__, safe_io
 from meslint.config import FAIL_ON, Settings, load_settings, project_root, split_codes
 from meslint.errors import ConfigError, PackError
 from meslint.findings import Report
+from meslint.reporters.escape import json_text, visible
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 OUTPUT_FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github", "junit")
@@ -104,6 +105,16 @@ def _common_run_options(sub: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C outside the run itself: argument parsing, error reporting
+        code = 130
+    if code == 130:  # Ctrl-C, and only that
+        print("meslint: interrupted", file=sys.stderr)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help()
@@ -115,14 +126,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe or a full disk fails here, not in a traceback at exit
         return code
     except (ConfigError, PackError) as exc:
-        print(f"meslint: error: {exc}", file=sys.stderr)
+        print(f"meslint: error: {visible(str(exc))}", file=sys.stderr)  # may quote the repository's config
         return EXIT_ERROR
     except OSError as exc:
         return _system_error(exc)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        summary = " ".join(str(exc).split())  # one line, whatever the exception's text holds
+        summary = visible(" ".join(str(exc).split()))  # one line, whatever the exception's text holds
         if getattr(args, "debug", False):
             import traceback
 
@@ -436,8 +447,6 @@ def _seen_from(finding, path: str):
 
 
 def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
-    import json
-
     values = {
         "root": str(root),
         "source": settings.source,
@@ -453,7 +462,7 @@ def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
         "waivers": [{k: v for k, v in (("code", w.code), ("subject", w.subject), ("path", w.path),
                                        ("reason", w.reason)) if v is not None} for w in settings.waivers],
     }
-    return "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
+    return "".join(f"{key} = {json_text(value)}\n" for key, value in values.items())
 
 
 BASELINE_VERSION = 2  # version 1 had one entry per code, subject and files, and no counts
@@ -512,9 +521,11 @@ def baseline_document(findings) -> dict:
     match, the other fields (those of the first finding with it) are for the humans reviewing it."""
     entries: dict[str, dict] = {}
     for f in sorted(findings, key=lambda f: f.sort_key()):
+        # visible(): the human fields hold no control character, nor a lone surrogate (a
+        # non-UTF-8 file name) that UTF-8 cannot encode.
         entry = entries.setdefault(f.fingerprint(), {
-            "fingerprint": f.fingerprint(), "count": 0, "code": f.code, "subject": f.subject,
-            "path": f.location.path, "text": f.anchor, "message": f.message})
+            "fingerprint": f.fingerprint(), "count": 0, "code": f.code, "subject": visible(f.subject),
+            "path": visible(f.location.path), "text": visible(f.anchor), "message": visible(f.message)})
         entry["count"] += 1
     ordered = sorted(entries.values(), key=lambda e: (e["path"], e["code"], e["subject"], e["text"],
                                                       e["fingerprint"]))

@@ -43,7 +43,9 @@ class Finding:
         number (a moved line keeps it; an edited or added line gets its own).  Identical lines
         share it: baselines count occurrences (see :func:`occurrence_fingerprints`)."""
         basis = "\x1f".join([self.code, self.subject or self.message, self.location.path, self.anchor])
-        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+        # surrogatepass: a non-UTF-8 file name is held with lone surrogates (os.fsdecode); any
+        # other string encodes exactly as with "utf-8".
+        return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def normalise_line(line: str) -> str:

@@ -368,7 +368,7 @@ def test_github_escaping() -> None:
     assert escape_property("a,b:c%\n") == "a%2Cb%3Ac%25%0A"
     line = render_github((_finding("50% done:\nnext, then"),))
     assert line == ("::error file=deploy/a%2Cb%3Ac.service,line=3,col=2,endLine=3,endColumn=9,"
-                    "title=MES603 pidfile-mismatch::50%25 done:%0Anext, then%0Asrc/m.py:7:1: value 100%25\n")
+                    "title=MES603 pidfile-mismatch::50%25 done:\\x0anext, then%0Asrc/m.py:7:1: value 100%25\n")
     assert render_github((_finding("m", "a.py", "warning"),)).startswith("::warning file=a.py,")
     assert render_github((_finding("m", "a.py", "info"),)).startswith("::notice file=a.py,")
 

@@ -109,7 +109,7 @@ _NEWLINE_AND_QUOTES = re.compile(r"\n(?:[ \t]*>)*")
 _BLANKS = re.compile(r"\s+")
 # Bounds the search for one span in pathological input (thousands of unmatched runs).
 _MAX_SPAN_CANDIDATES = 200
-_BLANK_OR_MARKUP = set(" \t*_~[]()!<>\\")
+_MARKUP_RUN = re.compile(r"[ \t*_~\[\]()!<>\\]*")  # what may stand between the cursor and plain text
 
 
 class _Cursor:
@@ -140,8 +140,10 @@ class _Cursor:
         return self.line_col(self.pos)
 
     def line_end(self, offset: int) -> int:
-        end = self.src.find("\n", offset)
-        return len(self.src) if end < 0 else end
+        # From the line starts, not by searching for the newline: called once per inline token,
+        # a search would cost the rest of the line each time (quadratic on one long line).
+        index = bisect_right(self.starts, offset)
+        return self.starts[index] - 1 if index < len(self.starts) else len(self.src)
 
     def next_line(self) -> None:
         """A soft or hard break: go to the text start of the following line."""
@@ -159,8 +161,12 @@ class _Cursor:
         """
         if not content:
             return
-        found = self.src.find(content, self.pos, self.line_end(self.pos))
-        if found >= 0 and all(ch in _BLANK_OR_MARKUP for ch in self.src[self.pos:found]):
+        # Only an occurrence right after the markup ahead counts, so the search stops there
+        # instead of running on to the line end for text that is not found as written.
+        markup_end = _MARKUP_RUN.match(self.src, self.pos).end()
+        limit = min(markup_end + len(content), self.line_end(self.pos))
+        found = self.src.find(content, self.pos, limit)
+        if found >= 0:
             self.pos = found + len(content)
 
     def find_on_line(self, needle: str) -> int:
@@ -230,7 +236,9 @@ class _Cursor:
 
     def html(self, content: str) -> int:
         """Locate raw inline HTML; returns its start offset and moves past it."""
-        found = self.src.find(content, self.pos)
+        # It starts on the cursor's line: searching the rest of the block instead cost the
+        # block's length for each HTML token hidden by container prefixes (quadratic).
+        found = self.src.find(content, self.pos, self.line_end(self.pos) + len(content))
         if found >= 0:
             self.pos = found + len(content)
             return found
@@ -434,7 +442,7 @@ class _Builder:
                 cursor.html(child.content)
                 pieces.append(child.content)
             elif kind == "link_open":
-                self._link_open(child, children[index + 1:], cursor)
+                self._link_open(child, children, index, cursor)
             elif kind == "link_close":
                 cursor.link_close(child.markup == "autolink")
             elif kind == "image":
@@ -448,12 +456,16 @@ class _Builder:
             line, column = start
             self.prose.append(MdText(text, self._loc(line, column), self.section))
 
-    def _link_open(self, token, following: list, cursor: _Cursor) -> None:
+    def _link_open(self, token, children: list, index: int, cursor: _Cursor) -> None:
+        """The link opened at ``children[index]``."""
         start = cursor.find_on_line("<" if token.markup == "autolink" else "[")
         line, column = cursor.line_col(start)
         cursor.pos = start + 1
         inside = []
-        for child in following:  # links do not nest: the text runs to the next link_close
+        # Links do not nest: the text runs to the next link_close.  Indexing, not a slice of the
+        # rest: a copy per link made a paragraph of N links cost N^2.
+        for following in range(index + 1, len(children)):
+            child = children[following]
             if child.type == "link_close":
                 break
             inside.append(child)

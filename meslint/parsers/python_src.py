@@ -54,6 +54,7 @@ from meslint.facts import (
     SysPathEdit,
 )
 from meslint.parsers import lf_position_mapper
+from meslint.parsers.columns import ByteColumns
 
 _MAX_DEPTH = 12  # template recursion bound: symbol chains are short in practice
 _MAX_STRING = 300
@@ -255,6 +256,7 @@ class _Collector(ast.NodeVisitor):
         self.offset = line_offset
         self._ascii = text.isascii()
         self._lines: list[str] | None = None
+        self._columns: dict[int, ByteColumns | None] = {}  # line -> its columns (None: ASCII), once needed
         self._remap = lf_position_mapper(text)
         self.imports: dict[str, str] = {}
         self.imported_modules: set[str] = set()  # every module named by an import statement
@@ -322,10 +324,11 @@ class _Collector(ast.NodeVisitor):
             self._lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
         if not 0 < line <= len(self._lines):
             return byte_offset + 1
-        src = self._lines[line - 1]
-        if src.isascii():
-            return byte_offset + 1
-        return len(src.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace")) + 1
+        if line not in self._columns:
+            src = self._lines[line - 1]
+            self._columns[line] = None if src.isascii() else ByteColumns(src.encode("utf-8", "surrogatepass"))
+        columns = self._columns[line]
+        return byte_offset + 1 if columns is None else columns.column(byte_offset)
 
     def _loc(self, node: ast.AST) -> Location:
         line = node.lineno  # type: ignore[attr-defined]

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Parser
 
     from meslint.facts import PythonModule
+    from meslint.parsers.columns import ByteColumns
 
 _PARSER: Parser | None = None
 
@@ -167,6 +168,7 @@ class _Extractor(WordTemplates):
     script_segs: tuple[str, ...] = ()
     script_dir_segs: tuple[str, ...] = ()
     _wide_rows: dict[int, bytes] = field(default_factory=dict)  # row -> bytes of non-ASCII lines
+    _wide_columns: dict[int, ByteColumns] = field(default_factory=dict)  # row -> its columns, once needed
     _text_lines: list[str] | None = None
 
     def run(self) -> ShellScript:
@@ -202,7 +204,12 @@ class _Extractor(WordTemplates):
         line = self._wide_rows.get(row)
         if line is None:
             return byte_col + 1
-        return len(line[:byte_col].decode("utf-8", "replace")) + 1
+        columns = self._wide_columns.get(row)
+        if columns is None:
+            from meslint.parsers.columns import ByteColumns  # once per non-ASCII line
+
+            columns = self._wide_columns[row] = ByteColumns(line)
+        return columns.column(byte_col)
 
     def _loc(self, node: Node, end: Node | None = None) -> Location:
         start = node.start_point

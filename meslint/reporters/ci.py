@@ -7,6 +7,7 @@ from collections import Counter
 from xml.etree import ElementTree
 
 from meslint.findings import Finding
+from meslint.reporters.escape import json_text, visible
 from meslint.reporters.json_report import JSON_VERSION, finding_dict
 
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
@@ -15,8 +16,7 @@ _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 def render_json_lines(findings: tuple[Finding, ...]) -> str:
     """One finding per line, each with the format's ``version`` (that of the json output; see
     meslint/reporters/report.schema.json, ``$defs.line``)."""
-    return "".join(json.dumps({"version": JSON_VERSION, **finding_dict(f)}, ensure_ascii=False) + "\n"
-                   for f in findings)
+    return "".join(json_text({"version": JSON_VERSION, **finding_dict(f)}) + "\n" for f in findings)
 
 
 def escape_data(text: str) -> str:
@@ -33,12 +33,12 @@ def render_github(findings: tuple[Finding, ...]) -> str:
     lines = []
     for finding in findings:
         loc = finding.location
-        props = [f"file={escape_property(loc.path)}", f"line={loc.line}", f"col={loc.column}",
+        props = [f"file={escape_property(visible(loc.path))}", f"line={loc.line}", f"col={loc.column}",
                  f"endLine={loc.end_line}", f"endColumn={loc.end_column}",
                  f"title={escape_property(f'{finding.code} {finding.name}'.strip())}"]
-        message = finding.message
-        for related in finding.related:
-            message += f"\n{related.location.short()}: {related.message}"
+        # One message line per site, each escaped: only these newlines become %0A.
+        message = "\n".join([visible(finding.message),
+                              *(visible(f"{r.location.short()}: {r.message}") for r in finding.related)])
         level = _GITHUB_LEVEL.get(finding.severity, "warning")
         lines.append(f"::{level} {','.join(props)}::{escape_data(message)}")
     return "".join(line + "\n" for line in lines)
@@ -52,16 +52,18 @@ def render_junit(findings: tuple[Finding, ...]) -> str:
     for finding in findings:
         loc = finding.location
         # CI history keys test cases by class and name: no line number (lines move), and a count
-        # for the same code and subject twice in one file.
-        name = f"{finding.code} {finding.subject or finding.name}".strip()
+        # for the same code and subject twice in one file.  visible(): XML 1.0 cannot hold C0
+        # controls or lone surrogates at all, not even as &#...;.
+        path = visible(loc.path)
+        name = visible(f"{finding.code} {finding.subject or finding.name}".strip())
         seen[(loc.path, name)] += 1
         if seen[(loc.path, name)] > 1:
             name += f" #{seen[(loc.path, name)]}"
-        case = ElementTree.SubElement(suite, "testcase", classname=loc.path, name=name, file=loc.path,
+        case = ElementTree.SubElement(suite, "testcase", classname=path, name=name, file=path,
                                       line=str(loc.line))
-        failure = ElementTree.SubElement(case, "failure", message=finding.message, type=finding.code)
-        body = [f"{loc.short()}: {finding.code} [{finding.name}] {finding.message}"]
-        body += [f"    {r.location.short()}: {r.message}" for r in finding.related]
+        failure = ElementTree.SubElement(case, "failure", message=visible(finding.message), type=finding.code)
+        body = [f"{visible(loc.short())}: {finding.code} [{finding.name}] {visible(finding.message)}"]
+        body += [f"    {visible(r.location.short())}: {visible(r.message)}" for r in finding.related]
         failure.text = "\n".join(body)
     if not findings:
         ElementTree.SubElement(suite, "testcase", classname="meslint", name="all checks passed")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
+from meslint.reporters.escape import json_text, visible
 from meslint.resolve import RUNTIMES, Resolution
 
 
 def render_contract(resolution: Resolution, output_format: str = "text") -> str:
     if output_format == "json":
-        return json.dumps({"version": 1, "values": [_value_dict(v) for v in resolution.values]},
-                          indent=2, ensure_ascii=False) + "\n"
+        return json_text({"version": 1, "values": [_value_dict(v) for v in resolution.values]}, indent=2) + "\n"
     out: list[str] = []
     for setting in resolution.settings():
         out.append(setting)
@@ -29,7 +27,7 @@ def render_contract(resolution: Resolution, output_format: str = "text") -> str:
         out.append("")
     if not out:
         out.append("No contract consumers found (is this the repository root? is the --contract right?)")
-    return "\n".join(out) + "\n"
+    return "".join(visible(line) + "\n" for line in out)
 
 
 def _value_dict(value) -> dict:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from meslint import __version__
 from meslint.findings import Finding
+from meslint.reporters.escape import json_text
 
 # The json format's version (json-lines carries it on every line); the schema ships beside this
 # module: report.schema.json.
@@ -43,4 +42,4 @@ def render_json(findings: tuple[Finding, ...], contract: str | None = None) -> s
         "findings": [finding_dict(f) for f in findings],
         "summary": summary(findings),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document, indent=2) + "\n"

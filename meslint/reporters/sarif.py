@@ -13,15 +13,14 @@ metadata (or ``MESLINT_DOCS_URL``) and are left out when there is none.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from urllib.parse import quote
 
 from meslint import __version__
 from meslint.checks import all_rules
 from meslint.docs import rules_url
 from meslint.facts import Location
 from meslint.findings import Finding, Report, occurrence_fingerprints
+from meslint.reporters.escape import json_text, uri_reference
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -51,7 +50,7 @@ def render_sarif(report: Report) -> str:
             "results": results,
         }],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document, indent=2) + "\n"
 
 
 def _rule(rule, help_uri: str | None) -> dict:
@@ -73,7 +72,7 @@ def _location(location: Location, message: str | None = None, ident: int | None 
     if (location.end_line, location.end_column) != (location.line, location.column):
         region.update(endLine=location.end_line, endColumn=location.end_column)
     out: dict = {"physicalLocation": {
-        "artifactLocation": {"uri": quote(location.path, safe="/"), "uriBaseId": "%SRCROOT%"},
+        "artifactLocation": {"uri": uri_reference(location.path), "uriBaseId": "%SRCROOT%"},
         "region": region,
     }}
     if ident is not None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from meslint.findings import Finding
+from meslint.reporters.escape import visible
 
 _BOLD, _RED, _YELLOW, _CYAN, _DIM, _RESET = "\033[1m", "\033[31m", "\033[33m", "\033[36m", "\033[2m", "\033[0m"
 
 
 def render_concise(findings: tuple[Finding, ...]) -> str:
-    lines = [f"{f.location.short()}: {f.code} {f.message}" for f in findings]
+    lines = [visible(f"{f.location.short()}: {f.code} {f.message}") for f in findings]
     return "".join(line + "\n" for line in lines)
 
 
@@ -18,11 +19,11 @@ def render_text(findings: tuple[Finding, ...], *, color: bool = False, summary: 
 
     out: list[str] = []
     for finding in findings:
-        where = paint(finding.location.short(), _BOLD)
+        where = paint(visible(finding.location.short()), _BOLD)
         tone = _RED if finding.severity == "error" else _YELLOW
-        out.append(f"{where}: {paint(finding.code, tone)} [{finding.name}] {finding.message}")
+        out.append(f"{where}: {paint(finding.code, tone)} [{finding.name}] {visible(finding.message)}")
         for related in finding.related:
-            out.append(f"    {paint(related.location.short(), _CYAN)}: {related.message}")
+            out.append(f"    {paint(visible(related.location.short()), _CYAN)}: {visible(related.message)}")
     total = len(findings)
     if not summary:
         return "".join(line + "\n" for line in out)
