@@ -9,7 +9,7 @@ _BOLD, _RED, _YELLOW, _CYAN, _DIM, _RESET = "\033[1m", "\033[31m", "\033[33m", "
 
 
 def render_concise(findings: tuple[Finding, ...]) -> str:
-    lines = [visible(f"{f.location.short()}: {f.code} {f.message}") for f in findings]
+    lines = [visible(f"{f.location.short()}: {f.code} {f.severity}: {f.message}") for f in findings]
     return "".join(line + "\n" for line in lines)
 
 
