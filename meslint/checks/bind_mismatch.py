@@ -20,6 +20,10 @@ PORT=$(echo "${GUNICORN_BIND:-0.0.0.0:8080}" | cut -d: -f2)   # before .env is l
 load_env() { set -a; source "${ROOT}/.env"; set +a; }         # PORT is never re-derived
 ```
 
+## How to fix
+Give `GUNICORN_BIND` one default everywhere, and derive the port from the value after the env file
+is loaded.
+
 ## Options
 The bind setting is the pack setting with `kind: bind`.
 """

@@ -27,6 +27,11 @@ write.
 ExecStart=/opt/venv/bin/rq worker report-query
 ```
 
+## How to fix
+Run every unit through the pack's runtime (`conda run -n ENV` with the pack's conda binary, the
+venv's `bin/`, or the system interpreter) and give all contract units the same `User=`, `Group=` and
+`WorkingDirectory=`.
+
 ## Options
 The pack's `runtime:` block: `kind: conda` with `env_name`, `bin` and
 `environment_file` (the older spelling is a top-level `conda:` block), `kind: venv`

@@ -34,6 +34,10 @@ esac
 RUNTIME_CONTRACT_ENFORCE=false
 ```
 
+## How to fix
+Add a `check` subcommand to the start script that runs the runtime contract validation and exits
+non-zero when it fails; keep `RUNTIME_CONTRACT_ENFORCE=true` in the templates.
+
 ## Options
 `start_script.check_command`, `start_script.check_runs` and
 `start_script.enforce_variable` in the contract pack.

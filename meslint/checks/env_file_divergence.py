@@ -29,6 +29,10 @@ GUNICORN_WORKERS=2   # PRD: 4
 ```
 systemd passes `2   # PRD: 4`, bash and python-dotenv pass `2`.
 
+## How to fix
+Move the inline comment onto its own line above the assignment, and quote values with spaces, so
+that systemd, bash and python-dotenv read the same value.
+
 ## Options
 Consumers are taken from the pack (`env_file`, `units`, `start_script`) and the
 dependencies.  Known limit: the int()/float() escalation needs the parser to record

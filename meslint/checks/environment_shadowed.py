@@ -25,6 +25,10 @@ WATCHDOG_RUNTIME_DIR=./tmp
 ```
 The process gets `./tmp`, not `/run/mes-dashboard`.
 
+## How to fix
+Set the value in one place: drop the unit's `Environment=` line, or remove the key from the env file
+(or load the file before, with the value you mean winning).
+
 ## Options
 Only env files whose content meslint knows are compared: the deployed env file
 (through the template).  Values are compared as systemd passes them, as strings.

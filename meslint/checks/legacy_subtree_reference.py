@@ -33,6 +33,10 @@ WorkingDirectory=/opt/mes-dashboard/DashBoard
 export PYTHONPATH="${ROOT}/DashBoard/src:${PYTHONPATH:-}"   # meslint-expect: MES201
 ```
 
+## How to fix
+Point the reference at the path under the repository root (the legacy subtree is gone at runtime);
+if the text only tells history, say so in its sentence or heading.
+
 ## Options
 `legacy_subtrees` and `docs.historical` in the contract pack (the former can
 also be overridden from `[tool.meslint]`).

@@ -32,6 +32,10 @@ WorkingDirectory=/opt/mes-dashboard
 ExecStart=/opt/miniconda3/bin/conda run -n mes-dashboard python scripts/watchdog.py
 ```
 
+## How to fix
+Create the missing file, correct the path, or declare it in the pack's `install` map when
+installation creates it.
+
 ## Options
 Paths created at deploy or run time are never expected in the repository: the
 env file (`env_file.deployed`, `env_file.script_relative`), anything whose first

@@ -21,6 +21,10 @@ consumers:
     path: contrib/gunicorn_conf.py   # the file is contrib/gunicorn.py
 ```
 
+## How to fix
+Fix the path in the pack, or declare it under `install.created` (made at install time) or
+`install.files` (installed from another repository file).
+
 ## Options
 `install.created` in the pack lists repository-relative paths that installing creates
 (a venv, a configuration copied from a template).

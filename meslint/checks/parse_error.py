@@ -18,6 +18,10 @@ ExecStart=/usr/bin/env bash -lc 'exec gunicorn   # meslint-expect: MES101
 Environment
 ```
 
+## How to fix
+Correct the syntax at the reported line (the message quotes the parser's complaint); until then the
+file's other facts are still used, the broken part is not.
+
 ## Options
 None.  Deselect with `--ignore MES101` if a file is deliberately not parseable.
 """

@@ -27,6 +27,10 @@ WATCHDOG_PID_FILE=./tmp/gunicorn.pid
 gunicorn writes `/opt/mes-dashboard/tmp/gunicorn.pid`; systemd waits for
 `/run/mes-dashboard/gunicorn.pid`.
 
+## How to fix
+Make `PIDFile=`, gunicorn's `--pid`/`pidfile` and `WATCHDOG_PID_FILE` name one file (derive them
+from the runtime directory); the related sites list each value and where it came from.
+
 ## Options
 The pid-file setting is the pack setting with `pid_file: true`; MES603 owns it entirely
 (MES602 does not report it again).

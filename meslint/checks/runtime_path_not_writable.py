@@ -35,6 +35,10 @@ WATCHDOG_STATE_FILE=./tmp/restart_state.json
 ```
 The watchdog writes `/opt/mes-dashboard/tmp/restart_state.json`: read-only.
 
+## How to fix
+Add the directory to the unit's `ReadWritePaths=` (or use `RuntimeDirectory=`/`StateDirectory=`), or
+move the file under a path the sandbox leaves writable.
+
 ## Options
 The written settings are the pack's settings of kind `path` except the conda binary
 (`conda.bin_variable`).  `RootDirectory=`, file ownership and modes are not modelled.

@@ -40,6 +40,10 @@ start() {
 }
 ```
 
+## How to fix
+Anchor the script on its own location (`ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"`)
+and use `${ROOT}/...` paths, or `cd "$ROOT"` before the relative ones.
+
 ## Options
 The scripts come from the contract pack (`start_script.path`, `deploy_scripts`).
 Subshells and `if` branches are not modelled: a `cd` anywhere in a function

@@ -28,6 +28,10 @@ graceful_timeout = int(os.getenv("GUNICORN_GRACEFUL_TIMEOUT", "120"))
 ```
 systemd kills gunicorn after 30 s while it may still be draining for 120 s.
 
+## How to fix
+Raise `TimeoutStopSec=` above gunicorn's graceful timeout (a few seconds of margin for the master to
+reap its workers).
+
 ## Options
 The app unit comes from the pack's `units` (role `app`), the config module from
 `gunicorn_config`.  A graceful timeout that is not a static integer is not checked.

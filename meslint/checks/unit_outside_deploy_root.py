@@ -29,6 +29,10 @@ WorkingDirectory=/home/egg/Project/DashBoard_vite
 ExecStart=/opt/miniconda3/bin/conda run -n mes-dashboard python scripts/worker_watchdog.py
 ```
 
+## How to fix
+Set `WorkingDirectory=`, `PYTHONPATH` and the Exec paths to the deploy root (or paths below it)
+named by the pack.
+
 ## Options
 `deploy_root` and `units` in the contract pack (`deploy_root` can be overridden
 from `[tool.meslint]`).

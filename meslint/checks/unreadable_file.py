@@ -16,6 +16,10 @@ what lies behind it, and an operator should know the file was not checked.
 deploy/.env -> /etc/secrets/prod.env    # symbolic link out of the repository: skipped
 ```
 
+## How to fix
+Make the file a regular UTF-8 text file inside the repository, or exclude it (`exclude`), or raise
+`max-file-size` on the command line when the file is legitimately large.
+
 ## Options
 `max-file-size` (bytes, default 5 MiB) in `[tool.meslint]`.
 """

@@ -20,6 +20,10 @@ longer describes the repository.  Removing them keeps every exception justified.
 WATCHDOG_PID_FILE="${ROOT}/tmp/gunicorn.pid"  # meslint: ignore[MES603]
 ```
 
+## How to fix
+Delete the suppression comment or the waiver, or drop the codes from it that no longer match (keep
+the others).
+
 ## Options
 Inline suppressions are scoped to the line they end, to the next line when
 alone on a comment line (units and env files: whole comment lines only, since an

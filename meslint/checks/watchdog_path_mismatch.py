@@ -25,6 +25,10 @@ WATCHDOG_RUNTIME_DIR=/run/mes-dashboard
 RUNTIME_DIR = Path(__file__).resolve().parents[1] / "tmp"
 ```
 
+## How to fix
+Make every consumer derive the path from the same setting: one default in the contract module, the
+same `${VAR:-default}` in the start script and the units, and no second hard-wired copy.
+
 ## Options
 The settings compared are the `kind: path` settings of the contract pack (`settings:`
 in `rules/*.yaml`) except the pid file, which MES603 compares with unit directives.

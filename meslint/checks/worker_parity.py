@@ -29,6 +29,10 @@ ExecStart=/usr/bin/env bash -lc 'exec rq worker "${REJECT_WORKER_QUEUE:-reject-q
 ```
 Same queue, two variable names: `REJECT_WORKER_QUEUE=x` in `.env` moves the unit only.
 
+## How to fix
+Add a unit for each worker the start script starts (same queues, same runtime), or stop starting the
+worker the units do not know.
+
 ## Options
 Worker units are the pack's `units` with role `worker`; the start script is
 `start_script.path`.  Workers whose queue is not statically known are skipped.
