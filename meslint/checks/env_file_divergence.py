@@ -27,7 +27,14 @@ one of them (`int("2   # PRD: 4")`).
 # .env.example
 GUNICORN_WORKERS=2   # PRD: 4
 ```
-systemd passes `2   # PRD: 4`, bash and python-dotenv pass `2`.
+`meslint check fixtures/MES607/bad` reports (one line, wrapped here):
+```text
+.env.example:4:1: MES607 error: GUNICORN_WORKERS is read differently by the env file's
+consumers: systemd EnvironmentFile= gets '2   # PRD: 4'; bash source gets '2'
+```
+When the repository's Python code loads the file with python-dotenv, its reading is listed
+too, and a consumer that converts the value with `int()`/`float()` is named ("escalated"):
+that conversion fails on the value systemd passes.
 
 ## How to fix
 Move the inline comment onto its own line above the assignment, and quote values with spaces, so
@@ -35,11 +42,10 @@ that systemd, bash and python-dotenv read the same value.
 
 ## Options
 Consumers are taken from the pack (`env_file`, `units`, `start_script`) and the
-dependencies.  Known limit: the int()/float() escalation needs the parser to record
-conversions (`EnvRead.conversion`); until it does, it is not reported.  python-dotenv
-does not override variables already set (`override=False`), so under systemd or the
-start script its reading matters only for names the others did not set; the line is
-still a breach because its meaning depends on who reads it.
+repository's own use of python-dotenv.  python-dotenv does not override variables
+already set (`override=False`), so under systemd or the start script its reading
+matters only for names the others did not set; the line is still a breach because its
+meaning depends on who reads it.
 """
 
 from __future__ import annotations
