@@ -72,3 +72,21 @@ def test_rules_are_declared_typed() -> None:
         assert isinstance(registered.rule, Rule)
         assert isinstance(registered.rule.gate, Gate) and isinstance(registered.rule.severity, Severity)
         assert isinstance(registered.rule.fix, FixApplicability)
+
+
+_SHOWN_RUN = re.compile(r"`meslint check (fixtures/\S+)` reports[^\n]*:\n```text\n(.*?)\n```", re.S)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_example_output_is_what_the_rule_reports(rule, capsys) -> None:
+    """An example that shows meslint's output shows what the rule reports on that fixture today."""
+    from meslint.cli import main
+
+    for fixture, shown in _SHOWN_RUN.findall(rule.sections()["Example"]):
+        code = main(["check", str(REPO / fixture), "--select", rule.code, "--output-format", "concise",
+                     "--no-cache"])
+        out = capsys.readouterr().out
+        assert code == 1, f"{rule.code}: {fixture} reports nothing"
+        # The docstring wraps long lines: compare with whitespace runs collapsed.
+        wanted = " ".join(shown.split())
+        assert any(" ".join(line.split()) == wanted for line in out.splitlines()), (rule.code, out)
