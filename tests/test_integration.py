@@ -443,7 +443,10 @@ def test_pre_commit_hook_manifest_shape() -> None:
     files = hooks["meslint-files"]
     # meslint asks git for the changed files itself: pre-commit never splits a list (no duplicate output).
     assert files["entry"] == "meslint check --only-changed" and files["pass_filenames"] is False
-    assert files["require_serial"] is True and files["files"]
+    # No `files:` regex: which files can carry the contract is meslint's own classification
+    # (a regex missed extension-less shebang scripts, *.env.template, drop-ins, pack-named files).
+    assert files["require_serial"] is True and files["always_run"] is True and "files" not in files
+    assert all("files" not in hook and "types" not in hook for hook in hooks.values())
 
 
 def test_pre_commit_default_hook_judges_the_commit(tmp_path) -> None:
