@@ -70,7 +70,7 @@ def disagreements(sites: Iterable[SiteValue],
         split = [rt for rt in RUNTIMES if len({s.value for s in per_runtime.get(rt, [])}) > 1]
         for runtime in split:
             group = sorted(per_runtime[runtime], key=lambda s: (s.location, s.consumer))
-            preferred = {s.value for s in group if authority(s)}
+            preferred = {s.value for s in group if authority(s) and s.value is not None}
             values = [s.value for s in group if s.value is not None]  # all of them: None was left out above
             reference = pack_says.reference(setting, runtime)
             is_canonical = reference is not None and reference in values

@@ -153,8 +153,8 @@ class FactCache:
         self.hits = 0
         self.misses = 0
         self.dirty = False
-        if self._usable:
-            self._old = self._load()
+        if self._secret is not None:
+            self._old = self._load(self._secret)
 
     @property
     def _usable(self) -> bool:
@@ -191,12 +191,12 @@ class FactCache:
 
     # -- storage
 
-    def _load(self) -> dict:
+    def _load(self, secret: bytes) -> dict:
         def current(header: dict) -> bool:
             return (header.get("magic") == _MAGIC and header.get("format") == _FORMAT
                     and header.get("version") == __version__ and header.get("fingerprint") == fingerprint())
 
-        body = cachefiles.read_signed(self.directory / INDEX_NAME, self._secret, current)
+        body = cachefiles.read_signed(self.directory / INDEX_NAME, secret, current)
         try:
             entries = json.loads(body) if body is not None else {}
         except ValueError:
@@ -205,7 +205,7 @@ class FactCache:
 
     def save(self) -> None:
         """Write the index atomically; failures are silent (the cache is an optimisation)."""
-        if not self._usable:
+        if self._secret is None:
             return
         if not self.dirty and self._new.keys() == self._old.keys():
             return

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from meslint import __version__, safe_io
 from meslint.config import FAIL_ON, Settings, load_settings, project_root, split_codes
@@ -26,7 +27,7 @@ STATISTICS_REFUSED = ("sarif", "github", "junit")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like ruff
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, like ruff
         self.exit(EXIT_ERROR, f"meslint: error: {message}\n")
 
 

@@ -10,6 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from meslint import safe_io
 from meslint.errors import ConfigError
@@ -106,7 +107,8 @@ def _longest_match(code: str, prefixes: tuple[str, ...]) -> str | None:
     return best
 
 
-_KEYS = {
+# Each key's TOML type; type[Any] so the isinstance() check below leaves the value usable as that type.
+_KEYS: dict[str, type[Any]] = {
     "contract": str,
     "select": list,
     "ignore": list,

@@ -31,7 +31,7 @@ def home_url() -> str | None:
     for label in _URL_LABELS:
         if urls.get(label, "").startswith("https://"):
             return urls[label]
-    home = (meta.get("Home-page") or "").strip()
+    home = ((meta.get_all("Home-page") or [""])[0]).strip()
     return home if home.startswith("https://") else None
 
 

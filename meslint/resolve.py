@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from meslint.commands import CommandInfo, analyze
 from meslint.facts import (
     EnvFile,
+    EnvRead,
     ExecCommand,
     Location,
     PythonModule,
@@ -38,6 +39,7 @@ from meslint.facts import (
     ShellAssignment,
     ShellScript,
     UnitFile,
+    UnitSetting,
 )
 from meslint.pack import ContractPack, SettingSpec
 from meslint.script_flow import Memo, ScriptModel, script_model
@@ -198,6 +200,8 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
         for site in setting.site_specs():
             if not site.directive:
                 continue
+            value: str | None
+            directive: UnitSetting | None
             if site.directive == "PIDFile":
                 found = pid_file(unit)  # systemd's reading: specifiers expanded, relative under /run
                 if found is None:
@@ -372,6 +376,7 @@ def _python_sites(res: Resolution, repo: Repository, pack: ContractPack, module:
             continue  # two consumers of one process reading through the same code site
         res.python_seen.add(key)
         binding = env.get(setting.name)
+        raw: str | None
         if binding is not None and (binding.value != "" or read.via != "resolver"):
             raw = binding.value
             chain = [Step(f"{setting.name}={raw!r} from {binding.origin}", binding.location)]
@@ -407,12 +412,12 @@ def _dotted_module(path: str) -> str:
     return ".".join(parts)
 
 
-def _first_read(module: PythonModule | None, name: str):
+def _first_read(module: PythonModule | None, name: str) -> EnvRead | None:
     if module is None:
         return None
     reads = [r for r in module.env_reads if r.name == name]
     with_default = [r for r in reads if r.default is not None]
-    return (with_default or reads or [None])[0]
+    return (with_default or reads)[0] if reads else None
 
 
 def canonical_value(setting: SettingSpec, deploy_root: str) -> str | None:

@@ -66,7 +66,7 @@ def scan(path: str, kind: FileKind, text: str) -> tuple[Suppression, ...]:
             alone = True
         else:
             match = (_HTML if kind is FileKind.MARKDOWN else _HASH).search(line)
-            alone = bool(match) and not line[:match.start()].strip()
+            alone = match is not None and not line[:match.start()].strip()
         if match is None:
             continue
         directive, codes_text = match.group(1), match.group(2)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property, lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
@@ -37,7 +37,7 @@ class CheckContext:
     def __init__(self, repo: Repository, pack: ContractPack) -> None:
         self.repo = repo
         self.pack = pack
-        self._shared: dict[Hashable, object] = {}
+        self._shared: dict[Hashable, Any] = {}  # each value is what its key's compute() returned
 
     def shared(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, run once per check run for ``key``.

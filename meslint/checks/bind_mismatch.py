@@ -34,7 +34,7 @@ from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.facts import ShellAssignment, ShellScript
+from meslint.facts import Location, ShellAssignment, ShellScript
 from meslint.findings import Finding, Related
 from meslint.script_flow import script_model
 from meslint.template import references
@@ -48,16 +48,18 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         return
     for d in disagreements(ctx.resolution.for_setting(bind), authority=contract_authority(ctx)):
         yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=bind)
-    script = ctx.repo.script(ctx.pack.start_script.path) if ctx.pack.start_script else None
-    if script is not None and ctx.pack.start_script is not None:
-        yield from _stale_derivations(ctx, script, bind)
+    spec = ctx.pack.start_script
+    script = ctx.repo.script(spec.path) if spec else None
+    if script is not None and spec is not None:
+        yield from _stale_derivations(ctx, script, bind, spec.commands or ("start",))
 
 
 def _mentions(template: str, names: set[str]) -> bool:
     return not names.isdisjoint(references(template))
 
 
-def _stale_derivations(ctx: CheckContext, script: ShellScript, bind: str) -> Iterator[Finding]:
+def _stale_derivations(ctx: CheckContext, script: ShellScript, bind: str,
+                       subcommands: tuple[str, ...]) -> Iterator[Finding]:
     """Walk each subcommand; a use of a bind-derived variable after .env is loaded but before
     the variable is derived again reads the stale copy."""
     derived: dict[str, ShellAssignment] = {}
@@ -73,9 +75,9 @@ def _stale_derivations(ctx: CheckContext, script: ShellScript, bind: str) -> Ite
     # meet the very same command facts again for every subcommand).
     reads = {id(command): {n for word in command.argv for n in references(word)} & derived.keys()
              for command in script.commands}
-    stale_uses: dict[str, dict] = {}
+    stale_uses: dict[str, dict[Location, str]] = {}
     model = script_model(script, ctx.pack.env_file.script_relative, ctx.shared)
-    traces = {command: model.trace(command) for command in ctx.pack.start_script.commands or ("start",)}
+    traces = {command: model.trace(command) for command in subcommands}
     for command, trace in traces.items():
         loaded = False
         fresh: set[str] = set()
@@ -83,13 +85,13 @@ def _stale_derivations(ctx: CheckContext, script: ShellScript, bind: str) -> Ite
             if kind == "load":
                 loaded = True
                 fresh = set()
-            elif kind == "assign" and loaded and fact.name in derived and _mentions(fact.value, names):
-                fresh.add(fact.name)
+            elif isinstance(fact, ShellAssignment):  # kind "assign"
+                if loaded and fact.name in derived and _mentions(fact.value, names):
+                    fresh.add(fact.name)
             elif kind == "command" and loaded:
                 for name in reads[id(fact)]:
                     if name not in fresh:
-                        uses = stale_uses.setdefault(name, {})
-                        uses.setdefault(fact.location, command)
+                        stale_uses.setdefault(name, {}).setdefault(fact.location, command)
     for name in sorted(stale_uses, key=lambda n: derived[n].location):
         uses = sorted(stale_uses[name].items())
         commands = sorted(set(stale_uses[name].values()))

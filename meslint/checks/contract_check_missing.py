@@ -50,8 +50,9 @@ from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.commands import analyze
-from meslint.facts import Heredoc, Location, ShellCaseArm, ShellCommand, ShellScript
+from meslint.facts import Heredoc, Location, PythonModule, ShellCaseArm, ShellCommand, ShellScript
 from meslint.findings import Finding, Related
+from meslint.pack import StartScriptSpec
 from meslint.script_flow import ScriptModel, script_model
 from meslint.template import evaluate
 
@@ -67,8 +68,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         return
     script = ctx.repo.script(spec.path)
     if script is not None:
-        yield from _check_command(ctx, script)
-    yield from _enforcement_off(ctx, script)
+        yield from _check_command(ctx, spec, script)
+    yield from _enforcement_off(ctx, spec.enforce_variable, script)
 
 
 # --------------------------------------------------------------------------- the check arm
@@ -86,11 +87,15 @@ def _module_name(path: str) -> str:
     return dotted.replace("/", ".")
 
 
-def _validations(ctx: CheckContext, commands: list[ShellCommand], heredocs: list[Heredoc]):
-    """(location, text that runs, python module facts or None) of each contract validation reached."""
-    needle = ctx.pack.start_script.check_runs
+# (location, text that runs, python module facts or None, the heredoc or command) of one contract validation
+_Validation = tuple[Location, str, PythonModule | None, Heredoc | ShellCommand]
+
+
+def _validations(ctx: CheckContext, needle: str, commands: list[ShellCommand],
+                 heredocs: list[Heredoc]) -> list[_Validation]:
+    """Each contract validation reached: a python heredoc or command that runs ``needle`` or the contract module."""
     contract = ctx.pack.contract_module
-    found = []
+    found: list[_Validation] = []
     for heredoc in heredocs:
         runs_python = heredoc.python is not None or any(_PYTHONS.search(w.rsplit("/", 1)[-1] or "")
                                                         for w in heredoc.command[:2])
@@ -109,8 +114,7 @@ def _validations(ctx: CheckContext, commands: list[ShellCommand], heredocs: list
     return found
 
 
-def _check_command(ctx: CheckContext, script: ShellScript) -> Iterator[Finding]:
-    spec = ctx.pack.start_script
+def _check_command(ctx: CheckContext, spec: StartScriptSpec, script: ShellScript) -> Iterator[Finding]:
     model = script_model(script, ctx.pack.env_file.script_relative, ctx.shared)
     arms = _arms(model, spec.check_command)
     if not arms:
@@ -125,7 +129,7 @@ def _check_command(ctx: CheckContext, script: ShellScript) -> Iterator[Finding]:
     for arm in arms:
         reach = model.reach(arm)
         commands, functions = reach.commands, reach.functions
-        validations = _validations(ctx, commands, reach.heredocs)
+        validations = _validations(ctx, spec.check_runs, commands, reach.heredocs)
         if not validations:
             continue
         reached_any.append(arm)
@@ -149,7 +153,7 @@ def _check_command(ctx: CheckContext, script: ShellScript) -> Iterator[Finding]:
         arm.location, subject=f"{script.path} {spec.check_command}")
 
 
-def _honours(enforce: str, commands: list[ShellCommand], validations) -> bool:
+def _honours(enforce: str, commands: list[ShellCommand], validations: list[_Validation]) -> bool:
     pattern = re.compile(r"\$\{?" + re.escape(enforce) + r"\b")
     for _location, text, module, _site in validations:
         if enforce in text:
@@ -171,8 +175,7 @@ def _off(value: str | None) -> bool:
     return value is not None and value.strip().lower() in FALSE_VALUES
 
 
-def _enforcement_off(ctx: CheckContext, script: ShellScript | None) -> Iterator[Finding]:
-    enforce = ctx.pack.start_script.enforce_variable
+def _enforcement_off(ctx: CheckContext, enforce: str, script: ShellScript | None) -> Iterator[Finding]:
     template = ctx.repo.env_file(ctx.pack.env_file.template)
     if template is not None:
         for assignment in template.assignments:
@@ -189,22 +192,23 @@ def _enforcement_off(ctx: CheckContext, script: ShellScript | None) -> Iterator[
     for unit in ctx.repo.units:
         if ctx.pack.unit_spec(unit.path) is None:
             continue
-        for assignment in unit.environment:
-            if assignment.name == enforce and _off(assignment.value):
+        for setting in unit.environment:
+            if setting.name == enforce and _off(setting.value):
                 yield RULE.finding(
-                    f"{unit.path} sets Environment={enforce}={assignment.value!r}: the unit turns runtime "
-                    f"contract enforcement off", assignment.location, subject=f"{unit.name} {enforce}")
+                    f"{unit.path} sets Environment={enforce}={setting.value!r}: the unit turns runtime "
+                    f"contract enforcement off", setting.location, subject=f"{unit.name} {enforce}")
     if script is None:
         return
-    for assignment in script.assignments:
-        if assignment.name != enforce or assignment.declared_only:
+    for shell_assignment in script.assignments:
+        if shell_assignment.name != enforce or shell_assignment.declared_only:
             continue
-        value = evaluate(assignment.value, {}, "@ROOT").value
+        value = evaluate(shell_assignment.value, {}, "@ROOT").value
         if value and _off(value):  # an empty default leaves the code default in charge
-            kind = "defaults" if "$" in assignment.value else "sets"
+            kind = "defaults" if "$" in shell_assignment.value else "sets"
             yield RULE.finding(
-                f"{script.path} {kind} {enforce} to {value!r} ({enforce}={assignment.value}): the start script "
-                f"turns runtime contract enforcement off", assignment.location, subject=f"{script.path} {enforce}")
+                f"{script.path} {kind} {enforce} to {value!r} ({enforce}={shell_assignment.value}): the start "
+                f"script turns runtime contract enforcement off", shell_assignment.location,
+                subject=f"{script.path} {enforce}")
     for command in script.commands:
         for name, value in command.env_prefix:
             if name == enforce and value and _off(evaluate(value, {}, "@ROOT").value):

@@ -53,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.facts import EnvAssignment, Location, Repository
+from meslint.facts import EnvAssignment, Location, Repository, UnitFile
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
 from meslint.resolve import contract_units
@@ -68,7 +68,12 @@ def consumers(repo: Repository, pack: ContractPack) -> dict[str, Location]:
     """Who reads the env template, with the site that makes each one a consumer."""
     found: dict[str, Location] = {}
     roles = ("app", "watchdog", "worker", "other")
-    units = sorted(contract_units(repo, pack), key=lambda u: (roles.index(pack.unit_spec(u.path).role), u.path))
+
+    def by_role(unit: UnitFile) -> tuple[int, str]:
+        spec = pack.unit_spec(unit.path)  # never None for a contract unit
+        return (roles.index(spec.role) if spec else len(roles), unit.path)
+
+    units = sorted(contract_units(repo, pack), key=by_role)
     for unit in units:
         for env_file in unit.environment_files:
             if env_file.path == pack.env_file.deployed and "systemd" not in found:

@@ -182,6 +182,7 @@ def _private_tmp(units: list[UnitFile], sandboxes: dict[str, Sandbox],
             continue
         first = private[0]
         access = sandboxes[first].access(path)
+        assert access.rule is not None  # Access.private holds only where a rule decides
         others = [u for u in per_unit if u != first]
         message = (f"{subject} resolves to {path} for {', '.join(per_unit)}, but {first} has {access.rule.origin}: "
                    f"its {path} is not the file the other unit(s) see ({', '.join(others)})")

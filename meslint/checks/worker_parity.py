@@ -181,7 +181,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         unit_queues = _by_queue(unit_workers, runtime)
         for queue, (worker, var) in script_queues.items():
             if queue not in unit_queues:
-                key = ("no-unit", worker.location, queue)
+                key: tuple = ("no-unit", worker.location, queue)
                 if key in reported:
                     continue
                 reported.add(key)

@@ -189,6 +189,9 @@ class _TomlScan:
 class _YamlRefused(Exception):
     """A YAML document meslint will not expand (alias bomb, self reference)."""
 
+    line: int
+    column: int
+
     def __init__(self, message: str, node: yaml.Node) -> None:
         super().__init__(message)
         mark = getattr(node, "start_mark", None)

@@ -112,6 +112,12 @@ _MAX_SPAN_CANDIDATES = 200
 _MARKUP_RUN = re.compile(r"[ \t*_~\[\]()!<>\\]*")  # what may stand between the cursor and plain text
 
 
+def _run_end(pattern: re.Pattern[str], text: str, pos: int = 0) -> int:
+    """Where ``pattern`` stops matching from ``pos``; the patterns passed here all match the empty string."""
+    match = pattern.match(text, pos)
+    return match.end() if match else pos
+
+
 class _Cursor:
     """A position in the source of one block, moved forward token by token.
 
@@ -151,7 +157,7 @@ class _Cursor:
         if end < 0:
             self.pos = len(self.src)
             return
-        self.pos = _QUOTE_PREFIX.match(self.src, end + 1).end()
+        self.pos = _run_end(_QUOTE_PREFIX, self.src, end + 1)
 
     def skip_text(self, content: str) -> None:
         """Move past plain text when it is found right ahead (only markup in between).
@@ -163,7 +169,7 @@ class _Cursor:
             return
         # Only an occurrence right after the markup ahead counts, so the search stops there
         # instead of running on to the line end for text that is not found as written.
-        markup_end = _MARKUP_RUN.match(self.src, self.pos).end()
+        markup_end = _run_end(_MARKUP_RUN, self.src, self.pos)
         limit = min(markup_end + len(content), self.line_end(self.pos))
         found = self.src.find(content, self.pos, limit)
         if found >= 0:
@@ -225,7 +231,7 @@ class _Cursor:
 
     def _after_blank(self, start: int) -> int:
         if self.src[start] == "\n":
-            return _QUOTE_PREFIX.match(self.src, start + 1).end()
+            return _run_end(_QUOTE_PREFIX, self.src, start + 1)
         return start + 1
 
     def _before_blank(self, start: int, end: int) -> int:
@@ -330,7 +336,7 @@ class _Builder:
             self.stack.pop()
         self.stack.append((level, text))
         self.section = tuple(title for _, title in self.stack)
-        column = _QUOTE_PREFIX.match(source).end() + 1
+        column = _run_end(_QUOTE_PREFIX, source) + 1
         self.headings.append(MdHeading(level, text, self._loc(line, column)))
         # Spans and links inside the heading are facts too; its text is not prose.
         self._inline(inline, _Cursor(self._source(inline.map), inline.map[0] + 1), prose=False)
@@ -367,7 +373,7 @@ class _Builder:
             return
         for offset, source in enumerate(self._source(token.map)):
             if source.strip():
-                column = _QUOTE_PREFIX.match(source).end() + 1
+                column = _run_end(_QUOTE_PREFIX, source) + 1
                 location = self._loc(start + offset + 1, column, start + offset + 1, len(source) + 1)
                 self.prose.append(MdText(source[column - 1:].rstrip(), location, self.section))
 
@@ -387,7 +393,7 @@ class _Builder:
                     header = cells
                 else:
                     line = token.map[0] + 1 if token.map else self.last_line
-                    column = _QUOTE_PREFIX.match(self.lines[line - 1]).end() + 1
+                    column = _run_end(_QUOTE_PREFIX, self.lines[line - 1]) + 1
                     end_column = len(self.lines[line - 1].rstrip()) + 1
                     self.rows.append(MdTableRow(cells, header, self._loc(line, column, line, end_column),
                                                 self.section))
@@ -417,7 +423,7 @@ class _Builder:
     def _inline(self, inline, cursor: _Cursor, *, prose: bool) -> None:
         """Spans, links and (for paragraphs) prose lines of one inline token."""
         if prose:
-            cursor.pos = _FIRST_PREFIX.match(cursor.src).end()
+            cursor.pos = _run_end(_FIRST_PREFIX, cursor.src)
         line_start = cursor.here()
         pieces: list[str] = []
         children = inline.children or []
@@ -515,4 +521,4 @@ def _body_column(source: str, first_body_line: str) -> int:
     """Column where a code body starts: the source line minus its container indentation."""
     if first_body_line and source.endswith(first_body_line):
         return len(source) - len(first_body_line) + 1
-    return _QUOTE_PREFIX.match(source).end() + 1 if source.strip() else 1
+    return _run_end(_QUOTE_PREFIX, source) + 1 if source.strip() else 1

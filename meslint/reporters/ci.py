@@ -46,8 +46,8 @@ def render_github(findings: tuple[Finding, ...]) -> str:
 
 def render_junit(findings: tuple[Finding, ...]) -> str:
     """One testsuite; one failing testcase per finding, or a single passing one when clean."""
-    suite = ElementTree.Element("testsuite", name="meslint", tests=str(max(len(findings), 1)),
-                                failures=str(len(findings)), errors="0", skipped="0")
+    tests, failures = str(max(len(findings), 1)), str(len(findings))
+    suite = ElementTree.Element("testsuite", name="meslint", tests=tests, failures=failures, errors="0", skipped="0")
     seen: Counter = Counter()
     for finding in findings:
         loc = finding.location
@@ -67,8 +67,7 @@ def render_junit(findings: tuple[Finding, ...]) -> str:
         failure.text = "\n".join(body)
     if not findings:
         ElementTree.SubElement(suite, "testcase", classname="meslint", name="all checks passed")
-    suites = ElementTree.Element("testsuites", name="meslint", tests=suite.get("tests"),
-                                 failures=suite.get("failures"))
+    suites = ElementTree.Element("testsuites", name="meslint", tests=tests, failures=failures)
     suites.append(suite)
     ElementTree.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"

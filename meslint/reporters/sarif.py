@@ -29,7 +29,7 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 def render_sarif(report: Report) -> str:
     rules = all_rules()
     index = {rule.code: i for i, rule in enumerate(rules)}
-    pairs = [(f, None) for f in report.findings]
+    pairs: list[tuple[Finding, str | None]] = [(f, None) for f in report.findings]
     pairs += list(zip(report.suppressed, report.suppression_kinds, strict=True))
     pairs.sort(key=lambda pair: (*pair[0].sort_key(), pair[1] or ""))
     fingerprints = occurrence_fingerprints(f for f, _ in pairs)
