@@ -116,7 +116,7 @@ DETERMINISM_CASES = ["demo", "MES101/bad", "MES601/bad", "MES602/bad", "MES607/b
 @pytest.mark.parametrize("case", DETERMINISM_CASES)
 def test_output_is_identical_across_hash_seeds(tmp_path: Path, case: str) -> None:
     root = tmp_path / "repo"
-    shutil.copytree(FIXTURES / case, root, symlinks=True)
+    shutil.copytree(FIXTURES / case, root, symlinks=True, ignore=shutil.ignore_patterns(".meslint_cache"))
     for fmt in ("text", "json"):
         outputs = set()
         for seed in ("0", "1", "12345"):
@@ -131,7 +131,7 @@ def test_output_is_identical_across_hash_seeds(tmp_path: Path, case: str) -> Non
 
 def test_output_is_identical_with_and_without_cache(tmp_path: Path) -> None:
     root = tmp_path / "repo"
-    shutil.copytree(FIXTURES / "MES602" / "bad", root, symlinks=True)
+    shutil.copytree(FIXTURES / "MES602" / "bad", root, symlinks=True, ignore=shutil.ignore_patterns(".meslint_cache"))
     cache = tmp_path / "cache"
     base = ("check", str(root), "--output-format", "json")
     cold = run(*base, "--no-cache", cwd=root, seed="0")

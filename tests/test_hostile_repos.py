@@ -72,7 +72,7 @@ def codes_at(found: list[dict], path: str) -> set[str]:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
-    shutil.copytree(FIXTURES / "demo", root, symlinks=True)
+    shutil.copytree(FIXTURES / "demo", root, symlinks=True, ignore=shutil.ignore_patterns(".meslint_cache"))
     return root
 
 

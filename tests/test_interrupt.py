@@ -81,7 +81,7 @@ def _helper_forked(pid: int) -> bool:
 def large_tree(tmp_path_factory) -> Path:
     """The demo plus enough unit files that parsing takes the two-process path."""
     root = tmp_path_factory.mktemp("interrupt") / "repo"
-    shutil.copytree(FIXTURES / "demo", root, symlinks=True)
+    shutil.copytree(FIXTURES / "demo", root, symlinks=True, ignore=shutil.ignore_patterns(".meslint_cache"))
     unit = (root / "deploy" / "mes-dashboard.service").read_text(encoding="utf-8")
     padding = "".join(f"# padding line {j}\nEnvironment=PAD_{j}=value-{j}\n" for j in range(60))
     size = 0

@@ -47,7 +47,7 @@ BROKEN_LINE = "[Service]\nExecStart /usr/bin/true\n"  # MES101 on line 2
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("injection") / "repo"
-    shutil.copytree(FIXTURES / "demo", root, symlinks=True)
+    shutil.copytree(FIXTURES / "demo", root, symlinks=True, ignore=shutil.ignore_patterns(".meslint_cache"))
     (root / HOSTILE_NAME).write_text(BROKEN_LINE, encoding="utf-8")
     try:
         with open(os.path.join(os.fsencode(root), UNDECODABLE), "w", encoding="utf-8") as handle:
@@ -208,7 +208,7 @@ def test_fingerprint_of_an_undecodable_name() -> None:
 
 def test_settings_and_errors_quoting_the_configuration(tmp_path: Path) -> None:
     root = tmp_path / "repo"
-    shutil.copytree(FIXTURES / "demo", root, symlinks=True)
+    shutil.copytree(FIXTURES / "demo", root, symlinks=True, ignore=shutil.ignore_patterns(".meslint_cache"))
     hostile = "x\x1b]0;t\x07\u202e\x9b"
     quoted = json.dumps(hostile)  # \uXXXX escapes: TOML strings take them, not the raw characters
     (root / "meslint.toml").write_text(f"exclude = [{quoted}]\n", encoding="utf-8")
@@ -225,7 +225,7 @@ def test_settings_and_errors_quoting_the_configuration(tmp_path: Path) -> None:
 def test_a_replayed_run_gives_the_same_output(hostile: Path, tmp_path: Path) -> None:
     """The run and fact caches store and replay hostile and undecodable names exactly."""
     root = tmp_path / "repo"
-    shutil.copytree(hostile, root, symlinks=True)
+    shutil.copytree(hostile, root, symlinks=True, ignore=shutil.ignore_patterns(".meslint_cache"))
     env = {key: value for key, value in os.environ.items() if key != "MESLINT_NO_CACHE"}
     env.update(PYTHONPATH=str(REPO), XDG_CACHE_HOME=str(tmp_path / "xdg"))
     runs = [subprocess.run([sys.executable, "-m", "meslint", "check", str(root), "--output-format", "json"],
