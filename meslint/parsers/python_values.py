@@ -34,6 +34,8 @@ class File:
 
 
 class Marker:
+    """What a name is bound to when it is not a template (see the three markers below)."""
+
     __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
@@ -53,6 +55,8 @@ Symbol = str | File | Marker
 
 @dataclass(eq=False)
 class Scope:
+    """The names bound in the module, a class body or a function, in visiting order."""
+
     name: str | None  # qualified function name; None for the module
     parent: Scope | None
     symbols: dict[str, Symbol] = field(default_factory=dict)
