@@ -7,7 +7,7 @@ and systemd's sources (``src/core/load-fragment.c``, ``src/basic/time-util.c``).
 * :func:`working_directory` -- ``WorkingDirectory=``: the ``-`` prefix only makes a missing
   directory non-fatal; ``~`` is the home directory of ``User=`` (``/root`` without one);
   specifiers are expanded; a relative or non-normalised path is rejected (fatal for the unit,
-  ignored with ``-``: :func:`meslint.parsers.systemd.working_directory_value` says which, as a
+  ignored with ``-``: :func:`meslint.parsers.systemd_settings.working_directory_value` says which, as a
   parse problem); an empty value resets to the default, ``/`` for the system manager.
 * :func:`exec_argv` -- the argv systemd passes for an ``Exec*=`` command (``$VAR``/``${VAR}``
   substituted unless the ``:`` prefix is given); :func:`invocations` -- the programs it runs,
@@ -28,7 +28,9 @@ from dataclasses import dataclass
 
 from meslint.commands import CommandInfo, analyze, basename
 from meslint.facts import ExecCommand, Location, UnitFile, UnitSetting
-from meslint.parsers.systemd import expand_specifiers, substitute_argv, working_directory_value
+from meslint.parsers.systemd_settings import working_directory_value
+from meslint.parsers.systemd_specifiers import expand_specifiers
+from meslint.parsers.systemd_substitution import substitute_argv
 from meslint.template import Binding, evaluate, normalize_path
 
 # --------------------------------------------------------------------------- booleans

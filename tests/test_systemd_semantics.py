@@ -13,7 +13,7 @@ from meslint.model import build_repository
 from meslint.pack import load_pack
 from meslint.parsers.shell import parse as parse_shell
 from meslint.parsers.systemd import parse as parse_unit
-from meslint.parsers.systemd import substitute_argv
+from meslint.parsers.systemd_substitution import substitute_argv
 from meslint.sandbox import sandbox_of
 from meslint.systemd_semantics import exec_argv, executed_paths, invocations, working_directory
 from meslint.template import Binding, evaluate

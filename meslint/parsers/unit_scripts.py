@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from meslint.commands import analyze
 from meslint.facts import Location, ShellScript
-from meslint.parsers.systemd import replace_env
+from meslint.parsers.systemd_substitution import replace_env
 
 
 class _Marked(Mapping[str, str]):

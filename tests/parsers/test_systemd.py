@@ -13,7 +13,10 @@ from textwrap import dedent
 import pytest
 
 from meslint.facts import Location, UnitFile
-from meslint.parsers.systemd import expand_specifiers, parse, split_words, substitute_argv
+from meslint.parsers.systemd import parse
+from meslint.parsers.systemd_specifiers import expand_specifiers
+from meslint.parsers.systemd_substitution import substitute_argv
+from meslint.parsers.systemd_words import split_words
 
 PATH = "deploy/app.service"
 
