@@ -198,7 +198,6 @@ class ShellCommand:
     argv: tuple[str, ...]
     location: Location
     function: str | None = None
-    case_arms: tuple[str, ...] = ()  # enclosing case arm patterns, outermost first
     env_prefix: tuple[tuple[str, str], ...] = ()  # ``VAR=x cmd`` assignments
     background: bool = False
 
@@ -215,7 +214,6 @@ class ShellCaseArm:
     patterns: tuple[str, ...]
     location: Location
     function: str | None = None
-    calls: tuple[str, ...] = ()  # first words of the commands in the arm body
     # The whole ``case ... esac`` the arm belongs to: tells sibling arms (bash takes the first
     # that matches) from the arms of another ``case`` on the same word.
     case_location: Location | None = None

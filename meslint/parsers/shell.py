@@ -19,15 +19,15 @@ Conventions worth knowing
   assignment with value ``""`` and ``declared_only=True``; for ``export`` it has
   ``exported=True``.  It does not change the value.
 * ``VAR=x cmd`` is not a shell assignment: it lands in ``ShellCommand.env_prefix``.
-* ``ShellCommand.case_arms`` holds one entry per enclosing arm, its patterns
-  joined with ``|`` (``help|--help|-h``).
+* ``ShellScript.case_arms`` holds every ``case`` arm once (patterns, location, the
+  ``case`` it belongs to); which arms enclose a command is :mod:`meslint.script_flow`'s
+  question (``ScriptModel.arms_of``), not stored again on each command.
 * Problems: tree-sitter ``ERROR`` nodes (the innermost ones) and ``MISSING`` nodes
   become :class:`ParseProblem`; facts are still taken from the rest of the tree.
 """
 
 from __future__ import annotations
 
-import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -136,7 +136,6 @@ _HEREDOC_PARTS = frozenset({"heredoc_start", "heredoc_body", "heredoc_end", "fil
 @dataclass
 class _Ctx:
     function: str | None = None
-    case_arms: tuple[str, ...] = ()
     background: bool = False
 
 
@@ -146,8 +145,6 @@ class _Arm:
     patterns: tuple[str, ...]
     location: Location
     function: str | None
-    body_start: int  # byte range of the arm body, to collect its calls afterwards
-    body_end: int
     case_location: Location
 
 
@@ -158,7 +155,6 @@ class _Extractor(WordTemplates):
     src: bytes = b""
     assignments: list[ShellAssignment] = field(default_factory=list)
     commands: list[ShellCommand] = field(default_factory=list)
-    command_starts: list[int] = field(default_factory=list)
     functions: list[ShellFunction] = field(default_factory=list)
     arms: list[_Arm] = field(default_factory=list)
     heredocs: list[Heredoc] = field(default_factory=list)
@@ -280,7 +276,7 @@ class _Extractor(WordTemplates):
                 continue
             nxt = children[i + 1] if i + 1 < len(children) else None
             if nxt is not None and nxt.type == "&" and not ctx.background:
-                out.append((child, _Ctx(ctx.function, ctx.case_arms, True)))
+                out.append((child, _Ctx(ctx.function, True)))
             else:
                 out.append((child, ctx))
         return out
@@ -294,7 +290,7 @@ class _Extractor(WordTemplates):
         self.functions.append(ShellFunction(name, self._loc(node, name_node)))
         if body is None:
             return []
-        return [(body, _Ctx(name, ctx.case_arms, ctx.background))]
+        return [(body, _Ctx(name, ctx.background))]
 
     def _case(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
         subject_node = node.child_by_field_name("value")
@@ -310,11 +306,8 @@ class _Extractor(WordTemplates):
                     patterns.append(self._tmpl(child))
                 elif child.is_named and child.type != "comment":
                     body.append(child)
-            start = body[0].start_byte if body else item.end_byte
-            self.arms.append(_Arm(subject, tuple(patterns), self._loc(item), ctx.function, start, item.end_byte,
-                                  self._loc(node)))
-            arm_ctx = _Ctx(ctx.function, (*ctx.case_arms, "|".join(patterns)), ctx.background)
-            out.extend(self._children_of_list(item, body, arm_ctx))
+            self.arms.append(_Arm(subject, tuple(patterns), self._loc(item), ctx.function, self._loc(node)))
+            out.extend(self._children_of_list(item, body, ctx))
         return out
 
     def _children_of_list(self, parent: Node, nodes: list[Node], ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
@@ -323,18 +316,8 @@ class _Extractor(WordTemplates):
         return [(n, c) for n, c in self._children_of(parent, ctx) if n.start_byte in wanted]
 
     def _finish_arms(self) -> list[ShellCaseArm]:
-        # Commands are appended in source order except around heredoc pipelines;
-        # sort by start byte so each arm's calls are one bisect range.
-        order = sorted(range(len(self.commands)), key=self.command_starts.__getitem__)
-        starts = [self.command_starts[i] for i in order]
-        arms: list[ShellCaseArm] = []
-        for arm in self.arms:
-            lo = bisect.bisect_left(starts, arm.body_start)
-            hi = bisect.bisect_left(starts, arm.body_end)
-            calls = tuple(self.commands[i].argv[0] for i in order[lo:hi] if self.commands[i].argv)
-            arms.append(ShellCaseArm(arm.subject, arm.patterns, arm.location, arm.function, calls,
-                                     arm.case_location))
-        return arms
+        return [ShellCaseArm(arm.subject, arm.patterns, arm.location, arm.function, arm.case_location)
+                for arm in self.arms]
 
     # ----------------------------------------------------------------- commands
 
@@ -377,12 +360,10 @@ class _Extractor(WordTemplates):
                 argv=argv,
                 location=self._loc(node),
                 function=ctx.function,
-                case_arms=ctx.case_arms,
                 env_prefix=env,
                 background=ctx.background,
             )
         )
-        self.command_starts.append(node.start_byte)
 
     def _redirected(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
         body = node.child_by_field_name("body")

@@ -9,6 +9,7 @@ import pytest
 
 from meslint.facts import Location, ShellScript
 from meslint.parsers.shell import parse
+from meslint.script_flow import ScriptModel
 
 
 def _parse(text: str, path: str = "bin/run.sh") -> ShellScript:
@@ -267,7 +268,7 @@ def test_functions_both_syntaxes_and_function_attribution() -> None:
     assert _cmd(script, "top_level").function is None
 
 
-def test_case_arms_patterns_calls_and_enclosing_arms() -> None:
+def test_case_arms_patterns_and_enclosing_arms() -> None:
     script = _parse(
         """
         dispatch() {
@@ -295,19 +296,19 @@ def test_case_arms_patterns_calls_and_enclosing_arms() -> None:
         """
     )
     arms = {arm.patterns: arm for arm in script.case_arms}
+    assert set(arms) == {("build",), ("verify", "--verify"), ("nested",), ("deep",), ("",), ("*",)}
     build = arms[("build",)]
     assert build.subject == "${action}"
     assert build.function == "dispatch"
-    assert build.calls == ("run_build",)
     assert build.location.line == 4
-    assert arms[("verify", "--verify")].calls == ("precheck", "run_verify")
-    assert arms[("",)].calls == ("usage",)
-    assert arms[("*",)].calls == ("echo", "exit")
     assert arms[("deep",)].subject == "${2}"
-    assert arms[("nested",)].calls == ("go_deep",)
-    assert _cmd(script, "run_build").case_arms == ("build",)
-    assert _cmd(script, "run_verify").case_arms == ("verify|--verify",)
-    assert _cmd(script, "go_deep").case_arms == ("nested", "deep")
+    assert arms[("deep",)].case_location != build.case_location
+    # Which arms enclose a command is the flow model's answer, not a second copy on each command.
+    model = ScriptModel(script, None)
+    assert model.arms_of(_cmd(script, "run_build")) == (build,)
+    assert model.arms_of(_cmd(script, "run_verify")) == (arms[("verify", "--verify")],)
+    assert model.arms_of(_cmd(script, "go_deep")) == (arms[("nested",)], arms[("deep",)])
+    assert model.arms_of(_cmd(script, "usage")) == (arms[("",)],)
     assert _cmd(script, "go_deep").function == "dispatch"
 
 
