@@ -1,0 +1,94 @@
+"""Opt-in: compare two meslint versions over a real repository's history (never part of the tests).
+
+    python bench/compare_history.py /path/to/repo.git --old /path/to/old/checkout \
+        [--new /path/to/new/checkout] [--paths deploy scripts ...] [--jobs 2] [--out compare.json]
+
+For every first-parent commit of the repository's HEAD that touched the given paths (all commits
+when none are given), the tree is exported with ``git archive`` (nothing of it is executed) and
+checked by both meslint versions (``--no-cache``, JSON, the MES Dashboard pack named explicitly so
+that early commits without the pack's layout are still checked).  Findings are compared by
+(code, path, line, message); the output lists, per code, how many findings each version gives over
+the history, and each distinct finding (code, path, message) that only one version gives, with the
+first and last commit it appears in.  That is the list a maintainer triages: every difference is a
+fix or a regression.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+
+def commits(git_dir: str, paths: list[str]) -> list[str]:
+    out = subprocess.run(["git", "--git-dir", git_dir, "log", "--first-parent", "--reverse", "--format=%h",
+                          "--", *paths], capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def export(git_dir: str, commit: str, target: Path) -> None:
+    data = subprocess.run(["git", "--git-dir", git_dir, "archive", commit], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        archive.extractall(target, filter="data")
+
+
+def findings(checkout: str, root: Path) -> list[tuple]:
+    # -P: the checked tree is never on sys.path; PYTHONPATH names the meslint version under test.
+    env = {**os.environ, "PYTHONPATH": checkout, "MESLINT_NO_CACHE": "1"}
+    done = subprocess.run([sys.executable, "-P", "-m", "meslint", "check", str(root), "--no-cache",
+                           "--contract", "mes-dashboard", "--output-format", "json", "--exit-zero"],
+                          capture_output=True, text=True, env=env, cwd="/")
+    if done.returncode not in (0, 1):
+        return [("ERROR", "", 0, done.stderr.strip()[-300:])]
+    return sorted((f["code"], f["path"], f["line"], f["message"]) for f in json.loads(done.stdout)["findings"])
+
+
+def one(git_dir: str, commit: str, old: str, new: str) -> tuple[str, list[tuple], list[tuple]]:
+    with tempfile.TemporaryDirectory(prefix="meslint-cmp-") as tmp:
+        export(git_dir, commit, Path(tmp))
+        return commit, findings(old, Path(tmp)), findings(new, Path(tmp))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("git_dir")
+    parser.add_argument("--old", required=True, help="a checkout of the older meslint")
+    parser.add_argument("--new", default=str(Path(__file__).resolve().parent.parent))
+    parser.add_argument("--paths", nargs="*", default=[])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", default="compare-history.json")
+    args = parser.parse_args()
+    todo = commits(args.git_dir, args.paths)
+    totals = {"old": Counter(), "new": Counter()}
+    only: dict[str, dict[tuple, list[str]]] = {"old": {}, "new": {}}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for index, (commit, old, new) in enumerate(pool.map(lambda c: one(args.git_dir, c, args.old, args.new),
+                                                            todo)):
+            totals["old"].update(f[0] for f in old)
+            totals["new"].update(f[0] for f in new)
+            for side, mine, theirs in (("old", old, new), ("new", new, old)):
+                for f in sorted(set(mine) - set(theirs)):
+                    seen = only[side].setdefault((f[0], f[1], f[3]), [commit, commit])
+                    seen[1] = commit
+            print(f"{index + 1}/{len(todo)} {commit} old={len(old)} new={len(new)}", file=sys.stderr)
+    report = {
+        "commits": len(todo),
+        "totals": {side: dict(sorted(counter.items())) for side, counter in totals.items()},
+        "only": {side: [{"code": k[0], "path": k[1], "message": k[2], "first": v[0], "last": v[1]}
+                        for k, v in sorted(entries.items())] for side, entries in only.items()},
+    }
+    Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps({"commits": report["commits"], "totals": report["totals"],
+                      "only_old": len(report["only"]["old"]), "only_new": len(report["only"]["new"])}))
+
+
+if __name__ == "__main__":
+    main()
