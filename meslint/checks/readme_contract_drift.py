@@ -59,6 +59,7 @@ from meslint.doctext import (
     assignment_claims,
     code_lines,
     conda_env_claims,
+    dev_server_ports,
     operator_docs,
     port_claims,
     script_claims,
@@ -110,9 +111,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             for text in doc.text:
                 claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
         yield from _legacy_paths(lines, legacy_names(pack))
+        dev_servers = dev_server_ports(lines)
         for claim in claims:
             if claim.line.historical:
                 continue
+            if claim.subject == "@port" and (claim.line.section, claim.value) in dev_servers:
+                continue  # the development server the section starts listens there
             key = (claim.location.path, claim.location.line, claim.subject, claim.value)
             if key in seen:
                 continue
