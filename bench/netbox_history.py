@@ -4,7 +4,7 @@
 
 Picks ``--count`` commits spread evenly over the commits that touched NetBox's reference
 deployment (the systemd units, the gunicorn config, upgrade.sh, the installation docs),
-from the first that ships ``contrib/netbox.service`` to HEAD, exports each tree (nothing
+from the one that gave the units their present shape (see :func:`spread`) to HEAD, exports each tree (nothing
 of it is executed) and checks it with the pack.  One line per commit gives the count per
 code and every finding follows, so each one can be triaged.
 
@@ -33,8 +33,14 @@ def git(git_dir: str, *args: str, data: bytes | None = None) -> bytes:
 
 
 def spread(git_dir: str, count: int) -> list[tuple[str, str]]:
-    """``count`` commits evenly spaced from the first with a systemd unit to HEAD, oldest first."""
-    first = git(git_dir, "log", "--reverse", "--format=%H", "--", "contrib/netbox.service").split()[0].decode()
+    """``count`` commits evenly spaced from the deployment's present shape to HEAD, oldest first.
+
+    The pack describes the venv deployment run as the user netbox, which the units took on in
+    February 2020 (v2.7.9): the commit that made them run ``User=netbox`` starts the range.
+    Earlier units ran the system's gunicorn as www-data, a deployment the pack does not describe.
+    """
+    first = git(git_dir, "log", "--reverse", "--format=%H", "-SUser=netbox", "--",
+                "contrib/netbox.service").split()[0].decode()
     rows = git(git_dir, "log", "--reverse", "--format=%h %cs %s", f"{first}^..HEAD", "--", *DEPLOYMENT)
     commits = [line.split(" ", 1) for line in rows.decode().splitlines() if line.strip()]
     head = git(git_dir, "log", "-1", "--format=%h %cs %s", "HEAD").decode().strip().split(" ", 1)

@@ -550,8 +550,13 @@ def code_path_refs(line: DocLine) -> Iterator[tuple[str, int]]:
         yield token, match.start()
 
 
+# A release number written as a placeholder: `netbox-X.Y.Z/`, `vX.Y`.
+_VERSION_PLACEHOLDER = re.compile(r"(?<![A-Za-z])[vV]?X\.Y(?:\.Z)?(?![A-Za-z])")
+
+
 def _placeholder(text: str) -> bool:
-    return any(ch in text for ch in "$<>*?{}[]%") or "..." in text or "\u2026" in text
+    return (any(ch in text for ch in "$<>*?{}[]%") or "..." in text or "\u2026" in text
+            or ("X.Y" in text and _VERSION_PLACEHOLDER.search(text) is not None))
 
 
 def path_known(repo: Repository, path: str, doc_dir: str = "") -> bool:
