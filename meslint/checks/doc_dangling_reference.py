@@ -6,14 +6,18 @@ point at:
 
 * relative Markdown links and images: `#anchor` and `?query` stripped,
   URL-decoded, taken relative to the document's directory (`/x` from the
-  repository root);
+  repository root); in a MkDocs site (`mkdocs.yml` beside `docs/`), a link that is
+  not to a `.md` file is also read as a URL relative to the page's address
+  (`docs/a/b.md` is served at `a/b/`);
 * paths named in code spans and fences: a directory part and a file extension
   (`./scripts/x.sh`, `scripts/x.py`, `docs/x.md`, `deploy/x.service`, also the
   Windows spelling `scripts\\x.bat`), taken from the repository root, or from the
-  document's directory when that is where the file is.
+  document's directory when that is where the file is, or from the deploy root's
+  parent (`app/gunicorn.py` after `cd /opt` for the deploy root `/opt/app`, known
+  when the repository or the pack's `install` map puts it there).
 
 Not checked: URLs, `mailto:`, absolute system paths (`/etc`, `/opt`, ...), `~`,
-globs, placeholders (`<name>`, `$VAR`, `...`), paths outside the repository, files
+globs, placeholders (`<name>`, `$VAR`, `...`, a release `X.Y.Z`), paths outside the repository, files
 under run- or build-time directories (`tmp/`, `logs/`, `data/`, `static/`,
 `dist/`, `node_modules/`, ...), `diff` fences, documents the pack marks
 `historical` and sections or fence comments carrying a

@@ -12,8 +12,10 @@ consumer resolves to, see `meslint show-contract`):
 * the project's unit names (`x.service`, `systemctl ... x`, `journalctl -u x`);
 * the start script's subcommands (`./scripts/start_server.sh NAME`), against the
   words its dispatching `case` accepts;
-* the port: `--bind`/`-b`, `lsof -i :PORT`, `http://localhost:PORT` on a line or
-  in a block that speaks of the bind setting or a port;
+* the port: `--bind`/`-b` (`-b` only on a gunicorn command line, not `git
+  checkout -b`), `lsof -i :PORT`, `http://localhost:PORT` on a line or in a block
+  that speaks of the bind setting or a port; not the port of a development server
+  the same section starts (`manage.py runserver 0.0.0.0:8000`, `flask run`);
 * a legacy subtree (`pack.legacy_subtrees`, e.g. `DashBoard_vite/`) shown as a
   current path in a code span or fence (a tree listing, `cd DashBoard/`): gate 2
   runs everything from the repository root.
