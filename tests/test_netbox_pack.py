@@ -10,6 +10,7 @@ import tomllib
 
 from meslint.config import load_settings
 from meslint.engine import load_contract, run
+from meslint.errors import PackError
 from meslint.pack import load_pack
 from meslint.pack_files import builtin_pack_names
 
@@ -162,3 +163,9 @@ def test_a_site_link_to_a_page_the_docs_do_not_have(write_tree) -> None:
     guide = GUIDE.replace("../../configuration/required/", "../../configuration/optional/")
     assert _findings(_tree(write_tree, {"docs/installation/web.md": guide})) == [
         "docs/installation/web.md:18 MES805"]
+
+
+def test_without_a_pack_the_error_names_the_built_in_pack_that_matches(write_tree) -> None:
+    root = _tree(write_tree)
+    with pytest.raises(PackError, match=r"the built-in pack netbox matches this repository: --contract netbox"):
+        load_contract(load_settings(root), root)
