@@ -36,6 +36,7 @@ class Disagreement:
     sites: tuple[SiteValue, ...]  # every site with a known value, in a stable order
     also_in: tuple[str, ...]  # other runtimes where the setting disagrees too
     canonical: bool = False  # the reference is the pack's canonical value, not a vote
+    pinned: bool = False  # no site holds the canonical value the pack pins: the pack is the reference
 
     def related(self) -> list[Related]:
         return [related_for(site) for site in self.sites if site is not self.outlier]
@@ -67,19 +68,23 @@ def disagreements(sites: Iterable[SiteValue],
     found = []
     for setting in sorted(by_setting):
         per_runtime = by_setting[setting]
-        split = [rt for rt in RUNTIMES if len({s.value for s in per_runtime.get(rt, [])}) > 1]
+        split = [rt for rt in RUNTIMES if len({s.value for s in per_runtime.get(rt, [])}) > 1
+                 or pack_says.pins(setting, rt, per_runtime.get(rt, []))]
         for runtime in split:
             group = sorted(per_runtime[runtime], key=lambda s: (s.location, s.consumer))
             preferred = {s.value for s in group if authority(s) and s.value is not None}
             values = [s.value for s in group if s.value is not None]  # all of them: None was left out above
             reference = pack_says.reference(setting, runtime)
             is_canonical = reference is not None and reference in values
-            majority = reference if reference is not None and is_canonical else majority_value(values, preferred)
+            pinned = reference is not None and not is_canonical and setting in pack_says.pinned
+            majority = reference if reference is not None and (is_canonical or pinned) else majority_value(
+                values, preferred)
             outliers = [s for s in group if s.value != majority and may_be_outlier(s)]
             if not outliers:
                 continue
             others = tuple(rt for rt in split if rt != runtime)
-            found.append(Disagreement(setting, runtime, majority, outliers[0], tuple(group), others, is_canonical))
+            found.append(Disagreement(setting, runtime, majority, outliers[0], tuple(group), others, is_canonical,
+                                      pinned))
             break
     return found
 
@@ -94,6 +99,9 @@ def majority_value(values: list[str], preferred: set[str] | frozenset[str] = fro
 def describe(d: Disagreement) -> str:
     outlier = d.outlier
     agreeing = sum(1 for s in d.sites if s.value == d.majority)
+    if d.pinned:
+        return (f"{d.setting} resolves to {outlier.value} for {outlier.consumer}, but the contract pack pins it to "
+                f"{d.majority} ({d.runtime} runtime)" + (f"; also in: {', '.join(d.also_in)}" if d.also_in else ""))
     text = (f"{d.setting} resolves to {outlier.value} for {outlier.consumer} but to {d.majority} for "
             f"{agreeing} other site{'s' if agreeing != 1 else ''}"
             f"{', the canonical value' if d.canonical else ''} ({d.runtime} runtime)")
@@ -110,6 +118,7 @@ class ContractAuthority:
     module: str | None
     canonical: dict[str, str]  # setting -> canonical value as the deployed host sees it
     deploy_root: str = "/"
+    pinned: frozenset[str] = frozenset()  # settings whose canonical value holds even against agreeing sites
 
     def __call__(self, site: SiteValue) -> bool:
         return self.module is not None and site.location.path == self.module
@@ -123,9 +132,15 @@ class ContractAuthority:
             return CHECKOUT_ROOT + value[len(root):]
         return value
 
+    def pins(self, setting: str, runtime: str, sites: list[SiteValue]) -> bool:
+        """Whether a pinned setting has a site in ``runtime`` that holds another value."""
+        reference = self.reference(setting, runtime) if setting in self.pinned else None
+        return reference is not None and any(site.value != reference for site in sites)
+
 
 def contract_authority(ctx) -> ContractAuthority:
     pack = ctx.pack
     canonical = {spec.name: value for spec in pack.settings
                  if (value := canonical_value(spec, pack.deploy_root)) is not None}
-    return ContractAuthority(pack.contract_module, canonical, pack.deploy_root)
+    pinned = frozenset(spec.name for spec in pack.settings if spec.pinned)
+    return ContractAuthority(pack.contract_module, canonical, pack.deploy_root, pinned)

@@ -35,6 +35,15 @@ def readme(repo: Repository, pack: ContractPack) -> MarkdownDoc | None:
     return repo.doc(pack.docs.readme)
 
 
+def contract_docs(repo: Repository, pack: ContractPack) -> list[MarkdownDoc]:
+    """The documents that together must state the contract (MES802): ``docs.contract_docs``, else the readme."""
+    if not pack.docs.contract_docs:
+        first = readme(repo, pack)
+        return [first] if first is not None else []
+    return [doc for doc in sorted(repo.markdown, key=lambda d: d.path)
+            if matches_any(doc.path, pack.docs.contract_docs) and not is_historical_doc(pack, doc.path)]
+
+
 def operator_docs(repo: Repository, pack: ContractPack, *, mirrors: bool = False) -> list[MarkdownDoc]:
     """README first, then the pack's operator docs; historical docs never, mirrors on request."""
     docs: list[MarkdownDoc] = []
@@ -409,6 +418,18 @@ _URL_PORT = re.compile(r"\bhttps?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]
 _LSOF_PORT = re.compile(r"\blsof\b[^\n]*?-i\s*(?:tcp)?:(\d+)")
 _BIND_OPT = re.compile(r"(?:--bind(?:\s+|=)|\s-b\s+)[\"']?([^\s\"']+)")
 _PORT_WORDS = re.compile(r"\bports?\b|埠|端口|連接埠", re.IGNORECASE)
+# `-b` is gunicorn's short --bind only on a gunicorn command line (not `git checkout -b NAME`).
+_GUNICORN_WORD = re.compile(r"\bgunicorn\b")
+# A development server the docs start for testing (Django's runserver, flask run, python -m
+# http.server): the port it listens on is its own, not the app server's bind.
+_DEV_SERVER_PORT = re.compile(r"\b(?:runserver|flask\s+run|http\.server)\b[^\n]*?(?:[:=]|\s)(\d{2,5})(?![\w.])")
+
+
+def dev_server_ports(lines: Iterable[DocLine]) -> set[tuple[tuple[str, ...], str]]:
+    """(section, port) of every development server a document starts: a port a URL in that
+    section gives is where that server listens, not a claim about the contract's bind."""
+    return {(line.section, match.group(1)) for line in lines if "server" in line.text or "run" in line.text
+            for match in _DEV_SERVER_PORT.finditer(line.text)}
 
 
 def port_claims(line: DocLine, bind_name: str, context: str = "") -> Iterator[Claim]:
@@ -419,7 +440,8 @@ def port_claims(line: DocLine, bind_name: str, context: str = "") -> Iterator[Cl
     text = line.text
     # Each pattern needs a literal that most lines lack; testing for it first is much cheaper.
     for match in _BIND_OPT.finditer(text) if "-b" in text else ():
-        yield Claim(bind_name, match.group(1), _at(line, match.start(1)), line)
+        if match.group(0).startswith("--") or _GUNICORN_WORD.search(text):
+            yield Claim(bind_name, match.group(1), _at(line, match.start(1)), line)
     for match in _LSOF_PORT.finditer(text) if "lsof" in text else ():
         yield Claim("@port", match.group(1), _at(line, match.start(1)), line)
     if "http" not in text:
@@ -528,8 +550,13 @@ def code_path_refs(line: DocLine) -> Iterator[tuple[str, int]]:
         yield token, match.start()
 
 
+# A release number written as a placeholder: `netbox-X.Y.Z/`, `vX.Y`.
+_VERSION_PLACEHOLDER = re.compile(r"(?<![A-Za-z])[vV]?X\.Y(?:\.Z)?(?![A-Za-z])")
+
+
 def _placeholder(text: str) -> bool:
-    return any(ch in text for ch in "$<>*?{}[]%") or "..." in text or "\u2026" in text
+    return (any(ch in text for ch in "$<>*?{}[]%") or "..." in text or "\u2026" in text
+            or ("X.Y" in text and _VERSION_PLACEHOLDER.search(text) is not None))
 
 
 def path_known(repo: Repository, path: str, doc_dir: str = "") -> bool:

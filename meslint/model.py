@@ -65,7 +65,8 @@ def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) ->
         return not is_test_path(item.path) and any(token in item.text for token in tokens)
     if item.kind is FileKind.MARKDOWN:
         docs = pack.docs
-        return item.path == docs.readme or item.path in docs.mirrors or matches_any(item.path, docs.operator_docs)
+        return (item.path == docs.readme or item.path in docs.mirrors or matches_any(item.path, docs.operator_docs)
+                or matches_any(item.path, docs.contract_docs))
     return True
 
 

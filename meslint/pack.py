@@ -103,7 +103,8 @@ class SiteSpec:
 
 @dataclass(frozen=True)
 class SettingSpec:
-    name: str = spec("the environment variable that carries the setting")
+    name: str = spec("the environment variable that carries the setting (with `variable: false`, only its name "
+                     "in messages)")
     kind: typing.Literal["path", "bind", "string", "bool", "int"] = spec(
         "how values compare: paths are normalised, binds and strings compared as written, bools case-folded")
     canonical: str | None = spec("the right value: a site holding it is never the outlier", None)
@@ -111,6 +112,12 @@ class SettingSpec:
     sites: tuple[SiteSpec, ...] = spec(
         "the other places its value lives; default: PIDFile=, gunicorn --pid and pidfile for the pid file, "
         "gunicorn --bind and bind for a bind", ())
+    pinned: bool = spec("the canonical value is the contract itself: a site holding another value is a finding "
+                        "even when no other site disagrees (for a value that files meslint does not read, e.g. a "
+                        "proxy's upstream, rely on)", False)
+    variable: bool = spec("whether `name` is an environment variable (a site wherever it is set or read); false "
+                          "for a setting that lives only in its `sites`, e.g. a bind only a unit and the gunicorn "
+                          "config give", True)
 
     def site_specs(self) -> tuple[SiteSpec, ...]:
         if self.sites:
@@ -180,6 +187,9 @@ class DocsSpec:
     historical_markers: tuple[str, ...] = ("before/after", "before and after", "legacy", "deprecated",
                                            "migration from", "migrating from", "changelog", "obsolete",
                                            "舊版", "已棄用")
+    contract_docs: tuple[str, ...] = spec(
+        "documents (globs) that together must mention every contract setting, unit and start-script command "
+        "(MES802); default: the readme", ())
 
 
 @dataclass(frozen=True)
@@ -447,6 +457,8 @@ def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> Contr
     consumer_names = {c.name for c in pack.consumers}
     for index, setting in enumerate(pack.settings):
         name = safe_io.shown(setting.name)
+        if setting.pinned and setting.canonical is None:
+            fail(f"setting {name}: pinned needs a canonical value", "settings", index)
         for number, site in enumerate(setting.sites):
             where = ("settings", index, "sites", number)
             if sum(value is not None for value in dataclasses.astuple(site)) != 1:

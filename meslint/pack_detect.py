@@ -16,7 +16,8 @@ import stat
 from pathlib import Path
 
 from meslint.errors import PackError
-from meslint.pack import ContractPack
+from meslint.pack import ContractPack, load_pack
+from meslint.pack_files import builtin_pack_names
 
 
 def detected(pack: ContractPack, root: Path) -> bool:
@@ -27,10 +28,18 @@ def detected(pack: ContractPack, root: Path) -> bool:
 def require_detected(pack: ContractPack, root: Path) -> None:
     if detected(pack, root):
         return
+    # Another built-in pack may describe this layout: name it rather than pick it silently.
+    others = [name for name in builtin_pack_names() if name != pack.name and _other_detects(name, root)]
+    hint = f" (the built-in pack {', '.join(others)} matches this repository: --contract {others[0]})" if others else ""
     raise PackError(
         f"{root}: no contract pack is configured and the repository does not look like the {pack.name} "
-        f"deployment (none of {', '.join(pack.detect)} exists); write a pack for it (see rules/README.md) "
+        f"deployment (none of {', '.join(pack.detect)} exists){hint}; write a pack for it (see rules/README.md) "
         f"and set contract = \"path/to/pack.yaml\" in [tool.meslint] or pass --contract FILE")
+
+
+def _other_detects(name: str, root: Path) -> bool:
+    other = load_pack(name)
+    return bool(other.detect) and detected(other, root)
 
 
 def _exists(root: Path, pattern: str) -> bool:

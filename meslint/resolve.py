@@ -368,6 +368,8 @@ def _python_sites(res: Resolution, repo: Repository, pack: ContractPack, module:
                   env: dict[str, Binding], runtime: str, label: str, root: str, unit: str | None) -> None:
     fallback = _contract_fallback(repo, pack, module)
     for setting in pack.settings:
+        if not setting.variable:
+            continue  # no environment variable: nothing in code reads it by name
         read = _first_read(module, setting.name) or (_first_read(fallback, setting.name) if fallback else None)
         if read is None:
             continue
@@ -443,7 +445,7 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
     script = model.script
     env = script_environment(script, pack, template, model=model)
     res.script_environments[runtime] = env
-    settings = {s.name: s for s in pack.settings}
+    settings = {s.name: s for s in pack.settings if s.variable}
     for name, (binding, location) in env.assigned.items():
         setting = name if name in settings else env.aliases.get(name)
         if setting is None or location is None:
@@ -488,7 +490,7 @@ def script_environment(script: ShellScript, pack: ContractPack, template: EnvFil
     if model is None:
         model = ScriptModel(script, pack.env_file.script_relative)
     env_bindings = env_file_bindings(template, "bash") if template is not None else {}
-    setting_names = {s.name for s in pack.settings}
+    setting_names = {s.name for s in pack.settings if s.variable}
     result = ScriptEnvironment({}, {}, set(), {})
     env = result.final
     loaded = False

@@ -205,3 +205,11 @@ def test_unit_globs_use_the_repository_dialect() -> None:
     pack = load_pack("mes-dashboard")
     assert pack.unit_spec("deploy/mes-dashboard-wip-worker.service").role == "worker"
     assert pack.unit_spec("deploy/mes-dashboard-old/x-worker.service") is None  # `*` stays in its segment
+
+
+def test_pinned_needs_a_canonical_value() -> None:
+    text = MINIMAL.replace("  - {name: A, kind: path}", "  - {name: A, kind: path, pinned: true}")
+    with pytest.raises(PackError, match=r"p.yaml:6: setting 'A': pinned needs a canonical value"):
+        load_pack_text(text, "p.yaml")
+    pack = load_pack_text(text.replace("pinned: true", "pinned: true, canonical: /x, variable: false"), "p.yaml")
+    assert pack.settings[0].pinned and not pack.settings[0].variable

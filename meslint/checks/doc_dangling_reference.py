@@ -6,14 +6,18 @@ point at:
 
 * relative Markdown links and images: `#anchor` and `?query` stripped,
   URL-decoded, taken relative to the document's directory (`/x` from the
-  repository root);
+  repository root); in a MkDocs site (`mkdocs.yml` beside `docs/`), a link that is
+  not to a `.md` file is also read as a URL relative to the page's address
+  (`docs/a/b.md` is served at `a/b/`);
 * paths named in code spans and fences: a directory part and a file extension
   (`./scripts/x.sh`, `scripts/x.py`, `docs/x.md`, `deploy/x.service`, also the
   Windows spelling `scripts\\x.bat`), taken from the repository root, or from the
-  document's directory when that is where the file is.
+  document's directory when that is where the file is, or from the deploy root's
+  parent (`app/gunicorn.py` after `cd /opt` for the deploy root `/opt/app`, known
+  when the repository or the pack's `install` map puts it there).
 
 Not checked: URLs, `mailto:`, absolute system paths (`/etc`, `/opt`, ...), `~`,
-globs, placeholders (`<name>`, `$VAR`, `...`), paths outside the repository, files
+globs, placeholders (`<name>`, `$VAR`, `...`, a release `X.Y.Z`), paths outside the repository, files
 under run- or build-time directories (`tmp/`, `logs/`, `data/`, `static/`,
 `dist/`, `node_modules/`, ...), `diff` fences, documents the pack marks
 `historical` and sections or fence comments carrying a
@@ -38,12 +42,14 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.doctext import code_lines, historical_section, link_ref, operator_docs, path_known
 from meslint.doctext import code_path_refs as _code_path_refs
-from meslint.facts import Location
+from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
+from meslint.pack import ContractPack
 
 RULE = Rule("MES805", "doc-dangling-reference", Gate.DOCUMENTATION, Severity.ERROR)
 
@@ -58,7 +64,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if historical_section(link.section, markers):
                 continue
             path = link_ref(doc, link.target)
-            if path is None or path == "" or repo.path_exists(path):
+            if path is None or path == "" or repo.path_exists(path) or _site_page(repo, doc.path, link.target):
                 continue
             missing.setdefault(path, []).append((link.location, f"links to {link.target}, but {path}"))
         doc_dir = posixpath.dirname(doc.path)
@@ -66,7 +72,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if line.historical:
                 continue
             for path, offset in _code_path_refs(line):
-                if path_known(repo, path, doc_dir):
+                if path_known(repo, path, doc_dir) or _from_deploy_parent(pack, repo, path):
                     continue
                 location = line.location
                 if line.source == "block":
@@ -79,3 +85,33 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             related = [Related(loc, f"also mentioned here ({what.split(',')[0]})") for loc, what in places[1:]]
             yield RULE.finding(f"{doc.path} {how} does not exist in the repository{also}",
                                location, related, subject=path)
+
+
+def _site_page(repo: Repository, doc_path: str, target: str) -> bool:
+    """Whether a relative link of a MkDocs page (``mkdocs.yml`` beside ``docs/``) names a page of the
+    built site: MkDocs serves ``docs/a/b.md`` at ``a/b/``, and a link that is not to a ``.md`` file
+    is a URL relative to that page's address (``../../configuration/x/`` from ``installation/y/``)."""
+    target = target.split("#", 1)[0].split("?", 1)[0]
+    if (not target or target.startswith("/") or target.endswith(".md") or "://" in target
+            or not doc_path.startswith("docs/") or not repo.path_exists("mkdocs.yml")):
+        return False
+    page = doc_path[len("docs/"):-len(".md")] if doc_path.endswith(".md") else doc_path[len("docs/"):]
+    name = posixpath.basename(page)
+    base = posixpath.dirname(page) if name in ("index", "README") else page  # use_directory_urls
+    url = posixpath.normpath(posixpath.join(base, unquote(target)))
+    if url == ".." or url.startswith("../"):
+        return False
+    url = "" if url == "." else url
+    candidates = (f"docs/{url}", f"docs/{url}.md", posixpath.join("docs", url, "index.md"),
+                  posixpath.join("docs", url, "README.md"))
+    return any(repo.path_exists(candidate) for candidate in candidates if candidate.rstrip("/") != "docs")
+
+
+def _from_deploy_parent(pack: ContractPack, repo: Repository, path: str) -> bool:
+    """A path written from the deploy root's parent (``netbox/gunicorn.py`` after ``cd /opt`` for the
+    deploy root /opt/netbox): known when the repository holds it or installing puts it there."""
+    root_name, _, rest = path.partition("/")
+    if not rest or root_name != posixpath.basename(pack.deploy_root.rstrip("/")):
+        return False
+    return repo.path_exists(rest) or pack.installs(rest)
+

@@ -12,8 +12,10 @@ consumer resolves to, see `meslint show-contract`):
 * the project's unit names (`x.service`, `systemctl ... x`, `journalctl -u x`);
 * the start script's subcommands (`./scripts/start_server.sh NAME`), against the
   words its dispatching `case` accepts;
-* the port: `--bind`/`-b`, `lsof -i :PORT`, `http://localhost:PORT` on a line or
-  in a block that speaks of the bind setting or a port;
+* the port: `--bind`/`-b` (`-b` only on a gunicorn command line, not `git
+  checkout -b`), `lsof -i :PORT`, `http://localhost:PORT` on a line or in a block
+  that speaks of the bind setting or a port; not the port of a development server
+  the same section starts (`manage.py runserver 0.0.0.0:8000`, `flask run`);
 * a legacy subtree (`pack.legacy_subtrees`, e.g. `DashBoard_vite/`) shown as a
   current path in a code span or fence (a tree listing, `cd DashBoard/`): gate 2
   runs everything from the repository root.
@@ -59,6 +61,7 @@ from meslint.doctext import (
     assignment_claims,
     code_lines,
     conda_env_claims,
+    dev_server_ports,
     operator_docs,
     port_claims,
     script_claims,
@@ -110,9 +113,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             for text in doc.text:
                 claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
         yield from _legacy_paths(lines, legacy_names(pack))
+        dev_servers = dev_server_ports(lines)
         for claim in claims:
             if claim.line.historical:
                 continue
+            if claim.subject == "@port" and (claim.line.section, claim.value) in dev_servers:
+                continue  # the development server the section starts listens there
             key = (claim.location.path, claim.location.line, claim.subject, claim.value)
             if key in seen:
                 continue

@@ -15,6 +15,10 @@ One finding per missing item, on the README heading most related to the kind of
 item (an environment/configuration heading for settings, a systemd heading for
 units, a heading naming the script or operations for commands), else on line 1.
 Nothing is reported when the repository has no README (nothing to complete).
+A pack whose contract is stated across its operator docs rather than in the
+README names them in `docs.contract_docs`: an item counts as documented when
+any of them mentions it.  A setting with `variable: false` has no name an
+operator types and is not asked for.
 
 ## Why it matters
 Gate 8 asks that the README state the current runtime contract.  A worker unit
@@ -30,8 +34,8 @@ With `deploy/mes-dashboard-report-worker.service` in the repository, MES802
 reports `mes-dashboard-report-worker` on the "systemd" heading.
 
 ## Options
-`docs.readme`, `settings`, `units` and `start_script.commands` in the contract
-pack.  Mentions are matched as whole tokens, case-sensitively.
+`docs.readme`, `docs.contract_docs`, `settings`, `units` and
+`start_script.commands` in the contract pack.  Mentions are matched as whole tokens, case-sensitively.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import re
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.doctext import all_lines, any_contains_token, readme, strip_code
+from meslint.doctext import all_lines, any_contains_token, contract_docs, strip_code
 from meslint.facts import Location, MarkdownDoc
 from meslint.findings import Finding, Related
 
@@ -55,27 +59,28 @@ _COMMAND_HEADINGS = ("operation", "usage", "start", "操作", "啟動", "運維"
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     repo, pack = ctx.repo, ctx.pack
-    doc = readme(repo, pack)
-    if doc is None:
+    docs = contract_docs(repo, pack)
+    if not docs:
         return
-    lines = list(all_lines(doc))
-    texts = [line.text for line in lines]
+    doc = docs[0]  # findings sit on its headings
+    shown = doc.path if not pack.docs.contract_docs else f"none of {', '.join(pack.docs.contract_docs)}"
+    texts = [line.text for each in docs for line in all_lines(each)]
     for spec in pack.settings:
-        if not any_contains_token(texts, spec.name):
-            yield RULE.finding(f"{doc.path} does not mention the contract setting {spec.name}",
+        if spec.variable and not any_contains_token(texts, spec.name):
+            yield RULE.finding(f"{shown} does not mention the contract setting {spec.name}",
                                _heading(doc, _SETTING_HEADINGS), subject=spec.name)
     for unit in sorted(repo.units, key=lambda u: u.path):
         if pack.unit_spec(unit.path) is None:
             continue
         if not _unit_mentioned(unit.name, texts):
-            yield RULE.finding(f"{doc.path} does not mention the unit {unit.name} ({unit.path})",
+            yield RULE.finding(f"{shown} does not mention the unit {unit.name} ({unit.path})",
                                _heading(doc, _UNIT_HEADINGS), [Related(Location(unit.path, 1, 1), "the unit")],
                                subject=unit.name)
     if pack.start_script is not None:
         base = posixpath.basename(pack.start_script.path)
         for command in pack.start_script.commands:
-            if not _command_mentioned(doc, base, command, texts):
-                yield RULE.finding(f"{doc.path} does not mention the start-script command '{base} {command}'",
+            if not any(_command_mentioned(each, base, command, texts) for each in docs):
+                yield RULE.finding(f"{shown} does not mention the start-script command '{base} {command}'",
                                    _heading(doc, (base,) + _COMMAND_HEADINGS),
                                    subject=f"{pack.start_script.path} {command}")
 
