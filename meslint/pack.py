@@ -87,6 +87,21 @@ class DocsSpec:
     historical_markers: tuple[str, ...] = ("before/after", "before and after", "legacy", "deprecated",
                                            "migration from", "migrating from", "changelog", "obsolete",
                                            "舊版", "已棄用")
+    # Gate 8: words that make a sentence, list item or table row tell history ("removed", "舊版", "已移除"):
+    # a legacy name or an old value there is not a current-path claim (MES801, MES805).
+    history_markers: tuple[str, ...] = (
+        "removed", "retired", "old", "legacy", "deprecated", "formerly", "migrated from", "no longer",
+        "舊版", "已移除", "移除", "停用", "棄用", "已淘汰", "淘汰", "原本", "遷移自", "廢棄", "不再使用",
+        "旧版", "弃用", "迁移自", "废弃")
+    # Gate 8: headings that are history ("## 開發歷史", "## Changelog"): the heading is one of these,
+    # or starts with one followed by a separator; everything under it is history.
+    history_headings: tuple[str, ...] = (
+        "history", "changelog", "change log", "development history", "migration notes", "release notes",
+        "開發歷史", "歷史", "變更紀錄", "變更記錄", "更新紀錄", "版本紀錄", "遷移說明", "遷移紀錄",
+        "开发历史", "历史", "变更记录", "更新记录", "版本记录", "迁移说明")
+    # Gate 8: title words of a document that records a moment (an inventory, an audit, a sync report):
+    # legacy names there are evidence, not drift; its current-contract values are still checked.
+    record_titles: tuple[str, ...] = ("inventory", "audit", "report", "盤點", "報告", "稽核", "盘点", "报告", "审计")
 
 
 @dataclass(frozen=True)
@@ -235,6 +250,10 @@ def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> Contr
         for name in unit.runs:
             if name not in consumer_names:
                 raise PackError(f"{source}: unit {label}: runs unknown consumer {name!r}")
+    for key in ("historical_markers", "history_markers", "history_headings", "record_titles"):
+        # A blank marker would match every line and silence gate 8 for the whole repository.
+        if any(not marker.strip() for marker in getattr(pack.docs, key)):
+            raise PackError(f"{source}: docs.{key}: a marker must not be empty")
     if not pack.deploy_root.startswith("/"):
         raise PackError(f"{source}: deploy_root must be an absolute path")
     return pack

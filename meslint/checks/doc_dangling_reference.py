@@ -40,7 +40,8 @@ import posixpath
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
-from meslint.doctext import code_lines, historical_section, link_ref, operator_docs, path_known
+from meslint.dochistory import DocReading, Markers
+from meslint.doctext import code_lines, link_ref, operator_docs, path_known
 from meslint.doctext import code_path_refs as _code_path_refs
 from meslint.facts import Location
 from meslint.findings import Finding, Related
@@ -54,19 +55,20 @@ SEVERITY = "error"
 def check(ctx: CheckContext) -> Iterator[Finding]:
     rule = rule_by_code(CODE)
     repo, pack = ctx.repo, ctx.pack
-    markers = pack.docs.historical_markers
+    markers = Markers.of(pack)
     for doc in operator_docs(repo, pack, mirrors=True):
+        reading = DocReading.of(doc, markers)
         # One finding per missing path and document, at its first mention; the others are related.
         missing: dict[str, list[tuple[Location, str]]] = {}
         for link in doc.links:
-            if historical_section(link.section, markers):
+            if reading.line_tells_history(link.location.line, link.text or link.target, link.section):
                 continue
             path = link_ref(doc, link.target)
             if path is None or path == "" or repo.path_exists(path):
                 continue
             missing.setdefault(path, []).append((link.location, f"links to {link.target}, but {path}"))
         doc_dir = posixpath.dirname(doc.path)
-        for line in code_lines(doc, markers):
+        for line in code_lines(doc, reading=reading):
             if line.historical:
                 continue
             for path, offset in _code_path_refs(line):

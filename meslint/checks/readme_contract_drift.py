@@ -53,12 +53,15 @@ import posixpath
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, rule_by_code
+from meslint.dochistory import DocReading, Markers, is_developer_path, names_the_root, tree_root_line
 from meslint.doctext import (
     Claim,
     DocLine,
     assignment_claims,
     code_lines,
     conda_env_claims,
+    default_claims,
+    flag_claims,
     operator_docs,
     port_claims,
     script_claims,
@@ -68,7 +71,7 @@ from meslint.doctext import (
     unit_claims,
     values_agree,
 )
-from meslint.facts import Location
+from meslint.facts import Location, MarkdownDoc
 from meslint.findings import Finding, Related
 from meslint.resolve import contract_units
 from meslint.runtime_files import legacy_hits, legacy_names
@@ -84,18 +87,24 @@ _MAX_RELATED = 10
 def check(ctx: CheckContext) -> Iterator[Finding]:
     rule = rule_by_code(CODE)
     repo, pack = ctx.repo, ctx.pack
-    docs = operator_docs(repo, pack)
+    docs = operator_docs(repo, pack, mirrors=True)
     if not docs:
         return
-    markers = pack.docs.historical_markers
+    markers = Markers.of(pack)
     names = {s.name for s in pack.settings}
     bind = next((s for s in pack.settings if s.kind == "bind"), None)
+    flags = {flag: s.name for s in pack.settings if s.pid_file for flag in ("--pid", "-p")}
     prefix = _unit_prefix(ctx)
     script_path = pack.start_script.path if pack.start_script else None
+    legacy = legacy_names(pack)
     seen: set[tuple] = set()
     for doc in docs:
-        claims: list[Claim] = list(table_claims(doc, names, markers))
-        lines = list(code_lines(doc, markers))
+        # README and its mirrors state the contract whatever their title; other docs may be records.
+        reading = DocReading.of(doc, markers,
+                                may_be_record=doc.path != pack.docs.readme and doc.path not in pack.docs.mirrors)
+        claims: list[Claim] = list(table_claims(doc, names, reading=reading))
+        claims.extend(default_claims(doc, names, reading))
+        lines = list(code_lines(doc, reading=reading))
         block_lines: dict[int, list[str]] = {}
         for line in lines:
             if line.block >= 0:
@@ -110,10 +119,13 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 claims.extend(script_claims(line, script_path))
             if bind is not None:
                 claims.extend(port_claims(line, bind.name, blocks.get(line.block, "")))
+            claims.extend(flag_claims(line, flags))
         if bind is not None:
             for text in doc.text:
-                claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
-        yield from _legacy_paths(rule, lines, legacy_names(pack))
+                hist = reading.line_tells_history(text.location.line, "", text.section)
+                claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text", hist), bind.name))
+        if not reading.record:  # in an inventory or audit report, legacy names are evidence
+            yield from _legacy_paths(ctx, rule, doc, lines, legacy, reading)
         for claim in claims:
             if claim.line.historical:
                 continue
@@ -126,12 +138,29 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield finding
 
 
-def _legacy_paths(rule, lines: list[DocLine], names: tuple[str, ...]) -> Iterator[Finding]:
-    """Code that shows a legacy subtree as a current path (``cd DashBoard_vite/``, a tree listing)."""
+def _legacy_paths(ctx: CheckContext, rule, doc: MarkdownDoc, lines: list[DocLine], names: tuple[str, ...],
+                  reading: DocReading) -> Iterator[Finding]:
+    """Code that shows a legacy subtree as a current path (``cd DashBoard_vite/``, an entry of a tree).
+
+    Not: the root line of a tree diagram and a "project root: `X/`" statement (they name the checkout,
+    whatever its folder was called), a developer machine's absolute path (provenance)."""
+    if not names:
+        return
+    root_lines = set()
+    for code in doc.code:
+        if code.kind == "block" and any(name in code.text for name in names):
+            offset = tree_root_line(code.text, ctx.repo)
+            if offset is not None:
+                root_lines.add(code.location.line + offset)
     for line in lines:
-        if line.historical:
+        if line.historical or (line.source == "block" and line.location.line in root_lines):
             continue
         for hit in legacy_hits(line.text, names):
+            if is_developer_path(hit.token, ctx.pack.deploy_root):
+                continue
+            if line.source == "span" and line.text.strip().strip("/") == hit.name \
+                    and names_the_root(reading.sentence(line.location.line, line.text)):
+                continue
             yield rule.finding(
                 f"{line.location.path} shows `{hit.token}` as a current path, but {hit.name} is a legacy "
                 f"subtree: the runtime contract runs from the repository root (gate 2)",
@@ -175,6 +204,8 @@ def _judge_setting(ctx, rule, claim: Claim, setting: str, kind: str, *, fallback
         values = [fallback]
         related = [Related(Location(ctx.pack.source or "contract pack", 1, 1),
                            f"contract pack: canonical {setting} = {fallback}")]
+    if kind == "path" and is_developer_path(claim.value, ctx.pack.deploy_root):
+        return None  # where a file lay on the author's machine: provenance, not a deployment claim
     verdicts = [values_agree(kind, claim.value, value, ctx.pack.deploy_root) for value in values]
     if any(v is None for v in verdicts) or any(verdicts):
         return None
