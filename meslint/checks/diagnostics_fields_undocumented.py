@@ -2,11 +2,16 @@
 
 ## What it does
 Takes the fields the pack requires operators to know (`docs.diagnostics_fields`:
-`degraded_reason`, `thresholds`, `DB_POOL_EXHAUSTED`, `Retry-After`, ...) and
-keeps those the code emits: a dict key, a string constant or a string literal in
-a Python module matching `docs.diagnostics_sources` (default: the health and
-admin route modules, `**/routes/health*.py`, `**/routes/admin*.py`).  A dotted
-field (`database_pool.runtime`) is emitted when each part is.  Each emitted
+`thresholds`, `churn`, `recommendation`, the policy states `allowed`/`cooldown`/
+`blocked`, the alert booleans `alerts.*`, `degraded_reason`, `database_pool`,
+`DB_POOL_EXHAUSTED`, `Retry-After`, ...) and keeps those the code emits: a dict
+key, a string constant or a string literal in a Python module matching
+`docs.diagnostics_sources` (default: the health and admin route modules,
+`**/routes/health*.py`, `**/routes/admin*.py`).  A dotted field
+(`database_pool.runtime`) is emitted when each part is; `alerts.*` stands for
+every key of the dicts the alert builders return (functions whose name contains
+`alerts`), each one a field (`alerts.pool_warning`) documented by its full or
+its own name (`pool_warning`).  Each emitted
 field must appear as a token in README.md or an operator doc
 (`docs.operator_docs`; historical docs do not count): in prose, code, tables or
 headings.  A plural field also counts as documented by its singular
@@ -14,9 +19,12 @@ headings.  A plural field also counts as documented by its singular
 its parts on one line.
 
 One finding per undocumented field, on the first place the code emits it, the
-other emitting places as related.  A required field the code does **not** emit
-is not a finding: the code may have dropped or renamed it, and the docs cannot
-be wrong about a field that does not exist.
+other emitting places as related; the message names the doc expected to carry it
+(the operator doc that documents most of the other fields, else README.md).
+Chinese prose that names the English field counts (`策略狀態：allowed、cooldown`).
+A required field the code does **not** emit is not a finding: the code may have
+dropped or renamed it, and the docs cannot be wrong about a field that does not
+exist.
 
 ## Why it matters
 During degradation operators read `/health/deep` and the admin worker status; a

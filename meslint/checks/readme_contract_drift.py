@@ -1,33 +1,50 @@
 """README or an operator doc states a contract value the code does not use.
 
 ## What it does
-Reads README.md and the pack's `docs.operator_docs` as claims about the runtime
-contract and compares each claim with the effective contract (the values every
-consumer resolves to, see `meslint show-contract`):
+Reads README.md, its mirrors (`docs.mirrors`, Markdown whatever the extension)
+and the pack's `docs.operator_docs` as claims about the runtime contract and
+compares each claim with the effective contract (the values every consumer
+resolves to, see `meslint show-contract`):
 
 * a contract setting with a value: `KEY=value` on a fence line or in a code span,
-  a `| KEY | value |` table row (the "default"/"value" column when the table has
-  one).  `KEY=value ./cmd` is an override for one command, not a claim;
+  a `| KEY | value |` table row (the "default"/"value"/"預設" column when the
+  table has one), a default stated in prose or a table cell
+  (`` `KEY`（預設 `value`） ``, `KEY (default: value)`, `KEY 預設為 value`,
+  `KEY 默认 value`), `--pid value` in a command fence.  `KEY=value ./cmd` is an
+  override for one command, not a claim;
 * the conda environment of `conda activate/run/create -n NAME`;
 * the project's unit names (`x.service`, `systemctl ... x`, `journalctl -u x`);
 * the start script's subcommands (`./scripts/start_server.sh NAME`), against the
   words its dispatching `case` accepts;
 * the port: `--bind`/`-b`, `lsof -i :PORT`, `http://localhost:PORT` on a line or
-  in a block that speaks of the bind setting or a port;
+  in a block that speaks of the bind setting or a port, "端口（預設 8080）";
 * a legacy subtree (`pack.legacy_subtrees`, e.g. `DashBoard_vite/`) shown as a
-  current path in a code span or fence (a tree listing, `cd DashBoard/`): gate 2
-  runs everything from the repository root.
+  current path in a code span or fence (an entry of a tree listing, `cd
+  DashBoard/`): gate 2 runs everything from the repository root.  Not a claim:
+  the root line of a tree diagram whose entries exist at the repository root and
+  a "project root: `X/`" / "專案根目錄：`X/`" statement (both name the checkout,
+  whatever its folder is called), a developer machine's path (`/Users/…`,
+  `/home/…`, `C:\\…`: provenance), and any legacy name in a record document (its
+  first heading says inventory, audit, report, 盤點, 報告: evidence of a moment;
+  its current values are still compared).
 
 A documented value agrees when it equals one of the resolved values after
 normalisation: paths are compared absolute, the checkout root read as the deploy
 root and a relative documented path (`./tmp/x`) taken from the repository root;
 a bind compares host and port, a bare port (`8080`) any host; booleans read
 `1/yes/on` as `true`.  Values with `$VAR` or `<placeholder>` are not compared, and
-neither are settings some consumer resolves to an unknown value.  Quiet in
-documents the pack marks `historical`, in sections whose heading carries a
-`docs.historical_markers` word ("before/after", "legacy", "deprecated",
-"migration from", ...), in `diff` fences and after a fence comment line with such
-a word (`# legacy layout`) until the next comment line.
+neither are settings some consumer resolves to an unknown value.
+
+Documents tell history too, and history is not a claim.  Quiet in documents the
+pack marks `historical`; under a heading that is history (it carries a
+`docs.historical_markers` word such as "legacy", or it is, or starts with, a
+`docs.history_headings` title: "Changelog", "開發歷史", "歷史", "變更紀錄" —
+"Hold 歷史查詢" is a feature, not history); in a sentence, list item or table
+row that says it is history (`docs.history_markers`: removed, old, formerly,
+舊版, 已移除, 停用, 棄用, 原本, 遷移自, 旧版, 弃用, ...); in a fence introduced by
+such a sentence ("舊版目錄結構（已移除）："), on a fence line whose own comment
+says so, after a fence comment line with such a word (`# legacy layout`) until
+the next comment line, and in `diff` fences.
 
 ## Why it matters
 Operators copy what the README says.  A README that still says
@@ -42,9 +59,12 @@ exists (gate 8).
 Use the resolved value instead: `| `GUNICORN_BIND` | `0.0.0.0:8080` | single port |`.
 
 ## Options
-`docs.readme`, `docs.operator_docs`, `docs.historical` and `docs.historical_markers`
-in the contract pack (`historical_markers` defaults to before/after, before and after,
-legacy, deprecated, migration from, migrating from, changelog, obsolete, 舊版, 已棄用).
+`docs.readme`, `docs.mirrors`, `docs.operator_docs`, `docs.historical`,
+`docs.historical_markers`, `docs.history_markers`, `docs.history_headings` and
+`docs.record_titles` in the contract pack (`historical_markers` defaults to
+before/after, before and after, legacy, deprecated, migration from, migrating from,
+changelog, obsolete, 舊版, 已棄用; the others to the English, Traditional and
+Simplified Chinese words above, see `meslint/pack.py`).
 """
 
 from __future__ import annotations
