@@ -329,6 +329,46 @@ def flag_claims(line: DocLine, flags: dict[str, str]) -> Iterator[Claim]:
                 yield Claim(setting, value, _at(line, match.start(2)), line)
 
 
+# Provisioning steps: how files reach the host ("sudo cp .env /etc/x/y.env", "install -m 640 ...",
+# "chmod 640 /opt/x/.env", "cp deploy/x.service /etc/systemd/system/").
+_STEP = re.compile(r"(?:^|[;&|(]\s*|\s)(?:sudo\s+(?:-\S+\s+)*)?(cp|install|chown|chmod|mv|ln)\s+([^;&|#\n]*)")
+
+
+def provisioning_claims(line: DocLine) -> Iterator[Claim]:
+    """Env files and unit files a fenced provisioning step touches.
+
+    ``@env-file``: the target of ``cp``/``install``/``mv``/``ln`` and the operand of
+    ``chown``/``chmod`` when it is an env file (a ``.env`` name or ``*.env``) given
+    as an absolute path, or any env file ``chown``/``chmod`` secures.  ``@unit-file``:
+    a repository unit file (``deploy/x.service``) copied or installed somewhere.
+    """
+    if line.source != "block" or not any(word in line.text for word in ("cp ", "install ", "chown ", "chmod ",
+                                                                         "mv ", "ln ")):
+        return
+    for match in _STEP.finditer(line.text):
+        verb = match.group(1)
+        operands = [w.strip("\"'") for w in match.group(2).split() if not w.startswith("-")]
+        if verb in ("chown", "chmod"):
+            targets = operands[1:]  # owner or mode first
+        elif verb == "install" and re.search(r"\s-d\b", match.group(2)):
+            continue  # install -d: directories
+        else:
+            targets = operands[-1:] if len(operands) >= 2 else []
+            for source in operands[:-1]:
+                if source.endswith(".service") and "/" in source and not source.startswith(("/", "~", "$")) \
+                        and not _placeholder(source):
+                    yield Claim("@unit-file", source.removeprefix("./"), _at(line, match.start(2)), line)
+        for target in targets:
+            if _is_env_name(target) and (target.startswith("/") or verb in ("chown", "chmod")) \
+                    and not _placeholder(target):
+                yield Claim("@env-file", target, _at(line, match.start(2)), line)
+
+
+def _is_env_name(path: str) -> bool:
+    name = posixpath.basename(path.rstrip("/"))
+    return name == ".env" or name.endswith(".env")
+
+
 _FLAG = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[^\s;&|)]+)")
 
 

@@ -16,6 +16,10 @@ resolves to, see `meslint show-contract`):
 * the project's unit names (`x.service`, `systemctl ... x`, `journalctl -u x`);
 * the start script's subcommands (`./scripts/start_server.sh NAME`), against the
   words its dispatching `case` accepts;
+* provisioning steps in a fence: an env file that `cp`/`install`/`mv` fill or
+  `chown`/`chmod` secure (`sudo cp .env /etc/x/y.env`) must be one the units load
+  with `EnvironmentFile=`; a unit file `cp`/`install` copies
+  (`cp deploy/x.service /etc/systemd/system/`) must exist in the repository;
 * the port: `--bind`/`-b`, `lsof -i :PORT`, `http://localhost:PORT` on a line or
   in a block that speaks of the bind setting or a port, "端口（預設 8080）";
 * a legacy subtree (`pack.legacy_subtrees`, e.g. `DashBoard_vite/`) shown as a
@@ -81,9 +85,11 @@ from meslint.doctext import (
     code_lines,
     conda_env_claims,
     default_claims,
+    doc_path,
     flag_claims,
     operator_docs,
     port_claims,
+    provisioning_claims,
     script_claims,
     script_subcommands,
     split_bind,
@@ -140,6 +146,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if bind is not None:
                 claims.extend(port_claims(line, bind.name, blocks.get(line.block, "")))
             claims.extend(flag_claims(line, flags))
+            claims.extend(provisioning_claims(line))
         if bind is not None:
             for text in doc.text:
                 hist = reading.line_tells_history(text.location.line, "", text.section)
@@ -198,6 +205,10 @@ def _judge(ctx: CheckContext, rule, claim: Claim, bind_name: str | None) -> Find
         return _judge_unit(ctx, rule, claim)
     if claim.subject == "@command":
         return _judge_command(ctx, rule, claim)
+    if claim.subject == "@env-file":
+        return _judge_env_file(ctx, rule, claim)
+    if claim.subject == "@unit-file":
+        return _judge_unit_file(ctx, rule, claim)
     spec = pack.setting(claim.subject)
     if spec is None:
         return None
@@ -284,6 +295,34 @@ def _judge_command(ctx, rule, claim: Claim) -> Finding | None:
                f"{', '.join(sorted(accepted))}")
     related = [Related(loc, f"{script.path} case arm") for loc in arms]
     return rule.finding(message, claim.location, related, subject=f"command:{claim.value}")
+
+
+def _judge_env_file(ctx, rule, claim: Claim) -> Finding | None:
+    """A documented step secures or fills an env file that no unit loads."""
+    loaded = sorted({(f.path.lstrip("-"), f.location) for unit in ctx.repo.units
+                     for f in unit.environment_files if "%" not in f.path and "$" not in f.path})
+    if not loaded:
+        return None
+    documented = doc_path(claim.value, ctx.pack.deploy_root)
+    paths = {posixpath.normpath(path) for path, _ in loaded}
+    if documented is None or documented in paths:
+        return None
+    shown = ", ".join(sorted(paths))
+    message = (f"{claim.location.path} prepares the env file {documented}, but the units load {shown} "
+               f"(EnvironmentFile=): the step does not reach what systemd reads")
+    related = [Related(loc, f"EnvironmentFile={path}") for path, loc in loaded[:_MAX_RELATED]]
+    return rule.finding(message, claim.location, related, subject=f"env-file:{documented}")
+
+
+def _judge_unit_file(ctx, rule, claim: Claim) -> Finding | None:
+    """A documented step installs a unit file the repository does not have."""
+    if not ctx.repo.units or ctx.repo.path_exists(claim.value):
+        return None
+    units = sorted(ctx.repo.units, key=lambda u: u.path)
+    message = (f"{claim.location.path} installs {claim.value}, which the repository does not have "
+               f"(units: {', '.join(u.path for u in units[:8])})")
+    related = [Related(Location(unit.path, 1, 1), f"unit {unit.name}") for unit in units[:_MAX_RELATED]]
+    return rule.finding(message, claim.location, related, subject=f"unit-file:{claim.value}")
 
 
 def _site_related(sites) -> list[Related]:

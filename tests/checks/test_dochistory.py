@@ -14,7 +14,7 @@ from meslint.dochistory import (
     sentence_around,
     tree_root_line,
 )
-from meslint.doctext import DocLine, default_phrases, flag_claims
+from meslint.doctext import DocLine, default_phrases, flag_claims, provisioning_claims
 from meslint.errors import PackError
 from meslint.facts import Location, MarkdownDoc, MdHeading, MdTableRow, MdText
 from meslint.pack import DocsSpec, load_pack, load_pack_text
@@ -182,3 +182,19 @@ def test_markers_have_defaults_and_an_empty_marker_is_rejected():
 def _minimal_pack() -> str:
     return ("name: x\ndeploy_root: /opt/x\nenv_file: {deployed: /opt/x/.env, template: .env.example}\n"
             "conda: {env_name: x, bin: /opt/conda/bin/conda}\nsettings: []\ndocs:\n  readme: README.md\n")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("sudo cp .env /etc/mes/app.env", [("@env-file", "/etc/mes/app.env")]),
+    ("sudo chmod 640 /opt/mes-dashboard/.env", [("@env-file", "/opt/mes-dashboard/.env")]),
+    ("sudo chown root:www-data .env", [("@env-file", ".env")]),
+    ("cp .env.example .env", []),  # a local copy in the checkout: not a host step
+    ("sudo install -m 640 .env /opt/x/.env", [("@env-file", "/opt/x/.env")]),
+    ("sudo install -d -m 750 /etc/mes", []),
+    ("sudo cp deploy/x-worker.service /etc/systemd/system/", [("@unit-file", "deploy/x-worker.service")]),
+    ("sudo cp deploy/*.service /etc/systemd/system/", []),  # a glob names no one file
+    ("cp README.md /tmp/", []),
+])
+def test_provisioning_claims(text, expected):
+    line = DocLine(text, Location("README.md", 9, 1), (), "block")
+    assert [(c.subject, c.value) for c in provisioning_claims(line)] == expected
