@@ -1,7 +1,7 @@
 """Opt-in: collect the distinct documentation findings meslint gives over a repository's main line (never in CI).
 
     python bench/triage_history.py /path/to/repo.git --since 2026-01-15 --out /tmp/triage-before \
-        [--select MES201,MES8] [--jobs 2] [--limit N]
+        [--select MES201,MES8] [--jobs 2] [--limit N] [--commits HASH ...]
 
 Every first-parent commit since ``--since`` that touched documents, deploy files, scripts, env templates
 or sources is exported with ``git archive`` into a temporary directory (nothing of it is executed) and
@@ -76,9 +76,13 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="output prefix: OUT.json and OUT.csv")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--limit", type=int, default=100000)
+    parser.add_argument("--commits", nargs="*", help="only these commits (of the main line since --since)")
     parser.add_argument("--meslint-src", default=str(Path(__file__).resolve().parent.parent))
     args = parser.parse_args()
     todo = commits(args.git_dir, args.since, args.limit)
+    if args.commits:
+        wanted = tuple(args.commits)
+        todo = [c for c in todo if c[0].startswith(wanted) or any(w.startswith(c[0]) for w in wanted)]
     with ThreadPoolExecutor(max_workers=max(1, min(args.jobs, 2))) as pool:
         results = list(pool.map(lambda c: scan(args.git_dir, c[0], args.select, args.meslint_src), todo))
     distinct: dict[tuple[str, str, str], dict] = {}

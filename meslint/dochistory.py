@@ -71,6 +71,8 @@ def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
 # Heading decorations before the words: numbering ("3.", "3.2", "一、", "(a)"), emoji, punctuation.
 _HEADING_LEAD = re.compile(r"^[\W\d_]*?(?:[一二三四五六七八九十]+[、.．]\s*)?(?=\w)", re.UNICODE)
 _SEPARATORS = " \t:：(（-—–/|,，、"
+_DATED = re.compile(r"^\W*(?:v?\d+\.\d+(?:\.\d+)?\s*[(（]?\s*)?\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?\W*$"
+                    r"|^\W*v\d+\.\d+(?:\.\d+)?\W*$")
 
 
 def heading_is_history(heading: str, markers: Markers) -> bool:
@@ -84,6 +86,8 @@ def heading_is_history(heading: str, markers: Markers) -> bool:
     text = re.sub(r"<!--.*?-->", "", heading).strip()
     if has_marker(text, markers.headings):
         return True
+    if _DATED.match(text):
+        return True  # "### 2026-02-09", "## v2.3.0 (2026-01-05)": an entry of a change log
     words = _HEADING_LEAD.sub("", text).lower().strip()
     for title in markers.titles:
         title = title.lower()
@@ -124,6 +128,7 @@ class DocReading:
     markers: Markers
     record: bool = False
     prose: dict[int, str] = field(default_factory=dict)
+    items: set[int] = field(default_factory=set)  # prose lines inside a list item or a quote
     rows: dict[int, str] = field(default_factory=dict)
     headings: dict[int, str] = field(default_factory=dict)
 
@@ -132,6 +137,8 @@ class DocReading:
         reading = cls(doc, markers, record=may_be_record and is_record(doc, markers))
         for text in doc.text:
             reading.prose.setdefault(text.location.line, text.text)
+            if text.location.column > 1:  # after "- ", "1. ", "> ": a list item (or quote) line
+                reading.items.add(text.location.line)
         for row in doc.table_rows:
             reading.rows[row.location.line] = " | ".join(row.cells)
         for heading in doc.headings:
@@ -148,7 +155,10 @@ class DocReading:
             return heading_is_history(self.headings[line], self.markers) \
                 or has_marker(self.headings[line], self.markers.sentences)
         text = self.prose.get(line)
-        return text is not None and self.markers.says_history(sentence_around(text, needle))
+        if text is None:
+            return False
+        # A list item is judged whole ("- `X/`：舊版目錄。已停用。"), a paragraph by its sentence.
+        return self.markers.says_history(text if line in self.items else sentence_around(text, needle))
 
     def sentence(self, line: int, needle: str) -> str:
         """The sentence of the prose line ``line`` that holds ``needle`` ("" when no prose is there)."""

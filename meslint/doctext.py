@@ -316,10 +316,11 @@ _SENTENCE_SPLIT = re.compile(r"[。！？；!?;|]|\.(?=\s)")
 _NAME_TOKEN = re.compile(r"(?<![\w$])[A-Z][A-Z0-9_]{2,}(?![\w])")
 
 
-def flag_claims(line: DocLine, flags: dict[str, str]) -> Iterator[Claim]:
-    """``--flag value`` on a command line of a fence: ``flags`` maps option spellings to settings
-    (``{"--pid": "WATCHDOG_PID_FILE"}``)."""
-    if line.source != "block" or "-" not in line.text:
+def flag_claims(line: DocLine, flags: dict[str, str], program: str) -> Iterator[Claim]:
+    """``--flag value`` on a fenced command line running ``program``: ``flags`` maps option
+    spellings to settings (``{"--pid": "WATCHDOG_PID_FILE"}`` for gunicorn; the same option of
+    another program, ``mkdir -p``, ``docker run --pid``, means something else)."""
+    if line.source != "block" or "-" not in line.text or not re.search(rf"\b{re.escape(program)}\b", line.text):
         return
     for match in _FLAG.finditer(line.text):
         setting = flags.get(match.group(1))

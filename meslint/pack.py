@@ -92,13 +92,16 @@ class DocsSpec:
     history_markers: tuple[str, ...] = (
         "removed", "retired", "old", "legacy", "deprecated", "formerly", "migrated from", "no longer",
         "舊版", "已移除", "移除", "停用", "棄用", "已淘汰", "淘汰", "原本", "遷移自", "廢棄", "不再使用",
-        "旧版", "弃用", "迁移自", "废弃")
+        "旧版", "弃用", "迁移自", "废弃",
+        # told as absent: "the workspace lacks this file" is no claim that it exists
+        "missing", "does not exist", "不存在", "缺少", "缺失")
     # Gate 8: headings that are history ("## 開發歷史", "## Changelog"): the heading is one of these,
     # or starts with one followed by a separator; everything under it is history.
     history_headings: tuple[str, ...] = (
         "history", "changelog", "change log", "development history", "migration notes", "release notes",
-        "開發歷史", "歷史", "變更紀錄", "變更記錄", "更新紀錄", "版本紀錄", "遷移說明", "遷移紀錄",
-        "开发历史", "历史", "变更记录", "更新记录", "版本记录", "迁移说明")
+        "開發歷史", "歷史", "變更紀錄", "變更記錄", "變更日誌", "更新紀錄", "更新日誌", "版本紀錄", "版本歷史",
+        "遷移說明", "遷移紀錄", "开发历史", "历史", "变更记录", "变更日志", "更新记录", "更新日志", "版本记录",
+        "版本历史", "迁移说明")
     # Gate 8: title words of a document that records a moment (an inventory, an audit, a sync report):
     # legacy names there are evidence, not drift; its current-contract values are still checked.
     record_titles: tuple[str, ...] = ("inventory", "audit", "report", "盤點", "報告", "稽核", "盘点", "报告", "审计")

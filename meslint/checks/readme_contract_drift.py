@@ -119,7 +119,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     markers = Markers.of(pack)
     names = {s.name for s in pack.settings}
     bind = next((s for s in pack.settings if s.kind == "bind"), None)
-    flags = {flag: s.name for s in pack.settings if s.pid_file for flag in ("--pid", "-p")}
+    pid = next((s.name for s in pack.settings if s.pid_file), None)
+    flags = {"--pid": pid} if pid else {}  # gunicorn's pid option
     prefix = _unit_prefix(ctx)
     script_path = pack.start_script.path if pack.start_script else None
     legacy = legacy_names(pack)
@@ -145,7 +146,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 claims.extend(script_claims(line, script_path))
             if bind is not None:
                 claims.extend(port_claims(line, bind.name, blocks.get(line.block, "")))
-            claims.extend(flag_claims(line, flags))
+            claims.extend(flag_claims(line, flags, "gunicorn"))
             claims.extend(provisioning_claims(line))
         if bind is not None:
             for text in doc.text:

@@ -163,10 +163,12 @@ def test_default_phrases(text, spans, expected):
 def test_flag_claims_only_in_fences():
     flags = {"--pid": "WATCHDOG_PID_FILE"}
     line = DocLine("gunicorn --bind 0.0.0.0:8080 --pid /run/x.pid app:app", Location("README.md", 4, 1), (), "block")
-    assert [(c.subject, c.value, c.location.column) for c in flag_claims(line, flags)] == [
+    assert [(c.subject, c.value, c.location.column) for c in flag_claims(line, flags, "gunicorn")] == [
         ("WATCHDOG_PID_FILE", "/run/x.pid", 36)]
     prose = DocLine(line.text, line.location, (), "text")
-    assert list(flag_claims(prose, flags)) == []
+    assert list(flag_claims(prose, flags, "gunicorn")) == []
+    other = DocLine("docker run --pid host app", Location("README.md", 5, 1), (), "block")
+    assert list(flag_claims(other, flags, "gunicorn")) == []  # another program's --pid
 
 
 def test_markers_have_defaults_and_an_empty_marker_is_rejected():
