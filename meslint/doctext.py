@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
 
+from meslint.dochistory import DocReading, has_marker
 from meslint.facts import Location, MarkdownDoc, Repository, ShellScript
 from meslint.globs import glob_match, matches_any  # noqa: F401 - re-exported
 from meslint.pack import ContractPack
@@ -59,24 +60,6 @@ def operator_docs(repo: Repository, pack: ContractPack, *, mirrors: bool = False
     return docs
 
 
-def has_marker(text: str, markers: Iterable[str]) -> bool:
-    """Whether ``text`` contains a historical marker (case-insensitive, whole words for ASCII)."""
-    return _marker_pattern(tuple(markers)).search(text.lower()) is not None
-
-
-@lru_cache(maxsize=32)
-def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
-    # One alternation for all markers: this runs for every documentation line.
-    parts = []
-    for marker in markers:
-        marker = marker.lower()
-        if marker.isascii():
-            parts.append(r"(?<![a-z0-9])" + re.escape(marker) + r"(?![a-z0-9])")
-        else:
-            parts.append(re.escape(marker))
-    return re.compile("|".join(parts) if parts else r"(?!)")
-
-
 @lru_cache(maxsize=4096)
 def _section_is_historical(section: tuple[str, ...], markers: tuple[str, ...]) -> bool:
     return any(has_marker(heading, markers) for heading in section)
@@ -105,28 +88,43 @@ class DocLine:
 _COMMENT_PREFIXES = ("#", "//", ";", "--", "rem ", "::")
 
 
-def code_lines(doc: MarkdownDoc, markers: Iterable[str]) -> Iterator[DocLine]:
+def code_lines(doc: MarkdownDoc, markers: Iterable[str] = (), *,
+               reading: DocReading | None = None) -> Iterator[DocLine]:
     """Code spans and fenced-block lines.
 
     A block line is historical when its section is, when the fence is a ``diff``,
     or when the nearest comment line above it in the block names a marker
-    (``# before (legacy layout)`` ... ``# after``).
+    (``# before (legacy layout)`` ... ``# after``).  With a ``reading`` of the
+    document (the pack's markers, see :mod:`meslint.dochistory`) also: a span whose
+    sentence, list item or table row tells history, a block introduced by a
+    sentence that does, and a fence line whose own comment does
+    (``DashBoard/   # 舊版，已移除``); ``markers`` is then not used.
     """
     markers = tuple(markers)
     for index, code in enumerate(doc.code):
-        section_hist = historical_section(code.section, markers)
+        if reading is not None:
+            section_hist = reading.markers.section_is_history(code.section)
+        else:
+            section_hist = historical_section(code.section, markers)
         if code.kind != "block":
-            yield DocLine(code.text, code.location, code.section, "span", section_hist)
+            hist = section_hist or (reading is not None and reading.line_tells_history(
+                code.location.line, code.text, code.section))
+            yield DocLine(code.text, code.location, code.section, "span", hist)
             continue
         info = (code.info.split() or [""])[0].lower()
-        block_hist = section_hist or info in {"diff", "patch"} or has_marker(code.info, markers)
+        says = reading.markers.says_history if reading is not None else (lambda text: has_marker(text, markers))
+        block_hist = section_hist or info in {"diff", "patch"} or says(code.info) \
+            or (reading is not None and reading.block_introduced_as_history(code))
         region_hist = False
         for offset, line in enumerate(code.text.split("\n")):
             stripped = line.strip()
+            line_hist = False
             if stripped.lower().startswith(_COMMENT_PREFIXES) and not stripped.startswith("#!"):
-                region_hist = has_marker(stripped, markers)
+                region_hist = says(stripped)
+            elif reading is not None and " #" in line:
+                line_hist = says(line.split(" #", 1)[1])  # the line's own comment
             location = Location(doc.path, code.location.line + offset, 1)
-            yield DocLine(line, location, code.section, "block", block_hist or region_hist, index, info)
+            yield DocLine(line, location, code.section, "block", block_hist or region_hist or line_hist, index, info)
 
 
 def all_lines(doc: MarkdownDoc, markers: Iterable[str] = ()) -> Iterator[DocLine]:
@@ -228,8 +226,11 @@ def assignment_claims(line: DocLine, names: set[str]) -> Iterator[Claim]:
         yield Claim(name, value, Location(line.location.path, line.location.line, column), line)
 
 
-def table_claims(doc: MarkdownDoc, names: set[str], markers: Iterable[str]) -> Iterator[Claim]:
-    """``| KEY | value | ... |`` rows: the value is the "default"/"value" column, else the next cell."""
+def table_claims(doc: MarkdownDoc, names: set[str], markers: Iterable[str] = (), *,
+                 reading: DocReading | None = None) -> Iterator[Claim]:
+    """``| KEY | value | ... |`` rows: the value is the "default"/"value" column, else the next cell.
+
+    With a ``reading``, a row (or its section) that tells history is historical."""
     markers = tuple(markers)
     for row in doc.table_rows:
         cells = [strip_code(_drop_comment(c)) for c in row.cells]
@@ -247,9 +248,138 @@ def table_claims(doc: MarkdownDoc, names: set[str], markers: Iterable[str]) -> I
                 continue  # prose, not a value
             if "`" in inner or inner.lower() in _EMPTY_CELLS:
                 continue
-            line = DocLine(" | ".join(row.cells), row.location, row.section, "table",
-                           historical_section(row.section, markers))
+            if reading is not None:
+                hist = reading.line_tells_history(row.location.line, "", row.section)
+            else:
+                hist = historical_section(row.section, markers)
+            line = DocLine(" | ".join(row.cells), row.location, row.section, "table", hist)
             yield Claim(cell, unquote_value(inner), row.location, line)
+
+
+# "`KEY`（預設 `value`）", "KEY (default: value)", "KEY 預設為 value", "KEY 默认 value", "KEY defaults to value".
+_DEFAULT_WORD = re.compile(r"(?:預設值|預設|预设值|预设|默認值|默認|默认值|默认|缺省值|"
+                           r"(?<![\w])defaults?(?:\s+value)?(?![\w]))\s*(?:to\b|is\b|[:：=]|為|为|是)?\s*",
+                           re.IGNORECASE)
+_BARE_VALUE = re.compile(r"[\w./:@\-]+")
+_BOOL_WORDS = {"true", "false", "yes", "no", "on", "off"}
+
+
+def default_claims(doc: MarkdownDoc, names: set[str], reading: DocReading | None = None) -> Iterator[Claim]:
+    """Defaults stated in prose and in table cells: ``KEY``, then a default word, then the value.
+
+    The value is the code span right after the default word, or a bare word that
+    looks like a value (a digit, ``/``, ``:``, ``-``, ``.`` or a boolean: "預設為
+    8080", not "defaults to the deploy root").  The setting is the last contract
+    setting named before the default word in the same sentence.
+    """
+    spans_by_line: dict[int, list[str]] = {}
+    for code in doc.code:
+        if code.kind == "inline":
+            spans_by_line.setdefault(code.location.line, []).append(code.text)
+    for text in doc.text:
+        line = DocLine(text.text, text.location, text.section, "text")
+        for name, value in default_phrases(text.text, spans_by_line.get(text.location.line, []), names):
+            hist = reading is not None and reading.line_tells_history(text.location.line, value, text.section)
+            yield Claim(name, value, text.location, DocLine(line.text, line.location, line.section, "text", hist))
+    for row in doc.table_rows:
+        # A row names its setting in one cell and may state the default in another:
+        # "| `KEY` | 單一服務埠（預設 `value`） |".
+        keys = [strip_code(cell) for cell in row.cells if strip_code(cell) in names]
+        if len(keys) != 1:
+            continue
+        joined = " | ".join(row.cells)
+        for cell in row.cells:
+            if strip_code(cell) == keys[0]:
+                continue
+            spans = re.findall(r"`([^`]+)`", cell)
+            for name, value in default_phrases(keys[0] + " " + cell.replace("`", ""), spans, names):
+                hist = reading is not None and reading.line_tells_history(row.location.line, "", row.section)
+                yield Claim(name, value, row.location, DocLine(joined, row.location, row.section, "table", hist))
+
+
+def default_phrases(text: str, spans: Sequence[str], names: set[str]) -> Iterator[tuple[str, str]]:
+    """``(setting, value)`` of each default phrase of one line of plain text (code marks removed)."""
+    if not names or not any(name in text for name in names):
+        return
+    for match in _DEFAULT_WORD.finditer(text):
+        before = _SENTENCE_SPLIT.split(text[:match.start()])[-1]
+        named = [m.group(0) for m in _NAME_TOKEN.finditer(before)]
+        if not named or named[-1] not in names:
+            continue  # the default of something else ("REDIS_URL 預設 ...") or of nothing named
+        name = named[-1]
+        rest = text[match.end():]
+        value = next((span.strip() for span in sorted(spans, key=len, reverse=True) if span.strip()
+                      and rest.startswith(span)), None)
+        if value is None:
+            bare = _BARE_VALUE.match(rest)
+            if bare is None:
+                continue
+            value = bare.group(0).rstrip(".:")
+            if not re.search(r"[\d/:\-._]", value) and value.lower() not in _BOOL_WORDS:
+                continue
+        if value and value != name and value not in names:
+            yield name, unquote_value(value)
+
+
+_SENTENCE_SPLIT = re.compile(r"[。！？；!?;|]|\.(?=\s)")
+_NAME_TOKEN = re.compile(r"(?<![\w$])[A-Z][A-Z0-9_]{2,}(?![\w])")
+
+
+def flag_claims(line: DocLine, flags: dict[str, str], program: str) -> Iterator[Claim]:
+    """``--flag value`` on a fenced command line running ``program``: ``flags`` maps option
+    spellings to settings (``{"--pid": "WATCHDOG_PID_FILE"}`` for gunicorn; the same option of
+    another program, ``mkdir -p``, ``docker run --pid``, means something else)."""
+    if line.source != "block" or "-" not in line.text or not re.search(rf"\b{re.escape(program)}\b", line.text):
+        return
+    for match in _FLAG.finditer(line.text):
+        setting = flags.get(match.group(1))
+        if setting is not None:
+            value = unquote_value(match.group(2))
+            if value and not value.startswith("-"):
+                yield Claim(setting, value, _at(line, match.start(2)), line)
+
+
+# Provisioning steps: how files reach the host ("sudo cp .env /etc/x/y.env", "install -m 640 ...",
+# "chmod 640 /opt/x/.env", "cp deploy/x.service /etc/systemd/system/").
+_STEP = re.compile(r"(?:^|[;&|(]\s*|\s)(?:sudo\s+(?:-\S+\s+)*)?(cp|install|chown|chmod|mv|ln)\s+([^;&|#\n]*)")
+
+
+def provisioning_claims(line: DocLine) -> Iterator[Claim]:
+    """Env files and unit files a fenced provisioning step touches.
+
+    ``@env-file``: the target of ``cp``/``install``/``mv``/``ln`` and the operand of
+    ``chown``/``chmod`` when it is an env file (a ``.env`` name or ``*.env``) given
+    as an absolute path, or any env file ``chown``/``chmod`` secures.  ``@unit-file``:
+    a repository unit file (``deploy/x.service``) copied or installed somewhere.
+    """
+    if line.source != "block" or not any(word in line.text for word in ("cp ", "install ", "chown ", "chmod ",
+                                                                         "mv ", "ln ")):
+        return
+    for match in _STEP.finditer(line.text):
+        verb = match.group(1)
+        operands = [w.strip("\"'") for w in match.group(2).split() if not w.startswith("-")]
+        if verb in ("chown", "chmod"):
+            targets = operands[1:]  # owner or mode first
+        elif verb == "install" and re.search(r"\s-d\b", match.group(2)):
+            continue  # install -d: directories
+        else:
+            targets = operands[-1:] if len(operands) >= 2 else []
+            for source in operands[:-1]:
+                if source.endswith(".service") and "/" in source and not source.startswith(("/", "~", "$")) \
+                        and not _placeholder(source):
+                    yield Claim("@unit-file", source.removeprefix("./"), _at(line, match.start(2)), line)
+        for target in targets:
+            if _is_env_name(target) and (target.startswith("/") or verb in ("chown", "chmod")) \
+                    and not _placeholder(target):
+                yield Claim("@env-file", target, _at(line, match.start(2)), line)
+
+
+def _is_env_name(path: str) -> bool:
+    name = posixpath.basename(path.rstrip("/"))
+    return name == ".env" or name.endswith(".env")
+
+
+_FLAG = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[^\s;&|)]+)")
 
 
 def _drop_comment(text: str) -> str:
@@ -417,6 +547,8 @@ def script_subcommands(script: ShellScript) -> set[str] | None:
 _URL_PORT = re.compile(r"\bhttps?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d+))?(?![\w.:-])")
 _LSOF_PORT = re.compile(r"\blsof\b[^\n]*?-i\s*(?:tcp)?:(\d+)")
 _BIND_OPT = re.compile(r"(?:--bind(?:\s+|=)|\s-b\s+)[\"']?([^\s\"']+)")
+_DEFAULT_PORT = re.compile(r"(?:預設|预设|默認|默认|(?<!\w)default)\s*(?:[:：=]|為|为|是|is)?\s*(\d{2,5})(?![\d.:/\w])",
+                           re.IGNORECASE)
 _PORT_WORDS = re.compile(r"\bports?\b|埠|端口|連接埠", re.IGNORECASE)
 # `-b` is gunicorn's short --bind only on a gunicorn command line (not `git checkout -b NAME`).
 _GUNICORN_WORD = re.compile(r"\bgunicorn\b")
@@ -444,6 +576,9 @@ def port_claims(line: DocLine, bind_name: str, context: str = "") -> Iterator[Cl
             yield Claim(bind_name, match.group(1), _at(line, match.start(1)), line)
     for match in _LSOF_PORT.finditer(text) if "lsof" in text else ():
         yield Claim("@port", match.group(1), _at(line, match.start(1)), line)
+    if line.source in ("text", "table") and _speaks_of_ports(text, bind_name):
+        for match in _DEFAULT_PORT.finditer(text):  # "開放服務端口（預設 8080）", "port (default: 8080)"
+            yield Claim("@port", match.group(1), line.location, line)
     if "http" not in text:
         return  # no URL, so no need to ask whether the line speaks of ports
     # The line and its block are asked apart (setting names hold no newline, so this is the same

@@ -190,6 +190,25 @@ class DocsSpec:
     contract_docs: tuple[str, ...] = spec(
         "documents (globs) that together must mention every contract setting, unit and start-script command "
         "(MES802); default: the readme", ())
+    history_markers: tuple[str, ...] = spec(
+        "words that make a sentence, list item or table row tell history (removed, 舊版, 已移除): a legacy "
+        "name or an old value there is not a current-path claim (MES801, MES805)", (
+            "removed", "retired", "old", "legacy", "deprecated", "formerly", "migrated from", "no longer",
+            "舊版", "已移除", "移除", "停用", "棄用", "已淘汰", "淘汰", "原本", "遷移自", "廢棄", "不再使用",
+            "旧版", "弃用", "迁移自", "废弃",
+            # told as absent: "the workspace lacks this file" is no claim that it exists
+            "missing", "does not exist", "不存在", "缺少", "缺失"))
+    history_headings: tuple[str, ...] = spec(
+        "headings that are history (## 開發歷史, ## Changelog): the heading is one of these, or starts with one "
+        "followed by a separator; everything under it is history", (
+            "history", "changelog", "change log", "development history", "migration notes", "release notes",
+            "開發歷史", "歷史", "變更紀錄", "變更記錄", "變更日誌", "更新紀錄", "更新日誌", "版本紀錄", "版本歷史",
+            "遷移說明", "遷移紀錄", "开发历史", "历史", "变更记录", "变更日志", "更新记录", "更新日志", "版本记录",
+            "版本历史", "迁移说明"))
+    record_titles: tuple[str, ...] = spec(
+        "title words of a document that records a moment (inventory, audit, report, 盤點, 報告): legacy names "
+        "there are evidence, not drift; its current-contract values are still checked",
+        ("inventory", "audit", "report", "盤點", "報告", "稽核", "盘点", "报告", "审计"))
 
 
 @dataclass(frozen=True)
@@ -472,6 +491,10 @@ def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> Contr
         for name in unit.runs:
             if name not in consumer_names:
                 fail(f"unit {label}: runs unknown consumer {safe_io.shown(name)}", "units", index, "runs")
+    for key in ("historical_markers", "history_markers", "history_headings", "record_titles"):
+        # A blank marker would match every line and silence gate 8 for the whole repository.
+        if any(not marker.strip() for marker in getattr(pack.docs, key)):
+            fail(f"docs.{key}: a marker must not be empty", "docs", key)
     if not pack.deploy_root.startswith("/"):
         fail("deploy_root must be an absolute path", "deploy_root")
     for repo_file, installed in pack.install.files.items():

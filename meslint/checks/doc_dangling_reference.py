@@ -20,8 +20,11 @@ Not checked: URLs, `mailto:`, absolute system paths (`/etc`, `/opt`, ...), `~`,
 globs, placeholders (`<name>`, `$VAR`, `...`, a release `X.Y.Z`), paths outside the repository, files
 under run- or build-time directories (`tmp/`, `logs/`, `data/`, `static/`,
 `dist/`, `node_modules/`, ...), `diff` fences, documents the pack marks
-`historical` and sections or fence comments carrying a
-`docs.historical_markers` word.
+`historical`, record documents (their first heading says inventory, audit,
+report, 盤點, 報告: they name what existed when they were written), and places
+that tell history as MES801 reads them: a history heading ("變更紀錄",
+"Changelog"), a sentence, list item or table row with a `docs.history_markers`
+word ("舊版 `scripts/x.sh` 已移除"), a fence comment with one.
 
 ## Why it matters
 A runbook that says `./scripts/start_dashboard.bat` or links the migration
@@ -34,8 +37,9 @@ See [the runbook](docs/migration_gates_and_runbook.md#rollback).   <!-- file del
 ```
 
 ## Options
-`docs.readme`, `docs.mirrors`, `docs.operator_docs`, `docs.historical` and
-`docs.historical_markers` in the contract pack.
+`docs.readme`, `docs.mirrors`, `docs.operator_docs`, `docs.historical`,
+`docs.historical_markers`, `docs.history_markers`, `docs.history_headings` and
+`docs.record_titles` in the contract pack.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ from collections.abc import Iterator
 from urllib.parse import unquote
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.doctext import code_lines, historical_section, link_ref, operator_docs, path_known
+from meslint.dochistory import DocReading, Markers
+from meslint.doctext import code_lines, link_ref, operator_docs, path_known
 from meslint.doctext import code_path_refs as _code_path_refs
 from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
@@ -56,19 +61,23 @@ RULE = Rule("MES805", "doc-dangling-reference", Gate.DOCUMENTATION, Severity.ERR
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     repo, pack = ctx.repo, ctx.pack
-    markers = pack.docs.historical_markers
+    markers = Markers.of(pack)
     for doc in operator_docs(repo, pack, mirrors=True):
+        reading = DocReading.of(doc, markers,
+                                may_be_record=doc.path != pack.docs.readme and doc.path not in pack.docs.mirrors)
+        if reading.record:
+            continue  # an inventory, audit or sync report names what existed when it was written
         # One finding per missing path and document, at its first mention; the others are related.
         missing: dict[str, list[tuple[Location, str]]] = {}
         for link in doc.links:
-            if historical_section(link.section, markers):
+            if reading.line_tells_history(link.location.line, link.text or link.target, link.section):
                 continue
             path = link_ref(doc, link.target)
             if path is None or path == "" or repo.path_exists(path) or _site_page(repo, doc.path, link.target):
                 continue
             missing.setdefault(path, []).append((link.location, f"links to {link.target}, but {path}"))
         doc_dir = posixpath.dirname(doc.path)
-        for line in code_lines(doc, markers):
+        for line in code_lines(doc, reading=reading):
             if line.historical:
                 continue
             for path, offset in _code_path_refs(line):

@@ -1,35 +1,56 @@
 """README or an operator doc states a contract value the code does not use.
 
 ## What it does
-Reads README.md and the pack's `docs.operator_docs` as claims about the runtime
-contract and compares each claim with the effective contract (the values every
-consumer resolves to, see `meslint show-contract`):
+Reads README.md, its mirrors (`docs.mirrors`, Markdown whatever the extension)
+and the pack's `docs.operator_docs` as claims about the runtime contract and
+compares each claim with the effective contract (the values every consumer
+resolves to, see `meslint show-contract`):
 
 * a contract setting with a value: `KEY=value` on a fence line or in a code span,
-  a `| KEY | value |` table row (the "default"/"value" column when the table has
-  one).  `KEY=value ./cmd` is an override for one command, not a claim;
+  a `| KEY | value |` table row (the "default"/"value"/"預設" column when the
+  table has one), a default stated in prose or a table cell
+  (`` `KEY`（預設 `value`） ``, `KEY (default: value)`, `KEY 預設為 value`,
+  `KEY 默认 value`), `--pid value` in a command fence.  `KEY=value ./cmd` is an
+  override for one command, not a claim;
 * the conda environment of `conda activate/run/create -n NAME`;
 * the project's unit names (`x.service`, `systemctl ... x`, `journalctl -u x`);
 * the start script's subcommands (`./scripts/start_server.sh NAME`), against the
   words its dispatching `case` accepts;
+* provisioning steps in a fence: an env file that `cp`/`install`/`mv` fill or
+  `chown`/`chmod` secure (`sudo cp .env /etc/x/y.env`) must be one the units load
+  with `EnvironmentFile=`; a unit file `cp`/`install` copies
+  (`cp deploy/x.service /etc/systemd/system/`) must exist in the repository;
 * the port: `--bind`/`-b` (`-b` only on a gunicorn command line, not `git
   checkout -b`), `lsof -i :PORT`, `http://localhost:PORT` on a line or in a block
-  that speaks of the bind setting or a port; not the port of a development server
-  the same section starts (`manage.py runserver 0.0.0.0:8000`, `flask run`);
+  that speaks of the bind setting or a port, "端口（預設 8080）"; not the port of a
+  development server the same section starts (`manage.py runserver 0.0.0.0:8000`, `flask run`);
 * a legacy subtree (`pack.legacy_subtrees`, e.g. `DashBoard_vite/`) shown as a
-  current path in a code span or fence (a tree listing, `cd DashBoard/`): gate 2
-  runs everything from the repository root.
+  current path in a code span or fence (an entry of a tree listing, `cd
+  DashBoard/`): gate 2 runs everything from the repository root.  Not a claim:
+  the root line of a tree diagram whose entries exist at the repository root and
+  a "project root: `X/`" / "專案根目錄：`X/`" statement (both name the checkout,
+  whatever its folder is called), a developer machine's path (`/Users/…`,
+  `/home/…`, `C:\\…`: provenance), and any legacy name in a record document (its
+  first heading says inventory, audit, report, 盤點, 報告: evidence of a moment;
+  its current values are still compared).
 
 A documented value agrees when it equals one of the resolved values after
 normalisation: paths are compared absolute, the checkout root read as the deploy
 root and a relative documented path (`./tmp/x`) taken from the repository root;
 a bind compares host and port, a bare port (`8080`) any host; booleans read
 `1/yes/on` as `true`.  Values with `$VAR` or `<placeholder>` are not compared, and
-neither are settings some consumer resolves to an unknown value.  Quiet in
-documents the pack marks `historical`, in sections whose heading carries a
-`docs.historical_markers` word ("before/after", "legacy", "deprecated",
-"migration from", ...), in `diff` fences and after a fence comment line with such
-a word (`# legacy layout`) until the next comment line.
+neither are settings some consumer resolves to an unknown value.
+
+Documents tell history too, and history is not a claim.  Quiet in documents the
+pack marks `historical`; under a heading that is history (it carries a
+`docs.historical_markers` word such as "legacy", or it is, or starts with, a
+`docs.history_headings` title: "Changelog", "開發歷史", "歷史", "變更紀錄" —
+"Hold 歷史查詢" is a feature, not history); in a sentence, list item or table
+row that says it is history (`docs.history_markers`: removed, old, formerly,
+舊版, 已移除, 停用, 棄用, 原本, 遷移自, 旧版, 弃用, ...); in a fence introduced by
+such a sentence ("舊版目錄結構（已移除）："), on a fence line whose own comment
+says so, after a fence comment line with such a word (`# legacy layout`) until
+the next comment line, and in `diff` fences.
 
 ## Why it matters
 Operators copy what the README says.  A README that still says
@@ -44,9 +65,12 @@ exists (gate 8).
 Use the resolved value instead: `| `GUNICORN_BIND` | `0.0.0.0:8080` | single port |`.
 
 ## Options
-`docs.readme`, `docs.operator_docs`, `docs.historical` and `docs.historical_markers`
-in the contract pack (`historical_markers` defaults to before/after, before and after,
-legacy, deprecated, migration from, migrating from, changelog, obsolete, 舊版, 已棄用).
+`docs.readme`, `docs.mirrors`, `docs.operator_docs`, `docs.historical`,
+`docs.historical_markers`, `docs.history_markers`, `docs.history_headings` and
+`docs.record_titles` in the contract pack (`historical_markers` defaults to
+before/after, before and after, legacy, deprecated, migration from, migrating from,
+changelog, obsolete, 舊版, 已棄用; the others to the English, Traditional and
+Simplified Chinese words above, see `meslint/pack.py`).
 """
 
 from __future__ import annotations
@@ -55,15 +79,20 @@ import posixpath
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.dochistory import DocReading, Markers, is_developer_path, names_the_root, tree_root_line
 from meslint.doctext import (
     Claim,
     DocLine,
     assignment_claims,
     code_lines,
     conda_env_claims,
+    default_claims,
     dev_server_ports,
+    doc_path,
+    flag_claims,
     operator_docs,
     port_claims,
+    provisioning_claims,
     script_claims,
     script_subcommands,
     split_bind,
@@ -71,7 +100,7 @@ from meslint.doctext import (
     unit_claims,
     values_agree,
 )
-from meslint.facts import Location
+from meslint.facts import Location, MarkdownDoc
 from meslint.findings import Finding, Related
 from meslint.resolve import contract_units
 from meslint.runtime_files import legacy_hits, legacy_names
@@ -83,18 +112,25 @@ _MAX_RELATED = 10
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     repo, pack = ctx.repo, ctx.pack
-    docs = operator_docs(repo, pack)
+    docs = operator_docs(repo, pack, mirrors=True)
     if not docs:
         return
-    markers = pack.docs.historical_markers
+    markers = Markers.of(pack)
     names = {s.name for s in pack.settings}
     bind = next((s for s in pack.settings if s.kind == "bind"), None)
+    pid = next((s.name for s in pack.settings if s.pid_file), None)
+    flags = {"--pid": pid} if pid else {}  # gunicorn's pid option
     prefix = _unit_prefix(ctx)
     script_path = pack.start_script.path if pack.start_script else None
+    legacy = legacy_names(pack)
     seen: set[tuple] = set()
     for doc in docs:
-        claims: list[Claim] = list(table_claims(doc, names, markers))
-        lines = list(code_lines(doc, markers))
+        # README and its mirrors state the contract whatever their title; other docs may be records.
+        reading = DocReading.of(doc, markers,
+                                may_be_record=doc.path != pack.docs.readme and doc.path not in pack.docs.mirrors)
+        claims: list[Claim] = list(table_claims(doc, names, reading=reading))
+        claims.extend(default_claims(doc, names, reading))
+        lines = list(code_lines(doc, reading=reading))
         block_lines: dict[int, list[str]] = {}
         for line in lines:
             if line.block >= 0:
@@ -109,10 +145,14 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 claims.extend(script_claims(line, script_path))
             if bind is not None:
                 claims.extend(port_claims(line, bind.name, blocks.get(line.block, "")))
+            claims.extend(flag_claims(line, flags, "gunicorn"))
+            claims.extend(provisioning_claims(line))
         if bind is not None:
             for text in doc.text:
-                claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
-        yield from _legacy_paths(lines, legacy_names(pack))
+                hist = reading.line_tells_history(text.location.line, "", text.section)
+                claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text", hist), bind.name))
+        if not reading.record:  # in an inventory or audit report, legacy names are evidence
+            yield from _legacy_paths(ctx, doc, lines, legacy, reading)
         dev_servers = dev_server_ports(lines)
         for claim in claims:
             if claim.line.historical:
@@ -128,12 +168,29 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield finding
 
 
-def _legacy_paths(lines: list[DocLine], names: tuple[str, ...]) -> Iterator[Finding]:
-    """Code that shows a legacy subtree as a current path (``cd DashBoard_vite/``, a tree listing)."""
+def _legacy_paths(ctx: CheckContext, doc: MarkdownDoc, lines: list[DocLine], names: tuple[str, ...],
+                  reading: DocReading) -> Iterator[Finding]:
+    """Code that shows a legacy subtree as a current path (``cd DashBoard_vite/``, an entry of a tree).
+
+    Not: the root line of a tree diagram and a "project root: `X/`" statement (they name the checkout,
+    whatever its folder was called), a developer machine's absolute path (provenance)."""
+    if not names:
+        return
+    root_lines = set()
+    for code in doc.code:
+        if code.kind == "block" and any(name in code.text for name in names):
+            offset = tree_root_line(code.text, ctx.repo)
+            if offset is not None:
+                root_lines.add(code.location.line + offset)
     for line in lines:
-        if line.historical:
+        if line.historical or (line.source == "block" and line.location.line in root_lines):
             continue
         for hit in legacy_hits(line.text, names):
+            if is_developer_path(hit.token, ctx.pack.deploy_root):
+                continue
+            if line.source == "span" and line.text.strip().strip("/") == hit.name \
+                    and names_the_root(reading.sentence(line.location.line, line.text)):
+                continue
             yield RULE.finding(
                 f"{line.location.path} shows `{hit.token}` as a current path, but {hit.name} is a legacy "
                 f"subtree: the runtime contract runs from the repository root (gate 2)",
@@ -153,6 +210,10 @@ def _judge(ctx: CheckContext, claim: Claim, bind_name: str | None) -> Finding | 
         return _judge_unit(ctx, claim)
     if claim.subject == "@command":
         return _judge_command(ctx, claim)
+    if claim.subject == "@env-file":
+        return _judge_env_file(ctx, claim)
+    if claim.subject == "@unit-file":
+        return _judge_unit_file(ctx, claim)
     spec = pack.setting(claim.subject)
     if spec is None:
         return None
@@ -179,6 +240,8 @@ def _judge_setting(ctx, claim: Claim, setting: str, kind: str, *, fallback: str 
         values = [fallback]
         related = [Related(Location(ctx.pack.source or "contract pack", 1, 1),
                            f"contract pack: canonical {setting} = {fallback}")]
+    if kind == "path" and is_developer_path(claim.value, ctx.pack.deploy_root):
+        return None  # where a file lay on the author's machine: provenance, not a deployment claim
     verdicts = [values_agree(kind, claim.value, value, ctx.pack.deploy_root) for value in values]
     if any(v is None for v in verdicts) or any(verdicts):
         return None
@@ -237,6 +300,34 @@ def _judge_command(ctx, claim: Claim) -> Finding | None:
                f"{', '.join(sorted(accepted))}")
     related = [Related(loc, f"{script.path} case arm") for loc in arms]
     return RULE.finding(message, claim.location, related, subject=f"command:{claim.value}")
+
+
+def _judge_env_file(ctx, claim: Claim) -> Finding | None:
+    """A documented step secures or fills an env file that no unit loads."""
+    loaded = sorted({(f.path.lstrip("-"), f.location) for unit in ctx.repo.units
+                     for f in unit.environment_files if "%" not in f.path and "$" not in f.path})
+    if not loaded:
+        return None
+    documented = doc_path(claim.value, ctx.pack.deploy_root)
+    paths = {posixpath.normpath(path) for path, _ in loaded}
+    if documented is None or documented in paths:
+        return None
+    shown = ", ".join(sorted(paths))
+    message = (f"{claim.location.path} prepares the env file {documented}, but the units load {shown} "
+               f"(EnvironmentFile=): the step does not reach what systemd reads")
+    related = [Related(loc, f"EnvironmentFile={path}") for path, loc in loaded[:_MAX_RELATED]]
+    return RULE.finding(message, claim.location, related, subject=f"env-file:{documented}")
+
+
+def _judge_unit_file(ctx, claim: Claim) -> Finding | None:
+    """A documented step installs a unit file the repository does not have."""
+    if not ctx.repo.units or ctx.repo.path_exists(claim.value):
+        return None
+    units = sorted(ctx.repo.units, key=lambda u: u.path)
+    message = (f"{claim.location.path} installs {claim.value}, which the repository does not have "
+               f"(units: {', '.join(u.path for u in units[:8])})")
+    related = [Related(Location(unit.path, 1, 1), f"unit {unit.name}") for unit in units[:_MAX_RELATED]]
+    return RULE.finding(message, claim.location, related, subject=f"unit-file:{claim.value}")
 
 
 def _site_related(sites) -> list[Related]:

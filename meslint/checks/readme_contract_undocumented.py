@@ -4,12 +4,18 @@
 Looks through all of README.md (headings, prose, code spans, fences, tables,
 links) for every item of the contract:
 
-* each setting of the pack's `settings` (its name, e.g. `WATCHDOG_PID_FILE`);
+* each setting of the pack's `settings` (its name, e.g. `WATCHDOG_PID_FILE`)
+  that some consumer in the repository reads (a unit, the start script, a
+  Python module, the gunicorn config: see `meslint show-contract`);
 * each unit in the repository the pack's `units` cover (its file name
   `x.service`, or its name as an argument of `systemctl`/`journalctl -u`);
-* each command of `start_script.commands` (`start_server.sh NAME`, or a
-  `{start|stop|...}` usage group after the script name, or a table cell/code
-  span `NAME` in a section whose heading names the script).
+* each command of `start_script.commands` that the start script's dispatching
+  `case` accepts (`start_server.sh NAME`, or a `{start|stop|...}` usage group
+  after the script name, or a table cell/code span `NAME` in a section whose
+  heading names the script).
+
+A pack entry the repository does not have (a setting nothing reads, a command
+the script does not dispatch) is not a documentation gap.
 
 One finding per missing item, on the README heading most related to the kind of
 item (an environment/configuration heading for settings, a systemd heading for
@@ -45,7 +51,7 @@ import re
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.doctext import all_lines, any_contains_token, contract_docs, strip_code
+from meslint.doctext import all_lines, any_contains_token, contract_docs, script_subcommands, strip_code
 from meslint.facts import Location, MarkdownDoc
 from meslint.findings import Finding, Related
 
@@ -66,7 +72,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     shown = doc.path if not pack.docs.contract_docs else f"none of {', '.join(pack.docs.contract_docs)}"
     texts = [line.text for each in docs for line in all_lines(each)]
     for spec in pack.settings:
-        if spec.variable and not any_contains_token(texts, spec.name):
+        # Only what the repository has: a pack setting no unit, script or module reads is no gap
+        # (nor one that no environment variable carries: it has no name to document).
+        if not spec.variable or not ctx.resolution.for_setting(spec.name):
+            continue
+        if not any_contains_token(texts, spec.name):
             yield RULE.finding(f"{shown} does not mention the contract setting {spec.name}",
                                _heading(doc, _SETTING_HEADINGS), subject=spec.name)
     for unit in sorted(repo.units, key=lambda u: u.path):
@@ -76,9 +86,13 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             yield RULE.finding(f"{shown} does not mention the unit {unit.name} ({unit.path})",
                                _heading(doc, _UNIT_HEADINGS), [Related(Location(unit.path, 1, 1), "the unit")],
                                subject=unit.name)
-    if pack.start_script is not None:
-        base = posixpath.basename(pack.start_script.path)
+    script = repo.script(pack.start_script.path) if pack.start_script is not None else None
+    if script is not None:
+        base = posixpath.basename(script.path)
+        dispatched = ctx.shared(("script_subcommands", script.path), lambda: script_subcommands(script)) or set()
         for command in pack.start_script.commands:
+            if command not in dispatched:
+                continue  # the script does not offer it: nothing to document
             if not any(_command_mentioned(each, base, command, texts) for each in docs):
                 yield RULE.finding(f"{shown} does not mention the start-script command '{base} {command}'",
                                    _heading(doc, (base,) + _COMMAND_HEADINGS),
