@@ -48,11 +48,12 @@ def rule_doc(code: str, output_format: str = "text") -> str | None:
     if output_format == "json":
         return json.dumps({
             "code": rule.code, "name": rule.name, "gate": rule.gate, "severity": rule.severity,
-            "summary": rule.summary, "sections": rule.sections(),
+            "fix": rule.fix, "summary": rule.summary, "sections": rule.sections(),
         }, indent=2, ensure_ascii=False)
     sections = rule.sections()
-    parts = [f"# {rule.name} ({rule.code})", "", f"Gate: {rule.gate}. Default severity: {rule.severity}.", "",
-             rule.summary, ""]
+    autofix = "none (fix by hand, as below)" if rule.fix == "none" else rule.fix
+    parts = [f"# {rule.name} ({rule.code})", "",
+             f"Gate: {rule.gate}. Default severity: {rule.severity}. Autofix: {autofix}.", "", rule.summary, ""]
     for title in DOC_SECTIONS:
         parts += [f"## {title}", "", sections.get(title, ""), ""]
     return "\n".join(parts).rstrip() + "\n"

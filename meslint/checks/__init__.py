@@ -3,7 +3,8 @@
 Each rule module declares one ``RULE = Rule(code, name, gate, severity[, fix])`` and
 ``check(ctx)``, a pure query over the fact model that yields findings built with
 ``RULE.finding(...)``.  Its docstring is the rule's documentation, in fixed sections:
-``## What it does``, ``## Why it matters``, ``## Example``, ``## Options``.
+``## What it does``, ``## Why it matters``, ``## Example``, ``## How to fix``,
+``## Options``.
 ``meslint rule CODE`` and the README table are made from it.
 
 A finding's ``subject`` is what the finding is about, stable when lines move (a setting
@@ -28,7 +29,7 @@ from meslint.pack import ContractPack
 
 T = TypeVar("T")
 
-DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Options")
+DOC_SECTIONS = ("What it does", "Why it matters", "Example", "How to fix", "Options")
 
 
 class CheckContext:

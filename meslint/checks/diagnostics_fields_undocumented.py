@@ -36,6 +36,10 @@ self-explaining payload into guesswork (gate 8).
 payload = {"degraded_reason": reason, "churn": churn}   # "churn" in no operator doc
 ```
 
+## How to fix
+Describe the field in an operator doc: name it in a code span, a table row or a sentence, with what
+an operator should do about it.
+
 ## Options
 `docs.diagnostics_fields`, `docs.diagnostics_sources`, `docs.operator_docs` and
 `docs.historical` in the contract pack.

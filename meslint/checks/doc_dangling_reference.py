@@ -36,6 +36,10 @@ during an incident; it fails exactly when it is needed (gate 8).
 See [the runbook](docs/migration_gates_and_runbook.md#rollback).   <!-- file deleted -->
 ```
 
+## How to fix
+Fix the link or the name to the file's current path, or remove the reference if the file is gone for
+good.
+
 ## Options
 `docs.readme`, `docs.mirrors`, `docs.operator_docs`, `docs.historical`,
 `docs.historical_markers`, `docs.history_markers`, `docs.history_headings` and

@@ -29,6 +29,9 @@ and someone follows it (gate 8).
 ./scripts/start_server.sh run         (README.md: ./scripts/start_server.sh start)
 ```
 
+## How to fix
+Bring the mirror doc in line with README.md (or README.md with the mirror, whichever is current).
+
 ## Options
 `docs.readme` and `docs.mirrors` in the contract pack.
 """

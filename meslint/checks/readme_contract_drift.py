@@ -64,6 +64,10 @@ exists (gate 8).
 ```
 Use the resolved value instead: `| `GUNICORN_BIND` | `0.0.0.0:8080` | single port |`.
 
+## How to fix
+Correct the document to the value the code uses (the related sites list each consumer's value), or
+change the code if the document is right.
+
 ## Options
 `docs.readme`, `docs.mirrors`, `docs.operator_docs`, `docs.historical`,
 `docs.historical_markers`, `docs.history_markers`, `docs.history_headings` and

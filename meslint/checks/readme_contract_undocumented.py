@@ -39,6 +39,9 @@ sudo systemctl enable --now mes-dashboard mes-dashboard-watchdog
 With `deploy/mes-dashboard-report-worker.service` in the repository, MES802
 reports `mes-dashboard-report-worker` on the "systemd" heading.
 
+## How to fix
+Document the setting, unit or command in README.md (a table row or a code span naming it is enough).
+
 ## Options
 `docs.readme`, `docs.contract_docs`, `settings`, `units` and
 `start_script.commands` in the contract pack.  Mentions are matched as whole tokens, case-sensitively.
