@@ -440,10 +440,10 @@ def values_agree(kind: str, documented: str, resolved: str, deploy_root: str) ->
     * anything else: exact text after stripping quotes and blanks.
     """
     if kind == "path":
-        left = doc_path(documented, deploy_root)
-        if left is None:
+        documented_path = doc_path(documented, deploy_root)
+        if documented_path is None:
             return None
-        return left == deployed_path(resolved, deploy_root)
+        return documented_path == deployed_path(resolved, deploy_root)
     if kind == "bind":
         left, right = split_bind(documented), split_bind(resolved)
         if left is None or right is None:

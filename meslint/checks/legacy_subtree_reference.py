@@ -93,10 +93,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     reported: set[tuple[str, int, str]] = set()
     for location, what, hits in sorted(hit_sites, key=lambda s: s[0]):
         for hit in hits:
-            key = (location.path, location.line, hit.name)
-            if key in reported:
+            seen_key = (location.path, location.line, hit.name)
+            if seen_key in reported:
                 continue
-            reported.add(key)
+            reported.add(seen_key)
             message = (f"{what} refers to {hit.token!r}, inside the legacy subtree {hit.name}/; nothing at "
                        f"runtime may depend on it")
             yield RULE.finding(message, location, subject=f"{hit.name}/ {what}")

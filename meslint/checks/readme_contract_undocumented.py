@@ -89,17 +89,18 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             yield RULE.finding(f"{shown} does not mention the unit {unit.name} ({unit.path})",
                                _heading(doc, _UNIT_HEADINGS), [Related(Location(unit.path, 1, 1), "the unit")],
                                subject=unit.name)
-    script = repo.script(pack.start_script.path) if pack.start_script is not None else None
-    if script is not None:
+    start = pack.start_script
+    script = repo.script(start.path) if start is not None else None
+    if script is not None and start is not None:
         base = posixpath.basename(script.path)
         dispatched = ctx.shared(("script_subcommands", script.path), lambda: script_subcommands(script)) or set()
-        for command in pack.start_script.commands:
+        for command in start.commands:
             if command not in dispatched:
                 continue  # the script does not offer it: nothing to document
             if not any(_command_mentioned(each, base, command, texts) for each in docs):
                 yield RULE.finding(f"{shown} does not mention the start-script command '{base} {command}'",
                                    _heading(doc, (base,) + _COMMAND_HEADINGS),
-                                   subject=f"{pack.start_script.path} {command}")
+                                   subject=f"{start.path} {command}")
 
 
 def _unit_mentioned(name: str, texts: list[str]) -> bool:
