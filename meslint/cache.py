@@ -126,10 +126,10 @@ def fingerprint() -> str:
         for cls, names in sorted(_FIELDS.items(), key=lambda item: item[0].__name__):
             digest.update(f"{cls.__name__}({','.join(names)})".encode())
         here = Path(__file__).resolve().parent
-        # commands.py: the unit parser finds the ``bash -c`` scripts it parses with it; template.py
+        # argv.py: the unit parser finds the ``bash -c`` scripts it parses with it; template.py
         # decodes bash words for the parsers; parsers/envfile/ is a package.
-        sources = [here / "facts.py", here / "location.py", here / "listing.py", here / "model.py",
-                   here / "commands.py", here / "template.py", *(here / "parsers").rglob("*.py")]
+        sources = [here / "facts.py", here / "location.py", here / "listing.py", here / "build.py",
+                   here / "argv.py", here / "template.py", *(here / "parsers").rglob("*.py")]
         for source in sorted(sources):
             try:
                 digest.update(source.name.encode() + b"\0" + source.read_bytes())

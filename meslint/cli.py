@@ -169,12 +169,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(json.dumps(pack_schema(), indent=2, ensure_ascii=False))
         return EXIT_CLEAN
     if args.command == "rules":
-        from meslint.docs import rules_table
+        from meslint.rule_docs import rules_table
 
         print(rules_table(output_format=args.output_format))
         return EXIT_CLEAN
     if args.command == "rule":
-        from meslint.docs import rule_doc
+        from meslint.rule_docs import rule_doc
 
         text = rule_doc(args.code, args.output_format)
         if text is None:
@@ -467,8 +467,8 @@ def _settings_text(root: Path, settings: Settings, contract: str | None) -> str:
 
 
 def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> int:
+    from meslint.build import build_repository
     from meslint.engine import load_contract
-    from meslint.model import build_repository
     from meslint.reporters.contract import render_contract
     from meslint.resolve import resolve
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from meslint.build import TEXTS, build_repository
 from meslint.checks import CheckContext, RegisteredRule, all_rules, unused_suppression
 from meslint.config import Settings
 from meslint.discovery import Discovery
 from meslint.facts import Repository
 from meslint.findings import Finding, normalise_line
-from meslint.model import TEXTS, build_repository
 from meslint.pack import ContractPack, apply_overrides, load_pack
 from meslint.pack_detect import require_detected
 

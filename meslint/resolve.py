@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from meslint.commands import CommandInfo, analyze
+from meslint.argv import CommandInfo, analyze
 from meslint.facts import (
     EnvFile,
     EnvRead,

@@ -14,7 +14,7 @@ and systemd's sources (``src/core/load-fragment.c``, ``src/basic/time-util.c``).
   with ``bash -c SCRIPT`` unwrapped into the script's commands (parsed in the model phase,
   :attr:`meslint.facts.ExecCommand.script`) and each of their words expanded as the shell does
   with the unit's environment; ``env``/``exec``/``nohup``/``conda run`` wrappers are unwrapped
-  by :func:`meslint.commands.analyze`.
+  by :func:`meslint.argv.analyze`.
 * :func:`pid_file` -- ``PIDFile=``: specifiers expanded, a relative path taken under ``/run``.
 * :func:`parse_timespan` / :func:`stop_timeout` -- time spans and the effective stop timeout.
 * :func:`parse_bool` -- systemd's booleans.  The sandbox view is :mod:`meslint.sandbox`.
@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from meslint.commands import CommandInfo, analyze, basename
+from meslint.argv import CommandInfo, analyze, basename
 from meslint.facts import ExecCommand, Location, UnitFile, UnitSetting
 from meslint.parsers.systemd_settings import working_directory_value
 from meslint.parsers.systemd_specifiers import expand_specifiers

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from meslint import cachefiles, model
+from meslint import build, cachefiles
 from meslint.cache import INDEX_NAME, FactCache, decode, encode
 from meslint.cachefiles import CACHE_DIR_NAME
 from meslint.cli import main
@@ -69,7 +69,7 @@ def test_findings_identical_with_and_without_cache_and_parallelism(tree, capsys,
     assert (tree / CACHE_DIR_NAME / INDEX_NAME).is_file()
     assert (tree / CACHE_DIR_NAME / ".gitignore").read_text().strip().endswith("*")
     warm = _findings(capsys, tree)  # reads it
-    monkeypatch.setattr(model, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(build, "PARALLEL_MIN_BYTES", 0)
     parallel = _findings(capsys, tree, "--no-cache")
     assert baseline == cold == warm == parallel
     assert json.loads(baseline) is not None
@@ -80,8 +80,8 @@ def test_parallel_parse_same_facts_same_order(tmp_path):
 
     root = _small_tree(tmp_path / "t")
     items = list(discover(root).files)[:80]
-    serial = model.parse_files(root, items, cache=False, parallel=False)
-    parallel = model.parse_files(root, items, cache=False, parallel=True)
+    serial = build.parse_files(root, items, cache=False, parallel=False)
+    parallel = build.parse_files(root, items, cache=False, parallel=True)
     assert serial == parallel
 
 
@@ -90,10 +90,10 @@ def test_warm_facts_equal_parsed_facts(tmp_path):
 
     root = _copy(DEMO, tmp_path / "demo")
     items = list(discover(root).files)
-    parsed = model.parse_files(root, items, cache=False, parallel=False)
-    model.parse_files(root, items, cache=FactCache(root / CACHE_DIR_NAME), parallel=False)
+    parsed = build.parse_files(root, items, cache=False, parallel=False)
+    build.parse_files(root, items, cache=FactCache(root / CACHE_DIR_NAME), parallel=False)
     warm_cache = FactCache(root / CACHE_DIR_NAME)
-    warm = model.parse_files(root, items, cache=warm_cache, parallel=False)
+    warm = build.parse_files(root, items, cache=warm_cache, parallel=False)
     assert warm == parsed
     assert warm_cache.misses == 0 and warm_cache.hits == len(items)
 
@@ -200,10 +200,10 @@ def test_dict_keys_kept_only_where_asked_and_cached_apart(tmp_path):
     text = "import os\nPAYLOAD = {'degraded_reason': os.getenv('X')}\n"
     item = DiscoveredFile("src/app/health.py", FileKind.PYTHON, text, len(text))
     fact_cache = FactCache(tmp_path / CACHE_DIR_NAME)
-    without = model.parse_files(tmp_path, [item], cache=fact_cache, parallel=False, dict_keys_of=frozenset())
+    without = build.parse_files(tmp_path, [item], cache=fact_cache, parallel=False, dict_keys_of=frozenset())
     assert without[0].dict_keys == () and without[0].env_reads
     fact_cache.save()
     warm = FactCache(tmp_path / CACHE_DIR_NAME)
-    kept = model.parse_files(tmp_path, [item], cache=warm, parallel=False, dict_keys_of=frozenset({item.path}))
+    kept = build.parse_files(tmp_path, [item], cache=warm, parallel=False, dict_keys_of=frozenset({item.path}))
     assert [k.key for k in kept[0].dict_keys] == ["degraded_reason"]
     assert warm.misses == 1, "facts parsed without dict keys must not answer a request for them"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from meslint.commands import analyze
+from meslint.argv import analyze
 
 
 def test_conda_run_gunicorn_options() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from meslint import model
+from meslint import build
 from meslint.discovery import DiscoveredFile
 from meslint.facts import FileKind
 from tests.conftest import FIXTURES, REPO
@@ -44,14 +44,14 @@ def test_an_interrupted_parallel_parse_kills_and_reaps_its_helper(tmp_path: Path
     def too_slow(signum, frame):
         raise AssertionError("the parent waited for its helper")
 
-    monkeypatch.setattr(model, "parse_file", parse_file)
+    monkeypatch.setattr(build, "parse_file", parse_file)
     jobs = [(DiscoveredFile(f"deploy/u{i}.service", FileKind.UNIT, "[Service]\n", 10), True) for i in range(4)]
     previous = signal.signal(signal.SIGALRM, too_slow)
     signal.alarm(20)
     started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
-            model._parse_in_two_processes(jobs)
+            build._parse_in_two_processes(jobs)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -86,7 +86,7 @@ def large_tree(tmp_path_factory) -> Path:
     padding = "".join(f"# padding line {j}\nEnvironment=PAD_{j}=value-{j}\n" for j in range(60))
     size = 0
     count = 0
-    while size < model.PARALLEL_MIN_BYTES * 1.1:
+    while size < build.PARALLEL_MIN_BYTES * 1.1:
         text = unit.replace("Demo MES", f"Generated {count}") + padding
         (root / "deploy" / f"generated-{count}.service").write_text(text, encoding="utf-8")
         size += len(text)

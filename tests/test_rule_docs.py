@@ -7,7 +7,7 @@ import re
 import pytest
 
 from meslint.checks import DOC_SECTIONS, all_rules
-from meslint.docs import readme_with_rules, rule_doc
+from meslint.rule_docs import readme_with_rules, rule_doc
 from tests.conftest import FIXTURES, REPO
 
 RULES = all_rules()
@@ -37,7 +37,7 @@ def test_codes_and_names_are_unique() -> None:
 
 def test_readme_rule_table_is_current() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert readme == readme_with_rules(readme), "run: python -m meslint.docs README.md"
+    assert readme == readme_with_rules(readme), "run: python -m meslint.rule_docs README.md"
 
 
 def test_rule_command_prints_sections() -> None:

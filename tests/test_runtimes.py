@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meslint.agreement import disagreements
-from meslint.model import build_repository
+from meslint.build import build_repository
 from meslint.pack import load_pack_text
 from meslint.reporters.contract import render_contract
 from meslint.resolve import RUNTIME_SCRIPT_BARE, RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, resolve

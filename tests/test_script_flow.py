@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
+from meslint.build import build_repository
 from meslint.checks import CheckContext
 from meslint.checks import contract_check_missing as mes605
 from meslint.checks import script_not_root_anchored as mes202
 from meslint.config import Settings
 from meslint.engine import load_contract
-from meslint.model import build_repository
 from meslint.pack import load_pack
 from meslint.parsers.shell import parse
 from meslint.resolve import script_environment

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from meslint.commands import analyze
+from meslint.argv import analyze
+from meslint.build import build_repository
 from meslint.facts import Location
-from meslint.model import build_repository
 from meslint.pack import load_pack
 from meslint.parsers.shell import parse as parse_shell
 from meslint.parsers.systemd import parse as parse_unit

@@ -45,8 +45,8 @@ import posixpath
 from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements, majority_value
+from meslint.argv import CommandInfo, basename
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.commands import CommandInfo, basename
 from meslint.facts import Location
 from meslint.findings import Finding, Related
 from meslint.pack import CondaRuntime, RuntimeSpec, SystemRuntime, VenvRuntime

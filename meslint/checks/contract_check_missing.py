@@ -48,8 +48,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from meslint.argv import analyze
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.commands import analyze
 from meslint.facts import Heredoc, Location, PythonModule, ShellCaseArm, ShellCommand, ShellScript
 from meslint.findings import Finding, Related
 from meslint.pack import StartScriptSpec

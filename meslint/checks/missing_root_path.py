@@ -49,8 +49,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
+from meslint.argv import analyze
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.commands import analyze
 from meslint.facts import ROOT_TOKEN, Location, ShellCommand
 from meslint.findings import Finding
 from meslint.pack import ContractPack

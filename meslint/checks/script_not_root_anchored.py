@@ -55,8 +55,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from meslint.argv import analyze
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.commands import analyze
 from meslint.facts import Repository, ShellCommand
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack

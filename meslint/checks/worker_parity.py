@@ -43,8 +43,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from meslint.argv import analyze
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.commands import analyze
 from meslint.facts import Location, ShellScript, UnitFile
 from meslint.findings import Finding, Related
 from meslint.systemd_semantics import invocations

@@ -38,7 +38,7 @@ The script of a ``bash -c SCRIPT`` Exec command (``sh``/``dash``/``zsh`` too, be
 (:attr:`ExecCommand.script`), so no check parses anything; see :mod:`meslint.parsers.unit_scripts` for how
 systemd's substitution is carried over.
 
-Drop-ins -- :func:`meslint.model.apply_dropins`
+Drop-ins -- :func:`meslint.build.apply_dropins`
 ----------------------------------------------
 ``x.service.d/NAME.conf`` is parsed with the sections and specifiers of ``x.service``; the model
 applies a unit's drop-ins after it in file-name order (``unit_load_dropin()``,
@@ -221,7 +221,7 @@ def parse(path: str, text: str) -> UnitFile:
     """Parse one unit file or drop-in; never raises (problems are reported as facts).
 
     A drop-in (``x.service.d/NAME.conf``) is parsed as part of the unit it extends (its
-    sections, its specifiers); :func:`meslint.model.apply_dropins` layers it over the main file.
+    sections, its specifiers); :func:`meslint.build.apply_dropins` layers it over the main file.
     """
     name = dropin_unit_name(path) or posixpath.basename(path)
     state = State(path, UnitName.of(name), _known_sections(name))

@@ -12,7 +12,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
-from meslint.commands import analyze
+from meslint.argv import analyze
 from meslint.facts import Location, ShellScript
 from meslint.parsers.systemd_substitution import replace_env
 

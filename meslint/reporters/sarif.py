@@ -17,10 +17,10 @@ from pathlib import Path
 
 from meslint import __version__
 from meslint.checks import all_rules
-from meslint.docs import rules_url
 from meslint.facts import Location
 from meslint.findings import Finding, Report, occurrence_fingerprints
 from meslint.reporters.escape import json_text, uri_reference
+from meslint.rule_docs import rules_url
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from meslint.build import build_repository
 from meslint.checks import CheckContext
 from meslint.checks import legacy_subtree_reference as mes201
 from meslint.checks import missing_root_path as mes204
@@ -11,7 +12,6 @@ from meslint.checks import script_not_root_anchored as mes202
 from meslint.checks import unit_outside_deploy_root as mes203
 from meslint.config import Settings
 from meslint.engine import load_contract
-from meslint.model import build_repository
 from meslint.pack import load_pack
 from meslint.runtime_files import is_historical, is_runtime_path, is_test_path, legacy_hits
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from meslint import systemd_semantics as semantics
+from meslint.build import build_repository
 from meslint.checks import CheckContext
 from meslint.checks import contract_check_missing as mes605
 from meslint.checks import env_file_divergence as mes607
@@ -12,7 +13,6 @@ from meslint.checks import environment_shadowed as mes608
 from meslint.checks import runtime_path_not_writable as mes606
 from meslint.checks import stop_timeout_too_short as mes610
 from meslint.checks import worker_parity as mes609
-from meslint.model import build_repository
 from meslint.pack import load_pack
 from meslint.parsers.systemd import parse as parse_unit
 from meslint.sandbox import NONE, RO, RW, sandbox_of

@@ -1,4 +1,4 @@
-"""Build the repository fact model: discover once, parse each file once.
+"""Build the repository (the fact model of meslint.facts): discover once, parse each file once.
 
 Heavy parsers (tree-sitter, markdown-it) are imported only when a file of their
 kind is present.  Python files are many and mostly irrelevant to the contract: a

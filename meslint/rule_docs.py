@@ -83,7 +83,7 @@ def readme_with_rules(readme: str) -> str:
     return readme[:start] + "\n" + rules_table(markdown=True) + "\n" + readme[end:]
 
 
-if __name__ == "__main__":  # python -m meslint.docs README.md : regenerate the table
+if __name__ == "__main__":  # python -m meslint.rule_docs README.md : regenerate the table
     import sys
     from pathlib import Path
 
