@@ -21,15 +21,12 @@ from urllib.parse import unquote
 
 from meslint.dochistory import DocReading, has_marker
 from meslint.facts import Location, MarkdownDoc, Repository, ShellScript
-from meslint.globs import glob_match, matches_any  # noqa: F401 - re-exported
+from meslint.globs import matches_any
 from meslint.pack import ContractPack
+from meslint.runtime_files import is_historical
 from meslint.template import CHECKOUT_ROOT
 
 # --------------------------------------------------------------------------- documents
-
-
-def is_historical_doc(pack: ContractPack, path: str) -> bool:
-    return matches_any(path, pack.docs.historical)
 
 
 def readme(repo: Repository, pack: ContractPack) -> MarkdownDoc | None:
@@ -42,7 +39,7 @@ def contract_docs(repo: Repository, pack: ContractPack) -> list[MarkdownDoc]:
         first = readme(repo, pack)
         return [first] if first is not None else []
     return [doc for doc in sorted(repo.markdown, key=lambda d: d.path)
-            if matches_any(doc.path, pack.docs.contract_docs) and not is_historical_doc(pack, doc.path)]
+            if matches_any(doc.path, pack.docs.contract_docs) and not is_historical(doc.path, pack)]
 
 
 def operator_docs(repo: Repository, pack: ContractPack, *, mirrors: bool = False) -> list[MarkdownDoc]:
@@ -52,7 +49,7 @@ def operator_docs(repo: Repository, pack: ContractPack, *, mirrors: bool = False
     if first is not None:
         docs.append(first)
     for doc in sorted(repo.markdown, key=lambda d: d.path):
-        if doc is first or is_historical_doc(pack, doc.path):
+        if doc is first or is_historical(doc.path, pack):
             continue
         is_mirror = doc.path in pack.docs.mirrors
         if (mirrors and is_mirror) or (not is_mirror and matches_any(doc.path, pack.docs.operator_docs)):

@@ -11,11 +11,11 @@ symbolic link is followed (a link is not the repository's own layout).
 
 from __future__ import annotations
 
-import fnmatch
 import stat
 from pathlib import Path
 
 from meslint.errors import PackError
+from meslint.globs import glob_match
 from meslint.pack import ContractPack, load_pack
 from meslint.pack_files import builtin_pack_names
 
@@ -55,7 +55,7 @@ def _exists(root: Path, pattern: str) -> bool:
         names = [entry.name for entry in directory.iterdir()]
     except OSError:
         return False
-    return any(fnmatch.fnmatchcase(name, last) and _is_real(directory / name, stat.S_ISREG) for name in names)
+    return any(glob_match(name, last) and _is_real(directory / name, stat.S_ISREG) for name in names)
 
 
 def _is_real(path: Path, kind) -> bool:

@@ -13,12 +13,12 @@ Linux).
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass
 
 from meslint.facts import ROOT_TOKEN
+from meslint.globs import matches_any
 from meslint.pack import ContractPack
 
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -41,7 +41,8 @@ def is_doc_path(path: str) -> bool:
 
 
 def is_historical(path: str, pack: ContractPack) -> bool:
-    return any(fnmatch.fnmatchcase(path, pattern) for pattern in pack.docs.historical)
+    """Whether the pack lists the document as history (``docs.historical``, in the one glob dialect)."""
+    return matches_any(path, pack.docs.historical)
 
 
 def is_runtime_path(path: str, pack: ContractPack) -> bool:

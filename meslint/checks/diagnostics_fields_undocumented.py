@@ -50,9 +50,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.doctext import all_lines, any_contains_token, contains_token, matches_any, operator_docs
+from meslint.doctext import all_lines, any_contains_token, contains_token, operator_docs
 from meslint.facts import Location
 from meslint.findings import Finding, Related
+from meslint.globs import matches_any
 
 RULE = Rule("MES804", "diagnostics-fields-undocumented", Gate.DOCUMENTATION, Severity.WARNING)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 
 from meslint.checks.mirror_doc_drift import line_tokens, section_key
+from meslint.dochistory import has_marker
 from meslint.doctext import (
     DocLine,
     assignment_claims,
     code_lines,
     code_path_refs,
     conda_env_claims,
-    glob_match,
-    has_marker,
     link_ref,
     port_claims,
     script_claims,
@@ -33,6 +32,7 @@ from meslint.facts import (
     ShellFunction,
     ShellScript,
 )
+from meslint.globs import glob_match
 
 ROOT = "/opt/mes-dashboard"
 NAMES = {"GUNICORN_BIND", "WATCHDOG_PID_FILE", "RUNTIME_CONTRACT_ENFORCE", "CONDA_ENV_NAME"}
