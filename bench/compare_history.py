@@ -16,16 +16,15 @@ fix or a regression.
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from history import export, meslint_findings
 
 
 def commits(git_dir: str, paths: list[str]) -> list[str]:
@@ -34,21 +33,13 @@ def commits(git_dir: str, paths: list[str]) -> list[str]:
     return out.split()
 
 
-def export(git_dir: str, commit: str, target: Path) -> None:
-    data = subprocess.run(["git", "--git-dir", git_dir, "archive", commit], capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        archive.extractall(target, filter="data")
-
-
 def findings(checkout: str, root: Path) -> list[tuple]:
-    # -P: the checked tree is never on sys.path; PYTHONPATH names the meslint version under test.
-    env = {**os.environ, "PYTHONPATH": checkout, "MESLINT_NO_CACHE": "1"}
-    done = subprocess.run([sys.executable, "-P", "-m", "meslint", "check", str(root), "--no-cache",
-                           "--contract", "mes-dashboard", "--output-format", "json", "--exit-zero"],
-                          capture_output=True, text=True, env=env, cwd="/")
-    if done.returncode not in (0, 1):
-        return [("ERROR", "", 0, done.stderr.strip()[-300:])]
-    return sorted((f["code"], f["path"], f["line"], f["message"]) for f in json.loads(done.stdout)["findings"])
+    # The pack is named so that early commits without the pack's layout are still checked.
+    try:
+        found = meslint_findings(root, "--contract", "mes-dashboard", "--exit-zero", source=checkout)
+    except RuntimeError as exc:
+        return [("ERROR", "", 0, str(exc))]
+    return sorted((f["code"], f["path"], f["line"], f["message"]) for f in found)
 
 
 def one(git_dir: str, commit: str, old: str, new: str) -> tuple[str, list[tuple], list[tuple]]:

@@ -19,10 +19,11 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+
+from history import meslint_findings
 
 DEPLOYMENT = ["contrib/netbox.service", "contrib/netbox-rq.service", "contrib/gunicorn.py", "upgrade.sh",
               "docs/installation"]
@@ -86,11 +87,10 @@ def export(git_dir: str, commit: str, target: Path) -> int:
 
 
 def check(root: Path, contract: str) -> list[dict]:
-    done = subprocess.run([sys.executable, "-m", "meslint", "check", str(root), "--contract", contract,
-                           "--no-cache", "--output-format", "json"], capture_output=True, text=True)
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"meslint failed on {root}: {done.stderr.strip()}")
-    return json.loads(done.stdout)["findings"]
+    try:
+        return meslint_findings(root, "--contract", contract)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def main() -> None:

@@ -13,14 +13,12 @@ the commit that fixed it show up.
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import subprocess
-import sys
-import tarfile
 import tempfile
 from collections import Counter
 from pathlib import Path
+
+from history import export, meslint_findings
 
 
 def commits(git_dir: str, paths: list[str], limit: int) -> list[tuple[str, str]]:
@@ -30,19 +28,12 @@ def commits(git_dir: str, paths: list[str], limit: int) -> list[tuple[str, str]]
     return [(r[0], r[1] if len(r) > 1 else "") for r in rows][-limit:]
 
 
-def export(git_dir: str, commit: str, target: Path) -> None:
-    data = subprocess.run(["git", "--git-dir", git_dir, "archive", commit], capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        archive.extractall(target, filter="data")
-
-
 def check(root: Path, select: str) -> list[dict]:
     # The pack is named: the first commits predate the layout the default pack detects.
-    done = subprocess.run([sys.executable, "-m", "meslint", "check", str(root), "--select", select,
-                           "--contract", "mes-dashboard", "--output-format", "json"], capture_output=True, text=True)
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"meslint failed on {root}: {done.stderr.strip()}")
-    return json.loads(done.stdout)["findings"]
+    try:
+        return meslint_findings(root, "--select", select, "--contract", "mes-dashboard")
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def main() -> None:

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
-import os
 import subprocess
-import sys
-import tarfile
 import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from history import export, meslint_findings
 
 PATHS = ("docs", "README*", "deploy", "scripts", ".env*", "src")
 
@@ -36,12 +34,6 @@ def commits(git_dir: str, since: str, limit: int) -> list[tuple[str, str, str]]:
                          capture_output=True, text=True, check=True).stdout
     rows = [tuple(line.split("\t", 2)) for line in out.splitlines() if line.strip()]
     return [(r[0], r[1], r[2] if len(r) > 2 else "") for r in rows][-limit:]
-
-
-def export(git_dir: str, commit: str, target: Path) -> None:
-    data = subprocess.run(["git", "--git-dir", git_dir, "archive", commit], capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        archive.extractall(target, filter="data")
 
 
 def line_text(root: Path, rel: str, line: int) -> str:
@@ -56,13 +48,10 @@ def scan(git_dir: str, commit: str, select: str, src: str) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         export(git_dir, commit, root)
-        env = {**os.environ, "PYTHONPATH": src}
-        done = subprocess.run([sys.executable, "-P", "-m", "meslint", "check", str(root), "--select", select,
-                               "--no-cache", "--output-format", "json"],
-                              capture_output=True, text=True, env=env, cwd=src)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"meslint failed on {commit}: {done.stderr.strip()[-400:]}")
-        findings = json.loads(done.stdout)["findings"]
+        try:
+            findings = meslint_findings(root, "--select", select, source=src)
+        except RuntimeError as exc:
+            raise SystemExit(f"{commit}: {exc}") from None
         for f in findings:
             f["text"] = line_text(root, f["path"], int(f.get("line") or 0))
         return findings
