@@ -17,12 +17,16 @@ relative to the repository root and writes ``@ROOT`` or ``@ROOT/sub/dir``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 # Location and FileKind live in small modules of their own so that a run replayed from the
 # run cache can format findings without importing the whole fact model.
 from meslint.listing import FileKind
 from meslint.location import Location
+
+T = TypeVar("T")
 
 ROOT_TOKEN = "@ROOT"
 
@@ -434,6 +438,12 @@ class Repository:
         """Whether some path ends with ``"/" + suffix`` (``suffix`` names a file below some directory)."""
         ending = "/" + suffix
         return any(p.endswith(ending) for p in self._paths_by_name().get(ending.rpartition("/")[2], ()))
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A derived index of the facts, built once per repository (``key`` names its module and use)."""
+        if key not in self._index:
+            self._index[key] = compute()
+        return self._index[key]
 
     # Checks ask hundreds of existence questions; scanning every path for each made them the bulk of
     # a run, so the indexes below are built once per repository (kept in ``_index``).

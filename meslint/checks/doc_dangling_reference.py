@@ -54,8 +54,9 @@ from urllib.parse import unquote
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.dochistory import DocReading, Markers
-from meslint.doctext import code_lines, link_ref, operator_docs, path_known
-from meslint.doctext import code_path_refs as _code_path_refs
+from meslint.docpaths import code_path_refs as _code_path_refs
+from meslint.docpaths import link_ref, path_known
+from meslint.doctext import code_lines, operator_docs
 from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack

@@ -6,13 +6,12 @@ import pytest
 
 from meslint.checks.mirror_doc_drift import line_tokens, section_key
 from meslint.dochistory import has_marker
+from meslint.docpaths import code_path_refs, link_ref
 from meslint.doctext import (
     DocLine,
     assignment_claims,
     code_lines,
-    code_path_refs,
     conda_env_claims,
-    link_ref,
     port_claims,
     script_claims,
     script_subcommands,
