@@ -337,7 +337,8 @@ def flag_claims(line: DocLine, flags: dict[str, str], program: str) -> Iterator[
 
 # Provisioning steps: how files reach the host ("sudo cp .env /etc/x/y.env", "install -m 640 ...",
 # "chmod 640 /opt/x/.env", "cp deploy/x.service /etc/systemd/system/").
-_STEP = re.compile(r"(?:^|[;&|(]\s*|\s)(?:sudo\s+(?:-\S+\s+)*)?(cp|install|chown|chmod|mv|ln)\s+([^;&|#\n]*)")
+PROVISIONING_STEP = re.compile(
+    r"(?:^|[;&|(]\s*|\s)(?:sudo\s+(?:-\S+\s+)*)?(cp|install|chown|chmod|mv|ln)\s+([^;&|#\n]*)")
 
 
 def provisioning_claims(line: DocLine) -> Iterator[Claim]:
@@ -351,7 +352,7 @@ def provisioning_claims(line: DocLine) -> Iterator[Claim]:
     if line.source != "block" or not any(word in line.text for word in ("cp ", "install ", "chown ", "chmod ",
                                                                          "mv ", "ln ")):
         return
-    for match in _STEP.finditer(line.text):
+    for match in PROVISIONING_STEP.finditer(line.text):
         verb = match.group(1)
         operands = [w.strip("\"'") for w in match.group(2).split() if not w.startswith("-")]
         if verb in ("chown", "chmod"):

@@ -42,6 +42,7 @@ from meslint.facts import (
     UnitSetting,
 )
 from meslint.pack import ContractPack, SettingSpec
+from meslint.provisioning import TemplateFill, template_fills
 from meslint.script_flow import Memo, ScriptModel, script_model
 from meslint.systemd_semantics import invocations, pid_file, working_directory
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate, matching_brace, normalize_path
@@ -103,10 +104,11 @@ def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) ->
     resolution = Resolution()
     template = repo.env_file(pack.env_file.template) if pack.env_file.configured else None
     units = contract_units(repo, pack)
-    loading = {unit.path for unit in units if loads_env_file(unit, pack)}
+    fills = template_fills(repo, pack)
+    loading = {unit.path for unit in units if loads_env_file(unit, pack, fills)}
     for unit in units:
         start = len(resolution.values)
-        _resolve_unit(resolution, repo, pack, unit, RUNTIME_SYSTEMD, template)
+        _resolve_unit(resolution, repo, pack, unit, RUNTIME_SYSTEMD, template, fills)
         if unit.path in loading:
             _resolve_unit(resolution, repo, pack, unit, RUNTIME_SYSTEMD_BARE, None)
         elif loading:  # the no-env-file runtime exists: this unit's sites count there too
@@ -135,9 +137,21 @@ def contract_units(repo: Repository, pack: ContractPack) -> list[UnitFile]:
     return [unit for unit in repo.units if pack.unit_spec(unit.path) is not None]
 
 
-def loads_env_file(unit: UnitFile, pack: ContractPack) -> bool:
-    """Whether the unit loads the pack's deployed env file (``EnvironmentFile=``)."""
-    return pack.env_file.configured and any(f.path == pack.env_file.deployed for f in unit.environment_files)
+def loads_env_file(unit: UnitFile, pack: ContractPack, fills: tuple[TemplateFill, ...] = ()) -> bool:
+    """Whether the unit loads the deployed env file (``EnvironmentFile=``): the pack's, or a path the
+    documented provisioning steps fill from the template (``fills``, :mod:`meslint.provisioning`)."""
+    return _template_fill_of(unit, pack, fills) is not None
+
+
+def _template_fill_of(unit: UnitFile, pack: ContractPack, fills: tuple[TemplateFill, ...]
+                      ) -> TemplateFill | None | bool:
+    """True for the pack's deployed file, the fill for a documented one, None when it loads neither."""
+    if not pack.env_file.configured:
+        return None
+    loaded = {f.path for f in unit.environment_files}
+    if pack.env_file.deployed in loaded:
+        return True
+    return next((fill for fill in fills if fill.path in loaded), None)
 
 
 # --------------------------------------------------------------------------- environments
@@ -176,14 +190,20 @@ def _env_file_bindings(env_file: EnvFile, consumer: str) -> dict[str, Binding]:
     return bindings
 
 
-def unit_environment(unit: UnitFile, pack: ContractPack, template: EnvFile | None) -> dict[str, Binding]:
+def unit_environment(unit: UnitFile, pack: ContractPack, template: EnvFile | None,
+                     fills: tuple[TemplateFill, ...] = ()) -> dict[str, Binding]:
     env: dict[str, Binding] = {}
     for assignment in unit.environment:
         env[assignment.name] = Binding(assignment.value, f"{unit.path}:{assignment.location.line} Environment=",
                                        assignment.location)
-    if template is not None and loads_env_file(unit, pack):
+    loaded = _template_fill_of(unit, pack, fills) if template is not None else None
+    if template is not None and loaded is not None:
         # systemd applies EnvironmentFile= after Environment=: the file wins.
-        env.update(env_file_bindings(template, "systemd"))
+        bindings = env_file_bindings(template, "systemd")
+        if isinstance(loaded, TemplateFill):  # the provisioning step that puts the template there
+            via = f"; at {loaded.path}, filled by {loaded.step.path}:{loaded.step.line} `{loaded.text}`"
+            bindings = {name: Binding(b.value, b.origin + via, b.location) for name, b in bindings.items()}
+        env.update(bindings)
     return env
 
 
@@ -191,8 +211,8 @@ def unit_environment(unit: UnitFile, pack: ContractPack, template: EnvFile | Non
 
 
 def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: UnitFile, runtime: str,
-                  template: EnvFile | None) -> None:
-    env = unit_environment(unit, pack, template)
+                  template: EnvFile | None, fills: tuple[TemplateFill, ...] = ()) -> None:
+    env = unit_environment(unit, pack, template, fills)
     spec = pack.unit_spec(unit.path)
     workdir = working_directory(unit)
     root = pack.deploy_root

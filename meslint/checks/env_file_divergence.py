@@ -56,6 +56,7 @@ from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import EnvAssignment, Location, Repository, UnitFile
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
+from meslint.provisioning import template_fills
 from meslint.resolve import contract_units
 from meslint.script_flow import env_source_command
 
@@ -74,9 +75,11 @@ def consumers(repo: Repository, pack: ContractPack) -> dict[str, Location]:
         return (roles.index(spec.role) if spec else len(roles), unit.path)
 
     units = sorted(contract_units(repo, pack), key=by_role)
+    # The deployed file, or a path the documented provisioning steps fill from the template.
+    deployed = {pack.env_file.deployed} | {fill.path for fill in template_fills(repo, pack)}
     for unit in units:
         for env_file in unit.environment_files:
-            if env_file.path == pack.env_file.deployed and "systemd" not in found:
+            if env_file.path in deployed and "systemd" not in found:
                 found["systemd"] = env_file.location
     script = repo.script(pack.start_script.path) if pack.start_script else None
     source = env_source_command(script, pack.env_file.script_relative) if script is not None else None

@@ -54,6 +54,7 @@ from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import ROOT_TOKEN, Location, ShellCommand
 from meslint.findings import Finding
 from meslint.pack import ContractPack
+from meslint.provisioning import template_fills
 from meslint.resolve import unit_environment
 from meslint.runtime_files import is_runtime_path, repo_relative
 from meslint.script_cwd import CALLER, ROOT, SUB, Flow, checked_scripts, evaluate_word, normalize
@@ -132,7 +133,7 @@ def _unit_references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]:
                 path = repo_path(word.lstrip("-+!:"), None)
                 if path is not None:
                     yield setting.location, f"{setting.key}=", path
-        env = unit_environment(unit, pack, template)
+        env = unit_environment(unit, pack, template, template_fills(ctx.repo, pack))
         for assignment in unit.environment:
             separator = ":" if assignment.name == "PYTHONPATH" else None
             for entry in assignment.value.split(separator) if separator else [assignment.value]:

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import Location, UnitFile
 from meslint.findings import Finding, Related
+from meslint.provisioning import template_fills
 from meslint.resolve import RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, contract_units, unit_environment
 from meslint.sandbox import NONE, Sandbox, sandbox_of
 from meslint.systemd_semantics import WorkingDirectory, working_directory
@@ -109,7 +110,7 @@ def writes_of(ctx: CheckContext, unit: UnitFile) -> list[Write]:
     if gunicorn and module is not None:
         for runtime in _RUNTIMES:
             env = unit_environment(unit, pack, ctx.repo.env_file(pack.env_file.template)
-                                   if runtime == RUNTIME_SYSTEMD else None)
+                                   if runtime == RUNTIME_SYSTEMD else None, template_fills(ctx.repo, pack))
             for constant in module.constants:
                 if constant.name not in _GUNICORN_CONSTANTS or not isinstance(constant.value, str):
                     continue

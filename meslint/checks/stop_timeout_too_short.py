@@ -133,6 +133,7 @@ def _runs_gunicorn(unit: UnitFile) -> bool:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
+    from meslint.provisioning import template_fills
     from meslint.resolve import unit_environment
 
     template: EnvFile | None = ctx.repo.env_file(ctx.pack.env_file.template)
@@ -147,7 +148,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         for label, env_file in (("with the deployed env file", template), ("without the env file", None)):
             if label.startswith("with ") and template is None:
                 continue
-            env = unit_environment(unit, ctx.pack, env_file)
+            env = unit_environment(unit, ctx.pack, env_file, template_fills(ctx.repo, ctx.pack))
             graceful = graceful_timeout(ctx, unit, env)
             if graceful is None:
                 continue

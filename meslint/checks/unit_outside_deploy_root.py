@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import Location
 from meslint.findings import Finding, Related
+from meslint.provisioning import template_fills
 from meslint.resolve import unit_environment
 from meslint.runtime_files import under
 from meslint.systemd_semantics import executed_paths, invocations, working_directory
@@ -75,7 +76,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield RULE.finding(
                     f"WorkingDirectory={workdir.setting.value} is not under the deploy root {root}",
                     workdir.setting.location, subject=f"{unit.path} WorkingDirectory")
-        env = unit_environment(unit, ctx.pack, template)
+        env = unit_environment(unit, ctx.pack, template, template_fills(ctx.repo, ctx.pack))
         binding = env.get("PYTHONPATH")
         if binding is not None:
             for entry in binding.value.split(":"):

@@ -138,6 +138,7 @@ def _script_workers(ctx: CheckContext, script: ShellScript, template) -> list[Wo
 
 
 def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
+    from meslint.provisioning import template_fills
     from meslint.resolve import unit_environment
 
     workers = []
@@ -148,7 +149,8 @@ def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
         for runtime, env_file in (("with .env", template), ("without .env", None)):
             if runtime == "with .env" and template is None:
                 continue
-            env: dict[str, Binding] = unit_environment(unit, ctx.pack, env_file)
+            env: dict[str, Binding] = unit_environment(unit, ctx.pack, env_file,
+                                                        template_fills(ctx.repo, ctx.pack))
             for run in invocations(command, env, ctx.pack.deploy_root):
                 for raw, value in queue_words(run.templates, run.values):
                     if value:

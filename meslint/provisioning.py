@@ -1,0 +1,88 @@
+"""Where documented provisioning steps put the env template on the host.
+
+Operators follow the README: ``cp .env.example .env``, then ``sudo cp .env /etc/mes/app.env`` or
+``sudo install -m 640 .env.example /etc/mes/app.env``.  A unit whose ``EnvironmentFile=`` names a path
+such a chain fills reads the template's lines there, just as one that loads the pack's
+``env_file.deployed``.  This module follows the chains (``cp``/``install``/``mv``/``ln`` in fenced
+blocks of the operator docs, in document order, history excluded) and returns each host path the
+template reaches, with the step that puts it there as provenance.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from meslint.dochistory import DocReading, Markers
+from meslint.doctext import PROVISIONING_STEP, code_lines, is_placeholder, operator_docs
+from meslint.facts import Location, Repository
+from meslint.pack import ContractPack
+
+
+@dataclass(frozen=True)
+class TemplateFill:
+    """The env template reaches ``path`` on the host through the documented step at ``step``."""
+
+    path: str
+    step: Location
+    text: str  # the step as written, for messages
+
+
+def template_fills(repo: Repository, pack: ContractPack) -> tuple[TemplateFill, ...]:
+    """Host paths the documented steps fill from the pack's env template (computed once per run)."""
+    if not pack.env_file.configured or not pack.env_file.template:
+        return ()
+    return repo.memo("provisioning.template_fills", lambda: _fills(repo, pack))
+
+
+def _fills(repo: Repository, pack: ContractPack) -> tuple[TemplateFill, ...]:
+    # Repository-relative names that hold the template's lines: the template itself, and what a
+    # relative copy of it makes (`cp .env.example .env`).
+    holds_template = {_relative(pack.env_file.template)}
+    found: dict[str, TemplateFill] = {}
+    markers = Markers.of(pack)
+    for doc in operator_docs(repo, pack):
+        # A step under a history heading or in a sentence that says it is old is not what operators do now.
+        reading = DocReading.of(doc, markers, may_be_record=False)
+        for line in code_lines(doc, reading=reading):
+            if line.source != "block" or line.historical:
+                continue
+            for match in PROVISIONING_STEP.finditer(line.text):
+                verb, rest = match.group(1), match.group(2)
+                if verb not in ("cp", "install", "mv", "ln") or (verb == "install" and " -d" in f" {rest}"):
+                    continue
+                operands = _operands(rest)
+                if len(operands) < 2 or any(is_placeholder(word) for word in operands):
+                    continue
+                *sources, target = operands
+                if not any(_relative(source) in holds_template for source in sources):
+                    continue
+                if target.startswith("/"):
+                    path = posixpath.normpath(target)
+                    if path.endswith("/"):
+                        continue
+                    found.setdefault(path, TemplateFill(path, line.location, " ".join(line.text.split())))
+                elif not target.startswith(("~", "$")):
+                    holds_template.add(_relative(target))
+    return tuple(sorted(found.values(), key=lambda fill: fill.path))
+
+
+def _operands(rest: str) -> list[str]:
+    words = [word.strip("\"'") for word in rest.split()]
+    operands: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word in ("-m", "-o", "-g", "--mode", "--owner", "--group", "-t", "--target-directory"):
+            skip = True  # an option with a value (install -m 640, -o user)
+            continue
+        if word.startswith("-"):
+            continue
+        operands.append(word)
+    return operands
+
+
+def _relative(path: str) -> str:
+    return posixpath.normpath(path.removeprefix("./")) if not path.startswith("/") else path
