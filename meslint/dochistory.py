@@ -46,12 +46,23 @@ class Markers:
 
     def says_history(self, text: str) -> bool:
         """Whether a sentence, row or fence comment carries a history word."""
-        return has_marker(text, self.sentences) or has_marker(text, self.headings)
+        markers = self.sentences + self.headings
+        lowered = text.lower()
+        # Most lines hold no marker at all: plain substring tests first, the word-boundary regex
+        # (lookarounds over ~50 alternatives) only for the lines that may match.
+        if not any(marker in lowered for marker in _lowered(markers)):
+            return False
+        return _marker_pattern(markers).search(lowered) is not None
 
 
 def has_marker(text: str, markers: Iterable[str]) -> bool:
     """Whether ``text`` contains a marker (case-insensitive, whole words for ASCII)."""
     return _marker_pattern(tuple(markers)).search(text.lower()) is not None
+
+
+@lru_cache(maxsize=32)
+def _lowered(markers: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(marker.lower() for marker in markers)
 
 
 @lru_cache(maxsize=32)
@@ -75,6 +86,7 @@ _DATED = re.compile(r"^\W*(?:v?\d+\.\d+(?:\.\d+)?\s*[(（]?\s*)?\d{4}[-/.]\d{1,2
                     r"|^\W*v\d+\.\d+(?:\.\d+)?\W*$")
 
 
+@lru_cache(maxsize=4096)
 def heading_is_history(heading: str, markers: Markers) -> bool:
     """``## 開發歷史``, ``## 3. Changelog (2025)``, ``## Legacy layout``; not ``## Hold 歷史查詢``.
 
@@ -97,6 +109,7 @@ def heading_is_history(heading: str, markers: Markers) -> bool:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # asked for every documentation line; a document has few sections
 def _section_is_history(section: tuple[str, ...], markers: Markers) -> bool:
     return any(heading_is_history(heading, markers) for heading in section)
 

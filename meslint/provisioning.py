@@ -42,6 +42,8 @@ def _fills(repo: Repository, pack: ContractPack) -> tuple[TemplateFill, ...]:
     found: dict[str, TemplateFill] = {}
     markers = Markers.of(pack)
     for doc in operator_docs(repo, pack):
+        if not any(line.source == "block" and PROVISIONING_STEP.search(line.text) for line in code_lines(doc)):
+            continue  # no step at all: spare the history reading of the whole document
         # A step under a history heading or in a sentence that says it is old is not what operators do now.
         reading = DocReading.of(doc, markers, may_be_record=False)
         for line in code_lines(doc, reading=reading):
