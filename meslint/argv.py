@@ -10,7 +10,7 @@ import posixpath
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-_SHELLS = {"bash", "sh", "dash", "zsh"}
+SHELLS = frozenset({"bash", "sh", "dash", "zsh"})  # programs that run a script: `-c STRING` or a file
 _WRAPPERS = {"env", "nohup", "setsid", "exec", "sudo", "nice", "stdbuf", "timeout", "chrt", "ionice"}
 _PYTHONS = {"python", "python3"}
 
@@ -38,7 +38,7 @@ def basename(word: str) -> str:
 def analyze(argv: tuple[str, ...]) -> CommandInfo:
     info = CommandInfo(argv)
     i = _skip_wrappers(argv, 0)
-    if i < len(argv) and basename(argv[i]) in _SHELLS:
+    if i < len(argv) and basename(argv[i]) in SHELLS:
         script = _shell_c_argument(argv, i + 1)
         if script is not None:
             info.program = basename(argv[i])

@@ -341,6 +341,40 @@ PROVISIONING_STEP = re.compile(
     r"(?:^|[;&|(]\s*|\s)(?:sudo\s+(?:-\S+\s+)*)?(cp|install|chown|chmod|mv|ln)\s+([^;&|#\n]*)")
 
 
+def provisioning_steps(line: DocLine) -> Iterator[tuple[str, list[str], int]]:
+    """``(verb, operands, offset)`` of each provisioning step on a fenced line.
+
+    Operands are the words after the verb without options and their values (``install -m 640
+    -o root SRC DST`` gives ``[SRC, DST]``); ``install -d`` (directories) is no step; ``offset``
+    is where the operands start in the line.
+    """
+    if line.source != "block" or not any(word in line.text for word in ("cp ", "install ", "chown ", "chmod ",
+                                                                         "mv ", "ln ")):
+        return
+    for match in PROVISIONING_STEP.finditer(line.text):
+        verb, rest = match.group(1), match.group(2)
+        if verb == "install" and _INSTALL_DIRECTORIES.search(rest):
+            continue
+        yield verb, _step_operands(rest), match.start(2)
+
+
+_INSTALL_DIRECTORIES = re.compile(r"(?:^|\s)-d\b")
+_OPTIONS_WITH_VALUES = {"-m", "-o", "-g", "--mode", "--owner", "--group", "-t", "--target-directory"}
+
+
+def _step_operands(rest: str) -> list[str]:
+    operands: list[str] = []
+    skip = False
+    for word in (w.strip("\"'") for w in rest.split()):
+        if skip:
+            skip = False
+        elif word in _OPTIONS_WITH_VALUES:
+            skip = True  # install -m 640, -o user: the value is no operand
+        elif not word.startswith("-"):
+            operands.append(word)
+    return operands
+
+
 def provisioning_claims(line: DocLine) -> Iterator[Claim]:
     """Env files and unit files a fenced provisioning step touches.
 
@@ -349,26 +383,19 @@ def provisioning_claims(line: DocLine) -> Iterator[Claim]:
     as an absolute path, or any env file ``chown``/``chmod`` secures.  ``@unit-file``:
     a repository unit file (``deploy/x.service``) copied or installed somewhere.
     """
-    if line.source != "block" or not any(word in line.text for word in ("cp ", "install ", "chown ", "chmod ",
-                                                                         "mv ", "ln ")):
-        return
-    for match in PROVISIONING_STEP.finditer(line.text):
-        verb = match.group(1)
-        operands = [w.strip("\"'") for w in match.group(2).split() if not w.startswith("-")]
+    for verb, operands, offset in provisioning_steps(line):
         if verb in ("chown", "chmod"):
             targets = operands[1:]  # owner or mode first
-        elif verb == "install" and re.search(r"\s-d\b", match.group(2)):
-            continue  # install -d: directories
         else:
             targets = operands[-1:] if len(operands) >= 2 else []
             for source in operands[:-1]:
                 if source.endswith(".service") and "/" in source and not source.startswith(("/", "~", "$")) \
                         and not is_placeholder(source):
-                    yield Claim("@unit-file", source.removeprefix("./"), _at(line, match.start(2)), line)
+                    yield Claim("@unit-file", source.removeprefix("./"), _at(line, offset), line)
         for target in targets:
             if _is_env_name(target) and (target.startswith("/") or verb in ("chown", "chmod")) \
                     and not is_placeholder(target):
-                yield Claim("@env-file", target, _at(line, match.start(2)), line)
+                yield Claim("@env-file", target, _at(line, offset), line)
 
 
 def _is_env_name(path: str) -> bool:

@@ -14,7 +14,7 @@ import posixpath
 from dataclasses import dataclass
 
 from meslint.dochistory import DocReading, Markers
-from meslint.doctext import PROVISIONING_STEP, code_lines, is_placeholder, operator_docs
+from meslint.doctext import code_lines, is_placeholder, operator_docs, provisioning_steps
 from meslint.facts import Location, Repository
 from meslint.pack import ContractPack
 
@@ -42,48 +42,26 @@ def _fills(repo: Repository, pack: ContractPack) -> tuple[TemplateFill, ...]:
     found: dict[str, TemplateFill] = {}
     markers = Markers.of(pack)
     for doc in operator_docs(repo, pack):
-        if not any(line.source == "block" and PROVISIONING_STEP.search(line.text) for line in code_lines(doc)):
+        if not any(True for line in code_lines(doc) for _ in provisioning_steps(line)):
             continue  # no step at all: spare the history reading of the whole document
         # A step under a history heading or in a sentence that says it is old is not what operators do now.
         reading = DocReading.of(doc, markers, may_be_record=False)
         for line in code_lines(doc, reading=reading):
-            if line.source != "block" or line.historical:
+            if line.historical:
                 continue
-            for match in PROVISIONING_STEP.finditer(line.text):
-                verb, rest = match.group(1), match.group(2)
-                if verb not in ("cp", "install", "mv", "ln") or (verb == "install" and " -d" in f" {rest}"):
-                    continue
-                operands = _operands(rest)
-                if len(operands) < 2 or any(is_placeholder(word) for word in operands):
+            for verb, operands, _offset in provisioning_steps(line):
+                if verb not in ("cp", "install", "mv", "ln") or len(operands) < 2 \
+                        or any(is_placeholder(word) for word in operands):
                     continue
                 *sources, target = operands
                 if not any(_relative(source) in holds_template for source in sources):
                     continue
                 if target.startswith("/"):
                     path = posixpath.normpath(target)
-                    if path.endswith("/"):
-                        continue
                     found.setdefault(path, TemplateFill(path, line.location, " ".join(line.text.split())))
                 elif not target.startswith(("~", "$")):
                     holds_template.add(_relative(target))
     return tuple(sorted(found.values(), key=lambda fill: fill.path))
-
-
-def _operands(rest: str) -> list[str]:
-    words = [word.strip("\"'") for word in rest.split()]
-    operands: list[str] = []
-    skip = False
-    for word in words:
-        if skip:
-            skip = False
-            continue
-        if word in ("-m", "-o", "-g", "--mode", "--owner", "--group", "-t", "--target-directory"):
-            skip = True  # an option with a value (install -m 640, -o user)
-            continue
-        if word.startswith("-"):
-            continue
-        operands.append(word)
-    return operands
 
 
 def _relative(path: str) -> str:

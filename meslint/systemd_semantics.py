@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from meslint.argv import CommandInfo, analyze, basename
+from meslint.argv import SHELLS, CommandInfo, analyze, basename
 from meslint.facts import ExecCommand, Location, UnitFile, UnitSetting
 from meslint.parsers.systemd_settings import working_directory_value
 from meslint.parsers.systemd_specifiers import expand_specifiers
@@ -163,7 +163,6 @@ def invocations(command: ExecCommand, env: Mapping[str, Binding], deploy_root: s
 
 
 _SCRIPT_SUFFIXES = (".sh", ".py", ".bash")
-_SHELLS = frozenset({"bash", "sh", "dash"})
 
 
 def executed_paths(info: CommandInfo) -> Iterator[tuple[str, str]]:
@@ -172,7 +171,7 @@ def executed_paths(info: CommandInfo) -> Iterator[tuple[str, str]]:
         program = info.argv[info.program_index]
         if program.endswith(_SCRIPT_SUFFIXES):
             yield "the script", program
-        if basename(program) in _SHELLS and info.args and not info.args[0].startswith("-"):
+        if basename(program) in SHELLS and info.args and not info.args[0].startswith("-"):
             yield "the script", info.args[0]
     if info.script is not None and info.script != "-":
         yield "the script", info.script
