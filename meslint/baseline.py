@@ -39,15 +39,11 @@ def read_baseline(path: Path) -> dict[str, int]:
     """Fingerprint -> how many findings with it the baseline accepts."""
     import json
 
+    raw = safe_io.read_or_fail(path, BASELINE_SIZE_LIMIT, lambda message: ConfigError(f"{path}: {message}"),
+                               missing="baseline file not found (create it with --write-baseline)",
+                               kind="baseline file", reading="the baseline")
     try:
-        document = json.loads(safe_io.read_capped(path, BASELINE_SIZE_LIMIT).decode("utf-8"))
-        return _baseline_counts(path, document)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: baseline file not found (create it with --write-baseline)") from None
-    except safe_io.UnsafeFile as exc:
-        raise ConfigError(f"{path}: baseline file: {exc.reason}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
+        return _baseline_counts(path, json.loads(raw.decode("utf-8")))
     except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: not a meslint baseline ({type(exc).__name__}: {exc})") from None
 

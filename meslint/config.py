@@ -176,14 +176,9 @@ def _may_configure_meslint(raw: bytes) -> bool:
 
 def _read_bytes(path: Path) -> bytes:
     """A configuration file's bytes: a regular file (never a link, a FIFO or a device), size-capped."""
-    try:
-        return safe_io.read_capped(path, CONFIG_SIZE_LIMIT)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
-    except safe_io.UnsafeFile as exc:
-        raise ConfigError(f"{path}: configuration file: {exc.reason}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
+    return safe_io.read_or_fail(path, CONFIG_SIZE_LIMIT, lambda message: ConfigError(f"{path}: {message}"),
+                                missing="configuration file not found", kind="configuration file",
+                                reading="configuration")
 
 
 def _read_toml(path: Path, raw: bytes) -> dict:

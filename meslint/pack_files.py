@@ -56,14 +56,9 @@ def locate(name_or_path: str, base_dir: Path | None = None, *, confined: bool = 
 
 def read_bytes(path: Path, source: str) -> bytes:
     """The pack's bytes (links already resolved by :func:`locate`): a regular file, size-capped."""
-    try:
-        return safe_io.read_capped(path, PACK_SIZE_LIMIT)
-    except FileNotFoundError:
-        raise PackError(f"{source}: contract pack file not found") from None
-    except safe_io.UnsafeFile as exc:
-        raise PackError(f"{source}: contract pack: {exc.reason}") from None
-    except OSError as exc:
-        raise PackError(f"{source}: cannot read the contract pack: {exc.strerror or exc}") from None
+    return safe_io.read_or_fail(path, PACK_SIZE_LIMIT, lambda message: PackError(f"{source}: {message}"),
+                                missing="contract pack file not found", kind="contract pack",
+                                reading="the contract pack")
 
 
 def decode(data: bytes, source: str) -> str:

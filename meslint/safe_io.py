@@ -25,6 +25,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 _O_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -79,6 +80,20 @@ def read_capped(path: str | os.PathLike, limit: int) -> bytes:
     if len(data) > limit:
         raise UnsafeFile(f"over the {limit}-byte limit")
     return data
+
+
+def read_or_fail(path: str | os.PathLike, limit: int, fail: Callable[[str], Exception], *, missing: str,
+                 kind: str, reading: str) -> bytes:
+    """:func:`read_capped`, with each way it can fail turned into ``fail(message)``, one line:
+    ``missing`` when there is no file, ``"{kind}: why"`` for an unsafe one, ``"cannot read {reading}: why"``."""
+    try:
+        return read_capped(path, limit)
+    except FileNotFoundError:
+        raise fail(missing) from None
+    except UnsafeFile as exc:
+        raise fail(f"{kind}: {exc.reason}") from None
+    except OSError as exc:
+        raise fail(f"cannot read {reading}: {exc.strerror or exc}") from None
 
 
 def read_upto(fd: int, limit: int, expected: int) -> bytes:
