@@ -17,7 +17,7 @@ relative to the repository root and writes ``@ROOT`` or ``@ROOT/sub/dir``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -439,8 +439,8 @@ class Repository:
         ending = "/" + suffix
         return any(p.endswith(ending) for p in self._paths_by_name().get(ending.rpartition("/")[2], ()))
 
-    def memo(self, key: str, compute: Callable[[], T]) -> T:
-        """A derived index of the facts, built once per repository (``key`` names its module and use)."""
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A derived view of the facts, built once per repository (``key`` names its module and use)."""
         if key not in self._index:
             self._index[key] = compute()
         return self._index[key]

@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property, lru_cache
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
@@ -38,17 +38,15 @@ class CheckContext:
     def __init__(self, repo: Repository, pack: ContractPack) -> None:
         self.repo = repo
         self.pack = pack
-        self._shared: dict[Hashable, Any] = {}  # each value is what its key's compute() returned
 
     def shared(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, run once per check run for ``key``.
 
         For derived views of the facts that several checks need (a script's working-directory
-        flow, ...): each is computed by the first check that asks and reused by the others.
+        flow, ...): each is computed by the first check that asks and reused by the others.  The
+        repository's memo holds them (:meth:`Repository.memo`), the one place derived views live.
         """
-        if key not in self._shared:
-            self._shared[key] = compute()
-        return self._shared[key]
+        return self.repo.memo(key, compute)
 
     @cached_property
     def resolution(self):
