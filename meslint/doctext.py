@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from meslint.dochistory import DocReading, has_marker
+from meslint.dochistory import DocReading
 from meslint.facts import Location, MarkdownDoc, Repository, ShellScript
 from meslint.globs import matches_any
 from meslint.pack import ContractPack
@@ -56,15 +56,6 @@ def operator_docs(repo: Repository, pack: ContractPack, *, mirrors: bool = False
     return docs
 
 
-@lru_cache(maxsize=4096)
-def _section_is_historical(section: tuple[str, ...], markers: tuple[str, ...]) -> bool:
-    return any(has_marker(heading, markers) for heading in section)
-
-
-def historical_section(section: tuple[str, ...], markers: Iterable[str]) -> bool:
-    return _section_is_historical(section, tuple(markers))
-
-
 # --------------------------------------------------------------------------- lines
 
 
@@ -84,31 +75,24 @@ class DocLine:
 _COMMENT_PREFIXES = ("#", "//", ";", "--", "rem ", "::")
 
 
-def code_lines(doc: MarkdownDoc, markers: Iterable[str] = (), *,
-               reading: DocReading | None = None) -> Iterator[DocLine]:
+def code_lines(doc: MarkdownDoc, *, reading: DocReading | None = None) -> Iterator[DocLine]:
     """Code spans and fenced-block lines.
 
-    A block line is historical when its section is, when the fence is a ``diff``,
-    or when the nearest comment line above it in the block names a marker
-    (``# before (legacy layout)`` ... ``# after``).  With a ``reading`` of the
-    document (the pack's markers, see :mod:`meslint.dochistory`) also: a span whose
-    sentence, list item or table row tells history, a block introduced by a
-    sentence that does, and a fence line whose own comment does
-    (``DashBoard/   # 舊版，已移除``); ``markers`` is then not used.
+    A ``diff`` fence is always historical.  With a ``reading`` of the document (the pack's
+    markers, see :mod:`meslint.dochistory`) also: a line whose section is history, a span whose
+    sentence, list item or table row tells history, a block introduced by a sentence that does,
+    the lines below a fence comment that does (``# before (legacy layout)`` ... ``# after``),
+    and a fence line whose own comment does (``DashBoard/   # 舊版，已移除``).
     """
-    markers = tuple(markers)
+    says = reading.markers.says_history if reading is not None else _says_nothing
     for index, code in enumerate(doc.code):
-        if reading is not None:
-            section_hist = reading.markers.section_is_history(code.section)
-        else:
-            section_hist = historical_section(code.section, markers)
+        section_hist = reading is not None and reading.markers.section_is_history(code.section)
         if code.kind != "block":
             hist = section_hist or (reading is not None and reading.line_tells_history(
                 code.location.line, code.text, code.section))
             yield DocLine(code.text, code.location, code.section, "span", hist)
             continue
         info = (code.info.split() or [""])[0].lower()
-        says = reading.markers.says_history if reading is not None else (lambda text: has_marker(text, markers))
         block_hist = section_hist or info in {"diff", "patch"} or says(code.info) \
             or (reading is not None and reading.block_introduced_as_history(code))
         region_hist = False
@@ -123,20 +107,21 @@ def code_lines(doc: MarkdownDoc, markers: Iterable[str] = (), *,
             yield DocLine(line, location, code.section, "block", block_hist or region_hist or line_hist, index, info)
 
 
-def all_lines(doc: MarkdownDoc, markers: Iterable[str] = ()) -> Iterator[DocLine]:
+def _says_nothing(text: str) -> bool:
+    return False
+
+
+def all_lines(doc: MarkdownDoc) -> Iterator[DocLine]:
     """Every piece of text the document shows: headings, prose, code, tables, links."""
-    markers = tuple(markers)
     for heading in doc.headings:
         yield DocLine(heading.text, heading.location, (), "heading")
     for text in doc.text:
-        yield DocLine(text.text, text.location, text.section, "text", historical_section(text.section, markers))
-    yield from code_lines(doc, markers)
+        yield DocLine(text.text, text.location, text.section, "text")
+    yield from code_lines(doc)
     for row in doc.table_rows:
-        yield DocLine(" | ".join(row.cells), row.location, row.section, "table",
-                      historical_section(row.section, markers))
+        yield DocLine(" | ".join(row.cells), row.location, row.section, "table")
     for link in doc.links:
-        yield DocLine(f"{link.text} {link.target}", link.location, link.section, "link",
-                      historical_section(link.section, markers))
+        yield DocLine(f"{link.text} {link.target}", link.location, link.section, "link")
 
 
 def contains_token(text: str, token: str, *, case: bool = True) -> bool:
@@ -222,12 +207,10 @@ def assignment_claims(line: DocLine, names: set[str]) -> Iterator[Claim]:
         yield Claim(name, value, Location(line.location.path, line.location.line, column), line)
 
 
-def table_claims(doc: MarkdownDoc, names: set[str], markers: Iterable[str] = (), *,
-                 reading: DocReading | None = None) -> Iterator[Claim]:
+def table_claims(doc: MarkdownDoc, names: set[str], *, reading: DocReading | None = None) -> Iterator[Claim]:
     """``| KEY | value | ... |`` rows: the value is the "default"/"value" column, else the next cell.
 
     With a ``reading``, a row (or its section) that tells history is historical."""
-    markers = tuple(markers)
     for row in doc.table_rows:
         cells = [strip_code(_drop_comment(c)) for c in row.cells]
         header = [strip_code(h).lower() for h in row.header]
@@ -244,10 +227,7 @@ def table_claims(doc: MarkdownDoc, names: set[str], markers: Iterable[str] = (),
                 continue  # prose, not a value
             if "`" in inner or inner.lower() in _EMPTY_CELLS:
                 continue
-            if reading is not None:
-                hist = reading.line_tells_history(row.location.line, "", row.section)
-            else:
-                hist = historical_section(row.section, markers)
+            hist = reading is not None and reading.line_tells_history(row.location.line, "", row.section)
             line = DocLine(" | ".join(row.cells), row.location, row.section, "table", hist)
             yield Claim(cell, unquote_value(inner), row.location, line)
 

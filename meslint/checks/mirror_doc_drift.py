@@ -137,7 +137,7 @@ def section_key(heading: str) -> str:
 def sections_tokens(doc: MarkdownDoc) -> dict[str, dict[str, Token]]:
     """Contract tokens per section key (innermost heading; "" before the first heading)."""
     sections: dict[str, dict[str, Token]] = {}
-    for line in code_lines(doc, ()):
+    for line in code_lines(doc):
         key = section_key(line.section[-1]) if line.section else ""
         bucket = sections.setdefault(key, {})
         for token in line_tokens(line.text, line.location):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from meslint.checks.mirror_doc_drift import line_tokens, section_key
-from meslint.dochistory import has_marker
+from meslint.dochistory import DocReading, Markers, has_marker
 from meslint.docpaths import code_path_refs, link_ref
 from meslint.doctext import (
     DocLine,
@@ -78,13 +78,13 @@ def test_historical_markers(text, expected):
 def test_fence_comment_marks_a_region_historical():
     body = "# legacy layout\nconda activate old\n# current layout\nconda activate mes-dashboard"
     doc = MarkdownDoc("README.md", code=(MdCode(body, "block", "bash", Location("README.md", 10, 1)),))
-    lines = list(code_lines(doc, ("legacy",)))
+    lines = list(code_lines(doc, reading=DocReading.of(doc, Markers(headings=("legacy",)))))
     assert [(ln.location.line, ln.historical) for ln in lines] == [(10, True), (11, True), (12, False), (13, False)]
 
 
 def test_diff_fence_is_historical():
     doc = MarkdownDoc("README.md", code=(MdCode("-A=1\n+A=2", "block", "diff", Location("README.md", 4, 1)),))
-    assert all(line.historical for line in code_lines(doc, ()))
+    assert all(line.historical for line in code_lines(doc))
 
 
 # --------------------------------------------------------------------------- assignments and tables
@@ -134,7 +134,7 @@ def _row(cells, header=("setting", "default", "meaning")):
 ])
 def test_table_claims(cells, header, expected):
     doc = MarkdownDoc("README.md", table_rows=(_row(cells, header),))
-    assert [(c.subject, c.value) for c in table_claims(doc, NAMES, ())] == expected
+    assert [(c.subject, c.value) for c in table_claims(doc, NAMES)] == expected
 
 
 # --------------------------------------------------------------------------- normalisation
