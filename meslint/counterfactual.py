@@ -43,6 +43,9 @@ DEFAULTS_LABEL = "code defaults"
 NO_ENV_FILE_LABEL = "no env file"
 # The ways of running a counterfactual runtime keeps apart (paths are relative to different roots).
 BASES = (RUNTIME_SYSTEMD, RUNTIME_SCRIPT)
+# Each base costs one more resolution: a hostile repository deriving a setting from thousands of
+# variables must not make a run take minutes (the first ones by name are tried).
+MAX_BASES = 32
 # Sites whose provenance chain is about the value alone (a command line's chain lists every
 # variable the whole line consulted, so it says nothing about which one an option came from).
 _VALUE_CHAIN_KINDS = {"python", "script", "gunicorn-config"}
@@ -151,8 +154,9 @@ def derivations(defaults: Resolution) -> list[Derivation]:
             derived.setdefault(step.variable, set()).add(site.setting)
             if step.unset:
                 open_to_environment.add(step.variable)
-    return [Derivation(base, tuple(sorted(settings))) for base, settings in sorted(derived.items())
-            if base in open_to_environment]
+    found = [Derivation(base, tuple(sorted(settings))) for base, settings in sorted(derived.items())
+             if base in open_to_environment]
+    return found[:MAX_BASES]
 
 
 def fresh_value(pack: ContractPack, derivation: Derivation) -> str:

@@ -92,3 +92,17 @@ def test_show_contract_rejects_a_malformed_override(capsys) -> None:
     assert main(["show-contract", str(FIXTURES / "demo"), "--override", "NOT A NAME"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--override" in err
+
+
+def test_many_bases_are_capped(write_tree) -> None:
+    names = [f"PART_{i:03}" for i in range(100)]
+    default = "/".join("${" + name + ":-x}" for name in names)
+    root = write_tree({
+        "scripts/worker_watchdog.py": "import os\n",
+        "scripts/start_server.sh": ("#!/usr/bin/env bash\n"
+                                    f'export WATCHDOG_RUNTIME_DIR="${{WATCHDOG_RUNTIME_DIR:-/{default}}}"\n'),
+    })
+    repo, pack = _load(root)
+    bare = counterfactual.resolve_what_if(repo, pack, counterfactual.no_env_file())
+    found = counterfactual.derivations(bare)
+    assert [d.base for d in found] == names[:counterfactual.MAX_BASES]

@@ -86,10 +86,14 @@ def _split(name: str, fresh: str, setting: str, base: str, before: dict[tuple, S
     if not followed or not stayed:
         return None
     outlier = stayed[0]
-    movers = ", ".join(dict.fromkeys(site.consumer for site in followed))
+    movers = _listed(list(dict.fromkeys(site.consumer for site in followed)))
     new_values = ", ".join(dict.fromkeys(str(site.value) for site in followed))
     message = (f"setting {name} alone (to {fresh}) moves {setting} to {new_values} for {movers}, but "
                f"{outlier.consumer} keeps {outlier.value} ({base}): that consumer does not derive "
                f"{setting} from {name}")
     related = [related_for(site) for site in followed + stayed[1:]]
     return RULE.finding(message, outlier.location, related, subject=f"{name}->{setting}")
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
