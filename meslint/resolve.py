@@ -15,6 +15,9 @@ see:
 * ``start script or code defaults, no .env``: the start script without ``.env``;
   without a start script, the Python consumers' own code defaults.
 
+:mod:`meslint.counterfactual` asks for what-if runtimes instead (``resolve(..., what_if=)``):
+each consumer on its own, or one variable overridden.
+
 Consumers are sites that decide a value: unit directives (``PIDFile=``), the
 command lines units and scripts run (``gunicorn --pid``, ``conda run -n``), the
 start script's own variables, and the Python processes (app, watchdog, ...) run
@@ -528,7 +531,7 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
         _command_sites(res, pack, info, runtime, script.path, "script-exec", command.location, CHECKOUT_ROOT,
                        [Step("command in " + script.path, command.location)], None)
     exported = {name: b for name, b in env.final.items() if name in env.exported}
-    if what_if is not None:  # each process on its own: what the script exports does not reach it
+    if what_if is not None:  # the what-if decides which of the script's exports reach what it starts
         exported = what_if.environment(exported, "started by script")
     for consumer in pack.consumers:
         module = repo.module(consumer.path)
