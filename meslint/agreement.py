@@ -18,9 +18,9 @@ from meslint.resolve import (
     RUNTIME_SCRIPT,
     RUNTIME_SCRIPT_BARE,
     RUNTIME_SYSTEMD_BARE,
-    RUNTIMES,
     SiteValue,
     canonical_value,
+    runtime_order,
 )
 from meslint.template import CHECKOUT_ROOT
 
@@ -68,7 +68,7 @@ def disagreements(sites: Iterable[SiteValue],
     found = []
     for setting in sorted(by_setting):
         per_runtime = by_setting[setting]
-        split = [rt for rt in RUNTIMES if len({s.value for s in per_runtime.get(rt, [])}) > 1
+        split = [rt for rt in runtime_order(per_runtime) if len({s.value for s in per_runtime.get(rt, [])}) > 1
                  or pack_says.pins(setting, rt, per_runtime.get(rt, []))]
         for runtime in split:
             group = sorted(per_runtime[runtime], key=lambda s: (s.location, s.consumer))
@@ -128,7 +128,8 @@ class ContractAuthority:
         checkout, so a path under the deploy root is a path under its root anchor there."""
         value = self.canonical.get(setting)
         root = self.deploy_root.rstrip("/")
-        if value is not None and runtime in SCRIPT_RUNTIMES and (value == root or value.startswith(root + "/")):
+        scripted = runtime in SCRIPT_RUNTIMES or runtime.startswith(RUNTIME_SCRIPT + ",")  # + counterfactual
+        if value is not None and scripted and (value == root or value.startswith(root + "/")):
             return CHECKOUT_ROOT + value[len(root):]
         return value
 

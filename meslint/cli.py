@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("paths", nargs="*")
     _common_run_options(show)
     show.add_argument("--output-format", choices=("text", "json"), default="text")
+    show.add_argument("--runtime", choices=("configured", "defaults"), default="configured",
+                      help="configured: the runtimes the repository configures (default); defaults: each consumer "
+                           "on its own, with no env file and no contract variable from a unit or the start script")
+    show.add_argument("--override", action="append", default=[], metavar="NAME=VALUE",
+                      help="what if NAME=VALUE: with --runtime configured, as the env file's only line; with "
+                           "--runtime defaults, the only variable set (repeatable)")
     show.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     rule = sub.add_parser("rule", help="print a rule's documentation")
@@ -472,10 +478,28 @@ def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> 
     from meslint.reporters.contract import render_contract
     from meslint.resolve import resolve
 
+    overrides = [_override(text) for text in args.override]
     pack = load_contract(settings, root, args.contract)
     repo = build_repository(root, pack, max_file_size=settings.max_file_size, exclude=settings.exclude)
-    sys.stdout.write(render_contract(resolve(repo, pack), args.output_format))
+    if args.runtime == "configured" and not overrides:
+        resolution = resolve(repo, pack)
+    else:
+        from meslint import counterfactual
+
+        what_if = (counterfactual.code_defaults(repo, pack, resolve(repo, pack), overrides)
+                   if args.runtime == "defaults"
+                   else counterfactual.no_env_file(overrides))
+        resolution = counterfactual.resolve_what_if(repo, pack, what_if)
+    sys.stdout.write(render_contract(resolution, args.output_format))
     return EXIT_CLEAN
+
+
+def _override(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` of ``show-contract --override``."""
+    name, sep, value = text.partition("=")
+    if not sep or not (name.isascii() and name.isidentifier()):
+        raise ConfigError(f"--override {json_text(text)}: give NAME=VALUE with NAME a variable name")
+    return name, value
 
 
 def _emit(text: str, output_file: Path | None) -> None:

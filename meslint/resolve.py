@@ -15,6 +15,9 @@ see:
 * ``start script or code defaults, no .env``: the start script without ``.env``;
   without a start script, the Python consumers' own code defaults.
 
+:mod:`meslint.counterfactual` asks for what-if runtimes instead (``resolve(..., what_if=)``):
+each consumer on its own, or one variable overridden.
+
 Consumers are sites that decide a value: unit directives (``PIDFile=``), the
 command lines units and scripts run (``gunicorn --pid``, ``conda run -n``), the
 start script's own variables, and the Python processes (app, watchdog, ...) run
@@ -27,6 +30,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from meslint.argv import CommandInfo, analyze
 from meslint.facts import (
@@ -54,10 +58,36 @@ RUNTIME_SCRIPT_BARE = "start script or code defaults, no .env"
 RUNTIMES = (RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE)
 
 
+def runtime_order(runtimes: Iterable[str]) -> list[str]:
+    """Runtimes in RUNTIMES order; counterfactual ones (:mod:`meslint.counterfactual`, named
+    ``"<runtime>, <what if>"``) after them, in the order of the runtime they start from."""
+
+    def key(runtime: str) -> tuple[int, int, str]:
+        if runtime in RUNTIMES:
+            return (0, RUNTIMES.index(runtime), runtime)
+        base = next((i for i, name in enumerate(RUNTIMES) if runtime.startswith(name + ",")), len(RUNTIMES))
+        return (1, base, runtime)
+
+    return sorted(set(runtimes), key=key)
+
+
+class WhatIf(Protocol):
+    """A counterfactual run (:mod:`meslint.counterfactual`): no env file; each consumer's environment
+    passes through :meth:`environment`, told whose it is: ``unit`` (a unit that loads the env file),
+    ``unit, no env file``, ``script`` (what the start script, or a process without one, starts with),
+    ``started by script`` (what the start script exports to a process it starts)."""
+
+    def runtime(self, base: str) -> str: ...
+
+    def environment(self, env: dict[str, Binding], where: str) -> dict[str, Binding]: ...
+
+
 @dataclass(frozen=True)
 class Step:
     text: str
     location: Location | None = None
+    variable: str | None = None  # the variable an expansion consulted (counterfactual.py reads dependencies)
+    unset: bool = False  # ... and it was unset there: the environment could give it
 
 
 @dataclass(frozen=True)
@@ -92,6 +122,9 @@ class Resolution:
     def for_setting(self, setting: str, runtime: str | None = None) -> list[SiteValue]:
         return [v for v in self.values if v.setting == setting and (runtime is None or v.runtime == runtime)]
 
+    def runtimes(self) -> list[str]:
+        return runtime_order(v.runtime for v in self.values)
+
     def settings(self) -> list[str]:
         seen: dict[str, None] = {}
         for value in self.values:
@@ -99,8 +132,10 @@ class Resolution:
         return list(seen)
 
 
-def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) -> Resolution:
-    """The resolution of every contract setting; ``shared`` is the run context's memo, if any."""
+def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None,
+            what_if: WhatIf | None = None) -> Resolution:
+    """The resolution of every contract setting; ``shared`` is the run context's memo, if any;
+    ``what_if``: one counterfactual runtime per way of running instead of the configured ones."""
     resolution = Resolution()
     template = repo.env_file(pack.env_file.template) if pack.env_file.configured else None
     units = contract_units(repo, pack)
@@ -108,6 +143,11 @@ def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) ->
     loading = {unit.path for unit in units if loads_env_file(unit, pack, fills)}
     for unit in units:
         start = len(resolution.values)
+        if what_if is not None:  # the what-if values come as the env file would: to the units that load it
+            _resolve_unit(resolution, repo, pack, unit, what_if.runtime(RUNTIME_SYSTEMD), None, what_if=what_if,
+                          where="unit" if unit.path in loading or not pack.env_file.configured
+                          else "unit, no env file")
+            continue
         _resolve_unit(resolution, repo, pack, unit, RUNTIME_SYSTEMD, template, fills)
         if unit.path in loading:
             _resolve_unit(resolution, repo, pack, unit, RUNTIME_SYSTEMD_BARE, None)
@@ -118,17 +158,20 @@ def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) ->
         env_file = pack.env_file.script_relative if pack.env_file.configured else None
         model = script_model(script, env_file, shared)
         # Without an env file in the pack there is nothing for the script to source: one runtime.
-        with_env = ((RUNTIME_SCRIPT, template),) if pack.env_file.configured else ()
-        for runtime, script_template in (*with_env, (RUNTIME_SCRIPT_BARE, None)):
-            _resolve_script(resolution, repo, pack, model, runtime, script_template)
+        with_env = ((RUNTIME_SCRIPT, template),) if pack.env_file.configured and what_if is None else ()
+        bare = what_if.runtime(RUNTIME_SCRIPT) if what_if is not None else RUNTIME_SCRIPT_BARE
+        for runtime, script_template in (*with_env, (bare, None)):
+            _resolve_script(resolution, repo, pack, model, runtime, script_template, what_if)
     else:
         # No start script: the Python consumers still run somewhere; compare their code defaults.
         for consumer in pack.consumers:
             module = repo.module(consumer.path)
             if module is not None:
-                _python_sites(resolution, repo, pack, module, {}, RUNTIME_SCRIPT_BARE, consumer.name,
+                _python_sites(resolution, repo, pack, module, what_if.environment({}, "script") if what_if else {},
+                              what_if.runtime(RUNTIME_SCRIPT) if what_if else RUNTIME_SCRIPT_BARE, consumer.name,
                               CHECKOUT_ROOT, None)
-    resolution.values.sort(key=lambda v: (v.setting, RUNTIMES.index(v.runtime), v.consumer, v.location))
+    order = {runtime: index for index, runtime in enumerate(runtime_order(v.runtime for v in resolution.values))}
+    resolution.values.sort(key=lambda v: (v.setting, order[v.runtime], v.consumer, v.location))
     return resolution
 
 
@@ -211,8 +254,11 @@ def unit_environment(unit: UnitFile, pack: ContractPack, template: EnvFile | Non
 
 
 def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: UnitFile, runtime: str,
-                  template: EnvFile | None, fills: tuple[TemplateFill, ...] = ()) -> None:
+                  template: EnvFile | None, fills: tuple[TemplateFill, ...] = (), what_if: WhatIf | None = None,
+                  where: str = "unit") -> None:
     env = unit_environment(unit, pack, template, fills)
+    if what_if is not None:
+        env = what_if.environment(env, where)
     spec = pack.unit_spec(unit.path)
     workdir = working_directory(unit)
     root = pack.deploy_root
@@ -370,9 +416,9 @@ def _used_steps(used: Iterable[tuple[str, Binding | None]]) -> list[Step]:
     steps = []
     for name, binding in used:
         if binding is None:
-            steps.append(Step(f"{name} unset"))
+            steps.append(Step(f"{name} unset", variable=name, unset=True))
         else:
-            steps.append(Step(f"{name}={binding.value!r} from {binding.origin}", binding.location))
+            steps.append(Step(f"{name}={binding.value!r} from {binding.origin}", binding.location, name))
     return steps
 
 
@@ -461,9 +507,10 @@ def _normalize(setting: SettingSpec, raw: str | None, base: str) -> str | None:
 
 
 def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model: ScriptModel, runtime: str,
-                    template: EnvFile | None) -> None:
+                    template: EnvFile | None, what_if: WhatIf | None = None) -> None:
     script = model.script
-    env = script_environment(script, pack, template, model=model)
+    env = script_environment(script, pack, template, model=model,
+                             inherited=what_if.environment({}, "script") if what_if is not None else None)
     res.script_environments[runtime] = env
     settings = {s.name: s for s in pack.settings if s.variable}
     for name, (binding, location) in env.assigned.items():
@@ -484,6 +531,8 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
         _command_sites(res, pack, info, runtime, script.path, "script-exec", command.location, CHECKOUT_ROOT,
                        [Step("command in " + script.path, command.location)], None)
     exported = {name: b for name, b in env.final.items() if name in env.exported}
+    if what_if is not None:  # the what-if decides which of the script's exports reach what it starts
+        exported = what_if.environment(exported, "started by script")
     for consumer in pack.consumers:
         module = repo.module(consumer.path)
         if module is not None:
@@ -501,17 +550,19 @@ class ScriptEnvironment:
 
 
 def script_environment(script: ShellScript, pack: ContractPack, template: EnvFile | None,
-                       command: str = "start", model: ScriptModel | None = None) -> ScriptEnvironment:
+                       command: str = "start", model: ScriptModel | None = None,
+                       inherited: dict[str, Binding] | None = None) -> ScriptEnvironment:
     """The script's variables after running ``command``: its walk (:meth:`ScriptModel.trace`), evaluated.
 
     The env file is loaded where the script sources it, so a copy taken before that is
-    stale (MES604); ``set -a`` exports what it assigns.  Nothing is executed.
+    stale (MES604); ``set -a`` exports what it assigns.  Nothing is executed.  ``inherited``:
+    the (exported) environment the script is started with.
     """
     if model is None:
         model = ScriptModel(script, pack.env_file.script_relative)
     env_bindings = env_file_bindings(template, "bash") if template is not None else {}
     setting_names = {s.name for s in pack.settings if s.variable}
-    result = ScriptEnvironment({}, {}, set(), {})
+    result = ScriptEnvironment(dict(inherited or {}), {}, set(inherited or ()), {})
     env = result.final
     loaded = False
     for kind, fact in model.trace(command):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meslint.reporters.escape import json_text, visible
-from meslint.resolve import RUNTIMES, Resolution
+from meslint.resolve import Resolution
 
 
 def render_contract(resolution: Resolution, output_format: str = "text") -> str:
@@ -12,7 +12,7 @@ def render_contract(resolution: Resolution, output_format: str = "text") -> str:
     out: list[str] = []
     for setting in resolution.settings():
         out.append(setting)
-        for runtime in RUNTIMES:
+        for runtime in resolution.runtimes():
             values = resolution.for_setting(setting, runtime)
             if not values:
                 continue
