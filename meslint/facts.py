@@ -204,6 +204,7 @@ class ShellCommand:
     function: str | None = None
     env_prefix: tuple[tuple[str, str], ...] = ()  # ``VAR=x cmd`` assignments
     background: bool = False
+    status: str = ""  # what happens to its exit status (meslint.parsers.shell_status)
 
 
 @dataclass(frozen=True, slots=True)

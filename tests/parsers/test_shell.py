@@ -439,9 +439,12 @@ def test_anchor_script_own_dir(expr: str) -> None:
 def test_anchor_from_repo_root_and_from_nested_dir() -> None:
     at_root = parse("run.sh", 'R="$(cd "$(dirname "$0")" && pwd)"\nUP="$(cd "$(dirname "$0")/.." && pwd)"\n')
     assert (_assign(at_root, "R").value, _assign(at_root, "R").anchor_levels) == ("@ROOT", 0)
-    # Above the repository root: not expressible, kept as source text.
-    assert _assign(at_root, "UP").value == '$(cd "$(dirname "$0")/.." && pwd)'
-    assert _assign(at_root, "UP").anchor_levels is None
+    # Above the repository root: still known (and wrong), so MES202 can name where it lands.
+    assert (_assign(at_root, "UP").value, _assign(at_root, "UP").anchor_levels) == ("@ROOT/..", 1)
+    deep = parse("scripts/run.sh", 'R="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../x" && pwd)"\n'
+                                   'D="$(dirname "$(dirname "$(dirname "$0")")")"\n')
+    assert (_assign(deep, "R").value, _assign(deep, "R").anchor_levels) == ("@ROOT/../x", 2)
+    assert (_assign(deep, "D").value, _assign(deep, "D").anchor_levels) == ("@ROOT/..", 2)
 
     nested = parse(
         "deploy/sub/install.sh",
