@@ -4,7 +4,8 @@
 ``"tested"``: an ``if``/``while`` condition or a negation tests it; ``"pipe"``: it is not the
 last command of a pipeline (its status is lost unless ``pipefail``); ``"|| <text>"``: the left
 operand of ``||``, with the text of what runs on failure; ``"subshell"``: a later command of its
-subshell decides the subshell's status.  The last command of a pipeline, a ``&&`` list or a
+subshell decides the subshell's status; ``"&& LINE:COLUMN"``: a plain statement whose failure
+skips the rest of a ``&&`` list, which ends there.  The last command of a pipeline, a ``&&`` list or a
 subshell takes that statement's place.  MES605 follows the contract validation's failure with it.
 """
 
@@ -38,6 +39,7 @@ def _named_after(node: Node) -> bool:
 
 def command_status(node: Node, src: bytes) -> str:
     """The status context of the statement ``node`` (a ``command`` node)."""
+    skipped = ""  # where the ``&&`` list a failure skips to ends: ``&& LINE:COLUMN`` (1-based)
     current = node
     for _ in range(64):  # statements nest shallowly; the bound keeps hostile input linear
         parent = current.parent
@@ -61,6 +63,9 @@ def command_status(node: Node, src: bytes) -> str:
             if operator is not None and operator.type == "||":
                 rest = src[operator.end_byte:parent.end_byte].decode("utf-8", "replace").strip()
                 return "|| " + " ".join(rest.split())[:_MAX_TEXT]
+            if operator is not None and operator.type == "&&":
+                row, column = parent.end_point
+                skipped = f"&& {row + 1}:{column + 1}"
             current = parent  # `a && b`: a failure of either is the list's status
             continue
         if kind == "subshell":
@@ -68,5 +73,5 @@ def command_status(node: Node, src: bytes) -> str:
                 return "subshell"  # a later command of the subshell decides its status
             current = parent  # the subshell's status is its last command's
             continue
-        return ""
-    return ""
+        return skipped
+    return skipped

@@ -619,3 +619,17 @@ def test_embedded_python_is_handed_to_the_python_parser(monkeypatch: pytest.Monk
     assert calls == [("bin/run.sh", 'print("hi")\n', 2)]
     assert script.heredocs[0].python == PythonModule(path="bin/run.sh", line_offset=2)
     assert script.heredocs[1].python is None
+
+
+def test_command_status_records_what_happens_to_the_exit_status() -> None:
+    script = parse("s.sh", "if python - <<'PY'\nx\nPY\nthen\n  return 0\nfi\nf || return 1\na && b\n"
+                           "c | d\n! e\n(g; h) || true\nv || { log; exit 1; }\nw\n")
+    status = {c.argv[0]: c.status for c in script.commands}
+    assert status["python"] == "tested"
+    assert status["f"] == "|| return 1"
+    assert (status["a"], status["b"]) == ("&& 8:7", "")
+    assert (status["c"], status["d"]) == ("pipe", "")
+    assert status["e"] == "tested"
+    assert (status["g"], status["h"]) == ("subshell", "|| true")
+    assert status["v"] == "|| { log; exit 1; }"
+    assert status["w"] == ""
