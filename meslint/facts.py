@@ -154,6 +154,8 @@ class EnvAssignment:
     dotenv: str | None
     exported: bool = False
     bash_dynamic: bool = False
+    # The comment lines right above the assignment (no blank line between), joined: what explains it.
+    comment_above: str = ""
 
 
 @dataclass(frozen=True, slots=True)

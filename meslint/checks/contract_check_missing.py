@@ -11,14 +11,14 @@ validation: a heredoc whose embedded Python mentions `start_script.check_runs` (
 that mentions it or runs the contract module.  That validation must honour the enforce
 variable (`start_script.enforce_variable`): the embedded Python, the contract module
 it runs, or the script on the way reads it.  The validation must also be able to fail
-the command: embedded Python that neither raises nor exits (`SystemExit`, `sys.exit`,
-`raise`, `assert`) is reported, and so is a failure lost on its way to the script's exit
-status (`meslint.status_flow`): `|| true` (or `|| exit 0`), a later command of the same
-body that runs before anything tests `$?` when `set -e` is off (an `exit 0` after the
-dispatch included), a pipeline without `pipefail`, a subshell whose status a later
-command decides, a background job, or an `if` around it in a function that never
-returns or exits non-zero.  Separately, every place that turns
-enforcement off is reported: the env template line, a contract unit's `Environment=`,
+the command: embedded Python that keeps the validation's result (`diag = ...(...)`) and
+then neither raises nor exits (`SystemExit`, `sys.exit`, `raise`, `assert`) is reported,
+and so is a failure lost on its way to the script's exit status (`meslint.status_flow`):
+`|| true` (or `|| exit 0`), a later command of the same body that runs before anything
+tests `$?` when `set -e` is off (an `exit 0` after the dispatch included), a pipeline
+without `pipefail`, a subshell whose status a later command decides, a background job,
+or an `if` around it in a function that never returns or exits non-zero.  Separately,
+every place that turns enforcement off is reported: the env template line, a contract unit's `Environment=`,
 or a start-script assignment (or `${VAR:-default}` default) setting the enforce
 variable to `0`, `false`, `no`, `off` or an empty value.
 
@@ -186,6 +186,17 @@ def _honours(enforce: str, commands: list[ShellCommand], validations: list[_Vali
 _PY_FAILS = re.compile(r"\b(SystemExit|sys\.exit|os\._exit|exit\(|quit\(|raise|assert)\b")
 
 
+def _cannot_fail(body: str, needle: str) -> bool:
+    """Embedded Python that keeps the validation's result and neither raises nor exits on it.
+
+    A bare call (``build_diagnostics(strict=True)``) may raise inside the function it calls, which
+    fails the process: only a result bound to a name and then never acted on is a check that cannot fail.
+    """
+    if not needle or _PY_FAILS.search(body):
+        return False
+    return re.search(rf"^\s*[\w.]+\s*(?::[^=\n]+)?=\s*[\w.]*\b{re.escape(needle)}\s*\(", body, re.M) is not None
+
+
 def _site_command(model: ScriptModel, site: Heredoc | ShellCommand) -> ShellCommand | None:
     """The command that runs a validation (for a heredoc: the command reading it)."""
     if isinstance(site, ShellCommand):
@@ -203,7 +214,7 @@ def _failure_lost(model: ScriptModel, spec: StartScriptSpec, arm: ShellCaseArm,
     arm_site = Related(arm.location, f"the '{spec.check_command}' case arm")
     for location, text, _module, site in validations:
         command = _site_command(model, site)
-        if isinstance(site, Heredoc) and not _PY_FAILS.search(site.body):
+        if isinstance(site, Heredoc) and _cannot_fail(site.body, spec.check_runs):
             where = command.location if command is not None else location
             yield RULE.finding(
                 f"the contract validation run by '{spec.check_command}' in {script.path} never fails: the embedded "

@@ -8,8 +8,9 @@ the settings `pidfile`, `bind`, `workers`, `threads`, `timeout` and `graceful_ti
 and at every launch of gunicorn that loads the file (the contract units' `ExecStart=`
 and the start script's commands, as the resolution evaluates them).  It reports
 
-* a file value that **every** launch overrides and that disagrees with the values the
-  launches pass: dead configuration that tells a reader something no process uses
+* a file value that **every** launch overrides and that disagrees with the contract (the
+  pack setting's `canonical` when the constant is one of its sites, else the values the
+  launches pass): dead configuration that tells a reader something no process uses
   (finding on the file's line, each launch related);
 * a launch that does **not** override a setting the other launches override, so it gets
   the file's value, which disagrees with theirs (finding on that launch).
@@ -125,6 +126,14 @@ def _file_value(constant: ModuleConstant, cwd: str, root: str) -> str | None:
     return _value(constant.name, evaluate(constant.value, {}, root).value, cwd, root)
 
 
+def _canonical(ctx: CheckContext, name: str, root: str) -> str | None:
+    """The contract's value of the setting this constant is a site of (its ``canonical``), if the pack gives one."""
+    for setting in ctx.pack.settings:
+        if setting.canonical and any(site.gunicorn == name for site in setting.site_specs()):
+            return _value(name, setting.canonical, root, root)
+    return None
+
+
 def _modelled(ctx: CheckContext, name: str) -> bool:
     """Whether a contract setting's sites include this config constant (MES603/MES604 compare it for units)."""
     return any(site.gunicorn == name for setting in ctx.pack.settings for site in setting.site_specs())
@@ -149,8 +158,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         known = {v for v in passed.values() if v is not None}
         if len(passing) == len(launches):
             mine = {_file_value(constant, launch.cwd, root) for launch in launches}
-            if None in mine or not known or mine & known:
-                continue
+            contract = _canonical(ctx, name, root)
+            if None in mine or not known or (mine & ({contract} if contract else known)):
+                continue  # the file agrees with the contract (or, without one, with what the launches pass)
             shown = ", ".join(sorted(known))
             related = [Related(launch.location, f"{launch.owner} passes --{option} {passed[launch] or '?'}")
                        for launch in passing]
