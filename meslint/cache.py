@@ -127,9 +127,11 @@ def fingerprint() -> str:
             digest.update(f"{cls.__name__}({','.join(names)})".encode())
         here = Path(__file__).resolve().parent
         # argv.py: the unit parser finds the ``bash -c`` scripts it parses with it; template.py
-        # decodes bash words for the parsers; parsers/envfile/ is a package.
+        # decodes bash words for the parsers; root_derivation.py places their root anchors;
+        # parsers/envfile/ is a package.
         sources = [here / "facts.py", here / "location.py", here / "listing.py", here / "build.py",
-                   here / "argv.py", here / "template.py", *(here / "parsers").rglob("*.py")]
+                   here / "argv.py", here / "template.py", here / "root_derivation.py",
+                   *(here / "parsers").rglob("*.py")]
         for source in sorted(sources):
             try:
                 digest.update(source.name.encode() + b"\0" + source.read_bytes())

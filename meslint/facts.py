@@ -154,6 +154,8 @@ class EnvAssignment:
     dotenv: str | None
     exported: bool = False
     bash_dynamic: bool = False
+    # The comment lines right above the assignment (no blank line between), joined: what explains it.
+    comment_above: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +206,7 @@ class ShellCommand:
     function: str | None = None
     env_prefix: tuple[tuple[str, str], ...] = ()  # ``VAR=x cmd`` assignments
     background: bool = False
+    status: str = ""  # what happens to its exit status (meslint.parsers.shell_status)
 
 
 @dataclass(frozen=True, slots=True)

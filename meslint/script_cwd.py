@@ -17,6 +17,7 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from meslint import root_derivation
 from meslint.facts import ROOT_TOKEN, Repository, ShellCaseArm, ShellCommand, ShellScript
 from meslint.pack import ContractPack
 from meslint.script_flow import Memo, ScriptModel, case_key, script_model
@@ -93,6 +94,9 @@ def evaluate_word(word: str, env: Mapping[str, Binding]) -> str | None:
 
 
 def normalize(value: str) -> str:
+    landing = root_derivation.landing_of(value)
+    if landing is not None:
+        return root_derivation.render(landing)  # keeps a climb above the root (``@ROOT/..``)
     if value.startswith(ROOT_TOKEN):
         rest = posixpath.normpath("/" + value[len(ROOT_TOKEN):].lstrip("/"))
         return ROOT_TOKEN if rest == "/" else ROOT_TOKEN + rest
@@ -154,6 +158,8 @@ class Flow:
         target = normalize(target)
         if target == ROOT_TOKEN:
             return Cwd(ROOT)
+        if target.startswith(ROOT_TOKEN + "/.."):
+            return Cwd(ELSEWHERE, target)  # above the repository root (MES202 reports the derivation)
         if target.startswith(ROOT_TOKEN + "/"):
             return Cwd(SUB, target[len(ROOT_TOKEN) + 1:])
         if target.startswith("/"):
@@ -166,11 +172,9 @@ class Flow:
             return Cwd(ELSEWHERE, target)
         # relative: from the root it is a subdirectory, otherwise it depends on the caller
         if cwd.state == ROOT:
-            rel = normalize(ROOT_TOKEN + "/" + target)
-            return Cwd(ROOT) if rel == ROOT_TOKEN else Cwd(SUB, rel[len(ROOT_TOKEN) + 1:])
+            return self.after_cd(cwd, ROOT_TOKEN + "/" + target)
         if cwd.state == SUB:
-            rel = normalize(f"{ROOT_TOKEN}/{cwd.detail}/{target}")
-            return Cwd(ROOT) if rel == ROOT_TOKEN else Cwd(SUB, rel[len(ROOT_TOKEN) + 1:])
+            return self.after_cd(cwd, f"{ROOT_TOKEN}/{cwd.detail}/{target}")
         return Cwd(UNKNOWN) if cwd.state != CALLER else Cwd(CALLER, "relative")
 
     def step(self, cwd: Cwd, command: ShellCommand) -> Cwd:

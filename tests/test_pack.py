@@ -186,7 +186,13 @@ def test_install_map_makes_installed_paths_exist(case) -> None:
 
     root = FIXTURES / case
     pack = load_contract(Settings(), root, "meslint-pack.yaml")
-    assert [f"{f.code} {f.message}" for f in run(root, Settings(), pack).findings] == []
+    found = [f"{f.code} {f.message}" for f in run(root, Settings(), pack).findings]
+    # The config file's pidfile that --pid overrides is dead configuration: MES613's, not a path problem.
+    dead = [f for f in found if f.startswith("MES613 ")]
+    assert dead == ([] if case == "MES103/good" else [
+        "MES613 contrib/gunicorn.py sets pidfile = /tmp/unused.pid, but every launch that loads it passes --pid "
+        "(/run/pid-app/gunicorn.pid): the file's value is dead configuration"])
+    assert [f for f in found if f not in dead] == []
 
 
 def test_installs() -> None:

@@ -10,8 +10,15 @@ validation: a heredoc whose embedded Python mentions `start_script.check_runs` (
 `python - <<'PY' ... build_runtime_contract_diagnostics ... PY`), or a python command
 that mentions it or runs the contract module.  That validation must honour the enforce
 variable (`start_script.enforce_variable`): the embedded Python, the contract module
-it runs, or the script on the way reads it.  Separately, every place that turns
-enforcement off is reported: the env template line, a contract unit's `Environment=`,
+it runs, or the script on the way reads it.  The validation must also be able to fail
+the command: embedded Python that keeps the validation's result (`diag = ...(...)`) and
+then neither raises nor exits (`SystemExit`, `sys.exit`, `raise`, `assert`) is reported,
+and so is a failure lost on its way to the script's exit status (`meslint.status_flow`):
+`|| true` (or `|| exit 0`), a later command of the same body that runs before anything
+tests `$?` when `set -e` is off (an `exit 0` after the dispatch included), a pipeline
+without `pipefail`, a subshell whose status a later command decides, a background job,
+or an `if` around it in a function that never returns or exits non-zero.  Separately,
+every place that turns enforcement off is reported: the env template line, a contract unit's `Environment=`,
 or a start-script assignment (or `${VAR:-default}` default) setting the enforce
 variable to `0`, `false`, `no`, `off` or an empty value.
 
@@ -36,11 +43,14 @@ RUNTIME_CONTRACT_ENFORCE=false
 
 ## How to fix
 Add a `check` subcommand to the start script that runs the runtime contract validation and exits
-non-zero when it fails; keep `RUNTIME_CONTRACT_ENFORCE=true` in the templates.
+non-zero when it fails (`raise SystemExit(1)` in the embedded Python; `|| return 1` or `set -e` on the
+way, nothing after the dispatch); keep `RUNTIME_CONTRACT_ENFORCE=true` in the templates.
 
 ## Options
 `start_script.check_command`, `start_script.check_runs` and
-`start_script.enforce_variable` in the contract pack.
+`start_script.enforce_variable` in the contract pack.  A failure tested by `if` counts as
+handed on when its function has a non-zero `return`/`exit` after it (which branch runs is
+not modelled); a `$?` test or `status=$?` counts as handled.
 """
 
 from __future__ import annotations
@@ -54,6 +64,7 @@ from meslint.facts import Heredoc, Location, PythonModule, ShellCaseArm, ShellCo
 from meslint.findings import Finding, Related
 from meslint.pack import StartScriptSpec
 from meslint.script_flow import ScriptModel, script_model
+from meslint.status_flow import StatusFlow
 from meslint.template import evaluate
 
 RULE = Rule("MES605", "contract-check-missing", Gate.RUNTIME_CONTRACT, Severity.ERROR)
@@ -135,6 +146,7 @@ def _check_command(ctx: CheckContext, spec: StartScriptSpec, script: ShellScript
         reached_any.append(arm)
         honoured = _honours(enforce, commands, validations)
         if honoured:
+            yield from _failure_lost(model, spec, arm, validations)
             return
         location, _text, _module, _site = validations[0]
         via = " -> ".join([f"{spec.check_command})"] + functions) if functions else f"{spec.check_command})"
@@ -166,6 +178,61 @@ def _honours(enforce: str, commands: list[ShellCommand], validations: list[_Vali
         if any(pattern.search(word) or word.startswith(enforce + "=") for word in command.argv):
             return True
     return False
+
+
+# --------------------------------------------------------------------------- a check that can fail
+
+# What ends embedded Python with a failure: an exception or a non-zero exit.
+_PY_FAILS = re.compile(r"\b(SystemExit|sys\.exit|os\._exit|exit\(|quit\(|raise|assert)\b")
+
+
+def _cannot_fail(body: str, needle: str) -> bool:
+    """Embedded Python that keeps the validation's result and neither raises nor exits on it.
+
+    A bare call (``build_diagnostics(strict=True)``) may raise inside the function it calls, which
+    fails the process: only a result bound to a name and then never acted on is a check that cannot fail.
+    """
+    if not needle or _PY_FAILS.search(body):
+        return False
+    return re.search(rf"^\s*[\w.]+\s*(?::[^=\n]+)?=\s*[\w.]*\b{re.escape(needle)}\s*\(", body, re.M) is not None
+
+
+def _site_command(model: ScriptModel, site: Heredoc | ShellCommand) -> ShellCommand | None:
+    """The command that runs a validation (for a heredoc: the command reading it)."""
+    if isinstance(site, ShellCommand):
+        return site
+    candidates = [c for c in model.commands(site.function)
+                  if c.argv == site.command and c.location.line < site.body_location.line]
+    return max(candidates, key=lambda c: c.location, default=None)
+
+
+def _failure_lost(model: ScriptModel, spec: StartScriptSpec, arm: ShellCaseArm,
+                  validations: list[_Validation]) -> Iterator[Finding]:
+    """The validation cannot fail, or its failure does not reach the script's exit status."""
+    script = model.script
+    flow = StatusFlow(model, arm)
+    arm_site = Related(arm.location, f"the '{spec.check_command}' case arm")
+    for location, text, _module, site in validations:
+        command = _site_command(model, site)
+        if isinstance(site, Heredoc) and _cannot_fail(site.body, spec.check_runs):
+            where = command.location if command is not None else location
+            yield RULE.finding(
+                f"the contract validation run by '{spec.check_command}' in {script.path} never fails: the embedded "
+                f"Python neither raises nor exits non-zero, so `{script.path} {spec.check_command}` exits 0 on a "
+                f"broken contract", where, [arm_site], subject=f"{script.path} {spec.check_command} cannot-fail")
+            return
+        if command is None:
+            continue
+        lost = flow.swallowed(command)
+        if lost is None:
+            return  # this validation's failure reaches the exit status
+        yield RULE.finding(
+            f"the contract validation's failure does not reach the exit status of `{script.path} "
+            f"{spec.check_command}`: after `{' '.join(lost.command.argv)[:60]}`, {lost.reason}",
+            lost.command.location,
+            [Related(location, f"the contract validation ({text.strip().splitlines()[0][:60]})"), arm_site],
+            subject=f"{script.path} {spec.check_command} exit-status")
+        return
 
 
 # --------------------------------------------------------------------------- enforcement off

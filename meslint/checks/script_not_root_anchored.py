@@ -13,8 +13,20 @@ first, then each function from the state of its call sites.  It reports
 * starting the app (`gunicorn`, `flask`, `rq worker`, `python SCRIPT`/`python -m`)
   after changing into a subdirectory (`cd "$ROOT/src"`, `cd DashBoard`).
 
+* a root derived from the file's own location that does not land on the
+  repository root: the derivation is evaluated (`dirname "$0"`, `cd ... && pwd`,
+  `readlink -f`, `realpath`; `Path(__file__).resolve().parents[N]`, `.parent`
+  chains, `os.path.dirname` chains, `os.path.join(..., "..")`) from where the
+  file sits, and a variable named as the root (`ROOT`, `PROJECT_ROOT`,
+  `REPO_ROOT`, `BASE_DIR`, ...) that lands one level too high or too low is
+  reported with the computed path and the derivation that would reach the root.
+  The start and deploy scripts, and the Python consumers of the pack
+  (`consumers`, `contract_module`), are checked; a `cd` straight to a derivation
+  that climbs out of the repository is reported too.
+
 One finding per script and kind, at the first offending command; the other
-offending commands are listed as related locations.
+offending commands are listed as related locations.  Each misplaced root is a
+finding of its own.
 
 ## Why it matters
 Gate 2 requires startup and deploy scripts to run from the repository root
@@ -42,7 +54,9 @@ start() {
 
 ## How to fix
 Anchor the script on its own location (`ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"`)
-and use `${ROOT}/...` paths, or `cd "$ROOT"` before the relative ones.
+and use `${ROOT}/...` paths, or `cd "$ROOT"` before the relative ones.  For a
+misplaced root, use as many `..` (or the `parents[N]` index) as the message says:
+one per directory between the file and the repository root.
 
 ## Options
 The scripts come from the contract pack (`start_script.path`, `deploy_scripts`).
@@ -55,9 +69,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from meslint import root_derivation
 from meslint.argv import analyze
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.facts import Repository, ShellCommand
+from meslint.facts import ROOT_TOKEN, Repository, ShellCommand, ShellScript
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
 from meslint.script_cwd import CALLER, SUB, Cwd, Flow, checked_scripts, evaluate_word, is_relative_path, normalize
@@ -145,6 +160,7 @@ def _shorten(command: ShellCommand, limit: int = 60) -> str:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
+    yield from root_findings(ctx.repo, ctx.pack, checked_scripts(ctx.repo, ctx.pack))
     for script in checked_scripts(ctx.repo, ctx.pack):
         flow = Flow.of(script, ctx.pack, ctx.shared)
         unanchored: list[tuple[ShellCommand, str]] = []
@@ -174,3 +190,56 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                        f"run it after `cd \"$ROOT\"`")
             related = [Related(c.location, f"also started from {w.describe()}") for c, _, w in subdir[1:6]]
             yield RULE.finding(message, command.location, related=related, subject=f"{script.path}:subdirectory")
+
+
+# --------------------------------------------------------------------------- where a derived root lands
+
+
+def _fix_hint(path: str, python: bool) -> str:
+    """The derivation that lands on the repository root from ``path``."""
+    depth = len(root_derivation.file_segments(path)) - 1  # directories between the file and the root
+    if python:
+        return f"Path(__file__).resolve().parents[{depth}]"
+    climb = "/.." * depth
+    return f'$(cd "$(dirname "${{BASH_SOURCE[0]}}"){climb}" && pwd)'
+
+
+def _misplaced(path: str, what: str, value: str, python: bool) -> str | None:
+    landing = root_derivation.landing_of(value)
+    if landing is None or not landing:
+        return None
+    return (f"{what} derived from {path}'s own location lands {root_derivation.describe(landing)} "
+            f"({value}), not on the repository root; from {path} the root is {_fix_hint(path, python)}")
+
+
+def _script_roots(script: ShellScript) -> Iterator[Finding]:
+    for assignment in script.assignments:
+        if assignment.anchor_levels is None or not root_derivation.names_root(assignment.name):
+            continue
+        message = _misplaced(script.path, f"the root {assignment.name}", assignment.value, python=False)
+        if message is not None:
+            yield RULE.finding(message, assignment.location, subject=f"{script.path}:root:{assignment.name}")
+    for command in script.commands:
+        # `cd "$(dirname "$0")/../.."`: the word itself is the derivation (no variable to name).
+        if command.argv[:1] in (("cd",), ("pushd",)) and len(command.argv) == 2:
+            landing = root_derivation.landing_of(command.argv[1])
+            if landing is not None and root_derivation.above(landing):
+                message = _misplaced(script.path, "the `cd` target", command.argv[1], python=False)
+                yield RULE.finding(str(message), command.location, subject=f"{script.path}:root:cd")
+
+
+def root_findings(repo: Repository, pack: ContractPack, scripts: list[ShellScript]) -> Iterator[Finding]:
+    """A root derived from a file's location that is not the repository root (scripts and Python consumers)."""
+    for script in scripts:
+        yield from _script_roots(script)
+    paths = [c.path for c in pack.consumers] + ([pack.contract_module] if pack.contract_module else [])
+    for path in dict.fromkeys(paths):
+        module = repo.module(path)
+        if module is None:
+            continue
+        for anchor in module.root_anchors:
+            if not root_derivation.names_root(anchor.name) or not anchor.value.startswith(ROOT_TOKEN):
+                continue
+            message = _misplaced(path, f"the root {anchor.name}", anchor.value, python=True)
+            if message is not None:
+                yield RULE.finding(message, anchor.location, subject=f"{path}:root:{anchor.name}")

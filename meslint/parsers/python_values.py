@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from meslint import root_derivation
 from meslint.facts import ROOT_TOKEN
 from meslint.parsers.python_ast import SourceVisitor
 
@@ -184,11 +185,7 @@ class Evaluator(SourceVisitor):
     def _text(self, value: str | File) -> str:
         if isinstance(value, str):
             return value
-        parts = self.path.split("/")
-        keep = len(parts) - value.levels
-        if keep > 0:
-            return f"{ROOT_TOKEN}/" + "/".join(parts[:keep])
-        return ROOT_TOKEN + "/.." * (-keep)
+        return root_derivation.render(root_derivation.parent(root_derivation.file_segments(self.path), value.levels))
 
     def _value(self, node: ast.expr, scope: Scope, depth: int = 0) -> Value:
         """The template of ``node`` (or a ``Path(__file__)`` anchor), None when unknown."""

@@ -44,6 +44,7 @@ from meslint.facts import (
     ShellScript,
 )
 from meslint.parsers.shell_anchors import root_template, segments_of, unescape_unquoted
+from meslint.parsers.shell_status import command_status
 from meslint.parsers.shell_words import WordTemplates
 from meslint.template import literal as _lit
 from meslint.template import matching_brace
@@ -362,6 +363,7 @@ class _Extractor(WordTemplates):
                 function=ctx.function,
                 env_prefix=env,
                 background=ctx.background,
+                status=command_status(node, self.src) if node.type == "command" else "",
             )
         )
 

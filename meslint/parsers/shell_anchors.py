@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from meslint import root_derivation
 from meslint.facts import ROOT_TOKEN
 from meslint.template import DOUBLE_QUOTED, UNQUOTED, unescape
 
@@ -52,6 +53,9 @@ class RootAnchors(NodeText):
     script_dir_segs: tuple[str, ...]
 
     def _levels(self, segs: tuple[str, ...]) -> int:
+        ups = root_derivation.above(segs)
+        if ups:  # above the root: every directory of the script's, then the rest
+            return len(self.script_dir_segs) + ups
         common = 0
         for a, b in zip(self.script_dir_segs, segs, strict=False):
             if a != b:
@@ -163,7 +167,7 @@ class RootAnchors(NodeText):
             if segs is None:
                 return None
             if name == "dirname":
-                return segs[:-1] if segs else None
+                return root_derivation.parent(segs)
             return segs
         return None
 
@@ -197,22 +201,13 @@ def _merge_static(pieces: list[Any]) -> list[Any]:
     return out
 
 
-def join_segments(base: tuple[str, ...], suffix: str) -> tuple[str, ...] | None:
-    segs = list(base)
-    for part in suffix.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not segs:
-                return None  # lands above the repository root: not expressible
-            segs.pop()
-        else:
-            segs.append(part)
-    return tuple(segs)
+def join_segments(base: tuple[str, ...], suffix: str) -> tuple[str, ...]:
+    """``base/suffix`` folded; a landing above the repository root keeps its ``..`` (see root_derivation)."""
+    return root_derivation.join(base, suffix)
 
 
 def root_template(segs: tuple[str, ...]) -> str:
-    return ROOT_TOKEN + "".join("/" + s for s in segs)
+    return root_derivation.render(segs)
 
 
 def segments_of(value: str) -> tuple[str, ...]:

@@ -439,9 +439,12 @@ def test_anchor_script_own_dir(expr: str) -> None:
 def test_anchor_from_repo_root_and_from_nested_dir() -> None:
     at_root = parse("run.sh", 'R="$(cd "$(dirname "$0")" && pwd)"\nUP="$(cd "$(dirname "$0")/.." && pwd)"\n')
     assert (_assign(at_root, "R").value, _assign(at_root, "R").anchor_levels) == ("@ROOT", 0)
-    # Above the repository root: not expressible, kept as source text.
-    assert _assign(at_root, "UP").value == '$(cd "$(dirname "$0")/.." && pwd)'
-    assert _assign(at_root, "UP").anchor_levels is None
+    # Above the repository root: still known (and wrong), so MES202 can name where it lands.
+    assert (_assign(at_root, "UP").value, _assign(at_root, "UP").anchor_levels) == ("@ROOT/..", 1)
+    deep = parse("scripts/run.sh", 'R="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../x" && pwd)"\n'
+                                   'D="$(dirname "$(dirname "$(dirname "$0")")")"\n')
+    assert (_assign(deep, "R").value, _assign(deep, "R").anchor_levels) == ("@ROOT/../x", 2)
+    assert (_assign(deep, "D").value, _assign(deep, "D").anchor_levels) == ("@ROOT/..", 2)
 
     nested = parse(
         "deploy/sub/install.sh",
@@ -616,3 +619,17 @@ def test_embedded_python_is_handed_to_the_python_parser(monkeypatch: pytest.Monk
     assert calls == [("bin/run.sh", 'print("hi")\n', 2)]
     assert script.heredocs[0].python == PythonModule(path="bin/run.sh", line_offset=2)
     assert script.heredocs[1].python is None
+
+
+def test_command_status_records_what_happens_to_the_exit_status() -> None:
+    script = parse("s.sh", "if python - <<'PY'\nx\nPY\nthen\n  return 0\nfi\nf || return 1\na && b\n"
+                           "c | d\n! e\n(g; h) || true\nv || { log; exit 1; }\nw\n")
+    status = {c.argv[0]: c.status for c in script.commands}
+    assert status["python"] == "tested"
+    assert status["f"] == "|| return 1"
+    assert (status["a"], status["b"]) == ("&& 8:7", "")
+    assert (status["c"], status["d"]) == ("pipe", "")
+    assert status["e"] == "tested"
+    assert (status["g"], status["h"]) == ("subshell", "|| true")
+    assert status["v"] == "|| { log; exit 1; }"
+    assert status["w"] == ""

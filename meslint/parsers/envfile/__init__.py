@@ -81,7 +81,26 @@ def _merge(path: str, pos: Positions, start: int, hits: dict[str, Hit]) -> EnvAs
         dotenv=hits["dotenv"].value if "dotenv" in hits else None,
         exported=any(h.exported for h in hits.values()),
         bash_dynamic=bash.dynamic if bash else False,
+        comment_above=_comment_above(pos, start),
     )
+
+
+_MAX_NOTE_LINES = 5
+_MAX_NOTE = 300
+
+
+def _comment_above(pos: Positions, start: int) -> str:
+    """The ``#`` lines directly above the line at ``start`` (nearest last), bounded in size."""
+    index = pos.line_col(start)[0] - 2  # 0-based index of the line above
+    notes: list[str] = []
+    while index >= 0 and len(notes) < _MAX_NOTE_LINES:
+        begin = pos.starts[index]
+        text = pos.text[begin:pos.starts[index + 1] - 1].strip()
+        if not text.startswith("#"):
+            break
+        notes.append(text.lstrip("#").strip()[:_MAX_NOTE])
+        index -= 1
+    return " / ".join(reversed(notes))[:_MAX_NOTE]
 
 
 def consumer_values(assignment: EnvAssignment) -> dict[str, str | None]:
