@@ -51,7 +51,8 @@ RUNTIME_SYSTEMD = "systemd"
 RUNTIME_SYSTEMD_BARE = "systemd, no env file"
 RUNTIME_SCRIPT = "start script"
 RUNTIME_SCRIPT_BARE = "start script or code defaults, no .env"
-RUNTIMES = (RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE)
+RUNTIME_CONTAINER = "container"  # meslint.container_runtime
+RUNTIMES = (RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE, RUNTIME_CONTAINER)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,9 @@ def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) ->
             if module is not None:
                 _python_sites(resolution, repo, pack, module, {}, RUNTIME_SCRIPT_BARE, consumer.name,
                               CHECKOUT_ROOT, None)
+    from meslint.container_runtime_sites import resolve_container
+
+    resolve_container(resolution, repo, pack)
     resolution.values.sort(key=lambda v: (v.setting, RUNTIMES.index(v.runtime), v.consumer, v.location))
     return resolution
 
@@ -285,8 +289,10 @@ def gunicorn_config_module(repo: Repository, pack: ContractPack, info: CommandIn
 
 
 def _gunicorn_config_sites(res: Resolution, repo: Repository, pack: ContractPack, info: CommandInfo,
-                           env: dict[str, Binding], runtime: str, workdir: str | None, unit: str) -> None:
-    module = gunicorn_config_module(repo, pack, info, workdir)
+                           env: dict[str, Binding], runtime: str, workdir: str | None, unit: str,
+                           module: PythonModule | None = None) -> None:
+    """``module``: the config module when the caller maps it (a container's image path), else found here."""
+    module = module or gunicorn_config_module(repo, pack, info, workdir)
     if module is None or workdir is None:
         return
     constants = {constant.name: constant for constant in module.constants}
