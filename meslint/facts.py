@@ -321,6 +321,7 @@ class PythonModule:
     problems: tuple[ParseProblem, ...] = ()
     line_offset: int = 0  # for Python embedded in a heredoc
     imports: tuple[str, ...] = ()  # dotted names of imported modules (``from a.b import c`` -> "a.b")
+    env_tables: tuple[EnvTableRow, ...] = ()  # meslint.parsers.python_tables
 
 
 # --------------------------------------------------------------------------- markdown
@@ -409,6 +410,7 @@ from meslint.facts_container import (  # noqa: E402, F401 (re-exported: the code
     ComposeService,
     Dockerfile,
     DockerStage,
+    EnvTableRow,
     ImageCommand,
     ImageCopy,
     ImageRun,

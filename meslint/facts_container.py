@@ -194,3 +194,18 @@ class ComposeFile:
             if service.name == name:
                 return service
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class EnvTableRow:
+    """A row of a module-level table of settings: ``TABLE = [("NAME_QUEUE", "default"), ...]``.
+
+    Such tables drive code that reads each ``NAME`` from the environment with its default (an RQ
+    worker pool manager deriving the queues it serves); ``name`` is the variable, ``default`` its
+    fallback.
+    """
+
+    table: str
+    name: str
+    default: str
+    location: Location
