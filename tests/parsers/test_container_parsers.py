@@ -9,7 +9,6 @@ import pytest
 from meslint import cache
 from meslint.parsers import compose, dockerfile, supervisord
 
-
 # --------------------------------------------------------------------------- Dockerfile
 
 
