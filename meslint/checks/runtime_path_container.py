@@ -57,7 +57,8 @@ def container_writable_findings(ctx: CheckContext, rule: Rule) -> Iterator[Findi
             writes.extend(_Write(s.setting, s.value, s.consumer, s.location) for s in sites
                           if owner in s.consumer and s.value and s.value.startswith("/"))
             for name, binding in process.env.items():
-                if _DIR_VARIABLE.fullmatch(name) and binding.value.startswith("/") and binding.location is not None:
+                if name not in written and _DIR_VARIABLE.fullmatch(name) and binding.value.startswith("/") \
+                        and binding.location is not None:
                     writes.append(_Write(name, posixpath.normpath(binding.value), owner, binding.location))
         user = (run.user or "").split(":")[0]
         for write in writes:
