@@ -12,6 +12,13 @@ gunicorn config module (an `os.getenv("X", "120")` default is overridden by the 
 `GUNICORN_CMD_ARGS`, and `--graceful-timeout` on the ExecStart command line.  Both
 systemd runtimes are checked: with the deployed env file and without it.
 
+In the container runtime (pack `container:`), each gunicorn a supervisord program runs is
+checked against the program's `stopwaitsecs` (supervisord's default 10 s; skipped when its
+`stopsignal` is not TERM, since gunicorn then stops at once), and against the compose service's
+`stop_grace_period` (docker's default 10 s): `docker stop` sends SIGKILL to the whole container
+when that runs out.  The graceful timeout is evaluated in the program's environment (image
+`ENV`, `env_file`, `environment`, `environment=`).
+
 ## Why it matters
 On `systemctl stop`/`restart` gunicorn waits up to `graceful_timeout` for in-flight
 requests.  When systemd's stop timeout is shorter, systemd sends SIGKILL first: long
@@ -29,8 +36,8 @@ graceful_timeout = int(os.getenv("GUNICORN_GRACEFUL_TIMEOUT", "120"))
 systemd kills gunicorn after 30 s while it may still be draining for 120 s.
 
 ## How to fix
-Raise `TimeoutStopSec=` above gunicorn's graceful timeout (a few seconds of margin for the master to
-reap its workers).
+Raise `TimeoutStopSec=` (or supervisord's `stopwaitsecs=`, compose's `stop_grace_period:`) above
+gunicorn's graceful timeout (a few seconds of margin for the master to reap its workers).
 
 ## Options
 The app unit comes from the pack's `units` (role `app`), the config module from
