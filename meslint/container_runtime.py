@@ -12,7 +12,11 @@ file.  Its environment follows docker's precedence, weakest first:
 3. the service's ``environment`` (a bare ``KEY`` passes the caller's value through: unknown).
 
 Compose values are interpolated first from the project's ``.env`` (beside the compose file, if
-the repository holds it).  The command is the service's ``entrypoint``/``command`` over the
+the repository holds it).  A default-named compose file is merged with its override file
+(``docker-compose.override.yml``), as ``docker compose`` does without ``-f``; a service with
+``profiles`` is a run too (it runs when its profile is enabled) and is named with them.
+
+The command is the service's ``entrypoint``/``command`` over the
 image's; when it runs ``supervisord -c FILE`` each ``[program:x]`` (with ``[include]`` files,
 resolved inside the repository only) is a process with supervisord's environment plus its own
 ``environment=`` and its ``directory=``, after supervisord's ``%(ENV_X)s`` expansion.
@@ -24,6 +28,7 @@ build context (:meth:`ContainerRun.repo_path`).  The repository root lands at
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import shlex
 from dataclasses import dataclass, field
@@ -162,12 +167,16 @@ def _runs(repo: Repository, pack: ContractPack) -> list[ContainerRun]:
     if spec is None:
         return []
     runs: list[ContainerRun] = []
-    composes = [c for c in sorted(repo.compose, key=lambda c: c.path) if matches_any(c.path, spec.compose_files)]
+    composes = [c for c in sorted(repo.compose, key=lambda c: c.path) if matches_any(c.path, spec.compose_files)
+                and not _is_override(c.path)]
     for compose in composes:
         project = posixpath.dirname(compose.path)
         dotenv = repo.env_file(_join(project, ".env"))
         interpolation = {a.name: a.dotenv for a in dotenv.assignments if a.dotenv is not None} if dotenv else {}
+        override = _override_of(repo, compose)
         for service in compose.services:
+            if override is not None and override.service(service.name) is not None:
+                service = merge_services(service, override.service(service.name))  # type: ignore[arg-type]
             if service.build_context is None:
                 continue
             context = _join(project, _interp(service.build_context, interpolation) or ".")
@@ -179,7 +188,9 @@ def _runs(repo: Repository, pack: ContractPack) -> list[ContainerRun]:
             stage = dockerfile.stage(target) if target else dockerfile.final
             if stage is None:
                 continue
-            run = ContainerRun(f"{compose.path} service {service.name}", dockerfile, stage, context,
+            name = f"{compose.path}" + (f" + {override.path}" if override is not None else "")
+            profiles = f" (profile {', '.join(service.profiles)})" if service.profiles else ""
+            run = ContainerRun(f"{name} service {service.name}{profiles}", dockerfile, stage, context,
                                _image_env(stage), compose, service)
             _apply_compose(run, repo, pack, service, interpolation)
             _processes(run, repo, service, interpolation)
@@ -193,6 +204,47 @@ def _runs(repo: Repository, pack: ContractPack) -> list[ContainerRun]:
             _processes(run, repo, None, {})
             runs.append(run)
     return runs
+
+
+_DEFAULT_FILES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.override.yml",
+                  "docker-compose.yml": "docker-compose.override.yml",
+                  "docker-compose.yaml": "docker-compose.override.yaml"}
+
+
+def _is_override(path: str) -> bool:
+    return posixpath.basename(path) in _DEFAULT_FILES.values()
+
+
+def _override_of(repo: Repository, compose: ComposeFile) -> ComposeFile | None:
+    """The override file ``docker compose`` reads after a default-named compose file, if the repository holds one."""
+    name = _DEFAULT_FILES.get(posixpath.basename(compose.path))
+    path = _join(posixpath.dirname(compose.path), name) if name else None
+    return next((c for c in repo.compose if c.path == path), None) if path else None
+
+
+def merge_services(base: ComposeService, override: ComposeService) -> ComposeService:
+    """Compose's merge of a service from an override file: single values replace, ``environment``
+    merges by name, ``volumes`` by target, ``ports``/``env_file``/``tmpfs`` append."""
+    changes: dict[str, object] = {}
+    for name in ("build_context", "dockerfile", "build_target", "image", "command", "entrypoint",
+                 "stop_grace_period", "user", "working_dir", "read_only"):
+        if getattr(override, name) is not None:
+            changes[name] = getattr(override, name)
+    environment = {kv.name: kv for kv in base.environment}
+    environment.update((kv.name, kv) for kv in override.environment)
+    changes["environment"] = tuple(environment.values())
+    volumes = {_volume_target(v): v for v in base.volumes}
+    volumes.update((_volume_target(v), v) for v in override.volumes)
+    changes["volumes"] = tuple(volumes.values())
+    for name in ("ports", "env_files", "tmpfs"):
+        changes[name] = getattr(base, name) + getattr(override, name)
+    if override.profiles:
+        changes["profiles"] = override.profiles
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _volume_target(entry: ComposeEntry) -> str:
+    return volume_mapping(entry.value)[1] if entry.value is not None else entry.field("target") or ""
 
 
 def _join(base: str, path: str) -> str:

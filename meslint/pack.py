@@ -178,7 +178,8 @@ class ContainerSpec:
     """The container runtime: a Dockerfile, the compose files that run it, supervisord programs."""
 
     compose_files: tuple[str, ...] = spec(
-        "compose files (globs) that run the contract; a compose file not listed (a test stack) is not checked",
+        "compose files (globs) that run the contract; a compose file not listed (a test stack) is not checked; "
+        "a default-named file is merged with its override file (docker-compose.override.yml)",
         ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"))
     dockerfile: str = spec("the Dockerfile run alone (`docker run`) when no listed compose file exists",
                            "Dockerfile")

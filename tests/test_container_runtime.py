@@ -128,3 +128,15 @@ def test_include_outside_the_image_is_not_followed(write_tree) -> None:
 def test_compose_durations() -> None:
     assert compose_duration("1m30s") == 90 and compose_duration("45") == 45 and compose_duration("1.5h") == 5400
     assert compose_duration("soon") is None
+
+
+def test_override_file_merges_and_profiles_are_named(write_tree) -> None:
+    pack = load_pack_text(PACK.replace("compose_files: [compose.yaml]", "compose_files: ['compose*.yaml']"), "p.yaml")
+    root = write_tree({**FILES, "compose.yaml": "services:\n  app:\n    build: .\n    environment:\n"
+                       "      T_BIND: 0.0.0.0:1\n    ports: ['8080:8080']\n",
+                       "compose.override.yaml": "services:\n  app:\n    profiles: [dev]\n    environment:\n"
+                       "      T_BIND: 0.0.0.0:2\n    ports: ['9090:9090']\n"})
+    repo = build_repository(root, pack, max_file_size=1 << 20)
+    [run] = container_runs(repo, pack)
+    assert run.name == "compose.yaml + compose.override.yaml service app (profile dev)"
+    assert run.env["T_BIND"].value == "0.0.0.0:2" and [p.target for p in run.ports] == ["8080", "9090"]
