@@ -129,7 +129,8 @@ def fingerprint() -> str:
         here = Path(__file__).resolve().parent
         # argv.py: the unit parser finds the ``bash -c`` scripts it parses with it; template.py
         # decodes bash words for the parsers; parsers/envfile/ is a package.
-        sources = [here / "facts.py", here / "location.py", here / "listing.py", here / "build.py",
+        sources = [here / "facts.py", here / "facts_container.py", here / "location.py", here / "listing.py",
+                   here / "build.py",
                    here / "argv.py", here / "template.py", *(here / "parsers").rglob("*.py")]
         for source in sorted(sources):
             try:

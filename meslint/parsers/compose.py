@@ -26,22 +26,25 @@ from meslint.parsers.data import _check_expansion, _Loader, parse_yaml
 
 def parse(path: str, text: str) -> ComposeFile:
     """Parse a compose file; never raises."""
-    checked = parse_yaml(path, text)
-    if checked.problems:
-        return ComposeFile(path, problems=checked.problems)
+    lf_text = text
     if "\r" in text or any(ch in text for ch in "\x85\u2028\u2029"):
-        text = re.sub(r"\r\n|[\r\x85\u2028\u2029]", "\n", text)  # one line numbering for the walk
-    loader = _Loader(text)
+        lf_text = re.sub(r"\r\n|[\r\x85\u2028\u2029]", "\n", text)  # one line numbering for the walk
+    loader = None
     try:
+        loader = _Loader(lf_text)
         node = loader.get_single_node()
         if node is None:
             return ComposeFile(path)
         _check_expansion(node)
         loader.construct_document(node)  # applies `<<` merges to the mapping nodes in place
-    except Exception as exc:  # parse_yaml accepted it: only an odd corner lands here
-        return ComposeFile(path, problems=(ParseProblem(Location(path), f"compose file not read: {exc}"),))
+    except Exception as exc:
+        # Refused or not YAML: the YAML reader's own report of it (its line, its limits' message).
+        problems = parse_yaml(path, text).problems
+        return ComposeFile(path, problems=problems or (
+            ParseProblem(Location(path), f"compose file not read: {type(exc).__name__}"),))
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     walker = _Walker(path)
     services = walker.mapping(node).get("services")
     found = []
