@@ -306,8 +306,9 @@ def _apply_compose(run: ContainerRun, repo: Repository, pack: ContractPack, serv
             run.mounts.append(Mount(posixpath.normpath(target), source, read_only, entry.location))
     for entry in service.tmpfs:
         for target in (entry.value,) if entry.value is not None else entry.items:
-            if target:
-                run.mounts.append(Mount(posixpath.normpath(target.split(":")[0]), "tmpfs", False, entry.location))
+            if target:  # `/run:rw,size=64k`: the options after the colon
+                path, _, options = target.partition(":")
+                run.mounts.append(Mount(posixpath.normpath(path), "tmpfs", "ro" in options.split(","), entry.location))
     run.read_only = service.read_only is not None and (service.read_only.value or "").lower() == "true"
     user = service.user
     run.user, run.user_location = (user.value, user.location) if user is not None and user.value else (
