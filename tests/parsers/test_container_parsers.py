@@ -234,3 +234,29 @@ def test_compose_bad_yaml_is_a_problem() -> None:
 ], ids=["dockerfile", "supervisord", "compose"])
 def test_container_facts_round_trip_through_the_cache_codec(facts) -> None:
     assert cache.decode(cache.encode(facts)) == facts
+
+
+ENVIRONMENT_CASES = ['PYTHONPATH="/app/src"', 'A=b,C="x,y"', "A='q r',B=1", "A=x*y", 'A="unclosed', "A=1,B",
+                     "A = 1 , B = 2", "K=a:b/c.d+e-f(g)", 'A="a\\"b"', "A=$HOME", "A=", "A=1,,B=2"]
+
+
+@pytest.mark.parametrize("value", ENVIRONMENT_CASES)
+def test_environment_pairs_agree_with_supervisord(value: str) -> None:
+    """Differential: supervisord's own reader, when it is installed (it is not a dependency)."""
+    datatypes = pytest.importorskip("supervisor.datatypes")
+    try:
+        real = list(datatypes.dict_of_key_value_pairs(value).items())
+    except ValueError:
+        real = None
+    assert supervisord.environment_pairs(value) == real
+
+
+def test_sections_agree_with_supervisord() -> None:
+    options = pytest.importorskip("supervisor.options")
+    parser = options.UnhosedConfigParser()
+    parser.read_string(CONF)
+    real = {section: dict(parser.items(section)) for section in parser.sections()}
+    conf = supervisord.parse("supervisord.conf", CONF)
+    mine = {(f"{s.kind}:{s.name}" if s.kind in {"program", "group"} else s.kind): {x.key: x.value for x in s.settings}
+            for s in conf.sections}
+    assert mine == real
