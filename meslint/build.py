@@ -15,7 +15,9 @@ from pathlib import Path
 
 from meslint.discovery import DiscoveredFile, Discovery, discover
 from meslint.facts import (
+    ComposeFile,
     DataDoc,
+    Dockerfile,
     EnvFile,
     FileKind,
     Location,
@@ -25,6 +27,7 @@ from meslint.facts import (
     Repository,
     ShellScript,
     SourceFile,
+    SupervisorConf,
     UnitFile,
 )
 from meslint.globs import matches_any
@@ -40,6 +43,9 @@ _PARSERS = {
     FileKind.MARKDOWN: ("meslint.parsers.markdown", "parse"),
     FileKind.TOML: ("meslint.parsers.data", "parse_toml"),
     FileKind.YAML: ("meslint.parsers.data", "parse_yaml"),
+    FileKind.DOCKERFILE: ("meslint.parsers.dockerfile", "parse"),
+    FileKind.SUPERVISORD: ("meslint.parsers.supervisord", "parse"),
+    FileKind.COMPOSE: ("meslint.parsers.compose", "parse"),
 }
 
 # Key of Repository._index holding {path: text} of the discovered files until findings are anchored.
@@ -120,6 +126,9 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         skipped=found.skipped,
         problems=tuple(sorted(problems, key=lambda p: (p.location, p.message))),
         suppressions=tuple(suppressions),
+        dockerfiles=tuple(_typed(buckets[FileKind.DOCKERFILE], Dockerfile)),
+        supervisord=tuple(_typed(buckets[FileKind.SUPERVISORD], SupervisorConf)),
+        compose=tuple(_typed(buckets[FileKind.COMPOSE], ComposeFile)),
     )
     # The texts already read, for the engine to anchor findings to their lines (then dropped).
     repo._index[TEXTS] = {item.path: item.text for item in files}
@@ -351,6 +360,12 @@ def _empty_facts(item: DiscoveredFile, problem: ParseProblem):
         return PythonModule(item.path, problems=(problem,))
     if item.kind is FileKind.MARKDOWN:
         return MarkdownDoc(item.path, problems=(problem,))
+    if item.kind is FileKind.DOCKERFILE:
+        return Dockerfile(item.path, problems=(problem,))
+    if item.kind is FileKind.SUPERVISORD:
+        return SupervisorConf(item.path, problems=(problem,))
+    if item.kind is FileKind.COMPOSE:
+        return ComposeFile(item.path, problems=(problem,))
     return DataDoc(item.path, item.kind, problems=(problem,))
 
 

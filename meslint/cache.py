@@ -38,7 +38,8 @@ _FORMAT = 1
 _TYPES: dict[str, type] = {
     name: obj for name, obj in vars(facts).items()
     if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, Enum))
-    and obj.__module__ in (facts.__name__, facts.Location.__module__, facts.FileKind.__module__)
+    and obj.__module__ in (facts.__name__, facts.Location.__module__, facts.FileKind.__module__,
+                           facts.Dockerfile.__module__)
     and name != "Repository"
 }
 _FIELDS: dict[type, tuple[str, ...]] = {
@@ -129,8 +130,8 @@ def fingerprint() -> str:
         # argv.py: the unit parser finds the ``bash -c`` scripts it parses with it; template.py
         # decodes bash words for the parsers; root_derivation.py places their root anchors;
         # parsers/envfile/ is a package.
-        sources = [here / "facts.py", here / "location.py", here / "listing.py", here / "build.py",
-                   here / "argv.py", here / "template.py", here / "root_derivation.py",
+        sources = [here / "facts.py", here / "facts_container.py", here / "location.py", here / "listing.py",
+                   here / "build.py", here / "argv.py", here / "template.py", here / "root_derivation.py",
                    *(here / "parsers").rglob("*.py")]
         for source in sorted(sources):
             try:

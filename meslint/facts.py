@@ -324,6 +324,7 @@ class PythonModule:
     problems: tuple[ParseProblem, ...] = ()
     line_offset: int = 0  # for Python embedded in a heredoc
     imports: tuple[str, ...] = ()  # dotted names of imported modules (``from a.b import c`` -> "a.b")
+    env_tables: tuple[EnvTableRow, ...] = ()  # meslint.parsers.python_tables
 
 
 # --------------------------------------------------------------------------- markdown
@@ -403,6 +404,25 @@ class DataDoc:
         return 1
 
 
+# --------------------------------------------------------------------------- container runtime
+
+# Defined in a module of their own (Dockerfile, supervisord, compose), part of this fact model.
+from meslint.facts_container import (  # noqa: E402, F401 (re-exported: the codec's registry reads them here)
+    ComposeEntry,
+    ComposeFile,
+    ComposeService,
+    Dockerfile,
+    DockerStage,
+    EnvTableRow,
+    ImageCommand,
+    ImageCopy,
+    ImageRun,
+    KeyValue,
+    SupervisorConf,
+    SupervisorSection,
+    SupervisorSetting,
+)
+
 # --------------------------------------------------------------------------- repository
 
 
@@ -430,6 +450,9 @@ class Repository:
     problems: tuple[ParseProblem, ...] = ()
     # Inline ``meslint: ignore`` comments (meslint.suppressions.Suppression), gathered while parsing.
     suppressions: tuple = ()
+    dockerfiles: tuple[Dockerfile, ...] = ()
+    supervisord: tuple[SupervisorConf, ...] = ()
+    compose: tuple[ComposeFile, ...] = ()
     _index: dict = field(default_factory=dict, repr=False, compare=False)
 
     def path_exists(self, path: str) -> bool:

@@ -21,6 +21,9 @@ class FileKind(str, Enum):
     MARKDOWN = "markdown"
     TOML = "toml"
     YAML = "yaml"
+    DOCKERFILE = "dockerfile"
+    SUPERVISORD = "supervisord"
+    COMPOSE = "compose"
 
 
 _WALK_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
@@ -40,6 +43,9 @@ def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str]
         return FileKind.MARKDOWN
     if lower.endswith(_UNIT_SUFFIXES) or is_dropin(path):
         return FileKind.UNIT
+    container = container_kind(path)
+    if container is not None:
+        return container
     if _is_env_name(lower):
         return FileKind.ENV
     if lower.endswith(".py"):
@@ -52,6 +58,29 @@ def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str]
         return FileKind.YAML
     if "." not in name and head is not None and _has_shell_shebang(head):
         return FileKind.SHELL
+    return None
+
+
+_COMPOSE_NAME = re.compile(r"(?:docker-)?compose(?:\.[^/]+)?\.ya?ml")
+_SUPERVISOR_DIRS = {"supervisor", "supervisord", "supervisor.d", "supervisord.d"}
+
+
+def container_kind(path: str) -> FileKind | None:
+    """The container runtime's files, by name: ``Dockerfile``/``Containerfile`` (``.suffix`` or
+    ``x.dockerfile``), ``docker-compose[.x].yml``/``compose[.x].yaml``, and supervisord's
+    ``supervisord*.conf``/``supervisor*.conf`` or a ``.conf``/``.ini`` below a ``supervisor[d][.d]/``
+    directory (where ``[include] files=`` usually points)."""
+    directory, _, name = path.rpartition("/")
+    lower = name.lower()
+    if lower in {"dockerfile", "containerfile"} or lower.startswith(("dockerfile.", "containerfile.")) \
+            or lower.endswith((".dockerfile", ".containerfile")):
+        return FileKind.DOCKERFILE
+    if _COMPOSE_NAME.fullmatch(lower):
+        return FileKind.COMPOSE
+    if lower.endswith(".conf") and lower.startswith(("supervisord", "supervisor")):
+        return FileKind.SUPERVISORD
+    if lower.endswith((".conf", ".ini")) and any(part.lower() in _SUPERVISOR_DIRS for part in directory.split("/")):
+        return FileKind.SUPERVISORD
     return None
 
 
@@ -105,7 +134,7 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
         return True
     lower = name.lower()
     return (lower.endswith(_KNOWN_SUFFIXES) or lower.startswith(".env.") or lower in _KNOWN_NAMES
-            or rel in extra_markdown or is_dropin(rel))
+            or rel in extra_markdown or is_dropin(rel) or container_kind(rel) is not None)
 
 
 def list_paths(root: Path, unreadable: list[tuple[str, str]] | None = None) -> list[str]:

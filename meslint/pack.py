@@ -174,6 +174,23 @@ class InstallSpec:
 
 
 @dataclass(frozen=True)
+class ContainerSpec:
+    """The container runtime: a Dockerfile, the compose files that run it, supervisord programs."""
+
+    compose_files: tuple[str, ...] = spec(
+        "compose files (globs) that run the contract; a compose file not listed (a test stack) is not checked; "
+        "a default-named file is merged with its override file (docker-compose.override.yml)",
+        ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"))
+    dockerfile: str = spec("the Dockerfile run alone (`docker run`) when no listed compose file exists",
+                           "Dockerfile")
+    app_root: str | None = spec("the image directory the repository is copied to: WORKDIR, supervisord "
+                                "`directory=` and PYTHONPATH must be there (MES202); default: where the image "
+                                "copies the repository root", None)
+    python: str | None = spec("the Python version (MAJOR.MINOR) the image must run (MES601); default: the "
+                              "`python=` pin of the conda runtime's environment file", None)
+
+
+@dataclass(frozen=True)
 class DocsSpec:
     readme: str = "README.md"
     mirrors: tuple[str, ...] = ()
@@ -233,6 +250,8 @@ class ContractPack:
     install: InstallSpec = spec("what installing copies where and creates", factory=InstallSpec)
     legacy_subtrees: tuple[str, ...] = spec("directories gate 2 forbids at runtime", ())
     docs: DocsSpec = spec("what the documentation must state (gate 8)", factory=DocsSpec)
+    container: ContainerSpec | None = spec("the container runtime (Dockerfile, compose, supervisord); absent: "
+                                           "no container runtime is checked", None)
     source: str = field(default="", metadata={"internal": True})  # where the pack came from, for messages
     file: str | None = field(default=None, metadata={"internal": True})  # the pack file, when read from one
     # Repository paths the pack names, with the line that names each: (path, line, where).

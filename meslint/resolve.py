@@ -55,7 +55,8 @@ RUNTIME_SYSTEMD = "systemd"
 RUNTIME_SYSTEMD_BARE = "systemd, no env file"
 RUNTIME_SCRIPT = "start script"
 RUNTIME_SCRIPT_BARE = "start script or code defaults, no .env"
-RUNTIMES = (RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE)
+RUNTIME_CONTAINER = "container"  # meslint.container_runtime
+RUNTIMES = (RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE, RUNTIME_CONTAINER)
 
 
 def runtime_order(runtimes: Iterable[str]) -> list[str]:
@@ -170,6 +171,12 @@ def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None,
                 _python_sites(resolution, repo, pack, module, what_if.environment({}, "script") if what_if else {},
                               what_if.runtime(RUNTIME_SCRIPT) if what_if else RUNTIME_SCRIPT_BARE, consumer.name,
                               CHECKOUT_ROOT, None)
+    if what_if is None:
+        # The container runtime is configured as it is; the what-if runs (meslint.counterfactual) vary
+        # the systemd and start-script environments only.
+        from meslint.container_runtime_sites import resolve_container
+
+        resolve_container(resolution, repo, pack)
     order = {runtime: index for index, runtime in enumerate(runtime_order(v.runtime for v in resolution.values))}
     resolution.values.sort(key=lambda v: (v.setting, order[v.runtime], v.consumer, v.location))
     return resolution
@@ -331,8 +338,10 @@ def gunicorn_config_module(repo: Repository, pack: ContractPack, info: CommandIn
 
 
 def _gunicorn_config_sites(res: Resolution, repo: Repository, pack: ContractPack, info: CommandInfo,
-                           env: dict[str, Binding], runtime: str, workdir: str | None, unit: str) -> None:
-    module = gunicorn_config_module(repo, pack, info, workdir)
+                           env: dict[str, Binding], runtime: str, workdir: str | None, unit: str,
+                           module: PythonModule | None = None) -> None:
+    """``module``: the config module when the caller maps it (a container's image path), else found here."""
+    module = module or gunicorn_config_module(repo, pack, info, workdir)
     if module is None or workdir is None:
         return
     constants = {constant.name: constant for constant in module.constants}

@@ -46,6 +46,7 @@ _HTML = re.compile(r"<!--\s*meslint:\s*(ignore(?:-file)?)\b(?:\[([^\]]*)\])?\s*-
 _COMMENT_LINE = {
     FileKind.UNIT: re.compile(r"^\s*[#;]"),
     FileKind.ENV: re.compile(r"^\s*#"),
+    FileKind.SUPERVISORD: re.compile(r"^\s*[#;]"),
     FileKind.MARKDOWN: re.compile(r"^\s*<!--.*-->\s*$"),
 }
 _HASH_COMMENT_LINE = re.compile(r"^\s*#")
@@ -61,7 +62,7 @@ def scan(path: str, kind: FileKind, text: str) -> tuple[Suppression, ...]:
     for index, line in enumerate(lines):
         if "meslint:" not in line:
             continue
-        if kind in (FileKind.UNIT, FileKind.ENV):
+        if kind in (FileKind.UNIT, FileKind.ENV, FileKind.SUPERVISORD):
             match = _WHOLE_LINE.match(line)
             alone = True
         else:

@@ -9,6 +9,12 @@ It also reports a start-script variable derived from `GUNICORN_BIND` (such as a
 `PORT` cut from it) that is computed only at the top of the script, before the
 script sources `.env`, and never re-derived afterwards: that copy is stale.
 
+In the container runtime (pack `container:`) the bind is resolved for each gunicorn the
+container runs (supervisord program or container command), and a compose service that
+publishes ports must publish the port that bind resolves to inside the container
+(`ports:` target, short or long syntax); a bind to a loopback address there cannot be
+reached through a published port at all.
+
 ## Why it matters
 Gate 6 keeps one port through the restart workflow.  A start script that checks
 or prints port 8080 while gunicorn binds 9000 from `.env` reports a healthy server
@@ -25,7 +31,8 @@ Give `GUNICORN_BIND` one default everywhere, and derive the port from the value 
 is loaded.
 
 ## Options
-The bind setting is the pack setting with `kind: bind`.
+The bind setting is the pack setting with `kind: bind`.  Compose files are checked only when
+the pack's `container.compose_files` lists them.
 """
 
 from __future__ import annotations
@@ -52,6 +59,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     script = ctx.repo.script(spec.path) if spec else None
     if script is not None and spec is not None:
         yield from _stale_derivations(ctx, script, bind, spec.commands or ("start",))
+    from meslint.checks.bind_published import published_port_findings
+
+    yield from published_port_findings(ctx, bind, RULE)
 
 
 def _mentions(template: str, names: set[str]) -> bool:

@@ -13,7 +13,10 @@ running `/opt/other/venv/bin/gunicorn`, a bare `gunicorn` found on `PATH`, or `c
 run` is a finding.  With `kind: system` a unit must not start it from a venv or
 conda.  Last, the units' `User=`, `Group=` and `WorkingDirectory=` must be the
 runtime's `user`, `group` and `working_directory` where the pack gives them, and
-otherwise (with `EnvironmentFile=`) the same in every contract unit.
+otherwise (with `EnvironmentFile=`) the same in every contract unit.  In the container
+runtime (pack `container:`), which runs no conda, the image's base (`FROM python:X.Y...`, followed
+through `FROM <stage>`) must carry the Python the pack expects: `container.python`, by default
+the `python=X.Y` pin of the conda environment file.
 
 ## Why it matters
 Gate 6 runs the app, the watchdog and every worker in the same runtime.  A
@@ -73,6 +76,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if isinstance(runtime, CondaRuntime):
         yield from _environment_file(ctx, runtime)
     yield from _unit_identity(ctx, runtime)
+    from meslint.checks.conda_runtime_container import container_python_findings
+
+    yield from container_python_findings(ctx, RULE)
 
 
 def _units_outside_runtime(ctx: CheckContext, runtime: RuntimeSpec) -> Iterator[Finding]:

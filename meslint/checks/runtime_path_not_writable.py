@@ -15,6 +15,13 @@ builds it: `ProtectSystem=strict` makes everything read-only except `ReadWritePa
 path wins.  It also reports a contract file under `/tmp` or `/var/tmp` that two units
 exchange while `PrivateTmp=` gives one of them its own `/tmp`.
 
+In the container runtime (pack `container:`), the same settings as the container's processes
+resolve them, and the directories its environment names (`*_DIR` variables with absolute
+paths, e.g. an image `ENV` spool directory), must be backed by a writable volume or lie in
+the image's writable layer: not under compose `read_only: true`, and for a non-root `USER`
+only under `/tmp`, `/var/tmp` or a directory the build hands to that user (`COPY --chown`,
+`RUN chown`).
+
 ## Why it matters
 The watchdog and the app exchange the restart flag, the pid file and the state file.
 Under `ProtectSystem=strict` a write outside the allowed paths fails with `EROFS`: the
@@ -137,6 +144,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         writes = all_writes[unit.path] = writes_of(ctx, unit)
         yield from _not_writable(unit, sandbox, writes, has_template)
     yield from _private_tmp(units, sandboxes, all_writes)
+    from meslint.checks.runtime_path_container import container_writable_findings
+
+    yield from container_writable_findings(ctx, RULE)
 
 
 def _not_writable(unit: UnitFile, sandbox: Sandbox, writes: list[Write], has_template: bool

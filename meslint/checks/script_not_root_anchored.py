@@ -28,6 +28,11 @@ One finding per script and kind, at the first offending command; the other
 offending commands are listed as related locations.  Each misplaced root is a
 finding of its own.
 
+In the container runtime (pack `container:`), the image's `WORKDIR`, each supervisord
+program's `directory=` and each `PYTHONPATH` entry must be the application root
+(`container.app_root`, by default where the image copies the repository root) or a repository
+directory the image copies.
+
 ## Why it matters
 Gate 2 requires startup and deploy scripts to run from the repository root
 only.  A script that resolves `scripts/worker_watchdog.py` or `.env` against
@@ -190,6 +195,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                        f"run it after `cd \"$ROOT\"`")
             related = [Related(c.location, f"also started from {w.describe()}") for c, _, w in subdir[1:6]]
             yield RULE.finding(message, command.location, related=related, subject=f"{script.path}:subdirectory")
+    from meslint.checks.script_anchor_container import container_anchor_findings
+
+    yield from container_anchor_findings(ctx, RULE)
 
 
 # --------------------------------------------------------------------------- where a derived root lands

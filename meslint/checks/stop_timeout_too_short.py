@@ -12,6 +12,13 @@ gunicorn config module (an `os.getenv("X", "120")` default is overridden by the 
 `GUNICORN_CMD_ARGS`, and `--graceful-timeout` on the ExecStart command line.  Both
 systemd runtimes are checked: with the deployed env file and without it.
 
+In the container runtime (pack `container:`), each gunicorn a supervisord program runs is
+checked against the program's `stopwaitsecs` (supervisord's default 10 s; skipped when its
+`stopsignal` is not TERM, since gunicorn then stops at once), and against the compose service's
+`stop_grace_period` (docker's default 10 s): `docker stop` sends SIGKILL to the whole container
+when that runs out.  The graceful timeout is evaluated in the program's environment (image
+`ENV`, `env_file`, `environment`, `environment=`).
+
 ## Why it matters
 On `systemctl stop`/`restart` gunicorn waits up to `graceful_timeout` for in-flight
 requests.  When systemd's stop timeout is shorter, systemd sends SIGKILL first: long
@@ -29,8 +36,8 @@ graceful_timeout = int(os.getenv("GUNICORN_GRACEFUL_TIMEOUT", "120"))
 systemd kills gunicorn after 30 s while it may still be draining for 120 s.
 
 ## How to fix
-Raise `TimeoutStopSec=` above gunicorn's graceful timeout (a few seconds of margin for the master to
-reap its workers).
+Raise `TimeoutStopSec=` (or supervisord's `stopwaitsecs=`, compose's `stop_grace_period:`) above
+gunicorn's graceful timeout (a few seconds of margin for the master to reap its workers).
 
 ## Options
 The app unit comes from the pack's `units` (role `app`), the config module from
@@ -42,7 +49,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.facts import EnvFile, Location, UnitFile
+from meslint.facts import EnvFile, Location, PythonModule, UnitFile
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
 from meslint.systemd_semantics import INFINITY, invocations, stop_timeout
@@ -82,47 +89,72 @@ def graceful_timeout(ctx: CheckContext, unit: UnitFile, env: dict[str, Binding]
                      ) -> tuple[float, str, list[Related]] | None:
     """gunicorn's effective graceful timeout for a unit's gunicorn, or None if not statically known."""
     pack: ContractPack = ctx.pack
-    seconds, how, related = GUNICORN_DEFAULT_GRACEFUL, "gunicorn's built-in default 30s", []
     module = ctx.repo.module(pack.gunicorn_config) if pack.gunicorn_config else None
-    if module is not None:
-        constant = next((c for c in reversed(module.constants) if c.name == "graceful_timeout"), None)
-        if constant is not None:
-            raw = constant.value if isinstance(constant.value, str) else str(constant.value)
-            evaluated = evaluate(raw, env, pack.deploy_root)
-            value = _number(evaluated.value)
-            if value is None:
-                return None
-            seconds = value
-            how = f"code default in {module.path}:{constant.location.line}"
-            related.append(Related(constant.location, f"graceful_timeout = {raw}, evaluates to {evaluated.value}"))
-            for name, binding in evaluated.used:
-                if binding is not None and binding.location is not None:
-                    how = f"{name}={binding.value} from {binding.origin}"
-                    related.append(Related(binding.location, f"{name}={binding.value} ({binding.origin})"))
-    cmd_args = env.get("GUNICORN_CMD_ARGS")
-    if cmd_args is not None:
-        option = _graceful_from_args(cmd_args.value.split())
-        if option is not None:
-            number = _number(option)
-            if number is None:
-                return None
-            seconds, how = number, f"GUNICORN_CMD_ARGS --graceful-timeout {option}"
-            related.append(Related(cmd_args.location or Location(unit.path),
-                                   f"GUNICORN_CMD_ARGS sets --graceful-timeout {option}"))
+    found = config_graceful_timeout(module, env, pack.deploy_root)
+    found = found and _from_cmd_args(env, found, Location(unit.path))
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue
         for run in invocations(command, env, pack.deploy_root):
-            if run.info.program != "gunicorn":
-                continue
-            option = _graceful_from_args(run.info.args)
-            if option is not None:
-                number = _number(option)
-                if number is None:
-                    return None
-                seconds, how = number, f"--graceful-timeout {option} on the ExecStart command line"
-                related.append(Related(command.location, f"gunicorn --graceful-timeout {option}"))
+            if run.info.program == "gunicorn":
+                found = found and _from_args(run.info.args, found, command.location, "the ExecStart command line")
+    return found
+
+
+Graceful = tuple[float, str, list[Related]]
+
+
+def config_graceful_timeout(module: PythonModule | None, env: dict[str, Binding], root: str) -> Graceful | None:
+    """From weakest: gunicorn's built-in 30 s, then ``graceful_timeout`` of the config module in ``env``."""
+    seconds, how, related = GUNICORN_DEFAULT_GRACEFUL, "gunicorn's built-in default 30s", []
+    constant = next((c for c in reversed(module.constants) if c.name == "graceful_timeout"), None) if module else None
+    if module is not None and constant is not None:
+        raw = constant.value if isinstance(constant.value, str) else str(constant.value)
+        evaluated = evaluate(raw, env, root)
+        value = _number(evaluated.value)
+        if value is None:
+            return None
+        seconds = value
+        how = f"code default in {module.path}:{constant.location.line}"
+        related.append(Related(constant.location, f"graceful_timeout = {raw}, evaluates to {evaluated.value}"))
+        for name, binding in evaluated.used:
+            if binding is not None and binding.location is not None:
+                how = f"{name}={binding.value} from {binding.origin}"
+                related.append(Related(binding.location, f"{name}={binding.value} ({binding.origin})"))
     return seconds, how, related
+
+
+def _from_cmd_args(env: dict[str, Binding], found: Graceful, where: Location) -> Graceful | None:
+    """``GUNICORN_CMD_ARGS --graceful-timeout`` over the config module."""
+    cmd_args = env.get("GUNICORN_CMD_ARGS")
+    option = _graceful_from_args(cmd_args.value.split()) if cmd_args is not None else None
+    if cmd_args is None or option is None:
+        return found
+    number = _number(option)
+    if number is None:
+        return None
+    return number, f"GUNICORN_CMD_ARGS --graceful-timeout {option}", found[2] + [
+        Related(cmd_args.location or where, f"GUNICORN_CMD_ARGS sets --graceful-timeout {option}")]
+
+
+def _from_args(args: tuple[str, ...], found: Graceful, where: Location, shown: str) -> Graceful | None:
+    """``--graceful-timeout`` on gunicorn's own command line, the strongest."""
+    option = _graceful_from_args(args)
+    if option is None:
+        return found
+    number = _number(option)
+    if number is None:
+        return None
+    return number, f"--graceful-timeout {option} on {shown}", found[2] + [
+        Related(where, f"gunicorn --graceful-timeout {option}")]
+
+
+def process_graceful_timeout(module: PythonModule | None, env: dict[str, Binding], args: tuple[str, ...],
+                             root: str, where: Location, shown: str) -> Graceful | None:
+    """The graceful timeout of a gunicorn started elsewhere than a unit (a supervisord program)."""
+    found = config_graceful_timeout(module, env, root)
+    found = found and _from_cmd_args(env, found, where)
+    return found and _from_args(args, found, where, shown)
 
 
 def _runs_gunicorn(unit: UnitFile) -> bool:
@@ -167,6 +199,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if item not in unique:
                 unique.append(item)
         yield RULE.finding(message, location, related=unique, subject=f"{unit.name} TimeoutStopSec")
+    yield from _container(ctx)
 
 
 def _exec_location(unit: UnitFile) -> Location:
@@ -174,3 +207,59 @@ def _exec_location(unit: UnitFile) -> Location:
         if command.key == "ExecStart":
             return command.location
     return Location(unit.path)
+
+
+# --------------------------------------------------------------------------- container runtime
+
+
+def _container(ctx: CheckContext) -> Iterator[Finding]:
+    """supervisord's ``stopwaitsecs`` and compose's ``stop_grace_period`` against a container's gunicorn.
+
+    ``docker stop`` sends SIGTERM to the container's first process and SIGKILL after the stop
+    grace period (compose ``stop_grace_period``, default 10 s).  supervisord, on SIGTERM, sends
+    each program its ``stopsignal`` (default TERM) and SIGKILL after ``stopwaitsecs`` (default
+    10 s).  gunicorn drains on TERM for its graceful timeout; with ``stopsignal=QUIT``/``INT`` it
+    stops at once and the timeouts do not matter.
+    """
+    from meslint.container_runtime import DOCKER_DEFAULT_STOP_GRACE, SUPERVISORD_DEFAULT_STOPWAITSECS, container_runs
+    from meslint.container_runtime_sites import gunicorn_config_of, process_owner
+
+    reported: set[Location] = set()
+    for run in container_runs(ctx.repo, ctx.pack):
+        root = run.root or run.stage.workdir
+        for process in run.processes:
+            if process.info.program != "gunicorn":
+                continue
+            section = process.section
+            signal = section.get("stopsignal") if section is not None else None
+            if signal is not None and signal.value.upper().removeprefix("SIG") not in {"TERM", ""}:
+                continue
+            owner = process_owner(run, process)
+            graceful = process_graceful_timeout(gunicorn_config_of(ctx.repo, run, process), process.env,
+                                                process.info.args, root, process.location, "its command line")
+            if graceful is None:
+                continue
+            seconds, how, related = graceful
+            if section is not None:
+                setting = section.get("stopwaitsecs")
+                wait = _number(setting.value) if setting is not None else SUPERVISORD_DEFAULT_STOPWAITSECS
+                where = setting.location if setting is not None else section.location
+                stated = (f"stopwaitsecs={setting.value}" if setting is not None
+                          else f"no stopwaitsecs: supervisord's default {SUPERVISORD_DEFAULT_STOPWAITSECS:g}s")
+                if wait is not None and wait < seconds and where not in reported:
+                    reported.add(where)
+                    yield RULE.finding(
+                        f"{process.location.path} [program:{section.name}] stops after {_fmt(wait)} ({stated}), "
+                        f"shorter than gunicorn's graceful timeout {_fmt(seconds)} in {run.name} ({how}); "
+                        f"supervisord sends SIGKILL before gunicorn finishes draining requests",
+                        where, related=related, subject=f"[program:{section.name}] stopwaitsecs")
+            grace, grace_how, grace_location = run.stop_grace()
+            if grace < seconds and grace_location is not None and grace_location not in reported:
+                reported.add(grace_location)
+                default = grace_how.startswith("no ") and grace == DOCKER_DEFAULT_STOP_GRACE
+                yield RULE.finding(
+                    f"{run.name} stops after {_fmt(grace)} ({grace_how}), shorter than gunicorn's graceful timeout "
+                    f"{_fmt(seconds)} ({how}) of {owner}; docker sends SIGKILL to the container before gunicorn "
+                    f"finishes draining requests" + ("; set stop_grace_period" if default else ""),
+                    grace_location, related=related,
+                    subject=f"{run.service.name if run.service else run.name} stop_grace_period")

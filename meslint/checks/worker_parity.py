@@ -11,6 +11,10 @@ through the script's assignment chain, e.g. `RQ_MSD_WORKER_QUEUE="${MSD_WORKER_Q
 → `MSD_WORKER_QUEUE`).  It reports a queue the script serves that no worker unit serves
 (at the script command), a queue a worker unit serves that the script does not (at the
 unit's `ExecStart=`), and a queue both serve under different environment variable names.
+In the container runtime, the queues served by supervisord programs or the container command
+(`rq worker`, or a Python module with a table of `(NAME_QUEUE, default)` settings, as a pool
+manager spawning one worker per row keeps them) must include every queue the units or the
+start script serve.
 
 ## Why it matters
 The start script and systemd are two ways to run the same deployment.  A queue served by
@@ -35,7 +39,8 @@ worker the units do not know.
 
 ## Options
 Worker units are the pack's `units` with role `worker`; the start script is
-`start_script.path`.  Workers whose queue is not statically known are skipped.
+`start_script.path`.  Workers whose queue is not statically known are skipped.  The
+container runtime (pack `container:`) is checked when its files are listed there.
 """
 
 from __future__ import annotations
@@ -162,18 +167,29 @@ def _unit_workers(ctx: CheckContext, unit: UnitFile, template) -> list[Worker]:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    if ctx.pack.start_script is None:
-        return
-    script = ctx.repo.script(ctx.pack.start_script.path)
-    if script is None:
-        return
+    from meslint.checks.worker_parity_container import container_worker_findings
+
     template = ctx.repo.env_file(ctx.pack.env_file.template)
-    script_workers = _script_workers(ctx, script, template)
     unit_workers = []
     for unit in sorted(ctx.repo.units, key=lambda u: u.path):
         spec = ctx.pack.unit_spec(unit.path)
         if spec is not None and spec.role == "worker":
             unit_workers.extend(_unit_workers(ctx, unit, template))
+    script = ctx.repo.script(ctx.pack.start_script.path) if ctx.pack.start_script else None
+    script_workers = _script_workers(ctx, script, template) if script is not None else []
+    if script is not None:
+        yield from _script_and_units(ctx, script, template, script_workers, unit_workers)
+    # The container must serve what the other runtimes serve (their first runtime: with the env file).
+    served: dict[str, tuple[Location, str, str]] = {}
+    for worker in unit_workers + script_workers:
+        runtime = "with .env" if template is not None else "without .env"
+        for queue, var in worker.queues.get(runtime, {}).items():
+            served.setdefault(queue, (worker.location, worker.owner, var or ""))
+    yield from container_worker_findings(ctx, RULE, served)
+
+
+def _script_and_units(ctx: CheckContext, script: ShellScript, template, script_workers: list[Worker],
+                      unit_workers: list[Worker]) -> Iterator[Finding]:
     if not script_workers and not unit_workers:
         return
     template_names = {a.name for a in template.assignments} if template is not None else set()

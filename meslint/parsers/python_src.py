@@ -63,6 +63,7 @@ from meslint.parsers.columns import ByteColumns
 from meslint.parsers.python_ast import CHILD_FIELDS, LEAVES, ByNodeType, by_location, names_in
 from meslint.parsers.python_env import EnvReads, Wrapper
 from meslint.parsers.python_sites import Sites
+from meslint.parsers.python_tables import env_tables
 from meslint.parsers.python_values import (
     ENVIRON,
     NONE_PARAM,
@@ -162,6 +163,7 @@ class _Collector(EnvReads, Sites):
             dict_keys=tuple(sorted(self.dict_keys, key=key)),
             line_offset=self.offset,
             imports=tuple(sorted(self.imported_modules)),
+            env_tables=env_tables(tree, self.path, self.offset),
         )
 
     # ----------------------------------------------------------------- traversal

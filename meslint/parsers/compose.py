@@ -1,0 +1,236 @@
+"""Compose file (``docker-compose*.yml``, ``compose*.yaml``) -> :class:`meslint.facts.ComposeFile`.
+
+Read safely like every YAML file (:mod:`meslint.parsers.data`: nesting and alias-expansion
+limits, no tags), then walked as the node tree so that each entry keeps its line; ``<<`` merge
+keys are applied by the constructor before the walk.  Only the parts of a service the contract
+needs are kept: ``build``, ``image``, ``env_file`` (string, list, or long syntax with
+``required``), ``environment`` (mapping or ``KEY=value`` list; a bare ``KEY`` passes the
+caller's value through), ``ports`` and ``volumes`` (short and long syntax), ``tmpfs``,
+``command``/``entrypoint`` (string or list), ``stop_grace_period``, ``user``, ``working_dir``,
+``read_only`` and ``profiles``.
+
+Values stay as written: compose interpolates ``${VAR}``, ``${VAR:-d}``, ``${VAR-d}``,
+``${VAR:?e}``, ``${VAR:+r}`` and ``$$`` from the shell and the project's ``.env`` when it loads the
+project, which :func:`interpolate` does for :mod:`meslint.container_runtime`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from meslint.facts import ComposeEntry, ComposeFile, ComposeService, KeyValue, Location, ParseProblem
+from meslint.parsers.data import _check_expansion, _Loader, parse_yaml
+
+
+def parse(path: str, text: str) -> ComposeFile:
+    """Parse a compose file; never raises."""
+    lf_text = text
+    if "\r" in text or any(ch in text for ch in "\x85\u2028\u2029"):
+        lf_text = re.sub(r"\r\n|[\r\x85\u2028\u2029]", "\n", text)  # one line numbering for the walk
+    loader = None
+    try:
+        loader = _Loader(lf_text)
+        node = loader.get_single_node()
+        if node is None:
+            return ComposeFile(path)
+        _check_expansion(node)
+        loader.construct_document(node)  # applies `<<` merges to the mapping nodes in place
+    except Exception as exc:
+        # Refused or not YAML: the YAML reader's own report of it (its line, its limits' message).
+        problems = parse_yaml(path, text).problems
+        return ComposeFile(path, problems=problems or (
+            ParseProblem(Location(path), f"compose file not read: {type(exc).__name__}"),))
+    finally:
+        if loader is not None:
+            loader.dispose()
+    walker = _Walker(path)
+    services = walker.mapping(node).get("services")
+    found = []
+    if services is not None:
+        for name_node, service_node in _pairs(services[1]):
+            if isinstance(service_node, yaml.MappingNode):
+                found.append(walker.service(str(name_node.value), name_node, service_node))
+    return ComposeFile(path, tuple(found), tuple(walker.problems))
+
+
+def _pairs(node: yaml.Node) -> list[tuple[yaml.Node, yaml.Node]]:
+    return list(node.value) if isinstance(node, yaml.MappingNode) else []
+
+
+class _Walker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[ParseProblem] = []
+
+    def at(self, node: yaml.Node) -> Location:
+        return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def mapping(self, node: yaml.Node) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        return {str(k.value): (k, v) for k, v in _pairs(node) if isinstance(k, yaml.ScalarNode)}
+
+    def scalar(self, node: yaml.Node) -> str | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+            return str(node.value)
+        return None
+
+    def entry(self, node: yaml.Node) -> ComposeEntry:
+        if isinstance(node, yaml.SequenceNode):
+            return ComposeEntry(None, self.at(node), tuple(s for s in map(self.scalar, node.value) if s is not None))
+        if isinstance(node, yaml.MappingNode):
+            return ComposeEntry(None, self.at(node), (), tuple(
+                (key, value) for key, (_, v) in self.mapping(node).items() if (value := self.scalar(v)) is not None))
+        return ComposeEntry(self.scalar(node), self.at(node))
+
+    def entries(self, node: yaml.Node) -> tuple[ComposeEntry, ...]:
+        if isinstance(node, yaml.SequenceNode):
+            return tuple(self.entry(item) for item in node.value)
+        return (self.entry(node),) if self.scalar(node) is not None else ()
+
+    def service(self, name: str, name_node: yaml.Node, node: yaml.Node) -> ComposeService:
+        keys = self.mapping(node)
+        fields: dict[str, object] = {}
+        build = keys.get("build")
+        if build is not None:
+            entry = self.entry(build[1])
+            fields["build_context"] = entry.value if entry.value is not None else entry.field("context") or "."
+            fields["dockerfile"] = entry.field("dockerfile")
+            fields["build_target"] = entry.field("target")
+        for key in ("image",):
+            if key in keys:
+                fields[key] = self.scalar(keys[key][1])
+        if "env_file" in keys:
+            fields["env_files"] = self.entries(keys["env_file"][1])
+        if "environment" in keys:
+            fields["environment"] = self.environment(keys["environment"][1])
+        for key in ("ports", "volumes", "tmpfs"):
+            if key in keys:
+                fields[key] = self.entries(keys[key][1])
+        for key in ("command", "entrypoint", "stop_grace_period", "user", "working_dir", "read_only"):
+            if key in keys:
+                fields[key] = self.entry(keys[key][1])
+        if "profiles" in keys:
+            fields["profiles"] = self.entry(keys["profiles"][1]).items
+        return ComposeService(name, self.at(name_node), **fields)  # type: ignore[arg-type]
+
+    def environment(self, node: yaml.Node) -> tuple[KeyValue, ...]:
+        found = []
+        if isinstance(node, yaml.MappingNode):
+            for key, value in _pairs(node):
+                found.append(KeyValue(str(key.value), self.scalar(value), self.at(key)))
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                text = self.scalar(item)
+                if text is None:
+                    continue
+                name, has_value, assigned = text.partition("=")
+                found.append(KeyValue(name, assigned if has_value else None, self.at(item)))
+        return tuple(found)
+
+
+# --------------------------------------------------------------------------- interpolation
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BRACED = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>.*))?", re.S)
+
+
+def interpolate(value: str, env: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
+    """Compose's interpolation of one value and the variables it used (None: the load fails).
+
+    ``$$`` is a literal ``$``; ``${X:-d}`` (unset or empty) and ``${X-d}`` (unset) default;
+    ``${X:?e}``/``${X?e}`` fail the load when unset (or empty); ``${X:+r}``/``${X+r}`` replace when
+    set (and non-empty); an unknown ``$X`` becomes empty, as compose does (with a warning).
+    Defaults nest (``${A:-${B}}``) and are interpolated too.
+    """
+    used: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch != "$" or i + 1 >= len(value):
+            out.append(ch)
+            i += 1
+            continue
+        nxt = value[i + 1]
+        if nxt == "$":
+            out.append("$")
+            i += 2
+            continue
+        if nxt != "{":
+            match = _NAME.match(value, i + 1)
+            if match is None:
+                out.append("$")
+                i += 1
+                continue
+            used.append(match.group(0))
+            out.append(env.get(match.group(0), ""))
+            i = match.end()
+            continue
+        close = _closing_brace(value, i + 2)
+        braced = _BRACED.fullmatch(value[i + 2:close]) if close >= 0 else None
+        if braced is None:
+            return None, tuple(used)  # compose: "invalid interpolation format"
+        i = close + 1
+        name, op, argument = braced.group("name"), braced.group("op"), braced.group("arg") or ""
+        used.append(name)
+        current = env.get(name)
+        empty = current is None or (op is not None and op.startswith(":") and current == "")
+        if op is None or (op.endswith("-") and not empty):
+            out.append(current or "")
+        elif op.endswith("-") or (op.endswith("+") and not empty):
+            inner, inner_used = interpolate(argument, env)
+            used.extend(inner_used)
+            if inner is None:
+                return None, tuple(used)
+            out.append(inner)
+        elif op.endswith("?"):
+            if empty:
+                return None, tuple(used)
+            out.append(current or "")
+    return "".join(out), tuple(used)
+
+
+def _closing_brace(value: str, start: int) -> int:
+    depth = 1
+    for index in range(start, len(value)):
+        if value[index] == "{" and value[index - 1] == "$":
+            depth += 1
+        elif value[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def port_mapping(text: str) -> tuple[str | None, str | None, str | None, str]:
+    """Compose's short port syntax -> (host ip, published, target, protocol).
+
+    ``"8080"``, ``"8080:80"``, ``"127.0.0.1:8080:80"``, ``"[::1]:8080:80"``, ``"8080-8081:80-81/udp"``;
+    the target is what the container listens on.  None parts are absent (a bare target publishes
+    on a random host port).
+    """
+    body, _, protocol = text.strip().partition("/")
+    host_ip = None
+    if body.startswith("["):
+        close = body.find("]")
+        host_ip, body = body[1:close], body[close + 2:]
+    parts = body.rsplit(":", 2)
+    if len(parts) == 3:
+        host_ip, published, target = parts
+    elif len(parts) == 2:
+        published, target = parts
+    else:
+        published, target = None, parts[0]
+    return host_ip or None, published or None, target or None, protocol or "tcp"
+
+
+def volume_mapping(text: str) -> tuple[str | None, str, bool]:
+    """Compose's short volume syntax -> (source, target, read only): ``src:dst[:ro]`` or an anonymous ``dst``."""
+    parts = text.split(":")
+    if len(parts) == 1:
+        return None, parts[0], False
+    if len(parts) >= 3 and parts[-1] and "/" not in parts[-1]:
+        return ":".join(parts[:-2]), parts[-2], "ro" in parts[-1].split(",")
+    return ":".join(parts[:-1]), parts[-1], False
