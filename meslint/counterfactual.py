@@ -32,6 +32,7 @@ from meslint.resolve import (
     RUNTIME_SCRIPT,
     RUNTIME_SCRIPT_BARE,
     RUNTIME_SYSTEMD,
+    RUNTIME_SYSTEMD_BARE,
     Resolution,
     SiteValue,
     contract_units,
@@ -100,7 +101,10 @@ def unit_values(repo: Repository, pack: ContractPack, configured: Resolution) ->
             setters.setdefault(assignment.name, set()).add(unit.path)
     kept = set()
     for name in contract_variables(pack) & setters.keys():
-        consuming = {site.unit for site in configured.for_setting(name) if site.unit is not None}
+        # Only systemd's sites: a container process also names its owner in ``unit``, but no unit
+        # Environment= reaches it.
+        consuming = {site.unit for site in configured.for_setting(name)
+                     if site.unit is not None and site.runtime in (RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE)}
         if consuming <= setters[name]:
             kept.add(name)
     return frozenset(kept)
