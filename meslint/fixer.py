@@ -148,8 +148,25 @@ def apply_fixes(root: Path, files: dict[str, FileText], findings: list[Finding],
         text = state.text
         for start, end, content in sorted(pieces, reverse=True):
             text = text[:start] + content + text[end:]
-        state.text = _keep_final_newline(state.initial, text)
+        text = _keep_final_newline(state.initial, text)
+        if path.endswith(".py") and _python_ok(state.text) and not _python_ok(text):
+            # A fix must never leave a module libcst (or Python) cannot read: drop this file's fixes.
+            if refusals is not None:
+                refusals.append(f"fixes of {safe_io.shown(path)} not applied: the result would not parse")
+            applied = [f for f in applied if f.fix is None or all(e.path != path for e in f.fix.edits)]
+            continue
+        state.text = text
     return applied
+
+
+def _python_ok(text: str) -> bool:
+    import libcst
+
+    try:
+        libcst.parse_module(text)
+    except Exception:  # libcst's ParserSyntaxError, or a recursion limit on a hostile module
+        return False
+    return True
 
 
 def _overlaps(span: tuple[int, int, str], taken: Iterable[tuple[int, int]]) -> bool:

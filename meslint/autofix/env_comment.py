@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from meslint.edits import SAFE, UNSAFE, Fix, replace_lines
+from meslint.edits import SAFE, UNSAFE, Edit, Fix, replace_lines
 from meslint.facts import EnvAssignment
 from meslint.parsers.envfile import parse
 
@@ -80,3 +80,19 @@ def _quote(assignment: EnvAssignment, old: EnvAssignment) -> Fix | None:
     line = assignment.location.line
     return Fix(UNSAFE, f"quote {name}'s value so that bash assigns it as systemd and python-dotenv read it",
                (replace_lines(assignment.location.path, line, line, raw, new_text),))
+
+
+def env_line(assignment: EnvAssignment, value: str) -> Edit | None:
+    """The assignment's line with ``value`` instead of its value (quoted when it needs it), or
+    None when the three readers would not all read ``value`` from the new line."""
+    raw, name = assignment.raw, assignment.name
+    if "\n" in raw:
+        return None
+    head = raw[: raw.index("=", assignment.location.column - 1) + 1]
+    for spelled in (value, f'"{value}"', f"'{value}'"):
+        new_text = head + spelled
+        after = _reading(new_text, name)
+        if len(after) == 1 and after[0].systemd == after[0].bash == after[0].dotenv == value:
+            line = assignment.location.line
+            return replace_lines(assignment.location.path, line, line, raw, new_text)
+    return None
