@@ -32,11 +32,11 @@ Make `PIDFile=`, gunicorn's `--pid`/`pidfile` and `WATCHDOG_PID_FILE` name one f
 from the runtime directory); the related sites list each value and where it came from.
 
 `meslint check --unsafe-fixes` writes the reference value (the pack's canonical value, the value the
-contract module decides, or one that sites taking it from two different places agree on) where the outlier's value is written literally: a unit directive, the
-env template line that decides it, or a Python default (`os.getenv("X", "...")`,
-`os.environ.get`, a module constant; the string literal is found with libcst and replaced in
-place).  A value meslint derived (a relative path made absolute, `${ROOT}` expanded) is left to
-you.  The fix is unsafe: the outlier's consumer then sees another value.
+contract module decides, or one that sites taking it from two different places agree on) where the
+outlier's value is written literally: a unit directive, the env template line that decides it, or a
+Python default (`os.getenv("X", "...")`, `os.environ.get`, a module constant; the string literal is
+found with libcst and replaced in place).  A value meslint derived (a relative path made absolute,
+`${ROOT}` expanded) is left to you.  The fix is unsafe: the outlier's consumer then sees another value.
 
 ## Options
 The pid-file setting is the pack setting with `pid_file: true`; MES603 owns it entirely

@@ -30,11 +30,11 @@ Make every consumer derive the path from the same setting: one default in the co
 same `${VAR:-default}` in the start script and the units, and no second hard-wired copy.
 
 `meslint check --unsafe-fixes` writes the reference value (the pack's canonical value, the value the
-contract module decides, or one that sites taking it from two different places agree on) where the outlier's value is written literally: a unit directive, the
-env template line that decides it, or a Python default (`os.getenv("X", "...")`,
-`os.environ.get`, a module constant; the string literal is found with libcst and replaced in
-place).  A value meslint derived (a relative path made absolute, `${ROOT}` expanded) is left to
-you.  The fix is unsafe: the outlier's consumer then sees another value.
+contract module decides, or one that sites taking it from two different places agree on) where the
+outlier's value is written literally: a unit directive, the env template line that decides it, or a
+Python default (`os.getenv("X", "...")`, `os.environ.get`, a module constant; the string literal is
+found with libcst and replaced in place).  A value meslint derived (a relative path made absolute,
+`${ROOT}` expanded) is left to you.  The fix is unsafe: the outlier's consumer then sees another value.
 
 ## Options
 The settings compared are the `kind: path` settings of the contract pack (`settings:`
