@@ -8,7 +8,7 @@ at the given position, or the value of the assignment there; it must be a plain 
 
 from __future__ import annotations
 
-from meslint.build import TEXTS
+from meslint.autofix import text_of
 from meslint.edits import Edit
 from meslint.facts import Location, Repository
 
@@ -17,7 +17,7 @@ def replace_literal(repo: Repository, where: Location, old: str, new: str) -> Ed
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    text = repo._index.get(TEXTS, {}).get(where.path)
+    text = text_of(repo, where.path)
     if text is None:
         return None
     try:
