@@ -374,3 +374,33 @@ def test_sha_guard_uses_the_bytes_first_read(tmp_path: Path) -> None:
     files = _state(tmp_path, "A=1\n")
     assert files["a.env"].original is not None
     assert hashlib.sha256(files["a.env"].original).hexdigest() == hashlib.sha256(b"A=1\n").hexdigest()
+
+
+def test_moved_path_is_suggested_and_never_applied(tmp_path: Path, capsys) -> None:
+    work = _copy("MES805/bad", tmp_path)
+    main(["check", str(work), "--no-cache", "--select", "MES805", "--output-format", "json"])
+    fixes = {f["subject"]: f["fix"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert fixes["scripts/start_dashboard.sh"]["applicability"] == "display-only"
+    assert fixes["scripts/start_dashboard.sh"]["message"] == "did you mean scripts/start_server.sh?"
+    before = _tree(work)
+    assert main(["check", str(work), "--no-cache", "--select", "MES805", "--fix", "--unsafe-fixes"]) == 1
+    assert _tree(work) == before
+
+
+def test_closest_path_needs_more_than_a_common_name() -> None:
+    from meslint.autofix.moved_path import closest
+
+    paths = {"specs/archive/2026/hold-rq/archive.md", "specs/templates/spec.md", "src/app/services/engine.py"}
+    assert closest(paths, "specs/changes/hold-rq/archive.md") == "specs/archive/2026/hold-rq/archive.md"
+    assert closest(paths, "openspec/changes/harden-infra/specs/multi-worker/spec.md") is None
+    assert closest(paths, "core/engine.py") == "src/app/services/engine.py"  # moved under src/
+    assert closest(paths, "nothing/alike.txt") is None
+
+
+def test_alone_suppression_line_is_deleted(tmp_path: Path, capsys) -> None:
+    work = _copy("MES607/good", tmp_path)
+    env = work / ".env.example"
+    lines = env.read_text().splitlines(keepends=True)
+    env.write_text("".join([lines[0], "# meslint: ignore[MES607]\n", *lines[1:]]))
+    assert main(["check", str(work), "--no-cache", "--fix-only"]) == 0
+    assert env.read_text() == "".join(lines)
