@@ -16,7 +16,6 @@ from meslint.autofix import text_of
 from meslint.edits import DISPLAY_ONLY, Edit, Fix
 from meslint.facts import Location, Repository
 
-
 SAME_NAME_CUTOFF = 0.5
 
 
