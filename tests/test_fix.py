@@ -404,3 +404,35 @@ def test_alone_suppression_line_is_deleted(tmp_path: Path, capsys) -> None:
     env.write_text("".join([lines[0], "# meslint: ignore[MES607]\n", *lines[1:]]))
     assert main(["check", str(work), "--no-cache", "--fix-only"]) == 0
     assert env.read_text() == "".join(lines)
+
+
+def test_shell_default_is_aligned_in_place(tmp_path: Path) -> None:
+    """A start-script default ``${X:-...}`` decided outlier takes the reference value, in place."""
+    from meslint.agreement import Disagreement
+    from meslint.autofix.align import align
+    from meslint.build import build_repository
+    from meslint.location import Location
+    from meslint.pack import load_pack
+    from meslint.resolve import SiteValue, Step
+
+    root = tmp_path / "repo"
+    (root / "scripts").mkdir(parents=True)
+    (root / "scripts" / "start_server.sh").write_text(
+        '#!/usr/bin/env bash\nPORT=$(echo "${GUNICORN_BIND:-0.0.0.0:9000}" | cut -d: -f2)  # keep\n')
+    pack = load_pack("mes-dashboard", base_dir=root, confined=False)
+    repo = build_repository(root, pack, max_file_size=1 << 20)
+
+    def site(value: str, path: str, line: int) -> SiteValue:
+        where = Location(path, line, 1)
+        return SiteValue("GUNICORN_BIND", "rt", path, "script", value, value, where, (Step("default", where),))
+
+    outlier = site("0.0.0.0:9000", "scripts/start_server.sh", 2)
+    others = (site("0.0.0.0:8080", "a.py", 1), site("0.0.0.0:8080", "b.py", 1))
+    fix = align(repo, Disagreement("GUNICORN_BIND", "rt", "0.0.0.0:8080", outlier, (outlier, *others), ()))
+    assert fix is not None and fix.applicability == "unsafe"
+    (edit,) = fix.edits
+    assert (edit.path, edit.line, edit.column, edit.end_column, edit.content) == (
+        "scripts/start_server.sh", 2, 31, 43, "0.0.0.0:8080")  # the default word only
+    # One source for the majority (two consumers of one line) is no majority: no fix.
+    same = (site("0.0.0.0:8080", "a.py", 1), site("0.0.0.0:8080", "a.py", 1))
+    assert align(repo, Disagreement("GUNICORN_BIND", "rt", "0.0.0.0:8080", outlier, (outlier, *same), ())) is None

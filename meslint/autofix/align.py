@@ -8,6 +8,7 @@ outlier's value is written literally at one place meslint can edit exactly:
 
 * a unit directive (``PIDFile=/run/x.pid``, in the unit or a drop-in): its value;
 * a line of the env template that decides it (``GUNICORN_BIND=0.0.0.0:9000``): its value;
+* a start-script default, ``${X:-...}``, when both values are plain words: the default word;
 * a Python default, ``os.getenv("X", "...")`` / ``os.environ.get(...)``, or a module constant
   ``X = "..."``: the string literal, found with libcst in the module's text and replaced in place
   (same quotes; comments and formatting untouched).
@@ -18,6 +19,8 @@ consumer then sees another value.
 """
 
 from __future__ import annotations
+
+import re
 
 from meslint.agreement import Disagreement
 from meslint.edits import UNSAFE, Edit, Fix
@@ -36,7 +39,8 @@ def align(repo: Repository, d: Disagreement, contract_module: str | None = None)
         return None  # two consumers of one env line are one opinion, not a majority
     where = _decided_at(outlier)
     edit = (_unit_edit(repo, where, outlier.value, value) or _env_edit(repo, where, outlier.value, value)
-            or _python_edit(repo, where, outlier.value, value))
+            or _python_edit(repo, where, outlier.value, value) or _shell_edit(repo, where, d.setting, outlier.value,
+                                                                              value))
     if edit is None:
         return None
     return Fix(UNSAFE, f"set {d.setting} to {value} at {where.path}:{where.line} (as the other sites have it)",
@@ -71,6 +75,27 @@ def _env_edit(repo: Repository, where: Location, old: str, new: str) -> Edit | N
         if assignment.location.line == where.line and old in (assignment.systemd, assignment.bash):
             return env_line(assignment, new)
     return None
+
+
+_SHELL_PLAIN = re.compile(r"[A-Za-z0-9_.:/@%+,=-]+")
+
+
+def _shell_edit(repo: Repository, where: Location, name: str, old: str, new: str) -> Edit | None:
+    """The default word of ``${NAME:-old}`` (or ``:=``, ``-``, ``=``) on the script line that decides
+    the value; only plain words on both sides (no quoting, expansion or space to get wrong)."""
+    from meslint.autofix import text_of
+
+    if repo.script(where.path) is None or not (_SHELL_PLAIN.fullmatch(old) and _SHELL_PLAIN.fullmatch(new)):
+        return None
+    text = text_of(repo, where.path)
+    lines = text.split("\n") if text is not None else []
+    if not 0 < where.line <= len(lines):
+        return None
+    found = list(re.finditer(rf"\$\{{{re.escape(name)}:?[-=]({re.escape(old)})\}}", lines[where.line - 1]))
+    if len(found) != 1:
+        return None
+    start, end = found[0].span(1)
+    return Edit(where.path, where.line, start + 1, where.line, end + 1, new)
 
 
 def _python_edit(repo: Repository, where: Location, old: str, new: str) -> Edit | None:
