@@ -182,8 +182,10 @@ def _overlaps(span: tuple[int, int, str], taken: Iterable[tuple[int, int]]) -> b
 def _span(state: FileText, edit: Edit) -> tuple[int, int, str]:
     """``edit`` as offsets into ``state.text`` and the content to put there (line endings adapted)."""
     if state.original is None:
-        if edit.start != (1, 1) or edit.end != (1, 1):
-            raise FixRefused(f"{edit.path}: no such file")
+        if edit.start != (1, 1) or edit.end != (1, 1) or state.text:
+            # Creating is one whole-file insertion, once: a second fix writing the same new file waits
+            # for the next pass, which sees the file (in the overlay) and no longer offers it.
+            raise FixRefused(f"{safe_io.shown(edit.path)}: no such file, or already written by another fix")
         return 0, 0, edit.content
     text = state.text
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
@@ -274,7 +276,7 @@ def write(root: Path, files: dict[str, FileText], limit: int) -> list[str]:
 def _write_one(root: Path, state: FileText, limit: int) -> None:
     target = _target(root, state.path)
     if state.original is None:
-        _create(target, state.data())
+        _create(root, target, state.data())
         return
     try:
         now = safe_io.read_capped(target, limit)
@@ -285,13 +287,14 @@ def _write_one(root: Path, state: FileText, limit: int) -> None:
     safe_io.write_atomic(target, state.data())
 
 
-def _create(target: Path, data: bytes) -> None:
+def _create(root: Path, target: Path, data: bytes) -> None:
     """A new file, never replacing one that appeared meanwhile: written beside it, then hard-linked
-    into place (``link`` fails when the name exists) and the temporary name removed."""
+    into place (``link`` fails when the name exists) and the temporary name removed.  Its directory
+    must exist, inside the repository (checked again just before writing)."""
     import tempfile
 
-    if not target.parent.is_dir() or not safe_io.inside(target.parent.parent, target.parent):
-        raise FixRefused("its directory does not exist")
+    if not target.parent.is_dir() or not safe_io.inside(root, target.parent):
+        raise FixRefused("its directory does not exist in the repository")
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

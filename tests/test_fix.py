@@ -436,3 +436,30 @@ def test_shell_default_is_aligned_in_place(tmp_path: Path) -> None:
     # One source for the majority (two consumers of one line) is no majority: no fix.
     same = (site("0.0.0.0:8080", "a.py", 1), site("0.0.0.0:8080", "a.py", 1))
     assert align(repo, Disagreement("GUNICORN_BIND", "rt", "0.0.0.0:8080", outlier, (outlier, *same), ())) is None
+
+
+def test_two_fixes_creating_one_file_create_it_once(tmp_path: Path) -> None:
+    from meslint import fixer
+    from meslint.edits import Edit
+
+    files: dict = {}
+    first = _finding(Edit("new.service", 1, 1, 1, 1, "[Unit]\n"))
+    second = _finding(Edit("new.service", 1, 1, 1, 1, "[Unit]\n"))
+    assert fixer.apply_fixes(tmp_path, files, [first, second], 1 << 20) == [first]
+    refusals: list[str] = []
+    assert fixer.apply_fixes(tmp_path, files, [second], 1 << 20, refusals) == [] and refusals
+    assert files["new.service"].text == "[Unit]\n"
+
+
+def test_a_new_file_under_a_linked_directory_is_refused(tmp_path: Path) -> None:
+    from meslint import fixer
+    from meslint.edits import Edit
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (root / "deploy").symlink_to(tmp_path / "elsewhere")
+    refusals: list[str] = []
+    assert fixer.apply_fixes(root, {}, [_finding(Edit("deploy/x.service", 1, 1, 1, 1, "x\n"))], 1 << 20,
+                             refusals) == []
+    assert refusals and not list((tmp_path / "elsewhere").iterdir())
