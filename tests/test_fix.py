@@ -463,3 +463,13 @@ def test_a_new_file_under_a_linked_directory_is_refused(tmp_path: Path) -> None:
     assert fixer.apply_fixes(root, {}, [_finding(Edit("deploy/x.service", 1, 1, 1, 1, "x\n"))], 1 << 20,
                              refusals) == []
     assert refusals and not list((tmp_path / "elsewhere").iterdir())
+
+
+def test_text_output_says_what_is_fixable(capsys) -> None:
+    main(["check", str(FIXTURES / "MES607/bad"), "--no-cache", "--select", "MES607"])
+    out = capsys.readouterr().out
+    assert "    help: move the comment after GUNICORN_WORKERS's value onto its own line above it (--fix)\n" in out
+    assert out.endswith("Found 2 findings.\n[*] 1 fixable with `meslint check --fix`; 1 more with "
+                        "`--fix --unsafe-fixes`.\n")
+    main(["check", str(FIXTURES / "MES607/bad"), "--no-cache", "--select", "MES607", "-q"])
+    assert "[*]" not in capsys.readouterr().out
