@@ -473,3 +473,19 @@ def test_text_output_says_what_is_fixable(capsys) -> None:
                         "`--fix --unsafe-fixes`.\n")
     main(["check", str(FIXTURES / "MES607/bad"), "--no-cache", "--select", "MES607", "-q"])
     assert "[*]" not in capsys.readouterr().out
+
+
+def test_a_fix_builder_slip_costs_only_the_fix() -> None:
+    from meslint.autofix import offered
+    from meslint.autofix.env_comment import fix_for
+    from meslint.facts import EnvAssignment
+    from meslint.location import Location
+
+    @offered
+    def broken() -> None:
+        raise IndexError("a slip")
+
+    assert broken() is None
+    # A line whose recorded position does not fit its text (stale facts): no fix, no exception.
+    odd = EnvAssignment("A", "A=1 x", Location("e", 1, 40), "1 x", None, "1 x")
+    assert fix_for(odd) is None

@@ -23,11 +23,13 @@ from __future__ import annotations
 import re
 
 from meslint.agreement import Disagreement
+from meslint.autofix import offered
 from meslint.edits import UNSAFE, Edit, Fix
 from meslint.facts import Location, Repository
 from meslint.template import CHECKOUT_ROOT
 
 
+@offered
 def align(repo: Repository, d: Disagreement, contract_module: str | None = None) -> Fix | None:
     """``contract_module``: the pack's module that owns the contract (its value is the pack's word)."""
     outlier, value = d.outlier, d.majority

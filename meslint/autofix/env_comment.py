@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from meslint.autofix import offered
 from meslint.edits import SAFE, UNSAFE, Edit, Fix, replace_lines
 from meslint.facts import EnvAssignment
 from meslint.parsers.envfile import parse
@@ -27,6 +28,7 @@ def _reading(text: str, name: str) -> list[EnvAssignment]:
     return [a for a in parse("-", text).assignments if a.name == name] if text else []
 
 
+@offered
 def fix_for(assignment: EnvAssignment) -> Fix | None:
     """The fix of one divergent line, or None when none is proven."""
     raw = assignment.raw
@@ -82,6 +84,7 @@ def _quote(assignment: EnvAssignment, old: EnvAssignment) -> Fix | None:
                (replace_lines(assignment.location.path, line, line, raw, new_text),))
 
 
+@offered
 def env_line(assignment: EnvAssignment, value: str) -> Edit | None:
     """The assignment's line with ``value`` instead of its value (quoted when it needs it), or
     None when the three readers would not all read ``value`` from the new line."""

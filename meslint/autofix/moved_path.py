@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 
-from meslint.autofix import text_of
+from meslint.autofix import offered, text_of
 from meslint.edits import DISPLAY_ONLY, Edit, Fix
 from meslint.facts import Location, Repository
 
@@ -31,6 +31,7 @@ def closest(paths: frozenset[str] | set[str], missing: str) -> str | None:
     return found[0] if found else None
 
 
+@offered
 def suggest(repo: Repository, missing: str, location: Location) -> Fix | None:
     candidate = closest(repo.all_paths, missing)
     text = text_of(repo, location.path)

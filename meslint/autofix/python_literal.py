@@ -8,11 +8,12 @@ at the given position, or the value of the assignment there; it must be a plain 
 
 from __future__ import annotations
 
-from meslint.autofix import text_of
+from meslint.autofix import offered, text_of
 from meslint.edits import Edit
 from meslint.facts import Location, Repository
 
 
+@offered
 def replace_literal(repo: Repository, where: Location, old: str, new: str) -> Edit | None:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider

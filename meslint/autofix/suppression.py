@@ -7,10 +7,12 @@ line; an inline one goes with the whitespace before it, leaving the code before 
 
 from __future__ import annotations
 
+from meslint.autofix import offered
 from meslint.edits import SAFE, Edit, Fix, delete_line
 from meslint.suppressions import Suppression
 
 
+@offered
 def remove(suppression: Suppression) -> Fix:
     loc = suppression.location
     if suppression.alone:
@@ -20,6 +22,7 @@ def remove(suppression: Suppression) -> Fix:
     return Fix(SAFE, f"remove the unused suppression '{suppression.text}'", (edit,))
 
 
+@offered
 def drop_codes(suppression: Suppression, unused: list[str]) -> Fix | None:
     """Keep the codes some finding matched; None when the codes' position is unknown."""
     start, end = suppression.codes_at

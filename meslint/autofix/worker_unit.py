@@ -18,7 +18,7 @@ import difflib
 import posixpath
 import re
 
-from meslint.autofix import text_of
+from meslint.autofix import offered, text_of
 from meslint.edits import UNSAFE, Edit, Fix
 from meslint.facts import Repository
 
@@ -58,6 +58,7 @@ def _describe(line: str, old_stem: str, new_stem: str, queue: str) -> str:
     return line[:match.start()] + plain + line[match.end():]
 
 
+@offered
 def missing_unit(repo: Repository, queue: str, var: str | None,
                  siblings: list[tuple[str, str, str | None]]) -> Fix | None:
     """``siblings``: (unit path, queue, queue variable) of each worker unit serving one queue."""
