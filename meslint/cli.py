@@ -73,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--stdin-filename", metavar="PATH",
                        help="read PATH's unsaved content from stdin ('-' optional) and report the findings "
                             "with a site in PATH, at that site")
+    check.add_argument("--fix", action=argparse.BooleanOptionalAction, default=None,
+                       help="apply the safe fixes, then report what is left (default: the 'fix' setting)")
+    check.add_argument("--unsafe-fixes", action=argparse.BooleanOptionalAction, default=None,
+                       help="with --fix/--diff/--fix-only: apply the unsafe fixes too (they change a value)")
+    check.add_argument("--diff", action="store_true",
+                       help="print the unified diff of the fixes instead of applying them (exit 1 if any)")
+    check.add_argument("--fix-only", action="store_true", help="apply the fixes and report no findings")
+    check.add_argument("--show-fixes", action="store_true",
+                       help="list the fixes applied (with --fix), or each finding's fix")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     show = sub.add_parser("show-contract", help="table of each contract setting per consumer, with provenance")
@@ -313,7 +322,9 @@ def _check_selectors(settings: Settings) -> None:
     codes = [rule.code for rule in all_rules()]
     per_file = [c for codes_ in settings.per_file_ignores.values() for c in codes_]
     for option, selectors in (("select", settings.select), ("ignore", settings.ignore),
-                              ("extend-select", settings.extend_select), ("per-file-ignores", per_file)):
+                              ("extend-select", settings.extend_select), ("per-file-ignores", per_file),
+                              ("unfixable", settings.unfixable), ("extend-safe-fixes", settings.extend_safe_fixes),
+                              ("extend-unsafe-fixes", settings.extend_unsafe_fixes)):
         for selector in selectors:
             upper = selector.upper()
             if upper != "ALL" and not any(code.startswith(upper) for code in codes):
@@ -338,8 +349,16 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
     if args.staged and args.write_baseline:
         raise ConfigError("--write-baseline records a whole run; --staged reports only what a commit adds")
     accepted = baseline.read_baseline(baseline.baseline_path(root, args.baseline)) if args.baseline else None
+    fix_code, fixing = -1, _fixing(args, settings)
     stdin = (args.stdin_path, sys.stdin.read()) if args.stdin_path is not None else None
-    if args.staged:
+    if fixing:
+        from meslint.fix_run import run_fixes
+
+        fixed, fix_code = run_fixes(args, root, settings)
+        if fixed is None:
+            return fix_code
+        report = fixed
+    elif args.staged:
         from meslint.staged import allowance, staged_run
 
         _check_selectors(settings)
@@ -365,11 +384,28 @@ def _check(args: argparse.Namespace, root: Path, settings: Settings) -> int:
         to_terminal = args.output_file is None and sys.stdout.isatty()
         text = render(args.output_format, report, color=_use_color(args.color, to_terminal), summary=not args.quiet)
     _emit(text, args.output_file)
+    if args.show_fixes and not fixing:
+        from meslint.fix_run import show_available
+
+        sys.stderr.write(show_available(report.findings, settings))
+    if fix_code >= 0:
+        return fix_code
     if args.exit_zero:
         return EXIT_CLEAN
     threshold = FAIL_ON.index(settings.fail_on)
     failing = [f for f in report.findings if FAIL_ON.index(f.severity) <= threshold]
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _fixing(args: argparse.Namespace, settings: Settings) -> bool:
+    """Whether this run fixes: --fix/--diff/--fix-only, or ``fix = true`` in the configuration (which a
+    run judging something else than the working tree -- --staged, stdin -- or recording a baseline ignores)."""
+    asked = bool(args.diff or args.fix_only or args.fix)
+    other = args.staged or args.stdin_path is not None or args.write_baseline
+    if asked and other:
+        raise ConfigError("--fix, --diff and --fix-only change the working tree; they cannot be combined with "
+                          "--staged, --stdin-filename or --write-baseline")
+    return asked or (args.fix is None and settings.fix and not other)
 
 
 def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[str, str] | None) -> Report:

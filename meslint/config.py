@@ -76,6 +76,13 @@ class Settings:
     pack_overrides: dict[str, object] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     fail_on: str = "info"  # exit 1 only for findings at or above this severity
+    # --fix as ruff has it: apply fixes by default, also unsafe ones; codes never fixed, and
+    # codes whose fixes count as safe / unsafe whatever the rule says (see meslint.fixer).
+    fix: bool = False
+    unsafe_fixes: bool = False
+    unfixable: tuple[str, ...] = ()
+    extend_safe_fixes: tuple[str, ...] = ()
+    extend_unsafe_fixes: tuple[str, ...] = ()
     source: str | None = None  # the file the settings came from
     # The settings come from the checked repository (its own file, or the defaults): untrusted,
     # so a pack it names must lie inside it and max-file-size is capped.  False: a --config
@@ -119,6 +126,11 @@ _KEYS: dict[str, type[Any]] = {
     "pack-overrides": dict,
     "waivers": list,
     "fail-on": str,
+    "fix": bool,
+    "unsafe-fixes": bool,
+    "unfixable": list,
+    "extend-safe-fixes": list,
+    "extend-unsafe-fixes": list,
 }
 
 

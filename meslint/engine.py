@@ -86,13 +86,13 @@ def apply_suppressions(findings: list[Finding], suppressions: tuple, waivers: tu
     active: list[Finding] = []
     suppressed: list[Finding] = []
     kinds: list[str] = []
-    used: set[int] = set()
+    used: dict[int, set[str]] = {}  # suppression -> the code prefixes of it some finding matched
     used_waivers: set[int] = set()
     for finding in findings:
         kind = None
         for index, suppression in enumerate(suppressions):
             if suppression.covers(finding.code, finding.location):
-                used.add(index)
+                used.setdefault(index, set()).update(c for c in suppression.codes if finding.code.startswith(c))
                 kind = "inSource"
         if kind is None:
             for index, waiver in enumerate(waivers):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from meslint.edits import Fix
 from meslint.location import Location
 
 SEVERITIES = ("error", "warning", "info")
@@ -33,6 +34,8 @@ class Finding:
     # The primary site's line, whitespace-normalised (set by the engine from the file's text):
     # what tells two occurrences of the same code and subject in one file apart.
     anchor: str = field(default="", compare=False)
+    # What ``--fix`` can do about it (meslint.edits); None: nothing, fix by hand.
+    fix: Fix | None = field(default=None, compare=False)
 
     def sort_key(self) -> tuple:
         loc = self.location

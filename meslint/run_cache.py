@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from meslint import __version__, cachefiles, pack_files, safe_io
+from meslint.edits import Edit, Fix
 from meslint.errors import PackError
 from meslint.findings import Finding, Related, Report
 from meslint.listing import excluded, existing_paths, list_paths, may_hold_facts
@@ -218,7 +219,21 @@ def _stats(full: str) -> list:
 def _encode(finding: Finding) -> list:
     return [finding.code, finding.message, _location(finding.location),
             [[_location(r.location), r.message] for r in finding.related],
-            finding.subject, finding.name, finding.severity, finding.anchor]
+            finding.subject, finding.name, finding.severity, finding.anchor, _fix(finding.fix)]
+
+
+def _fix(fix: Fix | None) -> list | None:
+    if fix is None:
+        return None
+    return [fix.applicability, fix.message, [[e.path, e.line, e.column, e.end_line, e.end_column, e.content]
+                                             for e in fix.edits]]
+
+
+def _unfix(data: list | None) -> Fix | None:
+    if data is None:
+        return None
+    applicability, message, edits = data
+    return Fix(applicability, message, tuple(Edit(*edit) for edit in edits))
 
 
 def _location(loc: Location) -> list:
@@ -228,6 +243,6 @@ def _location(loc: Location) -> list:
 def _findings(items: list, *, suppressed: bool = False) -> tuple[Finding, ...]:
     return tuple(
         Finding(code, message, Location(*location), tuple(Related(Location(*where), text) for where, text in related),
-                subject, name, severity, suppressed, anchor)
-        for code, message, location, related, subject, name, severity, anchor in items
+                subject, name, severity, suppressed, anchor, _unfix(fix))
+        for code, message, location, related, subject, name, severity, anchor, fix in items
     )

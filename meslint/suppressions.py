@@ -29,6 +29,11 @@ class Suppression:
     codes: tuple[str, ...]  # code prefixes; empty = all codes
     target_line: int  # the line covered, or FILE (0) for the whole file
     text: str  # the directive as written, for messages
+    # For MES100's fix: the comment is alone on its line; the column where the whitespace before an
+    # inline one starts; the columns of the codes between the brackets (0, 0: none).
+    alone: bool = False
+    lead: int = 0
+    codes_at: tuple[int, int] = (0, 0)
 
     def covers(self, code: str, location: Location) -> bool:
         if location.path != self.location.path:
@@ -81,7 +86,9 @@ def scan(path: str, kind: FileKind, text: str) -> tuple[Suppression, ...]:
             target = index + 1
         column = match.start() + 1
         location = Location(path, index + 1, column, index + 1, match.end() + 1)
-        found.append(Suppression(location, codes, target, match.group(0).strip()))
+        lead = len(line[:match.start()].rstrip()) + 1
+        codes_at = (match.start(2) + 1, match.end(2) + 1) if codes_text is not None else (0, 0)
+        found.append(Suppression(location, codes, target, match.group(0).strip(), alone, lead, codes_at))
     return tuple(found)
 
 

@@ -90,3 +90,18 @@ def test_example_output_is_what_the_rule_reports(rule, capsys) -> None:
         # The docstring wraps long lines: compare with whitespace runs collapsed.
         wanted = " ".join(shown.split())
         assert any(" ".join(line.split()) == wanted for line in out.splitlines()), (rule.code, out)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_a_fixable_rule_says_how_it_fixes(rule) -> None:
+    """``meslint rule CODE`` states whether and how the rule fixes: a rule declaring a fix says in
+    ## How to fix what ``--fix`` (safe), ``--unsafe-fixes`` (unsafe) or the suggestion does."""
+    how = rule.sections()["How to fix"]
+    if rule.fix == "safe":
+        assert "meslint check --fix" in how, f"{rule.code}: ## How to fix does not say what --fix does"
+    elif rule.fix == "unsafe":
+        assert "--unsafe-fixes" in how, f"{rule.code}: ## How to fix does not say what --unsafe-fixes does"
+    elif rule.fix == "display-only":
+        assert "suggest" in how.lower(), f"{rule.code}: ## How to fix does not describe its suggestion"
+    else:
+        assert "--fix" not in how and "--unsafe-fixes" not in how, f"{rule.code}: documents a fix it does not declare"

@@ -23,6 +23,7 @@ from enum import Enum
 from functools import cached_property, lru_cache
 from typing import TypeVar
 
+from meslint.edits import Fix
 from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
@@ -90,10 +91,12 @@ class Rule:
     fix: FixApplicability = FixApplicability.NONE
 
     def finding(self, message: str, location: Location, related: Iterable[Related] = (),
-                subject: str = "") -> Finding:
-        """Every finding of the rule is built here: its code, name and severity come from the declaration."""
+                subject: str = "", fix: Fix | None = None) -> Finding:
+        """Every finding of the rule is built here: its code, name and severity come from the declaration.
+        ``fix``: what ``--fix`` may apply (its applicability is the fix's own: a rule declared unsafe may
+        offer a safe fix where it can prove one keeps every value)."""
         return Finding(code=self.code, name=self.name, severity=self.severity.value, message=message,
-                       location=location, related=tuple(related), subject=subject)
+                       location=location, related=tuple(related), subject=subject, fix=fix)
 
 
 @dataclass(frozen=True)

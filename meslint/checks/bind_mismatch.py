@@ -30,6 +30,13 @@ load_env() { set -a; source "${ROOT}/.env"; set +a; }         # PORT is never re
 Give `GUNICORN_BIND` one default everywhere, and derive the port from the value after the env file
 is loaded.
 
+`meslint check --unsafe-fixes` writes the reference value (the pack's canonical value, the value the
+contract module decides, or one that sites taking it from two different places agree on) where the
+outlier's value is written literally: a unit directive, the env template line that decides it, or a
+Python default (`os.getenv("X", "...")`, `os.environ.get`, a module constant; the string literal is
+found with libcst and replaced in place).  A value meslint derived (a relative path made absolute,
+`${ROOT}` expanded) is left to you.  The fix is unsafe: the outlier's consumer then sees another value.
+
 ## Options
 The bind setting is the pack setting with `kind: bind`.  Compose files are checked only when
 the pack's `container.compose_files` lists them.
@@ -40,13 +47,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements
-from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.autofix.align import align
+from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
 from meslint.facts import Location, ShellAssignment, ShellScript
 from meslint.findings import Finding, Related
 from meslint.script_flow import script_model
 from meslint.template import references
 
-RULE = Rule("MES604", "bind-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR)
+RULE = Rule("MES604", "bind-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR, FixApplicability.UNSAFE)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
@@ -54,7 +62,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if bind is None:
         return
     for d in disagreements(ctx.resolution.for_setting(bind), authority=contract_authority(ctx)):
-        yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=bind)
+        yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=bind,
+                           fix=align(ctx.repo, d, ctx.pack.contract_module))
     spec = ctx.pack.start_script
     script = ctx.repo.script(spec.path) if spec else None
     if script is not None and spec is not None:

@@ -40,6 +40,11 @@ See [the runbook](docs/migration_gates_and_runbook.md#rollback).   <!-- file del
 Fix the link or the name to the file's current path, or remove the reference if the file is gone for
 good.
 
+meslint suggests the closest existing path (a file with the same name, the most alike path first;
+else a path at least 75% alike) as a display-only fix: JSON and SARIF carry it and `--show-fixes`
+lists it, but `--fix` never applies it, since only the author knows whether the document meant that
+file.
+
 ## Options
 `docs.readme`, `docs.mirrors`, `docs.operator_docs`, `docs.historical`,
 `docs.historical_markers`, `docs.history_markers`, `docs.history_headings` and
@@ -52,7 +57,8 @@ import posixpath
 from collections.abc import Iterator
 from urllib.parse import unquote
 
-from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.autofix.moved_path import suggest
+from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
 from meslint.dochistory import DocReading, Markers
 from meslint.docpaths import code_path_refs as _code_path_refs
 from meslint.docpaths import link_ref, path_known
@@ -61,7 +67,7 @@ from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
 
-RULE = Rule("MES805", "doc-dangling-reference", Gate.DOCUMENTATION, Severity.ERROR)
+RULE = Rule("MES805", "doc-dangling-reference", Gate.DOCUMENTATION, Severity.ERROR, FixApplicability.DISPLAY_ONLY)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
@@ -98,7 +104,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             also = f" (mentioned {len(places)} times)" if len(places) > 1 else ""
             related = [Related(loc, f"also mentioned here ({what.split(',')[0]})") for loc, what in places[1:]]
             yield RULE.finding(f"{doc.path} {how} does not exist in the repository{also}",
-                               location, related, subject=path)
+                               location, related, subject=path, fix=suggest(repo, path, location))
 
 
 def _site_page(repo: Repository, doc_path: str, target: str) -> bool:

@@ -40,6 +40,12 @@ that conversion fails on the value systemd passes.
 Move the inline comment onto its own line above the assignment, and quote values with spaces, so
 that systemd, bash and python-dotenv read the same value.
 
+`meslint check --fix` moves an inline comment onto its own line above the assignment (a safe fix:
+bash and python-dotenv read the same value as before and systemd now reads it too; each fix is
+proven by re-reading the line with the three readers).  `--unsafe-fixes` also quotes a value with
+spaces that bash would run as a command (`KEY=900 1 300 10` becomes `KEY="900 1 300 10"`): bash
+then assigns the value the others read, which changes what bash sees.
+
 ## Options
 Consumers are taken from the pack (`env_file`, `units`, `start_script`) and the
 repository's own use of python-dotenv.  python-dotenv does not override variables
@@ -52,7 +58,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.autofix.env_comment import fix_for
+from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
 from meslint.facts import EnvAssignment, Location, Repository, UnitFile
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
@@ -60,7 +67,7 @@ from meslint.provisioning import template_fills
 from meslint.resolve import contract_units
 from meslint.script_flow import env_source_command
 
-RULE = Rule("MES607", "env-file-divergence", Gate.RUNTIME_CONTRACT, Severity.ERROR)
+RULE = Rule("MES607", "env-file-divergence", Gate.RUNTIME_CONTRACT, Severity.ERROR, FixApplicability.SAFE)
 
 _LABELS = {"systemd": "systemd EnvironmentFile=", "bash": "bash source", "dotenv": "python-dotenv"}
 
@@ -184,4 +191,4 @@ def _finding(repo: Repository, assignment: EnvAssignment, values: dict[str, str 
             related.append(Related(location, f"{conversion}() of {assignment.name}: fails on a non-numeric value"))
     if crashes:
         message += "; escalated: " + "; ".join(crashes)
-    return RULE.finding(message, assignment.location, related, subject=assignment.name)
+    return RULE.finding(message, assignment.location, related, subject=assignment.name, fix=fix_for(assignment))

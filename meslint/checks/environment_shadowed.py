@@ -29,6 +29,12 @@ The process gets `./tmp`, not `/run/mes-dashboard`.
 Set the value in one place: drop the unit's `Environment=` line, or remove the key from the env file
 (or load the file before, with the value you mean winning).
 
+`meslint check --fix` deletes the `Environment=` line when the env file is required
+(`EnvironmentFile=` without `-`): the process always gets the file's value, so nothing it sees
+changes (a safe fix).  With an optional file (`EnvironmentFile=-...`) the inline value still applies
+while the file is missing, so deleting it is an unsafe fix, applied with `--unsafe-fixes`.  A line
+assigning several variables is left to you.
+
 ## Options
 Only env files whose content meslint knows are compared: the deployed env file
 (through the template).  Values are compared as systemd passes them, as strings.
@@ -38,10 +44,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
+from meslint.edits import SAFE, UNSAFE, Fix, delete_line
+from meslint.facts import UnitEnvAssignment, UnitFile
 from meslint.findings import Finding, Related
 
-RULE = Rule("MES608", "environment-shadowed", Gate.RUNTIME_CONTRACT, Severity.ERROR)
+RULE = Rule("MES608", "environment-shadowed", Gate.RUNTIME_CONTRACT, Severity.ERROR, FixApplicability.UNSAFE)
+
+
+def _drop(unit: UnitFile, assignment: UnitEnvAssignment, optional: bool) -> Fix | None:
+    """Delete the shadowed ``Environment=`` line (see ## How to fix); None when the line assigns more."""
+    loc = assignment.location
+    settings = [s for s in unit.settings if s.key == "Environment" and s.location.path == loc.path
+                and s.location.line <= loc.line <= s.location.end_line]
+    on_line = [a for a in unit.environment if a.location.path == loc.path and a.location.line == loc.line]
+    if len(settings) != 1 or len(on_line) != 1 or settings[0].location.end_line != settings[0].location.line:
+        return None
+    return Fix(UNSAFE if optional else SAFE,
+               f"delete Environment={assignment.name}=...: the env file's value is the one the process gets",
+               (delete_line(loc.path, loc.line),))
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
@@ -70,7 +91,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                                        f"{env_file.path} is made from {template.path}"),
                 Related(env_file.location, f"EnvironmentFile={env_file.path} is applied after Environment="),
             ]
-            yield RULE.finding(message, assignment.location, related, subject=f"{unit.name} {assignment.name}")
+            yield RULE.finding(message, assignment.location, related, subject=f"{unit.name} {assignment.name}",
+                               fix=_drop(unit, assignment, env_file.optional))
 
 
 def _systemd_assignment(template, name):

@@ -31,6 +31,13 @@ gunicorn writes `/opt/mes-dashboard/tmp/gunicorn.pid`; systemd waits for
 Make `PIDFile=`, gunicorn's `--pid`/`pidfile` and `WATCHDOG_PID_FILE` name one file (derive them
 from the runtime directory); the related sites list each value and where it came from.
 
+`meslint check --unsafe-fixes` writes the reference value (the pack's canonical value, the value the
+contract module decides, or one that sites taking it from two different places agree on) where the
+outlier's value is written literally: a unit directive, the env template line that decides it, or a
+Python default (`os.getenv("X", "...")`, `os.environ.get`, a module constant; the string literal is
+found with libcst and replaced in place).  A value meslint derived (a relative path made absolute,
+`${ROOT}` expanded) is left to you.  The fix is unsafe: the outlier's consumer then sees another value.
+
 ## Options
 The pid-file setting is the pack setting with `pid_file: true`; MES603 owns it entirely
 (MES602 does not report it again).
@@ -41,10 +48,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements
-from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.autofix.align import align
+from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
 from meslint.findings import Finding
 
-RULE = Rule("MES603", "pidfile-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR)
+RULE = Rule("MES603", "pidfile-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR, FixApplicability.UNSAFE)
 
 _DIRECTIVE_KINDS = {"unit-directive", "unit-exec", "gunicorn-config", "script-exec"}
 
@@ -59,4 +67,5 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     found = disagreements(sites, may_be_outlier=lambda site: site.kind in _DIRECTIVE_KINDS,
                           authority=contract_authority(ctx)) or disagreements(sites, authority=contract_authority(ctx))
     for d in found:
-        yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)
+        yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=d.setting,
+                           fix=align(ctx.repo, d, ctx.pack.contract_module))

@@ -46,6 +46,12 @@ The watchdog writes `/opt/mes-dashboard/tmp/restart_state.json`: read-only.
 Add the directory to the unit's `ReadWritePaths=` (or use `RuntimeDirectory=`/`StateDirectory=`), or
 move the file under a path the sandbox leaves writable.
 
+`meslint check --unsafe-fixes` adds `ReadWritePaths=-DIR` on a new line after the unit's last
+`ReadWritePaths=` (else after `ProtectSystem=`, else at the end of `[Service]`): DIR is the path of a
+directory setting (`*_DIR`), else the written file's directory.  The `-` prefix makes systemd skip a
+directory that does not exist yet instead of failing the unit's start.  Read-only paths only: an
+inaccessible path or a private `/tmp` is left to you.  The fix is unsafe: it widens the sandbox.
+
 ## Options
 The written settings are the pack's settings of kind `path` except the conda binary
 (`conda.bin_variable`).  `RootDirectory=`, file ownership and modes are not modelled.
@@ -53,10 +59,13 @@ The written settings are the pack's settings of kind `path` except the conda bin
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.autofix.unit_directive import add_after, last_in_section
+from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
+from meslint.edits import UNSAFE, Fix
 from meslint.facts import Location, UnitFile
 from meslint.findings import Finding, Related
 from meslint.provisioning import template_fills
@@ -65,7 +74,8 @@ from meslint.sandbox import NONE, Sandbox, sandbox_of
 from meslint.systemd_semantics import WorkingDirectory, working_directory
 from meslint.template import evaluate, normalize_path
 
-RULE = Rule("MES606", "runtime-path-not-writable", Gate.RUNTIME_CONTRACT, Severity.ERROR)
+RULE = Rule("MES606", "runtime-path-not-writable", Gate.RUNTIME_CONTRACT, Severity.ERROR,
+            FixApplicability.UNSAFE)
 
 _RUNTIMES = {RUNTIME_SYSTEMD: "with the deployed env file", RUNTIME_SYSTEMD_BARE: "without the env file"}
 _GUNICORN_OPTIONS = ("pid", "access-logfile", "error-logfile", "log-file", "worker-tmp-dir")
@@ -174,7 +184,35 @@ def _not_writable(unit: UnitFile, sandbox: Sandbox, writes: list[Write], has_tem
                 if item not in related:
                     related.append(item)
         location = access.rule.location or group[0].location
-        yield RULE.finding(message, location, related, subject=f"{unit.name} {subject}")
+        fix = add_writable(unit, _directory_of(subject, path)) if access.mode != NONE else None
+        yield RULE.finding(message, location, related, subject=f"{unit.name} {subject}", fix=fix)
+
+
+def _directory_of(subject: str, path: str) -> str:
+    """The directory that must be writable: the path of a directory setting, else the file's directory
+    (creating or replacing a file writes its directory)."""
+    if subject.upper().endswith(("_DIR", "-DIR")) or subject in ("worker_tmp_dir",):
+        return path
+    return posixpath.dirname(path) or "/"
+
+
+def add_writable(unit: UnitFile, directory: str) -> Fix | None:
+    """``ReadWritePaths=-DIR`` on a new line after the unit's last ReadWritePaths=, else after its
+    ProtectSystem=, else at the end of its [Service] section.  The ``-`` prefix: a directory that does
+    not exist yet is skipped rather than failing the unit's start."""
+    if any(ch.isspace() or ch in "\\\"'%" for ch in directory) or directory in ("/", ""):
+        return None
+    anchor = None
+    for key in ("ReadWritePaths", "ProtectSystem"):
+        found = [s for s in unit.settings if s.section == "Service" and s.key == key and s.location.path == unit.path]
+        if found:
+            anchor = found[-1]
+            break
+    anchor = anchor or last_in_section(unit, "Service")
+    if anchor is None:
+        return None
+    return Fix(UNSAFE, f"add {directory} to ReadWritePaths= of {unit.name}",
+               (add_after(anchor, "ReadWritePaths", f"-{directory}"),))
 
 
 def _private_tmp(units: list[UnitFile], sandboxes: dict[str, Sandbox],

@@ -39,6 +39,12 @@ systemd kills gunicorn after 30 s while it may still be draining for 120 s.
 Raise `TimeoutStopSec=` (or supervisord's `stopwaitsecs=`, compose's `stop_grace_period:`) above
 gunicorn's graceful timeout (a few seconds of margin for the master to reap its workers).
 
+`meslint check --unsafe-fixes` sets `TimeoutStopSec=` to the longest graceful timeout reported plus
+a margin of 15 seconds (`TimeoutStopSec=30` with a 300 s graceful timeout becomes
+`TimeoutStopSec=315`).  It edits the `TimeoutStopSec=` that decides, adds one after a deciding
+`TimeoutSec=` (which also sets the start timeout, left as it is), or adds one at the end of the
+unit's `[Service]` section when none is set.  The fix is unsafe: it changes how long systemd waits.
+
 ## Options
 The app unit comes from the pack's `units` (role `app`), the config module from
 `gunicorn_config`.  A graceful timeout that is not a static integer is not checked.
@@ -48,14 +54,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.autofix.unit_directive import add_after, last_in_section, set_value
+from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
+from meslint.edits import UNSAFE, Fix
 from meslint.facts import EnvFile, Location, PythonModule, UnitFile
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
 from meslint.systemd_semantics import INFINITY, invocations, stop_timeout
 from meslint.template import Binding, evaluate
 
-RULE = Rule("MES610", "stop-timeout-too-short", Gate.RUNTIME_CONTRACT, Severity.ERROR)
+RULE = Rule("MES610", "stop-timeout-too-short", Gate.RUNTIME_CONTRACT, Severity.ERROR, FixApplicability.UNSAFE)
 
 GUNICORN_DEFAULT_GRACEFUL = 30.0
 
@@ -198,8 +206,31 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         for item in related + [r for extra in short[1:] for r in extra[3]]:
             if item not in unique:
                 unique.append(item)
-        yield RULE.finding(message, location, related=unique, subject=f"{unit.name} TimeoutStopSec")
+        longest = max(seconds for _, seconds, _, _ in short)
+        yield RULE.finding(message, location, related=unique, subject=f"{unit.name} TimeoutStopSec",
+                           fix=_fix(unit, longest))
     yield from _container(ctx)
+
+
+STOP_MARGIN = 15  # seconds on top of the graceful timeout: the master reaps its workers, then exits
+
+
+def _fix(unit: UnitFile, graceful: float) -> Fix | None:
+    """TimeoutStopSec= set to the graceful timeout plus :data:`STOP_MARGIN` (see ## How to fix)."""
+    value = str(int(graceful) + STOP_MARGIN)
+    deciding = None
+    for setting in unit.settings:
+        if setting.section == "Service" and setting.key in ("TimeoutStopSec", "TimeoutSec"):
+            deciding = setting
+    if deciding is not None and "\n" not in deciding.value and deciding.location.line == deciding.location.end_line:
+        edit = set_value(deciding, value) if deciding.key == "TimeoutStopSec" else add_after(deciding, "TimeoutStopSec",
+                                                                                            value)
+    else:
+        last = last_in_section(unit, "Service") if deciding is None else None
+        if last is None:
+            return None
+        edit = add_after(last, "TimeoutStopSec", value)
+    return Fix(UNSAFE, f"set TimeoutStopSec={value} (graceful timeout {_fmt(graceful)} + {STOP_MARGIN}s)", (edit,))
 
 
 def _exec_location(unit: UnitFile) -> Location:

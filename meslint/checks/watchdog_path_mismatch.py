@@ -29,6 +29,13 @@ RUNTIME_DIR = Path(__file__).resolve().parents[1] / "tmp"
 Make every consumer derive the path from the same setting: one default in the contract module, the
 same `${VAR:-default}` in the start script and the units, and no second hard-wired copy.
 
+`meslint check --unsafe-fixes` writes the reference value (the pack's canonical value, the value the
+contract module decides, or one that sites taking it from two different places agree on) where the
+outlier's value is written literally: a unit directive, the env template line that decides it, or a
+Python default (`os.getenv("X", "...")`, `os.environ.get`, a module constant; the string literal is
+found with libcst and replaced in place).  A value meslint derived (a relative path made absolute,
+`${ROOT}` expanded) is left to you.  The fix is unsafe: the outlier's consumer then sees another value.
+
 ## Options
 The settings compared are the `kind: path` settings of the contract pack (`settings:`
 in `rules/*.yaml`) except the pid file, which MES603 compares with unit directives.
@@ -39,10 +46,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.agreement import contract_authority, describe, disagreements
-from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.autofix.align import align
+from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
 from meslint.findings import Finding
 
-RULE = Rule("MES602", "watchdog-path-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR)
+RULE = Rule("MES602", "watchdog-path-mismatch", Gate.RUNTIME_CONTRACT, Severity.ERROR, FixApplicability.UNSAFE)
 
 # Sites whose value comes from the environment contract itself.
 _ENV_CONSUMER_KINDS = {"python", "script"}
@@ -53,4 +61,5 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                      if s.kind == "path" and not s.pid_file and s.name != ctx.pack.conda_bin_variable}
     sites = [v for v in ctx.resolution.values if v.setting in path_settings and v.kind in _ENV_CONSUMER_KINDS]
     for d in disagreements(sites, authority=contract_authority(ctx)):
-        yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=d.setting)
+        yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=d.setting,
+                           fix=align(ctx.repo, d, ctx.pack.contract_module))

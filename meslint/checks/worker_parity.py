@@ -37,6 +37,13 @@ Same queue, two variable names: `REJECT_WORKER_QUEUE=x` in `.env` moves the unit
 Add a unit for each worker the start script starts (same queues, same runtime), or stop starting the
 worker the units do not know.
 
+`meslint check --unsafe-fixes` writes the missing unit for a queue the start script serves: a copy
+of the closest sibling worker unit (most alike queue name) beside it, with the sibling's queue
+variable, queue default and name swapped for the new queue's (`mes-dashboard-export-worker.service`
+serving `EXPORT_WORKER_QUEUE`/`export-query` gives `mes-dashboard-trace-events-worker.service`
+serving `TRACE_WORKER_QUEUE`/`trace-events`).  A queue only a unit serves, or one named by two
+variables, is left to you.  The fix is unsafe: installing the unit starts a worker under systemd.
+
 ## Options
 Worker units are the pack's `units` with role `worker`; the start script is
 `start_script.path`.  Workers whose queue is not statically known are skipped.  The
@@ -49,13 +56,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from meslint.argv import analyze
-from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.autofix.worker_unit import missing_unit
+from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
 from meslint.facts import Location, ShellScript, UnitFile
 from meslint.findings import Finding, Related
 from meslint.systemd_semantics import invocations
 from meslint.template import CHECKOUT_ROOT, Binding, evaluate
 
-RULE = Rule("MES609", "worker-parity", Gate.RUNTIME_CONTRACT, Severity.ERROR)
+RULE = Rule("MES609", "worker-parity", Gate.RUNTIME_CONTRACT, Severity.ERROR, FixApplicability.UNSAFE)
 
 
 @dataclass
@@ -207,7 +215,8 @@ def _script_and_units(ctx: CheckContext, script: ShellScript, template, script_w
                 yield RULE.finding(
                     f"{script.path} starts an RQ worker for queue '{queue}'{_var(var)} but none of the {count} worker "
                     f"unit(s) serves it; under systemd that queue has no worker",
-                    worker.location, subject=f"queue {queue}")
+                    worker.location, subject=f"queue {queue}",
+                    fix=missing_unit(ctx.repo, queue, var, _single_queue(unit_workers, runtime)))
                 continue
             unit_worker, unit_var = unit_queues[queue]
             if var and unit_var and var != unit_var:
@@ -236,6 +245,18 @@ def _script_and_units(ctx: CheckContext, script: ShellScript, template, script_w
                 f"{worker.owner} serves queue '{queue}'{_var(var)} but {script.path} starts no worker for it; "
                 f"under the start script that queue has no worker",
                 worker.location, subject=f"queue {queue}")
+
+
+def _single_queue(workers: list[Worker], runtime: str) -> list[tuple[str, str, str | None]]:
+    """(unit path, queue, variable) of the worker units serving one queue: the copies MES609's fix
+    may start from."""
+    found = []
+    for worker in workers:
+        queues = worker.queues.get(runtime, {})
+        if len(queues) == 1:
+            (queue, var), = queues.items()
+            found.append((worker.owner, queue, var))
+    return found
 
 
 def _var(var: str | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from meslint import __version__
+from meslint.edits import fix_dict
 from meslint.findings import Finding
 from meslint.reporters.escape import json_text
 
@@ -29,6 +30,7 @@ def finding_dict(finding: Finding) -> dict:
             {"path": r.location.path, "line": r.location.line, "column": r.location.column, "message": r.message}
             for r in finding.related
         ],
+        "fix": fix_dict(finding.fix) if finding.fix is not None else None,
     }
 
 

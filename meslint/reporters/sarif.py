@@ -17,6 +17,7 @@ from pathlib import Path
 
 from meslint import __version__
 from meslint.checks import all_rules
+from meslint.edits import Fix
 from meslint.facts import Location
 from meslint.findings import Finding, Report, occurrence_fingerprints
 from meslint.reporters.escape import json_text, uri_reference
@@ -110,4 +111,25 @@ def _result(finding: Finding, index: dict[str, int], suppression: str | None, fi
         out["relatedLocations"] = [_location(r.location, r.message, i + 1) for i, r in enumerate(finding.related)]
     if suppression is not None:
         out["suppressions"] = [{"kind": suppression}]
+    if finding.fix is not None:
+        out["fixes"] = [_fix(finding.fix)]
     return out
+
+
+def _fix(fix: Fix) -> dict:
+    """A SARIF ``fix`` (3.55): per file an ``artifactChange`` whose ``replacements`` delete a region
+    (empty: an insertion) and insert content.  meslint's applicability goes in the properties."""
+    changes: dict[str, list[dict]] = {}
+    for edit in fix.edits:
+        region = {"startLine": edit.line, "startColumn": edit.column, "endLine": edit.end_line,
+                  "endColumn": edit.end_column}
+        replacement: dict = {"deletedRegion": region}
+        if edit.content:
+            replacement["insertedContent"] = {"text": edit.content}
+        changes.setdefault(edit.path, []).append(replacement)
+    return {
+        "description": {"text": fix.message},
+        "artifactChanges": [{"artifactLocation": {"uri": uri_reference(path), "uriBaseId": "%SRCROOT%"},
+                             "replacements": replacements} for path, replacements in changes.items()],
+        "properties": {"applicability": fix.applicability},
+    }

@@ -24,6 +24,9 @@ def render_text(findings: tuple[Finding, ...], *, color: bool = False, summary: 
         out.append(f"{where}: {paint(finding.code, tone)} [{finding.name}] {visible(finding.message)}")
         for related in finding.related:
             out.append(f"    {paint(visible(related.location.short()), _CYAN)}: {visible(related.message)}")
+        if finding.fix is not None:  # as ruff's "help:" line: what the fix does, and how to apply it
+            how = {"safe": " (--fix)", "unsafe": " (--unsafe-fixes)"}.get(finding.fix.applicability, "")
+            out.append(f"    {paint('help', _DIM)}: {visible(finding.fix.message)}{how}")
     total = len(findings)
     if not summary:
         return "".join(line + "\n" for line in out)
@@ -32,4 +35,19 @@ def render_text(findings: tuple[Finding, ...], *, color: bool = False, summary: 
     else:
         noun = "finding" if total == 1 else "findings"
         out.append(paint(f"Found {total} {noun}.", _DIM) if color else f"Found {total} {noun}.")
+        hint = _fixable(findings)
+        if hint:
+            out.append(paint(hint, _DIM) if color else hint)
     return "\n".join(out) + "\n"
+
+
+def _fixable(findings: tuple[Finding, ...]) -> str:
+    """ruff's summary hint: how many findings ``--fix`` (and ``--unsafe-fixes``) would fix."""
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "unsafe")
+    if not safe and not unsafe:
+        return ""
+    parts = [f"{safe} fixable with `meslint check --fix`"] if safe else []
+    if unsafe:
+        parts.append(f"{unsafe} {'more ' if safe else ''}with `--fix --unsafe-fixes`")
+    return "[*] " + "; ".join(parts) + "."
