@@ -27,6 +27,7 @@ class CommandInfo:
     script: str | None = None  # python SCRIPT.py, the first non-option argument
     options: dict[str, str] = field(default_factory=dict)  # long option name -> value
     args: tuple[str, ...] = ()  # arguments after the program
+    positional: tuple[str, ...] = ()  # the arguments that are neither options nor option values
 
 
 @lru_cache(maxsize=4096)
@@ -144,6 +145,7 @@ def _options(info: CommandInfo) -> None:
             i += 1
         info.options.setdefault(name, value or "")
         i += 1
+    info.positional = tuple(positional)
     if info.program in _PYTHONS or info.program.startswith("python3."):
         for word in positional:
             if word in {"-", "-m", "-c"}:

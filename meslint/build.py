@@ -46,7 +46,9 @@ _PARSERS = {
 TEXTS = "model.texts"
 
 # Python sources that mention none of these cannot carry contract facts.
-_PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__")
+_PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__",
+                  # Any import: a unit's write set follows the import graph through every module.
+                  "import")
 
 
 def python_tokens(pack: ContractPack) -> tuple[str, ...]:

@@ -474,7 +474,9 @@ def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> 
 
     pack = load_contract(settings, root, args.contract)
     repo = build_repository(root, pack, max_file_size=settings.max_file_size, exclude=settings.exclude)
-    sys.stdout.write(render_contract(resolve(repo, pack), args.output_format))
+    from meslint.reporters.write_sets import write_sets
+
+    sys.stdout.write(render_contract(resolve(repo, pack), args.output_format, write_sets(repo, pack)))
     return EXIT_CLEAN
 
 

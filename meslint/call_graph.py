@@ -1,0 +1,84 @@
+"""Which functions a process reaches from where it starts (a static over-approximation).
+
+Built from the parser's (caller, callee) pairs (:attr:`meslint.facts.PythonModule.calls`).  A
+callee resolves to a repository function through the import graph: a local name, ``.rel.name``,
+``pkg.mod.func`` / ``pkg.mod.Class.method``, ``self.x``/``cls.x`` (a method of the caller's
+class).  Reaching a class or a method reaches every method of that class (an object of it is in
+use: its other methods run through calls meslint does not follow, such as ``obj.method()``), and
+reaching a function reaches the functions nested in it.  Module-level code of every module a
+process imports runs at import time.  Calls through variables, ``getattr``, or code outside the
+repository are not followed: what they reach is missed, never invented.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from meslint.facts import Repository
+from meslint.import_graph import ImportGraph, import_graph
+
+Key = tuple[str, str]  # (module path, function qualname; "" for module-level code)
+
+
+class CallGraph:
+    def __init__(self, repo: Repository, graph: ImportGraph) -> None:
+        self.graph = graph
+        self.calls: dict[Key, list[str]] = {}
+        self.functions: dict[str, set[str]] = {}  # module path -> qualnames known to exist
+        for module in repo.python:
+            if module.path not in graph.name_of:
+                continue
+            names = self.functions.setdefault(module.path, set())
+            for caller, callee in module.calls:
+                self.calls.setdefault((module.path, caller), []).append(callee)
+                if caller:
+                    names.add(caller)
+            names.update(site.function for site in module.writes if site.function)
+            names.update(call.function for call in module.enqueues if call.function)
+
+    def _members(self, path: str, qualname: str) -> Iterable[Key]:
+        """``qualname`` and what reaching it reaches: nested functions, the other methods of its class."""
+        prefix = qualname.split(".", 1)[0]
+        for name in self.functions.get(path, ()):
+            if name == qualname or name.startswith(qualname + ".") or name.startswith(prefix + "."):
+                yield path, name
+
+    def _targets(self, path: str, caller: str, callee: str) -> Iterable[Key]:
+        if callee.startswith(("self.", "cls.")):
+            cls = caller.split(".", 1)[0] if "." in caller else ""
+            if cls:
+                yield from self._members(path, f"{cls}.{callee.split('.')[1]}")
+            return
+        if callee.startswith("."):
+            callee = self.graph.resolve_ref(callee, path)
+        if "." not in callee:
+            yield from self._members(path, callee)
+            return
+        parts = callee.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            owner = self.graph.module_path(".".join(parts[:cut]))
+            if owner is not None:
+                yield from self._members(owner, ".".join(parts[cut:]))
+                return
+
+    def reach(self, starts: Iterable[Key]) -> set[Key]:
+        found: set[Key] = set()
+        pending: deque[Key] = deque()
+        for path, qualname in starts:
+            for key in (self._members(path, qualname) if qualname else [(path, "")]):
+                if key not in found:
+                    found.add(key)
+                    pending.append(key)
+        while pending:
+            path, caller = pending.popleft()
+            for callee in self.calls.get((path, caller), ()):
+                for key in self._targets(path, caller, callee):
+                    if key not in found:
+                        found.add(key)
+                        pending.append(key)
+        return found
+
+
+def call_graph(repo: Repository) -> CallGraph:
+    return repo.memo("call_graph.graph", lambda: CallGraph(repo, import_graph(repo)))
