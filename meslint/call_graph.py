@@ -25,58 +25,70 @@ class CallGraph:
     def __init__(self, repo: Repository, graph: ImportGraph) -> None:
         self.graph = graph
         self.calls: dict[Key, list[str]] = {}
-        self.functions: dict[str, set[str]] = {}  # module path -> qualnames known to exist
+        # (module path, first part of a qualified name) -> the functions under it: reaching any of them
+        # reaches all (nested functions, the other methods of a class).
+        self.groups: dict[Key, set[str]] = {}
         for module in repo.python:
             if module.path not in graph.name_of:
                 continue
-            names = self.functions.setdefault(module.path, set())
+            names: set[str] = set()
             for caller, callee in module.calls:
                 self.calls.setdefault((module.path, caller), []).append(callee)
                 if caller:
                     names.add(caller)
             names.update(site.function for site in module.writes if site.function)
             names.update(call.function for call in module.enqueues if call.function)
+            for name in names:
+                self.groups.setdefault((module.path, name.split(".", 1)[0]), set()).add(name)
 
     def _members(self, path: str, qualname: str) -> Iterable[Key]:
         """``qualname`` and what reaching it reaches: nested functions, the other methods of its class."""
-        prefix = qualname.split(".", 1)[0]
-        for name in self.functions.get(path, ()):
-            if name == qualname or name.startswith(qualname + ".") or name.startswith(prefix + "."):
-                yield path, name
+        return ((path, name) for name in sorted(self.groups.get((path, qualname.split(".", 1)[0]), ())))
 
     def _targets(self, path: str, caller: str, callee: str) -> Iterable[Key]:
         if callee.startswith(("self.", "cls.")):
             cls = caller.split(".", 1)[0] if "." in caller else ""
             if cls:
-                yield from self._members(path, f"{cls}.{callee.split('.')[1]}")
+                yield path, f"{cls}.{callee.split('.')[1]}"
             return
         if callee.startswith("."):
             callee = self.graph.resolve_ref(callee, path)
         if "." not in callee:
-            yield from self._members(path, callee)
+            yield path, callee
             return
         parts = callee.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             owner = self.graph.module_path(".".join(parts[:cut]))
             if owner is not None:
-                yield from self._members(owner, ".".join(parts[cut:]))
+                yield owner, ".".join(parts[cut:])
                 return
 
     def reach(self, starts: Iterable[Key]) -> set[Key]:
         found: set[Key] = set()
+        expanded: set[Key] = set()  # groups already added: each is walked once, however often it is called
         pending: deque[Key] = deque()
+
+        def add(path: str, qualname: str) -> None:
+            if not qualname:
+                if (path, "") not in found:
+                    found.add((path, ""))
+                    pending.append((path, ""))
+                return
+            group = (path, qualname.split(".", 1)[0])
+            if group in expanded:
+                return
+            expanded.add(group)
+            for key in self._members(path, qualname):
+                found.add(key)
+                pending.append(key)
+
         for path, qualname in starts:
-            for key in (self._members(path, qualname) if qualname else [(path, "")]):
-                if key not in found:
-                    found.add(key)
-                    pending.append(key)
+            add(path, qualname)
         while pending:
             path, caller = pending.popleft()
             for callee in self.calls.get((path, caller), ()):
-                for key in self._targets(path, caller, callee):
-                    if key not in found:
-                        found.add(key)
-                        pending.append(key)
+                for target_path, target in self._targets(path, caller, callee):
+                    add(target_path, target)
         return found
 
 

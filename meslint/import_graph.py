@@ -39,6 +39,7 @@ class ImportGraph:
     name_of: dict[str, str] = field(default_factory=dict)  # repository path -> canonical dotted name
     edges: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path -> imported paths
     _closures: dict[str, dict[str, str | None]] = field(default_factory=dict, repr=False)
+    views: dict = field(default_factory=dict, repr=False)  # per-run views built on the graph (unit_code)
 
     def module_path(self, dotted: str) -> str | None:
         return self.by_name.get(dotted)

@@ -71,17 +71,21 @@ class UnitCode:
 
     def modules(self, graph: ImportGraph) -> dict[str, tuple[Entry, list[str]]]:
         """Every module the unit imports: path -> (its entry, the import chain from the entry)."""
-        found: dict[str, tuple[Entry, list[str]]] = {}
-        for entry in self.entries:
-            for path in graph.closure(entry.module):
-                if path not in found:
-                    found[path] = (entry, graph.chain(entry.module, path))
+        key = ("modules", self.owner, self.entries)
+        found = graph.views.get(key)
+        if found is None:
+            found = graph.views[key] = {}
+            for entry in self.entries:
+                for path in graph.closure(entry.module):
+                    if path not in found:
+                        found[path] = (entry, graph.chain(entry.module, path))
         return found
 
     def runs(self, repo: Repository, path: str, function: str | None) -> bool:
         """Whether code at ``function`` (None: module level) of module ``path`` may run in the unit."""
         graph = import_graph(repo)
         if function is None or any(e.whole and path in graph.closure(e.module) for e in self.entries):
+            # module-level code runs on import; an app may run any function of what it imports
             return path in self.modules(graph)
         return (path, function) in self._reached(repo)
 

@@ -68,6 +68,8 @@ class Writes(Evaluator):
     def _prescan_writes(self, tree: ast.Module) -> None:
         """Module-level functions by name: a helper that returns ``Queue(name)``, a job function."""
         self._module_body = tree.body
+        self._assigned: dict[int, dict[str, list[tuple[int, ast.expr]]]] = {}
+        self._helper_queues: dict[str, str] = {}
         self._relative: dict[str, str] = {}  # name -> "..mod.name" for relative imports (not in self.imports)
         # Names bound to a path the evaluator cannot see (built on another module's name, returned by a
         # helper): (id(scope), name) -> (template, base or None).
@@ -337,6 +339,21 @@ class Writes(Evaluator):
         value = self._value(node, self.scope)
         return "tpl:" + self._text(value) if isinstance(value, str) else ""
 
+    def _assignments(self, body: list[ast.stmt]) -> dict[str, list[tuple[int, ast.expr]]]:
+        """``name = value`` statements of a function (or the module) by name, in line order; built once each."""
+        key = id(body)
+        found = self._assigned.get(key)
+        if found is None:
+            found = self._assigned[key] = {}
+            for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
+                if isinstance(stmt, ast.Assign):
+                    for target in stmt.targets:
+                        if isinstance(target, ast.Name):
+                            found.setdefault(target.id, []).append((stmt.lineno, stmt.value))
+            for pairs in found.values():
+                pairs.sort(key=lambda pair: pair[0])
+        return found
+
     def _queue_of(self, receiver: ast.expr, depth: int = 0, local: bool = True) -> str:
         """The queue name of ``receiver`` as an args-style value ("" when unknown).
 
@@ -349,21 +366,22 @@ class Writes(Evaluator):
                 return self._arg_value(_arg(receiver, 0, "name"), params=local)
             helper = receiver.func.id if isinstance(receiver.func, ast.Name) else None
             if helper in self._defs:
-                for node in ast.walk(self._defs[helper]):
-                    if isinstance(node, ast.Return) and node.value is not None:
-                        found = self._queue_of(node.value, depth + 1, local=False)
-                        if found:
-                            return found
+                if helper not in self._helper_queues:  # once per helper, however often it is called
+                    self._helper_queues[helper] = ""
+                    for node in ast.walk(self._defs[helper]):
+                        if isinstance(node, ast.Return) and node.value is not None:
+                            found = self._queue_of(node.value, depth + 1, local=False)
+                            if found:
+                                self._helper_queues[helper] = found
+                                break
+                return self._helper_queues[helper]
             return ""
         if isinstance(receiver, ast.Name) and local:
             body = self.scope.define.body if self.scope.define is not None else self._module_body
             value = None
-            for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
-                if (isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == receiver.id
-                                                         for t in stmt.targets)
-                        and stmt.lineno <= receiver.lineno):
-                    if value is None or stmt.lineno >= value.lineno:
-                        value = stmt
+            for lineno, assigned in self._assignments(body).get(receiver.id, ()):
+                if lineno <= receiver.lineno:
+                    value = assigned  # the last assignment before the call
             if value is not None:
-                return self._queue_of(value.value, depth + 1, local)
+                return self._queue_of(value, depth + 1, local)
         return ""
