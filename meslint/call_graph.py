@@ -63,8 +63,10 @@ class CallGraph:
                 yield owner, ".".join(parts[cut:])
                 return
 
-    def reach(self, starts: Iterable[Key]) -> set[Key]:
+    def reach(self, starts: Iterable[Key], parents: dict[Key, Key | None] | None = None) -> set[Key]:
+        """Everything reached from ``starts``; ``parents`` (if given) gets the caller each was reached from."""
         found: set[Key] = set()
+        via: Key | None = None
         expanded: set[Key] = set()  # groups already added: each is walked once, however often it is called
         pending: deque[Key] = deque()
 
@@ -73,19 +75,25 @@ class CallGraph:
                 if (path, "") not in found:
                     found.add((path, ""))
                     pending.append((path, ""))
+                    if parents is not None:
+                        parents[(path, "")] = via
                 return
             group = (path, qualname.split(".", 1)[0])
             if group in expanded:
                 return
             expanded.add(group)
             for key in self._members(path, qualname):
-                found.add(key)
-                pending.append(key)
+                if key not in found:
+                    found.add(key)
+                    pending.append(key)
+                    if parents is not None:
+                        parents[key] = via
 
         for path, qualname in starts:
             add(path, qualname)
         while pending:
             path, caller = pending.popleft()
+            via = (path, caller)
             for callee in self.calls.get((path, caller), ()):
                 for target_path, target in self._targets(path, caller, callee):
                     add(target_path, target)

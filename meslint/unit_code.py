@@ -89,12 +89,31 @@ class UnitCode:
             return path in self.modules(graph)
         return (path, function) in self._reached(repo)
 
+    def calls_to(self, repo: Repository, path: str, function: str | None) -> list[str]:
+        """How a reached function is called from the entry: ``["mod.job", "mod.helper", ...]`` ([] if not)."""
+        if function is None:
+            return []
+        parents = self._reach(repo)[1]
+        graph = import_graph(repo)
+        key: tuple[str, str] | None = (path, function)
+        chain: list[str] = []
+        while key is not None and key in parents and len(chain) < 50:
+            module = graph.name_of.get(key[0], key[0])
+            chain.append(f"{module}.{key[1]}" if key[1] else f"{module} (import)")
+            key = parents[key]
+        return chain[::-1]
+
     def _reached(self, repo: Repository) -> set[tuple[str, str]]:
-        def compute() -> set[tuple[str, str]]:
+        return self._reach(repo)[0]
+
+    def _reach(self, repo: Repository) -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
+        def compute() -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
             graph = import_graph(repo)
-            starts = [(path, "") for path in self.modules(graph)]
-            starts += [(e.module, e.function) for e in self.entries if e.function]
-            return call_graph(repo).reach(starts)
+            # The entries' job functions first: a chain from a job reads better than one from an import.
+            starts = [(e.module, e.function) for e in self.entries if e.function]
+            starts += [(path, "") for path in self.modules(graph)]
+            parents: dict[tuple[str, str], tuple[str, str] | None] = {}
+            return call_graph(repo).reach(starts, parents), parents
         return repo.memo(("unit_code.reached", self.owner, self.entries), compute)
 
 

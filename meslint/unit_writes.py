@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from meslint.facts import Location, Repository, UnitFile, WriteSite
-from meslint.import_graph import import_graph
+from meslint.import_graph import ImportGraph, import_graph
 from meslint.pack import ContractPack
 from meslint.resolve import Resolution
 from meslint.systemd_semantics import working_directory
@@ -38,8 +38,11 @@ class ResolvedWrite:
     path: str | None  # absolute and normalised; None when not statically known
     template: str | None  # the template evaluated (base constant joined), for messages
     sources: tuple[Source, ...] = ()
+    calls: tuple[str, ...] = ()  # the call chain from the entry to the site's function, when one was followed
 
     def reason(self) -> str:
+        if len(self.calls) > 1:
+            return self.entry.reason + ", which calls " + " -> ".join(self.calls[1:])
         via = " -> ".join(self.chain[1:]) if len(self.chain) > 1 else ""
         return self.entry.reason + (f", which imports {via}" if via else "")
 
@@ -70,6 +73,8 @@ def resolve_writes(repo: Repository, pack: ContractPack, code: UnitCode, workdir
         for site in module.writes:
             if not code.runs(repo, path, site.function):
                 continue
+            calls = tuple(code.calls_to(repo, path, site.function))
+            entry = _entry_of(code, graph, calls) or entry
             template, base_source = _template(repo, site, path)
             resolved_any = False
             for env in code.envs:
@@ -93,12 +98,22 @@ def resolve_writes(repo: Repository, pack: ContractPack, code: UnitCode, workdir
                     sources.append(Source(f"relative, under WorkingDirectory={workdir}", None))
                 key = (site.location, value)
                 if key not in found:
-                    found[key] = ResolvedWrite(site, path, entry, tuple(chain), value, template, tuple(sources))
+                    found[key] = ResolvedWrite(site, path, entry, tuple(chain), value, template, tuple(sources), calls)
                 resolved_any = True
             if not resolved_any:
                 found.setdefault((site.location, None),
-                                 ResolvedWrite(site, path, entry, tuple(chain), None, template))
+                                 ResolvedWrite(site, path, entry, tuple(chain), None, template, (), calls))
     return list(found.values())
+
+
+def _entry_of(code: UnitCode, graph: ImportGraph, calls: tuple[str, ...]) -> Entry | None:
+    """The entry a call chain starts from (its job function), when it starts from one."""
+    if not calls:
+        return None
+    for entry in code.entries:
+        if entry.function and calls[0] == f"{graph.name_of.get(entry.module, entry.module)}.{entry.function}":
+            return entry
+    return None
 
 
 def _template(repo: Repository, site: WriteSite, module_path: str) -> tuple[str | None, Source | None]:
