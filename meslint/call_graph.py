@@ -41,6 +41,10 @@ class CallGraph:
             for name in names:
                 self.groups.setdefault((module.path, name.split(".", 1)[0]), set()).add(name)
 
+    def groups_of(self, path: str) -> list[str]:
+        """The top-level functions and classes of a module that hold calls or sites."""
+        return sorted(first for module, first in self.groups if module == path)
+
     def _members(self, path: str, qualname: str) -> Iterable[Key]:
         """``qualname`` and what reaching it reaches: nested functions, the other methods of its class."""
         return ((path, name) for name in sorted(self.groups.get((path, qualname.split(".", 1)[0]), ())))

@@ -83,10 +83,8 @@ class UnitCode:
 
     def runs(self, repo: Repository, path: str, function: str | None) -> bool:
         """Whether code at ``function`` (None: module level) of module ``path`` may run in the unit."""
-        graph = import_graph(repo)
-        if function is None or any(e.whole and path in graph.closure(e.module) for e in self.entries):
-            # module-level code runs on import; an app may run any function of what it imports
-            return path in self.modules(graph)
+        if function is None:  # module-level code runs on import
+            return path in self.modules(import_graph(repo))
         return (path, function) in self._reached(repo)
 
     def calls_to(self, repo: Repository, path: str, function: str | None) -> list[str]:
@@ -112,6 +110,16 @@ class UnitCode:
             # The entries' job functions first: a chain from a job reads better than one from an import.
             starts = [(e.module, e.function) for e in self.entries if e.function]
             starts += [(path, "") for path in self.modules(graph)]
+            # An app may run any function of what it imports (any request), except the job functions it
+            # enqueues and what only they call: those run in the workers.  A function the app's own
+            # code calls is reached from there all the same.
+            calls = call_graph(repo)
+            job_only = calls.reach([(job.module, job.function) for job in jobs(repo)])
+            job_groups = {(path, name.split(".", 1)[0]) for path, name in job_only if name}
+            for entry in self.entries:
+                if entry.whole:
+                    starts += [(path, first) for path in graph.closure(entry.module)
+                               for first in calls.groups_of(path) if (path, first) not in job_groups]
             parents: dict[tuple[str, str], tuple[str, str] | None] = {}
             return call_graph(repo).reach(starts, parents), parents
         return repo.memo(("unit_code.reached", self.owner, self.entries), compute)

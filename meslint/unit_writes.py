@@ -41,8 +41,10 @@ class ResolvedWrite:
     calls: tuple[str, ...] = ()  # the call chain from the entry to the site's function, when one was followed
 
     def reason(self) -> str:
-        if len(self.calls) > 1:
-            return self.entry.reason + ", which calls " + " -> ".join(self.calls[1:])
+        # A chain from the entry's job function names it first (the entry says it already).
+        calls = self.calls[1:] if self.entry.function and self.calls else self.calls
+        if calls and (self.entry.function or len(calls) > 1):
+            return self.entry.reason + ", which calls " + " -> ".join(calls)
         via = " -> ".join(self.chain[1:]) if len(self.chain) > 1 else ""
         return self.entry.reason + (f", which imports {via}" if via else "")
 

@@ -109,14 +109,22 @@ class Writes(Evaluator):
 
     def _writes_call(self, node: ast.Call, func: str | None) -> None:
         caller = self.scope.name or ""
+        # A function handed on at module level is registered (a job registry, a decorator), not run; one
+        # handed to a queue runs in a worker, not here.
+        handed_on = bool(caller) and not self._queues_job(node, func)
         for target in (node.func, *node.args, *(kw.value for kw in node.keywords)):
-            # A function handed on at module level is registered (a job registry, a decorator), not run.
-            if target is node.func or (caller and self._callback(target)):
+            if target is node.func or (handed_on and self._callback(target)):
                 ref = self._ref(target)
                 if ref is not None:
                     self.calls[(caller, ref)] = None
         if not self._write_site(node, func):
             self._enqueue(node, func)
+
+    @staticmethod
+    def _queues_job(node: ast.Call, func: str | None) -> bool:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _ENQUEUE_METHODS:
+            return True
+        return "enqueue" in _tail(func).lower() or any(kw.arg in _QUEUE_KEYWORDS for kw in node.keywords)
 
     def _callback(self, node: ast.expr) -> bool:
         """An argument that names a function (``submit(fn)``, ``Thread(target=self.run)``), not a value."""
