@@ -48,6 +48,20 @@ def test_write_kinds_and_modes() -> None:
     assert module.writes[2].expr == "p"
 
 
+def test_unix_sockets() -> None:
+    module = _sites(
+        "import socket\n"
+        "SOCK = '/tmp/app.sock'\n"
+        "def serve(s, c, db):\n"
+        "    s.bind(SOCK)\n"
+        "    c.connect(SOCK)\n"
+        "    c.connect(('localhost', 80))\n"
+        "    db.connect()\n"
+    )
+    assert [(s.kind, s.path, s.write) for s in module.writes] == [("socket", "/tmp/app.sock", True),
+                                                                   ("socket", "/tmp/app.sock", False)]
+
+
 def test_imported_base_and_helper_return() -> None:
     module = _sites(
         "from pkg.config import SPOOL\n"

@@ -4,9 +4,9 @@
 Collects, for every contract unit and for the Python processes the start script starts, the
 paths under `/tmp` and `/var/tmp` their code writes or reads (flag, state, pid and socket
 files: `open`, `Path.write_text/read_text/exists/touch`, `os.path.exists`, `os.replace`,
-`sqlite3.connect`, ...; see MES617 for how the code a unit runs is found and how paths are
-resolved).  When two of them use the same path, at least one writes it, and `PrivateTmp=yes`
-(or `DynamicUser=`, `TemporaryFileSystem=/tmp`) gives one of them a private `/tmp` that
+`sqlite3.connect`, a Unix socket's `bind`/`connect`, ...; see MES617 for how the code a unit
+runs is found and how paths are resolved).  When two of them use the same path, at least one
+writes it, and `PrivateTmp=yes` (or `DynamicUser=`, `TemporaryFileSystem=/tmp`) gives one of them a private `/tmp` that
 `JoinsNamespaceOf=` does not share, it reports the pair with both sites.  The contract's
 runtime files (`WATCHDOG_*`) are left to MES606.
 

@@ -4,7 +4,8 @@
   ``os.makedirs``/``os.mkdir``, ``Path.mkdir/write_text/write_bytes/touch/open("w")``,
   ``shutil.copy*``/``move`` and ``os.replace``/``rename`` targets, ``tempfile.*(dir=...)``,
   ``sqlite3.connect``, ``logging`` file handlers, ``to_parquet``/``to_csv``,
-  ``pq.write_table``/``ParquetWriter``, removals; and the reads/tests of a path
+  ``pq.write_table``/``ParquetWriter``, removals, a Unix socket's ``bind``; and the reads/tests of a path
+  (a socket's ``connect`` too)
   (``open(p)``, ``os.path.exists``, ``Path.exists/read_text``), which are the other end of a
   file two processes exchange.  The path is a template (:mod:`meslint.facts`); a path that
   starts from a name imported from another module keeps that name as a reference, which the
@@ -203,6 +204,12 @@ class Writes(Evaluator):
             write = any(c in mode for c in "wax+")
             return self._site("path-write" if write else "read", f"Path.open({mode!r})", receiver, node,
                               write=write)
+        if attr in ("bind", "connect") and len(node.args) == 1 and not node.keywords:
+            # An AF_UNIX socket: bind() creates the socket file, connect() looks for it.
+            template, base = self._path_of(node.args[0])
+            if base is None and template is not None and template.startswith(("/", "@ROOT")):
+                return self._site("socket", "socket." + attr, node.args[0], node, write=attr == "bind")
+            return False
         if attr in _PATH_READS and not node.args and self._path_like(receiver):
             return self._site("read", "Path." + attr, receiver, node, write=False)
         return False
