@@ -27,6 +27,7 @@ class CommandInfo:
     script: str | None = None  # python SCRIPT.py, the first non-option argument
     options: dict[str, str] = field(default_factory=dict)  # long option name -> value
     args: tuple[str, ...] = ()  # arguments after the program
+    positional: tuple[str, ...] = ()  # the arguments that are neither options nor option values
 
 
 @lru_cache(maxsize=4096)
@@ -144,6 +145,7 @@ def _options(info: CommandInfo) -> None:
             i += 1
         info.options.setdefault(name, value or "")
         i += 1
+    info.positional = tuple(positional)
     if info.program in _PYTHONS or info.program.startswith("python3."):
         for word in positional:
             if word in {"-", "-m", "-c"}:
@@ -154,3 +156,32 @@ def _options(info: CommandInfo) -> None:
             break
     if info.program == "rq" and positional[:1] == ["worker"]:
         info.options.setdefault("queues", " ".join(positional[1:]))
+
+
+# `rq worker` options that take no value (rq's click definitions).
+_NO_VALUE = {"burst", "with-scheduler", "quiet", "verbose", "q", "b", "s", "v", "sentry-debug",
+             "disable-job-desc-logging", "disable-default-exception-handler"}
+
+
+def queue_words(raw: tuple[str, ...], values: tuple[str | None, ...]) -> list[tuple[str, str | None]]:
+    """(raw template, evaluated value) of each queue argument of an ``rq worker`` command.
+
+    ``values`` are the evaluated words (None when unknown), index-aligned with ``raw``.
+    """
+    shown = tuple(v if v is not None else r for r, v in zip(raw, values, strict=True))
+    info = analyze(shown)
+    if info.program != "rq" or not info.args or info.args[0] != "worker":
+        return []
+    queues = []
+    skip = False
+    for index in range(info.program_index + 2, len(raw)):
+        word = shown[index]
+        if skip:
+            skip = False
+            continue
+        if word.startswith("-"):
+            name = word.lstrip("-").split("=", 1)[0]
+            skip = "=" not in word and name not in _NO_VALUE
+            continue
+        queues.append((raw[index], values[index]))
+    return queues

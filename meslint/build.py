@@ -52,7 +52,10 @@ _PARSERS = {
 TEXTS = "model.texts"
 
 # Python sources that mention none of these cannot carry contract facts.
-_PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__")
+_PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__",
+                  # Any import, definition or assignment: a unit's write set follows imports and calls
+                  # through every module, and a module of constants alone can hold the written paths.
+                  "import", "def ", "=")
 
 
 def python_tokens(pack: ContractPack) -> tuple[str, ...]:

@@ -526,7 +526,9 @@ def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> 
                    if args.runtime == "defaults"
                    else counterfactual.no_env_file(overrides))
         resolution = counterfactual.resolve_what_if(repo, pack, what_if)
-    sys.stdout.write(render_contract(resolution, args.output_format))
+    from meslint.reporters.write_sets import write_sets
+
+    sys.stdout.write(render_contract(resolution, args.output_format, write_sets(repo, pack)))
     return EXIT_CLEAN
 
 

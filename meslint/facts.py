@@ -313,6 +313,45 @@ class DictKey:
 
 
 @dataclass(frozen=True, slots=True)
+class WriteSite:
+    """A call that writes (or, with ``write=False``, looks at) a file system path.
+
+    ``path`` is the template of the path (None: not statically known).  When the path starts
+    from a name imported from another module, ``base`` holds its dotted reference
+    (``pkg.mod.NAME``) and ``path`` the template joined after it ("" for the name itself).
+    """
+
+    kind: str  # open | mkdir | path-write | copy | move | tempfile | sqlite | log-handler | parquet | csv | ...
+    call: str  # the call as the source spells it (``open``, ``Path.write_text``, ``RotatingFileHandler``)
+    path: str | None
+    expr: str  # the path expression's source text (shortened), shown when the path is unknown
+    location: Location
+    function: str | None = None
+    directory: bool = False  # the path is a directory (mkdir, ``tempfile.*(dir=...)``)
+    write: bool = True  # False: the path is read or tested (the other end of a file exchange)
+    base: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnqueueCall:
+    """A call that puts a job on an RQ queue, or names a queue and a job function together.
+
+    ``args`` are (key, value) pairs: key is the positional index ("0", "1", ...) or the keyword;
+    value is ``ref:pkg.mod.func`` (a function reference, import aliases applied; a module-level
+    name of this module as ``ref:.name``), ``param:NAME`` (a parameter of the enclosing function),
+    ``tpl:TEMPLATE`` (a value template) or ``""`` (unknown).
+    """
+
+    callee: str  # canonical dotted callee; ``<queue>.enqueue`` for a method call on an rq Queue
+    method: bool  # ``Queue(...).enqueue*(...)`` (the queue is ``queue``)
+    queue: str  # for method calls: the Queue's name as an args-style value
+    args: tuple[tuple[str, str], ...]
+    params: tuple[str, ...]  # the enclosing function's parameters, in order
+    location: Location
+    function: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PythonModule:
     path: str
     env_reads: tuple[EnvRead, ...] = ()
@@ -325,6 +364,15 @@ class PythonModule:
     line_offset: int = 0  # for Python embedded in a heredoc
     imports: tuple[str, ...] = ()  # dotted names of imported modules (``from a.b import c`` -> "a.b")
     env_tables: tuple[EnvTableRow, ...] = ()  # meslint.parsers.python_tables
+    # Every module an import statement may load: ``import a.b`` -> "a.b"; ``from a import b`` -> "a",
+    # "a.b"; relative ones keep their dots (``from .x import y`` -> ".x", ".x.y").
+    import_refs: tuple[str, ...] = ()
+    writes: tuple[WriteSite, ...] = ()
+    enqueues: tuple[EnqueueCall, ...] = ()
+    # (caller, callee) pairs: the function (qualified name, "" for module level) and what it calls or
+    # hands on as a callback: a dotted name with import aliases applied, ``.name`` relative, or a
+    # plain local name (``self.x`` kept as written).
+    calls: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- markdown

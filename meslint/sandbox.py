@@ -243,3 +243,25 @@ def _list_settings(unit: UnitFile, keys: tuple[str, ...]) -> list[UnitSetting]:
             else:
                 values.append(setting)
     return values
+
+
+def joined_namespaces(units: list[UnitFile], paths: list[str]) -> bool:
+    """True when the units share one namespace through JoinsNamespaceOf= (systemd.unit(5))."""
+    names = {u.path: u.name for u in units}
+    edges: dict[str, set[str]] = {p: set() for p in paths}
+    for unit in units:
+        if unit.path not in edges:
+            continue
+        for setting in unit.get_all("Unit", "JoinsNamespaceOf"):
+            for other in paths:
+                if names[other] in setting.value.split():
+                    edges[unit.path].add(other)
+                    edges[other].add(unit.path)
+    seen = {paths[0]}
+    pending = [paths[0]]
+    while pending:
+        for other in edges[pending.pop()]:
+            if other not in seen:
+                seen.add(other)
+                pending.append(other)
+    return len(seen) == len(paths)

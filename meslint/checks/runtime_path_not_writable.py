@@ -70,7 +70,7 @@ from meslint.facts import Location, UnitFile
 from meslint.findings import Finding, Related
 from meslint.provisioning import template_fills
 from meslint.resolve import RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, contract_units, unit_environment
-from meslint.sandbox import NONE, Sandbox, sandbox_of
+from meslint.sandbox import NONE, Sandbox, joined_namespaces, sandbox_of
 from meslint.systemd_semantics import WorkingDirectory, working_directory
 from meslint.template import evaluate, normalize_path
 
@@ -227,7 +227,7 @@ def _private_tmp(units: list[UnitFile], sandboxes: dict[str, Sandbox],
         if len(per_unit) < 2:
             continue
         private = [u for u in per_unit if sandboxes[u].access(path).private]
-        if not private or _joined(units, list(per_unit)):
+        if not private or joined_namespaces(units, list(per_unit)):
             continue
         first = private[0]
         access = sandboxes[first].access(path)
@@ -240,25 +240,3 @@ def _private_tmp(units: list[UnitFile], sandboxes: dict[str, Sandbox],
                    for unit_path, write in per_unit.items()]
         yield RULE.finding(message, access.rule.location or per_unit[first].location, related,
                            subject=f"{subject} PrivateTmp")
-
-
-def _joined(units: list[UnitFile], paths: list[str]) -> bool:
-    """True when the units share one namespace through JoinsNamespaceOf= (systemd.unit(5))."""
-    names = {u.path: u.name for u in units}
-    edges: dict[str, set[str]] = {p: set() for p in paths}
-    for unit in units:
-        if unit.path not in edges:
-            continue
-        for setting in unit.get_all("Unit", "JoinsNamespaceOf"):
-            for other in paths:
-                if names[other] in setting.value.split():
-                    edges[unit.path].add(other)
-                    edges[other].add(unit.path)
-    seen = {paths[0]}
-    pending = [paths[0]]
-    while pending:
-        for other in edges[pending.pop()]:
-            if other not in seen:
-                seen.add(other)
-                pending.append(other)
-    return len(seen) == len(paths)

@@ -55,7 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from meslint.argv import analyze
+from meslint.argv import queue_words
 from meslint.autofix.worker_unit import missing_unit
 from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
 from meslint.facts import Location, ShellScript, UnitFile
@@ -72,34 +72,6 @@ class Worker:
     owner: str  # script path or unit path
     location: Location
     queues: dict[str, dict[str, str | None]] = field(default_factory=dict)  # runtime -> queue -> env var
-
-
-_NO_VALUE = {"burst", "with-scheduler", "quiet", "verbose", "q", "b", "s", "v", "sentry-debug",
-             "disable-job-desc-logging", "disable-default-exception-handler"}
-
-
-def queue_words(raw: tuple[str, ...], values: tuple[str | None, ...]) -> list[tuple[str, str | None]]:
-    """(raw template, evaluated value) of each queue argument of an ``rq worker`` command.
-
-    ``values`` are the evaluated words (None when unknown), index-aligned with ``raw``.
-    """
-    shown = tuple(v if v is not None else r for r, v in zip(raw, values, strict=True))
-    info = analyze(shown)
-    if info.program != "rq" or not info.args or info.args[0] != "worker":
-        return []
-    queues = []
-    skip = False
-    for index in range(info.program_index + 2, len(raw)):
-        word = shown[index]
-        if skip:
-            skip = False
-            continue
-        if word.startswith("-"):
-            name = word.lstrip("-").split("=", 1)[0]
-            skip = "=" not in word and name not in _NO_VALUE
-            continue
-        queues.append((raw[index], values[index]))
-    return queues
 
 
 def _env_var(template: str, chain: dict[str, str]) -> str | None:

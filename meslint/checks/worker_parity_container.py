@@ -22,7 +22,7 @@ _QUEUE_NAME = re.compile(r".*QUEUE(?:_NAME)?")
 
 def container_queues(ctx: CheckContext) -> list[tuple[str, dict[str, tuple[Location, str]]]]:
     """Per container run that runs a worker: its name and queue -> (where it is served, how)."""
-    from meslint.checks.worker_parity import queue_words
+    from meslint.argv import queue_words
     from meslint.container_runtime import container_runs, module_file
     from meslint.container_runtime_sites import process_owner
 

@@ -49,6 +49,7 @@ from collections.abc import Callable
 
 from meslint.facts import (
     DictKey,
+    EnqueueCall,
     EnvRead,
     Location,
     ModuleConstant,
@@ -57,6 +58,7 @@ from meslint.facts import (
     RootAnchor,
     StringLiteral,
     SysPathEdit,
+    WriteSite,
 )
 from meslint.parsers import lf_position_mapper
 from meslint.parsers.columns import ByteColumns
@@ -75,6 +77,7 @@ from meslint.parsers.python_values import (
     is_none,
     str_const,
 )
+from meslint.parsers.python_writes import Writes
 
 
 def parse(path: str, text: str, line_offset: int = 0, *, dict_keys: bool = True) -> PythonModule:
@@ -115,7 +118,7 @@ def _docstring_ids(body: list[ast.stmt], into: set[int]) -> None:
 # --------------------------------------------------------------------------- the collector
 
 
-class _Collector(EnvReads, Sites):
+class _Collector(Writes, EnvReads, Sites):
     """One pass over a module: scopes and bindings here, the facts from the recognisers' mixins."""
 
     def __init__(self, path: str, text: str, line_offset: int, dict_keys: bool = True) -> None:
@@ -147,9 +150,14 @@ class _Collector(EnvReads, Sites):
         self.sys_path: list[SysPathEdit] = []
         self.strings: list[StringLiteral] = []
         self.dict_keys: list[DictKey] = []
+        self.writes: list[WriteSite] = []
+        self.enqueues: list[EnqueueCall] = []
+        self.import_refs: set[str] = set()
+        self.calls: dict[tuple[str, str], None] = {}
 
     def run(self, tree: ast.Module) -> PythonModule:
         _docstring_ids(tree.body, self.docstrings)
+        self._prescan_writes(tree)
         self._body(tree.body, self.module)
         self._emit_wrapper_calls()
         key = by_location
@@ -164,6 +172,10 @@ class _Collector(EnvReads, Sites):
             line_offset=self.offset,
             imports=tuple(sorted(self.imported_modules)),
             env_tables=env_tables(tree, self.path, self.offset),
+            import_refs=tuple(sorted(self.import_refs)),
+            writes=tuple(sorted(self.writes, key=key)),
+            enqueues=tuple(sorted(self.enqueues, key=key)),
+            calls=tuple(self.calls),
         )
 
     # ----------------------------------------------------------------- traversal
@@ -304,6 +316,7 @@ class _Collector(EnvReads, Sites):
         self._resolver_read(node, func)
         self._read_site(node)
         self._helper_call(node, func)
+        self._writes_call(node, func)
         self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:

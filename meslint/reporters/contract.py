@@ -6,9 +6,13 @@ from meslint.reporters.escape import json_text, visible
 from meslint.resolve import Resolution
 
 
-def render_contract(resolution: Resolution, output_format: str = "text") -> str:
+def render_contract(resolution: Resolution, output_format: str = "text", writes: list[dict] | None = None) -> str:
+    """``writes``: the units' write sets (:func:`meslint.reporters.write_sets.write_sets`), if any."""
     if output_format == "json":
-        return json_text({"version": 1, "values": [_value_dict(v) for v in resolution.values]}, indent=2) + "\n"
+        data: dict = {"version": 1, "values": [_value_dict(v) for v in resolution.values]}
+        if writes:
+            data["writes"] = writes
+        return json_text(data, indent=2) + "\n"
     out: list[str] = []
     for setting in resolution.settings():
         out.append(setting)
@@ -27,6 +31,10 @@ def render_contract(resolution: Resolution, output_format: str = "text") -> str:
         out.append("")
     if not out:
         out.append("No contract consumers found (is this the repository root? is the --contract right?)")
+    if writes:
+        from meslint.reporters.write_sets import render_write_sets
+
+        out.extend(render_write_sets(writes))
     return "".join(visible(line) + "\n" for line in out)
 
 
