@@ -128,6 +128,9 @@ def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None) ->
             if module is not None:
                 _python_sites(resolution, repo, pack, module, {}, RUNTIME_SCRIPT_BARE, consumer.name,
                               CHECKOUT_ROOT, None)
+    from meslint.web_sites import add_web_sites  # here: that module builds on this one's records
+
+    add_web_sites(resolution, repo, pack)
     resolution.values.sort(key=lambda v: (v.setting, RUNTIMES.index(v.runtime), v.consumer, v.location))
     return resolution
 
