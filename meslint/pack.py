@@ -218,6 +218,9 @@ class DocsSpec:
             "開發歷史", "歷史", "變更紀錄", "變更記錄", "變更日誌", "更新紀錄", "更新日誌", "版本紀錄", "版本歷史",
             "遷移說明", "遷移紀錄", "开发历史", "历史", "变更记录", "变更日志", "更新记录", "更新日志", "版本记录",
             "版本历史", "迁移说明"))
+    generated: tuple[str, ...] = spec(
+        "paths (globs) the build or a run produces, not kept in the repository: a document naming one is no "
+        "dangling reference (MES805; dist/, build/, node_modules/, *.egg-info, __pycache__ always count)", ())
     record_titles: tuple[str, ...] = spec(
         "title words of a document that records a moment (inventory, audit, report, 盤點, 報告): legacy names "
         "there are evidence, not drift; its current-contract values are still checked",
