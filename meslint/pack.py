@@ -131,6 +131,7 @@ class SettingSpec:
     variable: bool = spec("whether `name` is an environment variable (a site wherever it is set or read); false "
                           "for a setting that lives only in its `sites`, e.g. a bind only a unit and the gunicorn "
                           "config give", True)
+    line: int = field(default=0, metadata={"internal": True})  # where the pack gives it (its `pinned:` line)
 
     def site_specs(self) -> tuple[SiteSpec, ...]:
         if self.sites:
@@ -316,7 +317,10 @@ def load_pack_text(text: str, source: str) -> ContractPack:
         raise PackError(f"{source}:1: the contract pack is empty")
     converter = _Converter(source)
     pack = converter.convert(node, ContractPack, "pack")
-    pack = dataclasses.replace(pack, source=source, path_references=tuple(converter.references))
+    # Each setting's line (its `pinned:` key when it pins), for findings that name the pack's word.
+    settings = tuple(dataclasses.replace(s, line=_line(_node_at(node, "settings", i, *(["pinned"] * s.pinned))))
+                     for i, s in enumerate(pack.settings))
+    pack = dataclasses.replace(pack, source=source, path_references=tuple(converter.references), settings=settings)
     return _check_references(_translate_legacy(pack, node, source), node, source)
 
 
