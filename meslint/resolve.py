@@ -278,6 +278,8 @@ def gunicorn_config_module(repo: Repository, pack: ContractPack, info: CommandIn
     if workdir is None and not (raw or "").startswith("/"):
         return None  # relative to a working directory systemd does not give
     host = normalize_path(raw or "gunicorn.conf.py", workdir or "/")
+    if host.startswith(CHECKOUT_ROOT + "/"):  # the start script runs it in the checkout
+        return repo.module(host[len(CHECKOUT_ROOT) + 1:])
     for repo_file, installed in pack.install.files.items():
         if posixpath.normpath(installed) == host:
             return repo.module(repo_file)
@@ -288,7 +290,9 @@ def gunicorn_config_module(repo: Repository, pack: ContractPack, info: CommandIn
 
 
 def _gunicorn_config_sites(res: Resolution, repo: Repository, pack: ContractPack, info: CommandInfo,
-                           env: dict[str, Binding], runtime: str, workdir: str | None, unit: str) -> None:
+                           env: dict[str, Binding], runtime: str, workdir: str | None, unit: str | None,
+                           owner: str | None = None) -> None:
+    """Constants of the config module a gunicorn command loads (``owner``, default ``unit``, runs it)."""
     module = gunicorn_config_module(repo, pack, info, workdir)
     if module is None or workdir is None:
         return
@@ -312,7 +316,7 @@ def _gunicorn_config_sites(res: Resolution, repo: Repository, pack: ContractPack
             steps.append(Step(f"gunicorn config {constant.name} = {constant.value} (cwd {workdir})",
                               constant.location))
             res.values.append(SiteValue(setting.name, runtime, f"{module.path} {constant.name} (gunicorn config of "
-                                        f"{unit})", "gunicorn-config", _normalize(setting, raw, workdir), raw,
+                                        f"{owner or unit})", "gunicorn-config", _normalize(setting, raw, workdir), raw,
                                         constant.location, tuple(steps), unit))
 
 
@@ -469,6 +473,7 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
     env = script_environment(script, pack, template, model=model)
     res.script_environments[runtime] = env
     settings = {s.name: s for s in pack.settings if s.variable}
+    gunicorns: list[CommandInfo] = []
     for name, (binding, location) in env.assigned.items():
         setting = name if name in settings else env.aliases.get(name)
         if setting is None or location is None:
@@ -486,12 +491,16 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
         res.commands.append((runtime, script.path, info, command.location))
         _command_sites(res, pack, info, runtime, script.path, "script-exec", command.location, CHECKOUT_ROOT,
                        [Step("command in " + script.path, command.location)], None)
+        if info.program == "gunicorn":
+            gunicorns.append(info)
     exported = {name: b for name, b in env.final.items() if name in env.exported}
     for consumer in pack.consumers:
         module = repo.module(consumer.path)
         if module is not None:
             _python_sites(res, repo, pack, module, exported, runtime, f"{consumer.name} (run by {script.path})",
                           CHECKOUT_ROOT, None)
+    for info in gunicorns:  # after the consumers: a constant they already read is not a second site
+        _gunicorn_config_sites(res, repo, pack, info, exported, runtime, CHECKOUT_ROOT, None, script.path)
 
 
 @dataclass
