@@ -25,7 +25,9 @@ Give `GUNICORN_BIND` one default everywhere, and derive the port from the value 
 is loaded.
 
 ## Options
-The bind setting is the pack setting with `kind: bind`.
+The bind setting is the pack setting with `kind: bind`.  Its `sites` may add where a reverse proxy
+sends requests (`proxy: nginx`, `proxy: apache`) and the uwsgi alternative listens (`uwsgi: socket`):
+a port changed only in `nginx.conf` is then reported on that line.
 """
 
 from __future__ import annotations

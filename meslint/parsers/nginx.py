@@ -70,7 +70,8 @@ def _addresses(path: str, lines: list[str], words: list[tuple[str, int]],
     if len(words) < 2:
         return []
     raw = words[1][0]
-    location = Location(path, line, _column(lines, line, raw))
+    column = _column(lines, line, raw)
+    location = Location(path, line, column, line, column + len(raw))
     if name == "server" and stack and stack[-1][0] == "upstream" and stack[-1][1]:
         return [WebAddress("server", socket_address(raw, "80"), raw, location, group=stack[-1][1][0])]
     if name not in PASS_DIRECTIVES:
