@@ -14,6 +14,7 @@ names that balancer's members, which resolution looks up.
 
 from __future__ import annotations
 
+from meslint import safe_io
 from meslint.facts import FileKind, Location, ParseProblem, WebAddress, WebConfig
 from meslint.parsers.web_address import url_address
 
@@ -34,7 +35,8 @@ def parse(path: str, text: str) -> WebConfig:
         if stripped.startswith("</"):
             name = stripped[2:].rstrip(">").strip().lower()
             if not stack or stack[-1][0] != name:
-                problems.append(ParseProblem(Location(path, line, column), f"unexpected </{name}>"))
+                problems.append(ParseProblem(Location(path, line, column),
+                                             f"unexpected closing section {safe_io.shown(name)}"))
             else:
                 stack.pop()
             continue
@@ -53,7 +55,7 @@ def parse(path: str, text: str) -> WebConfig:
             addresses.extend(_member(path, line, logical, words[1:], stack))
     if stack:
         problems.append(ParseProblem(Location(path, text.count("\n") + 1, 1),
-                                     f"<{stack[-1][0]}> section not closed"))
+                                     f"section {safe_io.shown(stack[-1][0])} not closed"))
     return WebConfig(path, FileKind.APACHE, tuple(addresses), tuple(problems))
 
 

@@ -119,7 +119,7 @@ def test_apache_quoting_continuations_and_sections() -> None:
 
 
 def test_apache_unbalanced_section() -> None:
-    assert apache.parse("a.conf", "<VirtualHost *:80>\n").problems[0].message == "<virtualhost> section not closed"
+    assert apache.parse("a.conf", "<VirtualHost *:80>\n").problems[0].message == "section 'virtualhost' not closed"
     assert "unexpected" in apache.parse("a.conf", "</Location>\n").problems[0].message
 
 
