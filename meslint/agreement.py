@@ -11,9 +11,11 @@ value itself, so the outcome is deterministic.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from meslint.findings import Related
+from meslint.location import Location
+from meslint.pack_files import repository_pack_path
 from meslint.resolve import (
     RUNTIME_SCRIPT,
     RUNTIME_SCRIPT_BARE,
@@ -37,9 +39,14 @@ class Disagreement:
     also_in: tuple[str, ...]  # other runtimes where the setting disagrees too
     canonical: bool = False  # the reference is the pack's canonical value, not a vote
     pinned: bool = False  # no site holds the canonical value the pack pins: the pack is the reference
+    pinned_at: Location | None = None  # the pack line that pins it (a pack file the repository holds)
+    pinned_in: str = ""  # that line as messages name it, e.g. "rules/netbox.yaml:40"
 
     def related(self) -> list[Related]:
-        return [related_for(site) for site in self.sites if site is not self.outlier]
+        related = [related_for(site) for site in self.sites if site is not self.outlier]
+        if self.pinned and self.pinned_at is not None:
+            related.append(Related(self.pinned_at, f"the contract pack pins {self.setting} to {self.majority}"))
+        return related
 
 
 def related_for(site: SiteValue) -> Related:
@@ -83,8 +90,9 @@ def disagreements(sites: Iterable[SiteValue],
             if not outliers:
                 continue
             others = tuple(rt for rt in split if rt != runtime)
+            at, shown = pack_says.pinned_at.get(setting, (None, "")) if pinned else (None, "")
             found.append(Disagreement(setting, runtime, majority, outliers[0], tuple(group), others, is_canonical,
-                                      pinned))
+                                      pinned, at, shown))
             break
     return found
 
@@ -101,7 +109,8 @@ def describe(d: Disagreement) -> str:
     agreeing = sum(1 for s in d.sites if s.value == d.majority)
     if d.pinned:
         return (f"{d.setting} resolves to {outlier.value} for {outlier.consumer}, but the contract pack pins it to "
-                f"{d.majority} ({d.runtime} runtime)" + (f"; also in: {', '.join(d.also_in)}" if d.also_in else ""))
+                f"{d.majority}{f' at {d.pinned_in}' if d.pinned_in else ''} ({d.runtime} runtime)"
+                + (f"; also in: {', '.join(d.also_in)}" if d.also_in else ""))
     text = (f"{d.setting} resolves to {outlier.value} for {outlier.consumer} but to {d.majority} for "
             f"{agreeing} other site{'s' if agreeing != 1 else ''}"
             f"{', the canonical value' if d.canonical else ''} ({d.runtime} runtime)")
@@ -119,6 +128,8 @@ class ContractAuthority:
     canonical: dict[str, str]  # setting -> canonical value as the deployed host sees it
     deploy_root: str = "/"
     pinned: frozenset[str] = frozenset()  # settings whose canonical value holds even against agreeing sites
+    # setting -> (the pack line pinning it when the repository holds the pack, that line as messages name it)
+    pinned_at: dict[str, tuple[Location | None, str]] = field(default_factory=dict)
 
     def __call__(self, site: SiteValue) -> bool:
         return self.module is not None and site.location.path == self.module
@@ -144,4 +155,8 @@ def contract_authority(ctx) -> ContractAuthority:
     canonical = {spec.name: value for spec in pack.settings
                  if (value := canonical_value(spec, pack.deploy_root)) is not None}
     pinned = frozenset(spec.name for spec in pack.settings if spec.pinned)
-    return ContractAuthority(pack.contract_module, canonical, pack.deploy_root, pinned)
+    in_repo = repository_pack_path(pack.file, ctx.repo.root)
+    pinned_at = {spec.name: (Location(in_repo, spec.line, 1) if in_repo else None,
+                             f"{in_repo or pack.source}:{spec.line}" if spec.line else "")
+                 for spec in pack.settings if spec.pinned}
+    return ContractAuthority(pack.contract_module, canonical, pack.deploy_root, pinned, pinned_at)

@@ -29,6 +29,7 @@ from meslint.facts import (
     SourceFile,
     SupervisorConf,
     UnitFile,
+    WebConfig,
 )
 from meslint.globs import matches_any
 from meslint.pack import ContractPack
@@ -46,6 +47,9 @@ _PARSERS = {
     FileKind.DOCKERFILE: ("meslint.parsers.dockerfile", "parse"),
     FileKind.SUPERVISORD: ("meslint.parsers.supervisord", "parse"),
     FileKind.COMPOSE: ("meslint.parsers.compose", "parse"),
+    FileKind.NGINX: ("meslint.parsers.nginx", "parse"),
+    FileKind.APACHE: ("meslint.parsers.apache", "parse"),
+    FileKind.UWSGI: ("meslint.parsers.uwsgi", "parse"),
 }
 
 # Key of Repository._index holding {path: text} of the discovered files until findings are anchored.
@@ -72,6 +76,8 @@ def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) ->
         if item.path.rpartition("/")[2] == "gunicorn.conf.py":
             return True
         return not is_test_path(item.path) and any(token in item.text for token in tokens)
+    if item.kind in (FileKind.NGINX, FileKind.APACHE, FileKind.UWSGI):
+        return pack.reads_web_configs()  # read only for a pack with a site there
     if item.kind is FileKind.MARKDOWN:
         docs = pack.docs
         return (item.path == docs.readme or item.path in docs.mirrors or matches_any(item.path, docs.operator_docs)
@@ -126,6 +132,8 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         python=tuple(_typed(buckets[FileKind.PYTHON], PythonModule)),
         markdown=tuple(_typed(buckets[FileKind.MARKDOWN], MarkdownDoc)),
         data=tuple(_typed(buckets[FileKind.TOML] + buckets[FileKind.YAML], DataDoc)),
+        web_configs=tuple(_typed(buckets[FileKind.NGINX] + buckets[FileKind.APACHE] + buckets[FileKind.UWSGI],
+                                 WebConfig)),
         skipped=found.skipped,
         problems=tuple(sorted(problems, key=lambda p: (p.location, p.message))),
         suppressions=tuple(suppressions),
@@ -369,6 +377,8 @@ def _empty_facts(item: DiscoveredFile, problem: ParseProblem):
         return SupervisorConf(item.path, problems=(problem,))
     if item.kind is FileKind.COMPOSE:
         return ComposeFile(item.path, problems=(problem,))
+    if item.kind in (FileKind.NGINX, FileKind.APACHE, FileKind.UWSGI):
+        return WebConfig(item.path, item.kind, problems=(problem,))
     return DataDoc(item.path, item.kind, problems=(problem,))
 
 

@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--output-format", choices=("text", "json"), default="text")
 
     sub.add_parser("pack-schema", help="print the JSON Schema of the contract pack format")
+
+    init = sub.add_parser("init", help="write a starting contract pack from what the repository holds")
+    init.add_argument("path", nargs="?", default=".", help="the repository (default: the current directory)")
+    init.add_argument("--output", default="meslint-pack.yaml",
+                      help="the pack file to write, relative to the repository (never replaced if it exists)")
+    init.add_argument("--name", help="the pack's name (default: the repository directory's name)")
     return parser
 
 
@@ -182,6 +188,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from meslint.pack_schema import pack_schema
 
         print(json.dumps(pack_schema(), indent=2, ensure_ascii=False))
+        return EXIT_CLEAN
+    if args.command == "init":
+        from meslint.pack_init import init_pack
+
+        target, _ = init_pack(Path(args.path), args.output, args.name)
+        print(f"wrote {visible(str(target))}: check every guess in it, then run "
+              f"meslint check --contract {visible(args.output)}")
         return EXIT_CLEAN
     if args.command == "rules":
         from meslint.rule_docs import rules_table

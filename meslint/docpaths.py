@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 from meslint.doctext import DocLine, is_placeholder
 from meslint.facts import MarkdownDoc, Repository
+from meslint.globs import matches_any
+from meslint.pack import ContractPack
 
 _PATH_EXTENSIONS = {
     "sh", "bash", "py", "md", "mdj", "markdown", "rst", "txt", "service", "timer", "socket", "target",
@@ -21,7 +23,8 @@ _PATH_EXTENSIONS = {
 }
 # Directories whose files are produced at run or build time, not kept in the repository.
 _GENERATED_TOP = {"tmp", "logs", "log", "run", "var", "data", "static", "htmlcov", "coverage", ".cache"}
-_GENERATED_ANY = {"dist", "build", "node_modules", "__pycache__", ".venv", "venv"}
+_GENERATED_ANY = {"dist", "build", "node_modules", "__pycache__", ".venv", "venv", "site-packages", "dist-packages",
+                  ".tox", ".nox", ".eggs", ".pytest_cache", ".mypy_cache", "htmlcov"}
 _OPTION_PREFIX = re.compile(r"^[\w-]+=")
 _PATH_TOKEN = re.compile(r"[^\s\"'`()<>\[\]{}，。：；、（）]+")
 
@@ -77,8 +80,11 @@ def code_path_refs(line: DocLine) -> Iterator[tuple[str, int]]:
         name = parts[-1]
         if "." not in name.strip(".") or name.rsplit(".", 1)[-1].lower() not in _PATH_EXTENSIONS:
             continue
-        if parts[0].lower() in _GENERATED_TOP or _GENERATED_ANY & {p.lower() for p in parts[:-1]} \
-                or not re.match(r"[\w.]", parts[0]):
+        directories = {p.lower() for p in parts[:-1]}
+        if parts[0].lower() in _GENERATED_TOP or _GENERATED_ANY & directories \
+                or any(d.endswith(".egg-info") for d in directories) or not re.match(r"[\w.]", parts[0]):
+            continue
+        if _placeholder_path(parts):
             continue
         yield token, match.start()
 
@@ -103,3 +109,89 @@ def path_known(repo: Repository, path: str, doc_dir: str = "") -> bool:
 
 def _top_level_dirs(repo: Repository) -> frozenset[str]:
     return repo.memo("docpaths.top_dirs", lambda: frozenset(p.split("/", 1)[0] for p in repo.all_paths if "/" in p))
+
+
+# --------------------------------------------------------------------------- names of no file here
+
+# Segments that make a path an illustration, wherever it is written: `path/to/app.py`, `foo/bar.py`.
+_PLACEHOLDER_SEGMENT = re.compile(r"(foo|bar|baz|qux|xxx|yyy|zzz|your[-_]?\w*|my[-_]\w+|some[-_]\w+)\Z", re.I)
+# Words that make the prose around a path (or its section's heading) an example.
+_EXAMPLE_MARKERS = ("example", "e.g.", "for instance", "such as", "sample", "例如", "範例", "范例", "示例", "例子",
+                    "比如", "舉例", "举例")
+_DIFF_HEADER = re.compile(r"\s*(---|\+\+\+|diff --git|diff -[a-z]*u|index [0-9a-f]+\.\.)\s")
+# A first directory that is a host (`github.com/owner/repo/blob/main/x.py`): another project's file.
+_HOST = re.compile(r"[\w-]+(\.[\w-]+)*\.(com|org|net|io|dev|edu|gov|co|info|app|cloud|tw|cn|jp|de|uk)\Z", re.I)
+_CLONE = re.compile(r"\bgit\s+clone\s+(.*)")
+
+
+def _placeholder_path(parts: list[str]) -> bool:
+    lowered = [p.lower() for p in parts]
+    if any(a == "path" and b == "to" for a, b in zip(lowered, lowered[1:], strict=False)):
+        return True
+    return any(_PLACEHOLDER_SEGMENT.match(p) for p in parts[:-1])
+
+
+def names_no_file_here(repo: Repository, pack: ContractPack, doc: MarkdownDoc, line: DocLine, path: str) -> bool:
+    """Whether a path on a code line names no file of this repository's tree at all (so MES805 does not
+    ask for it): a side of a diff header (``--- a/x.py``, ``b/x.py``), another project's file (under a
+    host name, a project the document clones, ``site-packages``), an illustration in an example, or a
+    build output the pack names (``docs.generated``)."""
+    first = path.split("/", 1)[0]
+    top_dirs = _top_level_dirs(repo)
+    if _DIFF_HEADER.match(line.text) or (first in {"a", "b"} and first not in top_dirs):
+        return True
+    if _HOST.match(first) or (first not in top_dirs and first in _cloned_projects(repo, pack, doc)):
+        return True
+    if pack.docs.generated and matches_any(path, pack.docs.generated):
+        return True
+    return first not in top_dirs and _in_example(repo, doc, line)
+
+
+def _cloned_projects(repo: Repository, pack: ContractPack, doc: MarkdownDoc) -> frozenset[str]:
+    """Directories the document's commands clone other projects into (``git clone URL [DIR]``); this
+    repository's own checkout (the deploy root's name, or ``.``) is not one."""
+
+    def compute() -> frozenset[str]:
+        own = {posixpath.basename(pack.deploy_root.rstrip("/")), ".", ""}
+        found = set()
+        for code in doc.code:
+            for text in code.text.split("\n"):
+                match = _CLONE.search(text)
+                if match is None:
+                    continue
+                words = [w for w in match.group(1).split() if not w.startswith("-")]
+                url = next((w for w in words if "://" in w or w.startswith("git@")), None)
+                if url is None:
+                    continue
+                after = words[words.index(url) + 1:]
+                name = after[0] if after and after[0] not in {"&&", ";", "|"} else url.rstrip("/").rsplit("/", 1)[-1]
+                name = name.removesuffix(".git").rsplit(":", 1)[-1]
+                if name not in own:
+                    found.add(name)
+        return frozenset(found)
+
+    return repo.memo(("docpaths.cloned", doc.path), compute)
+
+
+def _in_example(repo: Repository, doc: MarkdownDoc, line: DocLine) -> bool:
+    """Whether a code line shows an example: its section's heading, the prose on its line (a span) or
+    just above its fence (a block), or a comment line of its block above it says so."""
+    if any(_says_example(heading) for heading in line.section):
+        return True
+    prose = repo.memo(("docpaths.prose", doc.path), lambda: {t.location.line: t.text for t in doc.text})
+    if line.source != "block":
+        return _says_example(prose.get(line.location.line, ""))
+    code = doc.code[line.block] if 0 <= line.block < len(doc.code) else None
+    if code is None:
+        return False
+    fence = code.location.line - 1
+    above = [prose[n] for n in range(fence - 1, max(fence - 6, 0), -1) if n in prose][:1]
+    if _says_example(code.info) or any(_says_example(text) for text in above):
+        return True
+    body = code.text.split("\n")[:line.location.line - code.location.line]
+    return any(text.strip().startswith(("#", "//", ";")) and _says_example(text) for text in body)
+
+
+def _says_example(text: str) -> bool:
+    lowered = text.lower()
+    return any(marker in lowered for marker in _EXAMPLE_MARKERS)

@@ -471,6 +471,33 @@ from meslint.facts_container import (  # noqa: E402, F401 (re-exported: the code
     SupervisorSetting,
 )
 
+
+# --------------------------------------------------------------------------- web server configurations
+
+
+@dataclass(frozen=True, slots=True)
+class WebAddress:
+    """An address a web server configuration sends requests to (a reverse proxy's upstream) or
+    listens on (a uwsgi socket)."""
+
+    directive: str  # proxy_pass, uwsgi_pass, server (of an upstream block), ProxyPass, BalancerMember, socket
+    address: str | None  # "host:port" or "unix:/path"; None when not static (a variable) or a group's name
+    raw: str  # the argument as written
+    location: Location
+    scope: str = ""  # the URL path it serves: nginx `location`, Apache ProxyPass path or <Location>
+    group: str | None = None  # the nginx upstream / Apache balancer it names (proxy) or belongs to (server)
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    """An nginx or Apache configuration, or a uwsgi ini file."""
+
+    path: str
+    kind: FileKind
+    addresses: tuple[WebAddress, ...] = ()
+    problems: tuple[ParseProblem, ...] = ()
+
+
 # --------------------------------------------------------------------------- repository
 
 
@@ -494,6 +521,7 @@ class Repository:
     python: tuple[PythonModule, ...] = ()
     markdown: tuple[MarkdownDoc, ...] = ()
     data: tuple[DataDoc, ...] = ()
+    web_configs: tuple[WebConfig, ...] = ()
     skipped: tuple[SkippedFile, ...] = ()
     problems: tuple[ParseProblem, ...] = ()
     # Inline ``meslint: ignore`` comments (meslint.suppressions.Suppression), gathered while parsing.

@@ -24,6 +24,9 @@ class FileKind(str, Enum):
     DOCKERFILE = "dockerfile"
     SUPERVISORD = "supervisord"
     COMPOSE = "compose"
+    NGINX = "nginx-config"
+    APACHE = "apache-config"
+    UWSGI = "uwsgi-ini"
 
 
 _WALK_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
@@ -56,6 +59,9 @@ def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str]
         return FileKind.TOML
     if lower in _YAML_NAMES:
         return FileKind.YAML
+    web = web_config_kind(path)
+    if web is not None:
+        return web
     if "." not in name and head is not None and _has_shell_shebang(head):
         return FileKind.SHELL
     return None
@@ -81,6 +87,27 @@ def container_kind(path: str) -> FileKind | None:
         return FileKind.SUPERVISORD
     if lower.endswith((".conf", ".ini")) and any(part.lower() in _SUPERVISOR_DIRS for part in directory.split("/")):
         return FileKind.SUPERVISORD
+
+
+# Web server configurations are known by name: a file or directory naming the server.  (A
+# `.conf` is too common a name to read every one as nginx or Apache; `sites-available/x` is nginx's.)
+_SITES_DIRS = {"sites-available", "sites-enabled"}  # Debian's layout, nginx's and Apache's alike
+_APACHE_DIRS = {"apache", "apache2", "httpd"}
+
+
+def web_config_kind(path: str) -> FileKind | None:
+    """nginx, Apache or uwsgi configuration, from the path alone (never a systemd drop-in)."""
+    parts = path.lower().split("/")
+    name, directories = parts[-1], set(parts[:-1])
+    if name.endswith(".ini"):
+        return FileKind.UWSGI if "uwsgi" in name or "uwsgi" in directories else None
+    named = name.endswith((".conf", ".nginx", ".vhost"))
+    if not (named or ("." not in name and directories & _SITES_DIRS)) or is_dropin(path):
+        return None
+    if "apache" in name or "httpd" in name or directories & _APACHE_DIRS:
+        return FileKind.APACHE
+    if "nginx" in name or "nginx" in directories or directories & _SITES_DIRS:
+        return FileKind.NGINX
     return None
 
 
@@ -134,7 +161,8 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
         return True
     lower = name.lower()
     return (lower.endswith(_KNOWN_SUFFIXES) or lower.startswith(".env.") or lower in _KNOWN_NAMES
-            or rel in extra_markdown or is_dropin(rel) or container_kind(rel) is not None)
+            or rel in extra_markdown or is_dropin(rel) or container_kind(rel) is not None
+            or web_config_kind(rel) is not None)
 
 
 def list_paths(root: Path, unreadable: list[tuple[str, str]] | None = None) -> list[str]:

@@ -21,6 +21,7 @@ import yaml
 from meslint import pack_files, safe_io
 from meslint.errors import PackError
 from meslint.globs import glob_match
+from meslint.parsers.web_address import UWSGI_LISTEN_OPTIONS
 
 
 def spec(doc: str, default=dataclasses.MISSING, *, factory=dataclasses.MISSING, repo_path: bool = False,
@@ -99,6 +100,18 @@ class SiteSpec:
     option: str | None = spec("a command-line option, `PROGRAM --LONG-OPTION`, e.g. `gunicorn --pid`", None)
     gunicorn: str | None = spec("a constant of the gunicorn config module a unit's gunicorn loads, e.g. "
                                 "pidfile (the same option on the command line wins over it)", None)
+    proxy: typing.Literal["nginx", "apache"] | None = spec(
+        "the upstream a reverse proxy's configurations send requests to: nginx proxy_pass/uwsgi_pass/... (or "
+        "the server of the upstream block it names), Apache ProxyPass/ProxyPassReverse (or the BalancerMember "
+        "of the balancer it names)", None)
+    uwsgi: str | None = spec("an option of the uwsgi ini files' [uwsgi] section that it listens on: socket, "
+                             "uwsgi-socket, http-socket, http, https", None)
+    location: str | None = spec("with proxy: only the upstreams serving this URL path (an nginx `location`, "
+                                "an Apache ProxyPass path or <Location>)", None)
+
+    def kinds(self) -> list[str]:
+        """The site keys given (a valid site gives exactly one; `location` only narrows a proxy)."""
+        return [f.name for f in dataclasses.fields(self) if f.name != "location" and getattr(self, f.name) is not None]
 
 
 @dataclass(frozen=True)
@@ -111,13 +124,14 @@ class SettingSpec:
     pid_file: bool = spec("the setting is the pid file (compared with PIDFile= and gunicorn --pid)", False)
     sites: tuple[SiteSpec, ...] = spec(
         "the other places its value lives; default: PIDFile=, gunicorn --pid and pidfile for the pid file, "
-        "gunicorn --bind and bind for a bind", ())
+        "gunicorn --bind and bind for a bind (proxy and uwsgi sites only when listed)", ())
     pinned: bool = spec("the canonical value is the contract itself: a site holding another value is a finding "
-                        "even when no other site disagrees (for a value that files meslint does not read, e.g. a "
-                        "proxy's upstream, rely on)", False)
+                        "even when no other site disagrees (for a value that files meslint does not read rely "
+                        "on)", False)
     variable: bool = spec("whether `name` is an environment variable (a site wherever it is set or read); false "
                           "for a setting that lives only in its `sites`, e.g. a bind only a unit and the gunicorn "
                           "config give", True)
+    line: int = field(default=0, metadata={"internal": True})  # where the pack gives it (its `pinned:` line)
 
     def site_specs(self) -> tuple[SiteSpec, ...]:
         if self.sites:
@@ -222,6 +236,9 @@ class DocsSpec:
             "開發歷史", "歷史", "變更紀錄", "變更記錄", "變更日誌", "更新紀錄", "更新日誌", "版本紀錄", "版本歷史",
             "遷移說明", "遷移紀錄", "开发历史", "历史", "变更记录", "变更日志", "更新记录", "更新日志", "版本记录",
             "版本历史", "迁移说明"))
+    generated: tuple[str, ...] = spec(
+        "paths (globs) the build or a run produces, not kept in the repository: a document naming one is no "
+        "dangling reference (MES805; dist/, build/, node_modules/, *.egg-info, __pycache__ always count)", ())
     record_titles: tuple[str, ...] = spec(
         "title words of a document that records a moment (inventory, audit, report, 盤點, 報告): legacy names "
         "there are evidence, not drift; its current-contract values are still checked",
@@ -275,6 +292,10 @@ class ContractPack:
         return self.install.creates(path) or any(posixpath.normpath(installed) == target
                                                  for installed in self.install.files.values())
 
+    def reads_web_configs(self) -> bool:
+        """Whether a setting has a site in a web server configuration (nginx, Apache, uwsgi)."""
+        return any(site.proxy or site.uwsgi for setting in self.settings for site in setting.site_specs())
+
     def setting(self, name: str) -> SettingSpec | None:
         for spec in self.settings:
             if spec.name == name:
@@ -315,7 +336,10 @@ def load_pack_text(text: str, source: str) -> ContractPack:
         raise PackError(f"{source}:1: the contract pack is empty")
     converter = _Converter(source)
     pack = converter.convert(node, ContractPack, "pack")
-    pack = dataclasses.replace(pack, source=source, path_references=tuple(converter.references))
+    # Each setting's line (its `pinned:` key when it pins), for findings that name the pack's word.
+    settings = tuple(dataclasses.replace(s, line=_line(_node_at(node, "settings", i, *(["pinned"] * s.pinned))))
+                     for i, s in enumerate(pack.settings))
+    pack = dataclasses.replace(pack, source=source, path_references=tuple(converter.references), settings=settings)
     return _check_references(_translate_legacy(pack, node, source), node, source)
 
 
@@ -499,8 +523,13 @@ def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> Contr
             fail(f"setting {name}: pinned needs a canonical value", "settings", index)
         for number, site in enumerate(setting.sites):
             where = ("settings", index, "sites", number)
-            if sum(value is not None for value in dataclasses.astuple(site)) != 1:
-                fail(f"setting {name}: a site gives exactly one of directive, option, gunicorn", *where)
+            if len(site.kinds()) != 1:
+                fail(f"setting {name}: a site gives exactly one of directive, option, gunicorn, proxy, uwsgi", *where)
+            if site.location is not None and site.proxy is None:
+                fail(f"setting {name}: location narrows a proxy site only", *where)
+            if site.uwsgi is not None and site.uwsgi not in UWSGI_LISTEN_OPTIONS:
+                fail(f"setting {name}: uwsgi {safe_io.shown(site.uwsgi)} is not one of "
+                     f"{', '.join(UWSGI_LISTEN_OPTIONS)}", *where)
             if site.option is not None and not re.fullmatch(r"[\w.-]+ --[\w-]+", site.option):
                 fail(f"setting {name}: option {safe_io.shown(site.option)} is not `PROGRAM --LONG-OPTION`", *where)
     for index, unit in enumerate(pack.units):

@@ -67,3 +67,16 @@ def decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise PackError(f"{source}:{line}: the contract pack is not valid UTF-8 (byte {exc.start})") from None
+
+
+def repository_pack_path(pack_file: str | None, root: str) -> str | None:
+    """The pack file's path relative to the repository root, when the repository holds it."""
+    if pack_file is None:
+        return None
+    absolute = Path(os.path.abspath(pack_file))
+    if absolute.parent == builtin_dir():
+        return None
+    try:
+        return absolute.relative_to(os.path.abspath(root)).as_posix()
+    except ValueError:
+        return None

@@ -177,6 +177,9 @@ def resolve(repo: Repository, pack: ContractPack, shared: Memo | None = None,
         from meslint.container_runtime_sites import resolve_container
 
         resolve_container(resolution, repo, pack)
+    from meslint.web_sites import add_web_sites  # here: that module builds on this one's records
+
+    add_web_sites(resolution, repo, pack)
     order = {runtime: index for index, runtime in enumerate(runtime_order(v.runtime for v in resolution.values))}
     resolution.values.sort(key=lambda v: (v.setting, order[v.runtime], v.consumer, v.location))
     return resolution
@@ -328,6 +331,8 @@ def gunicorn_config_module(repo: Repository, pack: ContractPack, info: CommandIn
     if workdir is None and not (raw or "").startswith("/"):
         return None  # relative to a working directory systemd does not give
     host = normalize_path(raw or "gunicorn.conf.py", workdir or "/")
+    if host.startswith(CHECKOUT_ROOT + "/"):  # the start script runs it in the checkout
+        return repo.module(host[len(CHECKOUT_ROOT) + 1:])
     for repo_file, installed in pack.install.files.items():
         if posixpath.normpath(installed) == host:
             return repo.module(repo_file)
@@ -338,9 +343,10 @@ def gunicorn_config_module(repo: Repository, pack: ContractPack, info: CommandIn
 
 
 def _gunicorn_config_sites(res: Resolution, repo: Repository, pack: ContractPack, info: CommandInfo,
-                           env: dict[str, Binding], runtime: str, workdir: str | None, unit: str,
-                           module: PythonModule | None = None) -> None:
-    """``module``: the config module when the caller maps it (a container's image path), else found here."""
+                           env: dict[str, Binding], runtime: str, workdir: str | None, unit: str | None,
+                           module: PythonModule | None = None, owner: str | None = None) -> None:
+    """Constants of the config module a gunicorn command loads (``owner``, default ``unit``, runs it);
+    ``module``: the config module when the caller maps it (a container's image path), else found here."""
     module = module or gunicorn_config_module(repo, pack, info, workdir)
     if module is None or workdir is None:
         return
@@ -364,7 +370,7 @@ def _gunicorn_config_sites(res: Resolution, repo: Repository, pack: ContractPack
             steps.append(Step(f"gunicorn config {constant.name} = {constant.value} (cwd {workdir})",
                               constant.location))
             res.values.append(SiteValue(setting.name, runtime, f"{module.path} {constant.name} (gunicorn config of "
-                                        f"{unit})", "gunicorn-config", _normalize(setting, raw, workdir), raw,
+                                        f"{owner or unit})", "gunicorn-config", _normalize(setting, raw, workdir), raw,
                                         constant.location, tuple(steps), unit))
 
 
@@ -522,6 +528,7 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
                              inherited=what_if.environment({}, "script") if what_if is not None else None)
     res.script_environments[runtime] = env
     settings = {s.name: s for s in pack.settings if s.variable}
+    gunicorns: list[CommandInfo] = []
     for name, (binding, location) in env.assigned.items():
         setting = name if name in settings else env.aliases.get(name)
         if setting is None or location is None:
@@ -539,6 +546,8 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
         res.commands.append((runtime, script.path, info, command.location))
         _command_sites(res, pack, info, runtime, script.path, "script-exec", command.location, CHECKOUT_ROOT,
                        [Step("command in " + script.path, command.location)], None)
+        if info.program == "gunicorn":
+            gunicorns.append(info)
     exported = {name: b for name, b in env.final.items() if name in env.exported}
     if what_if is not None:  # the what-if decides which of the script's exports reach what it starts
         exported = what_if.environment(exported, "started by script")
@@ -547,6 +556,9 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
         if module is not None:
             _python_sites(res, repo, pack, module, exported, runtime, f"{consumer.name} (run by {script.path})",
                           CHECKOUT_ROOT, None)
+    for info in gunicorns:  # after the consumers: a constant they already read is not a second site
+        _gunicorn_config_sites(res, repo, pack, info, exported, runtime, CHECKOUT_ROOT, None,
+                              owner=script.path)
 
 
 @dataclass

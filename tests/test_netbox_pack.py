@@ -44,6 +44,29 @@ bind = '127.0.0.1:8001'
 workers = 3
 """
 
+NGINX = """\
+server {
+    listen 443 ssl;
+    server_name ipam.example.net;
+    location /static/ { alias /opt/netbox/netbox/static/; }
+    location / {
+        proxy_pass http://127.0.0.1:8001;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }
+}
+"""
+
+APACHE = """\
+<VirtualHost *:443>
+    ServerName ipam.example.net
+    <Location /static>
+        ProxyPass !
+    </Location>
+    ProxyPass / http://127.0.0.1:8001/
+    ProxyPassReverse / http://127.0.0.1:8001/
+</VirtualHost>
+"""
+
 GUIDE = """\
 # Web server
 
@@ -80,6 +103,8 @@ def _tree(write_tree, changes: dict[str, str] | None = None) -> Path:
         "contrib/netbox-rq.service": WORKER_UNIT,
         "contrib/gunicorn.py": GUNICORN,
         "contrib/uwsgi.ini": "[uwsgi]\nsocket = 127.0.0.1:8001\n",
+        "contrib/nginx.conf": NGINX,
+        "contrib/apache.conf": APACHE,
         "upgrade.sh": '#!/bin/bash\ncd "$(dirname "$0")"\npython3 -m venv venv\n',
         "netbox/manage.py": "import sys\n",
         "netbox/netbox/wsgi.py": "application = None\n",
@@ -120,6 +145,19 @@ def test_bind_changed_only_in_the_unit(write_tree) -> None:
 def test_bind_changed_only_in_the_gunicorn_config(write_tree) -> None:
     config = GUNICORN.replace("8001", "9001")
     assert _findings(_tree(write_tree, {"contrib/gunicorn.py": config})) == ["contrib/gunicorn.py:2 MES604"]
+
+
+@pytest.mark.parametrize(("path", "old", "new", "line"), [
+    ("contrib/nginx.conf", "proxy_pass http://127.0.0.1:8001", "proxy_pass http://127.0.0.1:8002", 6),
+    ("contrib/apache.conf", "ProxyPass / http://127.0.0.1:8001/", "ProxyPass / http://127.0.0.1:8002/", 6),
+    ("contrib/uwsgi.ini", "socket = 127.0.0.1:8001", "socket = 127.0.0.1:8002", 2),
+])
+def test_bind_changed_only_in_a_proxy_or_the_uwsgi_config(write_tree, path: str, old: str, new: str,
+                                                          line: int) -> None:
+    text = {"contrib/nginx.conf": NGINX, "contrib/apache.conf": APACHE,
+            "contrib/uwsgi.ini": "[uwsgi]\nsocket = 127.0.0.1:8001\n"}[path]
+    assert old in text
+    assert _findings(_tree(write_tree, {path: text.replace(old, new)})) == [f"{path}:{line} MES604"]
 
 
 def test_a_config_bind_the_command_line_overrides_is_no_site(write_tree) -> None:

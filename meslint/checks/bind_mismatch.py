@@ -38,8 +38,10 @@ found with libcst and replaced in place).  A value meslint derived (a relative p
 `${ROOT}` expanded) is left to you.  The fix is unsafe: the outlier's consumer then sees another value.
 
 ## Options
-The bind setting is the pack setting with `kind: bind`.  Compose files are checked only when
-the pack's `container.compose_files` lists them.
+The bind setting is the pack setting with `kind: bind`.  Its `sites` may add where a reverse proxy
+sends requests (`proxy: nginx`, `proxy: apache`) and the uwsgi alternative listens (`uwsgi: socket`):
+a port changed only in `nginx.conf` is then reported on that line.  Compose files are checked only
+when the pack's `container.compose_files` lists them.
 """
 
 from __future__ import annotations

@@ -17,9 +17,15 @@ point at:
   when the repository or the pack's `install` map puts it there).
 
 Not checked: URLs, `mailto:`, absolute system paths (`/etc`, `/opt`, ...), `~`,
-globs, placeholders (`<name>`, `$VAR`, `...`, a release `X.Y.Z`), paths outside the repository, files
-under run- or build-time directories (`tmp/`, `logs/`, `data/`, `static/`,
-`dist/`, `node_modules/`, ...), `diff` fences, documents the pack marks
+globs, placeholders (`<name>`, `$VAR`, `...`, a release `X.Y.Z`, `path/to/x.py`, `foo/bar.py`,
+`your_app/x.py`), paths outside the repository, files under run- or build-time directories (`tmp/`,
+`logs/`, `data/`, `static/`, `dist/`, `build/`, `node_modules/`, `*.egg-info/`, `__pycache__/`,
+`site-packages/`, ...) or the pack's `docs.generated` globs, `diff` fences and diff headers
+(`--- a/x.py`, `+++ b/x.py`, a path under `a/` or `b/` where the repository has no such directory),
+another project's files (under a host name such as `github.com/owner/repo/...`, or under a directory
+the document `git clone`s another project into), in an example (its heading, its sentence or the
+sentence above its fence says example, e.g., 例如, 範例) a path whose first directory the repository
+does not have, documents the pack marks
 `historical`, record documents (their first heading says inventory, audit,
 report, 盤點, 報告: they name what existed when they were written), and places
 that tell history as MES801 reads them: a history heading ("變更紀錄",
@@ -47,8 +53,8 @@ file.
 
 ## Options
 `docs.readme`, `docs.mirrors`, `docs.operator_docs`, `docs.historical`,
-`docs.historical_markers`, `docs.history_markers`, `docs.history_headings` and
-`docs.record_titles` in the contract pack.
+`docs.historical_markers`, `docs.history_markers`, `docs.history_headings`,
+`docs.record_titles` and `docs.generated` in the contract pack.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ from meslint.autofix.moved_path import suggest
 from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
 from meslint.dochistory import DocReading, Markers
 from meslint.docpaths import code_path_refs as _code_path_refs
-from meslint.docpaths import link_ref, path_known
+from meslint.docpaths import link_ref, names_no_file_here, path_known
 from meslint.doctext import code_lines, operator_docs
 from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
@@ -92,7 +98,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if line.historical:
                 continue
             for path, offset in _code_path_refs(line):
-                if path_known(repo, path, doc_dir) or _from_deploy_parent(pack, repo, path):
+                if path_known(repo, path, doc_dir) or _from_deploy_parent(pack, repo, path) \
+                        or names_no_file_here(repo, pack, doc, line, path):
                     continue
                 location = line.location
                 if line.source == "block":

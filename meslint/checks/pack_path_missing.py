@@ -32,14 +32,13 @@ Fix the path in the pack, or declare it under `install.created` (made at install
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from meslint import pack_files
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import Location
 from meslint.findings import Finding
+from meslint.pack_files import repository_pack_path
 
 RULE = Rule("MES103", "pack-path-missing", Gate.MESLINT, Severity.ERROR)
 
@@ -58,15 +57,3 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 f"(declare it in install.created if installing creates it)",
                 Location(pack_path, line, 1), subject=f"{where}={relative}")
 
-
-def repository_pack_path(pack_file: str | None, root: str) -> str | None:
-    """The pack file's path relative to the repository root, when the repository holds it."""
-    if pack_file is None:
-        return None
-    absolute = Path(os.path.abspath(pack_file))
-    if absolute.parent == pack_files.builtin_dir():
-        return None
-    try:
-        return absolute.relative_to(os.path.abspath(root)).as_posix()
-    except ValueError:
-        return None
