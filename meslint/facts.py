@@ -471,7 +471,6 @@ from meslint.facts_container import (  # noqa: E402, F401 (re-exported: the code
     SupervisorSetting,
 )
 
-
 # --------------------------------------------------------------------------- web server configurations
 
 

@@ -87,6 +87,7 @@ def container_kind(path: str) -> FileKind | None:
         return FileKind.SUPERVISORD
     if lower.endswith((".conf", ".ini")) and any(part.lower() in _SUPERVISOR_DIRS for part in directory.split("/")):
         return FileKind.SUPERVISORD
+    return None
 
 
 # Web server configurations are known by name: a file or directory naming the server.  (A
