@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--output-format", choices=("text", "json"), default="text")
 
     sub.add_parser("pack-schema", help="print the JSON Schema of the contract pack format")
+
+    gates = sub.add_parser("gates", help="which cutover gates are statically ready (meslint.gates)")
+    gates.add_argument("paths", nargs="*")
+    _common_run_options(gates)
+    gates.add_argument("--output-format", choices=("text", "json"), default="text")
+    gates.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -188,6 +194,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = _settings(root, args)
     if args.command == "show-contract":
         return _show_contract(args, root, settings)
+    if args.command == "gates":
+        from meslint.gates import command
+
+        return command(args, root, settings)
     return _check(args, root, settings)
 
 

@@ -211,6 +211,10 @@ class DocsSpec:
         ("inventory", "audit", "report", "盤點", "報告", "稽核", "盘点", "报告", "审计"))
 
 
+# The gate 1/3/4/5 records live in their own module, which uses spec() above.
+from meslint.pack_gates import FieldContractsSpec, GateSpec, ObservabilitySpec  # noqa: E402
+
+
 @dataclass(frozen=True)
 class ContractPack:
     name: str = spec("how the pack is named in output")
@@ -233,6 +237,9 @@ class ContractPack:
     install: InstallSpec = spec("what installing copies where and creates", factory=InstallSpec)
     legacy_subtrees: tuple[str, ...] = spec("directories gate 2 forbids at runtime", ())
     docs: DocsSpec = spec("what the documentation must state (gate 8)", factory=DocsSpec)
+    gates: tuple[GateSpec, ...] = spec("the runbook's gate checklist, for `meslint gates`", ())
+    field_contracts: FieldContractsSpec | None = spec("the shared field contract file (gate 3)", None)
+    observability: ObservabilitySpec | None = spec("the health payloads operators rely on (gate 4)", None)
     source: str = field(default="", metadata={"internal": True})  # where the pack came from, for messages
     file: str | None = field(default=None, metadata={"internal": True})  # the pack file, when read from one
     # Repository paths the pack names, with the line that names each: (path, line, where).

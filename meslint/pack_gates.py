@@ -1,0 +1,54 @@
+"""Pack records of the cutover gates 1, 3, 4 and 5, and the runbook's gate list (``meslint gates``).
+
+Kept apart from :mod:`meslint.pack` so that the gate families grow here; :class:`meslint.pack.ContractPack`
+holds one field of each record below.  Same conventions: every field is declared with
+:func:`meslint.pack.spec`, so ``meslint pack-schema`` and rules/README.md describe it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from meslint.pack import spec
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """One gate of the runbook's checklist."""
+
+    id: str = spec("the gate's number in the runbook (rules declare the gate they enforce by it)")
+    title: str = spec("the gate's name, as the runbook heads it")
+    run: tuple[str, ...] = spec(
+        "what the runbook asks to run for the parts no static rule covers (a command, a test set); "
+        "`meslint gates` lists it", ())
+
+
+@dataclass(frozen=True)
+class FieldContractsSpec:
+    """Gate 3: the shared field contract file and the code that reads it."""
+
+    file: str = spec("the contract file: JSON, page -> table -> list of field entries", repo_path=True)
+    entry_fields: tuple[str, ...] = spec(
+        "fields every entry must have (besides those the loader reads with entry.get(\"x\") / entry[\"x\"])",
+        ("api_key",))
+    key_field: str = spec("the entry field that must be unique within a table", "api_key")
+    loader: str | None = spec("the Python module that loads the file; the entry fields it reads are required",
+                              None, repo_path=True)
+
+
+@dataclass(frozen=True)
+class PayloadSpec:
+    """Gate 4: the key paths one route's JSON payload must contain."""
+
+    route: str = spec("the route as its decorator spells it, e.g. /health")
+    requires: tuple[str, ...] = spec("dotted key paths the returned payload must contain, e.g. database_pool.state")
+
+
+@dataclass(frozen=True)
+class ObservabilitySpec:
+    """Gate 4: the health routes and the payload fields operators rely on."""
+
+    sources: tuple[str, ...] = spec(
+        "Python modules (globs) holding the routes and the helpers that build their payloads; a helper in a "
+        "module not listed here is not followed (its keys count as present)", ())
+    payloads: tuple[PayloadSpec, ...] = spec("the routes and their required key paths", ())
