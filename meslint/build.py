@@ -40,6 +40,8 @@ _PARSERS = {
     FileKind.MARKDOWN: ("meslint.parsers.markdown", "parse"),
     FileKind.TOML: ("meslint.parsers.data", "parse_toml"),
     FileKind.YAML: ("meslint.parsers.data", "parse_yaml"),
+    FileKind.JSON: ("meslint.parsers.json_doc", "parse"),
+    FileKind.JAVASCRIPT: ("meslint.parsers.vite_config", "parse"),
 }
 
 # Key of Repository._index holding {path: text} of the discovered files until findings are anchored.
@@ -58,7 +60,7 @@ def python_tokens(pack: ContractPack) -> tuple[str, ...]:
 def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
     """Whether a file is parsed at all: the pre-filter that keeps large trees cheap."""
     if item.kind is FileKind.PYTHON:
-        if matches_any(item.path, pack.docs.diagnostics_sources) or item.path in _named_paths(pack):
+        if matches_any(item.path, pack.payload_sources) or item.path in _named_paths(pack):
             return True
         if item.path.rpartition("/")[2] == "gunicorn.conf.py":
             return True
@@ -84,7 +86,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
     """Parse the tree at ``root``.  ``overlay`` replaces file texts (unsaved editor buffers); ``found``
     replaces discovering ``root`` (the files of a git tree)."""
     if found is None:
-        found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.docs.mirrors)
+        found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.named_files)
     files = list(found.files)
     if overlay:
         files = _apply_overlay(files, overlay, pack)
@@ -101,7 +103,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
             continue
         selected.append(item)
     payload = frozenset(item.path for item in selected
-                        if item.kind is FileKind.PYTHON and matches_any(item.path, pack.docs.diagnostics_sources))
+                        if item.kind is FileKind.PYTHON and matches_any(item.path, pack.payload_sources))
     parsed = parse_files(root, selected, from_overlay=frozenset(overlay or ()), dict_keys_of=payload)
     for item, facts in zip(selected, parsed, strict=True):
         buckets[item.kind].append(facts)
@@ -116,7 +118,8 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         scripts=tuple(_typed(buckets[FileKind.SHELL], ShellScript)),
         python=tuple(_typed(buckets[FileKind.PYTHON], PythonModule)),
         markdown=tuple(_typed(buckets[FileKind.MARKDOWN], MarkdownDoc)),
-        data=tuple(_typed(buckets[FileKind.TOML] + buckets[FileKind.YAML], DataDoc)),
+        data=tuple(_typed(buckets[FileKind.TOML] + buckets[FileKind.YAML] + buckets[FileKind.JSON]
+                           + buckets[FileKind.JAVASCRIPT], DataDoc)),
         skipped=found.skipped,
         problems=tuple(sorted(problems, key=lambda p: (p.location, p.message))),
         suppressions=tuple(suppressions),
@@ -359,7 +362,7 @@ def _apply_overlay(files: list[DiscoveredFile], overlay: dict[str, str], pack: C
 
     by_path = {f.path: f for f in files}
     for path, text in overlay.items():
-        kind = classify(path, text[:8192].encode("utf-8", "replace"), pack.docs.mirrors)
+        kind = classify(path, text[:8192].encode("utf-8", "replace"), pack.named_files)
         if kind is None:
             by_path.pop(path, None)
             continue

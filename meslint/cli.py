@@ -399,12 +399,12 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
 
     pack = load_contract(settings, root, contract)
     if run_cache is not None:
-        run_cache.inventory(tuple(pack.docs.mirrors))  # before anything is read
+        run_cache.inventory(pack.named_files)  # before anything is read
     result = run(root, settings, pack, overlay=dict([stdin]) if stdin is not None else None)
     report = Report(result.repo.root, result.pack.name, result.findings, result.suppressed,
                     result.suppression_kinds)
     if run_cache is not None and stdin is None:
-        run_cache.record(report, tuple(pack.docs.mirrors), [source.path for source in result.repo.files])
+        run_cache.record(report, pack.named_files, [source.path for source in result.repo.files])
     return report
 
 

@@ -23,6 +23,13 @@ from typing import TypeVar
 
 # Location and FileKind live in small modules of their own so that a run replayed from the
 # run cache can format findings without importing the whole fact model.
+# The gate 3/4 payload facts live in a module of their own; re-exported as part of the model.
+from meslint.facts_payloads import FlaskApp as FlaskApp
+from meslint.facts_payloads import ItemRead as ItemRead
+from meslint.facts_payloads import PayloadFunction as PayloadFunction
+from meslint.facts_payloads import PayloadImport as PayloadImport
+from meslint.facts_payloads import PayloadKey as PayloadKey
+from meslint.facts_payloads import PayloadValue as PayloadValue
 from meslint.listing import FileKind
 from meslint.location import Location
 
@@ -321,6 +328,11 @@ class PythonModule:
     problems: tuple[ParseProblem, ...] = ()
     line_offset: int = 0  # for Python embedded in a heredoc
     imports: tuple[str, ...] = ()  # dotted names of imported modules (``from a.b import c`` -> "a.b")
+    # Payload modules only (as dict_keys): what functions return, ``from`` imports, loop item reads.
+    payload_functions: tuple[PayloadFunction, ...] = ()
+    payload_imports: tuple[PayloadImport, ...] = ()
+    item_reads: tuple[ItemRead, ...] = ()
+    flask_apps: tuple[FlaskApp, ...] = ()
 
 
 # --------------------------------------------------------------------------- markdown

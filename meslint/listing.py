@@ -21,6 +21,8 @@ class FileKind(str, Enum):
     MARKDOWN = "markdown"
     TOML = "toml"
     YAML = "yaml"
+    JSON = "json"  # only the JSON files a pack names (the field contract file, package.json)
+    JAVASCRIPT = "javascript"  # only the build configs a pack names (vite.config.*)
 
 
 _WALK_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
@@ -30,12 +32,17 @@ _DROPIN_DIRS = tuple(suffix + ".d" for suffix in _UNIT_SUFFIXES)
 _SHELL_SUFFIXES = (".sh", ".bash")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdj")
 _YAML_NAMES = {"environment.yml", "environment.yaml"}
+_SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 
 
 def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str] = ()) -> FileKind | None:
     """The kind of a file from its name, or its shebang for extension-less scripts."""
     name = path.rsplit("/", 1)[-1]
     lower = name.lower()
+    if path in extra_markdown and lower.endswith(".json"):  # a pack-named data file, not a mirror doc
+        return FileKind.JSON
+    if path in extra_markdown and lower.endswith(_SCRIPT_SUFFIXES):  # a pack-named build config
+        return FileKind.JAVASCRIPT
     if path in extra_markdown or lower.endswith(_MARKDOWN_SUFFIXES):
         return FileKind.MARKDOWN
     if lower.endswith(_UNIT_SUFFIXES) or is_dropin(path):

@@ -212,7 +212,7 @@ class DocsSpec:
 
 
 # The gate 1/3/4/5 records live in their own module, which uses spec() above.
-from meslint.pack_gates import FieldContractsSpec, GateSpec, ObservabilitySpec  # noqa: E402
+from meslint.pack_gates import FieldContractsSpec, FrontendSpec, GateSpec, ObservabilitySpec  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -240,6 +240,7 @@ class ContractPack:
     gates: tuple[GateSpec, ...] = spec("the runbook's gate checklist, for `meslint gates`", ())
     field_contracts: FieldContractsSpec | None = spec("the shared field contract file (gate 3)", None)
     observability: ObservabilitySpec | None = spec("the health payloads operators rely on (gate 4)", None)
+    frontend: FrontendSpec | None = spec("the frontend build and where Flask serves it from (gate 1)", None)
     source: str = field(default="", metadata={"internal": True})  # where the pack came from, for messages
     file: str | None = field(default=None, metadata={"internal": True})  # the pack file, when read from one
     # Repository paths the pack names, with the line that names each: (path, line, where).
@@ -254,6 +255,21 @@ class ContractPack:
     def conda_bin_variable(self) -> str | None:
         """The setting that names the conda binary: a path units read, never one they write."""
         return self.conda.bin_variable if self.conda is not None else None
+
+    @property
+    def named_files(self) -> tuple[str, ...]:
+        """Paths discovery reads whatever their name: mirror docs (Markdown) and pack-named JSON files."""
+        contracts = (self.field_contracts.file,) if self.field_contracts else ()
+        frontend = (self.frontend.package_json, *self.frontend.vite_configs()) if self.frontend else ()
+        return tuple(self.docs.mirrors) + contracts + frontend
+
+    @property
+    def payload_sources(self) -> tuple[str, ...]:
+        """Python modules (globs) whose payload facts are kept: diagnostics (8), health (4), loader (3), app (1)."""
+        extra = self.observability.sources if self.observability else ()
+        loader = (self.field_contracts.loader,) if self.field_contracts and self.field_contracts.loader else ()
+        apps = self.frontend.app_modules if self.frontend else ()
+        return self.docs.diagnostics_sources + extra + loader + apps
 
     def installs(self, path: str) -> bool:
         """Whether installing puts deploy-root-relative ``path`` in place: a file copied there

@@ -52,3 +52,21 @@ class ObservabilitySpec:
         "Python modules (globs) holding the routes and the helpers that build their payloads; a helper in a "
         "module not listed here is not followed (its keys count as present)", ())
     payloads: tuple[PayloadSpec, ...] = spec("the routes and their required key paths", ())
+
+
+@dataclass(frozen=True)
+class FrontendSpec:
+    """Gate 1: the frontend build and the Flask app that serves its output."""
+
+    dir: str = spec("the frontend directory: its package.json, its vite.config.{js,ts,mjs} (`npm --prefix DIR`)",
+                    "frontend")
+    build_script: str = spec("the package.json script the runbook runs (`npm --prefix DIR run SCRIPT`)", "build")
+    app_modules: tuple[str, ...] = spec(
+        "Python modules (globs) that create the Flask app (`Flask(__name__, static_folder=...)`)", ())
+
+    def vite_configs(self) -> tuple[str, ...]:
+        return tuple(f"{self.dir}/vite.config.{suffix}" for suffix in ("ts", "js", "mjs", "mts", "cjs", "cts"))
+
+    @property
+    def package_json(self) -> str:
+        return f"{self.dir}/package.json"

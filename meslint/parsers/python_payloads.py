@@ -1,0 +1,235 @@
+"""The payloads a module's functions return, and the item fields its loops read (facts of meslint.facts_payloads).
+
+Flow-insensitive on purpose: every assignment of a local name is an alternative of its value, and
+``name["key"] = value`` anywhere in the function adds the key to every dict the name may hold.  A
+payload is what the source *can* return; the checks decide on the dicts they see and never guess
+about values they cannot (an unknown value hides nothing and asserts nothing).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from meslint.facts_payloads import FlaskApp, ItemRead, PayloadFunction, PayloadImport, PayloadKey, PayloadValue
+from meslint.location import Location
+
+UNKNOWN = PayloadValue("unknown")
+_MAX_DEPTH = 12  # nesting of values followed through names inside one function
+# Values are trees (the fact cache stores them so), and a name used twice is a subtree twice: the
+# values of one module may hold this many nodes, plus one per 8 bytes of source, and then are unknown.
+_BASE_BUDGET = 20_000
+
+Locate = Callable[[ast.AST], Location]
+
+
+def extract(tree: ast.Module, locate: Locate, module_name: str, source_size: int) -> tuple[
+        tuple[PayloadFunction, ...], tuple[PayloadImport, ...], tuple[ItemRead, ...], tuple[FlaskApp, ...]]:
+    """The functions (module level and in classes), the ``from`` imports, the loop item reads, the Flask apps."""
+    functions: list[PayloadFunction] = []
+    budget = [_BASE_BUDGET + source_size // 8]
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(_function(statement, locate, budget))
+        elif isinstance(statement, ast.ClassDef):
+            functions.extend(_function(item, locate, budget) for item in statement.body
+                             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    imports: list[PayloadImport] = []
+    reads: list[ItemRead] = []
+    apps: list[FlaskApp] = []
+    loop_names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _dotted(node.func).rpartition(".")[2] == "Flask":
+            apps.append(FlaskApp(_keyword(node, "static_folder", "static"), _keyword(node, "static_url_path", ""),
+                                 locate(node)))
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(module_name, node.module or "", node.level)
+            imports.extend(PayloadImport(alias.asname or alias.name, base, alias.name) for alias in node.names
+                           if alias.name != "*")
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            loop_names.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+    for node in ast.walk(tree):
+        key = _item_read(node, loop_names)
+        if key is not None:
+            reads.append(ItemRead(key, locate(node)))
+    reads.sort(key=lambda read: (read.location.line, read.location.column))
+    apps.sort(key=lambda app: (app.location.line, app.location.column))
+    return tuple(functions), tuple(imports), tuple(reads), tuple(apps)
+
+
+def _keyword(call: ast.Call, name: str, default: str) -> str | None:
+    """A keyword argument's string value; ``default`` when absent (or ``None``), ``None`` when not a literal."""
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            if isinstance(keyword.value, ast.Constant) and keyword.value.value is None:
+                return default
+            if isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
+                return keyword.value.value
+            return None
+    return None if any(keyword.arg is None for keyword in call.keywords) else default
+
+
+def _absolute(module_name: str, name: str, level: int) -> str:
+    if not level:
+        return name
+    package = module_name.split(".")[:-level] if module_name else []
+    return ".".join([*package, name] if name else package)
+
+
+def _item_read(node: ast.AST, loop_names: set[str]) -> str | None:
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id in loop_names and node.args
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        return node.args[0].value
+    if (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name)
+            and node.value.id in loop_names and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)):
+        return node.slice.value
+    return None
+
+
+def _routes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    """``@bp.route("/x")``, ``@app.get("/x")``: the first argument of a decorator call named route/get/post/..."""
+    found = []
+    for decorator in node.decorator_list:
+        if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr in {"route", "get", "post", "put", "delete", "patch"} and decorator.args
+                and isinstance(decorator.args[0], ast.Constant) and isinstance(decorator.args[0].value, str)):
+            found.append(decorator.args[0].value)
+    return tuple(found)
+
+
+def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, locate: Locate, budget: list[int]) -> PayloadFunction:
+    scope = _Scope(locate, budget)
+    scope.collect(node.body)
+    returns = tuple(value for ret in scope.returns for value in scope.value(ret, 0, frozenset()))
+    at = locate(node)  # the def line, not the whole body: "async def name" / "def name"
+    head = len(node.name) + (10 if isinstance(node, ast.AsyncFunctionDef) else 4)
+    at = Location(at.path, at.line, at.column, at.line, at.column + head)
+    return PayloadFunction(node.name, at, returns, _routes(node))
+
+
+class _Scope:
+    """One function body: its assignments, subscript stores and return expressions (nested defs excluded)."""
+
+    def __init__(self, locate: Locate, budget: list[int]) -> None:
+        self.locate = locate
+        self.budget = budget  # nodes left for the module (shared by its functions)
+        self.assigned: dict[str, list[ast.expr | None]] = {}  # None: bound to something unknown
+        self.stored: dict[str, list[tuple[str, ast.expr, ast.AST]]] = {}
+        self.returns: list[ast.expr] = []
+
+    def collect(self, body: list[ast.stmt]) -> None:
+        stack: list[ast.AST] = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            if isinstance(node, ast.Return) and node.value is not None:
+                self.returns.append(node.value)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    self._bind(target, node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.ExceptHandler)):
+                for target in _bound_targets(node):
+                    self._bind(target, None)
+            stack.extend(ast.iter_child_nodes(node))
+
+    def _bind(self, target: ast.expr, value: ast.expr | None) -> None:
+        if isinstance(target, ast.Name):
+            self.assigned.setdefault(target.id, []).append(value)
+        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and value is not None
+              and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str)):
+            self.stored.setdefault(target.value.id, []).append((target.slice.value, value, target.slice))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind(element.value if isinstance(element, ast.Starred) else element, None)
+
+    def value(self, node: ast.expr, depth: int, names: frozenset[str]) -> tuple[PayloadValue, ...]:
+        if depth > _MAX_DEPTH or self.budget[0] <= 0:
+            return (UNKNOWN,)
+        self.budget[0] -= 1
+        if isinstance(node, ast.Dict):
+            return (self._dict(node, depth, names),)
+        if isinstance(node, ast.Name):
+            return self._name(node.id, depth, names)
+        if isinstance(node, ast.Tuple) and node.elts:  # Flask's (body, status[, headers])
+            return self.value(node.elts[0], depth + 1, names)
+        if isinstance(node, ast.IfExp):
+            return self.value(node.body, depth + 1, names) + self.value(node.orelse, depth + 1, names)
+        if isinstance(node, ast.BoolOp):
+            return tuple(v for operand in node.values for v in self.value(operand, depth + 1, names))
+        if isinstance(node, ast.Call):
+            callee = _dotted(node.func)
+            if callee == "dict" and not node.args:
+                keys = tuple(PayloadKey(kw.arg, self.value(kw.value, depth + 1, names), self.locate(kw))
+                             for kw in node.keywords if kw.arg is not None)
+                return (PayloadValue("dict", keys, open=any(kw.arg is None for kw in node.keywords)),)
+            if callee:
+                args = tuple(self.value(arg, depth + 1, names) for arg in node.args
+                             if not isinstance(arg, ast.Starred))
+                return (PayloadValue("call", callee=callee, args=args),)
+        return (UNKNOWN,)
+
+    def _dict(self, node: ast.Dict, depth: int, names: frozenset[str]) -> PayloadValue:
+        keys: list[PayloadKey] = []
+        spreads: list[tuple[PayloadValue, ...]] = []
+        is_open = False
+        for key, item in zip(node.keys, node.values, strict=True):
+            if key is None:  # {**other}: its keys, when known (a call's: resolved by the checks)
+                alternatives = self.value(item, depth + 1, names)
+                if len(alternatives) == 1 and alternatives[0].kind == "dict":
+                    keys.extend(alternatives[0].keys)
+                    spreads.extend(alternatives[0].spreads)
+                    is_open = is_open or alternatives[0].open
+                elif all(alternative.kind != "unknown" for alternative in alternatives):
+                    spreads.append(alternatives)
+                else:
+                    is_open = True
+            elif isinstance(key, ast.Constant) and isinstance(key.value, str):
+                keys.append(PayloadKey(key.value, self.value(item, depth + 1, names), self.locate(key)))
+            else:
+                is_open = True
+        return PayloadValue("dict", tuple(keys), open=is_open, spreads=tuple(spreads))
+
+    def _name(self, name: str, depth: int, names: frozenset[str]) -> tuple[PayloadValue, ...]:
+        if name in names:  # x = f(x): the value refers to itself
+            return (UNKNOWN,)
+        inner = names | {name}
+        bases: list[PayloadValue] = []
+        for assigned in self.assigned.get(name, ()):
+            bases.extend(self.value(assigned, depth + 1, inner) if assigned is not None else (UNKNOWN,))
+        if not bases:
+            bases.append(UNKNOWN)  # a parameter, a global
+        stored = tuple(PayloadKey(key, self.value(value, depth + 1, inner), self.locate(at))
+                       for key, value, at in self.stored.get(name, ()))
+        if not stored:
+            return tuple(bases)
+        # Keys stored on the name hold for every value it may have; on a value of unknown shape
+        # they are the only keys known, and more may exist.
+        return tuple(PayloadValue("dict", base.keys + stored, open=base.open, spreads=base.spreads)
+                     if base.kind == "dict"
+                     else PayloadValue("dict", stored, open=True) for base in bases)
+
+
+def _bound_targets(node: ast.AST) -> list[ast.expr]:
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [node.target]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [item.optional_vars for item in node.items if item.optional_vars is not None]
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return [ast.Name(node.name)]
+    return []
+
+
+def _dotted(node: ast.expr) -> str:
+    """``f`` or ``a.b.f`` for a called name; "" for anything else (a call on a call's result, ...)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(node.id)
+    return ".".join(reversed(parts))
