@@ -29,7 +29,8 @@ class PayloadKey:
 class PayloadValue:
     """One alternative of a value.
 
-    ``kind``: ``dict`` (``keys`` known; ``open``: it may hold keys not seen here, e.g. a ``**spread``
+    ``kind``: ``literal`` (a str or int constant, its text in ``literal``), ``dict`` (``keys`` known;
+    ``open``: it may hold keys not seen here, e.g. a ``**spread``
     of an unknown value or keys stored on a value of unknown shape), ``call`` (``callee`` is the
     called name as written, ``args`` the alternatives of its positional arguments: a response
     helper's payload is its argument), or ``unknown``.  ``spreads``: the ``{**call()}`` parts of a
@@ -42,16 +43,35 @@ class PayloadValue:
     callee: str = ""
     args: tuple[tuple[PayloadValue, ...], ...] = ()
     spreads: tuple[tuple[PayloadValue, ...], ...] = ()
+    literal: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CodedCall:
+    """A call whose first argument (or ``code=``) is an error code: ``error_response(DB_POOL_EXHAUSTED, ...)``.
+
+    ``code``: the constant's name or the string; ``keywords``: its keyword arguments and their values.
+    """
+
+    callee: str
+    code: str
+    keywords: tuple[PayloadKey, ...]
+    location: Location
 
 
 @dataclass(frozen=True, slots=True)
 class PayloadFunction:
-    """A module-level function (or method) and the values it returns; ``routes``: its Flask route paths."""
+    """A module-level function (or method) and the values it returns; ``routes``: its Flask route paths;
+    ``handles``: what its ``@app.errorhandler(X)`` decorators name; ``defaults``: its parameters' literal
+    defaults; ``coded_calls``: the error-code calls in its body (gate 5)."""
 
     name: str
     location: Location
     returns: tuple[PayloadValue, ...]
     routes: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
+    defaults: tuple[PayloadKey, ...] = ()
+    coded_calls: tuple[CodedCall, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,7 +212,13 @@ class DocsSpec:
 
 
 # The gate 1/3/4/5 records live in their own module, which uses spec() above.
-from meslint.pack_gates import FieldContractsSpec, FrontendSpec, GateSpec, ObservabilitySpec  # noqa: E402
+from meslint.pack_gates import (  # noqa: E402
+    FieldContractsSpec,
+    FrontendSpec,
+    GateSpec,
+    ObservabilitySpec,
+    ResilienceSpec,
+)
 
 
 @dataclass(frozen=True)
@@ -241,6 +247,7 @@ class ContractPack:
     field_contracts: FieldContractsSpec | None = spec("the shared field contract file (gate 3)", None)
     observability: ObservabilitySpec | None = spec("the health payloads operators rely on (gate 4)", None)
     frontend: FrontendSpec | None = spec("the frontend build and where Flask serves it from (gate 1)", None)
+    resilience: ResilienceSpec | None = spec("the degraded responses (gate 5)", None)
     source: str = field(default="", metadata={"internal": True})  # where the pack came from, for messages
     file: str | None = field(default=None, metadata={"internal": True})  # the pack file, when read from one
     # Repository paths the pack names, with the line that names each: (path, line, where).
@@ -269,7 +276,8 @@ class ContractPack:
         extra = self.observability.sources if self.observability else ()
         loader = (self.field_contracts.loader,) if self.field_contracts and self.field_contracts.loader else ()
         apps = self.frontend.app_modules if self.frontend else ()
-        return self.docs.diagnostics_sources + extra + loader + apps
+        resilience = self.resilience.sources if self.resilience else ()
+        return self.docs.diagnostics_sources + extra + loader + apps + resilience
 
     def installs(self, path: str) -> bool:
         """Whether installing puts deploy-root-relative ``path`` in place: a file copied there

@@ -70,3 +70,25 @@ class FrontendSpec:
     @property
     def package_json(self) -> str:
         return f"{self.dir}/package.json"
+
+
+@dataclass(frozen=True)
+class DegradedResponseSpec:
+    """Gate 5: one degraded response the runbook asks for (pool exhaustion, circuit open)."""
+
+    code: str = spec("the error code the response carries, e.g. DB_POOL_EXHAUSTED")
+    status: str = spec("the HTTP status it must have", "503")
+    retry_after: bool = spec("whether it must send the Retry-After header", True)
+    handler: str | None = spec("the exception whose `@app.errorhandler(...)` must return this response", None)
+
+
+@dataclass(frozen=True)
+class ResilienceSpec:
+    """Gate 5: the degraded responses and who builds them."""
+
+    sources: tuple[str, ...] = spec("Python modules (globs) holding the response helpers and error handlers")
+    builders: tuple[str, ...] = spec("functions that build an error response from a code (the code first, or "
+                                     "`code=`)", ("error_response",))
+    status_argument: str = spec("the builders' status keyword", "status_code")
+    headers_argument: str = spec("the builders' headers keyword (a dict)", "headers")
+    responses: tuple[DegradedResponseSpec, ...] = spec("the degraded responses", ())

@@ -53,7 +53,7 @@ class PayloadIndex:
 
     # ----------------------------------------------------------------- following calls
 
-    def _callee(self, module: PythonModule, name: str) -> tuple[PythonModule, PayloadFunction] | None:
+    def callee(self, module: PythonModule, name: str) -> tuple[PythonModule, PayloadFunction] | None:
         if "." in name:  # obj.method(): not followed
             return None
         for function in module.payload_functions:
@@ -82,7 +82,7 @@ class PayloadIndex:
             if value.kind == "dict":
                 found.append((module, value))
             elif value.kind == "call" and calls < _MAX_CALLS:
-                callee = self._callee(module, value.callee)
+                callee = self.callee(module, value.callee)
                 inner: list[tuple[PythonModule, PayloadValue]] = []
                 if callee is not None and (callee[0].path, callee[1].name) not in seen:
                     target, function = callee

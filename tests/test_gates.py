@@ -50,7 +50,7 @@ def test_demo_gates_json(capsys) -> None:
     assert main(["gates", str(FIXTURES / "demo"), "--no-cache", "--output-format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     states = {g["id"]: g["state"] for g in document["gates"]}
-    assert states["2"] == states["3"] == states["4"] == states["6"] == states["8"] == READY
+    assert {states[g] for g in ("1", "2", "3", "4", "5", "6", "8")} == {READY}
     assert states["7"] == NOT_CHECKABLE
     assert document["unreadable"] == 0
 

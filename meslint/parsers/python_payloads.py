@@ -9,9 +9,18 @@ about values they cannot (an unknown value hides nothing and asserts nothing).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 
-from meslint.facts_payloads import FlaskApp, ItemRead, PayloadFunction, PayloadImport, PayloadKey, PayloadValue
+from meslint.facts_payloads import (
+    CodedCall,
+    FlaskApp,
+    ItemRead,
+    PayloadFunction,
+    PayloadImport,
+    PayloadKey,
+    PayloadValue,
+)
 from meslint.location import Location
 
 UNKNOWN = PayloadValue("unknown")
@@ -25,15 +34,14 @@ Locate = Callable[[ast.AST], Location]
 
 def extract(tree: ast.Module, locate: Locate, module_name: str, source_size: int) -> tuple[
         tuple[PayloadFunction, ...], tuple[PayloadImport, ...], tuple[ItemRead, ...], tuple[FlaskApp, ...]]:
-    """The functions (module level and in classes), the ``from`` imports, the loop item reads, the Flask apps."""
+    """The functions (every def), the ``from`` imports, the loop item reads, the Flask apps."""
     functions: list[PayloadFunction] = []
     budget = [_BASE_BUDGET + source_size // 8]
-    for statement in tree.body:
+    # Every def, nested ones included: Flask apps register error handlers and routes inside create_app().
+    for statement in ast.walk(tree):
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.append(_function(statement, locate, budget))
-        elif isinstance(statement, ast.ClassDef):
-            functions.extend(_function(item, locate, budget) for item in statement.body
-                             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    functions.sort(key=lambda function: (function.location.line, function.location.column))
     imports: list[PayloadImport] = []
     reads: list[ItemRead] = []
     apps: list[FlaskApp] = []
@@ -106,7 +114,36 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, locate: Locate, budg
     at = locate(node)  # the def line, not the whole body: "async def name" / "def name"
     head = len(node.name) + (10 if isinstance(node, ast.AsyncFunctionDef) else 4)
     at = Location(at.path, at.line, at.column, at.line, at.column + head)
-    return PayloadFunction(node.name, at, returns, _routes(node))
+    return PayloadFunction(node.name, at, returns, _routes(node), _handles(node), scope.defaults(node.args),
+                           tuple(scope.coded_calls()))
+
+
+_CODE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")  # DB_POOL_EXHAUSTED: two or more upper-case words
+
+
+def _handles(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    """``@app.errorhandler(Exc)`` / ``@bp.app_errorhandler(503)``: the exception's last name, or the status."""
+    found = []
+    for decorator in node.decorator_list:
+        if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr in {"errorhandler", "app_errorhandler"} and decorator.args):
+            target = decorator.args[0]
+            if isinstance(target, ast.Constant) and isinstance(target.value, int):
+                found.append(str(target.value))
+            elif _dotted(target):
+                found.append(_dotted(target).rpartition(".")[2])
+    return tuple(found)
+
+
+def _code_of(node: ast.Call) -> str:
+    candidates = [node.args[0]] if node.args else []
+    candidates += [kw.value for kw in node.keywords if kw.arg == "code"]
+    for candidate in candidates:
+        text = candidate.value if isinstance(candidate, ast.Constant) and isinstance(candidate.value, str) \
+            else _dotted(candidate).rpartition(".")[2]
+        if text and _CODE.fullmatch(text):
+            return text
+    return ""
 
 
 class _Scope:
@@ -118,6 +155,7 @@ class _Scope:
         self.assigned: dict[str, list[ast.expr | None]] = {}  # None: bound to something unknown
         self.stored: dict[str, list[tuple[str, ast.expr, ast.AST]]] = {}
         self.returns: list[ast.expr] = []
+        self.calls: list[ast.Call] = []
 
     def collect(self, body: list[ast.stmt]) -> None:
         stack: list[ast.AST] = list(body)
@@ -125,6 +163,8 @@ class _Scope:
             node = stack.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 continue
+            if isinstance(node, ast.Call):
+                self.calls.append(node)
             if isinstance(node, ast.Return) and node.value is not None:
                 self.returns.append(node.value)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
@@ -135,6 +175,26 @@ class _Scope:
                 for target in _bound_targets(node):
                     self._bind(target, None)
             stack.extend(ast.iter_child_nodes(node))
+
+    def defaults(self, args: ast.arguments) -> tuple[PayloadKey, ...]:
+        """Parameters with a literal default (a builder's ``status_code=500``)."""
+        positional = args.posonlyargs + args.args
+        pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults, strict=True))
+        pairs += [(arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                  if default is not None]
+        return tuple(PayloadKey(arg.arg, self.value(default, 0, frozenset()), self.locate(arg))
+                     for arg, default in pairs if isinstance(default, ast.Constant))
+
+    def coded_calls(self) -> list[CodedCall]:
+        found = []
+        for call in sorted(self.calls, key=lambda c: (c.lineno, c.col_offset)):
+            code = _code_of(call)
+            callee = _dotted(call.func)
+            if code and callee:
+                keywords = tuple(PayloadKey(kw.arg, self.value(kw.value, 0, frozenset()), self.locate(kw))
+                                 for kw in call.keywords if kw.arg is not None)
+                found.append(CodedCall(callee, code, keywords, self.locate(call)))
+        return found
 
     def _bind(self, target: ast.expr, value: ast.expr | None) -> None:
         if isinstance(target, ast.Name):
@@ -152,6 +212,8 @@ class _Scope:
         self.budget[0] -= 1
         if isinstance(node, ast.Dict):
             return (self._dict(node, depth, names),)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
+            return (PayloadValue("literal", literal=str(node.value)),)
         if isinstance(node, ast.Name):
             return self._name(node.id, depth, names)
         if isinstance(node, ast.Tuple) and node.elts:  # Flask's (body, status[, headers])
