@@ -32,8 +32,9 @@ class PayloadValue:
     ``kind``: ``literal`` (a str or int constant, its text in ``literal``), ``dict`` (``keys`` known;
     ``open``: it may hold keys not seen here, e.g. a ``**spread``
     of an unknown value or keys stored on a value of unknown shape), ``call`` (``callee`` is the
-    called name as written, ``args`` the alternatives of its positional arguments: a response
-    helper's payload is its argument), or ``unknown``.  ``spreads``: the ``{**call()}`` parts of a
+    called name as written, ``args`` the alternatives of its positional arguments and ``keys`` its
+    keyword arguments: a helper's parameters are bound to them), ``param`` (a parameter of the
+    function, named in ``literal``), or ``unknown``.  ``spreads``: the ``{**call()}`` parts of a
     dict, each with its alternatives, whose keys the checks resolve.
     """
 
@@ -72,6 +73,7 @@ class PayloadFunction:
     handles: tuple[str, ...] = ()
     defaults: tuple[PayloadKey, ...] = ()
     coded_calls: tuple[CodedCall, ...] = ()
+    params: tuple[str, ...] = ()  # positional parameters in order, then keyword-only ones
 
 
 @dataclass(frozen=True, slots=True)

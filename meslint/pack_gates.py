@@ -92,3 +92,6 @@ class ResilienceSpec:
     status_argument: str = spec("the builders' status keyword", "status_code")
     headers_argument: str = spec("the builders' headers keyword (a dict)", "headers")
     responses: tuple[DegradedResponseSpec, ...] = spec("the degraded responses", ())
+    payloads: tuple[PayloadSpec, ...] = spec(
+        "routes whose payloads must expose the worker policy state and the alert booleans (as "
+        "observability.payloads)", ())

@@ -42,8 +42,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.findings import Finding, Related
-from meslint.payload_paths import PayloadIndex
+from meslint.findings import Finding
+from meslint.payload_paths import PayloadIndex, missing_fields
 
 RULE = Rule("MES401", "health-payload-field-missing", Gate.OBSERVABILITY, Severity.ERROR)
 
@@ -53,18 +53,6 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if spec is None or not spec.payloads:
         return
     index = ctx.shared(("payload_paths", spec.sources), lambda: PayloadIndex(ctx.repo, spec.sources))
-    for payload in spec.payloads:
-        for module, function in index.routes(payload.route):
-            for required in payload.requires:
-                found = index.lookup(module, function, tuple(required.split(".")))
-                if found.present is not False:
-                    continue
-                related = []
-                detail = "no dict it returns has it"
-                if found.nearest is not None:
-                    detail = f"`{found.nearest_path}` is there, without the rest"
-                    related.append(Related(found.nearest, f"`{found.nearest_path}` of the payload"))
-                yield RULE.finding(
-                    f"route {payload.route} ({function.name}) returns no `{required}` "
-                    f"(required by the observability gate): {detail}",
-                    function.location, related, subject=f"{payload.route}:{required}")
+    for missing in missing_fields(index, spec.payloads):
+        yield RULE.finding(f"{missing.message} (the observability gate requires it)", missing.function.location,
+                           missing.related, subject=f"{missing.payload.route}:{missing.required}")

@@ -109,13 +109,16 @@ def _routes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
 
 def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, locate: Locate, budget: list[int]) -> PayloadFunction:
     scope = _Scope(locate, budget)
+    arguments = node.args
+    params = tuple(arg.arg for arg in arguments.posonlyargs + arguments.args + arguments.kwonlyargs)
+    scope.params = set(params)
     scope.collect(node.body)
     returns = tuple(value for ret in scope.returns for value in scope.value(ret, 0, frozenset()))
     at = locate(node)  # the def line, not the whole body: "async def name" / "def name"
     head = len(node.name) + (10 if isinstance(node, ast.AsyncFunctionDef) else 4)
     at = Location(at.path, at.line, at.column, at.line, at.column + head)
     return PayloadFunction(node.name, at, returns, _routes(node), _handles(node), scope.defaults(node.args),
-                           tuple(scope.coded_calls()))
+                           tuple(scope.coded_calls()), params)
 
 
 _CODE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")  # DB_POOL_EXHAUSTED: two or more upper-case words
@@ -153,9 +156,11 @@ class _Scope:
         self.locate = locate
         self.budget = budget  # nodes left for the module (shared by its functions)
         self.assigned: dict[str, list[ast.expr | None]] = {}  # None: bound to something unknown
-        self.stored: dict[str, list[tuple[str, ast.expr, ast.AST]]] = {}
+        # name -> (key path, value, key node): ``name["a"]["b"] = value`` stores ("a", "b").
+        self.stored: dict[str, list[tuple[tuple[str, ...], ast.expr, ast.AST]]] = {}
         self.returns: list[ast.expr] = []
         self.calls: list[ast.Call] = []
+        self.params: set[str] = set()
 
     def collect(self, body: list[ast.stmt]) -> None:
         stack: list[ast.AST] = list(body)
@@ -199,9 +204,15 @@ class _Scope:
     def _bind(self, target: ast.expr, value: ast.expr | None) -> None:
         if isinstance(target, ast.Name):
             self.assigned.setdefault(target.id, []).append(value)
-        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and value is not None
-              and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str)):
-            self.stored.setdefault(target.value.id, []).append((target.slice.value, value, target.slice))
+        elif isinstance(target, ast.Subscript) and value is not None:
+            path: list[str] = []
+            node: ast.expr = target
+            while (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+                   and isinstance(node.slice.value, str)):
+                path.insert(0, node.slice.value)
+                node = node.value
+            if isinstance(node, ast.Name) and path:
+                self.stored.setdefault(node.id, []).append((tuple(path), value, target.slice))
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 self._bind(element.value if isinstance(element, ast.Starred) else element, None)
@@ -231,7 +242,9 @@ class _Scope:
             if callee:
                 args = tuple(self.value(arg, depth + 1, names) for arg in node.args
                              if not isinstance(arg, ast.Starred))
-                return (PayloadValue("call", callee=callee, args=args),)
+                keywords = tuple(PayloadKey(kw.arg, self.value(kw.value, depth + 1, names), self.locate(kw))
+                                 for kw in node.keywords if kw.arg is not None)
+                return (PayloadValue("call", keywords, callee=callee, args=args),)
         return (UNKNOWN,)
 
     def _dict(self, node: ast.Dict, depth: int, names: frozenset[str]) -> PayloadValue:
@@ -262,10 +275,10 @@ class _Scope:
         bases: list[PayloadValue] = []
         for assigned in self.assigned.get(name, ()):
             bases.extend(self.value(assigned, depth + 1, inner) if assigned is not None else (UNKNOWN,))
-        if not bases:
-            bases.append(UNKNOWN)  # a parameter, a global
-        stored = tuple(PayloadKey(key, self.value(value, depth + 1, inner), self.locate(at))
-                       for key, value, at in self.stored.get(name, ()))
+        if not bases:  # a parameter (bound by the caller, when the checks follow a call), or a global
+            bases.append(PayloadValue("param", literal=name) if name in self.params else UNKNOWN)
+        stored = tuple(_nested(path, self.value(value, depth + 1, inner), self.locate(at))
+                       for path, value, at in self.stored.get(name, ()))
         if not stored:
             return tuple(bases)
         # Keys stored on the name hold for every value it may have; on a value of unknown shape
@@ -273,6 +286,13 @@ class _Scope:
         return tuple(PayloadValue("dict", base.keys + stored, open=base.open, spreads=base.spreads)
                      if base.kind == "dict"
                      else PayloadValue("dict", stored, open=True) for base in bases)
+
+
+def _nested(path: tuple[str, ...], values: tuple[PayloadValue, ...], at: Location) -> PayloadKey:
+    """``x["a"]["b"] = v`` as the key ``a`` holding a dict (that may hold more) with the key ``b``."""
+    if len(path) == 1:
+        return PayloadKey(path[0], values, at)
+    return PayloadKey(path[0], (PayloadValue("dict", (_nested(path[1:], values, at),), open=True),), at)
 
 
 def _bound_targets(node: ast.AST) -> list[ast.expr]:

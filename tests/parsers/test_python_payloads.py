@@ -103,3 +103,44 @@ def test_item_reads_are_loop_variables_only() -> None:
 def test_payload_facts_only_for_payload_modules() -> None:
     module = parse("m.py", "def f():\n    return {'a': 1}\n", dict_keys=False)
     assert module.payload_functions == ()
+
+
+def test_parameters_bind_to_the_arguments_of_the_call_followed() -> None:
+    source = """
+        def wrap(data, meta=None):
+            body = {"success": True, "data": data, "meta": meta}
+            return jsonify(body), 200
+
+        @bp.route("/s")
+        def s():
+            return wrap({"inner": {"k": 1}}, meta={"m": 1})
+    """
+    index = _index(_module("m.py", source))
+    assert _present(index, "/s", "data.inner.k") is True
+    assert _present(index, "/s", "meta.m") is True
+    assert _present(index, "/s", "data.other") is False
+
+
+def test_lookups_in_a_call_explosion_end_unknown() -> None:
+    lines = []
+    for level in range(10):
+        lines.append(f"def f{level}(x):")
+        lines += [f"    if x == {i}:\n        return f{level + 1}(x)" for i in range(30)]
+        lines.append("    return {'a': 1}")
+    lines += ["@app.get('/e')", "def e():", "    return f0(1)"]
+    index = _index(parse("m.py", "\n".join(lines) + "\n"))
+    assert _present(index, "/e", "a") is True
+    assert _present(index, "/e", "zzz") in (False, None)
+
+
+def test_nested_subscript_stores_add_nested_keys() -> None:
+    source = """
+        @bp.route("/n")
+        def n():
+            out = {"a": {}}
+            out["a"]["b"] = {"c": 1}
+            return out
+    """
+    index = _index(_module("m.py", source))
+    assert _present(index, "/n", "a.b.c") is True
+    assert _present(index, "/n", "a.b.d") is False
