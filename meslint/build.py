@@ -60,7 +60,7 @@ def python_tokens(pack: ContractPack) -> tuple[str, ...]:
 def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
     """Whether a file is parsed at all: the pre-filter that keeps large trees cheap."""
     if item.kind is FileKind.PYTHON:
-        if matches_any(item.path, pack.payload_sources) or item.path in _named_paths(pack):
+        if matches_any(item.path, pack.payload_sources) or item.path in _named_paths(pack) or _exports(item, pack):
             return True
         if item.path.rpartition("/")[2] == "gunicorn.conf.py":
             return True
@@ -70,6 +70,14 @@ def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) ->
         return (item.path == docs.readme or item.path in docs.mirrors or matches_any(item.path, docs.operator_docs)
                 or matches_any(item.path, docs.contract_docs))
     return True
+
+
+# An export module is read only when it writes one (gate 3 compares its header rows with the contract).
+_EXPORT_TOKENS = ("writerow", "DictWriter", "to_csv", "to_excel")
+
+
+def _exports(item: DiscoveredFile, pack: ContractPack) -> bool:
+    return matches_any(item.path, pack.export_sources) and any(token in item.text for token in _EXPORT_TOKENS)
 
 
 def _named_paths(pack: ContractPack) -> set[str]:
@@ -103,7 +111,8 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
             continue
         selected.append(item)
     payload = frozenset(item.path for item in selected
-                        if item.kind is FileKind.PYTHON and matches_any(item.path, pack.payload_sources))
+                        if item.kind is FileKind.PYTHON
+                        and (matches_any(item.path, pack.payload_sources) or _exports(item, pack)))
     parsed = parse_files(root, selected, from_overlay=frozenset(overlay or ()), dict_keys_of=payload)
     for item, facts in zip(selected, parsed, strict=True):
         buckets[item.kind].append(facts)

@@ -25,6 +25,7 @@ from typing import TypeVar
 # run cache can format findings without importing the whole fact model.
 # The gate 3/4 payload facts live in a module of their own; re-exported as part of the model.
 from meslint.facts_payloads import CodedCall as CodedCall
+from meslint.facts_payloads import ExportRow as ExportRow
 from meslint.facts_payloads import FlaskApp as FlaskApp
 from meslint.facts_payloads import ItemRead as ItemRead
 from meslint.facts_payloads import PayloadFunction as PayloadFunction

@@ -34,7 +34,8 @@ class PayloadValue:
     of an unknown value or keys stored on a value of unknown shape), ``call`` (``callee`` is the
     called name as written, ``args`` the alternatives of its positional arguments and ``keys`` its
     keyword arguments: a helper's parameters are bound to them), ``param`` (a parameter of the
-    function, named in ``literal``), or ``unknown``.  ``spreads``: the ``{**call()}`` parts of a
+    function, named in ``literal``), ``list`` (a list display, its elements' alternatives in ``args``),
+    or ``unknown``.  ``spreads``: the ``{**call()}`` parts of a
     dict, each with its alternatives, whose keys the checks resolve.
     """
 
@@ -61,6 +62,17 @@ class CodedCall:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportRow:
+    """A header row written to a CSV/Excel export: ``writer.writerow(x)``, ``DictWriter(f, fieldnames=x)``,
+    ``df.to_csv(header=x)`` / ``to_excel(header=x)``; ``values``: the alternatives of ``x`` (a list
+    display is a ``list`` value, its elements in ``args``)."""
+
+    writer: str
+    values: tuple[PayloadValue, ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
 class PayloadFunction:
     """A module-level function (or method) and the values it returns; ``routes``: its Flask route paths;
     ``handles``: what its ``@app.errorhandler(X)`` decorators name; ``defaults``: its parameters' literal
@@ -74,6 +86,7 @@ class PayloadFunction:
     defaults: tuple[PayloadKey, ...] = ()
     coded_calls: tuple[CodedCall, ...] = ()
     params: tuple[str, ...] = ()  # positional parameters in order, then keyword-only ones
+    export_rows: tuple[ExportRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

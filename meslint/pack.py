@@ -279,6 +279,11 @@ class ContractPack:
         resilience = self.resilience.sources if self.resilience else ()
         return self.docs.diagnostics_sources + extra + loader + apps + resilience
 
+    @property
+    def export_sources(self) -> tuple[str, ...]:
+        """Python modules (globs) that may write exports of contracted tables (gate 3)."""
+        return self.field_contracts.exporters if self.field_contracts else ()
+
     def installs(self, path: str) -> bool:
         """Whether installing puts deploy-root-relative ``path`` in place: a file copied there
         (``install.files``) or a path created there (``install.created``)."""

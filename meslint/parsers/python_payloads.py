@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from meslint.facts_payloads import (
     CodedCall,
+    ExportRow,
     FlaskApp,
     ItemRead,
     PayloadFunction,
@@ -118,7 +119,7 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, locate: Locate, budg
     head = len(node.name) + (10 if isinstance(node, ast.AsyncFunctionDef) else 4)
     at = Location(at.path, at.line, at.column, at.line, at.column + head)
     return PayloadFunction(node.name, at, returns, _routes(node), _handles(node), scope.defaults(node.args),
-                           tuple(scope.coded_calls()), params)
+                           tuple(scope.coded_calls()), params, tuple(scope.export_rows()))
 
 
 _CODE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")  # DB_POOL_EXHAUSTED: two or more upper-case words
@@ -190,6 +191,21 @@ class _Scope:
         return tuple(PayloadKey(arg.arg, self.value(default, 0, frozenset()), self.locate(arg))
                      for arg, default in pairs if isinstance(default, ast.Constant))
 
+    def export_rows(self) -> list[ExportRow]:
+        found = []
+        for call in sorted(self.calls, key=lambda c: (c.lineno, c.col_offset)):
+            callee = _dotted(call.func)
+            last = callee.rpartition(".")[2]
+            row: ast.expr | None = None
+            if last == "writerow" and call.args:
+                row = call.args[0]
+            else:
+                wanted = {"DictWriter": "fieldnames", "to_csv": "header", "to_excel": "header"}.get(last)
+                row = next((kw.value for kw in call.keywords if wanted and kw.arg == wanted), None)
+            if row is not None:
+                found.append(ExportRow(callee, self.value(row, 0, frozenset()), self.locate(call)))
+        return found
+
     def coded_calls(self) -> list[CodedCall]:
         found = []
         for call in sorted(self.calls, key=lambda c: (c.lineno, c.col_offset)):
@@ -225,6 +241,8 @@ class _Scope:
             return (self._dict(node, depth, names),)
         if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
             return (PayloadValue("literal", literal=str(node.value)),)
+        if isinstance(node, ast.List):
+            return (PayloadValue("list", args=tuple(self.value(element, depth + 1, names) for element in node.elts)),)
         if isinstance(node, ast.Name):
             return self._name(node.id, depth, names)
         if isinstance(node, ast.Tuple) and node.elts:  # Flask's (body, status[, headers])
