@@ -268,7 +268,8 @@ class ContractPack:
         """Paths discovery reads whatever their name: mirror docs (Markdown) and pack-named JSON files."""
         contracts = (self.field_contracts.file,) if self.field_contracts else ()
         frontend = (self.frontend.package_json, *self.frontend.vite_configs()) if self.frontend else ()
-        return tuple(self.docs.mirrors) + contracts + frontend
+        clients = self.resilience.api_clients if self.resilience else ()
+        return tuple(self.docs.mirrors) + contracts + frontend + clients
 
     @property
     def payload_sources(self) -> tuple[str, ...]:

@@ -98,3 +98,6 @@ class ResilienceSpec:
     payloads: tuple[PayloadSpec, ...] = spec(
         "routes whose payloads must expose the worker policy state and the alert booleans (as "
         "observability.payloads)", ())
+    api_clients: tuple[str, ...] = spec(
+        "the frontend API client files (paths, .js/.ts): they must not retry degraded responses without "
+        "honouring Retry-After", (), repo_path=True)

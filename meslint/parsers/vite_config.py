@@ -1,4 +1,4 @@
-"""Vite configuration files (``vite.config.{js,ts,mjs}``) -> :class:`meslint.facts.DataDoc` of the build output.
+"""Pack-named JavaScript/TypeScript files (Vite configs, API clients) -> :class:`meslint.facts.DataDoc`.
 
 Parsed with the tree-sitter JavaScript / TypeScript grammars; nothing is run.  ``data`` holds what
 the file states statically, with repository-relative paths:
@@ -8,7 +8,8 @@ the file states statically, with repository-relative paths:
   against the config's ``root`` (default: the config's directory, where ``npm --prefix DIR run
   build`` runs Vite); Vite's default ``dist`` when the file gives none; ``None`` when it cannot be
   evaluated (an environment variable, a function call);
-* ``base``: the public base URL (``/`` when not given, ``None`` when not evaluable).
+* ``base``: the public base URL (``/`` when not given, ``None`` when not evaluable);
+* ``retries``: where the file retries requests (:mod:`meslint.parsers.js_retry`), for API clients.
 
 ``key_lines`` gives the line of ``outDir`` and ``base`` where the file states them.
 """
@@ -49,8 +50,10 @@ def parse(path: str, text: str) -> DataDoc:
     if tree.root_node.has_error:
         problems = (ParseProblem(Location(path, reader.error_line(tree.root_node), 1),
                                  "JavaScript/TypeScript not parsable (the build output was read where possible)"),)
-    return DataDoc(path, FileKind.JAVASCRIPT, data=reader.result(), key_lines=tuple(reader.lines.items()),
-                   problems=problems)
+    from meslint.parsers.js_retry import retry_sites
+
+    data = {**reader.result(), "retries": retry_sites(tree.root_node, source)}
+    return DataDoc(path, FileKind.JAVASCRIPT, data=data, key_lines=tuple(reader.lines.items()), problems=problems)
 
 
 class _Reader:
