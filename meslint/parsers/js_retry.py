@@ -20,6 +20,10 @@ _OPTIONS = {"retry", "retries", "retryOn", "retryCondition", "shouldRetry", "ret
 _DEGRADED = re.compile(r"\b503\b|>=?\s*500\b|DB_POOL_EXHAUSTED|CIRCUIT_BREAKER_OPEN|SERVICE_UNAVAILABLE")
 _RETRY_AFTER = re.compile(r"retry[-_]?after", re.IGNORECASE)
 _MAX_NODES = 500_000
+# Nested loops would each walk what they enclose, and every site reads its function's text: both are
+# capped so that a hostile file costs a bounded multiple of its size.
+_MAX_LOOP_NODES = 200_000  # for all the loops of a file together
+_MAX_SITES = 200
 
 
 def retry_sites(root, source: bytes) -> list[dict[str, object]]:
@@ -30,11 +34,12 @@ def retry_sites(root, source: bytes) -> list[dict[str, object]]:
     stack = [(root, None)]
     visited = 0
     option_objects: set[int] = set()  # one site per option object, however many retry members it has
-    while stack and visited < _MAX_NODES:
+    loop_budget = [_MAX_LOOP_NODES]
+    while stack and visited < _MAX_NODES and len(found) < _MAX_SITES:
         node, function = stack.pop()
         visited += 1
         kind = None
-        if node.type in _LOOPS and function is not None and _retries_in_loop(node):
+        if node.type in _LOOPS and function is not None and _retries_in_loop(node, loop_budget):
             kind, scope = "loop", function
         elif node.type == "call_expression" and function is not None and _calls_itself(node, function, text):
             kind, scope = "recursion", function
@@ -55,11 +60,12 @@ def retry_sites(root, source: bytes) -> list[dict[str, object]]:
     return found
 
 
-def _retries_in_loop(loop) -> bool:
+def _retries_in_loop(loop, budget: list[int]) -> bool:
     """The loop awaits something and goes round again after a failure (continue, or a try inside)."""
     kinds: set[str] = set()
     stack = list(loop.named_children)
-    while stack:
+    while stack and budget[0] > 0:
+        budget[0] -= 1
         node = stack.pop()
         if node.type in _FUNCTIONS:
             continue

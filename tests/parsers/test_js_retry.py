@@ -41,3 +41,13 @@ def test_nested_functions_are_their_own_scope() -> None:
     }
     """
     assert _sites(source) == []  # the loop's own function never mentions 503
+
+
+def test_deeply_nested_loops_stay_cheap() -> None:
+    import time
+
+    depth = 3000
+    source = "async function f() {" + "while (x) { await g(); " * depth + "}" * depth + " return 503; }"
+    started = time.process_time()
+    sites = _sites(source)
+    assert time.process_time() - started < 5 and len(sites) <= 200
