@@ -32,7 +32,7 @@ _DROPIN_DIRS = tuple(suffix + ".d" for suffix in _UNIT_SUFFIXES)
 _SHELL_SUFFIXES = (".sh", ".bash")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdj")
 _YAML_NAMES = {"environment.yml", "environment.yaml"}
-_SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
+_SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".vue")
 
 
 def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str] = ()) -> FileKind | None:
@@ -41,8 +41,8 @@ def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str]
     lower = name.lower()
     if path in extra_markdown and lower.endswith(".json"):  # a pack-named data file, not a mirror doc
         return FileKind.JSON
-    if path in extra_markdown and lower.endswith(_SCRIPT_SUFFIXES):  # a pack-named build config
-        return FileKind.JAVASCRIPT
+    if lower.endswith(_SCRIPT_SUFFIXES) and (path in extra_markdown or glob_named(path, extra_markdown)):
+        return FileKind.JAVASCRIPT  # a pack-named build config, API client or frontend module
     if path in extra_markdown or lower.endswith(_MARKDOWN_SUFFIXES):
         return FileKind.MARKDOWN
     if lower.endswith(_UNIT_SUFFIXES) or is_dropin(path):
@@ -60,6 +60,14 @@ def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str]
     if "." not in name and head is not None and _has_shell_shebang(head):
         return FileKind.SHELL
     return None
+
+
+def glob_named(path: str, named: Iterable[str]) -> bool:
+    """Whether a glob among the pack-named paths matches ``path`` (globs name script files only: a pack
+    lists frontend modules by directory, never Markdown or JSON)."""
+    from meslint.globs import glob_match
+
+    return any(any(c in pattern for c in "*?[") and glob_match(path, pattern) for pattern in named)
 
 
 def is_dropin(path: str) -> bool:
@@ -112,7 +120,8 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
         return True
     lower = name.lower()
     return (lower.endswith(_KNOWN_SUFFIXES) or lower.startswith(".env.") or lower in _KNOWN_NAMES
-            or rel in extra_markdown or is_dropin(rel))
+            or rel in extra_markdown or is_dropin(rel)
+            or (lower.endswith(_SCRIPT_SUFFIXES) and glob_named(rel, extra_markdown)))
 
 
 def list_paths(root: Path, unreadable: list[tuple[str, str]] | None = None) -> list[str]:

@@ -265,8 +265,9 @@ class ContractPack:
 
     @property
     def named_files(self) -> tuple[str, ...]:
-        """Paths discovery reads whatever their name: mirror docs (Markdown) and pack-named JSON files."""
-        contracts = (self.field_contracts.file,) if self.field_contracts else ()
+        """Paths discovery reads whatever their name: mirror docs (Markdown), pack-named JSON and script
+        files, and globs of script files (frontend modules)."""
+        contracts = (self.field_contracts.file, *self.field_contracts.frontend) if self.field_contracts else ()
         frontend = (self.frontend.package_json, *self.frontend.vite_configs()) if self.frontend else ()
         clients = self.resilience.api_clients if self.resilience else ()
         return tuple(self.docs.mirrors) + contracts + frontend + clients

@@ -34,6 +34,9 @@ class FieldContractsSpec:
     key_field: str = spec("the entry field that must be unique within a table", "api_key")
     loader: str | None = spec("the Python module that loads the file; the entry fields it reads are required",
                               None, repo_path=True)
+    frontend: tuple[str, ...] = spec(
+        "frontend modules (globs; .js/.ts/.vue) of the contracted pages: a label they pair with an API key is "
+        "compared with the contract", ())
     exporters: tuple[str, ...] = spec(
         "Python modules (globs) that write CSV/Excel exports: a header row written from literals is compared with "
         "the contract (only modules that name a writer are read)", ())

@@ -17,6 +17,7 @@ the file states statically, with repository-relative paths:
 from __future__ import annotations
 
 import posixpath
+import re
 
 from meslint.facts import DataDoc, FileKind, Location, ParseProblem
 
@@ -41,7 +42,12 @@ def _parser(typescript: bool):
     return _PARSERS[typescript]
 
 
+_SCRIPT_BLOCK = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
+
+
 def parse(path: str, text: str) -> DataDoc:
+    if path.endswith(".vue"):
+        return _parse_vue(path, text)
     source = text.encode("utf-8", "surrogatepass")
     tree = _parser(path.endswith(_TS_SUFFIXES)).parse(source)  # type: ignore[attr-defined]
     reader = _Reader(source, posixpath.dirname(path))
@@ -50,10 +56,28 @@ def parse(path: str, text: str) -> DataDoc:
     if tree.root_node.has_error:
         problems = (ParseProblem(Location(path, reader.error_line(tree.root_node), 1),
                                  "JavaScript/TypeScript not parsable (the build output was read where possible)"),)
+    from meslint.parsers.js_labels import labels
     from meslint.parsers.js_retry import retry_sites
 
-    data = {**reader.result(), "retries": retry_sites(tree.root_node, source)}
+    data = {**reader.result(), "retries": retry_sites(tree.root_node, source),
+            "labels": labels(tree.root_node, source)}
     return DataDoc(path, FileKind.JAVASCRIPT, data=data, key_lines=tuple(reader.lines.items()), problems=problems)
+
+
+def _parse_vue(path: str, text: str) -> DataDoc:
+    """A Vue single-file component: its ``<script>`` blocks, read as TypeScript at their lines."""
+    from meslint.parsers.js_labels import labels
+    from meslint.parsers.js_retry import retry_sites
+
+    found: dict[str, list] = {"retries": [], "labels": []}
+    for match in _SCRIPT_BLOCK.finditer(text):
+        offset = text.count("\n", 0, match.start(1))
+        source = match.group(1).encode("utf-8", "surrogatepass")
+        tree = _parser(True).parse(source)  # type: ignore[attr-defined]
+        for site in retry_sites(tree.root_node, source):
+            found["retries"].append({**site, "line": int(site["line"]) + offset})  # type: ignore[call-overload]
+        found["labels"].extend(labels(tree.root_node, source, offset))
+    return DataDoc(path, FileKind.JAVASCRIPT, data=found)
 
 
 class _Reader:

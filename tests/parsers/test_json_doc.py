@@ -48,3 +48,12 @@ def test_only_pack_named_json_is_read() -> None:
     assert classify("shared/contracts.json", None, ("shared/contracts.json",)) is FileKind.JSON
     assert classify("frontend/package.json", None, ("shared/contracts.json",)) is None
     assert classify("README.mdj", None, ("README.mdj",)) is FileKind.MARKDOWN
+
+
+def test_globs_name_script_files_only() -> None:
+    named = ("frontend/src/pages/**",)
+    assert classify("frontend/src/pages/a/App.vue", None, named) is FileKind.JAVASCRIPT
+    assert classify("frontend/src/pages/x.ts", None, named) is FileKind.JAVASCRIPT
+    assert classify("frontend/src/pages/style.css", None, named) is None
+    assert classify("frontend/src/pages/notes.json", None, named) is None
+    assert classify("frontend/src/other/x.ts", None, named) is None

@@ -35,13 +35,13 @@ def test_root_and_base_and_their_lines() -> None:
     source = "export default defineConfig(({ mode }) => ({\n  root: 'pages',\n  base: '/static/x/',\n" \
              "  build: {\n    outDir: '../out',\n  },\n}));\n"
     doc = parse("web/vite.config.js", source)
-    assert doc.data == {"outDir": "web/out", "base": "/static/x/", "retries": []}
+    assert doc.data == {"outDir": "web/out", "base": "/static/x/", "retries": [], "labels": []}
     assert dict(doc.key_lines) == {"outDir": 5, "base": 3}
 
 
 def test_defaults_when_the_config_is_silent() -> None:
     data = _data("export default { plugins: [], build: {} };\n", "vite.config.mjs")
-    assert data == {"outDir": "dist", "base": "/", "retries": []}
+    assert data == {"outDir": "dist", "base": "/", "retries": [], "labels": []}
 
 
 def test_a_syntax_error_is_a_problem_and_the_rest_is_read() -> None:
