@@ -21,17 +21,20 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+# The gate 1/3/4/5 payload facts live in a module of their own; re-exported as part of the model.
+from meslint.facts_payloads import (  # noqa: F401
+    CodedCall,
+    ExportRow,
+    FlaskApp,
+    ItemRead,
+    PayloadFunction,
+    PayloadImport,
+    PayloadKey,
+    PayloadValue,
+)
+
 # Location and FileKind live in small modules of their own so that a run replayed from the
 # run cache can format findings without importing the whole fact model.
-# The gate 3/4 payload facts live in a module of their own; re-exported as part of the model.
-from meslint.facts_payloads import CodedCall as CodedCall
-from meslint.facts_payloads import ExportRow as ExportRow
-from meslint.facts_payloads import FlaskApp as FlaskApp
-from meslint.facts_payloads import ItemRead as ItemRead
-from meslint.facts_payloads import PayloadFunction as PayloadFunction
-from meslint.facts_payloads import PayloadImport as PayloadImport
-from meslint.facts_payloads import PayloadKey as PayloadKey
-from meslint.facts_payloads import PayloadValue as PayloadValue
 from meslint.listing import FileKind
 from meslint.location import Location
 
