@@ -49,8 +49,9 @@ def extract(tree: ast.Module, locate: Locate, module_name: str, source_size: int
     loop_names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _dotted(node.func).rpartition(".")[2] == "Flask":
-            apps.append(FlaskApp(_keyword(node, "static_folder", "static"), _keyword(node, "static_url_path", ""),
-                                 locate(node)))
+            # static_folder=None turns static files off (nothing to compare); static_url_path=None is the default.
+            apps.append(FlaskApp(_keyword(node, "static_folder", "static", None),
+                                 _keyword(node, "static_url_path", "", ""), locate(node)))
         elif isinstance(node, ast.ImportFrom):
             base = _absolute(module_name, node.module or "", node.level)
             imports.extend(PayloadImport(alias.asname or alias.name, base, alias.name) for alias in node.names
@@ -66,12 +67,13 @@ def extract(tree: ast.Module, locate: Locate, module_name: str, source_size: int
     return tuple(functions), tuple(imports), tuple(reads), tuple(apps)
 
 
-def _keyword(call: ast.Call, name: str, default: str) -> str | None:
-    """A keyword argument's string value; ``default`` when absent (or ``None``), ``None`` when not a literal."""
+def _keyword(call: ast.Call, name: str, default: str, given_none: str | None) -> str | None:
+    """A keyword argument's string value; ``default`` when absent, ``given_none`` when it is ``None``,
+    ``None`` when it is not a literal."""
     for keyword in call.keywords:
         if keyword.arg == name:
             if isinstance(keyword.value, ast.Constant) and keyword.value.value is None:
-                return default
+                return given_none
             if isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
                 return keyword.value.value
             return None

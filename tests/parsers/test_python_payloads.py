@@ -144,3 +144,15 @@ def test_nested_subscript_stores_add_nested_keys() -> None:
     index = _index(_module("m.py", source))
     assert _present(index, "/n", "a.b.c") is True
     assert _present(index, "/n", "a.b.d") is False
+
+
+def test_flask_static_folder_and_url_path() -> None:
+    source = """
+        import flask
+        a = flask.Flask(__name__)
+        b = Flask(__name__, static_folder="../web", static_url_path="/ui")
+        c = Flask(__name__, static_folder=None)
+        d = Flask(__name__, static_folder=FOLDER, **options)
+    """
+    apps = [(app.static_folder, app.static_url_path) for app in _module("pkg/app.py", source).flask_apps]
+    assert apps == [("static", ""), ("../web", "/ui"), (None, ""), (None, None)]
