@@ -18,20 +18,12 @@ from pathlib import Path
 
 import yaml
 
-from meslint import pack_files, safe_io
+from meslint import pack_files, pack_spec, safe_io
 from meslint.errors import PackError
 from meslint.globs import glob_match
+from meslint.pack_gates import FieldContractsSpec, FrontendSpec, GateSpec, ObservabilitySpec, ResilienceSpec
 
-
-def spec(doc: str, default=dataclasses.MISSING, *, factory=dataclasses.MISSING, repo_path: bool = False,
-         key: str | None = None):
-    """A pack field: ``doc`` is its description in ``meslint pack-schema`` and rules/README.md;
-    ``repo_path`` marks a repository path that must exist (or be install-created); ``key`` is its
-    spelling in a pack file when that differs from the attribute."""
-    metadata: dict[str, object] = {"doc": doc, "repo_path": repo_path}
-    if key is not None:
-        metadata["key"] = key
-    return field(default=default, default_factory=factory, metadata=metadata)
+spec = pack_spec.spec  # the field declaration, in a module of its own so that pack_gates can use it too
 
 
 @dataclass(frozen=True)
@@ -209,16 +201,6 @@ class DocsSpec:
         "title words of a document that records a moment (inventory, audit, report, 盤點, 報告): legacy names "
         "there are evidence, not drift; its current-contract values are still checked",
         ("inventory", "audit", "report", "盤點", "報告", "稽核", "盘点", "报告", "审计"))
-
-
-# The gate 1/3/4/5 records live in their own module, which uses spec() above.
-from meslint.pack_gates import (  # noqa: E402
-    FieldContractsSpec,
-    FrontendSpec,
-    GateSpec,
-    ObservabilitySpec,
-    ResilienceSpec,
-)
 
 
 @dataclass(frozen=True)

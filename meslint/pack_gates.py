@@ -2,14 +2,14 @@
 
 Kept apart from :mod:`meslint.pack` so that the gate families grow here; :class:`meslint.pack.ContractPack`
 holds one field of each record below.  Same conventions: every field is declared with
-:func:`meslint.pack.spec`, so ``meslint pack-schema`` and rules/README.md describe it.
+:func:`meslint.pack_spec.spec`, so ``meslint pack-schema`` and rules/README.md describe it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from meslint.pack import spec
+from meslint.pack_spec import spec
 
 
 @dataclass(frozen=True)

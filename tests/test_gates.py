@@ -63,3 +63,13 @@ def test_a_breach_makes_its_gate_not_ready(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "gate 6 (Conda-systemd contract): NOT READY" in out
     assert "deploy/mes-dashboard.service:" in out and "MES603" in out
+
+
+def test_gate_modules_import_first() -> None:
+    # pack_gates and pack share the field declaration; importing either first must work.
+    import subprocess
+    import sys
+
+    for module in ("meslint.pack_gates", "meslint.payload_paths", "meslint.frontend_facts", "meslint.gates"):
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
