@@ -50,6 +50,8 @@ _PARSERS = {
     FileKind.NGINX: ("meslint.parsers.nginx", "parse"),
     FileKind.APACHE: ("meslint.parsers.apache", "parse"),
     FileKind.UWSGI: ("meslint.parsers.uwsgi", "parse"),
+    FileKind.JSON: ("meslint.parsers.json_doc", "parse"),
+    FileKind.JAVASCRIPT: ("meslint.parsers.vite_config", "parse"),
 }
 
 # Key of Repository._index holding {path: text} of the discovered files until findings are anchored.
@@ -71,7 +73,7 @@ def python_tokens(pack: ContractPack) -> tuple[str, ...]:
 def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
     """Whether a file is parsed at all: the pre-filter that keeps large trees cheap."""
     if item.kind is FileKind.PYTHON:
-        if matches_any(item.path, pack.docs.diagnostics_sources) or item.path in _named_paths(pack):
+        if matches_any(item.path, pack.payload_sources) or item.path in _named_paths(pack) or _exports(item, pack):
             return True
         if item.path.rpartition("/")[2] == "gunicorn.conf.py":
             return True
@@ -83,6 +85,14 @@ def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) ->
         return (item.path == docs.readme or item.path in docs.mirrors or matches_any(item.path, docs.operator_docs)
                 or matches_any(item.path, docs.contract_docs))
     return True
+
+
+# An export module is read only when it writes one (gate 3 compares its header rows with the contract).
+_EXPORT_TOKENS = ("writerow", "DictWriter", "to_csv", "to_excel")
+
+
+def _exports(item: DiscoveredFile, pack: ContractPack) -> bool:
+    return matches_any(item.path, pack.export_sources) and any(token in item.text for token in _EXPORT_TOKENS)
 
 
 def _named_paths(pack: ContractPack) -> set[str]:
@@ -99,7 +109,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
     """Parse the tree at ``root``.  ``overlay`` replaces file texts (unsaved editor buffers); ``found``
     replaces discovering ``root`` (the files of a git tree)."""
     if found is None:
-        found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.docs.mirrors)
+        found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.named_files)
     files = list(found.files)
     if overlay:
         files = _apply_overlay(files, overlay, pack)
@@ -116,7 +126,8 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
             continue
         selected.append(item)
     payload = frozenset(item.path for item in selected
-                        if item.kind is FileKind.PYTHON and matches_any(item.path, pack.docs.diagnostics_sources))
+                        if item.kind is FileKind.PYTHON
+                        and (matches_any(item.path, pack.payload_sources) or _exports(item, pack)))
     parsed = parse_files(root, selected, from_overlay=frozenset(overlay or ()), dict_keys_of=payload)
     for item, facts in zip(selected, parsed, strict=True):
         buckets[item.kind].append(facts)
@@ -131,7 +142,8 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         scripts=tuple(_typed(buckets[FileKind.SHELL], ShellScript)),
         python=tuple(_typed(buckets[FileKind.PYTHON], PythonModule)),
         markdown=tuple(_typed(buckets[FileKind.MARKDOWN], MarkdownDoc)),
-        data=tuple(_typed(buckets[FileKind.TOML] + buckets[FileKind.YAML], DataDoc)),
+        data=tuple(_typed(buckets[FileKind.TOML] + buckets[FileKind.YAML] + buckets[FileKind.JSON]
+                          + buckets[FileKind.JAVASCRIPT], DataDoc)),
         web_configs=tuple(_typed(buckets[FileKind.NGINX] + buckets[FileKind.APACHE] + buckets[FileKind.UWSGI],
                                  WebConfig)),
         skipped=found.skipped,
@@ -387,7 +399,7 @@ def _apply_overlay(files: list[DiscoveredFile], overlay: dict[str, str], pack: C
 
     by_path = {f.path: f for f in files}
     for path, text in overlay.items():
-        kind = classify(path, text[:8192].encode("utf-8", "replace"), pack.docs.mirrors)
+        kind = classify(path, text[:8192].encode("utf-8", "replace"), pack.named_files)
         if kind is None:
             by_path.pop(path, None)
             continue

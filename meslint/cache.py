@@ -39,7 +39,7 @@ _TYPES: dict[str, type] = {
     name: obj for name, obj in vars(facts).items()
     if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, Enum))
     and obj.__module__ in (facts.__name__, facts.Location.__module__, facts.FileKind.__module__,
-                           facts.Dockerfile.__module__)
+                           facts.Dockerfile.__module__, facts.PayloadValue.__module__)
     and name != "Repository"
 }
 _FIELDS: dict[type, tuple[str, ...]] = {

@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--output", default="meslint-pack.yaml",
                       help="the pack file to write, relative to the repository (never replaced if it exists)")
     init.add_argument("--name", help="the pack's name (default: the repository directory's name)")
+    gates = sub.add_parser("gates", help="which cutover gates are statically ready (meslint.gates)")
+    gates.add_argument("paths", nargs="*")
+    _common_run_options(gates)
+    gates.add_argument("--output-format", choices=("text", "json"), default="text")
+    gates.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -216,6 +221,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = _settings(root, args)
     if args.command == "show-contract":
         return _show_contract(args, root, settings)
+    if args.command == "gates":
+        from meslint.gates import command
+
+        return command(args, root, settings)
     return _check(args, root, settings)
 
 
@@ -444,12 +453,12 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
 
     pack = load_contract(settings, root, contract)
     if run_cache is not None:
-        run_cache.inventory(tuple(pack.docs.mirrors))  # before anything is read
+        run_cache.inventory(pack.named_files)  # before anything is read
     result = run(root, settings, pack, overlay=dict([stdin]) if stdin is not None else None)
     report = Report(result.repo.root, result.pack.name, result.findings, result.suppressed,
                     result.suppression_kinds)
     if run_cache is not None and stdin is None:
-        run_cache.record(report, tuple(pack.docs.mirrors), [source.path for source in result.repo.files])
+        run_cache.record(report, pack.named_files, [source.path for source in result.repo.files])
     return report
 
 

@@ -21,6 +21,18 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+# The gate 1/3/4/5 payload facts live in a module of their own; re-exported as part of the model.
+from meslint.facts_payloads import (  # noqa: F401
+    CodedCall,
+    ExportRow,
+    FlaskApp,
+    ItemRead,
+    PayloadFunction,
+    PayloadImport,
+    PayloadKey,
+    PayloadValue,
+)
+
 # Location and FileKind live in small modules of their own so that a run replayed from the
 # run cache can format findings without importing the whole fact model.
 from meslint.listing import FileKind
@@ -373,6 +385,11 @@ class PythonModule:
     # hands on as a callback: a dotted name with import aliases applied, ``.name`` relative, or a
     # plain local name (``self.x`` kept as written).
     calls: tuple[tuple[str, str], ...] = ()
+    # Payload modules only (as dict_keys): what functions return, ``from`` imports, loop item reads.
+    payload_functions: tuple[PayloadFunction, ...] = ()
+    payload_imports: tuple[PayloadImport, ...] = ()
+    item_reads: tuple[ItemRead, ...] = ()
+    flask_apps: tuple[FlaskApp, ...] = ()
 
 
 # --------------------------------------------------------------------------- markdown

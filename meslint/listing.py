@@ -27,6 +27,8 @@ class FileKind(str, Enum):
     NGINX = "nginx-config"
     APACHE = "apache-config"
     UWSGI = "uwsgi-ini"
+    JSON = "json"  # only the JSON files a pack names (the field contract file, package.json)
+    JAVASCRIPT = "javascript"  # only the build configs a pack names (vite.config.*)
 
 
 _WALK_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
@@ -36,12 +38,17 @@ _DROPIN_DIRS = tuple(suffix + ".d" for suffix in _UNIT_SUFFIXES)
 _SHELL_SUFFIXES = (".sh", ".bash")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdj")
 _YAML_NAMES = {"environment.yml", "environment.yaml"}
+_SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".vue")
 
 
 def classify(path: str, head: bytes | None = None, extra_markdown: Iterable[str] = ()) -> FileKind | None:
     """The kind of a file from its name, or its shebang for extension-less scripts."""
     name = path.rsplit("/", 1)[-1]
     lower = name.lower()
+    if path in extra_markdown and lower.endswith(".json"):  # a pack-named data file, not a mirror doc
+        return FileKind.JSON
+    if lower.endswith(_SCRIPT_SUFFIXES) and (path in extra_markdown or glob_named(path, extra_markdown)):
+        return FileKind.JAVASCRIPT  # a pack-named build config, API client or frontend module
     if path in extra_markdown or lower.endswith(_MARKDOWN_SUFFIXES):
         return FileKind.MARKDOWN
     if lower.endswith(_UNIT_SUFFIXES) or is_dropin(path):
@@ -112,6 +119,14 @@ def web_config_kind(path: str) -> FileKind | None:
     return None
 
 
+def glob_named(path: str, named: Iterable[str]) -> bool:
+    """Whether a glob among the pack-named paths matches ``path`` (globs name script files only: a pack
+    lists frontend modules by directory, never Markdown or JSON)."""
+    from meslint.globs import glob_match
+
+    return any(any(c in pattern for c in "*?[") and glob_match(path, pattern) for pattern in named)
+
+
 def is_dropin(path: str) -> bool:
     """A systemd drop-in: ``NAME.conf`` in a unit's ``x.service.d/`` directory."""
     directory, _, name = path.rpartition("/")
@@ -163,7 +178,8 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
     lower = name.lower()
     return (lower.endswith(_KNOWN_SUFFIXES) or lower.startswith(".env.") or lower in _KNOWN_NAMES
             or rel in extra_markdown or is_dropin(rel) or container_kind(rel) is not None
-            or web_config_kind(rel) is not None)
+            or web_config_kind(rel) is not None
+            or (lower.endswith(_SCRIPT_SUFFIXES) and glob_named(rel, extra_markdown)))
 
 
 def list_paths(root: Path, unreadable: list[tuple[str, str]] | None = None) -> list[str]:

@@ -18,21 +18,13 @@ from pathlib import Path
 
 import yaml
 
-from meslint import pack_files, safe_io
+from meslint import pack_files, pack_spec, safe_io
 from meslint.errors import PackError
 from meslint.globs import glob_match
+from meslint.pack_gates import FieldContractsSpec, FrontendSpec, GateSpec, ObservabilitySpec, ResilienceSpec
 from meslint.parsers.web_address import UWSGI_LISTEN_OPTIONS
 
-
-def spec(doc: str, default=dataclasses.MISSING, *, factory=dataclasses.MISSING, repo_path: bool = False,
-         key: str | None = None):
-    """A pack field: ``doc`` is its description in ``meslint pack-schema`` and rules/README.md;
-    ``repo_path`` marks a repository path that must exist (or be install-created); ``key`` is its
-    spelling in a pack file when that differs from the attribute."""
-    metadata: dict[str, object] = {"doc": doc, "repo_path": repo_path}
-    if key is not None:
-        metadata["key"] = key
-    return field(default=default, default_factory=factory, metadata=metadata)
+spec = pack_spec.spec  # the field declaration, in a module of its own so that pack_gates can use it too
 
 
 @dataclass(frozen=True)
@@ -269,6 +261,11 @@ class ContractPack:
     docs: DocsSpec = spec("what the documentation must state (gate 8)", factory=DocsSpec)
     container: ContainerSpec | None = spec("the container runtime (Dockerfile, compose, supervisord); absent: "
                                            "no container runtime is checked", None)
+    gates: tuple[GateSpec, ...] = spec("the runbook's gate checklist, for `meslint gates`", ())
+    field_contracts: FieldContractsSpec | None = spec("the shared field contract file (gate 3)", None)
+    observability: ObservabilitySpec | None = spec("the health payloads operators rely on (gate 4)", None)
+    frontend: FrontendSpec | None = spec("the frontend build and where Flask serves it from (gate 1)", None)
+    resilience: ResilienceSpec | None = spec("the degraded responses (gate 5)", None)
     source: str = field(default="", metadata={"internal": True})  # where the pack came from, for messages
     file: str | None = field(default=None, metadata={"internal": True})  # the pack file, when read from one
     # Repository paths the pack names, with the line that names each: (path, line, where).
@@ -283,6 +280,29 @@ class ContractPack:
     def conda_bin_variable(self) -> str | None:
         """The setting that names the conda binary: a path units read, never one they write."""
         return self.conda.bin_variable if self.conda is not None else None
+
+    @property
+    def named_files(self) -> tuple[str, ...]:
+        """Paths discovery reads whatever their name: mirror docs (Markdown), pack-named JSON and script
+        files, and globs of script files (frontend modules)."""
+        contracts = (self.field_contracts.file, *self.field_contracts.frontend) if self.field_contracts else ()
+        frontend = (self.frontend.package_json, *self.frontend.vite_configs()) if self.frontend else ()
+        clients = self.resilience.api_clients if self.resilience else ()
+        return tuple(self.docs.mirrors) + contracts + frontend + clients
+
+    @property
+    def payload_sources(self) -> tuple[str, ...]:
+        """Python modules (globs) whose payload facts are kept: diagnostics (8), health (4), loader (3), app (1)."""
+        extra = self.observability.sources if self.observability else ()
+        loader = (self.field_contracts.loader,) if self.field_contracts and self.field_contracts.loader else ()
+        apps = self.frontend.app_modules if self.frontend else ()
+        resilience = self.resilience.sources if self.resilience else ()
+        return self.docs.diagnostics_sources + extra + loader + apps + resilience
+
+    @property
+    def export_sources(self) -> tuple[str, ...]:
+        """Python modules (globs) that may write exports of contracted tables (gate 3)."""
+        return self.field_contracts.exporters if self.field_contracts else ()
 
     def installs(self, path: str) -> bool:
         """Whether installing puts deploy-root-relative ``path`` in place: a file copied there

@@ -179,7 +179,7 @@ def staged_run(root: Path, settings, contract: str | None):
     if shutil.which("git") is None:
         raise ConfigError("--staged needs git on PATH")
     pack = load_contract(settings, root, contract)
-    mirrors = tuple(pack.docs.mirrors)
+    mirrors = pack.named_files  # mirror docs and pack-named data files
     index, head = index_entries(root), head_entries(root)
     # Discovery reads only the files it may take facts from (and links); the others need only exist.
     blobs = read_blobs(root, {e.oid for e in index + head

@@ -60,7 +60,11 @@ class Gate(Enum):
     """The cutover gate a rule enforces (``MESLINT``: meslint's own findings)."""
 
     MESLINT = "-"
+    FRONTEND_BUILD = "1"
     ROOT_EXECUTION = "2"
+    FIELD_CONTRACTS = "3"
+    OBSERVABILITY = "4"
+    RESILIENCE = "5"
     RUNTIME_CONTRACT = "6"
     DOCUMENTATION = "8"
 

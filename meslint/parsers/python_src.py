@@ -161,6 +161,11 @@ class _Collector(Writes, EnvReads, Sites):
         self._body(tree.body, self.module)
         self._emit_wrapper_calls()
         key = by_location
+        payloads: tuple = ((), (), (), ())
+        if self.collect_dict_keys:  # the payload modules (gates 1, 3, 4, 8) and no others
+            from meslint.parsers.python_payloads import extract
+
+            payloads = extract(tree, self._loc, self.path.removesuffix(".py").replace("/", "."), len(self.text))
         return PythonModule(
             self.path,
             env_reads=tuple(sorted(self.env_reads, key=key)),
@@ -176,6 +181,10 @@ class _Collector(Writes, EnvReads, Sites):
             writes=tuple(sorted(self.writes, key=key)),
             enqueues=tuple(sorted(self.enqueues, key=key)),
             calls=tuple(self.calls),
+            payload_functions=payloads[0],
+            payload_imports=payloads[1],
+            item_reads=payloads[2],
+            flask_apps=payloads[3],
         )
 
     # ----------------------------------------------------------------- traversal

@@ -1,0 +1,53 @@
+"""Retries in API clients: loops, self-calls and options, what they retry on, whether they wait as told."""
+
+from __future__ import annotations
+
+from meslint.parsers.vite_config import parse
+
+
+def _sites(source: str) -> list[dict]:
+    return parse("web/api.js", source).data["retries"]
+
+
+def test_a_loop_that_retries_503_and_reads_retry_after() -> None:
+    source = """
+    async function get(url) {
+      while (true) {
+        const r = await fetch(url);
+        if (r.status >= 500) { await wait(r.headers.get('retry-after')); continue; }
+        return r;
+      }
+    }
+    """
+    assert _sites(source) == [{"line": 3, "kind": "loop", "on": ">= 500", "function": "get", "retry_after": True}]
+
+
+def test_a_loop_without_a_second_round_is_no_retry() -> None:
+    source = ("async function all(urls) { for (const u of urls) { const r = await fetch(u); "
+              "if (r.status === 503) break; } }")
+    assert _sites(source) == []
+
+
+def test_retries_on_other_statuses_are_not_degraded_retries() -> None:
+    source = "const c = make({ retries: 2, retryOn: [429] });\nfunction f(){ return f(); }\n"
+    assert _sites(source) == []
+
+
+def test_nested_functions_are_their_own_scope() -> None:
+    source = """
+    function outer() {
+      const inner = async () => { for (;;) { try { return await go(); } catch (e) { } } };
+      return status === 503;
+    }
+    """
+    assert _sites(source) == []  # the loop's own function never mentions 503
+
+
+def test_deeply_nested_loops_stay_cheap() -> None:
+    import time
+
+    depth = 3000
+    source = "async function f() {" + "while (x) { await g(); " * depth + "}" * depth + " return 503; }"
+    started = time.process_time()
+    sites = _sites(source)
+    assert time.process_time() - started < 5 and len(sites) <= 200
