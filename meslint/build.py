@@ -57,11 +57,11 @@ _PARSERS = {
 # Key of Repository._index holding {path: text} of the discovered files until findings are anchored.
 TEXTS = "model.texts"
 
-# Python sources that mention none of these cannot carry contract facts.
-_PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__",
-                  # Any import, definition or assignment: a unit's write set follows imports and calls
-                  # through every module, and a module of constants alone can hold the written paths.
-                  "import", "def ", "=")
+# Python sources that mention none of these cannot carry contract facts of their own.
+_PYTHON_TOKENS = ("environ", "getenv", "sys.path", "__file__")
+# But any module with code can be part of what a unit runs: its write set follows imports and calls
+# through every module (meslint.unit_code), and a module of constants alone can hold written paths.
+_CODE_TOKENS = ("import", "def ", "=")
 
 
 def python_tokens(pack: ContractPack) -> tuple[str, ...]:
@@ -73,11 +73,8 @@ def python_tokens(pack: ContractPack) -> tuple[str, ...]:
 def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
     """Whether a file is parsed at all: the pre-filter that keeps large trees cheap."""
     if item.kind is FileKind.PYTHON:
-        if matches_any(item.path, pack.payload_sources) or item.path in _named_paths(pack) or _exports(item, pack):
-            return True
-        if item.path.rpartition("/")[2] == "gunicorn.conf.py":
-            return True
-        return not is_test_path(item.path) and any(token in item.text for token in tokens)
+        return _contract_python(item, pack, tokens) or (
+            not is_test_path(item.path) and any(token in item.text for token in _CODE_TOKENS))
     if item.kind in (FileKind.NGINX, FileKind.APACHE, FileKind.UWSGI):
         return pack.reads_web_configs()  # read only for a pack with a site there
     if item.kind is FileKind.MARKDOWN:
@@ -85,6 +82,24 @@ def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) ->
         return (item.path == docs.readme or item.path in docs.mirrors or matches_any(item.path, docs.operator_docs)
                 or matches_any(item.path, docs.contract_docs))
     return True
+
+
+def _contract_python(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
+    """A Python module that may carry contract facts of its own (named by the pack, or a token)."""
+    if matches_any(item.path, pack.payload_sources) or item.path in _named_paths(pack) or _exports(item, pack):
+        return True
+    if item.path.rpartition("/")[2] == "gunicorn.conf.py":
+        return True
+    return not is_test_path(item.path) and any(token in item.text for token in tokens)
+
+
+def closure_only(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
+    """A Python module read only because a unit's code may reach it.
+
+    Its syntax errors are not findings: such a module is often written for a newer Python than the
+    one meslint runs on (3.12 f-strings under 3.11), and a write set that cannot read it lists it as
+    unknown instead."""
+    return item.kind is FileKind.PYTHON and not _contract_python(item, pack, tokens)
 
 
 # An export module is read only when it writes one (gate 3 compares its header rows with the contract).
@@ -131,7 +146,8 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
     parsed = parse_files(root, selected, from_overlay=frozenset(overlay or ()), dict_keys_of=payload)
     for item, facts in zip(selected, parsed, strict=True):
         buckets[item.kind].append(facts)
-        problems.extend(getattr(facts, "problems", ()))
+        if not closure_only(item, pack, tokens):
+            problems.extend(getattr(facts, "problems", ()))
     all_paths = found.all_paths | frozenset(overlay or ())
     repo = Repository(
         root=str(root.resolve()),

@@ -209,3 +209,16 @@ def test_runtime_files_are_left_to_mes606(tmp_path: Path) -> None:
     assert any("MES606" in line and "WATCHDOG_STATE_FILE" in line for line in lines)
     mes617 = [line for line in lines if "MES617" in line]
     assert len(mes617) == 1 and "/opt/mes-dashboard/tmp/other.json" in mes617[0]
+
+
+def test_syntax_errors_only_count_in_modules_with_contract_facts(tmp_path: Path) -> None:
+    # A module parsed only because a unit's code may import it is often written for a newer Python
+    # (3.12 f-strings under 3.11): it is unknown to the write set, not a MES101 finding.  A module
+    # that reads the environment still reports its syntax error.
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "helpers.py").write_text("import json\ndef f(:\n    pass\n", encoding="utf-8")
+    (tmp_path / "pkg" / "settings.py").write_text("import os\nX = os.getenv('X', 'a'\n", encoding="utf-8")
+    pack = load_pack("mes-dashboard")
+    repo = build_repository(tmp_path, pack, max_file_size=1 << 20)
+    assert {p.location.path for p in repo.problems} == {"pkg/settings.py"}
+    assert {m.path for m in repo.python} == {"pkg/helpers.py", "pkg/settings.py"}

@@ -20,7 +20,7 @@ from meslint.parsers.web_address import reaches, socket_address, url_address
     ("contrib/uwsgi.ini", FileKind.UWSGI),
     ("deploy/uwsgi/app.ini", FileKind.UWSGI),
     ("pytest.ini", None),
-    ("supervisord.conf", None),
+    ("supervisord.conf", FileKind.SUPERVISORD),  # a .conf that names no web server
     ("scripts/nginx-reload", None),  # no extension outside sites-*/: a script, not a config
     ("deploy/nginx.service.d/override.conf", FileKind.UNIT),
 ])
