@@ -311,7 +311,9 @@ def flag_claims(line: DocLine, flags: dict[str, str], program: str) -> Iterator[
         setting = flags.get(match.group(1))
         if setting is not None:
             value = unquote_value(match.group(2))
-            if value and not value.startswith("-"):
+            # A placeholder, or a value cut short in pasted output (`systemctl status` ends a
+            # process line cut at the terminal's width with `>`), states nothing to compare.
+            if value and not value.startswith("-") and not is_placeholder(value):
                 yield Claim(setting, value, _at(line, match.start(2)), line)
 
 
