@@ -18,7 +18,7 @@ from pathlib import Path
 from meslint import safe_io
 from meslint.config import DEFAULT_MAX_FILE_SIZE
 from meslint.facts import FileKind, Location, SkippedFile
-from meslint.listing import classify, existing_paths, list_paths
+from meslint.listing import classify, existing_paths, is_dropin, list_paths
 from meslint.listing import excluded as is_excluded
 
 _SNIFF_BYTES = 8192
@@ -101,6 +101,8 @@ def _read(root: Path, rel: str, max_size: int, real_dirs: dict[str, str], *,
         is_link = os.path.islink(full)
         # realpath also catches a linked *directory* component on the way to the file.  The
         # directory part is resolved once per directory (a realpath costs an lstat per component).
+        if is_link and is_dropin(rel) and os.readlink(full) == "/dev/null":
+            return b""  # a masked drop-in (systemd reads it as empty); the link is not followed
         if is_link:
             # Not strict: a link out is "outside" whether or not its target exists (the message
             # must not tell the repository what lies outside it); a dangling inside link fails the stat.
