@@ -5,9 +5,11 @@ systemd.unit(5) "Description" and ``src/shared/dropin.c`` (``unit_file_find_drop
 
 * For a unit ``a-b-c.service`` systemd searches, in this order (most specific first), the
   directories ``a-b-c.service.d/``, then the dashed prefixes ``a-b-.service.d/`` and
-  ``a-.service.d/``; for an instance ``a-b@i.service`` also its template's (``a-b@.service.d/``,
-  then ``a-.service.d/``: the prefixes are cut from the part before ``@``); last the type-wide
-  ``service.d/``.  A leading dash is not a prefix (``-x.service`` searches no ``-.service.d/``).
+  ``a-.service.d/``; last the type-wide ``service.d/``.  An instance ``a-b@i.service`` reads
+  ``a-b@i.service.d/``, its template's ``a-b@.service.d/`` and the template's prefixes
+  (``a-.service.d/``), then its own prefixes, which keep the instance (``a-@i.service.d/``, then
+  that one's template ``a-@.service.d/``).  A leading dash is not a prefix (``-x.service``
+  searches no ``-.service.d/``).
 * Every ``*.conf`` of those directories is a drop-in, except hidden files (``hidden_or_backup_file()``).
   Files with the same name: only the one in the first (most specific) directory is used; the
   others are overridden.  A drop-in that is empty or a symbolic link to ``/dev/null`` (read as
@@ -27,20 +29,27 @@ from meslint.parsers.systemd_specifiers import UnitName
 __all__ = ["dropin_directories", "select_dropins"]
 
 
-def _name_directories(name: str) -> list[str]:
-    """``name.d`` then the dashed prefixes' directories of one unit name (``unit_file_find_dirs()``)."""
-    found = [name + ".d"]
-    dot = name.rfind(".")
-    if dot <= 0:
-        return found
-    suffix = name[dot:]
-    prefix = UnitName.of(name).prefix
+def _find_directories(name: str, suffix: str, found: list[str]) -> None:
+    """``unit_file_find_dirs()``: ``name.d``; for an instance its template's directories; then the
+    directories of the nearest dashed prefix (recursively, so every prefix, most specific first)."""
+    if name + ".d" not in found:
+        found.append(name + ".d")
+    parsed = UnitName.of(name)
+    if parsed.instance:  # an instance also reads its template's drop-ins (and their prefixes)
+        _find_directories(parsed.prefix + "@" + suffix, suffix, found)
+    prefix = parsed.prefix
+    chopped = False
     while True:
         dash = prefix.rfind("-")
         if dash <= 0:  # no dash, or a leading one: done
-            return found
-        found.append(prefix[:dash + 1] + suffix + ".d")
-        prefix = prefix[:dash]
+            return
+        if dash + 1 < len(prefix) or chopped:
+            prefix = prefix[:dash + 1]
+            break
+        prefix, chopped = prefix[:dash], True  # a trailing dash (this is a prefix already): cut it once
+    # An instance's prefix keeps the instance: a-b@i.service searches a-@i.service.d/ (then a-@.service.d/).
+    built = prefix + ("@" + parsed.instance if parsed.instance else "") + suffix
+    _find_directories(built, suffix, found)
 
 
 def dropin_directories(unit_name: str) -> list[str]:
@@ -48,15 +57,8 @@ def dropin_directories(unit_name: str) -> list[str]:
     dot = unit_name.rfind(".")
     if dot <= 0:
         return [unit_name + ".d"]
-    names = [unit_name]
-    parsed = UnitName.of(unit_name)
-    if parsed.instance:  # an instance also reads its template's drop-ins
-        names.append(parsed.prefix + "@" + unit_name[dot:])
     directories: list[str] = []
-    for name in names:
-        for directory in _name_directories(name):
-            if directory not in directories:
-                directories.append(directory)
+    _find_directories(unit_name, unit_name[dot:], directories)
     directories.append(unit_name[dot + 1:] + ".d")  # type-wide: most generic, added last
     return directories
 

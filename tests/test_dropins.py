@@ -51,9 +51,10 @@ def _write(root: Path, files: dict[str, str | None]) -> Path:
 def test_directories_most_specific_first():
     assert dropin_directories("a-b-c.service") == [
         "a-b-c.service.d", "a-b-.service.d", "a-.service.d", "service.d"]
-    # An instance reads its template's directories after its own; dashes count before the "@" only.
+    # An instance: its own, its template's (with the template's prefixes), then its prefixes, which
+    # keep the instance; dashes count before the "@" only.
     assert dropin_directories("x-y@i-j.socket") == [
-        "x-y@i-j.socket.d", "x-.socket.d", "x-y@.socket.d", "socket.d"]
+        "x-y@i-j.socket.d", "x-y@.socket.d", "x-.socket.d", "x-@i-j.socket.d", "x-@.socket.d", "socket.d"]
     assert dropin_directories("-lead.service") == ["-lead.service.d", "service.d"]  # a leading dash is no prefix
     assert dropin_directories("plain.timer") == ["plain.timer.d", "timer.d"]
 
@@ -147,6 +148,9 @@ _DROPIN_CASES: list[tuple[str, dict[str, str | None]]] = [
     ("t@i.service", {"t@.service.d/10.conf": "ExecStart="}),
     ("t-u@i.service", {"t-.service.d/10.conf": "ExecStart=/bin/true b"}),
     ("t-u@i.service", {"t-u@.service.d/10.conf": "ExecStart=", "t-u@i.service.d/10.conf": "ExecStart=/bin/true c"}),
+    ("t-u@i.service", {"t-.service.d/10.conf": "ExecStart=", "t-u@.service.d/10.conf": "ExecStart=/bin/true b"}),
+    ("t-u@i.service", {"t-.service.d/10.conf": "ExecStart=/bin/true b", "t-@i.service.d/10.conf": "ExecStart="}),
+    ("t-u@i.service", {"t-@.service.d/10.conf": "ExecStart="}),
     ("-lead.service", {"-.service.d/10.conf": "ExecStart="}),
     ("k.service", {"k.socket.d/10.conf": "ExecStart=", "socket.d/10.conf": "ExecStart="}),
 ]
@@ -176,7 +180,7 @@ def test_dropin_directories_match_systemd_analyze_verify(tmp_path):
     assert ours == theirs
     # The cases tell the rules apart (a wrong search would change at least one verdict).
     assert ours == ["several", "none", "several", "none", "none", "one", "one", "several", "none",
-                    "several", "several", "one", "one"]
+                    "several", "several", "several", "several", "none", "one", "one"]
 
 
 # --------------------------------------------------------------------------- Exec prefixes
