@@ -99,10 +99,10 @@ def _read(root: Path, rel: str, max_size: int, real_dirs: dict[str, str], *,
     full = os.path.join(base, rel)
     try:
         is_link = os.path.islink(full)
-        # realpath also catches a linked *directory* component on the way to the file.  The
-        # directory part is resolved once per directory (a realpath costs an lstat per component).
         if is_link and is_dropin(rel) and os.readlink(full) == "/dev/null":
             return b""  # a masked drop-in (systemd reads it as empty); the link is not followed
+        # realpath also catches a linked *directory* component on the way to the file.  The
+        # directory part is resolved once per directory (a realpath costs an lstat per component).
         if is_link:
             # Not strict: a link out is "outside" whether or not its target exists (the message
             # must not tell the repository what lies outside it); a dangling inside link fails the stat.
