@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from meslint.discovery import DiscoveredFile, Discovery, discover
@@ -153,7 +153,8 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         root=str(root.resolve()),
         files=tuple(sources),
         all_paths=all_paths,
-        units=tuple(effective_units(_typed(buckets[FileKind.UNIT], UnitFile))),
+        units=tuple(effective_units(_typed(buckets[FileKind.UNIT], UnitFile),
+                                    {i.path: i.text for i in selected if i.kind is FileKind.UNIT})),
         env_files=tuple(_typed(buckets[FileKind.ENV], EnvFile)),
         scripts=tuple(_typed(buckets[FileKind.SHELL], ShellScript)),
         python=tuple(_typed(buckets[FileKind.PYTHON], PythonModule)),
@@ -178,30 +179,44 @@ def _typed(items: list, cls: type) -> list:
     return [item for item in items if isinstance(item, cls)]
 
 
-def effective_units(units: list[UnitFile]) -> list[UnitFile]:
-    """Each unit with the drop-ins of its ``NAME.d/`` directory applied (sorted by file name).
+def effective_units(units: list[UnitFile], texts: Mapping[str, str] | None = None) -> list[UnitFile]:
+    """Each unit with the drop-ins systemd applies to it (:mod:`meslint.dropins`) applied.
 
-    The effective unit is what resolution and every check read.  A drop-in whose unit is not in
-    the repository (it extends a unit installed from elsewhere) stays a unit of its own.
+    The effective unit is what resolution and every check read.  A drop-in of a shared directory
+    (type-wide, prefix, template) is parsed again from ``texts`` with the name of each unit it
+    applies to, so its specifiers are that unit's.  A drop-in that applies to no unit of the
+    repository (it extends a unit installed from elsewhere) stays a unit of its own.
     """
+    from meslint.dropins import select_dropins
     from meslint.listing import is_dropin
+    from meslint.parsers.systemd import dropin_unit_name
+    from meslint.parsers.systemd import parse as parse_unit
 
-    dropins = [unit for unit in units if is_dropin(unit.path)]
+    dropins = {unit.path: unit for unit in units if is_dropin(unit.path)}
     if not dropins:
         return units
-    by_directory: dict[str, list[UnitFile]] = {}
-    for dropin in dropins:
-        by_directory.setdefault(dropin.path.rpartition("/")[0], []).append(dropin)
-    mains = {unit.path for unit in units if not is_dropin(unit.path)}
-    effective: list[UnitFile] = []
+    available: dict[str, dict[str, list[str]]] = {}  # units' directory -> drop-in directory -> files
+    for path in dropins:
+        directory, _, name = path.rpartition("/")
+        parent, _, base = directory.rpartition("/")
+        available.setdefault(parent, {}).setdefault(base, []).append(name)
+    applied: dict[str, UnitFile] = {}
+    used: set[str] = set()
     for unit in units:
-        if is_dropin(unit.path):
-            if unit.path.rpartition("/")[0][:-2] not in mains:
-                effective.append(unit)
+        if unit.path in dropins:
             continue
-        own = sorted(by_directory.get(unit.path + ".d", ()), key=lambda d: d.path.rpartition("/")[2])
-        effective.append(apply_dropins(unit, own) if own else unit)
-    return effective
+        parent = unit.path.rpartition("/")[0]
+        layers = []
+        for directory, name in select_dropins(unit.name, available.get(parent, {})):
+            path = f"{parent}/{directory}/{name}" if parent else f"{directory}/{name}"
+            used.add(path)
+            layer = dropins[path]
+            if dropin_unit_name(path) != unit.name and texts is not None and path in texts:
+                layer = parse_unit(path, texts[path], unit.name)
+            layers.append(layer)
+        if layers:
+            applied[unit.path] = apply_dropins(unit, layers)
+    return [applied.get(unit.path, unit) for unit in units if unit.path not in used]
 
 
 def apply_dropins(main: UnitFile, dropins: Iterable[UnitFile]) -> UnitFile:

@@ -18,7 +18,7 @@ from pathlib import Path
 from meslint import safe_io
 from meslint.config import DEFAULT_MAX_FILE_SIZE
 from meslint.facts import FileKind, Location, SkippedFile
-from meslint.listing import classify, existing_paths, list_paths
+from meslint.listing import classify, existing_paths, is_dropin, list_paths
 from meslint.listing import excluded as is_excluded
 
 _SNIFF_BYTES = 8192
@@ -99,6 +99,8 @@ def _read(root: Path, rel: str, max_size: int, real_dirs: dict[str, str], *,
     full = os.path.join(base, rel)
     try:
         is_link = os.path.islink(full)
+        if is_link and is_dropin(rel) and os.readlink(full) == "/dev/null":
+            return b""  # a masked drop-in (systemd reads it as empty); the link is not followed
         # realpath also catches a linked *directory* component on the way to the file.  The
         # directory part is resolved once per directory (a realpath costs an lstat per component).
         if is_link:

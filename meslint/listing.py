@@ -35,6 +35,7 @@ _WALK_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv"
                    ".meslint_cache", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 _UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".mount", ".target")
 _DROPIN_DIRS = tuple(suffix + ".d" for suffix in _UNIT_SUFFIXES)
+_TYPE_DROPIN_DIRS = frozenset(suffix[1:] + ".d" for suffix in _UNIT_SUFFIXES)  # service.d/: type-wide
 _SHELL_SUFFIXES = (".sh", ".bash")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdj")
 _YAML_NAMES = {"environment.yml", "environment.yaml"}
@@ -128,10 +129,13 @@ def glob_named(path: str, named: Iterable[str]) -> bool:
 
 
 def is_dropin(path: str) -> bool:
-    """A systemd drop-in: ``NAME.conf`` in a unit's ``x.service.d/`` directory."""
+    """A systemd drop-in: ``NAME.conf`` in a ``x.service.d/`` directory (a unit's, a dashed prefix's
+    ``a-.service.d/``, a template's ``a@.service.d/``) or the type-wide ``service.d/``
+    (:mod:`meslint.dropins`); systemd ignores hidden files there."""
     directory, _, name = path.rpartition("/")
-    return (name.endswith(".conf") and directory.endswith(_DROPIN_DIRS)
-            and not directory.rpartition("/")[2].startswith("."))
+    base = directory.rpartition("/")[2]
+    return (name.endswith(".conf") and not name.startswith(".")
+            and ((base.endswith(_DROPIN_DIRS) and not base.startswith(".")) or base in _TYPE_DROPIN_DIRS))
 
 
 def _is_env_name(lower: str) -> bool:

@@ -26,8 +26,8 @@ from pathlib import Path
 from meslint.discovery import DiscoveredFile, Discovery
 from meslint.discovery import _decode as decode
 from meslint.errors import ConfigError
-from meslint.facts import Location, SkippedFile
-from meslint.listing import classify, excluded, may_hold_facts
+from meslint.facts import FileKind, Location, SkippedFile
+from meslint.listing import classify, excluded, is_dropin, may_hold_facts
 
 # Settings of the checked repository's own config that would make git run a program, switched off.
 _GIT = ("git", "--no-pager", "--no-replace-objects", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
@@ -123,6 +123,9 @@ def discovery_of(entries: list[Entry], blobs: dict[str, bytes], *, max_file_size
         rel = entry.path
         paths.append(rel)
         if excluded(rel, exclude) or entry.mode == "160000" or not may_hold_facts(rel, mirrors):
+            continue
+        if entry.mode == "120000" and is_dropin(rel) and blobs.get(entry.oid) == b"/dev/null":
+            files.append(DiscoveredFile(rel, FileKind.UNIT, "", 0))  # a masked drop-in, as discover() reads it
             continue
         target = _follow(entry, by_path, blobs)
         if isinstance(target, str):

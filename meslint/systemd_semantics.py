@@ -14,7 +14,8 @@ and systemd's sources (``src/core/load-fragment.c``, ``src/basic/time-util.c``).
   with ``bash -c SCRIPT`` unwrapped into the script's commands (parsed in the model phase,
   :attr:`meslint.facts.ExecCommand.script`) and each of their words expanded as the shell does
   with the unit's environment; ``env``/``exec``/``nohup``/``conda run`` wrappers are unwrapped
-  by :func:`meslint.argv.analyze`.
+  by :func:`meslint.argv.analyze`.  A ``|`` command (systemd >= 258) is the same: its words are
+  the ``-c`` text of the user's login shell (:func:`meslint.parsers.systemd_exec.via_shell_argv`).
 * :func:`pid_file` -- ``PIDFile=``: specifiers expanded, a relative path taken under ``/run``.
 * :func:`parse_timespan` / :func:`stop_timeout` -- time spans and the effective stop timeout.
 * :func:`parse_bool` -- systemd's booleans.  The sandbox view is :mod:`meslint.sandbox`.
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 
 from meslint.argv import SHELLS, CommandInfo, analyze, basename
 from meslint.facts import ExecCommand, Location, UnitFile, UnitSetting
+from meslint.parsers.systemd_exec import via_shell_argv
 from meslint.parsers.systemd_settings import working_directory_value
 from meslint.parsers.systemd_specifiers import expand_specifiers
 from meslint.parsers.systemd_substitution import substitute_argv
@@ -135,6 +137,8 @@ def invocations(command: ExecCommand, env: Mapping[str, Binding], deploy_root: s
     script whose text is not known statically runs nothing meslint can see.
     """
     argv = exec_argv(command, {name: binding.value for name, binding in env.items()})
+    if "|" in command.prefixes:
+        argv = via_shell_argv(argv)
     info = analyze(argv)
     if info.shell_script is None:
         return [Invocation(info, argv, argv)]

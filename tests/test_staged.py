@@ -165,6 +165,9 @@ def test_the_index_is_discovered_as_the_checkout_would_be(repo) -> None:
     (docs / "outside.md").symlink_to("/etc/hostname")
     (docs / "dangling.md").symlink_to("missing.md")
     (docs / "folder.md").symlink_to("../deploy")
+    (docs / "null.md").symlink_to("/dev/null")  # outside: skipped
+    (repo / "deploy" / "service.d").mkdir(parents=True)
+    (repo / "deploy" / "service.d" / "10-off.conf").symlink_to("/dev/null")  # a masked drop-in: read as empty
     (docs / "binary.md").write_bytes(b"# x\0y\n")
     (docs / "latin1.md").write_bytes("caf\xe9\n".encode("latin-1"))
     (docs / "big.md").write_text("x" * 5000)
@@ -179,4 +182,5 @@ def test_the_index_is_discovered_as_the_checkout_would_be(repo) -> None:
         assert got.all_paths == expected.all_paths
         assert [(f.path, f.kind, f.text) for f in got.files] == [(f.path, f.kind, f.text) for f in expected.files]
         assert sorted(got.skipped, key=lambda s: s.location) == sorted(expected.skipped, key=lambda s: s.location)
-        assert len(got.skipped) == 6 and any(f.path == "docs/inside.md" for f in got.files)
+        assert len(got.skipped) == 7 and any(f.path == "docs/inside.md" for f in got.files)
+        assert ("deploy/service.d/10-off.conf", "") in [(f.path, f.text) for f in got.files] or exclude

@@ -42,9 +42,10 @@ Drop-ins -- :func:`meslint.build.apply_dropins`
 ----------------------------------------------
 ``x.service.d/NAME.conf`` is parsed with the sections and specifiers of ``x.service``; the model
 applies a unit's drop-ins after it in file-name order (``unit_load_dropin()``,
-``src/core/load-dropin.c``).  Only the unit's own ``.d/`` directory next to it is read: the
-type-wide (``service.d/``), prefix (``a-.service.d/``) and template (``a@.service.d/``) drop-in
-directories systemd also searches are not.
+``src/core/load-dropin.c``).  The directories searched next to the unit -- its own ``.d/``, the
+dashed prefixes' (``a-.service.d/``), its template's (``a@.service.d/``) and the type-wide
+``service.d/`` -- and which same-named file wins are :mod:`meslint.dropins`; a shared drop-in is
+parsed again with the name of each unit it applies to (its specifiers are that unit's).
 """
 
 from __future__ import annotations
@@ -217,13 +218,15 @@ def dropin_unit_name(path: str) -> str | None:
     return path.rpartition("/")[0].rpartition("/")[2][:-2] if is_dropin(path) else None
 
 
-def parse(path: str, text: str) -> UnitFile:
+def parse(path: str, text: str, unit_name: str | None = None) -> UnitFile:
     """Parse one unit file or drop-in; never raises (problems are reported as facts).
 
     A drop-in (``x.service.d/NAME.conf``) is parsed as part of the unit it extends (its
     sections, its specifiers); :func:`meslint.build.apply_dropins` layers it over the main file.
+    ``unit_name`` names that unit when the directory does not (a type-wide ``service.d/``, a
+    prefix ``a-.service.d/`` or template ``a@.service.d/`` drop-in applied to one unit).
     """
-    name = dropin_unit_name(path) or posixpath.basename(path)
+    name = unit_name or dropin_unit_name(path) or posixpath.basename(path)
     state = State(path, UnitName.of(name), _known_sections(name))
     for logical in logical_lines(text):
         try:

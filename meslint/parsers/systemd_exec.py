@@ -9,8 +9,20 @@ is the executable path.  A lone ``;`` separates several commands on one line,
 unbalanced quoting drops the command.  ``$VAR``/``${VAR}``/``$$`` are left
 untouched at parse time: systemd substitutes them when it spawns the process.
 
-systemd >= 258 also accepts ``|`` (run the words via ``/bin/sh -c``): it is
-kept in ``prefixes`` and ``argv`` holds the words as written.
+Prefixes (the loop of ``config_parse_exec()``; systemd.service(5) "Command lines"): ``-``,
+``@``, ``:`` and ``|`` each at most once, in any order; ``+`` and ``!`` exclude each other;
+``!!`` is two ``!`` (the ambient-capabilities hack; since v258 it is accepted and ignored) and
+takes no ``+`` or third ``!`` after it.  A character that cannot be taken ends the prefixes and
+stays in the path, which the path checks then reject ("Neither a valid executable name nor an
+absolute path"): that is how systemd rejects ``--x``, ``+!x``, ``!+x`` or ``!!!x``.
+
+``|`` (systemd >= 258): the command line runs via the user's login shell, ``SHELL -c``; with
+``@`` as a login shell (argv[0] ``-sh``).  No word is an executable path (no path check), the
+first word may be empty (``|`` alone before the first word), ``@`` takes no argv[0] word.  The
+words are kept in ``argv`` as written; :func:`via_shell_argv` is the argv the shell gets, the one
+place that reads them as a shell command line.  systemd does not reject a prefix character
+left at the start of the shell's text (``||x``, ``|+!x``); the shell then fails on it, so the
+parser reports it.
 
 :attr:`ExecCommand.argv` is ``(path, *words)``.  Without ``@`` that is exactly
 the argv systemd passes; with ``@`` the process sees ``argv[1:]`` (its argv[0]
@@ -47,6 +59,9 @@ def exec_line(state: State, setting: UnitSetting) -> None:
             state.exec_commands.append(command)
 
 
+_PREFIX_CHARACTERS = "-@:+!|"
+
+
 def _take_prefixes(word: str) -> tuple[str, str]:
     """Strip the ``-@:+!`` prefixes the way config_parse_exec() accepts them."""
     taken = ""
@@ -62,6 +77,16 @@ def _take_prefixes(word: str) -> tuple[str, str]:
     return taken, ""
 
 
+def via_shell_argv(words: tuple[str, ...]) -> tuple[str, ...]:
+    """What the shell of a ``|`` command runs: ``("sh", "-c", TEXT)``, ``("sh",)`` without words.
+
+    The shell is the user's login shell (known only at runtime; ``sh`` stands for it, as the
+    ``/bin/sh`` placeholder systemd records).  TEXT is the words joined by spaces, the command
+    line the shell parses (systemd has already substituted ``$VAR`` in each word unless ``:``).
+    """
+    return ("sh", "-c", " ".join(words)) if words else ("sh",)
+
+
 def _exec_one(state: State, setting: UnitSetting, value: str, pos: int) -> tuple[ExecCommand | None, int]:
     """One command of an Exec line starting at ``pos``; returns it and where the next starts."""
     loc = setting.location
@@ -75,7 +100,8 @@ def _exec_one(state: State, setting: UnitSetting, value: str, pos: int) -> tuple
         prefixes, path = _take_prefixes(first.text)
         if first.relaxed_escape:
             state.problem(loc, f"Ignoring unknown escape sequences: \"{first.text}\"")
-        words.append(_expand_reporting(state, path, loc))
+        if path or "|" not in prefixes:  # "|" before a space: the shell's text starts at the next word
+            words.append(_expand_reporting(state, path, loc))
         while pos < len(value):
             if value[pos] == ";" and (pos + 1 == len(value) or value[pos + 1] in WHITESPACE):
                 pos = _skip_ws(value, pos + 1)
@@ -93,11 +119,15 @@ def _exec_one(state: State, setting: UnitSetting, value: str, pos: int) -> tuple
     except ExtractError:
         state.problem(loc, f"Unbalanced quoting, ignoring: \"{value}\"")
         return None, len(value)
-    # With "|" the words are a shell command line for /bin/sh -c, not a path.
-    error = None if "|" in prefixes else _exec_path_error(words[0], "@" in prefixes, len(words))
-    if error:
-        state.problem(loc, f"{error}: {setting.value}")
-        return None, pos
+    if "|" in prefixes:  # a shell command line, not a path: systemd checks nothing
+        if path and path[0] in _PREFIX_CHARACTERS:
+            state.problem(loc, f"Exec prefix '{path[0]}' cannot follow '{prefixes}': the shell runs it as part of "
+                               f"the command: {setting.value}")
+    else:
+        error = _exec_path_error(words[0], "@" in prefixes, len(words))
+        if error:
+            state.problem(loc, f"{error}: {setting.value}")
+            return None, pos
     argv = tuple(words)
     from meslint.parsers.unit_scripts import embedded_script  # imports the shell parser only when needed
 

@@ -35,7 +35,7 @@ _MARK = re.compile("\0([A-Za-z_][A-Za-z0-9_]*)\0")
 
 def embedded_script(path: str, prefixes: str, argv: tuple[str, ...],
                     location: Location) -> tuple[ShellScript | None, tuple[str, ...]]:
-    """The facts of the script a ``bash -c SCRIPT`` command runs, parsed now rather than by each check.
+    """The facts of the script a ``bash -c SCRIPT`` or ``|`` command runs, parsed now rather than by each check.
 
     systemd substitutes ``${NAME}`` in the script text before the shell parses it; the value is
     not known here (it may come from an env file).  The script is parsed with ``${NAME}`` kept:
@@ -50,6 +50,10 @@ def embedded_script(path: str, prefixes: str, argv: tuple[str, ...],
     ``$NAME`` word (its text comes from the environment) is unknown: ``None``.  Every fact of
     the script is located at the Exec line.
     """
+    if "|" in prefixes:  # systemd >= 258: the words are the command line of the user's shell
+        from meslint.parsers.systemd_exec import via_shell_argv
+
+        argv = via_shell_argv(argv)
     body = analyze(argv).shell_script
     if body is None or (":" not in prefixes and body.startswith("$") and body[1:2] not in ("{", "$")):
         return None, ()
