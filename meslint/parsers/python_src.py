@@ -176,6 +176,9 @@ class _Collector(Writes, EnvReads, Sites):
             writes=tuple(sorted(self.writes, key=key)),
             enqueues=tuple(sorted(self.enqueues, key=key)),
             calls=tuple(self.calls),
+            classes=self._class_facts(),
+            instances=tuple(self._instances),
+            constructions=tuple(self._constructions),
         )
 
     # ----------------------------------------------------------------- traversal
@@ -263,6 +266,7 @@ class _Collector(Writes, EnvReads, Sites):
         for target in node.targets:
             if not isinstance(target, ast.Name):
                 self._unbind(target)
+                self._attribute_assigned(target, node.value)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -270,6 +274,8 @@ class _Collector(Writes, EnvReads, Sites):
         self.visit(node.target)
         if node.value is not None and isinstance(node.target, ast.Name):
             self._bind([node.target.id], node.value, node)
+        elif node.value is not None:
+            self._attribute_assigned(node.target, node.value)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.generic_visit(node)
