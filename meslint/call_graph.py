@@ -31,12 +31,15 @@ class CallGraph:
         self.groups: dict[Key, set[str]] = {}
         self.instances: dict[Key, str] = {}  # (module path, instance name) -> class reference
         self.bases: dict[Key, tuple[str, ...]] = {}  # (module path, top-level class) -> base references
+        self.methods: dict[Key, frozenset[str]] = {}  # (module path, top-level class) -> the methods it defines
         for module in repo.python:
             if module.path not in graph.name_of:
                 continue
             for name, ref in module.instances:
                 self.instances.setdefault((module.path, name), ref)
             self.bases.update(((module.path, c.name), c.bases) for c in module.classes if "." not in c.name)
+            self.methods.update(((module.path, c.name), frozenset(c.methods)) for c in module.classes
+                                if "." not in c.name)
             names: set[str] = set()
             for caller, callee in module.calls:
                 self.calls.setdefault((module.path, caller), []).append(callee)
@@ -117,10 +120,23 @@ class CallGraph:
                     pending.append(key)
                     if parents is not None:
                         parents[key] = via
-            for base in self.bases.get(group, ()):  # an object of a class runs its bases' methods too
-                target = self.target_of(path, base)
-                if target is not None:
-                    add(*target)
+            inherit(group, self.methods.get(group, frozenset()), 0)
+
+        def inherit(cls: Key, overridden: frozenset[str], depth: int) -> None:
+            """An object of ``cls`` runs the methods of its bases it does not override."""
+            for base in self.bases.get(cls, ()):
+                target = self.target_of(cls[0], base)
+                if target is None or "." in target[1] or depth > 8:
+                    continue
+                for key in self._members(*target):
+                    method = key[1].split(".")[1] if "." in key[1] else None
+                    if method in overridden or key in found:
+                        continue
+                    found.add(key)
+                    pending.append(key)
+                    if parents is not None:
+                        parents[key] = via
+                inherit(target, overridden | self.methods.get(target, frozenset()), depth + 1)
 
         for path, qualname in starts:
             add(path, qualname)

@@ -356,6 +356,7 @@ class PythonClass:
     location: Location
     attributes: tuple[ClassAttribute, ...] = ()
     init_params: tuple[str, ...] = ()  # ``__init__``'s parameters after ``self``, in order
+    methods: tuple[str, ...] = ()  # the names its body defines (what it overrides)
 
 
 @dataclass(frozen=True, slots=True)

@@ -179,5 +179,7 @@ class Classes(Evaluator):
             if init is not None:
                 args = init.args
                 params = tuple(a.arg for a in [*args.posonlyargs, *args.args][1:] + args.kwonlyargs)
-            found.append(PythonClass(qual, bases, self._loc(node), tuple(self._attributes.get(qual, ())), params))
+            methods = tuple(s.name for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
+            found.append(PythonClass(qual, bases, self._loc(node), tuple(self._attributes.get(qual, ())), params,
+                                     methods))
         return tuple(found)

@@ -88,5 +88,6 @@ def render_write_sets(records: list[dict]) -> list[str]:
         for write in record["unknown"]:
             where = f"{write['site']['path']}:{write['site']['line']}"
             out.append(f"    (unknown) {write['call']} at {where}: {write['expression']}")
+            out.extend(f"        from {step['text']}" for step in write["provenance"])
         out.append("")
     return out
