@@ -7,7 +7,10 @@ that has one, plus the assignments of ``NAME`` in subclasses of ``C`` among the 
 process imports (``self`` may be one of them).  A value taken from an ``__init__`` parameter's
 default holds only while no caller passes that parameter: it is unknown when a construction of
 the class passes it (or ``*args``/``**kwargs``), or when the class has a subclass (which may call
-``super().__init__`` with a value).  Nothing is guessed: no candidate means unknown.
+``super().__init__`` with a value); an annotated class-body default (a dataclass field) likewise.
+An attribute some code assigns on another object (``store.db_path = x``, anywhere) may also
+hold an unknown value.  Nothing is guessed: no candidate means unknown.  Not seen: ``setattr``,
+constructions through a variable holding the class; a property has no candidate (unknown).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class ClassIndex:
         self.bases: dict[Key, list[Key]] = {}
         self.subclasses: dict[Key, list[Key]] = {}
         self.passed: dict[Key, set[str]] = {}  # class -> the __init__ arguments some construction passes
+        # Attribute names some code assigns on another object (``store.db_path = x``): their value may change.
+        self.foreign = {name for module in repo.python for name in module.foreign_attributes}
         for module in repo.python:
             for cls in module.classes:
                 self.classes[(module.path, cls.name)] = cls
@@ -62,6 +67,10 @@ class ClassIndex:
             pending.extend(self.subclasses.get(sub, ()))
             if sub[0] in modules:
                 found += [self._candidate(sub, a) for a in self.classes[sub].attributes if a.name == name]
+        cls = self.classes.get(owner)
+        if name in self.foreign and cls is not None:
+            found.append(Candidate(ClassAttribute(name, None, f"<set from outside {cls.name}>", cls.location), owner,
+                                   False))
         return found
 
     def _inherited(self, owner: Key, name: str, depth: int) -> list[Candidate]:

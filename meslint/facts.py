@@ -406,6 +406,7 @@ class PythonModule:
     # Calls of a class-like name with arguments: (callee reference, the arguments passed: "0", "1", ...,
     # keyword names, "*", "**"); whether a caller overrides an ``__init__`` default.
     constructions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    foreign_attributes: tuple[str, ...] = ()  # attribute names assigned on something other than ``self``
 
 
 # --------------------------------------------------------------------------- markdown

@@ -194,3 +194,29 @@ def test_show_contract_lists_the_start_script(tmp_path: Path) -> None:
     record = next(r for r in json.loads(out)["writes"] if r["unit"] == "scripts/start_server.sh")
     assert [(w["path"], w["access"]) for w in record["writes"]] == [("/tmp/app.pid", "unsandboxed")]
     assert [w["call"] for w in record["unknown"]] == ["> redirect"]
+
+
+def test_dataclass_fields_factories_and_outside_assignments(tmp_path: Path) -> None:
+    store = ("import sqlite3\nfrom dataclasses import dataclass\n"
+             "@dataclass\nclass Store:\n"
+             "    name: str = 'x'\n"
+             "    db_path: str = '/opt/mes-dashboard/state/s.db'\n"
+             "    def save(self):\n        sqlite3.connect(self.db_path)\n")
+    app = "from .store import Store\ndef create_app():\n    Store().save()\n"
+    files = {"src/mes_dashboard/__init__.py": app, "src/mes_dashboard/store.py": store}
+    repo, pack = _repo(tmp_path / "plain", files)
+    assert list(_written(repo, pack)) == ["/opt/mes-dashboard/state/s.db"]
+    # The generated __init__ takes the fields in order: the second positional argument is db_path.
+    repo, pack = _repo(tmp_path / "positional", dict(files, **{"src/mes_dashboard/__init__.py":
+                                                               app.replace("Store()", "Store('n', p)")}))
+    assert list(_written(repo, pack)) == [None]
+    # Only the other field passed: the default still decides.
+    repo, pack = _repo(tmp_path / "other", dict(files, **{"src/mes_dashboard/__init__.py":
+                                                          app.replace("Store()", "Store(name='n')")}))
+    assert list(_written(repo, pack)) == ["/opt/mes-dashboard/state/s.db"]
+    factory = store + "    @classmethod\n    def at(cls, path):\n        return cls('n', path)\n"
+    repo, pack = _repo(tmp_path / "factory", dict(files, **{"src/mes_dashboard/store.py": factory}))
+    assert list(_written(repo, pack)) == [None]
+    outside = app.replace("Store().save()", "s = Store()\n    s.db_path = compute()\n    s.save()")
+    repo, pack = _repo(tmp_path / "outside", dict(files, **{"src/mes_dashboard/__init__.py": outside}))
+    assert sorted(_written(repo, pack), key=str) == ["/opt/mes-dashboard/state/s.db", None]

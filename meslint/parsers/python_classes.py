@@ -56,6 +56,7 @@ class Classes(Evaluator):
         self._attributes: dict[str, list[ClassAttribute]] = {}
         self._instances: dict[tuple[str, str], None] = {}
         self._constructions: dict[tuple[str, tuple[str, ...]], None] = {}
+        self._foreign: dict[str, None] = {}
         stack: list[tuple[ast.AST, str, str | None, tuple[str, str, bool] | None]] = [(tree, "", None, None)]
         while stack:
             node, prefix, cls, method = stack.pop()
@@ -89,11 +90,14 @@ class Classes(Evaluator):
 
     def _attribute_assigned(self, target: ast.expr, value: ast.expr | None) -> None:
         """``self.NAME = value`` in a method: a value the attribute may hold."""
-        if value is None or not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+        if value is None or not isinstance(target, ast.Attribute):
             return
         define = self.scope.define
         owner = self._method_of.get(id(define)) if define is not None else None
-        if owner is None or define is None or owner[1] != target.value.id or is_none(value):
+        if owner is None or define is None or not isinstance(target.value, ast.Name) or owner[1] != target.value.id:
+            self._foreign[target.attr] = None  # ``store.db_path = ...``: some object's attribute changes
+            return
+        if is_none(value):
             return
         names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
         params: tuple[str, ...] = ()
@@ -134,13 +138,18 @@ class Classes(Evaluator):
             self.scope = saved
         return template, base, tuple(used)
 
-    def _class_level(self, names: list[str], value: ast.expr) -> None:
-        """``NAME = value`` in a class body, and ``name = Class(...)`` at module level (or ``global``)."""
+    def _class_level(self, names: list[str], value: ast.expr, stmt: ast.stmt | None) -> None:
+        """``NAME = value`` in a class body, and ``name = Class(...)`` at module level (or ``global``).
+
+        An annotated ``NAME: T = value`` is a field default of a dataclass-like class: a caller may pass it.
+        """
         if self.scope.is_class and self.scope.name is not None and not is_none(value):
             template, base = self._path_of(value)
+            field = isinstance(stmt, ast.AnnAssign)
             for name in names:
                 self._attributes.setdefault(self.scope.name, []).append(
-                    ClassAttribute(name, template, _short(ast.unparse(value)), self._loc(value), base))
+                    ClassAttribute(name, template, _short(ast.unparse(value)), self._loc(value), base,
+                                   (name,) if field else ()))
             return
         if not isinstance(value, ast.Call):
             return
@@ -162,7 +171,14 @@ class Classes(Evaluator):
     def _construction(self, node: ast.Call) -> None:
         if not node.args and not node.keywords:
             return
-        ref = self._class_ref(node.func)
+        func = node.func
+        # ``cls(...)``, ``type(self)(...)``, ``self.__class__(...)`` construct the method's own class.
+        if isinstance(func, ast.Call) and self._canonical(func.func) == "type" and len(func.args) == 1:
+            func = func.args[0]
+        elif isinstance(func, ast.Attribute) and func.attr == "__class__":
+            func = func.value
+        own = self._self_class(func.id) if isinstance(func, ast.Name) else None
+        ref = own if own is not None else self._class_ref(node.func)
         if ref is None:
             return
         keys = [("*" if isinstance(arg, ast.Starred) else str(i)) for i, arg in enumerate(node.args)]
@@ -175,10 +191,12 @@ class Classes(Evaluator):
             bases = tuple(ref for ref in (self._ref(b) for b in node.bases) if ref is not None)
             init = next((s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
                          and s.name == "__init__"), None)
-            params: tuple[str, ...] = ()
             if init is not None:
                 args = init.args
                 params = tuple(a.arg for a in [*args.posonlyargs, *args.args][1:] + args.kwonlyargs)
+            else:  # a dataclass-like class: its generated __init__ takes the annotated fields in order
+                params = tuple(s.target.id for s in node.body
+                               if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name))
             methods = tuple(s.name for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
             found.append(PythonClass(qual, bases, self._loc(node), tuple(self._attributes.get(qual, ())), params,
                                      methods))

@@ -179,6 +179,7 @@ class _Collector(Writes, EnvReads, Sites):
             classes=self._class_facts(),
             instances=tuple(self._instances),
             constructions=tuple(self._constructions),
+            foreign_attributes=tuple(sorted(self._foreign)),
         )
 
     # ----------------------------------------------------------------- traversal

@@ -107,7 +107,7 @@ class Writes(Classes, LoggingConfig):
                 self._based[(id(self.scope), name)] = (based[0], based[1])
             else:
                 self._based.pop((id(self.scope), name), None)
-        self._class_level(names, value)
+        self._class_level(names, value, stmt)
         super()._bound(names, symbol, value, stmt)  # type: ignore[misc]
 
     # ----------------------------------------------------------------- calls
