@@ -1,11 +1,13 @@
 """The files the start script's own bash commands write and read (its write set, MES618's pairs).
 
 Write sites: ``> file``, ``>> file``, ``>| file``, ``&> file`` redirects (``echo $$ > "$PID_FILE"``),
-``touch FILE...``, ``mkdir [-p] DIR...``; read sites: ``< file`` and ``cat FILE...``.  Each word is
-evaluated in the script's environment as the resolution traced it (with and without the env
-file; ``@ROOT`` is the deploy root, where the deployed script runs), a relative path under the
-directory :mod:`meslint.script_cwd` says the command runs in.  A word that stays unknown is kept
-as unknown, never guessed; ``/dev/...`` targets are no files.
+``touch FILE...``, ``tee [-a] FILE...``, ``mkdir [-p] DIR...``; read sites: ``< file`` and
+``cat FILE...``.  Each word is evaluated in the script's environment as the resolution traced it
+(with and without the env file; the root the script anchors to is ``<checkout>``, wherever it is
+checked out, as in its variables), a relative path under the directory :mod:`meslint.script_cwd`
+says the command runs in.  A word that
+stays unknown is kept as unknown, never guessed; ``/dev/...`` targets are no files.  Not seen: a
+redirect of a compound command (``{ ...; } > file``, ``done > file``), commands inside ``$(...)``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from meslint.pack import ContractPack
 from meslint.resolve import RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE, Resolution
 from meslint.script_cwd import ELSEWHERE, ROOT, SUB, Cwd, Flow
 from meslint.script_flow import Memo
+from meslint.template import CHECKOUT_ROOT
 from meslint.unit_code import Entry, UnitCode
 from meslint.unit_writes import ResolvedWrite, resolve_site
 
@@ -33,19 +36,19 @@ def _sites(command: ShellCommand) -> Iterator[WriteSite]:
                        write=operator in _WRITES)
     program = command.argv[0] if command.argv else ""
     operands = [w for w in command.argv[1:] if not w.startswith("-")]
-    if program == "touch":
-        yield from (site("path-write", "touch", word) for word in operands)
+    if program in ("touch", "tee"):
+        yield from (site("path-write", program, word) for word in operands)
     elif program == "mkdir":
         yield from (site("mkdir", "mkdir", word, directory=True) for word in operands)
     elif program == "cat":
         yield from (site("read", "cat", word, write=False) for word in operands)
 
 
-def _directory(cwd: Cwd, deploy_root: str) -> str | None:
+def _directory(cwd: Cwd) -> str | None:
     if cwd.state == ROOT:
-        return deploy_root
+        return CHECKOUT_ROOT
     if cwd.state == SUB:
-        return f"{deploy_root.rstrip('/')}/{cwd.detail}"
+        return f"{CHECKOUT_ROOT}/{cwd.detail}"
     return cwd.detail if cwd.state == ELSEWHERE else None
 
 
@@ -62,6 +65,6 @@ def script_writes(repo: Repository, pack: ContractPack, resolution: Resolution,
         for site in _sites(command):
             entry = Entry(script.path, f"{script.path} itself (bash)", command.location)
             code = UnitCode(script.path, (entry,), envs)
-            resolve_site(found, pack, code, _directory(cwd, pack.deploy_root), site, script.path, entry, [], (),
-                         site.path, ())
+            resolve_site(found, pack, code, _directory(cwd), site, script.path, entry, [], (), site.path, (),
+                         CHECKOUT_ROOT)
     return list(found.values())

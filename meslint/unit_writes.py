@@ -19,7 +19,7 @@ from meslint.import_graph import ImportGraph, import_graph
 from meslint.pack import ContractPack
 from meslint.resolve import Resolution
 from meslint.systemd_semantics import working_directory
-from meslint.template import evaluate, normalize_path
+from meslint.template import CHECKOUT_ROOT, evaluate, normalize_path
 from meslint.unit_code import Entry, UnitCode, unit_code, value_template
 
 
@@ -87,33 +87,36 @@ def resolve_writes(repo: Repository, pack: ContractPack, code: UnitCode, workdir
 
 def resolve_site(found: dict[tuple[Location, str | None], ResolvedWrite], pack: ContractPack, code: UnitCode,
                   workdir: str | None, site: WriteSite, path: str, entry: Entry, chain: list[str],
-                  calls: tuple[str, ...], template: str | None, base_sources: tuple[Source, ...]) -> None:
-        resolved_any = False
-        for env in code.envs:
-            if template is None:
-                break
-            evaluated = evaluate(template, env, pack.deploy_root)
-            value = evaluated.value
-            if value is None or "$" in value or not value.strip():
-                continue
-            relative = not value.startswith("/")
-            if relative and workdir is None:
-                continue
-            value = normalize_path(value, workdir if relative and workdir else "/")
-            sources = [Source(f"{name}={binding.value!r} from {binding.origin}", binding.location)
-                       for name, binding in evaluated.used if binding is not None]
-            sources += [Source(f"{name} unset: the code default applies", None)
-                        for name, binding in evaluated.used if binding is None]
-            sources += base_sources
-            if relative:
-                sources.append(Source(f"relative, under WorkingDirectory={workdir}", None))
-            key = (site.location, value)
-            if key not in found:
-                found[key] = ResolvedWrite(site, path, entry, tuple(chain), value, template, tuple(sources), calls)
-            resolved_any = True
-        if not resolved_any:
-            found.setdefault((site.location, None),
-                             ResolvedWrite(site, path, entry, tuple(chain), None, template, base_sources, calls))
+                  calls: tuple[str, ...], template: str | None, base_sources: tuple[Source, ...],
+                  root: str | None = None) -> None:
+    """Add ``site``'s resolved path(s) (or its unknown one) to ``found``; ``root``: what ``@ROOT`` is."""
+    resolved_any = False
+    for env in code.envs:
+        if template is None:
+            break
+        evaluated = evaluate(template, env, root or pack.deploy_root)
+        value = evaluated.value
+        if value is None or "$" in value or not value.strip():
+            continue
+        relative = not value.startswith(("/", CHECKOUT_ROOT))
+        if relative and workdir is None:
+            continue
+        value = normalize_path(value, workdir if relative and workdir else "/")
+        sources = [Source(f"{name}={binding.value!r} from {binding.origin}", binding.location)
+                   for name, binding in evaluated.used if binding is not None]
+        sources += [Source(f"{name} unset: the code default applies", None)
+                    for name, binding in evaluated.used if binding is None]
+        sources += base_sources
+        if relative:
+            where = f"WorkingDirectory={workdir}" if root is None else f"the directory it runs in, {workdir}"
+            sources.append(Source(f"relative, under {where}", None))
+        key = (site.location, value)
+        if key not in found:
+            found[key] = ResolvedWrite(site, path, entry, tuple(chain), value, template, tuple(sources), calls)
+        resolved_any = True
+    if not resolved_any:
+        found.setdefault((site.location, None),
+                         ResolvedWrite(site, path, entry, tuple(chain), None, template, base_sources, calls))
 
 
 def _entry_of(code: UnitCode, graph: ImportGraph, calls: tuple[str, ...]) -> Entry | None:

@@ -179,8 +179,8 @@ def test_script_writes_resolve_in_its_environment(tmp_path: Path) -> None:
     repo, pack = _repo(tmp_path, {"scripts/start_server.sh": script})
     found = sorted((w.site.call, w.path or "?", w.site.write) for w in script_writes(repo, pack, resolve(repo, pack)))
     assert found == [("> redirect", "/tmp/app.pid", True),
-                     ("mkdir", "/opt/mes-dashboard/logs/archive", True),  # relative: where the script cd'd
-                     ("touch", "/opt/mes-dashboard/run/ready", True),
+                     ("mkdir", "<checkout>/logs/archive", True),  # relative: where the script cd'd
+                     ("touch", "<checkout>/run/ready", True),
                      ("touch", "?", True)]  # a local variable: unknown, never guessed
 
 
@@ -220,3 +220,15 @@ def test_dataclass_fields_factories_and_outside_assignments(tmp_path: Path) -> N
     outside = app.replace("Store().save()", "s = Store()\n    s.db_path = compute()\n    s.save()")
     repo, pack = _repo(tmp_path / "outside", dict(files, **{"src/mes_dashboard/__init__.py": outside}))
     assert sorted(_written(repo, pack), key=str) == ["/opt/mes-dashboard/state/s.db", None]
+
+
+def test_logging_configuration_read_elsewhere_is_unknown() -> None:
+    module = parse("src/pkg/log.py", (
+        "import logging.config, yaml\n"
+        "def setup(path):\n"
+        "    logging.config.dictConfig(yaml.safe_load(open(path)))\n"
+        "    logging.config.fileConfig('logging.ini')\n"
+        "    logging.config.dictConfig({'version': 1})\n"))
+    logs = [(w.call, w.path) for w in module.writes if w.kind == "log-handler"]
+    assert logs == [("logging.config.dictConfig (handlers not statically known)", None),
+                    ("logging.config.fileConfig (handlers in a file)", None)]  # a config without handlers: none

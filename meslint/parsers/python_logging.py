@@ -5,13 +5,16 @@
 its ``"handlers"`` whose ``"class"`` names a file handler (``logging.FileHandler``,
 ``logging.handlers.RotatingFileHandler``, ... by string, as ``dictConfig`` imports it) opens its
 ``"filename"`` for appending.  ``logging.basicConfig(filename=...)`` opens a ``FileHandler``.  The
-site is the ``filename`` value; its path is resolved like any other (unknown stays unknown).
+site is the ``filename`` value; its path is resolved like any other (unknown stays unknown).  A
+configuration read from elsewhere (``dictConfig(yaml.safe_load(...))``, ``fileConfig``) is one
+site of unknown path.
 """
 
 from __future__ import annotations
 
 import ast
 
+from meslint.facts import WriteSite
 from meslint.parsers.python_values import Evaluator, str_const
 
 HANDLERS = frozenset({"FileHandler", "RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"})
@@ -27,17 +30,24 @@ class LoggingConfig(Evaluator):
         raise NotImplementedError
 
     _module_body: list[ast.stmt]
+    writes: list[WriteSite]
 
     def _logging_sites(self, node: ast.Call, func: str | None) -> bool:
         if func == "logging.basicConfig":
             target = next((kw.value for kw in node.keywords if kw.arg == "filename"), None)
             return target is not None and self._site("log-handler", "logging.basicConfig(filename=...)", target,
                                                      target)
+        if func == "logging.config.fileConfig":
+            return self._unknown_config(node, "logging.config.fileConfig (handlers in a file)")
         if func != "logging.config.dictConfig" or len(node.args) != 1:
             return False
         config = self._dict_of(node.args[0], node.lineno)
-        handlers = self._dict_of(self._entry(config, "handlers"), node.lineno) if config is not None else None
+        if config is None:
+            return self._unknown_config(node, "logging.config.dictConfig (handlers not statically known)")
+        handlers = self._dict_of(self._entry(config, "handlers"), node.lineno)
         if handlers is None:
+            if self._entry(config, "handlers") is not None:
+                return self._unknown_config(node, "logging.config.dictConfig (handlers not statically known)")
             return True
         for key, handler in zip(handlers.keys, handlers.values, strict=True):
             spec = self._dict_of(handler, node.lineno)
@@ -49,6 +59,13 @@ class LoggingConfig(Evaluator):
             label = f"dictConfig handler {str_const(key)!r} ({name})" if str_const(key) else f"dictConfig ({name})"
             if filename is not None:
                 self._site("log-handler", label, filename, filename)
+        return True
+
+    def _unknown_config(self, node: ast.Call, call: str) -> bool:
+        """A configuration meslint cannot read may open log files: listed as unknown, never guessed."""
+        text = ast.unparse(node.args[0]) if node.args else ""
+        self.writes.append(WriteSite("log-handler", call, None, text[:77] + "..." if len(text) > 80 else text,
+                                     self._loc(node), self.scope.name))
         return True
 
     @staticmethod

@@ -184,7 +184,7 @@ class Writes(Classes, LoggingConfig):
             if str_const(target) == ":memory:":
                 return True
             return self._site("sqlite", func, target, node)
-        if func in ("logging.basicConfig", "logging.config.dictConfig"):
+        if func in ("logging.basicConfig", "logging.config.dictConfig", "logging.config.fileConfig"):
             return self._logging_sites(node, func)
         if tail in _HANDLERS and func is not None and (func.startswith("logging.") or func == tail):
             return self._site("log-handler", func, _arg(node, 0, "filename"), node)
