@@ -51,6 +51,9 @@ class ResolvedWrite:
         return self.entry.reason + (f", which imports {via}" if via else "")
 
 
+_MAX_VALUES = 16
+
+
 def runtime_file_paths(resolution: Resolution, pack: ContractPack, unit: UnitFile) -> set[str]:
     """The contract's runtime-file paths for ``unit``, which MES606 checks (not to report twice)."""
     names = [s.name for s in pack.settings if s.kind == "path" and s.name != pack.conda_bin_variable]
@@ -151,6 +154,18 @@ def _templates(repo: Repository, suffix: str | None, base: str | None, module_pa
 
 def _attribute_templates(repo: Repository, suffix: str, dotted: str, module_path: str, modules: Container[str],
                          depth: int) -> list[tuple[str | None, tuple[Source, ...]]]:
+    store: dict = repo.memo("unit_writes.attributes", dict)
+    key = (dotted, module_path, id(modules))
+    values = store.get(key)
+    if values is None:
+        store[key] = [(None, (Source(f"self.{dotted} is assigned from itself", None),))]  # a cycle stops here
+        values = store[key] = _attribute_values(repo, dotted, module_path, modules, depth)
+    return [(_joined(template, suffix) if template is not None else None, sources) for template, sources in values]
+
+
+def _attribute_values(repo: Repository, dotted: str, module_path: str, modules: Container[str],
+                      depth: int) -> list[tuple[str | None, tuple[Source, ...]]]:
+    """The values ``self.NAME`` of class ``dotted`` (``Class.NAME``) may hold (once per unit; a bounded list)."""
     owner, _, name = dotted.rpartition(".")
     found: list[tuple[str | None, tuple[Source, ...]]] = []
     for candidate in class_index(repo).candidates((module_path, owner), name, modules):
@@ -163,8 +178,9 @@ def _attribute_templates(repo: Repository, suffix: str, dotted: str, module_path
             where += " (the default of " + ", ".join(attribute.params) + ")"
         for template, sources in _templates(repo, attribute.path, attribute.base, candidate.owner[0], modules,
                                             depth + 1):
-            joined = _joined(template, suffix) if template is not None else None
-            found.append((joined, (*sources, Source(where, attribute.location))))
+            found.append((template, (*sources, Source(where, attribute.location))))
+    if len(found) > _MAX_VALUES:  # a hostile class with thousands of assignments: the rest is unknown
+        found = [*found[:_MAX_VALUES], (None, (Source(f"more values of self.{name} than meslint follows", None),))]
     return found or [(None, ())]
 
 

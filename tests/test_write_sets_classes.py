@@ -232,3 +232,15 @@ def test_logging_configuration_read_elsewhere_is_unknown() -> None:
     logs = [(w.call, w.path) for w in module.writes if w.kind == "log-handler"]
     assert logs == [("logging.config.dictConfig (handlers not statically known)", None),
                     ("logging.config.fileConfig (handlers in a file)", None)]  # a config without handlers: none
+
+
+def test_attribute_cycles_and_many_values_stay_bounded(tmp_path: Path) -> None:
+    body = "".join("        self.x = self.y\n        self.y = self.x\n" for _ in range(200))
+    body += "".join(f"        self.z = '/opt/mes-dashboard/z{i}'\n" for i in range(40))
+    files = {"src/mes_dashboard/__init__.py": "from .d import D\ndef create_app():\n    D().w()\n",
+             "src/mes_dashboard/d.py": ("class D:\n    def a(self):\n" + body +
+                                        "    def w(self):\n        open(self.x, 'w')\n        open(self.z, 'w')\n")}
+    repo, pack = _repo(tmp_path, files)
+    written = _written(repo, pack)
+    assert written[None] == ["self.x", "self.z"]  # the cycle and the values past the bound: unknown
+    assert len([p for p in written if p]) == 16

@@ -57,6 +57,7 @@ class Classes(Evaluator):
         self._instances: dict[tuple[str, str], None] = {}
         self._constructions: dict[tuple[str, tuple[str, ...]], None] = {}
         self._foreign: dict[str, None] = {}
+        self._defaults: dict[int, dict[str, ast.expr]] = {}
         stack: list[tuple[ast.AST, str, str | None, tuple[str, str, bool] | None]] = [(tree, "", None, None)]
         while stack:
             node, prefix, cls, method = stack.pop()
@@ -116,13 +117,15 @@ class Classes(Evaluator):
         scope = Scope(self.scope.name, self.scope, params=self.scope.params, define=define)
         used: list[str] = []
         saved = self.scope
-        for arg, default in arg_defaults(define.args):
-            if arg.arg not in names:
-                continue
-            used.append(arg.arg)
+        defaults = self._defaults.get(id(define))
+        if defaults is None:  # once per __init__, however many attributes it sets
+            defaults = self._defaults[id(define)] = {arg.arg: default for arg, default in arg_defaults(define.args)}
+        for name in sorted(names & defaults.keys()):
+            default = defaults[name]
+            used.append(name)
             known = self._value(default, self.module)
             if isinstance(known, (str, File)):
-                scope.symbols[arg.arg] = known
+                scope.symbols[name] = known
                 continue
             self.scope = self.module  # a default is evaluated where the class is defined
             try:
@@ -130,7 +133,7 @@ class Classes(Evaluator):
             finally:
                 self.scope = saved
             if based[0] is not None:
-                self._based[(id(scope), arg.arg)] = (based[0], based[1])
+                self._based[(id(scope), name)] = (based[0], based[1])
         self.scope = scope
         try:
             template, base = self._path_of(value)
