@@ -5,7 +5,8 @@ callee resolves to a repository function through the import graph: a local name,
 ``pkg.mod.func`` / ``pkg.mod.Class.method``, ``self.x``/``cls.x`` (a method of the caller's
 class).  Reaching a class or a method reaches every method of that class (an object of it is in
 use: its other methods run through calls meslint does not follow, such as ``obj.method()``), and
-reaching a function reaches the functions nested in it.  Module-level code of every module a
+reaching a function reaches the functions nested in it; reaching a class reaches its bases' methods (in
+any module).  A module-level instance (``store = Store()``) stands for its class.  Module-level code of every module a
 process imports runs at import time.  Calls through variables, ``getattr``, or code outside the
 repository are not followed: what they reach is missed, never invented.
 """
@@ -28,9 +29,17 @@ class CallGraph:
         # (module path, first part of a qualified name) -> the functions under it: reaching any of them
         # reaches all (nested functions, the other methods of a class).
         self.groups: dict[Key, set[str]] = {}
+        self.instances: dict[Key, str] = {}  # (module path, instance name) -> class reference
+        self.bases: dict[Key, tuple[str, ...]] = {}  # (module path, top-level class) -> base references
+        self.methods: dict[Key, frozenset[str]] = {}  # (module path, top-level class) -> the methods it defines
         for module in repo.python:
             if module.path not in graph.name_of:
                 continue
+            for name, ref in module.instances:
+                self.instances.setdefault((module.path, name), ref)
+            self.bases.update(((module.path, c.name), c.bases) for c in module.classes if "." not in c.name)
+            self.methods.update(((module.path, c.name), frozenset(c.methods)) for c in module.classes
+                                if "." not in c.name)
             names: set[str] = set()
             for caller, callee in module.calls:
                 self.calls.setdefault((module.path, caller), []).append(callee)
@@ -55,17 +64,36 @@ class CallGraph:
             if cls:
                 yield path, f"{cls}.{callee.split('.')[1]}"
             return
-        if callee.startswith("."):
-            callee = self.graph.resolve_ref(callee, path)
-        if "." not in callee:
-            yield path, callee
-            return
-        parts = callee.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            owner = self.graph.module_path(".".join(parts[:cut]))
-            if owner is not None:
-                yield owner, ".".join(parts[cut:])
-                return
+        found = self.target_of(path, callee)
+        if found is not None:
+            yield found
+
+    def target_of(self, path: str, ref: str, depth: int = 0) -> Key | None:
+        """The repository function or class a reference in module ``path`` names (None: not the repository's).
+
+        A module-level instance (``store = Store()``) stands for its class: ``store.save`` is ``Store.save``.
+        """
+        if ref.startswith("."):
+            ref = self.graph.resolve_ref(ref, path)
+        if "." not in ref:
+            found: Key | None = (path, ref)
+        else:
+            parts = ref.split(".")
+            found = None
+            for cut in range(len(parts) - 1, 0, -1):
+                owner = self.graph.module_path(".".join(parts[:cut]))
+                if owner is not None:
+                    found = owner, ".".join(parts[cut:])
+                    break
+            if found is None and ((path, parts[0]) in self.bases or (path, parts[0]) in self.instances):
+                found = path, ref  # ``Store.create()``, ``store.save()`` in the module that defines them
+        if found is not None and depth < 4:
+            first, _, rest = found[1].partition(".")
+            cls = self.instances.get((found[0], first))
+            target = self.target_of(found[0], cls, depth + 1) if cls is not None else None
+            if target is not None:
+                return target[0], f"{target[1]}.{rest}" if rest else target[1]
+        return found
 
     def reach(self, starts: Iterable[Key], parents: dict[Key, Key | None] | None = None) -> set[Key]:
         """Everything reached from ``starts``; ``parents`` (if given) gets the caller each was reached from."""
@@ -92,6 +120,23 @@ class CallGraph:
                     pending.append(key)
                     if parents is not None:
                         parents[key] = via
+            inherit(group, self.methods.get(group, frozenset()), 0)
+
+        def inherit(cls: Key, overridden: frozenset[str], depth: int) -> None:
+            """An object of ``cls`` runs the methods of its bases it does not override."""
+            for base in self.bases.get(cls, ()):
+                target = self.target_of(cls[0], base)
+                if target is None or "." in target[1] or depth > 8:
+                    continue
+                for key in self._members(*target):
+                    method = key[1].split(".")[1] if "." in key[1] else None
+                    if method in overridden or key in found:
+                        continue
+                    found.add(key)
+                    pending.append(key)
+                    if parents is not None:
+                        parents[key] = via
+                inherit(target, overridden | self.methods.get(target, frozenset()), depth + 1)
 
         for path, qualname in starts:
             add(path, qualname)

@@ -550,7 +550,7 @@ def _show_contract(args: argparse.Namespace, root: Path, settings: Settings) -> 
         resolution = counterfactual.resolve_what_if(repo, pack, what_if)
     from meslint.reporters.write_sets import write_sets
 
-    sys.stdout.write(render_contract(resolution, args.output_format, write_sets(repo, pack)))
+    sys.stdout.write(render_contract(resolution, args.output_format, write_sets(repo, pack, resolution)))
     return EXIT_CLEAN
 
 

@@ -219,6 +219,7 @@ class ShellCommand:
     env_prefix: tuple[tuple[str, str], ...] = ()  # ``VAR=x cmd`` assignments
     background: bool = False
     status: str = ""  # what happens to its exit status (meslint.parsers.shell_status)
+    redirects: tuple[tuple[str, str], ...] = ()  # file redirects: (operator, target template), e.g. (">>", "$LOG")
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +346,32 @@ class WriteSite:
 
 
 @dataclass(frozen=True, slots=True)
+class ClassAttribute:
+    """``self.NAME = value`` in a method of a class (or ``NAME = value`` in its body), as a path.
+
+    ``path``/``base`` as in :class:`WriteSite` (a base ``self:Class.NAME`` is another attribute);
+    ``params``: the ``__init__`` parameters the value takes its default from (a caller may pass another).
+    """
+
+    name: str
+    path: str | None
+    expr: str
+    location: Location
+    base: str | None = None
+    params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PythonClass:
+    name: str  # qualified name in its module
+    bases: tuple[str, ...]  # references, spelled as in PythonModule.calls
+    location: Location
+    attributes: tuple[ClassAttribute, ...] = ()
+    init_params: tuple[str, ...] = ()  # ``__init__``'s parameters after ``self``, in order
+    methods: tuple[str, ...] = ()  # the names its body defines (what it overrides)
+
+
+@dataclass(frozen=True, slots=True)
 class EnqueueCall:
     """A call that puts a job on an RQ queue, or names a queue and a job function together.
 
@@ -390,6 +417,13 @@ class PythonModule:
     payload_imports: tuple[PayloadImport, ...] = ()
     item_reads: tuple[ItemRead, ...] = ()
     flask_apps: tuple[FlaskApp, ...] = ()
+    classes: tuple[PythonClass, ...] = ()
+    # Module-level (or ``global``) names bound to a new object: (name, class reference) (``store = Store()``).
+    instances: tuple[tuple[str, str], ...] = ()
+    # Calls of a class-like name with arguments: (callee reference, the arguments passed: "0", "1", ...,
+    # keyword names, "*", "**"); whether a caller overrides an ``__init__`` default.
+    constructions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    foreign_attributes: tuple[str, ...] = ()  # attribute names assigned on something other than ``self``
 
 
 # --------------------------------------------------------------------------- markdown

@@ -10,14 +10,16 @@ unknown is kept as unknown (with its source text), never guessed.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 
+from meslint.class_attrs import class_index
 from meslint.facts import Location, Repository, UnitFile, WriteSite
 from meslint.import_graph import ImportGraph, import_graph
 from meslint.pack import ContractPack
 from meslint.resolve import Resolution
 from meslint.systemd_semantics import working_directory
-from meslint.template import evaluate, normalize_path
+from meslint.template import CHECKOUT_ROOT, evaluate, normalize_path
 from meslint.unit_code import Entry, UnitCode, unit_code, value_template
 
 
@@ -49,6 +51,9 @@ class ResolvedWrite:
         return self.entry.reason + (f", which imports {via}" if via else "")
 
 
+_MAX_VALUES = 16
+
+
 def runtime_file_paths(resolution: Resolution, pack: ContractPack, unit: UnitFile) -> set[str]:
     """The contract's runtime-file paths for ``unit``, which MES606 checks (not to report twice)."""
     names = [s.name for s in pack.settings if s.kind == "path" and s.name != pack.conda_bin_variable]
@@ -77,35 +82,44 @@ def resolve_writes(repo: Repository, pack: ContractPack, code: UnitCode, workdir
                 continue
             calls = tuple(code.calls_to(repo, path, site.function))
             entry = _entry_of(code, graph, calls) or entry
-            template, base_source = _template(repo, site, path)
-            resolved_any = False
-            for env in code.envs:
-                if template is None:
-                    break
-                evaluated = evaluate(template, env, pack.deploy_root)
-                value = evaluated.value
-                if value is None or "$" in value or not value.strip():
-                    continue
-                relative = not value.startswith("/")
-                if relative and workdir is None:
-                    continue
-                value = normalize_path(value, workdir if relative and workdir else "/")
-                sources = [Source(f"{name}={binding.value!r} from {binding.origin}", binding.location)
-                           for name, binding in evaluated.used if binding is not None]
-                sources += [Source(f"{name} unset: the code default applies", None)
-                            for name, binding in evaluated.used if binding is None]
-                if base_source is not None:
-                    sources.append(base_source)
-                if relative:
-                    sources.append(Source(f"relative, under WorkingDirectory={workdir}", None))
-                key = (site.location, value)
-                if key not in found:
-                    found[key] = ResolvedWrite(site, path, entry, tuple(chain), value, template, tuple(sources), calls)
-                resolved_any = True
-            if not resolved_any:
-                found.setdefault((site.location, None),
-                                 ResolvedWrite(site, path, entry, tuple(chain), None, template, (), calls))
+            modules = code.modules(graph)
+            for template, base_sources in _templates(repo, site.path, site.base, path, modules):
+                resolve_site(found, pack, code, workdir, site, path, entry, chain, calls, template, base_sources)
     return list(found.values())
+
+
+def resolve_site(found: dict[tuple[Location, str | None], ResolvedWrite], pack: ContractPack, code: UnitCode,
+                  workdir: str | None, site: WriteSite, path: str, entry: Entry, chain: list[str],
+                  calls: tuple[str, ...], template: str | None, base_sources: tuple[Source, ...],
+                  root: str | None = None) -> None:
+    """Add ``site``'s resolved path(s) (or its unknown one) to ``found``; ``root``: what ``@ROOT`` is."""
+    resolved_any = False
+    for env in code.envs:
+        if template is None:
+            break
+        evaluated = evaluate(template, env, root or pack.deploy_root)
+        value = evaluated.value
+        if value is None or "$" in value or not value.strip():
+            continue
+        relative = not value.startswith(("/", CHECKOUT_ROOT))
+        if relative and workdir is None:
+            continue
+        value = normalize_path(value, workdir if relative and workdir else "/")
+        sources = [Source(f"{name}={binding.value!r} from {binding.origin}", binding.location)
+                   for name, binding in evaluated.used if binding is not None]
+        sources += [Source(f"{name} unset: the code default applies", None)
+                    for name, binding in evaluated.used if binding is None]
+        sources += base_sources
+        if relative:
+            where = f"WorkingDirectory={workdir}" if root is None else f"the directory it runs in, {workdir}"
+            sources.append(Source(f"relative, under {where}", None))
+        key = (site.location, value)
+        if key not in found:
+            found[key] = ResolvedWrite(site, path, entry, tuple(chain), value, template, tuple(sources), calls)
+        resolved_any = True
+    if not resolved_any:
+        found.setdefault((site.location, None),
+                         ResolvedWrite(site, path, entry, tuple(chain), None, template, base_sources, calls))
 
 
 def _entry_of(code: UnitCode, graph: ImportGraph, calls: tuple[str, ...]) -> Entry | None:
@@ -118,18 +132,57 @@ def _entry_of(code: UnitCode, graph: ImportGraph, calls: tuple[str, ...]) -> Ent
     return None
 
 
-def _template(repo: Repository, site: WriteSite, module_path: str) -> tuple[str | None, Source | None]:
-    if site.base is None:
-        return site.path, None
-    if site.path is None:
-        return None, None
+def _templates(repo: Repository, suffix: str | None, base: str | None, module_path: str, modules: Container[str],
+               depth: int = 0) -> list[tuple[str | None, tuple[Source, ...]]]:
+    """The templates a site's path may have: its own, or each value of the name it starts from."""
+    if base is None or suffix is None:
+        return [(suffix if base is None else None, ())]
+    if depth > 6:
+        return [(None, ())]
+    if base.startswith("self:"):
+        return _attribute_templates(repo, suffix, base[len("self:"):], module_path, modules, depth)
     graph = import_graph(repo)
-    base = value_template(repo, graph, "ref:" + site.base, module_path)
-    if base is None:
-        return None, None
-    owner = graph.module_path(site.base.rpartition(".")[0])
+    value = value_template(repo, graph, "ref:" + base, module_path)
+    if value is None:
+        return [(None, ())]
+    owner = graph.module_path(base.rpartition(".")[0])
     module = repo.module(owner) if owner else None
-    constant = next((c for c in reversed(module.constants) if c.name == site.base.rpartition(".")[2]), None) \
+    constant = next((c for c in reversed(module.constants) if c.name == base.rpartition(".")[2]), None) \
         if module else None
-    source = Source(f"{site.base} = {base}", constant.location if constant else None)
-    return (f"{base.rstrip('/')}/{site.path}" if site.path else base), source
+    return [(_joined(value, suffix), (Source(f"{base} = {value}", constant.location if constant else None),))]
+
+
+def _attribute_templates(repo: Repository, suffix: str, dotted: str, module_path: str, modules: Container[str],
+                         depth: int) -> list[tuple[str | None, tuple[Source, ...]]]:
+    store: dict = repo.memo("unit_writes.attributes", dict)
+    key = (dotted, module_path, id(modules))
+    values = store.get(key)
+    if values is None:
+        store[key] = [(None, (Source(f"self.{dotted} is assigned from itself", None),))]  # a cycle stops here
+        values = store[key] = _attribute_values(repo, dotted, module_path, modules, depth)
+    return [(_joined(template, suffix) if template is not None else None, sources) for template, sources in values]
+
+
+def _attribute_values(repo: Repository, dotted: str, module_path: str, modules: Container[str],
+                      depth: int) -> list[tuple[str | None, tuple[Source, ...]]]:
+    """The values ``self.NAME`` of class ``dotted`` (``Class.NAME``) may hold (once per unit; a bounded list)."""
+    owner, _, name = dotted.rpartition(".")
+    found: list[tuple[str | None, tuple[Source, ...]]] = []
+    for candidate in class_index(repo).candidates((module_path, owner), name, modules):
+        attribute = candidate.attribute
+        where = f"self.{name} = {attribute.expr} in {candidate.owner[1]}"
+        if candidate.overridden:
+            found.append((None, (Source(where + ": a caller may pass " + ", ".join(attribute.params), None),)))
+            continue
+        if attribute.params:
+            where += " (the default of " + ", ".join(attribute.params) + ")"
+        for template, sources in _templates(repo, attribute.path, attribute.base, candidate.owner[0], modules,
+                                            depth + 1):
+            found.append((template, (*sources, Source(where, attribute.location))))
+    if len(found) > _MAX_VALUES:  # a hostile class with thousands of assignments: the rest is unknown
+        found = [*found[:_MAX_VALUES], (None, (Source(f"more values of self.{name} than meslint follows", None),))]
+    return found or [(None, ())]
+
+
+def _joined(base: str, suffix: str) -> str:
+    return f"{base.rstrip('/')}/{suffix}" if suffix else base

@@ -5,7 +5,8 @@ Collects, for every contract unit and for the Python processes the start script 
 paths under `/tmp` and `/var/tmp` their code writes or reads (flag, state, pid and socket
 files: `open`, `Path.write_text/read_text/exists/touch`, `os.path.exists`, `os.replace`,
 `sqlite3.connect`, a Unix socket's `bind`/`connect`, ...; see MES617 for how the code a unit
-runs is found and how paths are resolved).  When two of them use the same path, at least one
+runs is found and how paths are resolved), and the start script's own bash commands
+(`> file`, `>> file`, `touch`, `mkdir -p`, `< file`, `cat`).  When two of them use the same path, at least one
 writes it, and `PrivateTmp=yes` (or `DynamicUser=`, `TemporaryFileSystem=/tmp`) gives one of them a private `/tmp` that
 `JoinsNamespaceOf=` does not share, it reports the pair with both sites.  The contract's
 runtime files (`WATCHDOG_*`) are left to MES606.
@@ -46,6 +47,7 @@ from meslint.facts import Location, UnitFile
 from meslint.findings import Finding, Related
 from meslint.resolve import contract_units
 from meslint.sandbox import Sandbox, joined_namespaces, sandbox_of
+from meslint.script_writes import script_writes
 from meslint.unit_code import script_code
 from meslint.unit_writes import ResolvedWrite, resolve_writes, runtime_file_paths, unit_writes
 
@@ -75,10 +77,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if write.path is not None and _in_tmp(write.path):
                 by_path.setdefault(write.path, []).append(_Use(unit.path, unit, sandbox, write))
     code = script_code(ctx.repo, ctx.pack, ctx.resolution)
-    if code is not None:
-        for write in resolve_writes(ctx.repo, ctx.pack, code, ctx.pack.deploy_root):
-            if write.path is not None and _in_tmp(write.path):
-                by_path.setdefault(write.path, []).append(_Use(code.owner, None, None, write))
+    script = resolve_writes(ctx.repo, ctx.pack, code, ctx.pack.deploy_root) if code is not None else []
+    for write in script + script_writes(ctx.repo, ctx.pack, ctx.resolution, ctx.shared):
+        if write.path is not None and _in_tmp(write.path):
+            by_path.setdefault(write.path, []).append(_Use(write.entry.location.path, None, None, write))
     for path, uses in sorted(by_path.items()):
         if path in skip:
             continue
@@ -111,7 +113,9 @@ def _finding(path: str, private: _Use, other: _Use) -> Finding:
     assert private.sandbox is not None
     rule = private.sandbox.access(path).rule
     assert rule is not None
-    if other.unit is None:
+    if other.unit is None and other.write.module == other.owner:
+        other_side = f"{other.owner}'s own bash (the host's /tmp)"
+    elif other.unit is None:
         other_side = f"{other.write.entry.reason} started by {other.owner} (the host's /tmp)"
     elif _private(other, path):
         other_side = f"{other.owner} (a private /tmp of its own)"

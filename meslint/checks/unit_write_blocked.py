@@ -5,12 +5,16 @@ Follows each contract unit's `ExecStart=` (through `bash -c`, `conda run`, `env`
 the Python code it runs: a gunicorn app module (every function of its import closure: any
 request may run it), a `python` script or `-m` module, the job functions an `rq worker`
 serves (found where the code enqueues them to the worker's queues, queue names resolved in
-the unit's environment), and what those reach through calls and imports.  It collects the
+the unit's environment), and what those reach through calls and imports (methods inherited from
+a base class in another module, calls through a module-level instance such as `store.save()`).  It collects the
 file writes there (`open(p, "w"|"a"|"x"|"+")`, `os.makedirs`, `Path.mkdir/write_text/touch`,
 `shutil.copy*/move`, `os.replace/rename`, `tempfile.*(dir=)`, `sqlite3.connect`, logging
-file handlers, `to_parquet`/`to_csv`, `pq.write_table`/`ParquetWriter`, removals), resolves
+file handlers, `logging.config.dictConfig` handlers with a `filename`, `logging.basicConfig(filename=)`,
+`to_parquet`/`to_csv`, `pq.write_table`/`ParquetWriter`, removals), resolves
 each path in the unit's environment (with and without the deployed env file; env defaults,
-module constants, `Path(__file__)` roots, joins; relative paths under `WorkingDirectory=`)
+module constants, `Path(__file__)` roots, joins; paths held on `self.` attributes set in
+`__init__` or the class body, an `__init__` parameter's default only while no caller passes
+that parameter; relative paths under `WorkingDirectory=`)
 and checks it against the unit's sandbox (`ProtectSystem=`, `ProtectHome=`,
 `ReadWritePaths=`/`ReadOnlyPaths=`/`InaccessiblePaths=` with the most specific path winning,
 `RuntimeDirectory=`/`StateDirectory=`/`CacheDirectory=`/`LogsDirectory=`, `BindPaths=`,

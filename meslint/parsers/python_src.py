@@ -185,6 +185,10 @@ class _Collector(Writes, EnvReads, Sites):
             payload_imports=payloads[1],
             item_reads=payloads[2],
             flask_apps=payloads[3],
+            classes=self._class_facts(),
+            instances=tuple(self._instances),
+            constructions=tuple(self._constructions),
+            foreign_attributes=tuple(sorted(self._foreign)),
         )
 
     # ----------------------------------------------------------------- traversal
@@ -272,6 +276,7 @@ class _Collector(Writes, EnvReads, Sites):
         for target in node.targets:
             if not isinstance(target, ast.Name):
                 self._unbind(target)
+                self._attribute_assigned(target, node.value)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -279,6 +284,8 @@ class _Collector(Writes, EnvReads, Sites):
         self.visit(node.target)
         if node.value is not None and isinstance(node.target, ast.Name):
             self._bind([node.target.id], node.value, node)
+        elif node.value is not None:
+            self._attribute_assigned(node.target, node.value)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.generic_visit(node)

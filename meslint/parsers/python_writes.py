@@ -24,13 +24,15 @@ from __future__ import annotations
 import ast
 
 from meslint.facts import EnqueueCall, WriteSite
-from meslint.parsers.python_values import Evaluator, File, Scope, Symbol, _join, str_const
+from meslint.parsers.python_classes import Classes
+from meslint.parsers.python_logging import HANDLERS as _HANDLERS
+from meslint.parsers.python_logging import LoggingConfig
+from meslint.parsers.python_values import File, Scope, Symbol, _join, str_const
 
 _MAX_EXPR = 80
 _OPEN = frozenset({"open", "io.open", "builtins.open", "codecs.open"})
 _TEMPFILE = frozenset({"mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile",
                        "TemporaryDirectory"})
-_HANDLERS = frozenset({"FileHandler", "RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"})
 _COPIES = frozenset({"copy", "copy2", "copyfile", "copytree", "move"})
 _READ_CALLS = frozenset({"os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.getmtime", "os.stat",
                          "os.path.getsize"})
@@ -56,7 +58,7 @@ def _arg(node: ast.Call, index: int, *names: str) -> ast.expr | None:
     return _keyword(node, *names)
 
 
-class Writes(Evaluator):
+class Writes(Classes, LoggingConfig):
     """Recognisers of write sites, enqueue calls and import references (see the module docstring)."""
 
     writes: list[WriteSite]
@@ -69,6 +71,7 @@ class Writes(Evaluator):
     def _prescan_writes(self, tree: ast.Module) -> None:
         """Module-level functions by name: a helper that returns ``Queue(name)``, a job function."""
         self._module_body = tree.body
+        self._prescan_classes(tree)
         self._assigned: dict[int, dict[str, list[tuple[int, ast.expr]]]] = {}
         self._helper_queues: dict[str, str] = {}
         self._relative: dict[str, str] = {}  # name -> "..mod.name" for relative imports (not in self.imports)
@@ -104,6 +107,7 @@ class Writes(Evaluator):
                 self._based[(id(self.scope), name)] = (based[0], based[1])
             else:
                 self._based.pop((id(self.scope), name), None)
+        self._class_level(names, value, stmt)
         super()._bound(names, symbol, value, stmt)  # type: ignore[misc]
 
     # ----------------------------------------------------------------- calls
@@ -118,6 +122,7 @@ class Writes(Evaluator):
                 ref = self._ref(target)
                 if ref is not None:
                     self.calls[(caller, ref)] = None
+        self._construction(node)
         if not self._write_site(node, func):
             self._enqueue(node, func)
 
@@ -179,6 +184,8 @@ class Writes(Evaluator):
             if str_const(target) == ":memory:":
                 return True
             return self._site("sqlite", func, target, node)
+        if func in ("logging.basicConfig", "logging.config.dictConfig", "logging.config.fileConfig"):
+            return self._logging_sites(node, func)
         if tail in _HANDLERS and func is not None and (func.startswith("logging.") or func == tail):
             return self._site("log-handler", func, _arg(node, 0, "filename"), node)
         if func is not None and tail in ("write_table", "ParquetWriter") and "parquet" in func:
@@ -219,7 +226,7 @@ class Writes(Evaluator):
         template, base = self._path_of(node)
         return template is not None or base is not None
 
-    def _site(self, kind: str, call: str, expr: ast.expr | None, node: ast.Call, *, directory: bool = False,
+    def _site(self, kind: str, call: str, expr: ast.expr | None, node: ast.AST, *, directory: bool = False,
               write: bool = True) -> bool:
         if expr is None:
             return False
@@ -274,6 +281,10 @@ class Writes(Evaluator):
                         return None, None
                     left = _join(left, right) if left else right
                 return left, base
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            owner = self._self_class(node.value.id)
+            if owner is not None:  # self.NAME: the attribute's values are the class's (meslint.unit_writes)
+                return "", f"self:{owner}.{node.attr}"
         if isinstance(node, ast.Attribute) and node.attr == "parent":
             left, base = self._path_of(node.value, depth + 1)
             if base is not None and left is not None:

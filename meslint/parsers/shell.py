@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from meslint.facts import (
@@ -128,6 +128,7 @@ _LOST_WORD = re.compile(r"[-\w./=:+,@%]+")
 _NOT_ARGUMENTS = frozenset({"herestring_redirect", "heredoc_redirect", "comment", "subscript"})
 _ASSIGN_DEFAULT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?)=(.*)\}", re.S)
 _GLUED = re.compile(r"[;|&()<>]")
+_FILE_OPERATORS = frozenset({">", ">>", ">|", "&>", "&>>", "<"})
 _HEREDOC_PARTS = frozenset({"heredoc_start", "heredoc_body", "heredoc_end", "file_redirect"})
 
 
@@ -374,6 +375,9 @@ class _Extractor(WordTemplates):
         argv: tuple[str, ...] = ()
         if body is not None and body.type == "command":
             argv = self._command(body, ctx, self._stray_words(body, redirects))
+            files = self._file_redirects(redirects)
+            if files and argv:  # the command just recorded writes (or reads) these files
+                self.commands[-1] = replace(self.commands[-1], redirects=files)
         elif body is not None:
             # `while ...; done <<EOF`, `{ ...; } <<EOF`: name the compound by its keyword.
             argv = tuple(self._text(body).split(None, 1)[:1])
@@ -385,6 +389,17 @@ class _Extractor(WordTemplates):
             # A heredoc's command can continue after the marker (`cat <<EOF | grep x`).
             out.extend((c, ctx) for c in redirect.named_children if c.type not in _HEREDOC_PARTS)
         return out
+
+    def _file_redirects(self, redirects: list[Node]) -> tuple[tuple[str, str], ...]:
+        """``>file``, ``>>file``, ``&>file``, ``<file`` (not ``>&2``: a descriptor, not a file)."""
+        found = []
+        for redirect in redirects:
+            operator = next((c.type for c in redirect.children if not c.is_named), "")
+            target = redirect.child_by_field_name("destination")
+            if redirect.type == "file_redirect" and operator in _FILE_OPERATORS and target is not None \
+                    and target.type != "number":
+                found.append((operator, self._tmpl(target)))
+        return tuple(found)
 
     def _stray_words(self, body: Node, redirects: list[Node]) -> tuple[str, ...]:
         """Arguments the grammar misplaces around redirects of a simple command.

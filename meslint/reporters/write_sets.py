@@ -9,14 +9,16 @@ from __future__ import annotations
 from meslint.facts import Repository
 from meslint.import_graph import import_graph
 from meslint.pack import ContractPack
-from meslint.resolve import contract_units
+from meslint.resolve import Resolution, contract_units
 from meslint.sandbox import sandbox_of
-from meslint.unit_code import unit_code
-from meslint.unit_writes import ResolvedWrite, unit_writes
+from meslint.script_writes import script_writes
+from meslint.unit_code import script_code, unit_code
+from meslint.unit_writes import ResolvedWrite, resolve_writes, unit_writes
 
 
-def write_sets(repo: Repository, pack: ContractPack) -> list[dict]:
-    """One record per contract unit: entries, written paths (with access and provenance), unknown sites."""
+def write_sets(repo: Repository, pack: ContractPack, resolution: Resolution | None = None) -> list[dict]:
+    """One record per contract unit (and the start script): entries, written paths (with access and
+    provenance), unknown sites."""
     graph = import_graph(repo)
     records = []
     for unit in sorted(contract_units(repo, pack), key=lambda u: u.path):
@@ -33,6 +35,19 @@ def write_sets(repo: Repository, pack: ContractPack) -> list[dict]:
                                    (sandbox.access(w.path or "/").rule.origin  # type: ignore[union-attr]
                                     if sandbox.access(w.path or "/").rule else None)) for w in known],
             "unknown": [_write_dict(w) for w in unknown],
+        })
+    script = script_code(repo, pack, resolution) if resolution is not None else None
+    if script is not None and resolution is not None:
+        # The start script runs outside systemd: no sandbox decides its paths.
+        found = resolve_writes(repo, pack, script, pack.deploy_root) + script_writes(repo, pack, resolution)
+        writes = [w for w in found if w.site.write]
+        records.append({
+            "unit": script.owner,
+            "runs": [{"entry": e.reason, "module": e.module, "path": e.location.path, "line": e.location.line}
+                     for e in script.entries],
+            "modules": len(script.modules(graph)),
+            "writes": [_write_dict(w, "unsandboxed") for w in writes if w.path],
+            "unknown": [_write_dict(w) for w in writes if not w.path],
         })
     return records
 
@@ -73,5 +88,6 @@ def render_write_sets(records: list[dict]) -> list[str]:
         for write in record["unknown"]:
             where = f"{write['site']['path']}:{write['site']['line']}"
             out.append(f"    (unknown) {write['call']} at {where}: {write['expression']}")
+            out.extend(f"        from {step['text']}" for step in write["provenance"])
         out.append("")
     return out
