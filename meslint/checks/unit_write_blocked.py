@@ -128,11 +128,13 @@ def _made_writable(sandbox: Sandbox, path: str) -> bool:
 
 def _finding(unit: UnitFile, sandbox: Sandbox, path: str, origin: str, state: str, location: Location | None,
              writes: list[ResolvedWrite], paths: list[str]) -> Finding:
-    first = writes[0]
+    # The headline names a site that creates a file when there is one: `mkdir(exist_ok=True)` of a
+    # directory that exists succeeds even on a read-only mount, the file written under it does not.
+    first = next((w for w in writes if w.site.kind != "mkdir"), writes[0])
     under = f" (and {len(paths) - 1} path(s) under it)" if len(paths) > 1 else ""
     sites = sorted({w.site.location for w in writes}, key=lambda loc: (loc.path, loc.line, loc.column))
     what = (f"{first.site.call} at {first.site.location.short()}" if len(sites) == 1
-            else f"{len(sites)} write sites (first: {first.site.call} at {first.site.location.short()})")
+            else f"{len(sites)} write sites (such as {first.site.call} at {first.site.location.short()})")
     allowed = ", ".join(sandbox.writable_roots()) or "nothing but /dev, /proc, /sys"
     if state.startswith("only root"):
         message = (f"{unit.path} runs {what}, which creates {path}{under}, but {state} and {origin} is not root; "
