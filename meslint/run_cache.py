@@ -15,10 +15,14 @@ file: this is what makes a warm run (a pre-commit hook on an unchanged tree, an 
 asking again) cost a directory listing and a few hundred ``stat`` calls.  When it does not
 match, the run proceeds as usual (with the per-file fact cache) and records itself.
 
-Timestamps are coarse on some file systems, so, as git does for its index, a file whose
-mtime or ctime is within :data:`RACY_NS` of the moment the tree was listed could change
-again without its stat changing: a run that saw such a file is not recorded.  The file is
-signed like the fact cache (:mod:`meslint.cachefiles`); anything unexpected means "miss".
+Timestamps are coarse on some file systems, so, as git does for its racily clean index
+entries, a file whose mtime or ctime is within :data:`RACY_NS` of the moment the tree was
+listed could change again without its stat changing.  Such a file's content is hashed when
+the tree is listed and again after the run: the record keeps the hash, and a replay must
+find the same content, not only the same stat (a pre-commit hook right after an edit gets
+the replay instead of a full run).  A racy file that cannot be hashed, or whose content
+changed during the run, keeps the run from being recorded.  The file is signed like the
+fact cache (:mod:`meslint.cachefiles`); anything unexpected means "miss".
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from meslint.location import Location
 
 RUN_NAME = "run-v1.json"
 _MAGIC = "meslint-run-cache"
-_FORMAT = 1
+_FORMAT = 2
 RACY_NS = 2_000_000_000  # FAT keeps mtimes to 2 s; ext4, xfs and APFS to the nanosecond
 
 
@@ -50,7 +54,9 @@ class Inventory:
 
     mirrors: tuple[str, ...]  # extra Markdown names, which decide which files are read
     digest: str
-    racy: bool  # a file changed too recently for its stat to be trusted
+    racy: bool  # a file changed too recently for its stat to be trusted, and could not be hashed
+    # The files whose stat is too fresh to trust, with the SHA-256 of their bytes when listed.
+    hashes: tuple[tuple[str, str], ...] = ()
 
 
 class RunCache:
@@ -95,6 +101,8 @@ class RunCache:
             inventory = self.inventory(tuple(stored["mirrors"]))
             if stored["tree"] != inventory.digest:
                 return None
+            if not _same_content(self.root, stored.get("racy", [])):
+                return None  # a file racily clean at record time has changed under the same stat
             if stdin is not None and not self._same_as_disk(stdin, stored["read"]):
                 return None
             return Report(stored["root"], stored["contract"], _findings(stored["findings"]),
@@ -113,9 +121,12 @@ class RunCache:
         inventory = self._inventory
         if inventory is None or inventory.mirrors != mirrors or inventory.racy:
             return
+        if not _same_content(self.root, inventory.hashes):
+            return  # a racy file changed while the run read the tree: which content do the findings see?
         document = {
             "mirrors": list(mirrors),
             "tree": inventory.digest,
+            "racy": [list(pair) for pair in inventory.hashes],
             "read": sorted(read),
             "root": report.root,
             "contract": report.contract,
@@ -180,6 +191,8 @@ def _take_inventory(root: Path, mirrors: tuple[str, ...], exclude: tuple[str, ..
     now = time.time_ns()
     digest = hashlib.sha256()
     racy = False
+    hashes: list[tuple[str, str]] = []
+    hashed: set[str] = set()
     base = str(root)
     paths = list_paths(root)
     digest.update("\0".join(paths).encode("utf-8", "surrogateescape"))  # excluded paths exist too
@@ -195,8 +208,38 @@ def _take_inventory(root: Path, mirrors: tuple[str, ...], exclude: tuple[str, ..
                 continue
             digest.update(b"%o %d %d %d %d\0" % (info.st_mode, info.st_size, info.st_mtime_ns,
                                                  info.st_ctime_ns, info.st_ino))
-            racy = racy or max(info.st_mtime_ns, info.st_ctime_ns) > now - RACY_NS
-    return Inventory(mirrors, digest.hexdigest(), racy)
+            if max(info.st_mtime_ns, info.st_ctime_ns) > now - RACY_NS and rel not in hashed:
+                hashed.add(rel)
+                content = _content_hash(root, rel)
+                if content is None:
+                    racy = True
+                else:
+                    hashes.append((rel, content))
+    return Inventory(mirrors, digest.hexdigest(), racy, tuple(hashes))
+
+
+def _content_hash(root: Path, rel: str) -> str | None:
+    """SHA-256 of the bytes at ``rel`` (a link's target is read through ``realpath`` inside the root);
+    ``None`` when it cannot be read: then the stat alone would have to be trusted, and it is not."""
+    full = os.path.join(str(root), rel)
+    try:
+        target = os.path.realpath(full)
+        if os.path.commonpath([target, os.path.realpath(root)]) != os.path.realpath(root):
+            return None
+        data = safe_io.read_capped(target, cachefiles.CACHE_SIZE_LIMIT)
+    except (OSError, ValueError):
+        return None
+    return hashlib.sha256(data).hexdigest()
+
+
+def _same_content(root: Path, hashes) -> bool:
+    """Whether each (path, hash) pair still holds: the git answer to a racily clean entry."""
+    for item in hashes:
+        if not (isinstance(item, (list, tuple)) and len(item) == 2):
+            return False
+        if _content_hash(root, item[0]) != item[1]:
+            return False
+    return True
 
 
 def _stats(full: str) -> list:
