@@ -70,6 +70,8 @@ class RunCache:
         self._settings_key = settings_key
         self._exclude = exclude
         self._inventory: Inventory | None = None
+        # The recorded run's per-check inputs and findings (meslint.incremental), read by replay().
+        self.prior: dict | None = None
 
     @classmethod
     def open(cls, root: Path, settings, override: str | None = None) -> RunCache | None:
@@ -98,6 +100,7 @@ class RunCache:
             if body is None:
                 return None
             stored = json.loads(body)
+            self.prior = stored.get("incremental") if isinstance(stored, dict) else None
             inventory = self.inventory(tuple(stored["mirrors"]))
             if stored["tree"] != inventory.digest:
                 return None
@@ -116,7 +119,8 @@ class RunCache:
             self._inventory = _take_inventory(self.root, mirrors, self._exclude)
         return self._inventory
 
-    def record(self, report: Report, mirrors: tuple[str, ...], read: list[str]) -> None:
+    def record(self, report: Report, mirrors: tuple[str, ...], read: list[str],
+               incremental: dict | None = None) -> None:
         """Store ``report``; call :meth:`inventory` before the run read the tree."""
         inventory = self._inventory
         if inventory is None or inventory.mirrors != mirrors or inventory.racy:
@@ -133,6 +137,7 @@ class RunCache:
             "findings": [_encode(f) for f in report.findings],
             "suppressed": [_encode(f) for f in report.suppressed],
             "kinds": list(report.suppression_kinds),
+            "incremental": incremental,
         }
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
         header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
