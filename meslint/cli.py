@@ -379,7 +379,8 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
         replayed = run_cache.replay(stdin)
         if replayed is not None:
             return replayed
-    _check_selectors(settings)
+    if run_cache is None or run_cache.prior is None:  # a record under these settings had valid selectors
+        _check_selectors(settings)
     from meslint.engine import load_contract, run
 
     # Parsing builds millions of short-lived AST nodes without reference cycles; at the default

@@ -55,11 +55,11 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
 
         tracker = Tracker(repo, pack, prior, Fingerprints(repo, repo._index.get(TEXTS, {})))
     findings: list[Finding] = []
-    for rule in selected_rules(settings):
-        if rule.check is None:
-            continue
-        found_here = (rule.check(context) if tracker is None
-                      else tracker.run_check(rule.code, rule.check, lambda proxy: CheckContext(proxy, pack)))
+    checks = ([(rule.code, rule.check) for rule in selected_rules(settings) if rule.check is not None]
+              if tracker is None else tracker.plan(lambda: selected_rules(settings)))
+    for code, check in checks:
+        found_here = (check(context) if tracker is None
+                      else tracker.run_check(code, check, lambda proxy: CheckContext(proxy, pack)))
         for finding in found_here:
             if settings.is_selected(finding.code, finding.location.path):
                 findings.append(finding)
@@ -67,7 +67,7 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
     active, suppressed, kinds, used, used_waivers = apply_suppressions(findings, repo.suppressions, settings.waivers)
     # MES100 needs every other finding and the suppressions they used, so the engine
     # computes it here (the rule module has no check of its own).
-    if settings.is_selected(unused_suppression.RULE.code):
+    if settings.is_selected(unused_suppression.RULE.code) and (repo.suppressions or settings.waivers):
         rules = selected_rules(settings)
         for finding in unused_suppression.unused(repo, settings, rules, used, used_waivers):
             if settings.is_selected(finding.code, finding.location.path):

@@ -103,12 +103,20 @@ def encode(value: Any) -> Any:
         items = [encode(item) for item in value]
         items.sort(key=_json)
         return ["S" if kind is set else "F", *items]
-    name = f"{kind.__module__}.{kind.__qualname__}"
-    if _registry().get(name) is not kind:
-        raise Opaque(name)
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        if _registry().get(name) is not kind:
+            raise Opaque(name)
+        shape = _SHAPES[kind] = (name, () if issubclass(kind, Enum) else tuple(
+            f.name for f in dataclasses.fields(kind)))
+    name, fields = shape
     if isinstance(value, Enum):
         return ["E", name, value.value]
-    return ["D", name, *[encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init]]
+    return ["D", name, *[encode(getattr(value, f)) for f in fields]]
+
+
+_SHAPES: dict[type, tuple[str, tuple[str, ...]]] = {}
 
 
 def decode(data: Any) -> Any:
@@ -263,6 +271,7 @@ class Tracker:
         self.replayed: list[str] = []
         self._memo_verdicts: dict[str, bool] = {}
         self._restorable: dict[str, dict] = {}
+        self.rules: list | None = None  # [code, module] of each check run, in order
 
     def read(self, dep: Dep) -> None:
         if self.stack:
@@ -270,15 +279,38 @@ class Tracker:
 
     # -- checks
 
+    def plan(self, selected: Callable[[], list]) -> list[tuple[str, Callable]]:
+        """(code, check) of the selected rules.  With a record, its list: the record's key covers the
+        settings and meslint's own sources, so the rules are the same, and a replayed check's module
+        is never imported (the after-edit path imports only what runs)."""
+        recorded = self.prior.get("rules") if self.prior else None
+        if isinstance(recorded, list) and all(isinstance(r, list) and len(r) == 2 for r in recorded):
+            self.rules = recorded
+            return [(code, _lazy_check(module)) for code, module in recorded]
+        pairs = [(rule.code, rule.check) for rule in selected() if rule.check is not None]
+        rules: list[list[str]] = []
+        for code, check in pairs:
+            module = getattr(check, "__module__", None)
+            if not module or getattr(importlib.import_module(module), "check", None) is not check:
+                self.rules = None  # a check not found as its module's ``check``: import them all next time
+                return pairs
+            rules.append([code, module])
+        self.rules = rules
+        return pairs
+
     def run_check(self, code: str, check: Callable[[Any], Iterable], context_of: Callable[[Any], Any]) -> list:
         """The check's findings: replayed when its recorded inputs are unchanged, else computed and recorded."""
         from meslint.run_cache import _encode, _findings
 
         stored = self.prior["checks"].get(code) if self.prior else None
-        if stored is not None and self._unchanged(stored["deps"]):
-            self.checks[code] = stored
-            self.replayed.append(code)
-            return list(_findings(stored["findings"]))
+        try:
+            if stored is not None and self._unchanged(stored["deps"]):
+                replayed = list(_findings(stored["findings"]))
+                self.checks[code] = stored
+                self.replayed.append(code)
+                return replayed
+        except Exception:  # a record of another shape (it is signed: another meslint's): run the check
+            pass
         frame: set[Dep] = set()
         self.stack.append(frame)
         try:
@@ -408,7 +440,14 @@ class Tracker:
                             fields[dep[1]] = self.fp.field(dep[1])
                         elif dep[0] == "item":
                             items[f"{dep[1]}\0{dep[2]}"] = self.fp.item(dep[1], dep[2])
-        return {"format": FORMAT, "fields": fields, "items": items, "memos": memos, "checks": self.checks}
+        return {"format": FORMAT, "fields": fields, "items": items, "memos": memos, "checks": self.checks,
+                "rules": self.rules}
+
+
+def _lazy_check(module: str) -> Callable:
+    def check(context):
+        return importlib.import_module(module).check(context)
+    return check
 
 
 def _deps_out(frame: set[Dep]) -> list:
