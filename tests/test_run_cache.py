@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from meslint import engine, run_cache
+from meslint.cache import INDEX_NAME
 from meslint.cachefiles import CACHE_DIR_NAME
 from meslint.cli import main
 from meslint.run_cache import RUN_NAME
@@ -183,7 +184,7 @@ def test_racy_file_that_cannot_be_hashed_keeps_the_run_unrecorded(tmp_path, caps
     root = _tree(tmp_path)
     _out(capsys, root)
     assert not (root / CACHE_DIR_NAME / RUN_NAME).exists()
-    assert (root / CACHE_DIR_NAME / "facts-v1.json").is_file()  # the fact cache still helps
+    assert (root / CACHE_DIR_NAME / INDEX_NAME).is_file()  # the fact cache still helps
 
 
 def test_racy_file_changed_during_the_run_keeps_it_unrecorded(tmp_path, capsys, monkeypatch):
