@@ -177,3 +177,25 @@ def test_canonical_form_ignores_set_order_and_refuses_unknown_objects():
     with pytest.raises(incremental.Opaque):
         incremental.canonical(object())
     assert incremental.digest(object()) is None
+
+
+def test_editor_buffer_replays_what_the_buffer_cannot_affect(tmp_path, capsys, trackers, monkeypatch):
+    import io
+
+    made, _ = trackers
+    root = copy_demo(tmp_path / "demo")
+    _out(capsys, root)  # the recorded run
+    unit = root / "deploy/mes-dashboard.service"
+    buffer = unit.read_text().replace("PIDFile=/run/mes-dashboard/gunicorn.pid", "PIDFile=/run/elsewhere.pid")
+
+    def editor(*extra: str) -> str:
+        monkeypatch.setattr("sys.stdin", io.StringIO(buffer))
+        main(["check", str(root), "-", "--stdin-filename", str(unit), "--output-format", "concise", *extra])
+        return capsys.readouterr().out
+
+    out = editor()
+    assert "MES603" in out
+    assert out == editor("--no-cache")
+    tracker = next(t for t in reversed(made) if t.prior is not None)
+    assert "MES603" not in tracker.replayed and "MES805" in tracker.replayed
+    assert unit.read_text() != buffer  # nothing was saved
