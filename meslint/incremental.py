@@ -91,54 +91,78 @@ def _registry() -> dict[str, type]:
 
 def encode(value: Any) -> Any:
     """JSON-ready data for ``value``, the same for equal values (sets sorted); :class:`Opaque` for
-    anything but plain data and the registered dataclasses and enums."""
+    anything but plain data and the registered dataclasses and enums.
+
+    An object met twice (a resolution shares its locations and command lines) is encoded once and
+    the same list stands for it each time: marshal then stores it once, and :func:`decode` gives
+    back one object again."""
+    return _encode(value, {})
+
+
+def _encode(value: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
     kind = type(value)
     if value is None or kind is bool or kind is int or kind is float or kind is str:
         return value
+    known = seen.get(id(value))
+    if known is not None:
+        return known[1]
     if kind is tuple or kind is list:
-        return ["T" if kind is tuple else "L", *[encode(item) for item in value]]
-    if kind is dict:
-        return ["M", *[[encode(k), encode(v)] for k, v in value.items()]]
-    if kind is set or kind is frozenset:
-        items = [encode(item) for item in value]
+        data: Any = ["T" if kind is tuple else "L", *[_encode(item, seen) for item in value]]
+    elif kind is dict:
+        data = ["M", *[[_encode(k, seen), _encode(v, seen)] for k, v in value.items()]]
+    elif kind is set or kind is frozenset:
+        items = [_encode(item, seen) for item in value]
         items.sort(key=_json)
-        return ["S" if kind is set else "F", *items]
-    shape = _SHAPES.get(kind)
-    if shape is None:
-        name = f"{kind.__module__}.{kind.__qualname__}"
-        if _registry().get(name) is not kind:
-            raise Opaque(name)
-        shape = _SHAPES[kind] = (name, () if issubclass(kind, Enum) else tuple(
-            f.name for f in dataclasses.fields(kind)))
-    name, fields = shape
-    if isinstance(value, Enum):
-        return ["E", name, value.value]
-    return ["D", name, *[encode(getattr(value, f)) for f in fields]]
+        data = ["S" if kind is set else "F", *items]
+    else:
+        shape = _SHAPES.get(kind)
+        if shape is None:
+            name = f"{kind.__module__}.{kind.__qualname__}"
+            if _registry().get(name) is not kind:
+                raise Opaque(name)
+            shape = _SHAPES[kind] = (name, () if issubclass(kind, Enum) else tuple(
+                f.name for f in dataclasses.fields(kind)))
+        if isinstance(value, Enum):
+            return ["E", shape[0], value.value]
+        data = ["D", shape[0], *[_encode(getattr(value, f), seen) for f in shape[1]]]
+    seen[id(value)] = (value, data)  # the value is held, so its id is not reused meanwhile
+    return data
 
 
 _SHAPES: dict[type, tuple[str, tuple[str, ...]]] = {}
 
 
 def decode(data: Any) -> Any:
+    return _decode(data, {})
+
+
+def _decode(data: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
     if type(data) is not list:
         return data
+    known = seen.get(id(data))
+    if known is not None:
+        return known[1]
     tag, rest = data[0], data[1:]
     if tag == "T":
-        return tuple(decode(item) for item in rest)
-    if tag == "L":
-        return [decode(item) for item in rest]
-    if tag == "M":
-        return {decode(k): decode(v) for k, v in rest}
-    if tag in ("S", "F"):
-        return (set if tag == "S" else frozenset)(decode(item) for item in rest)
-    cls = _registry().get(rest[0]) if rest and type(rest[0]) is str else None
-    if cls is None:
-        raise Opaque(str(rest[:1])[:60])
-    if tag == "E" and issubclass(cls, Enum):
-        return cls(rest[1])
-    if tag == "D" and dataclasses.is_dataclass(cls):
-        return cls(*[decode(item) for item in rest[1:]])
-    raise Opaque(str(tag)[:20])
+        value: Any = tuple(_decode(item, seen) for item in rest)
+    elif tag == "L":
+        value = [_decode(item, seen) for item in rest]
+    elif tag == "M":
+        value = {_decode(k, seen): _decode(v, seen) for k, v in rest}
+    elif tag in ("S", "F"):
+        value = (set if tag == "S" else frozenset)(_decode(item, seen) for item in rest)
+    else:
+        cls = _registry().get(rest[0]) if rest and type(rest[0]) is str else None
+        if cls is None:
+            raise Opaque(str(rest[:1])[:60])
+        if tag == "E" and issubclass(cls, Enum):
+            value = cls(rest[1])
+        elif tag == "D" and dataclasses.is_dataclass(cls):
+            value = cls(*[_decode(item, seen) for item in rest[1:]])
+        else:
+            raise Opaque(str(tag)[:20])
+    seen[id(data)] = (data, value)
+    return value
 
 
 _LAZY: dict[type, type] = {}
