@@ -356,7 +356,10 @@ class Tracker:
         if key in index:
             return index[key]
         if self.prior is not None and name in self.prior["memos"] and name not in self._memo_verdicts:
-            self._memo_unchanged(name)  # may make the recorded value restorable
+            try:
+                self._memo_unchanged(name)  # may make the recorded value restorable
+            except Exception:  # a record of another shape: compute the view
+                self._memo_verdicts[name] = False
             if key in index:
                 return index[key]
         stored = self._restorable.pop(name, None)

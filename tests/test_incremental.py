@@ -157,8 +157,12 @@ def test_a_forged_or_foreign_record_shape_replays_nothing(tmp_path):
     root = copy_demo(tmp_path / "demo")
     repo, pack = _repo(root)
     checks = {"UNITS": lambda ctx: [_finding(u.path) for u in ctx.repo.units]}
-    for prior in (None, {}, {"format": 999}, {"format": incremental.FORMAT, "checks": {}}):
-        assert _run(repo, pack, prior, checks).replayed == []
+    malformed = {"format": incremental.FORMAT, "fields": {}, "items": {}, "memos": {"s:x": {}},
+                 "checks": {"UNITS": {"findings": []}}}
+    for prior in (None, {}, {"format": 999}, {"format": incremental.FORMAT, "checks": {}}, malformed):
+        tracker = _run(repo, pack, prior, checks)
+        assert tracker.replayed == []
+        assert len(tracker.checks["UNITS"]["findings"]) == len(repo.units)  # it ran
 
 
 def test_recorded_resolution_restores_equal_to_the_computed_one(tmp_path):
