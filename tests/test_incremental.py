@@ -203,3 +203,30 @@ def test_editor_buffer_replays_what_the_buffer_cannot_affect(tmp_path, capsys, t
     tracker = next(t for t in reversed(made) if t.prior is not None)
     assert "MES603" not in tracker.replayed and "MES805" in tracker.replayed
     assert unit.read_text() != buffer  # nothing was saved
+
+
+def test_after_a_unit_edit_only_the_checks_that_run_are_imported(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    root = copy_demo(tmp_path / "demo")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env.pop("MESLINT_NO_CACHE", None)
+    driver = ("import sys\nfrom meslint.cli import main\ncode = main(sys.argv[1:])\n"
+              "loaded = sorted(m for m in sys.modules if m.startswith(('meslint.checks.', 'markdown_it')))\n"
+              "print('LOADED=' + ','.join(loaded))\n")
+
+    def loaded() -> set[str]:
+        done = subprocess.run([sys.executable, "-c", driver, "check", str(root)], capture_output=True,
+                              text=True, env=env, cwd=REPO, check=True)
+        return set(filter(None, done.stdout.strip().rsplit("LOADED=", 1)[1].split(",")))
+
+    assert "meslint.checks.doc_dangling_reference" in loaded()  # the recorded run imports every check
+    _edit(root / "deploy/mes-dashboard.service", "TimeoutStopSec=150", "TimeoutStopSec=140")
+    after = loaded()
+    assert "meslint.checks.stop_timeout_too_short" in after  # reads the units: runs
+    assert "meslint.checks.doc_dangling_reference" not in after  # reads only docs and paths: replayed
+    assert not any(m.startswith("markdown_it") for m in after)  # no Markdown parsed
