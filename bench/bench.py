@@ -408,7 +408,7 @@ def table(rows: list[dict], runs: int) -> str:
         "",
         "| tree | bytes | meslint cold | ruff cold | ratio | meslint warm | ruff warm | ratio | ruff after an edit "
         f"| {edits} | editor, saved buffer | editor, edited buffer | meslint peak RSS | ruff peak RSS |",
-        "|---|" + "---:|" * (11 + 2 * len(EDITS)),
+        "|---|" + "---:|" * (12 + 2 * len(EDITS)),
     ]
     for r in rows:
         edit_cells = " | ".join(f"{_fmt(r[key])} | {_ratio(r[key], r['r_edit'])}" for key in EDITS)
