@@ -15,6 +15,14 @@ checked four ways with one ``--cache-dir`` kept across commits:
 
 All four JSON outputs must be byte-identical; each line shows the four wall times.  Exit 1 on any
 difference.  Never part of the test suite (it needs a copy of the real repository).
+
+    python bench/cache_consistency.py /path/to/repo.git --edits 50
+
+replays the last 50 consecutive first-parent commits as *edits* of one working tree: the first is
+exported whole, then each next commit's changes are written over it file by file (``git diff
+--name-status``; deleted files removed), and meslint runs at once, as a pre-commit hook would: with
+the run cache of the previous commit (so the unaffected checks are replayed, :mod:`meslint.incremental`)
+and, for comparison, with ``--no-cache``.  The two outputs must be byte-identical.
 """
 
 from __future__ import annotations
@@ -44,13 +52,67 @@ def run(root: Path, *extra: str) -> tuple[str, float]:
     return done.stdout, wall
 
 
+def _git(git_dir: str, *argv: str) -> bytes:
+    return subprocess.run(["git", "--git-dir", git_dir, *argv], capture_output=True, check=True).stdout
+
+
+def apply_commit(git_dir: str, parent: str, commit: str, tree: Path) -> list[str]:
+    """Write ``commit``'s changes since ``parent`` over ``tree`` (an export of ``parent``): the edited paths."""
+    changed = []
+    rows = _git(git_dir, "diff", "--name-status", "--no-renames", "-z", parent, commit).split(b"\0")
+    for status, name in zip(rows[0::2], rows[1::2], strict=False):
+        path = name.decode("utf-8", "surrogateescape")
+        target = tree / path
+        if not target.resolve().is_relative_to(tree.resolve()):
+            continue  # never write outside the tree
+        if status == b"D":
+            target.unlink(missing_ok=True)
+        else:
+            mode = _git(git_dir, "ls-tree", commit, "--", path).split(b" ", 2)
+            if mode and mode[0] in (b"120000", b"160000"):
+                continue  # links and submodules: git archive's data filter would not write them either
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)
+            target.write_bytes(_git(git_dir, "show", f"{commit}:{path}"))
+        changed.append(path)
+    return changed
+
+
+def replay_edits(git_dir: str, count: int) -> int:
+    history = [line.split(" ", 1) for line in _git(git_dir, "log", "--first-parent", f"-{count + 1}",
+                                                   "--format=%H %s").decode().splitlines()][::-1]
+    failures = 0
+    times: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tree, cache_dir = Path(tmp) / "tree", Path(tmp) / "cache"
+        export(git_dir, history[0][0], tree)
+        run(tree, "--cache-dir", str(cache_dir))  # the recorded run the first edit starts from
+        for (parent, _), (commit, subject) in zip(history, history[1:], strict=False):
+            changed = apply_commit(git_dir, parent, commit, tree)
+            incremental, t_incremental = run(tree, "--cache-dir", str(cache_dir))
+            fresh, t_fresh = run(tree, "--no-cache")
+            same = incremental == fresh
+            failures += not same
+            times.append(t_incremental)
+            print(f"{commit[:10]} {'same' if same else 'DIFFERENT'}  {len(changed):3d} files  after the edit "
+                  f"{t_incremental:.2f}s  no-cache {t_fresh:.2f}s  {subject[:50]}", flush=True)
+    times.sort()
+    print(f"{len(times)} commits replayed as edits, {failures} different; after-edit run median "
+          f"{times[len(times) // 2]:.2f}s")
+    return 1 if failures else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("git_dir")
     parser.add_argument("--paths", nargs="*", default=["deploy", "scripts", ".env.example", "gunicorn.conf.py"])
     parser.add_argument("--limit", type=int, default=20, help="the last N commits that touched --paths")
     parser.add_argument("--every", type=int, default=1, help="check every k-th of them")
+    parser.add_argument("--edits", type=int, metavar="N",
+                        help="instead: replay the last N first-parent commits as edits of one tree")
     args = parser.parse_args()
+    if args.edits:
+        return replay_edits(args.git_dir, args.edits)
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         tree, cache_dir = Path(tmp) / "tree", Path(tmp) / "cache"

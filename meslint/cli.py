@@ -443,7 +443,8 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
         replayed = run_cache.replay(stdin)
         if replayed is not None:
             return replayed
-    _check_selectors(settings)
+    if run_cache is None or run_cache.prior is None:  # a record under these settings had valid selectors
+        _check_selectors(settings)
     from meslint.engine import load_contract, run
 
     # Parsing builds millions of short-lived AST nodes without reference cycles; at the default
@@ -454,11 +455,15 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
     pack = load_contract(settings, root, contract)
     if run_cache is not None:
         run_cache.inventory(pack.named_files)  # before anything is read
-    result = run(root, settings, pack, overlay=dict([stdin]) if stdin is not None else None)
+    # With a run cache, checks whose inputs did not change since the recorded run are replayed.
+    result = run(root, settings, pack, overlay=dict([stdin]) if stdin is not None else None,
+                 prior=run_cache.prior if run_cache is not None else None,
+                 track=run_cache is not None and stdin is None)
     report = Report(result.repo.root, result.pack.name, result.findings, result.suppressed,
                     result.suppression_kinds)
     if run_cache is not None and stdin is None:
-        run_cache.record(report, pack.named_files, [source.path for source in result.repo.files])
+        run_cache.record(report, pack.named_files, [source.path for source in result.repo.files],
+                         result.incremental)
     return report
 
 

@@ -25,6 +25,7 @@ class RunResult:
     # suppression kind ("inSource" or "external").
     suppressed: tuple[Finding, ...] = ()
     suppression_kinds: tuple[str, ...] = ()
+    incremental: dict | None = None  # what each check read, for the next run (meslint.incremental)
 
 
 def load_contract(settings: Settings, root: Path, override: str | None = None) -> ContractPack:
@@ -40,23 +41,33 @@ def load_contract(settings: Settings, root: Path, override: str | None = None) -
 
 
 def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, str] | None = None,
-        found: Discovery | None = None) -> RunResult:
-    """``found``: the files to check instead of discovering ``root``'s (a git tree, see meslint.staged)."""
+        found: Discovery | None = None, prior: dict | None = None, track: bool = False) -> RunResult:
+    """``found``: the files to check instead of discovering ``root``'s (a git tree, see meslint.staged).
+
+    ``track``: measure what each check reads and return it (``RunResult.incremental``); ``prior``:
+    such a record from an earlier run under the same settings, whose unaffected checks are replayed."""
     repo = build_repository(root, pack, max_file_size=settings.max_file_size,
                             exclude=settings.exclude, overlay=overlay, found=found)
     context = CheckContext(repo, pack)
+    tracker = None
+    if track or prior is not None:
+        from meslint.incremental import Fingerprints, Tracker
+
+        tracker = Tracker(repo, pack, prior, Fingerprints(repo, repo._index.get(TEXTS, {})))
     findings: list[Finding] = []
-    for rule in selected_rules(settings):
-        if rule.check is None:
-            continue
-        for finding in rule.check(context):
+    checks = ([(rule.code, rule.check) for rule in selected_rules(settings) if rule.check is not None]
+              if tracker is None else tracker.plan(lambda: selected_rules(settings)))
+    for code, check in checks:
+        found_here = (check(context) if tracker is None
+                      else tracker.run_check(code, check, lambda proxy: CheckContext(proxy, pack)))
+        for finding in found_here:
             if settings.is_selected(finding.code, finding.location.path):
                 findings.append(finding)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
     active, suppressed, kinds, used, used_waivers = apply_suppressions(findings, repo.suppressions, settings.waivers)
     # MES100 needs every other finding and the suppressions they used, so the engine
     # computes it here (the rule module has no check of its own).
-    if settings.is_selected(unused_suppression.RULE.code):
+    if settings.is_selected(unused_suppression.RULE.code) and (repo.suppressions or settings.waivers):
         rules = selected_rules(settings)
         for finding in unused_suppression.unused(repo, settings, rules, used, used_waivers):
             if settings.is_selected(finding.code, finding.location.path):
@@ -64,7 +75,8 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
     active.sort(key=Finding.sort_key)
     texts = repo._index.pop(TEXTS, {})
     active, suppressed = anchored(active, texts), anchored(suppressed, texts)
-    return RunResult(repo, pack, tuple(active), context, tuple(suppressed), tuple(kinds))
+    record = tracker.record() if tracker is not None and track else None
+    return RunResult(repo, pack, tuple(active), context, tuple(suppressed), tuple(kinds), record)
 
 
 def anchored(findings: list[Finding], texts: dict[str, str]) -> list[Finding]:

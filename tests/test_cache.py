@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -134,10 +135,10 @@ def test_corrupt_or_foreign_cache_is_ignored(tmp_path, capsys, damage, monkeypat
         head["version"] = "0.0.0-other"
         index.write_bytes(json.dumps(head).encode() + b"\n" + body)
     elif damage == "forged-entry":
-        entries = json.loads(body)
+        entries = marshal.loads(body)
         path = next(p for p in entries if p.endswith(".service"))
         entries[path][1] = ["D", "UnitFile", path, "x", ["T"], ["T"], ["T"], ["T"], ["T"]]
-        index.write_bytes(header + b"\n" + json.dumps(entries).encode())
+        index.write_bytes(header + b"\n" + marshal.dumps(entries))
     else:
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "someone-else"))
     fact_cache = FactCache(root / CACHE_DIR_NAME)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from meslint.cache import INDEX_NAME
 from meslint.cli import OUTPUT_FORMATS
 from tests.conftest import FIXTURES, REPO
 
@@ -518,11 +519,11 @@ def test_special_and_huge_cache_files_are_never_read(repo: Path, tmp_path: Path)
     env = {"XDG_CACHE_HOME": str(tmp_path / "xdg"), "MESLINT_NO_CACHE": ""}
     cache = repo / ".meslint_cache"
     cache.mkdir(mode=0o700)
-    os.mkfifo(cache / "facts-v1.json")
+    os.mkfifo(cache / INDEX_NAME)
     os.mkfifo(cache / "run-v1.json")
     done = meslint("check", str(repo), "--output-format", "concise", cwd=repo, env=env)
     assert done.returncode == 0, done.stderr
-    for name in ("facts-v1.json", "run-v1.json"):
+    for name in (INDEX_NAME, "run-v1.json"):
         (cache / name).unlink()
         with open(cache / name, "wb") as handle:  # a valid-looking header, then 3 GB of holes
             handle.write(b'{"magic": "meslint-fact-cache"}\n')

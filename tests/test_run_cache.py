@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from meslint import engine, run_cache
+from meslint.cache import INDEX_NAME
 from meslint.cachefiles import CACHE_DIR_NAME
 from meslint.cli import main
 from meslint.run_cache import RUN_NAME
@@ -139,12 +141,65 @@ def test_a_typo_in_a_selector_is_still_an_error_after_a_recorded_run(tmp_path, c
     assert main(["check", str(root), "--select", "MES9"]) == 2
 
 
-def test_racy_run_is_not_recorded(tmp_path, capsys, monkeypatch):
+def test_racy_run_is_recorded_with_content_hashes_and_replayed(tmp_path, capsys, runs, monkeypatch):
     monkeypatch.setattr(run_cache, "RACY_NS", 2_000_000_000)
     root = _tree(tmp_path)  # just written: within the racy window
+    expected = _out(capsys, root)
+    document = json.loads((root / CACHE_DIR_NAME / RUN_NAME).read_bytes().split(b"\n", 1)[1])
+    assert {path for path, _ in document["racy"]} >= {"scripts/start_server.sh"}
+    assert _out(capsys, root) == expected  # right after: the hashes vouch for the fresh files
+    assert len(runs) == 1
+
+
+def _frozen_stats(monkeypatch) -> None:
+    """A file system whose timestamps cannot tell two writes apart: every stat is the same, and fresh."""
+    fresh = time.time_ns()
+
+    def stats(full: str) -> list:
+        info = os.lstat(full)
+        return [SimpleNamespace(st_mode=info.st_mode, st_size=info.st_size, st_mtime_ns=fresh, st_ctime_ns=fresh,
+                                st_ino=info.st_ino)]
+
+    monkeypatch.setattr(run_cache, "_stats", stats)
+
+
+def test_racily_clean_file_changed_under_the_same_stat_is_evaluated(tmp_path, capsys, runs, monkeypatch):
+    monkeypatch.setattr(run_cache, "RACY_NS", 2_000_000_000)
+    _frozen_stats(monkeypatch)
+    root = _tree(tmp_path)
+    first = _out(capsys, root)
+    script = root / "scripts/start_server.sh"
+    text = script.read_text()
+    script.write_text(text.replace("ignore-file[MES999]", "ignore-file[MES998]", 1))
+    assert len(script.read_text()) == len(text)  # same size, same (frozen) stat: only the content tells
+    second = _out(capsys, root)
+    assert len(runs) == 2
+    assert second == _out(capsys, root, "--no-cache")
+    assert second != first
+
+
+def test_racy_file_that_cannot_be_hashed_keeps_the_run_unrecorded(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(run_cache, "RACY_NS", 2_000_000_000)
+    monkeypatch.setattr(run_cache, "_content_hash", lambda root, rel: None)
+    root = _tree(tmp_path)
     _out(capsys, root)
     assert not (root / CACHE_DIR_NAME / RUN_NAME).exists()
-    assert (root / CACHE_DIR_NAME / "facts-v1.json").is_file()  # the fact cache still helps
+    assert (root / CACHE_DIR_NAME / INDEX_NAME).is_file()  # the fact cache still helps
+
+
+def test_racy_file_changed_during_the_run_keeps_it_unrecorded(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(run_cache, "RACY_NS", 2_000_000_000)
+    root = _tree(tmp_path)
+    real = engine.run
+
+    def editing(root_, *args, **kwargs):
+        result = real(root_, *args, **kwargs)
+        (root / "scripts/start_server.sh").write_text("#!/bin/bash\necho changed\n")
+        return result
+
+    monkeypatch.setattr(engine, "run", editing)
+    _out(capsys, root)
+    assert not (root / CACHE_DIR_NAME / RUN_NAME).exists()
 
 
 @pytest.mark.parametrize("damage", ["garbage", "forged-body", "other-secret", "other-format"])

@@ -51,9 +51,10 @@ class CheckContext:
 
     @cached_property
     def resolution(self):
-        from meslint.resolve import resolve
+        from meslint import incremental
 
-        return resolve(self.repo, self.pack, self.shared)
+        # A derived view of the repository and the pack, so a run can tell whether it changed.
+        return self.shared(incremental.RESOLUTION, lambda: incremental.resolution(self.repo, self.pack))
 
 
 class Gate(Enum):

@@ -1,0 +1,384 @@
+"""Re-run only the checks a change can affect; replay the others from the last recorded run.
+
+The run cache (:mod:`meslint.run_cache`) replays a whole run when nothing changed.  After an
+edit, most checks still read nothing that changed: a README edit cannot move a unit's resolved
+bind address, a unit edit cannot change what the README documents.  This module measures, for
+each check, what it reads, and keys the check's findings on that:
+
+* every check sees the repository through a :class:`TrackedRepository`, which records each
+  read: a whole field (``units``, ``markdown``, ``all_paths`` ...), one file of a field
+  (``repo.doc("README.md")``) or a derived view (``repo.memo(key, ...)``);
+* a derived view records its own reads.  A view whose computation may use objects its caller
+  handed it (a closure over a script the caller looked up) also takes the caller's reads so
+  far.  Views that depend on the repository and the pack alone are listed in
+  :data:`RECOMPUTE`: their value is hashed, so a change to what they read that leaves the
+  value alone (a README edit that keeps the provisioning steps) does not reach their readers;
+* a field's fingerprint is the SHA-256 of the texts of the files it was parsed from (facts are
+  a function of kind, path, text and the pack, and the pack is part of the run cache's key);
+  any other field is fingerprinted by value.
+
+A check is replayed only when the record proves every input unchanged.  Anything the proxy
+cannot name (an attribute it does not know, a memo key or value with no canonical form)
+makes the check *opaque*: it runs every time.  A check that no record covers (a new rule,
+an earlier run that did not record) runs too.  So new checks and new file kinds need no
+declaration: they are measured, and when they cannot be measured they are re-run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import types
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+from meslint.facts import FileKind, Repository
+from meslint.incremental_codec import Opaque, _json, canonical, digest, encode, restore
+
+__all__ = ["Opaque", "canonical", "digest", "encode", "restore", "Tracker", "Fingerprints", "TrackedRepository"]
+
+FORMAT = 1
+
+# Fields whose facts are parsed from files of these kinds: fingerprinted by the files' texts.
+_BUCKETS: dict[str, tuple[FileKind, ...]] = {
+    "units": (FileKind.UNIT,), "env_files": (FileKind.ENV,), "scripts": (FileKind.SHELL,),
+    "python": (FileKind.PYTHON,), "markdown": (FileKind.MARKDOWN,), "data": (FileKind.TOML, FileKind.YAML),
+}
+# Lookups by path of one file's facts (``units`` is not here: a unit's facts include its drop-ins).
+_ITEM_METHODS = {"env_file": "env_files", "script": "scripts", "module": "python", "doc": "markdown",
+                 "data_doc": "data"}
+_PATH_METHODS = ("path_exists", "has_path_ending")  # read only ``all_paths`` (through cached indexes)
+
+# Derived views that depend on the repository and the pack alone: (module, function(repo, pack)).
+# Their values are hashed when recorded, and recomputed to decide whether their readers replay.
+RESOLUTION = "checks.resolution"
+RECOMPUTE: dict[str, tuple[str, str]] = {
+    "provisioning.template_fills": ("meslint.provisioning", "_fills"),
+    RESOLUTION: ("meslint.incremental", "resolution"),
+}
+
+
+def resolution(repo, pack):
+    """The contract resolution every gate 6 check reads (the derived view :data:`RESOLUTION`)."""
+    from meslint.resolve import resolve
+
+    return resolve(repo, pack, repo.memo)
+
+
+def memo_key(key: Hashable) -> str | None:
+    """``s:`` and the key for a string key (the names of :data:`RECOMPUTE`), else ``c:`` and its canonical form."""
+    if type(key) is str:
+        return "s:" + key
+    try:
+        return "c:" + canonical(key)
+    except Opaque:
+        return None
+
+
+def _recomputable(name: str) -> str | None:
+    """The string key of a view of :data:`RECOMPUTE`, else ``None``."""
+    return name[2:] if name.startswith("s:") and name[2:] in RECOMPUTE else None
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+class Fingerprints:
+    """Current fingerprints of the repository's fields and files (computed on demand)."""
+
+    def __init__(self, repo: Repository, texts: dict[str, str]) -> None:
+        self.repo = repo
+        self.texts = texts
+        self._fields: dict[str, str | None] = {}
+        self._files: dict[str, str] = {}
+
+    def file(self, path: str) -> str:
+        known = self._files.get(path)
+        if known is None:
+            text = self.texts.get(path)
+            known = "absent" if text is None else hashlib.sha256(
+                text.encode("utf-8", "surrogatepass")).hexdigest()
+            self._files[path] = known
+        return known
+
+    def field(self, name: str) -> str | None:
+        if name not in self._fields:
+            self._fields[name] = self._field(name)
+        return self._fields[name]
+
+    def _field(self, name: str) -> str | None:
+        value = getattr(self.repo, name)
+        if name in _BUCKETS:
+            paths: list[str] = []
+            for facts in value:
+                paths.append(facts.path)
+                paths.extend(getattr(facts, "dropins", ()))
+            return hashlib.sha256("\0".join(f"{p}\1{self.file(p)}" for p in paths).encode(
+                "utf-8", "surrogatepass")).hexdigest()
+        if name == "all_paths":
+            return hashlib.sha256("\0".join(sorted(value)).encode("utf-8", "surrogateescape")).hexdigest()
+        return digest(value)
+
+    def item(self, field: str, path: str) -> str:
+        """One file's facts in ``field``: its text's hash, or ``absent`` when the field has no such file."""
+        if not any(facts.path == path for facts in getattr(self.repo, field)):
+            return "absent"
+        return self.file(path)
+
+
+# --------------------------------------------------------------------------- tracking
+
+
+Dep = tuple  # ("field", name) | ("item", field, path) | ("memo", key) | ("opaque", what)
+
+
+class Tracker:
+    """The reads of the check (or derived view) being computed, and what this run learned."""
+
+    def __init__(self, repo: Repository, pack, prior: dict | None, fingerprints: Fingerprints) -> None:
+        self.repo = repo
+        self.pack = pack
+        self.prior = prior if _valid(prior) else None
+        self.fp = fingerprints
+        self.stack: list[set[Dep]] = []
+        self.memos: dict[str, dict] = {}  # memo key -> {"deps": [...], "value": hash | None}
+        self.checks: dict[str, dict] = {}  # code -> {"deps": [...], "findings": [...] (encoded)}
+        self.proxy = TrackedRepository(repo, self)
+        self.replayed: list[str] = []
+        self._memo_verdicts: dict[str, bool] = {}
+        self._restorable: dict[str, dict] = {}
+        self.rules: list | None = None  # [code, module] of each check run, in order
+
+    def read(self, dep: Dep) -> None:
+        if self.stack:
+            self.stack[-1].add(dep)
+
+    # -- checks
+
+    def plan(self, selected: Callable[[], list]) -> list[tuple[str, Callable]]:
+        """(code, check) of the selected rules.  With a record, its list: the record's key covers the
+        settings and meslint's own sources, so the rules are the same, and a replayed check's module
+        is never imported (the after-edit path imports only what runs)."""
+        recorded = self.prior.get("rules") if self.prior else None
+        if isinstance(recorded, list) and all(isinstance(r, list) and len(r) == 2 for r in recorded):
+            self.rules = recorded
+            return [(code, _lazy_check(module)) for code, module in recorded]
+        pairs = [(rule.code, rule.check) for rule in selected() if rule.check is not None]
+        rules: list[list[str]] = []
+        for code, check in pairs:
+            module = getattr(check, "__module__", None)
+            if not module or getattr(importlib.import_module(module), "check", None) is not check:
+                self.rules = None  # a check not found as its module's ``check``: import them all next time
+                return pairs
+            rules.append([code, module])
+        self.rules = rules
+        return pairs
+
+    def run_check(self, code: str, check: Callable[[Any], Iterable], context_of: Callable[[Any], Any]) -> list:
+        """The check's findings: replayed when its recorded inputs are unchanged, else computed and recorded."""
+        from meslint.run_cache import _encode, _findings
+
+        stored = self.prior["checks"].get(code) if self.prior else None
+        try:
+            if stored is not None and self._unchanged(stored["deps"]):
+                replayed = list(_findings(stored["findings"]))
+                self.checks[code] = stored
+                self.replayed.append(code)
+                return replayed
+        except Exception:  # a record of another shape (it is signed: another meslint's): run the check
+            pass
+        frame: set[Dep] = set()
+        self.stack.append(frame)
+        try:
+            found = list(check(context_of(self.proxy)))
+        finally:
+            self.stack.pop()
+        self.checks[code] = {"deps": _deps_out(frame), "findings": [_encode(f) for f in found]}
+        return found
+
+    # -- derived views
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        name = memo_key(key)
+        if name is None:
+            self.read(("opaque", "memo key"))
+            return self.repo.memo(key, compute)
+        self.read(("memo", name))
+        index = self.repo._index
+        if key in index:
+            return index[key]
+        if self.prior is not None and name in self.prior["memos"] and name not in self._memo_verdicts:
+            try:
+                self._memo_unchanged(name)  # may make the recorded value restorable
+            except Exception:  # a record of another shape: compute the view
+                self._memo_verdicts[name] = False
+            if key in index:
+                return index[key]
+        stored = self._restorable.pop(name, None)
+        if stored is not None:  # recorded, and nothing it read has changed: its recorded value
+            try:
+                index[key] = restore(stored["data"])
+                self.memos[name] = stored
+                return index[key]
+            except (Opaque, TypeError, ValueError, IndexError, KeyError):
+                pass
+        frame: set[Dep] = set()
+        recomputable = _recomputable(name) is not None
+        if not recomputable and self.stack:
+            frame |= self.stack[-1]  # the closure may use objects the caller read
+            frame.discard(("memo", name))  # but not itself
+        self.stack.append(frame)
+        try:
+            value = compute()
+        finally:
+            self.stack.pop()
+        index[key] = value
+        entry: dict = {"deps": _deps_out(frame), "value": None}
+        if recomputable:
+            try:
+                data = encode(value)
+                entry["value"] = hashlib.sha256(_json(data).encode("utf-8", "surrogatepass")).hexdigest()
+                entry["data"] = data
+            except (Opaque, RecursionError, ValueError):
+                pass
+        self.memos[name] = entry
+        return value
+
+    # -- deciding
+
+    def _unchanged(self, deps: list) -> bool:
+        return all(self._dep_unchanged(dep) for dep in deps)
+
+    def _dep_unchanged(self, dep: list) -> bool:
+        prior = self.prior
+        assert prior is not None
+        kind = dep[0]
+        if kind == "field":
+            now = self.fp.field(dep[1])
+            return now is not None and prior["fields"].get(dep[1]) == now
+        if kind == "item":
+            return prior["items"].get(f"{dep[1]}\0{dep[2]}") == self.fp.item(dep[1], dep[2])
+        if kind == "memo":
+            return self._memo_unchanged(dep[1])
+        return False  # opaque, or anything this version does not know
+
+    def _memo_unchanged(self, name: str) -> bool:
+        verdict = self._memo_verdicts.get(name)
+        if verdict is None:
+            self._memo_verdicts[name] = False  # a (corrupt) cycle is "changed"
+            verdict = self._memo_verdicts[name] = self._decide_memo(name)
+        return verdict
+
+    def _decide_memo(self, name: str) -> bool:
+        stored = self.prior["memos"].get(name) if self.prior else None
+        if stored is None:
+            return False
+        if name in self.memos:  # computed in this run already
+            return stored["value"] is not None and self.memos[name]["value"] == stored["value"]
+        if self._unchanged(stored["deps"]):
+            self.memos[name] = stored
+            if stored.get("data") is not None:
+                self._restorable[name] = stored  # a re-run check that asks gets the recorded value
+            return True
+        key = _recomputable(name)
+        if key is None or stored["value"] is None:
+            return False
+        module, function = RECOMPUTE[key]
+        compute = getattr(importlib.import_module(module), function)
+        saved, self.stack = self.stack, []  # the view's own reads, not the asking check's
+        try:
+            self.memo(key, lambda: compute(self.proxy, self.pack))
+        finally:
+            self.stack = saved
+        return self.memos[name]["value"] == stored["value"]
+
+    # -- recording
+
+    def record(self) -> dict | None:
+        """What the next run needs: each check's inputs and findings, with the current fingerprints."""
+        fields: dict[str, str | None] = {}
+        items: dict[str, str] = {}
+        pending = [dep for entry in (*self.checks.values(), *self.memos.values()) for dep in entry["deps"]]
+        for dep in pending:
+            if dep[0] == "field" and dep[1] not in fields:
+                fields[dep[1]] = self.fp.field(dep[1])
+            elif dep[0] == "item":
+                items[f"{dep[1]}\0{dep[2]}"] = self.fp.item(dep[1], dep[2])
+        # A replayed check keeps its memo records even where this run computed nothing.
+        memos = dict(self.memos)
+        if self.prior:
+            needed = [dep[1] for dep in pending if dep[0] == "memo"]
+            while needed:
+                name = needed.pop()
+                if name not in memos and name in self.prior["memos"]:
+                    memos[name] = self.prior["memos"][name]
+                    for dep in memos[name]["deps"]:
+                        if dep[0] == "memo":
+                            needed.append(dep[1])
+                        elif dep[0] == "field" and dep[1] not in fields:
+                            fields[dep[1]] = self.fp.field(dep[1])
+                        elif dep[0] == "item":
+                            items[f"{dep[1]}\0{dep[2]}"] = self.fp.item(dep[1], dep[2])
+        return {"format": FORMAT, "fields": fields, "items": items, "memos": memos, "checks": self.checks,
+                "rules": self.rules}
+
+
+def _lazy_check(module: str) -> Callable:
+    def check(context):
+        return importlib.import_module(module).check(context)
+    return check
+
+
+def _deps_out(frame: set[Dep]) -> list:
+    return sorted([list(dep) for dep in frame])
+
+
+def _valid(prior: dict | None) -> bool:
+    return (isinstance(prior, dict) and prior.get("format") == FORMAT
+            and all(isinstance(prior.get(k), dict) for k in ("fields", "items", "memos", "checks")))
+
+
+class TrackedRepository:
+    """The repository as one check sees it: every read is recorded with the tracker."""
+
+    __slots__ = ("_repo", "_tracker")
+
+    def __init__(self, repo: Repository, tracker: Tracker) -> None:
+        object.__setattr__(self, "_repo", repo)
+        object.__setattr__(self, "_tracker", tracker)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        return self._tracker.memo(key, compute)
+
+    def __getattr__(self, name: str) -> Any:
+        repo, tracker = self._repo, self._tracker
+        if name in _FIELD_NAMES:
+            tracker.read(("field", name))
+            return getattr(repo, name)
+        if name in _ITEM_METHODS:
+            field, real = _ITEM_METHODS[name], getattr(repo, name)
+
+            def lookup(path: str):
+                tracker.read(("item", field, path))
+                return real(path)
+            return lookup
+        if name == "unit":
+            tracker.read(("field", "units"))
+            return repo.unit
+        if name in _PATH_METHODS:
+            tracker.read(("field", "all_paths"))
+            return getattr(repo, name)
+        attribute = getattr(type(repo), name, None)
+        if isinstance(attribute, types.FunctionType) and not name.startswith("_"):
+            return types.MethodType(attribute, self)  # its reads of the fields go through this proxy
+        if isinstance(attribute, property) and attribute.fget is not None:
+            return attribute.fget(self)
+        tracker.read(("opaque", name))  # _index, or anything new: never replayed
+        return getattr(repo, name)
+
+
+_FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(Repository) if not f.name.startswith("_"))

@@ -1,0 +1,166 @@
+"""Plain-data forms of recorded values for :mod:`meslint.incremental`: canonical, hashable, restorable.
+
+A recorded derived view (the resolution, the provisioning fills) is stored as plain lists, strings
+and numbers, the same for equal values (sets sorted), so its hash tells whether it changed and a
+later run can restore it.  Only the dataclasses and enums of :data:`_VALUE_MODULES` come back from
+a record (which is signed, and still decoded through this registry: nothing is called by name).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+from enum import Enum
+from typing import Any
+
+from meslint.facts import Repository
+
+
+class Opaque(Exception):
+    """A value without a canonical form."""
+
+
+# --------------------------------------------------------------------------- canonical forms
+
+# Where the values of recorded views are defined: only their dataclasses and enums come back from
+# a record (which is signed, and still decoded through this registry: nothing is called by name).
+_VALUE_MODULES = ("meslint.facts", "meslint.location", "meslint.suppressions", "meslint.resolve",
+                  "meslint.provisioning", "meslint.argv", "meslint.template")
+_REGISTRY: dict[str, type] = {}
+
+
+def _registry() -> dict[str, type]:
+    if not _REGISTRY:
+        for name in _VALUE_MODULES:
+            module = importlib.import_module(name)
+            for obj in vars(module).values():
+                if isinstance(obj, type) and obj.__module__ == name and obj is not Repository and (
+                        dataclasses.is_dataclass(obj) or issubclass(obj, Enum)):
+                    _REGISTRY[f"{name}.{obj.__qualname__}"] = obj
+    return _REGISTRY
+
+
+def encode(value: Any) -> Any:
+    """JSON-ready data for ``value``, the same for equal values (sets sorted); :class:`Opaque` for
+    anything but plain data and the registered dataclasses and enums.
+
+    An object met twice (a resolution shares its locations and command lines) is encoded once and
+    the same list stands for it each time: marshal then stores it once, and :func:`decode` gives
+    back one object again."""
+    return _encode(value, {})
+
+
+def _encode(value: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is float or kind is str:
+        return value
+    known = seen.get(id(value))
+    if known is not None:
+        return known[1]
+    if kind is tuple or kind is list:
+        data: Any = ["T" if kind is tuple else "L", *[_encode(item, seen) for item in value]]
+    elif kind is dict:
+        data = ["M", *[[_encode(k, seen), _encode(v, seen)] for k, v in value.items()]]
+    elif kind is set or kind is frozenset:
+        items = [_encode(item, seen) for item in value]
+        items.sort(key=_json)
+        data = ["S" if kind is set else "F", *items]
+    else:
+        shape = _SHAPES.get(kind)
+        if shape is None:
+            name = f"{kind.__module__}.{kind.__qualname__}"
+            if _registry().get(name) is not kind:
+                raise Opaque(name)
+            shape = _SHAPES[kind] = (name, () if issubclass(kind, Enum) else tuple(
+                f.name for f in dataclasses.fields(kind)))
+        if isinstance(value, Enum):
+            return ["E", shape[0], value.value]
+        data = ["D", shape[0], *[_encode(getattr(value, f), seen) for f in shape[1]]]
+    seen[id(value)] = (value, data)  # the value is held, so its id is not reused meanwhile
+    return data
+
+
+_SHAPES: dict[type, tuple[str, tuple[str, ...]]] = {}
+
+
+def decode(data: Any) -> Any:
+    return _decode(data, {})
+
+
+def _decode(data: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
+    if type(data) is not list:
+        return data
+    known = seen.get(id(data))
+    if known is not None:
+        return known[1]
+    tag, rest = data[0], data[1:]
+    if tag == "T":
+        value: Any = tuple(_decode(item, seen) for item in rest)
+    elif tag == "L":
+        value = [_decode(item, seen) for item in rest]
+    elif tag == "M":
+        value = {_decode(k, seen): _decode(v, seen) for k, v in rest}
+    elif tag in ("S", "F"):
+        value = (set if tag == "S" else frozenset)(_decode(item, seen) for item in rest)
+    else:
+        cls = _registry().get(rest[0]) if rest and type(rest[0]) is str else None
+        if cls is None:
+            raise Opaque(str(rest[:1])[:60])
+        if tag == "E" and issubclass(cls, Enum):
+            value = cls(rest[1])
+        elif tag == "D" and dataclasses.is_dataclass(cls):
+            value = cls(*[_decode(item, seen) for item in rest[1:]])
+        else:
+            raise Opaque(str(tag)[:20])
+    seen[id(data)] = (data, value)
+    return value
+
+
+_LAZY: dict[type, type] = {}
+
+
+def restore(data: Any) -> Any:
+    """:func:`decode`, with the fields of a top-level (mutable) dataclass decoded when first read.
+
+    A recorded resolution is large (every command line with its environment) and most readers
+    want one part of it: the gate 8 checks ask only for its site values."""
+    cls = _registry().get(data[1]) if type(data) is list and len(data) > 1 and data[0] == "D" else None
+    params = getattr(cls, "__dataclass_params__", None)
+    if cls is None or params is None or params.frozen or hasattr(cls, "__slots__"):
+        return decode(data)
+    names = [f.name for f in dataclasses.fields(cls)]
+    if len(names) != len(data) - 2:
+        raise Opaque(data[1])
+    lazy = _LAZY.get(cls)
+    if lazy is None:
+        def __getattr__(self, name: str) -> Any:
+            pending = self.__dict__.get("_pending_fields")
+            if pending is None or name not in pending:
+                raise AttributeError(name)
+            value = decode(pending.pop(name))
+            setattr(self, name, value)
+            return value
+
+        lazy = _LAZY[cls] = type(cls.__name__, (cls,), {"__getattr__": __getattr__, "__module__": cls.__module__})
+    instance: Any = object.__new__(lazy)
+    instance.__dict__["_pending_fields"] = dict(zip(names, data[2:], strict=True))
+    return instance
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+
+
+def canonical(value: Any) -> str:
+    """A deterministic text for ``value``; :class:`Opaque` when it has none."""
+    return _json(encode(value))
+
+
+def digest(value: Any) -> str | None:
+    try:
+        text = canonical(value)
+    except (Opaque, RecursionError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
