@@ -43,7 +43,10 @@ FORMAT = 1
 # Fields whose facts are parsed from files of these kinds: fingerprinted by the files' texts.
 _BUCKETS: dict[str, tuple[FileKind, ...]] = {
     "units": (FileKind.UNIT,), "env_files": (FileKind.ENV,), "scripts": (FileKind.SHELL,),
-    "python": (FileKind.PYTHON,), "markdown": (FileKind.MARKDOWN,), "data": (FileKind.TOML, FileKind.YAML),
+    "python": (FileKind.PYTHON,), "markdown": (FileKind.MARKDOWN,),
+    "data": (FileKind.TOML, FileKind.YAML, FileKind.JSON, FileKind.JAVASCRIPT),
+    "web_configs": (FileKind.NGINX, FileKind.APACHE, FileKind.UWSGI),
+    "dockerfiles": (FileKind.DOCKERFILE,), "supervisord": (FileKind.SUPERVISORD,), "compose": (FileKind.COMPOSE,),
 }
 # Lookups by path of one file's facts (``units`` is not here: a unit's facts include its drop-ins).
 _ITEM_METHODS = {"env_file": "env_files", "script": "scripts", "module": "python", "doc": "markdown",
