@@ -1,0 +1,28 @@
+"""MES101's container case: a supervisord setting supervisord cannot expand, so it refuses to start.
+
+Not a rule of its own (no ``RULE``): :mod:`meslint.checks.parse_error` yields these findings.
+supervisord expands ``%(name)s`` in its settings when it reads its file (supervisor/options.py
+``expand``); an unknown name or a lone ``%`` stops it with "Format string ... contains names
+which cannot be expanded" / "is badly formatted" before any program starts.  Which ``ENV_X``
+names exist depends on the container's environment, so these come from the container runs
+(:mod:`meslint.container_runtime`), once per place however many runs read the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meslint.checks import CheckContext, Rule
+from meslint.findings import Finding
+
+
+def container_parse_findings(ctx: CheckContext, rule: Rule) -> Iterator[Finding]:
+    from meslint.container_runtime import container_runs
+
+    seen: set[tuple[str, str, int | None]] = set()
+    for run in container_runs(ctx.repo, ctx.pack):
+        for message, location in run.problems:
+            key = (message, location.path, location.line)
+            if key not in seen:
+                seen.add(key)
+                yield rule.finding(message, location, subject=location.path)
