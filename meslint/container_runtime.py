@@ -32,8 +32,9 @@ import posixpath
 import shlex
 from dataclasses import dataclass, field
 
-from meslint.argv import CommandInfo, analyze
+from meslint.argv import analyze
 from meslint.compose_merge import compose_projects
+from meslint.container_programs import Process, programs
 from meslint.facts import (
     ComposeEntry,
     ComposeFile,
@@ -43,13 +44,11 @@ from meslint.facts import (
     Location,
     Repository,
     SupervisorConf,
-    SupervisorSection,
-    SupervisorSetting,
 )
 from meslint.globs import glob_match
 from meslint.pack import ContractPack
 from meslint.parsers.compose import interpolate, port_mapping, volume_mapping
-from meslint.parsers.supervisord import environment_pairs, expand, expand_checked
+from meslint.parsers.supervisord import expand
 from meslint.template import Binding
 
 SUPERVISORD_DEFAULT_STOPWAITSECS = 10.0  # supervisord's default stopwaitsecs
@@ -70,23 +69,6 @@ class Mount:
     source: str | None
     read_only: bool
     location: Location
-
-
-@dataclass
-class Process:
-    """One program the container runs: a supervisord ``[program:x]``, or the container command itself."""
-
-    name: str
-    argv: tuple[str, ...]
-    info: CommandInfo
-    cwd: str
-    env: dict[str, Binding]
-    location: Location
-    section: SupervisorSection | None = None
-
-    @property
-    def label(self) -> str:
-        return f"[program:{self.name}]" if self.section is not None else self.name
 
 
 @dataclass
@@ -341,7 +323,7 @@ def _processes(run: ContainerRun, repo: Repository, service: ComposeService | No
         return
     run.supervisord = conf
     for included, here in _with_includes(run, repo, conf, image_path):
-        _programs(run, included, here)
+        programs(run, included, here)
 
 
 def _unwrap_shell(argv: tuple[str, ...]) -> tuple[str, ...]:
@@ -389,92 +371,6 @@ def _with_includes(run: ContainerRun, repo: Repository, conf: SupervisorConf, im
             if other is not conf and glob_match(other.path, repo_glob):
                 found.append((other, posixpath.dirname(image_glob)))
     return found
-
-
-# Options supervisord reads (and so expands) for a program before its environment= (without
-# process_num/numprocs or the program's own ENV_ names), and those it reads after.
-_EARLY_OPTIONS = ("priority", "autostart", "autorestart", "startsecs", "startretries", "stopsignal", "stopwaitsecs",
-                  "stopasgroup", "killasgroup", "exitcodes", "redirect_stderr", "numprocs", "numprocs_start",
-                  "serverurl", "user", "umask")
-_LATE_OPTIONS = ("directory", "stdout_logfile", "stderr_logfile", "command")
-
-
-def _programs(run: ContainerRun, conf: SupervisorConf, here: str) -> None:
-    """Each ``[program:x]`` as supervisord builds it (supervisor/options.py): ``%(ENV_X)s`` names
-    supervisord's environment at start, extended by ``[supervisord] environment=``; a program's
-    own ``environment=`` adds ``ENV_`` names for the options read after it (``directory``,
-    ``command``, the log files)."""
-    main = run.supervisord.section("supervisord") if run.supervisord else None
-    base = dict(run.env)
-    environ = {f"ENV_{name}": binding.value for name, binding in run.env.items()}
-    if main is not None and main.get("environment") is not None:
-        added = _apply_environment(run, base, main.get("environment"),  # type: ignore[arg-type]
-                                   {"here": here, "host_node_name": "localhost", **environ}, "[supervisord]")
-        environ.update((f"ENV_{name}", value) for name, value in added)
-    for section in conf.programs():
-        label = f"[program:{section.name}]"
-        common = {"here": here, "program_name": section.name, "group_name": section.name,
-                  "host_node_name": "localhost"}
-        for key in _EARLY_OPTIONS:
-            setting = section.get(key)
-            if setting is not None:
-                _expand(run, setting, {**environ, **common}, label)
-        names = {**common, "process_num": "0", "numprocs": "1", **environ}
-        env = dict(base)
-        setting = section.get("environment")
-        if setting is not None:
-            names.update((f"ENV_{name}", value) for name, value in _apply_environment(run, env, setting, names,
-                                                                                        label))
-        late = {key: _expand(run, s, names, label) for key in _LATE_OPTIONS if (s := section.get(key)) is not None}
-        command = section.get("command")
-        if command is None:
-            continue
-        text = late.get("command")
-        try:
-            argv = tuple(shlex.split(text)) if text is not None else ()
-        except ValueError:
-            argv = ()
-        if not argv:
-            run.notes.append((f"[program:{section.name}] command= is not statically known", command.location))
-            continue
-        directory = section.get("directory")
-        cwd = run.stage.workdir if directory is None else (late.get("directory") or directory.value)
-        run.processes.append(Process(section.name, argv, analyze(argv), posixpath.normpath(cwd), env,
-                                     command.location, section))
-
-
-def _expand(run: ContainerRun, setting: SupervisorSetting, names: dict[str, str], section: str) -> str | None:
-    """supervisord's expansion of one setting; where supervisord would refuse to start, a problem
-    of the run when it is certain: a name that is no expansion at all, or ``ENV_X`` for an
-    application variable the container's (fully known) environment does not set."""
-    value, missing, error = expand_checked(setting.value, names)
-    what = f"{setting.location.path} {section} {setting.key}={setting.value!r}"
-    if error is not None:
-        run.problems.append((f"supervisord refuses to start: {what} is badly formatted ({error}; a literal % "
-                             f"is written %%)", setting.location))
-    elif missing is not None:
-        variable = missing[4:] if missing.startswith("ENV_") else None
-        if variable is None:
-            run.problems.append((f"supervisord refuses to start: {what} names %({missing})s, which is no name "
-                                 f"supervisord expands", setting.location))
-        elif run.env_known and variable in run.app_names and variable not in _DOCKER_SET:
-            run.problems.append((
-                f"supervisord refuses to start: {what} names %({missing})s, but {variable} is not in the container's "
-                f"environment ({run.name}: image ENV, env_file, environment; supervisord's own environment=): "
-                f"\"contains names which cannot be expanded\"", setting.location))
-    return value
-
-
-_DOCKER_SET = frozenset({"PATH", "HOSTNAME", "HOME", "TERM"})  # docker sets these in every container
-
-
-def _apply_environment(run: ContainerRun, env: dict[str, Binding], setting: SupervisorSetting,
-                       names: dict[str, str], section: str) -> list[tuple[str, str]]:
-    text = _expand(run, setting, names, section)
-    pairs = environment_pairs(text) if text is not None else None
-    for name, value in pairs or ():
-        env[name] = Binding(value, f"{setting.location.path}:{setting.location.line} environment=", setting.location)
-    return pairs or []
 
 
 def module_file(run: ContainerRun, process: Process) -> str | None:
