@@ -102,17 +102,18 @@ def _expand(run: ContainerRun, setting: SupervisorSetting, names: dict[str, str]
     what = f"{setting.location.path} {section} {setting.key}={setting.value!r}"
     if error is not None:
         run.problems.append((f"supervisord refuses to start: {what} is badly formatted ({error}; a literal % "
-                             f"is written %%)", setting.location))
+                             f"is written %%)", setting.location, ""))
     elif missing is not None:
         variable = missing[4:] if missing.startswith("ENV_") else None
         if variable is None:
             run.problems.append((f"supervisord refuses to start: {what} names %({missing})s, which is no name "
-                                 f"supervisord expands", setting.location))
+                                 f"supervisord expands", setting.location, ""))
         elif run.env_known and variable in run.app_names and variable not in _DOCKER_SET:
             run.problems.append((
-                f"supervisord refuses to start: {what} names %({missing})s, but {variable} is not in the container's "
-                f"environment ({run.name}: image ENV, env_file, environment; supervisord's own environment=): "
-                f"\"contains names which cannot be expanded\"", setting.location))
+                f"supervisord refuses to start: {what} names %({missing})s, but no image ENV, compose env_file or "
+                f"environment, or supervisord environment= sets {variable} (\"contains names which cannot be "
+                f"expanded\")", setting.location,
+                run.name + (f" ({'; '.join(run.stand_ins)})" if run.stand_ins else "")))
     return value
 
 

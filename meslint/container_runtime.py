@@ -49,7 +49,7 @@ from meslint.globs import glob_match
 from meslint.pack import ContractPack
 from meslint.parsers.compose import interpolate, port_mapping, volume_mapping
 from meslint.parsers.supervisord import expand
-from meslint.template import Binding
+from meslint.template import Binding, references
 
 SUPERVISORD_DEFAULT_STOPWAITSECS = 10.0  # supervisord's default stopwaitsecs
 DOCKER_DEFAULT_STOP_GRACE = 10.0  # `docker stop` / compose without stop_grace_period
@@ -88,7 +88,9 @@ class ContainerRun:
     processes: list[Process] = field(default_factory=list)
     supervisord: SupervisorConf | None = None
     notes: list[tuple[str, Location]] = field(default_factory=list)  # what could not be followed
-    problems: list[tuple[str, Location]] = field(default_factory=list)  # what makes the container fail to start
+    # What makes the container fail to start: message, place, what of this run it depends on ("" if nothing).
+    problems: list[tuple[str, Location, str]] = field(default_factory=list)
+    stand_ins: list[str] = field(default_factory=list)  # env files read as the env template
     env_known: bool = True  # every variable of the container's environment is known (no pass-through)
     app_names: frozenset[str] = frozenset()  # the application's variables (pack, env template, code reads)
     project: str = ""  # the compose project's directory (its first file's): relative paths start there
@@ -192,12 +194,18 @@ def _runs(repo: Repository, pack: ContractPack) -> list[ContainerRun]:
 
 
 def _app_names(repo: Repository, pack: ContractPack) -> frozenset[str]:
-    """The application's own variables: the pack's settings, the env template's keys, what the code reads.
-    A base image cannot be expected to set them (its ENV is not in the repository)."""
+    """The application's own variables: the pack's settings, the env template's keys, what the code
+    reads, what the start script reads or sets, the units' ``Environment=`` names.  A base image
+    cannot be expected to set them (its ENV is not in the repository)."""
     names = {setting.name for setting in pack.settings}
     template = repo.env_file(pack.env_file.template) if pack.env_file.configured else None
     names.update(a.name for a in template.assignments) if template is not None else None
     names.update(read.name for module in repo.python for read in module.env_reads if read.name)
+    script = repo.script(pack.start_script.path) if pack.start_script is not None else None
+    for assignment in script.assignments if script is not None else ():
+        names.add(assignment.name)
+        names.update(references(assignment.value))
+    names.update(setting.name for unit in repo.units for setting in unit.environment)
     return frozenset(names)
 
 
@@ -226,6 +234,7 @@ def _apply_compose(run: ContainerRun, repo: Repository, pack: ContractPack, serv
             via = ""
             if env_file is None and template is not None:
                 env_file, via = template, f" ({path} is not in the repository: read as the template {template.path})"
+                run.stand_ins.append(f"{path} read as the template {template.path}")
             if env_file is None:
                 run.env_known = False
                 if required:

@@ -110,3 +110,16 @@ def test_programs_agree_with_supervisord(write_tree, case: str) -> None:
         assert posixpath.normpath(config.directory or "/srv") == process.cwd
         for name, value in (config.environment or {}).items():
             assert process.env[name].value == value
+
+
+def test_one_finding_per_place_however_many_runs_read_the_file(write_tree) -> None:
+    from meslint.checks import CheckContext, parse_error
+
+    run, root = _run(write_tree, CASES["unset application variable"])
+    write_tree({"compose.prod.yaml": COMPOSE}, root)
+    pack = load_pack_text(PACK.replace("compose_files: [compose.yaml]", "compose_files: ['compose*.yaml']"), "p.yaml")
+    repo = build_repository(root, pack, max_file_size=1 << 20)
+    assert len(container_runs(repo, pack)) == 2
+    findings = [f for f in parse_error.check(CheckContext(repo, pack)) if f.location.path == "supervisord.conf"]
+    assert len(findings) == 1
+    assert "in compose.prod.yaml service app and compose.yaml service app" in findings[0].message

@@ -14,15 +14,21 @@ from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Rule
 from meslint.findings import Finding
+from meslint.location import Location
 
 
 def container_parse_findings(ctx: CheckContext, rule: Rule) -> Iterator[Finding]:
     from meslint.container_runtime import container_runs
 
-    seen: set[tuple[str, str, int | None]] = set()
+    found: dict[tuple[str, str, int], list[str]] = {}
+    places: dict[tuple[str, str, int], Location] = {}
     for run in container_runs(ctx.repo, ctx.pack):
-        for message, location in run.problems:
+        for message, location, depends in run.problems:
             key = (message, location.path, location.line)
-            if key not in seen:
-                seen.add(key)
-                yield rule.finding(message, location, subject=location.path)
+            places.setdefault(key, location)
+            details = found.setdefault(key, [])
+            if depends and depends not in details:
+                details.append(depends)
+    for key, details in found.items():
+        message = key[0] + (f"; in {' and '.join(details)}" if details else "")
+        yield rule.finding(message, places[key], subject=key[1])
