@@ -117,7 +117,10 @@ def _expand(run: ContainerRun, setting: SupervisorSetting, names: dict[str, str]
     return value
 
 
-_DOCKER_SET = frozenset({"PATH", "HOSTNAME", "HOME", "TERM"})  # docker sets these in every container
+# docker sets PATH, HOSTNAME and HOME (TERM with a tty) in every container; base images commonly set
+# the locale and time zone: a unit that also sets one does not make it the application's own.
+_DOCKER_SET = frozenset({"PATH", "HOSTNAME", "HOME", "TERM", "LANG", "LANGUAGE", "LC_ALL", "TZ", "USER", "SHELL",
+                         "PWD"})
 
 
 def _apply_environment(run: ContainerRun, env: dict[str, Binding], setting: SupervisorSetting,
