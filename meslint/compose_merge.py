@@ -101,6 +101,8 @@ def merge_services(base: ComposeService, override: ComposeService) -> ComposeSer
     for name in _SCALARS:
         if getattr(override, name) is not None:
             changes[name] = getattr(override, name)
+    if override.build_context == "" and base.build_context is not None:
+        changes["build_context"] = base.build_context  # `build: {target: x}` keeps the earlier context
     environment = {kv.name: kv for kv in base.environment}
     environment.update((kv.name, kv) for kv in override.environment)
     changes["environment"] = tuple(environment.values())

@@ -94,6 +94,14 @@ def test_merge_unique_resources_ports_and_volumes() -> None:
     assert [e.value for e in merged.volumes] == ["other:/srv/data:ro", "/cache"]
 
 
+def test_merge_build_is_a_mapping_merged_by_key() -> None:
+    merged = merge_services(_service("  foo:\n    build: {context: ./app, dockerfile: Containerfile}\n"),
+                            _service("  foo:\n    build: {target: prod}\n", "override.yml"))
+    assert (merged.build_context, merged.dockerfile, merged.build_target) == ("./app", "Containerfile", "prod")
+    merged = merge_services(merged, _service("  foo:\n    build: ./other\n", "last.yml"))
+    assert (merged.build_context, merged.dockerfile) == ("./other", "Containerfile")
+
+
 def test_merge_of_the_guides_webapp_example() -> None:
     base = parse("compose.yaml", 'services:\n  webapp:\n    image: examples/web\n    ports:\n      - "8000:8000"\n'
                  '    volumes:\n      - "/data"\n')
