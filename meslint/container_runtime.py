@@ -12,8 +12,8 @@ file.  Its environment follows docker's precedence, weakest first:
 3. the service's ``environment`` (a bare ``KEY`` passes the caller's value through: unknown).
 
 Compose values are interpolated first from the project's ``.env`` (beside the compose file, if
-the repository holds it).  A default-named compose file is merged with its override file
-(``docker-compose.override.yml``), as ``docker compose`` does without ``-f``; a service with
+the repository holds it).  The compose files of one project (a default-named file and its
+override file, or a combination the pack lists) are merged first (:mod:`meslint.compose_merge`); a service with
 ``profiles`` is a run too (it runs when its profile is enabled) and is named with them.
 
 The command is the service's ``entrypoint``/``command`` over the
@@ -28,12 +28,13 @@ build context (:meth:`ContainerRun.repo_path`).  The repository root lands at
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import shlex
 from dataclasses import dataclass, field
 
-from meslint.argv import CommandInfo, analyze
+from meslint.argv import analyze
+from meslint.compose_merge import compose_projects
+from meslint.container_programs import Process, programs
 from meslint.facts import (
     ComposeEntry,
     ComposeFile,
@@ -43,13 +44,12 @@ from meslint.facts import (
     Location,
     Repository,
     SupervisorConf,
-    SupervisorSection,
 )
-from meslint.globs import glob_match, matches_any
+from meslint.globs import glob_match
 from meslint.pack import ContractPack
 from meslint.parsers.compose import interpolate, port_mapping, volume_mapping
-from meslint.parsers.supervisord import environment_pairs, expand
-from meslint.template import Binding
+from meslint.parsers.supervisord import expand
+from meslint.template import Binding, references
 
 SUPERVISORD_DEFAULT_STOPWAITSECS = 10.0  # supervisord's default stopwaitsecs
 DOCKER_DEFAULT_STOP_GRACE = 10.0  # `docker stop` / compose without stop_grace_period
@@ -72,23 +72,6 @@ class Mount:
 
 
 @dataclass
-class Process:
-    """One program the container runs: a supervisord ``[program:x]``, or the container command itself."""
-
-    name: str
-    argv: tuple[str, ...]
-    info: CommandInfo
-    cwd: str
-    env: dict[str, Binding]
-    location: Location
-    section: SupervisorSection | None = None
-
-    @property
-    def label(self) -> str:
-        return f"[program:{self.name}]" if self.section is not None else self.name
-
-
-@dataclass
 class ContainerRun:
     name: str  # "docker-compose.yml service app" | "Dockerfile (docker run)"
     dockerfile: Dockerfile
@@ -105,6 +88,12 @@ class ContainerRun:
     processes: list[Process] = field(default_factory=list)
     supervisord: SupervisorConf | None = None
     notes: list[tuple[str, Location]] = field(default_factory=list)  # what could not be followed
+    # What makes the container fail to start: message, place, what of this run it depends on ("" if nothing).
+    problems: list[tuple[str, Location, str]] = field(default_factory=list)
+    stand_ins: list[str] = field(default_factory=list)  # env files read as the env template
+    env_known: bool = True  # every variable of the container's environment is known (no pass-through)
+    app_names: frozenset[str] = frozenset()  # the application's variables (pack, env template, code reads)
+    project: str = ""  # the compose project's directory (its first file's): relative paths start there
 
     @property
     def root(self) -> str | None:
@@ -167,19 +156,15 @@ def _runs(repo: Repository, pack: ContractPack) -> list[ContainerRun]:
     if spec is None:
         return []
     runs: list[ContainerRun] = []
-    composes = [c for c in sorted(repo.compose, key=lambda c: c.path) if matches_any(c.path, spec.compose_files)
-                and not _is_override(c.path)]
-    for compose in composes:
-        project = posixpath.dirname(compose.path)
-        dotenv = repo.env_file(_join(project, ".env"))
+    projects = compose_projects(repo, spec)
+    app_names = _app_names(repo, pack)
+    for project in projects:
+        dotenv = repo.env_file(_join(project.directory, ".env"))
         interpolation = {a.name: a.dotenv for a in dotenv.assignments if a.dotenv is not None} if dotenv else {}
-        override = _override_of(repo, compose)
-        for service in compose.services:
-            if override is not None and override.service(service.name) is not None:
-                service = merge_services(service, override.service(service.name))  # type: ignore[arg-type]
+        for service in project.services():
             if service.build_context is None:
                 continue
-            context = _join(project, _interp(service.build_context, interpolation) or ".")
+            context = _join(project.directory, _interp(service.build_context, interpolation) or ".")
             dockerfile_path = _join(context, _interp(service.dockerfile or "", interpolation) or "Dockerfile")
             dockerfile = next((d for d in repo.dockerfiles if d.path == dockerfile_path), None)
             if dockerfile is None or not dockerfile.stages:
@@ -188,63 +173,40 @@ def _runs(repo: Repository, pack: ContractPack) -> list[ContainerRun]:
             stage = dockerfile.stage(target) if target else dockerfile.final
             if stage is None:
                 continue
-            name = f"{compose.path}" + (f" + {override.path}" if override is not None else "")
             profiles = f" (profile {', '.join(service.profiles)})" if service.profiles else ""
-            run = ContainerRun(f"{name} service {service.name}{profiles}", dockerfile, stage, context,
-                               _image_env(stage), compose, service)
+            run = ContainerRun(f"{project.name} service {service.name}{profiles}", dockerfile, stage, context,
+                               _image_env(stage), project.base, service, project=project.directory)
+            run.app_names = app_names
             _apply_compose(run, repo, pack, service, interpolation)
             _processes(run, repo, service, interpolation)
             runs.append(run)
-    if not composes:
+    if not projects:
         dockerfile = next((d for d in repo.dockerfiles if d.path == spec.dockerfile), None)
         if dockerfile is not None and dockerfile.final is not None:
             run = ContainerRun(f"{dockerfile.path} (docker run)", dockerfile, dockerfile.final, "",
                                _image_env(dockerfile.final))
             run.user, run.user_location = dockerfile.final.user, dockerfile.final.user_location
+            run.env_known = False  # `docker run -e`/`--env-file` may add anything
+            run.app_names = app_names
             _processes(run, repo, None, {})
             runs.append(run)
     return runs
 
 
-_DEFAULT_FILES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.override.yml",
-                  "docker-compose.yml": "docker-compose.override.yml",
-                  "docker-compose.yaml": "docker-compose.override.yaml"}
-
-
-def _is_override(path: str) -> bool:
-    return posixpath.basename(path) in _DEFAULT_FILES.values()
-
-
-def _override_of(repo: Repository, compose: ComposeFile) -> ComposeFile | None:
-    """The override file ``docker compose`` reads after a default-named compose file, if the repository holds one."""
-    name = _DEFAULT_FILES.get(posixpath.basename(compose.path))
-    path = _join(posixpath.dirname(compose.path), name) if name else None
-    return next((c for c in repo.compose if c.path == path), None) if path else None
-
-
-def merge_services(base: ComposeService, override: ComposeService) -> ComposeService:
-    """Compose's merge of a service from an override file: single values replace, ``environment``
-    merges by name, ``volumes`` by target, ``ports``/``env_file``/``tmpfs`` append."""
-    changes: dict[str, object] = {}
-    for name in ("build_context", "dockerfile", "build_target", "image", "command", "entrypoint",
-                 "stop_grace_period", "user", "working_dir", "read_only"):
-        if getattr(override, name) is not None:
-            changes[name] = getattr(override, name)
-    environment = {kv.name: kv for kv in base.environment}
-    environment.update((kv.name, kv) for kv in override.environment)
-    changes["environment"] = tuple(environment.values())
-    volumes = {_volume_target(v): v for v in base.volumes}
-    volumes.update((_volume_target(v), v) for v in override.volumes)
-    changes["volumes"] = tuple(volumes.values())
-    for name in ("ports", "env_files", "tmpfs"):
-        changes[name] = getattr(base, name) + getattr(override, name)
-    if override.profiles:
-        changes["profiles"] = override.profiles
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
-
-def _volume_target(entry: ComposeEntry) -> str:
-    return volume_mapping(entry.value)[1] if entry.value is not None else entry.field("target") or ""
+def _app_names(repo: Repository, pack: ContractPack) -> frozenset[str]:
+    """The application's own variables: the pack's settings, the env template's keys, what the code
+    reads, what the start script reads or sets, the units' ``Environment=`` names.  A base image
+    cannot be expected to set them (its ENV is not in the repository)."""
+    names = {setting.name for setting in pack.settings}
+    template = repo.env_file(pack.env_file.template) if pack.env_file.configured else None
+    names.update(a.name for a in template.assignments) if template is not None else None
+    names.update(read.name for module in repo.python for read in module.env_reads if read.name)
+    script = repo.script(pack.start_script.path) if pack.start_script is not None else None
+    for assignment in script.assignments if script is not None else ():
+        names.add(assignment.name)
+        names.update(references(assignment.value))
+    names.update(setting.name for unit in repo.units for setting in unit.environment)
+    return frozenset(names)
 
 
 def _join(base: str, path: str) -> str:
@@ -263,7 +225,7 @@ def _image_env(stage: DockerStage) -> dict[str, Binding]:
 
 def _apply_compose(run: ContainerRun, repo: Repository, pack: ContractPack, service: ComposeService,
                    interpolation: dict[str, str]) -> None:
-    project = posixpath.dirname(run.compose.path) if run.compose else ""
+    project = run.project
     template = repo.env_file(pack.env_file.template) if pack.env_file.configured else None
     for entry in service.env_files:
         for raw, required in _env_file_entries(entry):
@@ -272,7 +234,9 @@ def _apply_compose(run: ContainerRun, repo: Repository, pack: ContractPack, serv
             via = ""
             if env_file is None and template is not None:
                 env_file, via = template, f" ({path} is not in the repository: read as the template {template.path})"
+                run.stand_ins.append(f"{path} read as the template {template.path}")
             if env_file is None:
+                run.env_known = False
                 if required:
                     run.notes.append((f"env_file {path} is not in the repository: its values are unknown",
                                       entry.location))
@@ -285,10 +249,13 @@ def _apply_compose(run: ContainerRun, repo: Repository, pack: ContractPack, serv
     for kv in service.environment:
         if kv.value is None:
             run.env.pop(kv.name, None)  # passed through from the caller's shell: not known here
+            run.env_known = False
             continue
         value = _interp(kv.value, interpolation)
         if value is not None:
             run.env[kv.name] = Binding(value, f"{kv.location.path}:{kv.location.line} environment", kv.location)
+        else:
+            run.env_known = False
     for entry in service.ports:
         if entry.value is not None:
             value = _interp(entry.value, interpolation) or ""
@@ -365,7 +332,7 @@ def _processes(run: ContainerRun, repo: Repository, service: ComposeService | No
         return
     run.supervisord = conf
     for included, here in _with_includes(run, repo, conf, image_path):
-        _programs(run, included, here)
+        programs(run, included, here)
 
 
 def _unwrap_shell(argv: tuple[str, ...]) -> tuple[str, ...]:
@@ -413,44 +380,6 @@ def _with_includes(run: ContainerRun, repo: Repository, conf: SupervisorConf, im
             if other is not conf and glob_match(other.path, repo_glob):
                 found.append((other, posixpath.dirname(image_glob)))
     return found
-
-
-def _programs(run: ContainerRun, conf: SupervisorConf, here: str) -> None:
-    main = run.supervisord.section("supervisord") if run.supervisord else None
-    base = dict(run.env)
-    expansions = {f"ENV_{name}": binding.value for name, binding in run.env.items()}
-    expansions["here"] = here
-    if main is not None and main.get("environment") is not None:
-        _apply_environment(base, main.get("environment"), expansions)  # type: ignore[arg-type]
-    for section in conf.programs():
-        names = {"program_name": section.name, "group_name": section.name, "process_num": "0", "numprocs": "1",
-                 "host_node_name": "localhost", **expansions}
-        command = section.get("command")
-        if command is None:
-            continue
-        text = expand(command.value, names)
-        try:
-            argv = tuple(shlex.split(text)) if text is not None else ()
-        except ValueError:
-            argv = ()
-        if not argv:
-            run.notes.append((f"[program:{section.name}] command= is not statically known", command.location))
-            continue
-        env = dict(base)
-        setting = section.get("environment")
-        if setting is not None:
-            _apply_environment(env, setting, names)
-        directory = section.get("directory")
-        cwd = run.stage.workdir if directory is None else (expand(directory.value, names) or directory.value)
-        run.processes.append(Process(section.name, argv, analyze(argv), posixpath.normpath(cwd), env,
-                                     command.location, section))
-
-
-def _apply_environment(env: dict[str, Binding], setting, names: dict[str, str]) -> None:
-    text = expand(setting.value, names)
-    pairs = environment_pairs(text) if text is not None else None
-    for name, value in pairs or ():
-        env[name] = Binding(value, f"{setting.location.path}:{setting.location.line} environment=", setting.location)
 
 
 def module_file(run: ContainerRun, process: Process) -> str | None:

@@ -187,6 +187,10 @@ class ContainerSpec:
         "compose files (globs) that run the contract; a compose file not listed (a test stack) is not checked; "
         "a default-named file is merged with its override file (docker-compose.override.yml)",
         ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"))
+    compose_stacks: tuple[tuple[str, ...], ...] = spec(
+        "compose file combinations run together (`docker compose -f a.yml -f b.yml`): each a list of files "
+        "merged in order by compose's merge rules; a file listed in compose_files still runs alone too; each "
+        "named like a compose file (docker-compose*.yml, compose*.yaml)", (), repo_path=True)
     dockerfile: str = spec("the Dockerfile run alone (`docker run`) when no listed compose file exists",
                            "Dockerfile")
     app_root: str | None = spec("the image directory the repository is copied to: WORKDIR, supervisord "
@@ -559,6 +563,16 @@ def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> Contr
         for name in unit.runs:
             if name not in consumer_names:
                 fail(f"unit {label}: runs unknown consumer {safe_io.shown(name)}", "units", index, "runs")
+    for index, stack in enumerate(pack.container.compose_stacks if pack.container else ()):
+        from meslint.listing import FileKind, container_kind
+
+        for number, path in enumerate(stack):  # meslint parses compose files by their name
+            if container_kind(path) is not FileKind.COMPOSE:
+                fail(f"container.compose_stacks: {safe_io.shown(path)} is not named like a compose file "
+                     f"(docker-compose*.yml, compose*.yaml)", "container", "compose_stacks", index, number)
+        if not stack:
+            fail("container.compose_stacks: a combination names at least one file", "container", "compose_stacks",
+                 index)
     for key in ("historical_markers", "history_markers", "history_headings", "record_titles"):
         # A blank marker would match every line and silence gate 8 for the whole repository.
         if any(not marker.strip() for marker in getattr(pack.docs, key)):

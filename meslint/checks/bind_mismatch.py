@@ -12,8 +12,9 @@ script sources `.env`, and never re-derived afterwards: that copy is stale.
 In the container runtime (pack `container:`) the bind is resolved for each gunicorn the
 container runs (supervisord program or container command), and a compose service that
 publishes ports must publish the port that bind resolves to inside the container
-(`ports:` target, short or long syntax); a bind to a loopback address there cannot be
-reached through a published port at all.
+(`ports:` target, short or long syntax); where no compose `ports:` publishes any, the
+image's `EXPOSE` (what `docker run -P` publishes) must name that port.  A bind to a loopback
+address there cannot be reached through a published port at all.
 
 ## Why it matters
 Gate 6 keeps one port through the restart workflow.  A start script that checks

@@ -1,4 +1,5 @@
-"""MES604's container case: a compose service publishes a port its gunicorn does not bind.
+"""MES604's container case: a compose service publishes (or, without compose ``ports:``, the
+image ``EXPOSE``s) a port its gunicorn does not bind.
 
 Not a rule of its own (no ``RULE``): :mod:`meslint.checks.bind_mismatch` yields these findings.
 """
@@ -37,7 +38,16 @@ def published_port_findings(ctx: CheckContext, bind: str, rule: Rule) -> Iterato
 
     sites = ctx.resolution.for_setting(bind, RUNTIME_CONTAINER)
     for run in container_runs(ctx.repo, ctx.pack):
+        # The ports the container is reached on: what compose publishes, else what the image
+        # EXPOSEs (`docker run -P` publishes exactly those; operators read them as the app's port).
+        published = [(p.target, p.location) for p in run.ports]
+        verb, aside, outcome = "publishes", "", "the published port reaches nothing"
         if not run.ports:
+            published = [(kv.name.partition("/")[0], kv.location) for kv in run.stage.exposed
+                         if kv.name.partition("/")[2].lower() in {"", "tcp"}]
+            verb, aside = "EXPOSEs", " (no compose ports: publishes any)"
+            outcome = "`docker run -P` publishes a port nothing listens on"
+        if not published:
             continue
         for process in run.processes:
             if process.info.program != "gunicorn":
@@ -56,17 +66,16 @@ def published_port_findings(ctx: CheckContext, bind: str, rule: Rule) -> Iterato
                                + (f" ({site.explain()})" if site.chain else ""))]
             if host.startswith(_LOOPBACK):
                 yield rule.finding(
-                    f"{run.name} publishes ports but its gunicorn ({owner}) binds {site.value}, a loopback address "
-                    f"inside the container: nothing reaches it through a published port", run.ports[0].location,
+                    f"{run.name} {verb} ports but its gunicorn ({owner}) binds {site.value}, a loopback address "
+                    f"inside the container: nothing reaches it through a published port", published[0][1],
                     related, subject=f"{bind} container loopback")
                 continue
-            targets = [p.target for p in run.ports if p.target]
-            if targets and not any(_covers(t, port) for t in targets):
-                first = next(p for p in run.ports if p.target)
+            targets = [(t, where) for t, where in published if t]
+            if targets and not any(_covers(t, port) for t, _ in targets):
                 yield rule.finding(
-                    f"{run.name} publishes container port {', '.join(targets)} but its gunicorn ({owner}) binds port "
-                    f"{port} ({bind} resolves to {site.value} inside the container): the published port reaches "
-                    f"nothing", first.location, related, subject=f"{bind} published port")
+                    f"{run.name} {verb} container port {', '.join(t for t, _ in targets)}{aside} but its gunicorn "
+                    f"({owner}) binds port {port} ({bind} resolves to {site.value} inside the container): {outcome}",
+                    targets[0][1], related, subject=f"{bind} published port")
 
 
 def _effective(sites: list[SiteValue], config: str | None) -> SiteValue | None:

@@ -19,8 +19,9 @@ tests `$?` when `set -e` is off (an `exit 0` after the dispatch included), a pip
 without `pipefail`, a subshell whose status a later command decides, a background job,
 or an `if` around it in a function that never returns or exits non-zero.  Separately,
 every place that turns enforcement off is reported: the env template line, a contract unit's `Environment=`,
-or a start-script assignment (or `${VAR:-default}` default) setting the enforce
-variable to `0`, `false`, `no`, `off` or an empty value.
+a start-script assignment (or `${VAR:-default}` default), or, in the container runtime, the image `ENV`,
+compose `env_file`/`environment` or supervisord `environment=` value that wins for a container process
+(docker's precedence), setting the enforce variable to `0`, `false`, `no`, `off` or an empty value.
 
 ## Why it matters
 Gate 6 says `RUNTIME_CONTRACT_ENFORCE=true ./scripts/start_server.sh check` validates the
@@ -60,6 +61,7 @@ from collections.abc import Iterator
 
 from meslint.argv import analyze
 from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.checks.contract_check_container import container_enforcement_findings
 from meslint.facts import Heredoc, Location, PythonModule, ShellCaseArm, ShellCommand, ShellScript
 from meslint.findings import Finding, Related
 from meslint.pack import StartScriptSpec
@@ -81,6 +83,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if script is not None:
         yield from _check_command(ctx, spec, script)
     yield from _enforcement_off(ctx, spec.enforce_variable, script)
+    yield from container_enforcement_findings(ctx, spec.enforce_variable, RULE, _off)
 
 
 # --------------------------------------------------------------------------- the check arm

@@ -3,8 +3,10 @@
 ## What it does
 Reports every place where a parser met input it cannot understand: a unit line
 without `=`, an assignment outside a section, an unterminated quote in an env
-file, a bash syntax error, a Python syntax error, invalid TOML or YAML.  The
-rest of the file is still parsed and checked.
+file, a bash syntax error, a Python syntax error, invalid TOML or YAML, a supervisord
+setting that supervisord cannot expand in the container that runs it (`%(ENV_X)s` for an
+application variable the container's environment does not set, an unknown `%(name)s`, a
+lone `%`: supervisord refuses to start).  The rest of the file is still parsed and checked.
 
 ## Why it matters
 A line meslint cannot read is a line systemd, bash or Python may read
@@ -31,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
+from meslint.checks.parse_error_container import container_parse_findings
 from meslint.findings import Finding
 
 RULE = Rule("MES101", "parse-error", Gate.MESLINT, Severity.ERROR)
@@ -39,3 +42,4 @@ RULE = Rule("MES101", "parse-error", Gate.MESLINT, Severity.ERROR)
 def check(ctx: CheckContext) -> Iterator[Finding]:
     for problem in ctx.repo.problems:
         yield RULE.finding(problem.message, problem.location, subject=problem.location.path)
+    yield from container_parse_findings(ctx, RULE)

@@ -94,7 +94,8 @@ class _Walker:
         build = keys.get("build")
         if build is not None:
             entry = self.entry(build[1])
-            fields["build_context"] = entry.value if entry.value is not None else entry.field("context") or "."
+            # "" when the long syntax gives no context: compose's default ".", and no override of an earlier file's
+            fields["build_context"] = entry.value if entry.value is not None else entry.field("context") or ""
             fields["dockerfile"] = entry.field("dockerfile")
             fields["build_target"] = entry.field("target")
         for key in ("image",):

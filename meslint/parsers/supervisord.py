@@ -95,6 +95,36 @@ def expand(value: str, expansions: dict[str, str]) -> str | None:
         return None
 
 
+class _Recording(dict):
+    """Expansions that remember the names a format asked for and did not find."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        super().__init__(values)
+        self.missing: list[str] = []
+
+    def __missing__(self, key: str) -> object:
+        self.missing.append(key)
+        raise KeyError(key)
+
+
+def expand_checked(value: str, expansions: dict[str, str]) -> tuple[str | None, str | None, str | None]:
+    """supervisord's ``expand()`` with its failure told: (result, unknown name, format error).
+
+    Where supervisord raises "Format string ... contains names (...) which cannot be expanded",
+    the second item is the name; where it raises "... is badly formatted" (a lone ``%``, a
+    conversion the value does not fit), the third is Python's complaint.
+    """
+    if "%" not in value:
+        return value, None, None
+    recording = _Recording({k: int(v) if v.isdigit() else v for k, v in expansions.items()})
+    try:
+        return value % recording, None, None
+    except KeyError:
+        return None, recording.missing[-1] if recording.missing else "?", None
+    except (ValueError, TypeError) as exc:
+        return None, None, str(exc)
+
+
 def environment_pairs(value: str) -> list[tuple[str, str]] | None:
     """``environment=`` split as supervisord's ``dict_of_key_value_pairs`` does; None where it fails.
 
