@@ -62,6 +62,15 @@ RECOMPUTE: dict[str, tuple[str, str]] = {
 }
 
 
+# Derived views whose computation reads the repository alone (their closures capture nothing but the
+# repository; everything else they use is in their key).  Computed inside a check, such a view does
+# not take the check's reads so far (a call graph computed while a check walks the units is not a
+# function of the units), and an encodable value is recorded, to be restored while what it read is
+# unchanged (a unit edit leaves the Python code, so each unit's call-graph reach comes back).
+SELF_CONTAINED = ("s:import_graph.graph", "s:call_graph.graph", "s:class_attrs.index", "s:unit_code.jobs",
+                  'c:["T","unit_code.reached",')
+
+
 def resolution(repo, pack):
     """The contract resolution every gate 6 check reads (the derived view :data:`RESOLUTION`)."""
     from meslint.resolve import resolve
@@ -133,7 +142,10 @@ class Fingerprints:
 # --------------------------------------------------------------------------- tracking
 
 
-Dep = tuple  # ("field", name) | ("item", field, path) | ("memo", key) | ("opaque", what)
+Dep = tuple  # ("field", name) | ("item", field, path) | ("text", path) | ("memo", key) | ("opaque", what)
+
+# The record keeps a file text's fingerprint among the items, under this pseudo-field (no field's name).
+_TEXT = "\1text"
 
 
 class Tracker:
@@ -152,6 +164,7 @@ class Tracker:
         self._memo_verdicts: dict[str, bool] = {}
         self._restorable: dict[str, dict] = {}
         self.rules: list | None = None  # [code, module] of each check run, in order
+        self._names: dict[Hashable, str | None] = {}  # memo key -> its name (canonical forms cost)
 
     def read(self, dep: Dep) -> None:
         if self.stack:
@@ -203,7 +216,12 @@ class Tracker:
     # -- derived views
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        name = memo_key(key)
+        try:
+            name = self._names[key]
+        except KeyError:
+            name = self._names[key] = memo_key(key)
+        except TypeError:  # unhashable: the repository's memo will say so
+            name = memo_key(key)
         if name is None:
             self.read(("opaque", "memo key"))
             return self.repo.memo(key, compute)
@@ -228,7 +246,8 @@ class Tracker:
                 pass
         frame: set[Dep] = set()
         recomputable = _recomputable(name) is not None
-        if not recomputable and self.stack:
+        contained = name.startswith(SELF_CONTAINED)
+        if not recomputable and not contained and self.stack:
             frame |= self.stack[-1]  # the closure may use objects the caller read
             frame.discard(("memo", name))  # but not itself
         self.stack.append(frame)
@@ -238,10 +257,11 @@ class Tracker:
             self.stack.pop()
         index[key] = value
         entry: dict = {"deps": _deps_out(frame), "value": None}
-        if recomputable:
+        if recomputable or contained:
             try:
                 data = encode(value)
-                entry["value"] = hashlib.sha256(_json(data).encode("utf-8", "surrogatepass")).hexdigest()
+                if recomputable:  # a self-contained view is never compared by value: no hash to pay for
+                    entry["value"] = hashlib.sha256(_json(data).encode("utf-8", "surrogatepass")).hexdigest()
                 entry["data"] = data
             except (Opaque, RecursionError, ValueError):
                 pass
@@ -262,6 +282,8 @@ class Tracker:
             return now is not None and prior["fields"].get(dep[1]) == now
         if kind == "item":
             return prior["items"].get(f"{dep[1]}\0{dep[2]}") == self.fp.item(dep[1], dep[2])
+        if kind == "text":
+            return prior["items"].get(f"{_TEXT}\0{dep[1]}") == self.fp.file(dep[1])
         if kind == "memo":
             return self._memo_unchanged(dep[1])
         return False  # opaque, or anything this version does not know
@@ -308,6 +330,8 @@ class Tracker:
                 fields[dep[1]] = self.fp.field(dep[1])
             elif dep[0] == "item":
                 items[f"{dep[1]}\0{dep[2]}"] = self.fp.item(dep[1], dep[2])
+            elif dep[0] == "text":
+                items[f"{_TEXT}\0{dep[1]}"] = self.fp.file(dep[1])
         # A replayed check keeps its memo records even where this run computed nothing.
         memos = dict(self.memos)
         if self.prior:
@@ -323,6 +347,8 @@ class Tracker:
                             fields[dep[1]] = self.fp.field(dep[1])
                         elif dep[0] == "item":
                             items[f"{dep[1]}\0{dep[2]}"] = self.fp.item(dep[1], dep[2])
+                        elif dep[0] == "text":
+                            items[f"{_TEXT}\0{dep[1]}"] = self.fp.file(dep[1])
         return {"format": FORMAT, "fields": fields, "items": items, "memos": memos, "checks": self.checks,
                 "rules": self.rules}
 
@@ -356,6 +382,12 @@ class TrackedRepository:
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         return self._tracker.memo(key, compute)
+
+    def source_text(self, path: str) -> str | None:
+        """The text of ``path`` as this run read it (:func:`meslint.autofix.text_of`), a read of that file alone."""
+        tracker = self._tracker
+        tracker.read(("text", path))
+        return tracker.fp.texts.get(path)
 
     def __getattr__(self, name: str) -> Any:
         repo, tracker = self._repo, self._tracker

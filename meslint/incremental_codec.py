@@ -24,22 +24,34 @@ class Opaque(Exception):
 
 # --------------------------------------------------------------------------- canonical forms
 
-# Where the values of recorded views are defined: only their dataclasses and enums come back from
-# a record (which is signed, and still decoded through this registry: nothing is called by name).
+# Where the values of recorded views (and the objects in memo keys) are defined: only their
+# dataclasses and enums come back from a record (which is signed, and still decoded through this
+# registry: nothing is called by name).  unit_code and counterfactual: their Entry and
+# Counterfactual objects are parts of memo keys (the call graph reach of a unit's entries, the
+# what-if resolutions); a key without a canonical form made every check reading it opaque.
 _VALUE_MODULES = ("meslint.facts", "meslint.location", "meslint.suppressions", "meslint.resolve",
-                  "meslint.provisioning", "meslint.argv", "meslint.template")
+                  "meslint.provisioning", "meslint.argv", "meslint.template", "meslint.unit_code",
+                  "meslint.counterfactual")
 _REGISTRY: dict[str, type] = {}
+_LOADED: set[str] = set()
 
 
-def _registry() -> dict[str, type]:
-    if not _REGISTRY:
-        for name in _VALUE_MODULES:
-            module = importlib.import_module(name)
-            for obj in vars(module).values():
-                if isinstance(obj, type) and obj.__module__ == name and obj is not Repository and (
-                        dataclasses.is_dataclass(obj) or issubclass(obj, Enum)):
-                    _REGISTRY[f"{name}.{obj.__qualname__}"] = obj
-    return _REGISTRY
+def _lookup(name: str) -> type | None:
+    """The registered class named ``module.qualname``; its module is imported only when first named
+    (a run that canonicalizes facts alone never imports the unit code analysis)."""
+    module_name = name.rpartition(".")[0]
+    while module_name and module_name not in _VALUE_MODULES:
+        module_name = module_name.rpartition(".")[0]  # a nested class: module.Outer.Inner
+    if not module_name:
+        return None
+    if module_name not in _LOADED:
+        _LOADED.add(module_name)
+        module = importlib.import_module(module_name)
+        for obj in vars(module).values():
+            if isinstance(obj, type) and obj.__module__ == module_name and obj is not Repository and (
+                    dataclasses.is_dataclass(obj) or issubclass(obj, Enum)):
+                _REGISTRY[f"{module_name}.{obj.__qualname__}"] = obj
+    return _REGISTRY.get(name)
 
 
 def encode(value: Any) -> Any:
@@ -71,7 +83,7 @@ def _encode(value: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
         shape = _SHAPES.get(kind)
         if shape is None:
             name = f"{kind.__module__}.{kind.__qualname__}"
-            if _registry().get(name) is not kind:
+            if _lookup(name) is not kind:
                 raise Opaque(name)
             shape = _SHAPES[kind] = (name, () if issubclass(kind, Enum) else tuple(
                 f.name for f in dataclasses.fields(kind)))
@@ -105,7 +117,7 @@ def _decode(data: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
     elif tag in ("S", "F"):
         value = (set if tag == "S" else frozenset)(_decode(item, seen) for item in rest)
     else:
-        cls = _registry().get(rest[0]) if rest and type(rest[0]) is str else None
+        cls = _lookup(rest[0]) if rest and type(rest[0]) is str else None
         if cls is None:
             raise Opaque(str(rest[:1])[:60])
         if tag == "E" and issubclass(cls, Enum):
@@ -126,7 +138,7 @@ def restore(data: Any) -> Any:
 
     A recorded resolution is large (every command line with its environment) and most readers
     want one part of it: the gate 8 checks ask only for its site values."""
-    cls = _registry().get(data[1]) if type(data) is list and len(data) > 1 and data[0] == "D" else None
+    cls = _lookup(data[1]) if type(data) is list and len(data) > 1 and type(data[1]) is str and data[0] == "D" else None
     params = getattr(cls, "__dataclass_params__", None)
     if cls is None or params is None or params.frozen or hasattr(cls, "__slots__"):
         return decode(data)

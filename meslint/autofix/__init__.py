@@ -38,5 +38,8 @@ def text_of(repo: Repository, path: str) -> str | None:
     """The text of a file of this run as meslint read it (positions of the facts refer to it)."""
     from meslint.build import TEXTS
 
+    tracked = getattr(type(repo), "source_text", None)  # a check's tracked view: the read is of one file
+    if tracked is not None:
+        return tracked(repo, path)
     texts = repo._index.get(TEXTS)
     return texts.get(path) if isinstance(texts, dict) else None

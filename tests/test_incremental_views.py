@@ -1,0 +1,168 @@
+"""Finer dependencies for the dependency replay (issue 19): a check that quotes one file's text reads
+that file alone, memo keys made of unit-code entries or what-if environments have canonical forms,
+and a view that reads the repository alone neither takes its caller's reads nor is computed again
+while what it read is unchanged.  Each reuse path is also shown to give way to a change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from meslint import call_graph, incremental, run_cache, unit_code
+from meslint.autofix import text_of
+from meslint.build import TEXTS, build_repository
+from meslint.checks import CheckContext
+from meslint.cli import main
+from meslint.config import Settings
+from meslint.counterfactual import Counterfactual
+from meslint.engine import load_contract
+from meslint.findings import Finding
+from meslint.location import Location
+from tests.demo_tree import copy_demo
+
+
+@pytest.fixture(autouse=True)
+def _caching_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("MESLINT_NO_CACHE", raising=False)
+    monkeypatch.delenv("MESLINT_CACHE_DIR", raising=False)
+    monkeypatch.setattr(run_cache, "RACY_NS", 0)
+
+
+def _repo(root: Path):
+    settings = Settings()
+    pack = load_contract(settings, root)
+    return build_repository(root, pack, max_file_size=settings.max_file_size), pack
+
+
+def _run(repo, pack, prior, checks) -> incremental.Tracker:
+    tracker = incremental.Tracker(repo, pack, prior, incremental.Fingerprints(repo, repo._index[TEXTS]))
+    for code, check in checks.items():
+        tracker.run_check(code, check, lambda proxy: CheckContext(proxy, pack))
+    return tracker
+
+
+def _finding(text: str | None) -> Finding:
+    return Finding("MES999", str(len(text or "")), Location("README.md", 1, 1), (), "s", "n", "error")
+
+
+def _append(path: Path, line: str) -> None:
+    path.write_text(path.read_text() + line)
+
+
+def _out(capsys, root: Path, *extra: str) -> str:
+    main(["check", str(root), "--output-format", "concise", *extra])
+    return capsys.readouterr().out
+
+
+def test_quoting_a_file_text_reads_that_file_alone(tmp_path):
+    root = copy_demo(tmp_path / "demo")
+    repo, pack = _repo(root)
+    checks = {"QUOTE": lambda ctx: [_finding(text_of(ctx.repo, "README.md"))]}
+    first = _run(repo, pack, None, checks)
+    assert first.checks["QUOTE"]["deps"] == [["text", "README.md"]]  # not the opaque ``_index``
+    record = first.record()
+    # A unit edit leaves the quoted text: replayed.
+    _append(root / "deploy/mes-dashboard.service", "# a comment\n")
+    repo2, _ = _repo(root)
+    assert _run(repo2, pack, record, checks).replayed == ["QUOTE"]
+    # An edit of the quoted file runs the check again, with the new text.
+    _append(root / "README.md", "\nmore words\n")
+    repo3, _ = _repo(root)
+    third = _run(repo3, pack, record, checks)
+    assert third.replayed == []
+    assert third.checks["QUOTE"]["findings"][0][1] == str(len((root / "README.md").read_text()))
+    # The file deleted: "absent" is a change too.
+    (root / "README.md").unlink()
+    repo4, _ = _repo(root)
+    assert _run(repo4, pack, record, checks).replayed == []
+
+
+def test_memo_keys_of_entries_and_what_ifs_are_canonical():
+    entry = unit_code.Entry("app.py", "python app.py", Location("deploy/x.service", 3, 1), function="job")
+    what_if = Counterfactual("no env file", frozenset({"B", "A"}), (("X", "1"),), frozenset())
+    for key in (("unit_code.reached", "deploy/x.service", (entry,)), ("counterfactual", what_if)):
+        assert incremental.memo_key(key) is not None
+        assert incremental.restore(incremental.encode(key)) == key
+    other = unit_code.Entry("app.py", "python app.py", Location("deploy/x.service", 3, 1), function="other")
+    assert (incremental.memo_key(("unit_code.reached", "deploy/x.service", (entry,)))
+            != incremental.memo_key(("unit_code.reached", "deploy/x.service", (other,))))
+
+
+def test_a_self_contained_view_keeps_only_its_own_reads_and_comes_back_until_they_change(tmp_path, monkeypatch):
+    root = copy_demo(tmp_path / "demo")
+    computed: list[int] = []
+    real = unit_code._jobs
+
+    def counting(repo):
+        computed.append(1)
+        return real(repo)
+
+    monkeypatch.setattr(unit_code, "_jobs", counting)
+
+    def check(ctx):  # reads the units first: the view computed after must not take that read
+        assert ctx.repo.units
+        return [_finding(str(unit_code.jobs(ctx.repo)))]
+
+    repo, pack = _repo(root)
+    first = _run(repo, pack, None, {"JOBS": check})
+    entry = first.memos["s:unit_code.jobs"]
+    assert ["field", "units"] not in entry["deps"] and ["field", "python"] in entry["deps"]
+    assert entry.get("data") is not None
+    record = first.record()
+    assert computed == [1]
+    # A unit edit re-runs the check (it reads the units), but the jobs come back from the record.
+    _append(root / "deploy/mes-dashboard.service", "# a comment\n")
+    repo2, _ = _repo(root)
+    second = _run(repo2, pack, record, {"JOBS": check})
+    assert second.replayed == [] and computed == [1]
+    assert second.checks["JOBS"]["findings"] == first.checks["JOBS"]["findings"]
+    # A Python edit changes what the view read: computed again.
+    _append(root / "src/mes_dashboard/app.py", "\nEXTRA = 1\n")
+    repo3, _ = _repo(root)
+    _run(repo3, pack, record, {"JOBS": check})
+    assert computed == [1, 1]
+
+
+def test_a_units_reach_is_restored_after_a_unit_edit_and_computed_after_a_python_edit(tmp_path, monkeypatch):
+    root = copy_demo(tmp_path / "demo")
+    reaches: list[int] = []
+    real = call_graph.CallGraph.reach
+
+    def counting(self, *args, **kwargs):
+        reaches.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(call_graph.CallGraph, "reach", counting)
+
+    def check(ctx):
+        return [_finding(f"{unit.path}:{sorted(unit_code.unit_code(ctx.repo, ctx.pack, unit)._reached(ctx.repo))}")
+                for unit in ctx.repo.units]
+
+    repo, pack = _repo(root)
+    first = _run(repo, pack, None, {"REACH": check})
+    record = first.record()
+    computed = len(reaches)
+    assert computed > 0
+    reaches.clear()
+    _append(root / "deploy/mes-dashboard-report-worker.service", "# an edit\n")
+    repo2, _ = _repo(root)
+    second = _run(repo2, pack, record, {"REACH": check})
+    assert second.replayed == [] and reaches == []  # the check ran; every reach came from the record
+    assert second.checks["REACH"]["findings"] == first.checks["REACH"]["findings"]
+    # A Python edit that adds a call: every reach is computed again, and equals a cold computation.
+    _append(root / "scripts/worker_watchdog.py", "\ndef _added():\n    return 1\n\n_added()\n")
+    repo3, _ = _repo(root)
+    third = _run(repo3, pack, record, {"REACH": check})
+    assert len(reaches) == computed
+    assert third.checks["REACH"]["findings"] == _run(repo3, pack, None, {"REACH": check}).checks["REACH"]["findings"]
+
+
+def test_edits_after_a_recorded_run_give_the_cold_findings(tmp_path, capsys):
+    root = copy_demo(tmp_path / "demo")
+    _out(capsys, root)
+    for path, line in (("deploy/mes-dashboard-report-worker.service", "# an edit\n"),
+                       ("src/mes_dashboard/app.py", "\nEXTRA = 1\n"), ("README.md", "\nSee docs/missing.md.\n")):
+        _append(root / path, line)
+        assert _out(capsys, root) == _out(capsys, root, "--no-cache"), path
