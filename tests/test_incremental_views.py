@@ -166,3 +166,39 @@ def test_edits_after_a_recorded_run_give_the_cold_findings(tmp_path, capsys):
                        ("src/mes_dashboard/app.py", "\nEXTRA = 1\n"), ("README.md", "\nSee docs/missing.md.\n")):
         _append(root / path, line)
         assert _out(capsys, root) == _out(capsys, root, "--no-cache"), path
+
+
+def test_a_moved_path_suggestion_is_restored_until_the_paths_change(tmp_path, monkeypatch):
+    from meslint.autofix import moved_path
+
+    root = copy_demo(tmp_path / "demo")
+    (root / "docs").mkdir()
+    (root / "docs/runbook.md").write_text("# Runbook\n")
+    (root / "README.md").write_text("See docs/old/runbook.md for the steps.\n" + (root / "README.md").read_text())
+    scans: list[str] = []
+    real = moved_path.closest
+
+    def counting(paths, missing):
+        scans.append(missing)
+        return real(paths, missing)
+
+    monkeypatch.setattr(moved_path, "closest", counting)
+
+    def check(ctx):
+        fix = moved_path.suggest(ctx.repo, "docs/old/runbook.md", Location("README.md", 1, 5))
+        return [_finding(fix.message if fix else "")]
+
+    repo, pack = _repo(root)
+    first = _run(repo, pack, None, {"MOVED": check})
+    record = first.record()
+    assert scans == ["docs/old/runbook.md"]
+    assert first.checks["MOVED"]["findings"][0][1] == str(len("did you mean docs/runbook.md?"))
+    _append(root / "README.md", "\nanother line\n")  # the check runs again (it quotes README) ...
+    repo2, _ = _repo(root)
+    second = _run(repo2, pack, record, {"MOVED": check})
+    assert second.replayed == [] and scans == ["docs/old/runbook.md"]  # ... but the scan comes back
+    (root / "docs/runbook.md").unlink()  # the paths changed: scanned again, and no suggestion now
+    repo3, _ = _repo(root)
+    third = _run(repo3, pack, record, {"MOVED": check})
+    assert len(scans) == 2
+    assert third.checks["MOVED"]["findings"][0][1] == "0"

@@ -33,7 +33,9 @@ def closest(paths: frozenset[str] | set[str], missing: str) -> str | None:
 
 @offered
 def suggest(repo: Repository, missing: str, location: Location) -> Fix | None:
-    candidate = closest(repo.all_paths, missing)
+    # A view of the paths alone (its difflib scan is the costly part): after a README edit the
+    # dependency replay restores it for every path the document still names (meslint.incremental).
+    candidate = repo.memo(("moved_path.closest", missing), lambda: closest(repo.all_paths, missing))
     text = text_of(repo, location.path)
     if candidate is None or text is None:
         return None
