@@ -303,7 +303,7 @@ class Tracker:
             return stored["value"] is not None and self.memos[name]["value"] == stored["value"]
         if self._unchanged(stored["deps"]):
             self.memos[name] = stored
-            if stored.get("data") is not None:
+            if "data" in stored:  # a value was recorded (None is a value: "no suggestion")
                 self._restorable[name] = stored  # a re-run check that asks gets the recorded value
             return True
         key = _recomputable(name)

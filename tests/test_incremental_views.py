@@ -186,19 +186,20 @@ def test_a_moved_path_suggestion_is_restored_until_the_paths_change(tmp_path, mo
 
     def check(ctx):
         fix = moved_path.suggest(ctx.repo, "docs/old/runbook.md", Location("README.md", 1, 5))
+        assert moved_path.suggest(ctx.repo, "zz/qq.none", Location("README.md", 1, 1)) is None  # None is recorded too
         return [_finding(fix.message if fix else "")]
 
     repo, pack = _repo(root)
     first = _run(repo, pack, None, {"MOVED": check})
     record = first.record()
-    assert scans == ["docs/old/runbook.md"]
+    assert scans == ["docs/old/runbook.md", "zz/qq.none"]
     assert first.checks["MOVED"]["findings"][0][1] == str(len("did you mean docs/runbook.md?"))
     _append(root / "README.md", "\nanother line\n")  # the check runs again (it quotes README) ...
     repo2, _ = _repo(root)
     second = _run(repo2, pack, record, {"MOVED": check})
-    assert second.replayed == [] and scans == ["docs/old/runbook.md"]  # ... but the scan comes back
+    assert second.replayed == [] and scans == ["docs/old/runbook.md", "zz/qq.none"]  # ... but the scans come back
     (root / "docs/runbook.md").unlink()  # the paths changed: scanned again, and no suggestion now
     repo3, _ = _repo(root)
     third = _run(repo3, pack, record, {"MOVED": check})
-    assert len(scans) == 2
+    assert len(scans) == 4
     assert third.checks["MOVED"]["findings"][0][1] == "0"
