@@ -7,12 +7,15 @@ each check, what it reads, and keys the check's findings on that:
 
 * every check sees the repository through a :class:`TrackedRepository`, which records each
   read: a whole field (``units``, ``markdown``, ``all_paths`` ...), one file of a field
-  (``repo.doc("README.md")``) or a derived view (``repo.memo(key, ...)``);
+  (``repo.doc("README.md")``), one file's text (a fix quoting its line) or a derived view
+  (``repo.memo(key, ...)``);
 * a derived view records its own reads.  A view whose computation may use objects its caller
   handed it (a closure over a script the caller looked up) also takes the caller's reads so
   far.  Views that depend on the repository and the pack alone are listed in
   :data:`RECOMPUTE`: their value is hashed, so a change to what they read that leaves the
   value alone (a README edit that keeps the provisioning steps) does not reach their readers;
+  views listed in :data:`SELF_CONTAINED` read the repository alone: they never take their caller's
+  reads, and their recorded value is restored while what they read is unchanged;
 * a field's fingerprint is the SHA-256 of the texts of the files it was parsed from (facts are
   a function of kind, path, text and the pack, and the pack is part of the run cache's key);
   any other field is fingerprinted by value.
