@@ -43,7 +43,7 @@ from dataclasses import replace
 from meslint.facts import Repository, UnitFile
 from meslint.pack import ContractPack
 from meslint.provisioning import template_fills
-from meslint.resolve_gunicorn import _gunicorn_config_sites as _gunicorn_config_sites
+from meslint.resolve_gunicorn import _gunicorn_config_sites as _gunicorn_config_sites  # for container_runtime_sites
 from meslint.resolve_gunicorn import gunicorn_config_module
 from meslint.resolve_model import (
     RUNTIME_CONTAINER,
@@ -60,7 +60,7 @@ from meslint.resolve_model import (
     runtime_order,
 )
 from meslint.resolve_script import _resolve_script, script_environment, whole_expansion_of
-from meslint.resolve_sites import _command_sites as _command_sites
+from meslint.resolve_sites import _command_sites as _command_sites  # for container_runtime_sites
 from meslint.resolve_sites import _python_sites, canonical_value, env_file_bindings
 from meslint.resolve_units import _resolve_unit, loads_env_file, unit_command_infos, unit_environment
 from meslint.script_flow import Memo, script_model
