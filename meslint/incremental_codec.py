@@ -26,7 +26,7 @@ class Opaque(Exception):
 
 # Where the values of recorded views are defined: only their dataclasses and enums come back from
 # a record (which is signed, and still decoded through this registry: nothing is called by name).
-_VALUE_MODULES = (*FACT_MODULES, "meslint.suppressions", "meslint.resolve",
+_VALUE_MODULES = (*FACT_MODULES, "meslint.suppressions", "meslint.resolve_model",
                   "meslint.provisioning", "meslint.argv", "meslint.template")
 _REGISTRY: dict[str, type] = {}
 
