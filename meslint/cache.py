@@ -35,13 +35,11 @@ _FORMAT = 2
 
 # --------------------------------------------------------------------------- codec
 
-# The fact model's types (Location and FileKind are defined in modules of their own and
-# re-exported by meslint.facts).
+# The fact model's types (defined in the modules of facts.FACT_MODULES, all re-exported by meslint.facts).
 _TYPES: dict[str, type] = {
     name: obj for name, obj in vars(facts).items()
     if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, Enum))
-    and obj.__module__ in (facts.__name__, facts.Location.__module__, facts.FileKind.__module__,
-                           facts.Dockerfile.__module__, facts.PayloadValue.__module__)
+    and obj.__module__ in facts.FACT_MODULES
     and name != "Repository"
 }
 _FIELDS: dict[type, tuple[str, ...]] = {
@@ -132,7 +130,7 @@ def fingerprint() -> str:
         # argv.py: the unit parser finds the ``bash -c`` scripts it parses with it; template.py
         # decodes bash words for the parsers; root_derivation.py places their root anchors;
         # parsers/envfile/ is a package.
-        sources = [here / "facts.py", here / "facts_container.py", here / "location.py", here / "listing.py",
+        sources = [*(here / f"{module.rpartition('.')[2]}.py" for module in facts.FACT_MODULES),
                    here / "build.py", here / "argv.py", here / "template.py", here / "root_derivation.py",
                    *(here / "parsers").rglob("*.py")]
         for source in sorted(sources):

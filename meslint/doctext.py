@@ -3,9 +3,13 @@
 The gate 8 checks read documentation as *claims*: a setting with a value
 (``KEY=value`` in a fence or code span, a ``| KEY | value |`` table row), a conda
 environment name, a unit name, a start-script subcommand, a port, a repository
-path.  This module turns :class:`~meslint.facts.MarkdownDoc` facts into those
-claims, with their locations, and normalises values so that a documented value
-can be compared with what :mod:`meslint.resolve` says the consumers use.
+path.  This module picks the documents (the readme, the contract and operator
+docs), turns :class:`~meslint.facts.MarkdownDoc` facts into setting-value claims,
+with their locations, and normalises values so that a documented value can be
+compared with what :mod:`meslint.resolve` says the consumers use.  Documentation
+lines, :class:`Claim` and placeholders live in :mod:`meslint.doclines`, the claims
+that name other things (conda environment, units, subcommands, ports, provisioning
+steps) in :mod:`meslint.docrefs`; both are re-exported here, where the rules import them.
 
 Nothing here opens a file: it works on the facts and on the contract pack.
 """
@@ -14,16 +18,51 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterator, Sequence
 
 from meslint.dochistory import DocReading
-from meslint.facts import Location, MarkdownDoc, Repository, ShellScript
+from meslint.doclines import (
+    Claim,
+    DocLine,
+    all_lines,
+    any_contains_token,
+    code_lines,
+    contains_token,
+    is_placeholder,
+    location_at,
+)
+from meslint.docrefs import (
+    PROVISIONING_STEP,
+    conda_env_claims,
+    dev_server_ports,
+    port_claims,
+    provisioning_claims,
+    provisioning_steps,
+    script_claims,
+    script_subcommands,
+    unit_claims,
+)
+from meslint.facts import Location, MarkdownDoc, Repository
 from meslint.globs import matches_any
 from meslint.pack import ContractPack
 from meslint.runtime_files import is_historical
 from meslint.template import CHECKOUT_ROOT
+
+__all__ = [
+    # documents
+    "readme", "contract_docs", "operator_docs",
+    # lines and claims (meslint.doclines)
+    "DocLine", "code_lines", "all_lines", "contains_token", "any_contains_token", "Claim", "location_at",
+    "is_placeholder",
+    # setting values
+    "strip_code", "unquote_value", "assignment_claims", "table_claims", "default_claims", "default_phrases",
+    "flag_claims",
+    # normalisation
+    "normalize_bool", "split_bind", "deployed_path", "doc_path", "values_agree",
+    # other claims (meslint.docrefs)
+    "PROVISIONING_STEP", "provisioning_steps", "provisioning_claims", "conda_env_claims", "unit_claims",
+    "script_claims", "script_subcommands", "dev_server_ports", "port_claims",
+]
 
 # --------------------------------------------------------------------------- documents
 
@@ -56,109 +95,7 @@ def operator_docs(repo: Repository, pack: ContractPack, *, mirrors: bool = False
     return docs
 
 
-# --------------------------------------------------------------------------- lines
-
-
-@dataclass(frozen=True)
-class DocLine:
-    """One line of documentation text with where it is and how to read it."""
-
-    text: str
-    location: Location
-    section: tuple[str, ...]
-    source: str  # span | block | table | text | heading | link
-    historical: bool = False
-    block: int = -1  # index of the fenced block, -1 for anything else
-    info: str = ""
-
-
-_COMMENT_PREFIXES = ("#", "//", ";", "--", "rem ", "::")
-
-
-def code_lines(doc: MarkdownDoc, *, reading: DocReading | None = None) -> Iterator[DocLine]:
-    """Code spans and fenced-block lines.
-
-    A ``diff`` fence is always historical.  With a ``reading`` of the document (the pack's
-    markers, see :mod:`meslint.dochistory`) also: a line whose section is history, a span whose
-    sentence, list item or table row tells history, a block introduced by a sentence that does,
-    the lines below a fence comment that does (``# before (legacy layout)`` ... ``# after``),
-    and a fence line whose own comment does (``DashBoard/   # 舊版，已移除``).
-    """
-    says = reading.markers.says_history if reading is not None else _says_nothing
-    for index, code in enumerate(doc.code):
-        section_hist = reading is not None and reading.markers.section_is_history(code.section)
-        if code.kind != "block":
-            hist = section_hist or (reading is not None and reading.line_tells_history(
-                code.location.line, code.text, code.section))
-            yield DocLine(code.text, code.location, code.section, "span", hist)
-            continue
-        info = (code.info.split() or [""])[0].lower()
-        block_hist = section_hist or info in {"diff", "patch"} or says(code.info) \
-            or (reading is not None and reading.block_introduced_as_history(code))
-        region_hist = False
-        for offset, line in enumerate(code.text.split("\n")):
-            stripped = line.strip()
-            line_hist = False
-            if stripped.lower().startswith(_COMMENT_PREFIXES) and not stripped.startswith("#!"):
-                region_hist = says(stripped)
-            elif reading is not None and " #" in line:
-                line_hist = says(line.split(" #", 1)[1])  # the line's own comment
-            location = Location(doc.path, code.location.line + offset, 1)
-            yield DocLine(line, location, code.section, "block", block_hist or region_hist or line_hist, index, info)
-
-
-def _says_nothing(text: str) -> bool:
-    return False
-
-
-def all_lines(doc: MarkdownDoc) -> Iterator[DocLine]:
-    """Every piece of text the document shows: headings, prose, code, tables, links."""
-    for heading in doc.headings:
-        yield DocLine(heading.text, heading.location, (), "heading")
-    for text in doc.text:
-        yield DocLine(text.text, text.location, text.section, "text")
-    yield from code_lines(doc)
-    for row in doc.table_rows:
-        yield DocLine(" | ".join(row.cells), row.location, row.section, "table")
-    for link in doc.links:
-        yield DocLine(f"{link.text} {link.target}", link.location, link.section, "link")
-
-
-def contains_token(text: str, token: str, *, case: bool = True) -> bool:
-    """``token`` appears in ``text`` not glued to other identifier characters."""
-    return _token_pattern(token, case).search(text) is not None
-
-
-def any_contains_token(texts: Sequence[str], token: str, *, case: bool = True) -> bool:
-    """Whether :func:`contains_token` finds ``token`` in any of ``texts``."""
-    if not texts or "\n" in token:
-        return any(contains_token(text, token, case=case) for text in texts)
-    # One search instead of one per text: a newline is not an identifier character, so a
-    # token without one is found in the joined texts exactly when it is found in one of them.
-    return contains_token("\n".join(texts), token, case=case)
-
-
-@lru_cache(maxsize=1024)
-def _token_pattern(token: str, case: bool) -> re.Pattern[str]:
-    # Compiled once per token: checks ask about the same few tokens for every documentation line.
-    # The token comes first so that the regex engine can scan for it quickly; the check that no
-    # identifier character precedes it is a lookbehind over the token just matched.
-    flags = 0 if case else re.IGNORECASE
-    token = re.escape(token)
-    return re.compile(token + r"(?<![\w-]" + token + r")(?![\w-])", flags)
-
-
 # --------------------------------------------------------------------------- setting values
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A documented value: ``subject`` is a setting name, or ``@conda-env``, ``@unit``, ..."""
-
-    subject: str
-    value: str
-    location: Location
-    line: DocLine
 
 
 _ASSIGN = re.compile(r"(?<![\w$\-./])(?:export\s+)?([A-Z][A-Z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s;&|)]*)")
@@ -314,75 +251,7 @@ def flag_claims(line: DocLine, flags: dict[str, str], program: str) -> Iterator[
             # A placeholder, or a value cut short in pasted output (`systemctl status` ends a
             # process line cut at the terminal's width with `>`), states nothing to compare.
             if value and not value.startswith("-") and not is_placeholder(value):
-                yield Claim(setting, value, _at(line, match.start(2)), line)
-
-
-# Provisioning steps: how files reach the host ("sudo cp .env /etc/x/y.env", "install -m 640 ...",
-# "chmod 640 /opt/x/.env", "cp deploy/x.service /etc/systemd/system/").
-PROVISIONING_STEP = re.compile(
-    r"(?:^|[;&|(]\s*|\s)(?:sudo\s+(?:-\S+\s+)*)?(cp|install|chown|chmod|mv|ln)\s+([^;&|#\n]*)")
-
-
-def provisioning_steps(line: DocLine) -> Iterator[tuple[str, list[str], int]]:
-    """``(verb, operands, offset)`` of each provisioning step on a fenced line.
-
-    Operands are the words after the verb without options and their values (``install -m 640
-    -o root SRC DST`` gives ``[SRC, DST]``); ``install -d`` (directories) is no step; ``offset``
-    is where the operands start in the line.
-    """
-    if line.source != "block" or not any(word in line.text for word in ("cp ", "install ", "chown ", "chmod ",
-                                                                         "mv ", "ln ")):
-        return
-    for match in PROVISIONING_STEP.finditer(line.text):
-        verb, rest = match.group(1), match.group(2)
-        if verb == "install" and _INSTALL_DIRECTORIES.search(rest):
-            continue
-        yield verb, _step_operands(rest), match.start(2)
-
-
-_INSTALL_DIRECTORIES = re.compile(r"(?:^|\s)-d\b")
-_OPTIONS_WITH_VALUES = {"-m", "-o", "-g", "--mode", "--owner", "--group", "-t", "--target-directory"}
-
-
-def _step_operands(rest: str) -> list[str]:
-    operands: list[str] = []
-    skip = False
-    for word in (w.strip("\"'") for w in rest.split()):
-        if skip:
-            skip = False
-        elif word in _OPTIONS_WITH_VALUES:
-            skip = True  # install -m 640, -o user: the value is no operand
-        elif not word.startswith("-"):
-            operands.append(word)
-    return operands
-
-
-def provisioning_claims(line: DocLine) -> Iterator[Claim]:
-    """Env files and unit files a fenced provisioning step touches.
-
-    ``@env-file``: the target of ``cp``/``install``/``mv``/``ln`` and the operand of
-    ``chown``/``chmod`` when it is an env file (a ``.env`` name or ``*.env``) given
-    as an absolute path, or any env file ``chown``/``chmod`` secures.  ``@unit-file``:
-    a repository unit file (``deploy/x.service``) copied or installed somewhere.
-    """
-    for verb, operands, offset in provisioning_steps(line):
-        if verb in ("chown", "chmod"):
-            targets = operands[1:]  # owner or mode first
-        else:
-            targets = operands[-1:] if len(operands) >= 2 else []
-            for source in operands[:-1]:
-                if source.endswith(".service") and "/" in source and not source.startswith(("/", "~", "$")) \
-                        and not is_placeholder(source):
-                    yield Claim("@unit-file", source.removeprefix("./"), _at(line, offset), line)
-        for target in targets:
-            if _is_env_name(target) and (target.startswith("/") or verb in ("chown", "chmod")) \
-                    and not is_placeholder(target):
-                yield Claim("@env-file", target, _at(line, offset), line)
-
-
-def _is_env_name(path: str) -> bool:
-    name = posixpath.basename(path.rstrip("/"))
-    return name == ".env" or name.endswith(".env")
+                yield Claim(setting, value, location_at(line, match.start(2)), line)
 
 
 _FLAG = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[^\s;&|)]+)")
@@ -464,158 +333,3 @@ def values_agree(kind: str, documented: str, resolved: str, deploy_root: str) ->
     return documented.strip() == resolved.strip()
 
 
-# --------------------------------------------------------------------------- other claims
-
-_CONDA_ENV = [
-    re.compile(r"\bconda\s+activate\s+([\w.\-]+)"),
-    re.compile(r"\bsource\s+activate\s+([\w.\-]+)"),
-    re.compile(r"\bconda\b[^\n#]*?\s(?:-n|--name)(?:\s+|=)([\w.\-]+)"),
-]
-
-
-def conda_env_claims(line: DocLine) -> Iterator[Claim]:
-    if "conda" not in line.text and "activate" not in line.text:
-        return  # every pattern needs one of these; most lines have neither
-    for pattern in _CONDA_ENV:
-        for match in pattern.finditer(line.text):
-            name = match.group(1)
-            if name in {"base"}:
-                continue
-            yield Claim("@conda-env", name, _at(line, match.start(1)), line)
-
-
-_UNIT_TOKEN = re.compile(r"(?<![\w.\-@])([/\w.\-]*?)([\w.\-@]+)\.service\b")
-_SYSTEMCTL = re.compile(
-    r"\bsystemctl\s+(?:--?[\w-]+\s+)*(?:start|stop|restart|reload|enable|disable|status|is-active|is-enabled|"
-    r"kill|try-restart|reload-or-restart|mask|unmask|show|cat|edit|reenable)\b([^;&|#>\n]*)")
-_JOURNAL = re.compile(r"\bjournalctl\b[^;&|#>\n]*?(?:-u|--unit)(?:\s+|=)([\w.\-@]+)")
-
-
-def unit_claims(line: DocLine, prefix: str) -> Iterator[Claim]:
-    """Names of the project's units (``prefix`` or ``prefix-*``) in a code line.
-
-    A relative path (``deploy/x.service``) names a repository file, MES805's
-    business; installed paths under ``/etc/systemd``/``/usr/lib/systemd`` and bare
-    names (``x.service``, ``systemctl restart x``) name units.
-    """
-    text = line.text
-    seen: set[str] = set()
-    # Each pattern needs a literal that most lines lack; testing for it first is much cheaper.
-    for match in _UNIT_TOKEN.finditer(text) if ".service" in text else ():
-        directory, stem = match.group(1), match.group(2)
-        if directory and not directory.startswith(("/etc/systemd/", "/usr/lib/systemd/", "/lib/systemd/",
-                                                   "/run/systemd/")):
-            continue
-        if _is_project_unit(stem, prefix) and stem not in seen:
-            seen.add(stem)
-            yield Claim("@unit", stem, _at(line, match.start(2)), line)
-    for pattern, group, literal in ((_SYSTEMCTL, 1, "systemctl"), (_JOURNAL, 1, "journalctl")):
-        if literal not in text:
-            continue
-        for match in pattern.finditer(text):
-            for word in _words(match.group(group)):
-                name = word[: -len(".service")] if word.endswith(".service") else word
-                if "/" in name or "." in name or not _is_project_unit(name, prefix) or name in seen:
-                    continue
-                seen.add(name)
-                yield Claim("@unit", name, _at(line, match.start(group)), line)
-
-
-def _words(text: str) -> list[str]:
-    return [w.strip("\"'") for w in text.split() if not w.startswith("-")]
-
-
-def _is_project_unit(name: str, prefix: str) -> bool:
-    return bool(prefix) and (name == prefix or name.startswith(prefix + "-"))
-
-
-def script_claims(line: DocLine, script_path: str) -> Iterator[Claim]:
-    """``<...>/start_server.sh SUBCOMMAND`` invocations (the first argument only)."""
-    base = posixpath.basename(script_path)
-    if base not in line.text:
-        return
-    for match in _invocation_pattern(base).finditer(line.text):
-        yield Claim("@command", match.group(1), _at(line, match.start(1)), line)
-
-
-@lru_cache(maxsize=16)
-def _invocation_pattern(base: str) -> re.Pattern[str]:
-    return re.compile(r"(?:^|(?<=[\s;&|(`'\"/]))" + re.escape(base) + r"\s+([A-Za-z][\w-]*)")
-
-
-def script_subcommands(script: ShellScript) -> set[str] | None:
-    """The literal first-argument words the script's dispatching ``case`` accepts."""
-    from meslint.script_flow import ScriptModel
-
-    return ScriptModel(script).subcommands()
-
-
-_URL_PORT = re.compile(r"\bhttps?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d+))?(?![\w.:-])")
-_LSOF_PORT = re.compile(r"\blsof\b[^\n]*?-i\s*(?:tcp)?:(\d+)")
-_BIND_OPT = re.compile(r"(?:--bind(?:\s+|=)|\s-b\s+)[\"']?([^\s\"']+)")
-_DEFAULT_PORT = re.compile(r"(?:預設|预设|默認|默认|(?<!\w)default)\s*(?:[:：=]|為|为|是|is)?\s*(\d{2,5})(?![\d.:/\w])",
-                           re.IGNORECASE)
-_PORT_WORDS = re.compile(r"\bports?\b|埠|端口|連接埠", re.IGNORECASE)
-# `-b` is gunicorn's short --bind only on a gunicorn command line (not `git checkout -b NAME`).
-_GUNICORN_WORD = re.compile(r"\bgunicorn\b")
-# A development server the docs start for testing (Django's runserver, flask run, python -m
-# http.server): the port it listens on is its own, not the app server's bind.
-_DEV_SERVER_PORT = re.compile(r"\b(?:runserver|flask\s+run|http\.server)\b[^\n]*?(?:[:=]|\s)(\d{2,5})(?![\w.])")
-
-
-def dev_server_ports(lines: Iterable[DocLine]) -> set[tuple[tuple[str, ...], str]]:
-    """(section, port) of every development server a document starts: a port a URL in that
-    section gives is where that server listens, not a claim about the contract's bind."""
-    return {(line.section, match.group(1)) for line in lines if "server" in line.text or "run" in line.text
-            for match in _DEV_SERVER_PORT.finditer(line.text)}
-
-
-def port_claims(line: DocLine, bind_name: str, context: str = "") -> Iterator[Claim]:
-    """Ports the docs give for the app: ``--bind``/``-b`` values, ``lsof -i :PORT``, and
-    local ``http://localhost:PORT`` URLs on a line (or in a block) that speaks of the
-    bind setting or of a port.  Other local services (Redis, a dev server) are
-    told apart by that context rule."""
-    text = line.text
-    # Each pattern needs a literal that most lines lack; testing for it first is much cheaper.
-    for match in _BIND_OPT.finditer(text) if "-b" in text else ():
-        if match.group(0).startswith("--") or _GUNICORN_WORD.search(text):
-            yield Claim(bind_name, match.group(1), _at(line, match.start(1)), line)
-    for match in _LSOF_PORT.finditer(text) if "lsof" in text else ():
-        yield Claim("@port", match.group(1), _at(line, match.start(1)), line)
-    if line.source in ("text", "table") and _speaks_of_ports(text, bind_name):
-        for match in _DEFAULT_PORT.finditer(text):  # "開放服務端口（預設 8080）", "port (default: 8080)"
-            yield Claim("@port", match.group(1), line.location, line)
-    if "http" not in text:
-        return  # no URL, so no need to ask whether the line speaks of ports
-    # The line and its block are asked apart (setting names hold no newline, so this is the same
-    # as asking their concatenation), the block only once.
-    if not _speaks_of_ports(text, bind_name) and not _block_speaks_of_ports(context, bind_name):
-        return
-    for match in _URL_PORT.finditer(text):
-        if match.group(1):
-            yield Claim("@port", match.group(1), _at(line, match.start(1)), line)
-
-
-def _speaks_of_ports(text: str, bind_name: str) -> bool:
-    return bind_name in text or _PORT_WORDS.search(text) is not None
-
-
-@lru_cache(maxsize=64)
-def _block_speaks_of_ports(context: str, bind_name: str) -> bool:
-    # A fenced block is the context of each of its lines: search it once, not once per line.
-    return _speaks_of_ports(context, bind_name)
-
-
-def _at(line: DocLine, offset: int) -> Location:
-    if line.source == "block":
-        return Location(line.location.path, line.location.line, line.location.column + offset)
-    return line.location
-
-
-_VERSION_PLACEHOLDER = re.compile(r"(?<![A-Za-z])[vV]?X\.Y(?:\.Z)?(?![A-Za-z])")
-
-
-def is_placeholder(text: str) -> bool:
-    """A path or value written as a placeholder (``<name>``, ``$VAR``, ``...``, a release ``X.Y.Z``)."""
-    return (any(ch in text for ch in "$<>*?{}[]%") or "..." in text or "\u2026" in text
-            or ("X.Y" in text and _VERSION_PLACEHOLDER.search(text) is not None))

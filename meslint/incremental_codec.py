@@ -15,7 +15,7 @@ import json
 from enum import Enum
 from typing import Any
 
-from meslint.facts import Repository
+from meslint.facts import FACT_MODULES, Repository
 
 
 class Opaque(Exception):
@@ -29,7 +29,7 @@ class Opaque(Exception):
 # registry: nothing is called by name).  unit_code and counterfactual: their Entry and
 # Counterfactual objects are parts of memo keys (the call graph reach of a unit's entries, the
 # what-if resolutions); a key without a canonical form made every check reading it opaque.
-_VALUE_MODULES = ("meslint.facts", "meslint.location", "meslint.suppressions", "meslint.resolve",
+_VALUE_MODULES = (*FACT_MODULES, "meslint.suppressions", "meslint.resolve_model",
                   "meslint.provisioning", "meslint.argv", "meslint.template", "meslint.unit_code",
                   "meslint.counterfactual")
 _REGISTRY: dict[str, type] = {}

@@ -44,6 +44,7 @@ from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import CodedCall, PayloadFunction, PayloadKey, PythonModule
 from meslint.findings import Finding, Related
 from meslint.pack_gates import DegradedResponseSpec, ResilienceSpec
+from meslint.payload_checks import payload_index
 from meslint.payload_paths import PayloadIndex
 
 RULE = Rule("MES501", "degraded-response-contract", Gate.RESILIENCE, Severity.ERROR)
@@ -56,7 +57,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     spec = ctx.pack.resilience
     if spec is None or not spec.responses:
         return
-    index = ctx.shared(("payload_paths", spec.sources), lambda: PayloadIndex(ctx.repo, spec.sources))
+    index = payload_index(ctx, spec.sources)
     for response in spec.responses:
         sites = [(module, function, call) for module in index.modules for function in module.payload_functions
                  for call in function.coded_calls

@@ -43,7 +43,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.facts import DataDoc, FileKind, Location
+from meslint.facts import DataDoc, Location
+from meslint.field_contract_facts import contract_file
 from meslint.findings import Finding, Related
 
 RULE = Rule("MES301", "field-contract-invalid", Gate.FIELD_CONTRACTS, Severity.ERROR)
@@ -53,7 +54,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     spec = ctx.pack.field_contracts
     if spec is None:
         return
-    doc = next((d for d in ctx.repo.data if d.path == spec.file and d.kind is FileKind.JSON), None)
+    doc = contract_file(ctx.repo, spec)
     loader = ctx.repo.module(spec.loader) if spec.loader else None
     if doc is None:
         if loader is not None and not ctx.repo.path_exists(spec.file):

@@ -37,7 +37,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.facts import ExportRow, FileKind, PayloadValue, PythonModule
+from meslint.facts import ExportRow, PayloadValue, PythonModule
+from meslint.field_contract_facts import contract_file, contract_tables
 from meslint.findings import Finding
 from meslint.globs import matches_any
 
@@ -50,7 +51,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     spec = ctx.pack.field_contracts
     if spec is None or not spec.exporters:
         return
-    doc = next((d for d in ctx.repo.data if d.path == spec.file and d.kind is FileKind.JSON), None)
+    doc = contract_file(ctx.repo, spec)
     if doc is None or not isinstance(doc.data, dict):
         return
     tables = _tables(doc.data)
@@ -69,14 +70,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 def _tables(data: dict) -> dict[str, dict[str, tuple[list[str], list[str]]]]:
     """page -> table -> (export headers, api keys), for well-formed tables (MES301 reports the rest)."""
     found: dict[str, dict[str, tuple[list[str], list[str]]]] = {}
-    for page, tables in data.items():
-        if not isinstance(tables, dict):
-            continue
-        for name, entries in tables.items():
-            if isinstance(entries, list) and all(isinstance(e, dict) for e in entries):
-                headers = [str(e.get("export_header", "")) for e in entries]
-                keys = [str(e.get("api_key", "")) for e in entries]
-                found.setdefault(page, {})[name] = (headers, keys)
+    for page, name, entries in contract_tables(data):
+        if all(isinstance(e, dict) for e in entries):
+            headers = [str(e.get("export_header", "")) for e in entries]
+            keys = [str(e.get("api_key", "")) for e in entries]
+            found.setdefault(page, {})[name] = (headers, keys)
     return found
 
 

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import FileKind, Location
+from meslint.field_contract_facts import contract_file, contract_tables
 from meslint.findings import Finding, Related
 from meslint.globs import matches_any
 
@@ -43,7 +44,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     spec = ctx.pack.field_contracts
     if spec is None or not spec.frontend:
         return
-    contract = next((d for d in ctx.repo.data if d.path == spec.file and d.kind is FileKind.JSON), None)
+    contract = contract_file(ctx.repo, spec)
     if contract is None or not isinstance(contract.data, dict):
         return
     allowed = _labels_by_page(contract.data)
@@ -72,12 +73,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 def _labels_by_page(data: dict) -> dict[str, dict[str, set[str]]]:
     """page -> api_key -> every ui_label and export_header its tables give it."""
     found: dict[str, dict[str, set[str]]] = {}
-    for page, tables in data.items():
-        if not isinstance(tables, dict):
-            continue
-        for entries in tables.values():
-            for entry in entries if isinstance(entries, list) else ():
-                if isinstance(entry, dict) and isinstance(entry.get("api_key"), str):
-                    names = found.setdefault(page, {}).setdefault(entry["api_key"], set())
-                    names.update(str(entry[f]) for f in ("ui_label", "export_header") if entry.get(f))
+    for page, _table, entries in contract_tables(data):
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("api_key"), str):
+                names = found.setdefault(page, {}).setdefault(entry["api_key"], set())
+                names.update(str(entry[f]) for f in ("ui_label", "export_header") if entry.get(f))
     return found

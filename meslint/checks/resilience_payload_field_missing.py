@@ -35,16 +35,12 @@ from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.findings import Finding
-from meslint.payload_paths import PayloadIndex, missing_fields
+from meslint.payload_checks import missing_field_findings
 
 RULE = Rule("MES502", "resilience-payload-field-missing", Gate.RESILIENCE, Severity.ERROR)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     spec = ctx.pack.resilience
-    if spec is None or not spec.payloads:
-        return
-    index = ctx.shared(("payload_paths", spec.sources), lambda: PayloadIndex(ctx.repo, spec.sources))
-    for missing in missing_fields(index, spec.payloads):
-        yield RULE.finding(f"{missing.message} (the resilience gate requires it)", missing.function.location,
-                           missing.related, subject=f"{missing.payload.route}:{missing.required}")
+    if spec is not None:
+        yield from missing_field_findings(ctx, RULE, spec.sources, spec.payloads, "resilience")

@@ -87,6 +87,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 state, origin, location = blocked
                 groups.setdefault((write.path, origin), (state, location, []))[2].append(write)
         for (path, origin), (state, location, writes, paths) in sorted(_nested(groups).items()):
+            if all(w.site.kind == "ensure-dir" for w in writes):
+                continue  # only makes sure a directory exists: nothing fails while it is there
             yield _finding(unit, sandbox, path, origin, state, location, writes, paths)
 
 
@@ -130,7 +132,7 @@ def _finding(unit: UnitFile, sandbox: Sandbox, path: str, origin: str, state: st
              writes: list[ResolvedWrite], paths: list[str]) -> Finding:
     # The headline names a site that creates a file when there is one: `mkdir(exist_ok=True)` of a
     # directory that exists succeeds even on a read-only mount, the file written under it does not.
-    first = next((w for w in writes if w.site.kind != "mkdir"), writes[0])
+    first = next((w for w in writes if w.site.kind not in ("mkdir", "ensure-dir")), writes[0])
     under = f" (and {len(paths) - 1} path(s) under it)" if len(paths) > 1 else ""
     sites = sorted({w.site.location for w in writes}, key=lambda loc: (loc.path, loc.line, loc.column))
     what = (f"{first.site.call} at {first.site.location.short()}" if len(sites) == 1

@@ -4,7 +4,7 @@ markdown-it-py (``commonmark`` preset plus tables) does the parsing; this module
 walks its token stream and turns it into facts.  Block tokens carry a ``map``
 (0-based, ``[start, end)``) but inline tokens do not carry positions, so spans,
 links and prose lines are located by walking the block's own source text with
-a cursor, in token order (see :class:`_Cursor`).
+a cursor, in token order (see :mod:`meslint.parsers.markdown_cursor`).
 
 What each fact means
 --------------------
@@ -48,8 +48,6 @@ collected up to that point are kept.
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -64,6 +62,7 @@ from meslint.facts import (
     ParseProblem,
 )
 from meslint.parsers import lf_position_mapper
+from meslint.parsers.markdown_cursor import FIRST_PREFIX, LINK_TAIL, QUOTE_PREFIX, Cursor, run_end
 
 _MD = None
 
@@ -94,179 +93,6 @@ def _normalise(text: str) -> str:
     # markdown-it normalises these itself; doing it first keeps our line split
     # identical to the one its ``map`` values refer to.
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
-
-
-# --------------------------------------------------------------------------- source cursor
-
-# Container prefixes before the text of a line: block quote markers and blanks.
-_QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
-# The first line of a block may also start with list markers ("- ", "1. ", "- - ").
-_FIRST_PREFIX = re.compile(r"(?:[ \t]*(?:>|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)))*[ \t]*")
-_LINK_TAIL = re.compile(r"\]((?:\([^)\n]*\))|\[[^\]\n]*\])?")
-_BACKTICKS = re.compile(r"`+")
-_NEWLINE_AND_PREFIX = re.compile(r"\n(?:[ \t]*>)*[ \t]*")
-_NEWLINE_AND_QUOTES = re.compile(r"\n(?:[ \t]*>)*")
-_BLANKS = re.compile(r"\s+")
-# Bounds the search for one span in pathological input (thousands of unmatched runs).
-_MAX_SPAN_CANDIDATES = 200
-_MARKUP_RUN = re.compile(r"[ \t*_~\[\]()!<>\\]*")  # what may stand between the cursor and plain text
-
-
-def _run_end(pattern: re.Pattern[str], text: str, pos: int = 0) -> int:
-    """Where ``pattern`` stops matching from ``pos``; the patterns passed here all match the empty string."""
-    match = pattern.match(text, pos)
-    return match.end() if match else pos
-
-
-class _Cursor:
-    """A position in the source of one block, moved forward token by token.
-
-    The block source is the document lines ``map[0]:map[1]`` joined with ``\\n``;
-    inline tokens come in source order, so each one is searched for from where
-    the previous one ended.  This handles multi-line paragraphs (a soft break
-    moves to the next line), spans repeated on one line, spans that cross
-    lines, and container prefixes (``> ``, list indentation), which live in the
-    source but not in the token content.
-    """
-
-    def __init__(self, lines: Sequence[str], first_line: int) -> None:
-        self.src = "\n".join(lines)
-        self.first_line = first_line  # 1-based line of lines[0]
-        self.starts = [0]
-        for line in lines[:-1]:
-            self.starts.append(self.starts[-1] + len(line) + 1)
-        self.pos = 0
-
-    def line_col(self, offset: int) -> tuple[int, int]:
-        """1-based line and column (characters) of a source offset."""
-        index = bisect_right(self.starts, offset) - 1
-        return self.first_line + index, offset - self.starts[index] + 1
-
-    def here(self) -> tuple[int, int]:
-        return self.line_col(self.pos)
-
-    def line_end(self, offset: int) -> int:
-        # From the line starts, not by searching for the newline: called once per inline token,
-        # a search would cost the rest of the line each time (quadratic on one long line).
-        index = bisect_right(self.starts, offset)
-        return self.starts[index] - 1 if index < len(self.starts) else len(self.src)
-
-    def next_line(self) -> None:
-        """A soft or hard break: go to the text start of the following line."""
-        end = self.src.find("\n", self.pos)
-        if end < 0:
-            self.pos = len(self.src)
-            return
-        self.pos = _run_end(_QUOTE_PREFIX, self.src, end + 1)
-
-    def skip_text(self, content: str) -> None:
-        """Move past plain text when it is found right ahead (only markup in between).
-
-        Escapes and entities make text differ from its source; then the cursor
-        stays, which is safe: later searches start earlier than needed.
-        """
-        if not content:
-            return
-        # Only an occurrence right after the markup ahead counts, so the search stops there
-        # instead of running on to the line end for text that is not found as written.
-        markup_end = _run_end(_MARKUP_RUN, self.src, self.pos)
-        limit = min(markup_end + len(content), self.line_end(self.pos))
-        found = self.src.find(content, self.pos, limit)
-        if found >= 0:
-            self.pos = found + len(content)
-
-    def find_on_line(self, needle: str) -> int:
-        """Offset of ``needle`` ahead on the current line (the cursor position when absent)."""
-        found = self.src.find(needle, self.pos, self.line_end(self.pos))
-        return self.pos if found < 0 else found
-
-    def code_span(self, markup: str, content: str) -> tuple[int, int]:
-        """Locate a code span; returns the content's start and end offsets and moves past it.
-
-        Candidates pair an opening backtick run of the span's length (a
-        backslash escapes the first backtick of a run) with the next run of
-        exactly that length (backslashes do not escape inside a span).  The
-        first candidate whose text matches the token content wins, else the
-        first candidate at all.
-        """
-        width = len(markup)
-        wanted = _loose(content)
-        fallback: tuple[int, int, int] | None = None
-        run = _BACKTICKS.search(self.src, self.pos)
-        for _ in range(_MAX_SPAN_CANDIDATES):
-            if run is None:
-                break
-            start = run.start() + (1 if run.start() > 0 and self.src[run.start() - 1] == "\\" else 0)
-            if run.end() - start == width:
-                closing = self._closing_run(run.end(), width)
-                if closing is None:
-                    break  # no later run closes a span of this width
-                span = (run.end(), closing.start(), closing.end())
-                if _loose(self.src[span[0]:span[1]]) == wanted:
-                    return self._take_span(span)
-                fallback = fallback or span
-            run = _BACKTICKS.search(self.src, run.end())
-        if fallback is not None:
-            return self._take_span(fallback)
-        return self.pos, self.pos
-
-    def _closing_run(self, offset: int, width: int) -> re.Match[str] | None:
-        run = _BACKTICKS.search(self.src, offset)
-        while run is not None and len(run.group()) != width:
-            run = _BACKTICKS.search(self.src, run.end())
-        return run
-
-    def _take_span(self, span: tuple[int, int, int]) -> tuple[int, int]:
-        start, end, after = span
-        self.pos = after
-        # Container prefixes (">", list indentation) on continuation lines are
-        # not content: a span's text as CommonMark sees it has them removed.
-        seen = _NEWLINE_AND_PREFIX.sub(" ", self.src[start:end])
-        # CommonMark strips one blank from each side when both are blank (and
-        # the content is not all blanks); a line ending counts as a blank.
-        if len(seen) >= 2 and seen[0] == " " and seen[-1] == " " and seen.strip(" "):
-            start = self._after_blank(start)
-            end = self._before_blank(start, end)
-        return start, end
-
-    def _after_blank(self, start: int) -> int:
-        if self.src[start] == "\n":
-            return _run_end(_QUOTE_PREFIX, self.src, start + 1)
-        return start + 1
-
-    def _before_blank(self, start: int, end: int) -> int:
-        newline = self.src.rfind("\n", start, end)
-        if newline >= 0 and _QUOTE_PREFIX.fullmatch(self.src, newline + 1, end):
-            return newline  # the closing line holds only a container prefix
-        return end - 1
-
-    def html(self, content: str) -> int:
-        """Locate raw inline HTML; returns its start offset and moves past it."""
-        # It starts on the cursor's line: searching the rest of the block instead cost the
-        # block's length for each HTML token hidden by container prefixes (quadratic).
-        found = self.src.find(content, self.pos, self.line_end(self.pos) + len(content))
-        if found >= 0:
-            self.pos = found + len(content)
-            return found
-        start = self.pos
-        for _ in range(content.count("\n")):  # container prefixes hid it: count its lines
-            self.next_line()
-        return start
-
-    def link_close(self, autolink: bool) -> None:
-        if autolink:
-            end = self.find_on_line(">")
-            self.pos = end + 1 if self.src.startswith(">", end) else self.pos
-            return
-        match = _LINK_TAIL.match(self.src, self.find_on_line("]"))
-        if match and match.start() < self.line_end(self.pos):
-            self.pos = match.end()
-
-
-def _loose(text: str) -> str:
-    """Span text compared without container prefixes and blank differences."""
-    text = _NEWLINE_AND_QUOTES.sub(" ", text)
-    return _BLANKS.sub(" ", text).strip()
 
 
 # --------------------------------------------------------------------------- builder
@@ -311,7 +137,7 @@ class _Builder:
             elif token.type == "html_block":
                 self._html_block(token)
             elif token.type == "inline" and token.map:
-                self._inline(token, _Cursor(self._source(token.map), token.map[0] + 1), prose=True)
+                self._inline(token, Cursor(self._source(token.map), token.map[0] + 1), prose=True)
             i += 1
 
     def _source(self, span: Sequence[int]) -> list[str]:
@@ -336,10 +162,10 @@ class _Builder:
             self.stack.pop()
         self.stack.append((level, text))
         self.section = tuple(title for _, title in self.stack)
-        column = _run_end(_QUOTE_PREFIX, source) + 1
+        column = run_end(QUOTE_PREFIX, source) + 1
         self.headings.append(MdHeading(level, text, self._loc(line, column)))
         # Spans and links inside the heading are facts too; its text is not prose.
-        self._inline(inline, _Cursor(self._source(inline.map), inline.map[0] + 1), prose=False)
+        self._inline(inline, Cursor(self._source(inline.map), inline.map[0] + 1), prose=False)
 
     def _code_block(self, token) -> None:
         start, end = token.map
@@ -373,7 +199,7 @@ class _Builder:
             return
         for offset, source in enumerate(self._source(token.map)):
             if source.strip():
-                column = _run_end(_QUOTE_PREFIX, source) + 1
+                column = run_end(QUOTE_PREFIX, source) + 1
                 location = self._loc(start + offset + 1, column, start + offset + 1, len(source) + 1)
                 self.prose.append(MdText(source[column - 1:].rstrip(), location, self.section))
 
@@ -393,7 +219,7 @@ class _Builder:
                     header = cells
                 else:
                     line = token.map[0] + 1 if token.map else self.last_line
-                    column = _run_end(_QUOTE_PREFIX, self.lines[line - 1]) + 1
+                    column = run_end(QUOTE_PREFIX, self.lines[line - 1]) + 1
                     end_column = len(self.lines[line - 1].rstrip()) + 1
                     self.rows.append(MdTableRow(cells, header, self._loc(line, column, line, end_column),
                                                 self.section))
@@ -404,7 +230,7 @@ class _Builder:
     def _row(self, tokens: list, i: int) -> tuple[int, tuple[str, ...]]:
         """Cells of the row opened at ``tokens[i]``; spans and links in them become facts."""
         opening = tokens[i]
-        cursor = _Cursor(self._source(opening.map), opening.map[0] + 1) if opening.map else None
+        cursor = Cursor(self._source(opening.map), opening.map[0] + 1) if opening.map else None
         if opening.map:
             self.last_line = opening.map[0] + 1
         cells: list[str] = []
@@ -420,10 +246,10 @@ class _Builder:
 
     # ----------------------------------------------------------------- inline
 
-    def _inline(self, inline, cursor: _Cursor, *, prose: bool) -> None:
+    def _inline(self, inline, cursor: Cursor, *, prose: bool) -> None:
         """Spans, links and (for paragraphs) prose lines of one inline token."""
         if prose:
-            cursor.pos = _run_end(_FIRST_PREFIX, cursor.src)
+            cursor.pos = run_end(FIRST_PREFIX, cursor.src)
         line_start = cursor.here()
         pieces: list[str] = []
         children = inline.children or []
@@ -462,7 +288,7 @@ class _Builder:
             line, column = start
             self.prose.append(MdText(text, self._loc(line, column), self.section))
 
-    def _link_open(self, token, children: list, index: int, cursor: _Cursor) -> None:
+    def _link_open(self, token, children: list, index: int, cursor: Cursor) -> None:
         """The link opened at ``children[index]``."""
         start = cursor.find_on_line("<" if token.markup == "autolink" else "[")
         line, column = cursor.line_col(start)
@@ -479,12 +305,12 @@ class _Builder:
         target = str(token.attrs.get("href", ""))
         self.links.append(MdLink(target, text, self._loc(line, column), self.section))
 
-    def _image(self, token, cursor: _Cursor) -> None:
+    def _image(self, token, cursor: Cursor) -> None:
         start = cursor.find_on_line("![")
         line, column = cursor.line_col(start)
         alt = " ".join(_plain_lines(token.children or []))
         self.links.append(MdLink(str(token.attrs.get("src", "")), alt, self._loc(line, column), self.section))
-        tail = _LINK_TAIL.match(cursor.src, cursor.find_on_line("]"))
+        tail = LINK_TAIL.match(cursor.src, cursor.find_on_line("]"))
         cursor.pos = tail.end() if tail else start + 2
 
     # ----------------------------------------------------------------- result
@@ -521,4 +347,4 @@ def _body_column(source: str, first_body_line: str) -> int:
     """Column where a code body starts: the source line minus its container indentation."""
     if first_body_line and source.endswith(first_body_line):
         return len(source) - len(first_body_line) + 1
-    return _run_end(_QUOTE_PREFIX, source) + 1 if source.strip() else 1
+    return run_end(QUOTE_PREFIX, source) + 1 if source.strip() else 1

@@ -58,6 +58,15 @@ def _arg(node: ast.Call, index: int, *names: str) -> ast.expr | None:
     return _keyword(node, *names)
 
 
+def _exist_ok(node: ast.Call, index: int) -> bool:
+    """``exist_ok=True`` (or positional at ``index``): creating a directory that may exist already.
+
+    Such a call writes nothing when the directory is there: Linux's mkdir() answers EEXIST before
+    it checks for a read-only mount, so only a missing directory makes it fail under a sandbox."""
+    value = _arg(node, index, "exist_ok")
+    return isinstance(value, ast.Constant) and value.value is True
+
+
 class Writes(Classes, LoggingConfig):
     """Recognisers of write sites, enqueue calls and import references (see the module docstring)."""
 
@@ -165,7 +174,8 @@ class Writes(Classes, LoggingConfig):
             return self._site("open" if write else "read", f"open(..., {mode!r})", _arg(node, 0, "file"),
                               node, write=write)
         if func in ("os.makedirs", "os.mkdir"):
-            return self._site("mkdir", func, _arg(node, 0, "name", "path"), node, directory=True)
+            kind = "ensure-dir" if func == "os.makedirs" and _exist_ok(node, 2) else "mkdir"
+            return self._site(kind, func, _arg(node, 0, "name", "path"), node, directory=True)
         if func in ("os.replace", "os.rename"):
             return self._site("rename", func + " target", _arg(node, 1, "dst"), node)
         if func in ("os.remove", "os.unlink"):
@@ -202,7 +212,8 @@ class Writes(Classes, LoggingConfig):
     def _path_method(self, node: ast.Call, func: ast.Attribute, attr: str) -> bool:
         receiver = func.value
         if attr in ("mkdir", "write_text", "write_bytes", "touch"):
-            return self._site("mkdir" if attr == "mkdir" else "path-write", "Path." + attr, receiver, node,
+            kind = ("ensure-dir" if _exist_ok(node, 2) else "mkdir") if attr == "mkdir" else "path-write"
+            return self._site(kind, "Path." + attr, receiver, node,
                               directory=attr == "mkdir")
         if attr == "unlink":
             return self._path_like(receiver) and self._site("remove", "Path.unlink", receiver, node)

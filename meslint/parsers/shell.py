@@ -11,7 +11,10 @@ What is extracted
 Words become **templates** (see :mod:`meslint.template`), built by
 :mod:`meslint.parsers.shell_words`; a command substitution whose result is
 statically the script's own location or a directory below it becomes ``@ROOT``
-or ``@ROOT/sub/dir`` (:mod:`meslint.parsers.shell_anchors`).
+or ``@ROOT/sub/dir`` (:mod:`meslint.parsers.shell_anchors`).  Assignments are read by
+:mod:`meslint.parsers.shell_assignments`, heredocs (and the Python they feed) by
+:mod:`meslint.parsers.shell_heredocs`; this module walks the tree and reads commands,
+redirects, functions and ``case`` arms.
 
 Conventions worth knowing
 -------------------------
@@ -28,7 +31,6 @@ Conventions worth knowing
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -43,16 +45,15 @@ from meslint.facts import (
     ShellFunction,
     ShellScript,
 )
-from meslint.parsers.shell_anchors import root_template, segments_of, unescape_unquoted
+from meslint.parsers.shell_assignments import AssignmentReader
+from meslint.parsers.shell_heredocs import HeredocReader
+from meslint.parsers.shell_nodes import Ctx
 from meslint.parsers.shell_status import command_status
-from meslint.parsers.shell_words import WordTemplates
 from meslint.template import literal as _lit
-from meslint.template import matching_brace
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
 
-    from meslint.facts import PythonModule
     from meslint.parsers.columns import ByteColumns
 
 _PARSER: Parser | None = None
@@ -118,27 +119,14 @@ _CONTAINERS = frozenset(
         "heredoc_redirect",
     }
 )
-_PYTHON_NAME = re.compile(r"python(\d+(\.\d+)?)?")
-# Commands that run their arguments as another command (python may follow them).
-_WRAPPERS = frozenset(
-    {"conda", "mamba", "micromamba", "env", "exec", "nohup", "command", "sudo", "timeout", "time", "uv"}
-)
 # Words tree-sitter-bash drops right before a redirect (`python - <<'PY'` loses "-").
 _LOST_WORD = re.compile(r"[-\w./=:+,@%]+")
 _NOT_ARGUMENTS = frozenset({"herestring_redirect", "heredoc_redirect", "comment", "subscript"})
-_ASSIGN_DEFAULT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?)=(.*)\}", re.S)
-_GLUED = re.compile(r"[;|&()<>]")
 _FILE_OPERATORS = frozenset({">", ">>", ">|", "&>", "&>>", "<"})
 _HEREDOC_PARTS = frozenset({"heredoc_start", "heredoc_body", "heredoc_end", "file_redirect"})
 
 
 # --------------------------------------------------------------------------- extraction
-
-
-@dataclass
-class _Ctx:
-    function: str | None = None
-    background: bool = False
 
 
 @dataclass
@@ -151,7 +139,7 @@ class _Arm:
 
 
 @dataclass
-class _Extractor(WordTemplates):
+class _Extractor(HeredocReader, AssignmentReader):
     path: str
     text: str
     src: bytes = b""
@@ -194,34 +182,6 @@ class _Extractor(WordTemplates):
             problems=tuple(sorted(self.problems, key=lambda p: (p.location, p.message))),
         )
 
-    # ----------------------------------------------------------------- positions
-
-    def _col(self, row: int, byte_col: int) -> int:
-        # Byte column -> 1-based character column; only lines with non-ASCII
-        # text need decoding, and they are rare in scripts.
-        line = self._wide_rows.get(row)
-        if line is None:
-            return byte_col + 1
-        columns = self._wide_columns.get(row)
-        if columns is None:
-            from meslint.parsers.columns import ByteColumns  # once per non-ASCII line
-
-            columns = self._wide_columns[row] = ByteColumns(line)
-        return columns.column(byte_col)
-
-    def _loc(self, node: Node, end: Node | None = None) -> Location:
-        start = node.start_point
-        stop = (end or node).end_point
-        if not self._wide_rows:
-            return Location(self.path, start[0] + 1, start[1] + 1, stop[0] + 1, stop[1] + 1)
-        return Location(
-            self.path,
-            start[0] + 1,
-            self._col(start[0], start[1]),
-            stop[0] + 1,
-            self._col(stop[0], stop[1]),
-        )
-
     # ----------------------------------------------------------------- problems
 
     def _collect_problems(self, root: Node) -> None:
@@ -246,11 +206,11 @@ class _Extractor(WordTemplates):
     def _walk(self, root: Node) -> None:
         # Iterative pre-order walk: source order matters (anchored variables are
         # only known after their assignment) and deep scripts must not recurse.
-        stack: list[tuple[Node, _Ctx]] = [(root, _Ctx())]
+        stack: list[tuple[Node, Ctx]] = [(root, Ctx())]
         while stack:
             node, ctx = stack.pop()
             kind = node.type
-            pushed: list[tuple[Node, _Ctx]] = []
+            pushed: list[tuple[Node, Ctx]] = []
             if kind in _CONTAINERS:
                 pushed = self._children_of(node, ctx)
             elif kind == "command":
@@ -270,20 +230,20 @@ class _Extractor(WordTemplates):
                 pushed = self._case(node, ctx)
             stack.extend(reversed(pushed))
 
-    def _children_of(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+    def _children_of(self, node: Node, ctx: Ctx) -> list[tuple[Node, Ctx]]:
         children = node.children
-        out: list[tuple[Node, _Ctx]] = []
+        out: list[tuple[Node, Ctx]] = []
         for i, child in enumerate(children):
             if not child.is_named:
                 continue
             nxt = children[i + 1] if i + 1 < len(children) else None
             if nxt is not None and nxt.type == "&" and not ctx.background:
-                out.append((child, _Ctx(ctx.function, True)))
+                out.append((child, Ctx(ctx.function, True)))
             else:
                 out.append((child, ctx))
         return out
 
-    def _function(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+    def _function(self, node: Node, ctx: Ctx) -> list[tuple[Node, Ctx]]:
         name_node = node.child_by_field_name("name")
         body = node.child_by_field_name("body")
         if name_node is None:
@@ -292,12 +252,12 @@ class _Extractor(WordTemplates):
         self.functions.append(ShellFunction(name, self._loc(node, name_node)))
         if body is None:
             return []
-        return [(body, _Ctx(name, ctx.background))]
+        return [(body, Ctx(name, ctx.background))]
 
-    def _case(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+    def _case(self, node: Node, ctx: Ctx) -> list[tuple[Node, Ctx]]:
         subject_node = node.child_by_field_name("value")
         subject = self._tmpl(subject_node) if subject_node is not None else ""
-        out: list[tuple[Node, _Ctx]] = []
+        out: list[tuple[Node, Ctx]] = []
         for item in node.named_children:
             if item.type != "case_item":
                 continue
@@ -312,7 +272,7 @@ class _Extractor(WordTemplates):
             out.extend(self._children_of_list(item, body, ctx))
         return out
 
-    def _children_of_list(self, parent: Node, nodes: list[Node], ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+    def _children_of_list(self, parent: Node, nodes: list[Node], ctx: Ctx) -> list[tuple[Node, Ctx]]:
         # Background marks inside a case arm body: reuse the container logic.
         wanted = {n.start_byte for n in nodes}
         return [(n, c) for n, c in self._children_of(parent, ctx) if n.start_byte in wanted]
@@ -323,7 +283,7 @@ class _Extractor(WordTemplates):
 
     # ----------------------------------------------------------------- commands
 
-    def _command(self, node: Node, ctx: _Ctx, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    def _command(self, node: Node, ctx: Ctx, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
         argv: list[str] = []
         env: list[tuple[str, str]] = []
         for child in node.named_children:
@@ -347,16 +307,7 @@ class _Extractor(WordTemplates):
             self._default_assignments(node, result, ctx)
         return result
 
-    def _default_assignments(self, node: Node, argv: tuple[str, ...], ctx: _Ctx) -> None:
-        # `: "${NAME:=default}"` assigns NAME when it is unset/empty: record it as
-        # NAME=${NAME:-default}, which is what the variable holds afterwards.
-        for word in argv[1:]:
-            match = _ASSIGN_DEFAULT.fullmatch(word)
-            if match and matching_brace(word, 1) == len(word) - 1:
-                name, colon, default = match.groups()
-                self._record(node, name, "${" + name + colon + "-" + default + "}", None, ctx)
-
-    def _add_command(self, node: Node, argv: tuple[str, ...], ctx: _Ctx, env: tuple[tuple[str, str], ...]) -> None:
+    def _add_command(self, node: Node, argv: tuple[str, ...], ctx: Ctx, env: tuple[tuple[str, str], ...]) -> None:
         self.commands.append(
             ShellCommand(
                 argv=argv,
@@ -368,10 +319,10 @@ class _Extractor(WordTemplates):
             )
         )
 
-    def _redirected(self, node: Node, ctx: _Ctx) -> list[tuple[Node, _Ctx]]:
+    def _redirected(self, node: Node, ctx: Ctx) -> list[tuple[Node, Ctx]]:
         body = node.child_by_field_name("body")
         redirects = node.children_by_field_name("redirect")
-        out: list[tuple[Node, _Ctx]] = []
+        out: list[tuple[Node, Ctx]] = []
         argv: tuple[str, ...] = ()
         if body is not None and body.type == "command":
             argv = self._command(body, ctx, self._stray_words(body, redirects))
@@ -421,158 +372,3 @@ class _Extractor(WordTemplates):
                 break  # the heredoc body follows: no gap text to read after it
             pos = redirect.end_byte
         return tuple(words)
-
-    # ----------------------------------------------------------------- heredocs
-
-    def _heredoc(self, node: Node, argv: tuple[str, ...], ctx: _Ctx) -> None:
-        start = body = end = None
-        dash = False
-        for child in node.children:
-            kind = child.type
-            if kind == "heredoc_start":
-                start = child
-            elif kind == "heredoc_body":
-                body = child
-            elif kind == "heredoc_end":
-                end = child
-            elif kind == "<<-":
-                dash = True
-        if start is None:
-            return
-        raw = self._text(start)
-        quoted = any(q in raw for q in "'\"\\")
-        if not quoted and _GLUED.search(raw):
-            # tree-sitter-bash reads `<<EOF;`/`<<EOF|` as the delimiter "EOF;" and
-            # swallows the rest of the file as the body: say so instead of guessing.
-            self.problems.append(
-                ParseProblem(
-                    self._loc(start), f"heredoc marker {raw!r} is glued to an operator; facts after it are unreliable"
-                )
-            )
-        delimiter = raw.replace("'", "").replace('"', "").replace("\\", "")
-        first_row, stop_row = self._heredoc_rows(start, body, end)
-        if self._text_lines is None:
-            self._text_lines = self.text.split("\n")
-        lines = self._text_lines[first_row:stop_row] if stop_row > first_row else []
-        if dash:
-            lines = [line.lstrip("\t") for line in lines]
-        text = "".join(line + "\n" for line in lines)
-        last = lines[-1] if lines else ""
-        body_loc = Location(self.path, first_row + 1, 1, first_row + max(len(lines), 1), len(last) + 1)
-        python = self._embedded_python(argv, text, first_row) if _runs_python_stdin(argv) else None
-        self.heredocs.append(Heredoc(argv, delimiter, quoted, text, body_loc, ctx.function, python))
-
-    def _heredoc_rows(self, start: Node, body: Node | None, end: Node | None) -> tuple[int, int]:
-        if body is not None:
-            first = body.start_point.row
-        elif end is not None:
-            first = end.start_point.row
-        else:
-            first = start.end_point.row + 1
-        if end is not None:
-            stop = end.start_point.row
-        elif body is not None:
-            stop = body.end_point.row + (1 if body.end_point.column else 0)
-        else:
-            stop = first
-        return first, stop
-
-    def _embedded_python(self, argv: tuple[str, ...], body: str, offset: int) -> PythonModule | None:
-        try:
-            from meslint.parsers import python_src
-        except ImportError:
-            return None
-        try:
-            return python_src.parse(self.path, body, line_offset=offset)
-        except Exception as exc:  # another parser's bug must not stop this one
-            self.problems.append(
-                ParseProblem(Location(self.path, offset + 1), f"embedded Python could not be parsed: {exc!r}")
-            )
-            return None
-
-    # ----------------------------------------------------------------- assignments
-
-    def _assignment_parts(self, node: Node) -> tuple[str, str, int | None]:
-        """(name, value template, anchor levels) of a ``variable_assignment``."""
-        name_node = node.child_by_field_name("name")
-        value_node = node.child_by_field_name("value")
-        name = self._text(name_node) if name_node is not None else ""
-        if name_node is not None and name_node.type == "subscript":
-            base = name_node.child_by_field_name("name")
-            name = self._text(base) if base is not None else name
-        if value_node is None:
-            return name, "", None
-        levels = None
-        segs = self._anchor_word(value_node)
-        if segs is not None:
-            value = root_template(segs)
-            levels = self._levels(segs)
-        else:
-            value = self._tmpl(value_node)
-        operator = next((c for c in node.children if c.type in ("=", "+=")), None)
-        if operator is not None and operator.end_byte < value_node.start_byte:
-            # tree-sitter-bash leaves leading escaped blanks (``X=\\ 0``) out of the value node.
-            value = _lit(unescape_unquoted(self._slice(operator.end_byte, value_node.start_byte))) + value
-            levels = None
-        if any(c.type == "+=" for c in node.children):
-            value = "${" + name + "}" + value
-            levels = None
-        return name, value, levels
-
-    def _record(self, node: Node, name: str, value: str, levels: int | None, ctx: _Ctx, **flags: bool) -> None:
-        self.assignments.append(
-            ShellAssignment(name, value, self._loc(node), ctx.function, anchor_levels=levels, **flags)
-        )
-        if levels is not None:
-            self.anchored[name] = segments_of(value)
-        else:
-            self.anchored.pop(name, None)
-
-    def _plain_assignments(self, node: Node, ctx: _Ctx) -> None:
-        nodes = [node] if node.type == "variable_assignment" else node.named_children
-        for child in nodes:
-            if child.type == "variable_assignment":
-                name, value, levels = self._assignment_parts(child)
-                self._record(child, name, value, levels, ctx)
-
-    def _declaration(self, node: Node, ctx: _Ctx) -> None:
-        keyword = node.children[0].type if node.child_count else ""
-        words = [self._text(c) for c in node.named_children if c.type == "word"]
-        flags = "".join(w for w in words if w.startswith("-"))
-        if keyword == "export":
-            exported = "n" not in flags  # export -n removes the export attribute
-        else:
-            exported = "x" in flags
-        # declare/typeset inside a function make a local unless -g is given.
-        in_function = ctx.function is not None
-        local = keyword == "local" or (keyword in ("declare", "typeset") and in_function and "g" not in flags)
-        for child in node.named_children:
-            if child.type == "variable_assignment":
-                name, value, levels = self._assignment_parts(child)
-                self._record(child, name, value, levels, ctx, exported=exported, local=local)
-            elif child.type == "variable_name":
-                self._record(child, self._text(child), "", None, ctx, exported=exported, local=local,
-                             declared_only=True)
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _runs_python_stdin(argv: tuple[str, ...]) -> bool:
-    """True when ``argv`` runs a Python interpreter reading its program from stdin."""
-    for i, word in enumerate(argv):
-        if _PYTHON_NAME.fullmatch(posixpath.basename(word)):
-            if i > 0 and posixpath.basename(argv[0]) not in _WRAPPERS:
-                return False
-            return _python_reads_stdin(argv[i + 1 :])
-    return False
-
-
-def _python_reads_stdin(args: tuple[str, ...]) -> bool:
-    for arg in args:
-        if arg == "-":
-            return True
-        if arg in ("-c", "-m") or arg.startswith(("-c", "-m")) and not arg.startswith("--"):
-            return False
-        if not arg.startswith("-"):
-            return False  # a script path
-    return True

@@ -1,0 +1,141 @@
+"""Documentation as lines of text, and the claims read from them (shared by the gate 8 rules).
+
+A :class:`DocLine` is one line a document shows -- a code span, a fenced-block line, a
+table row, a prose line, a heading, a link -- with its location, its section and whether
+it tells history (see :mod:`meslint.dochistory`).  A :class:`Claim` is a value a line
+states: the readers of :mod:`meslint.doctext` (setting values) and :mod:`meslint.docrefs`
+(the conda environment, units, subcommands, ports, provisioning steps) make them.  Also:
+token search over lines and the test for a placeholder (``<name>``, ``$VAR``, ``X.Y.Z``).
+
+Nothing here opens a file: it works on the facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from meslint.dochistory import DocReading
+from meslint.facts import Location, MarkdownDoc
+
+# --------------------------------------------------------------------------- lines
+
+
+@dataclass(frozen=True)
+class DocLine:
+    """One line of documentation text with where it is and how to read it."""
+
+    text: str
+    location: Location
+    section: tuple[str, ...]
+    source: str  # span | block | table | text | heading | link
+    historical: bool = False
+    block: int = -1  # index of the fenced block, -1 for anything else
+    info: str = ""
+
+
+_COMMENT_PREFIXES = ("#", "//", ";", "--", "rem ", "::")
+
+
+def code_lines(doc: MarkdownDoc, *, reading: DocReading | None = None) -> Iterator[DocLine]:
+    """Code spans and fenced-block lines.
+
+    A ``diff`` fence is always historical.  With a ``reading`` of the document (the pack's
+    markers, see :mod:`meslint.dochistory`) also: a line whose section is history, a span whose
+    sentence, list item or table row tells history, a block introduced by a sentence that does,
+    the lines below a fence comment that does (``# before (legacy layout)`` ... ``# after``),
+    and a fence line whose own comment does (``DashBoard/   # 舊版，已移除``).
+    """
+    says = reading.markers.says_history if reading is not None else _says_nothing
+    for index, code in enumerate(doc.code):
+        section_hist = reading is not None and reading.markers.section_is_history(code.section)
+        if code.kind != "block":
+            hist = section_hist or (reading is not None and reading.line_tells_history(
+                code.location.line, code.text, code.section))
+            yield DocLine(code.text, code.location, code.section, "span", hist)
+            continue
+        info = (code.info.split() or [""])[0].lower()
+        block_hist = section_hist or info in {"diff", "patch"} or says(code.info) \
+            or (reading is not None and reading.block_introduced_as_history(code))
+        region_hist = False
+        for offset, line in enumerate(code.text.split("\n")):
+            stripped = line.strip()
+            line_hist = False
+            if stripped.lower().startswith(_COMMENT_PREFIXES) and not stripped.startswith("#!"):
+                region_hist = says(stripped)
+            elif reading is not None and " #" in line:
+                line_hist = says(line.split(" #", 1)[1])  # the line's own comment
+            location = Location(doc.path, code.location.line + offset, 1)
+            yield DocLine(line, location, code.section, "block", block_hist or region_hist or line_hist, index, info)
+
+
+def _says_nothing(text: str) -> bool:
+    return False
+
+
+def all_lines(doc: MarkdownDoc) -> Iterator[DocLine]:
+    """Every piece of text the document shows: headings, prose, code, tables, links."""
+    for heading in doc.headings:
+        yield DocLine(heading.text, heading.location, (), "heading")
+    for text in doc.text:
+        yield DocLine(text.text, text.location, text.section, "text")
+    yield from code_lines(doc)
+    for row in doc.table_rows:
+        yield DocLine(" | ".join(row.cells), row.location, row.section, "table")
+    for link in doc.links:
+        yield DocLine(f"{link.text} {link.target}", link.location, link.section, "link")
+
+
+def contains_token(text: str, token: str, *, case: bool = True) -> bool:
+    """``token`` appears in ``text`` not glued to other identifier characters."""
+    return _token_pattern(token, case).search(text) is not None
+
+
+def any_contains_token(texts: Sequence[str], token: str, *, case: bool = True) -> bool:
+    """Whether :func:`contains_token` finds ``token`` in any of ``texts``."""
+    if not texts or "\n" in token:
+        return any(contains_token(text, token, case=case) for text in texts)
+    # One search instead of one per text: a newline is not an identifier character, so a
+    # token without one is found in the joined texts exactly when it is found in one of them.
+    return contains_token("\n".join(texts), token, case=case)
+
+
+@lru_cache(maxsize=1024)
+def _token_pattern(token: str, case: bool) -> re.Pattern[str]:
+    # Compiled once per token: checks ask about the same few tokens for every documentation line.
+    # The token comes first so that the regex engine can scan for it quickly; the check that no
+    # identifier character precedes it is a lookbehind over the token just matched.
+    flags = 0 if case else re.IGNORECASE
+    token = re.escape(token)
+    return re.compile(token + r"(?<![\w-]" + token + r")(?![\w-])", flags)
+
+
+# --------------------------------------------------------------------------- claims
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A documented value: ``subject`` is a setting name, or ``@conda-env``, ``@unit``, ..."""
+
+    subject: str
+    value: str
+    location: Location
+    line: DocLine
+
+
+def location_at(line: DocLine, offset: int) -> Location:
+    """Where ``offset`` of a fenced line is; other lines are located as a whole."""
+    if line.source == "block":
+        return Location(line.location.path, line.location.line, line.location.column + offset)
+    return line.location
+
+
+_VERSION_PLACEHOLDER = re.compile(r"(?<![A-Za-z])[vV]?X\.Y(?:\.Z)?(?![A-Za-z])")
+
+
+def is_placeholder(text: str) -> bool:
+    """A path or value written as a placeholder (``<name>``, ``$VAR``, ``...``, a release ``X.Y.Z``)."""
+    return (any(ch in text for ch in "$<>*?{}[]%") or "..." in text or "\u2026" in text
+            or ("X.Y" in text and _VERSION_PLACEHOLDER.search(text) is not None))
