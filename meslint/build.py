@@ -34,7 +34,7 @@ from meslint.facts import (
 from meslint.globs import matches_any
 from meslint.pack import ContractPack
 from meslint.runtime_files import is_test_path
-from meslint.suppressions import scan as scan_suppressions
+from meslint.stat_reuse import LazyTexts, mentions, open_store, suppressions_of
 
 _PARSERS = {
     FileKind.UNIT: ("meslint.parsers.systemd", "parse"),
@@ -74,7 +74,7 @@ def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) ->
     """Whether a file is parsed at all: the pre-filter that keeps large trees cheap."""
     if item.kind is FileKind.PYTHON:
         return _contract_python(item, pack, tokens) or (
-            not is_test_path(item.path) and any(token in item.text for token in _CODE_TOKENS))
+            not is_test_path(item.path) and any(mentions(item, token) for token in _CODE_TOKENS))
     if item.kind in (FileKind.NGINX, FileKind.APACHE, FileKind.UWSGI):
         return pack.reads_web_configs()  # read only for a pack with a site there
     if item.kind is FileKind.MARKDOWN:
@@ -90,7 +90,7 @@ def _contract_python(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str
         return True
     if item.path.rpartition("/")[2] == "gunicorn.conf.py":
         return True
-    return not is_test_path(item.path) and any(token in item.text for token in tokens)
+    return not is_test_path(item.path) and any(mentions(item, token) for token in tokens)
 
 
 def closure_only(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
@@ -107,7 +107,7 @@ _EXPORT_TOKENS = ("writerow", "DictWriter", "to_csv", "to_excel")
 
 
 def _exports(item: DiscoveredFile, pack: ContractPack) -> bool:
-    return matches_any(item.path, pack.export_sources) and any(token in item.text for token in _EXPORT_TOKENS)
+    return matches_any(item.path, pack.export_sources) and any(mentions(item, token) for token in _EXPORT_TOKENS)
 
 
 def _named_paths(pack: ContractPack) -> set[str]:
@@ -123,8 +123,11 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
                      found: Discovery | None = None) -> Repository:
     """Parse the tree at ``root``.  ``overlay`` replaces file texts (unsaved editor buffers); ``found``
     replaces discovering ``root`` (the files of a git tree)."""
+    store = None
     if found is None:
-        found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.named_files)
+        store = open_store(root.resolve())  # unchanged files are taken from the last run's record
+        found = discover(root, max_file_size=max_file_size, exclude=exclude, extra_markdown=pack.named_files,
+                         store=store)
     files = list(found.files)
     if overlay:
         files = _apply_overlay(files, overlay, pack)
@@ -136,7 +139,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
     suppressions: list = []
     for item in files:
         sources.append(SourceFile(item.path, item.kind, item.size))
-        suppressions.extend(scan_suppressions(item.path, item.kind, item.text))
+        suppressions.extend(suppressions_of(item))
         if not wanted(item, pack, tokens):
             continue
         selected.append(item)
@@ -154,7 +157,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         files=tuple(sources),
         all_paths=all_paths,
         units=tuple(effective_units(_typed(buckets[FileKind.UNIT], UnitFile),
-                                    {i.path: i.text for i in selected if i.kind is FileKind.UNIT})),
+                                    LazyTexts(i for i in selected if i.kind is FileKind.UNIT))),
         env_files=tuple(_typed(buckets[FileKind.ENV], EnvFile)),
         scripts=tuple(_typed(buckets[FileKind.SHELL], ShellScript)),
         python=tuple(_typed(buckets[FileKind.PYTHON], PythonModule)),
@@ -171,7 +174,9 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         compose=tuple(_typed(buckets[FileKind.COMPOSE], ComposeFile)),
     )
     # The texts already read, for the engine to anchor findings to their lines (then dropped).
-    repo._index[TEXTS] = {item.path: item.text for item in files}
+    repo._index[TEXTS] = LazyTexts(files)
+    if store is not None:
+        store.save(found.files)
     return repo
 
 
@@ -278,7 +283,9 @@ def parse_files(root: Path, items: list[DiscoveredFile], *, cache=None, parallel
     results: list = [None] * len(items)
     cold: list[int] = []
     for index, (item, dict_keys) in enumerate(jobs):
-        cached = fact_cache.get(item.kind, item.path, item.text, variant=_variant(dict_keys)) if fact_cache else None
+        sha = getattr(item, "sha", None)  # a file not read this run (meslint.stat_reuse): keyed by its text's hash
+        cached = (fact_cache.get(item.kind, item.path, None if sha else item.text, variant=_variant(dict_keys),
+                                 sha=sha) if fact_cache else None)
         if cached is None:
             cold.append(index)
         else:

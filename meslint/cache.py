@@ -108,11 +108,13 @@ def _hashable(key):
 # --------------------------------------------------------------------------- keys
 
 
-def content_key(kind: facts.FileKind, path: str, text: str, variant: str = "") -> str:
-    """``variant`` names parser options that change the facts (e.g. Python without dict keys)."""
+def content_key(kind: facts.FileKind, path: str, text: str | None, variant: str = "", sha: str | None = None) -> str:
+    """``variant`` names parser options that change the facts (e.g. Python without dict keys);
+    ``sha``: the SHA-256 of ``text`` when the text was not read (meslint.stat_reuse)."""
+    if sha is None:
+        sha = hashlib.sha256((text or "").encode("utf-8", "surrogatepass")).hexdigest()
     digest = hashlib.sha256()
-    digest.update(f"{kind.value}\0{variant}\0{path}\0".encode("utf-8", "surrogatepass"))
-    digest.update(text.encode("utf-8", "surrogatepass"))
+    digest.update(f"{kind.value}\0{variant}\0{path}\0{sha}".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
@@ -165,11 +167,11 @@ class FactCache:
 
     # -- lookups
 
-    def get(self, kind: facts.FileKind, path: str, text: str, variant: str = ""):
-        """Cached facts for this content, or ``None``."""
+    def get(self, kind: facts.FileKind, path: str, text: str | None, variant: str = "", sha: str | None = None):
+        """Cached facts for this content (or the content of this hash), or ``None``."""
         if not self._usable:
             return None
-        key = content_key(kind, path, text, variant)
+        key = content_key(kind, path, text, variant, sha)
         entry = self._old.get(path)
         if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
             try:

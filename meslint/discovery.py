@@ -40,7 +40,8 @@ class Discovery:
 
 
 def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-             exclude: Iterable[str] = (), extra_markdown: Iterable[str] = ()) -> Discovery:
+             exclude: Iterable[str] = (), extra_markdown: Iterable[str] = (), store=None) -> Discovery:
+    """``store``: a :class:`meslint.stat_reuse.Store`; a file whose stat it recorded is not read."""
     root = root.resolve()
     excluded = tuple(exclude)
     extra_md = frozenset(extra_markdown)
@@ -57,6 +58,11 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         needs_sniff = kind is None and "." not in rel.rsplit("/", 1)[-1]
         if kind is None and not needs_sniff:
             continue
+        if store is not None and kind is not None:  # a sniffed file is read: its kind is in its bytes
+            known = _known(root, rel, kind, max_file_size, real_dirs, store)
+            if known is not None:
+                files.append(known)
+                continue
         outcome = _read(root, rel, max_file_size, real_dirs, sniff_only=needs_sniff)
         if isinstance(outcome, SkippedFile):
             if kind is not None:
@@ -81,6 +87,30 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         if not is_excluded(rel_dir, excluded):
             skipped.append(_skip(rel_dir, f"directory cannot be listed ({reason}); its files were not checked"))
     return Discovery(tuple(files), tuple(skipped), existing_paths(root, all_paths))
+
+
+def _known(root: Path, rel: str, kind: FileKind, max_size: int, real_dirs: dict[str, str], store):
+    """The store's record of ``rel`` if its stat is unchanged; else notes the stat before the file is read."""
+    base = str(root)
+    parent = rel.rpartition("/")[0]
+    real_parent = real_dirs.get(parent)
+    if real_parent is None:
+        real_parent = os.path.realpath(os.path.join(base, parent)) if parent else base
+        real_dirs[parent] = real_parent
+    # Only a file reached through no linked directory (its lstat is then the file's own).
+    key = store.stat_key(os.path.join(base, rel)) if real_parent == os.path.join(base, parent).rstrip("/") else None
+    if key is not None and key[1] > max_size:
+        key = None
+
+    def reader(path: str) -> str | None:
+        data = _read(root, path, max_size, {}, sniff_only=False)
+        text = data if isinstance(data, SkippedFile) else _decode(path, data)
+        return None if isinstance(text, SkippedFile) else text
+
+    known = store.known(rel, kind, key, reader)
+    if known is None:
+        store.note(rel, key)
+    return known
 
 
 def _skip(rel: str, reason: str) -> SkippedFile:

@@ -111,9 +111,13 @@ class Fingerprints:
     def file(self, path: str) -> str:
         known = self._files.get(path)
         if known is None:
-            text = self.texts.get(path)
-            known = "absent" if text is None else hashlib.sha256(
-                text.encode("utf-8", "surrogatepass")).hexdigest()
+            hashed = getattr(self.texts, "sha", None)  # meslint.stat_reuse.LazyTexts: the hash without a read
+            if hashed is not None:
+                known = hashed(path) or "absent"
+            else:
+                text = self.texts.get(path)
+                known = "absent" if text is None else hashlib.sha256(
+                    text.encode("utf-8", "surrogatepass")).hexdigest()
             self._files[path] = known
         return known
 
