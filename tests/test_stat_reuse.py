@@ -233,3 +233,18 @@ def test_a_run_from_the_record_reports_what_a_cold_run_reports(tmp_path, capsys,
     (root / ".meslint_cache" / "run-v1.json").unlink()  # no replay: the run evaluates from the record
     main(["check", str(root), "--output-format", "json"])
     assert capsys.readouterr().out == cold
+
+
+def test_lazy_texts_is_a_whole_map_to_every_reader() -> None:
+    # Its dict storage stays empty (texts are read when asked), so iteration, len and the views must go
+    # through the files, or a caller looping over it would see no file at all.
+    from types import SimpleNamespace
+
+    from meslint.stat_reuse import LazyTexts
+
+    texts = LazyTexts([SimpleNamespace(path="a.env", text="A=1\n"), SimpleNamespace(path="b.sh", text="x\n")])
+    assert isinstance(texts, dict)
+    assert sorted(texts) == ["a.env", "b.sh"] and len(texts) == 2
+    assert dict(texts.items()) == {"a.env": "A=1\n", "b.sh": "x\n"}
+    assert sorted(texts.keys()) == ["a.env", "b.sh"] and sorted(texts.values()) == ["A=1\n", "x\n"]
+    assert texts.get("a.env") == "A=1\n" and texts.get("c") is None and "b.sh" in texts
