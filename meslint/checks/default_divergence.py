@@ -71,7 +71,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             ctx.repo, ctx.pack, ctx.resolution, d.setting, base, view)))
         live = disagreements(ctx.resolution.for_setting(d.setting), authority=authority)
         shown = [live[0].runtime, *live[0].also_in] if live else []
-        masked = f"; it already splits in: {', '.join(shown)}" if shown else ""
+        # Runtime names hold commas ("systemd, no env file"): each is quoted so the list reads as one.
+        masked = f"; it already splits in: {', '.join(repr(r) for r in shown)}" if shown else ""
         if masks:
             masked += ("; the other configured runtimes agree only because " if shown
                        else "; configured runtimes agree only because ") + ", ".join(m.text for m in masks)
