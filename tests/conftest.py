@@ -19,6 +19,20 @@ def _no_fact_cache(monkeypatch):
 
 
 @pytest.fixture
+def caching_on(tmp_path, monkeypatch):
+    """The run cache on, in a cache home of the test's own (the suite runs with it off).
+
+    Files written by the test are seconds old at most: their stat is trusted anyway (the racy-file
+    guard has tests of its own)."""
+    from meslint import run_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("MESLINT_NO_CACHE", raising=False)
+    monkeypatch.delenv("MESLINT_CACHE_DIR", raising=False)
+    monkeypatch.setattr(run_cache, "RACY_NS", 0)
+
+
+@pytest.fixture
 def write_tree(tmp_path):
     """Write a mini repository from a {path: text} mapping and return its root."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from meslint import incremental, run_cache
+from meslint import incremental
 from meslint.build import TEXTS, build_repository
 from meslint.checks import CheckContext
 from meslint.cli import main
@@ -21,12 +21,7 @@ from tests.demo_tree import copy_demo
 GATE6 = ("MES601", "MES602", "MES603", "MES604", "MES605", "MES606", "MES607", "MES609", "MES610")
 
 
-@pytest.fixture(autouse=True)
-def _caching_on(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("MESLINT_NO_CACHE", raising=False)
-    monkeypatch.delenv("MESLINT_CACHE_DIR", raising=False)
-    monkeypatch.setattr(run_cache, "RACY_NS", 0)
+pytestmark = pytest.mark.usefixtures("caching_on")
 
 
 @pytest.fixture

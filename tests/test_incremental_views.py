@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from meslint import call_graph, incremental, run_cache, unit_code
+from meslint import call_graph, incremental, unit_code
 from meslint.autofix import text_of
 from meslint.build import TEXTS, build_repository
 from meslint.checks import CheckContext
@@ -21,13 +21,7 @@ from meslint.findings import Finding
 from meslint.location import Location
 from tests.demo_tree import copy_demo
 
-
-@pytest.fixture(autouse=True)
-def _caching_on(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("MESLINT_NO_CACHE", raising=False)
-    monkeypatch.delenv("MESLINT_CACHE_DIR", raising=False)
-    monkeypatch.setattr(run_cache, "RACY_NS", 0)
+pytestmark = pytest.mark.usefixtures("caching_on")
 
 
 def _repo(root: Path):

@@ -25,14 +25,7 @@ from tests.test_cache import _copy
 FORMATS = ("text", "concise", "json", "json-lines", "sarif", "github", "junit")
 
 
-@pytest.fixture(autouse=True)
-def _caching_on(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("MESLINT_NO_CACHE", raising=False)
-    monkeypatch.delenv("MESLINT_CACHE_DIR", raising=False)
-    # Files written by the test are seconds old at most: trust their stat anyway (the
-    # racy-file guard has its own test below).
-    monkeypatch.setattr(run_cache, "RACY_NS", 0)
+pytestmark = pytest.mark.usefixtures("caching_on")
 
 
 @pytest.fixture
