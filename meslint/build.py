@@ -70,11 +70,9 @@ def python_tokens(pack: ContractPack) -> tuple[str, ...]:
     return tuple(sorted(tokens))
 
 
-def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
-    """Whether a file is parsed at all: the pre-filter that keeps large trees cheap."""
-    if item.kind is FileKind.PYTHON:
-        return _contract_python(item, pack, tokens) or (
-            not is_test_path(item.path) and any(mentions(item, token) for token in _CODE_TOKENS))
+def wanted(item: DiscoveredFile, pack: ContractPack) -> bool:
+    """Whether a file other than Python (:func:`python_reading`) is parsed at all: the pre-filter that
+    keeps large trees cheap."""
     if item.kind in (FileKind.NGINX, FileKind.APACHE, FileKind.UWSGI):
         return pack.reads_web_configs()  # read only for a pack with a site there
     if item.kind is FileKind.MARKDOWN:
@@ -84,22 +82,28 @@ def wanted(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) ->
     return True
 
 
-def _contract_python(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
-    """A Python module that may carry contract facts of its own (named by the pack, or a token)."""
-    if matches_any(item.path, pack.payload_sources) or item.path in _named_paths(pack) or _exports(item, pack):
+def python_reading(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...],
+                   named: frozenset[str]) -> str | None:
+    """Why a Python module is parsed: ``"contract"`` (:func:`contract_python`), ``"closure"`` (only
+    because a unit's code may reach it: any module with code), or None (not parsed)."""
+    if contract_python(item, pack, tokens, named):
+        return "contract"
+    if not is_test_path(item.path) and any(mentions(item, token) for token in _CODE_TOKENS):
+        return "closure"
+    return None
+
+
+def contract_python(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...], named: frozenset[str]) -> bool:
+    """A Python module that may carry contract facts of its own (named by the pack, or a token).
+
+    The other Python modules parsed are read only because a unit's code may reach them: their syntax
+    errors are not findings (such a module is often written for a newer Python than the one meslint
+    runs on, 3.12 f-strings under 3.11), and a write set that cannot read one lists it as unknown."""
+    if matches_any(item.path, pack.payload_sources) or item.path in named or _exports(item, pack):
         return True
     if item.path.rpartition("/")[2] == "gunicorn.conf.py":
         return True
     return not is_test_path(item.path) and any(mentions(item, token) for token in tokens)
-
-
-def closure_only(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str, ...]) -> bool:
-    """A Python module read only because a unit's code may reach it.
-
-    Its syntax errors are not findings: such a module is often written for a newer Python than the
-    one meslint runs on (3.12 f-strings under 3.11), and a write set that cannot read it lists it as
-    unknown instead."""
-    return item.kind is FileKind.PYTHON and not _contract_python(item, pack, tokens)
 
 
 # An export module is read only when it writes one (gate 3 compares its header rows with the contract).
@@ -110,12 +114,13 @@ def _exports(item: DiscoveredFile, pack: ContractPack) -> bool:
     return matches_any(item.path, pack.export_sources) and any(mentions(item, token) for token in _EXPORT_TOKENS)
 
 
-def _named_paths(pack: ContractPack) -> set[str]:
+def named_paths(pack: ContractPack) -> frozenset[str]:
+    """The Python paths the pack names (consumers, contract module, gunicorn config, installed files)."""
     named = {c.path for c in pack.consumers}
     named.update(p for p in (pack.contract_module, pack.gunicorn_config) if p)
     # Installed files and gunicorn's default config may hold only literals: their constants are sites.
     named.update(p for p in pack.install.files if p.endswith(".py"))
-    return named
+    return frozenset(named)
 
 
 def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
@@ -132,15 +137,23 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
     if overlay:
         files = _apply_overlay(files, overlay, pack)
     tokens = python_tokens(pack)
+    named = named_paths(pack)
     buckets: dict[FileKind, list] = {kind: [] for kind in FileKind}
     problems: list[ParseProblem] = []
     sources: list[SourceFile] = []
     selected: list[DiscoveredFile] = []
     suppressions: list = []
+    closure_only: set[str] = set()  # Python read only for the write sets (see contract_python)
     for item in files:
         sources.append(SourceFile(item.path, item.kind, item.size))
         suppressions.extend(suppressions_of(item))
-        if not wanted(item, pack, tokens):
+        if item.kind is FileKind.PYTHON:
+            reading = python_reading(item, pack, tokens, named)
+            if reading is None:
+                continue
+            if reading == "closure":
+                closure_only.add(item.path)
+        elif not wanted(item, pack):
             continue
         selected.append(item)
     payload = frozenset(item.path for item in selected
@@ -149,7 +162,7 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
     parsed = parse_files(root, selected, from_overlay=frozenset(overlay or ()), dict_keys_of=payload)
     for item, facts in zip(selected, parsed, strict=True):
         buckets[item.kind].append(facts)
-        if not closure_only(item, pack, tokens):
+        if item.path not in closure_only:
             problems.extend(getattr(facts, "problems", ()))
     all_paths = found.all_paths | frozenset(overlay or ())
     repo = Repository(
