@@ -132,6 +132,7 @@ def location_at(line: DocLine, offset: int) -> Location:
     return line.location
 
 
+# A release number written as a placeholder: `netbox-X.Y.Z/`, `vX.Y`.
 _VERSION_PLACEHOLDER = re.compile(r"(?<![A-Za-z])[vV]?X\.Y(?:\.Z)?(?![A-Za-z])")
 
 

@@ -89,7 +89,6 @@ def code_path_refs(line: DocLine) -> Iterator[tuple[str, int]]:
         yield token, match.start()
 
 
-# A release number written as a placeholder: `netbox-X.Y.Z/`, `vX.Y`.
 def path_known(repo: Repository, path: str, doc_dir: str = "") -> bool:
     """Whether a path a document names is in the repository.
 
