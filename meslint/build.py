@@ -110,6 +110,10 @@ def contract_python(item: DiscoveredFile, pack: ContractPack, tokens: tuple[str,
 _EXPORT_TOKENS = ("writerow", "DictWriter", "to_csv", "to_excel")
 
 
+# Every token the pre-filter looks for: meslint.stat_reuse records, for each file it reads, which it holds.
+FILTER_TOKENS = _PYTHON_TOKENS + _CODE_TOKENS + _EXPORT_TOKENS
+
+
 def _exports(item: DiscoveredFile, pack: ContractPack) -> bool:
     return matches_any(item.path, pack.export_sources) and any(mentions(item, token) for token in _EXPORT_TOKENS)
 

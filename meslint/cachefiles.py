@@ -23,6 +23,10 @@ from pathlib import Path
 from meslint import safe_io
 
 CACHE_DIR_NAME = ".meslint_cache"
+# A file whose mtime or ctime is this close to the moment a run looked at it may still change within
+# the same timestamp: its stat is not trusted (git's racily clean entries).  FAT keeps mtimes to 2 s;
+# ext4, xfs and APFS to the nanosecond.
+RACY_NS = 2_000_000_000
 
 _CONFIG: dict = {"enabled": False, "directory": None}
 

@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 from meslint import __version__, cachefiles, pack_files, safe_io
+from meslint.cachefiles import RACY_NS
 from meslint.edits import Edit, Fix
 from meslint.errors import PackError
 from meslint.findings import Finding, Related, Report
@@ -49,7 +50,6 @@ RUN_NAME = "run-v1.json"
 DEPS_NAME = "deps-v1.marshal"
 _MAGIC = "meslint-run-cache"
 _FORMAT = 2
-RACY_NS = 2_000_000_000  # FAT keeps mtimes to 2 s; ext4, xfs and APFS to the nanosecond
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ fact cache's key and :mod:`meslint.incremental`'s fingerprint) -- is recorded wi
 ``lstat``: mode, size, mtime, ctime, inode and device.  The next run takes those for any file
 whose ``lstat`` is the same, the file is a regular file (never a link: a file turned into a
 link is read again), no directory on its way is a link, and neither timestamp is within
-:data:`meslint.run_cache.RACY_NS` of the moment discovery started (as git does for racily clean
+:data:`meslint.cachefiles.RACY_NS` of the moment discovery started (as git does for racily clean
 index entries: a file written in the same timestamp tick as our stat could change again without
 its stat changing).  Everything else -- new, changed, racy or sniffed files -- is read as before.
 
@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from meslint import __version__, cachefiles
+from meslint.cachefiles import RACY_NS
 from meslint.facts import FileKind, Location
 from meslint.suppressions import Suppression
 from meslint.suppressions import scan as scan_suppressions
@@ -184,6 +185,8 @@ class Store:
             self._stats[rel] = key
 
     def save(self, files) -> None:
+        from meslint.build import FILTER_TOKENS  # saved after the build: build imports this module
+
         if self.spoiled:
             return
         record: dict[str, tuple] = {}
@@ -192,8 +195,8 @@ class Store:
             if key is None or key[1] != item.size:
                 continue  # racy, a link, or decoded from other bytes than the stat's (never reused)
             tokens = getattr(item, "tokens", None)
-            if tokens is None:
-                tokens = {token: token in item.text for token in _TOKENS}
+            if tokens is None:  # the build's filter tokens (others are looked up in the text on demand)
+                tokens = {token: token in item.text for token in FILTER_TOKENS}
             sha = getattr(item, "sha", None) or text_sha(item.text)
             rows = tuple(_row(s) for s in suppressions_of(item))
             record[item.path] = (key, item.kind.value, sha, rows, tokens)
@@ -203,10 +206,6 @@ class Store:
         cachefiles.write_signed(self.directory / NAME, self._secret, header, marshal.dumps(record))
 
 
-# The build's filter tokens, recorded for every file read (others are looked up in the text on demand).
-_TOKENS = ("environ", "getenv", "sys.path", "__file__", "import", "def ", "=", "writerow", "DictWriter", "to_csv",
-           "to_excel")
-RACY_NS = 2_000_000_000  # meslint.run_cache.RACY_NS (imported lazily there; kept equal by a test)
 
 
 def _row(s: Suppression) -> tuple:
