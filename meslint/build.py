@@ -54,6 +54,16 @@ _PARSERS = {
     FileKind.JAVASCRIPT: ("meslint.parsers.vite_config", "parse"),
 }
 
+# The Repository fields of parsed facts, and the file kinds each is parsed from (meslint.incremental
+# fingerprints a field by the texts of those files).
+FIELD_KINDS: dict[str, tuple[FileKind, ...]] = {
+    "units": (FileKind.UNIT,), "env_files": (FileKind.ENV,), "scripts": (FileKind.SHELL,),
+    "python": (FileKind.PYTHON,), "markdown": (FileKind.MARKDOWN,),
+    "data": (FileKind.TOML, FileKind.YAML, FileKind.JSON, FileKind.JAVASCRIPT),
+    "web_configs": (FileKind.NGINX, FileKind.APACHE, FileKind.UWSGI),
+    "dockerfiles": (FileKind.DOCKERFILE,), "supervisord": (FileKind.SUPERVISORD,), "compose": (FileKind.COMPOSE,),
+}
+
 # Key of Repository._index holding {path: text} of the discovered files until findings are anchored.
 TEXTS = "model.texts"
 
@@ -169,26 +179,25 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
         if item.path not in closure_only:
             problems.extend(getattr(facts, "problems", ()))
     all_paths = found.all_paths | frozenset(overlay or ())
+    field = {name: [facts for kind in kinds for facts in buckets[kind]] for name, kinds in FIELD_KINDS.items()}
     repo = Repository(
         root=str(root.resolve()),
         files=tuple(sources),
         all_paths=all_paths,
-        units=tuple(effective_units(_typed(buckets[FileKind.UNIT], UnitFile),
+        units=tuple(effective_units(_typed(field["units"], UnitFile),
                                     LazyTexts(i for i in selected if i.kind is FileKind.UNIT))),
-        env_files=tuple(_typed(buckets[FileKind.ENV], EnvFile)),
-        scripts=tuple(_typed(buckets[FileKind.SHELL], ShellScript)),
-        python=tuple(_typed(buckets[FileKind.PYTHON], PythonModule)),
-        markdown=tuple(_typed(buckets[FileKind.MARKDOWN], MarkdownDoc)),
-        data=tuple(_typed(buckets[FileKind.TOML] + buckets[FileKind.YAML] + buckets[FileKind.JSON]
-                          + buckets[FileKind.JAVASCRIPT], DataDoc)),
-        web_configs=tuple(_typed(buckets[FileKind.NGINX] + buckets[FileKind.APACHE] + buckets[FileKind.UWSGI],
-                                 WebConfig)),
+        env_files=tuple(_typed(field["env_files"], EnvFile)),
+        scripts=tuple(_typed(field["scripts"], ShellScript)),
+        python=tuple(_typed(field["python"], PythonModule)),
+        markdown=tuple(_typed(field["markdown"], MarkdownDoc)),
+        data=tuple(_typed(field["data"], DataDoc)),
+        web_configs=tuple(_typed(field["web_configs"], WebConfig)),
         skipped=found.skipped,
         problems=tuple(sorted(problems, key=lambda p: (p.location, p.message))),
         suppressions=tuple(suppressions),
-        dockerfiles=tuple(_typed(buckets[FileKind.DOCKERFILE], Dockerfile)),
-        supervisord=tuple(_typed(buckets[FileKind.SUPERVISORD], SupervisorConf)),
-        compose=tuple(_typed(buckets[FileKind.COMPOSE], ComposeFile)),
+        dockerfiles=tuple(_typed(field["dockerfiles"], Dockerfile)),
+        supervisord=tuple(_typed(field["supervisord"], SupervisorConf)),
+        compose=tuple(_typed(field["compose"], ComposeFile)),
     )
     # The texts already read, for the engine to anchor findings to their lines (then dropped).
     repo._index[TEXTS] = LazyTexts(files)

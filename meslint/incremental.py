@@ -36,21 +36,16 @@ import types
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-from meslint.facts import FileKind, Repository
+from meslint.build import FIELD_KINDS
+from meslint.facts import Repository
 from meslint.incremental_codec import Opaque, _json, canonical, digest, encode, restore
 
 __all__ = ["Opaque", "canonical", "digest", "encode", "restore", "Tracker", "Fingerprints", "TrackedRepository"]
 
 FORMAT = 1
 
-# Fields whose facts are parsed from files of these kinds: fingerprinted by the files' texts.
-_BUCKETS: dict[str, tuple[FileKind, ...]] = {
-    "units": (FileKind.UNIT,), "env_files": (FileKind.ENV,), "scripts": (FileKind.SHELL,),
-    "python": (FileKind.PYTHON,), "markdown": (FileKind.MARKDOWN,),
-    "data": (FileKind.TOML, FileKind.YAML, FileKind.JSON, FileKind.JAVASCRIPT),
-    "web_configs": (FileKind.NGINX, FileKind.APACHE, FileKind.UWSGI),
-    "dockerfiles": (FileKind.DOCKERFILE,), "supervisord": (FileKind.SUPERVISORD,), "compose": (FileKind.COMPOSE,),
-}
+# Fields whose facts are parsed from files (meslint.build.FIELD_KINDS): fingerprinted by the files' texts.
+_BUCKETS = FIELD_KINDS
 # Lookups by path of one file's facts (``units`` is not here: a unit's facts include its drop-ins).
 _ITEM_METHODS = {"env_file": "env_files", "script": "scripts", "module": "python", "doc": "markdown",
                  "data_doc": "data"}
