@@ -62,19 +62,10 @@ def user_secret() -> bytes | None:
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
-            import tempfile
-
-            key = os.urandom(32).hex().encode()
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".secret.")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key)
-            os.chmod(tmp, 0o600)
-            try:
-                os.link(tmp, path)  # first writer wins; never replace a key in use
+            try:  # first writer wins; never replace a key in use
+                safe_io.create_exclusive(path, os.urandom(32).hex().encode(), mode=0o600, durable=False)
             except FileExistsError:
                 pass
-            finally:
-                os.unlink(tmp)
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -288,28 +287,14 @@ def _write_one(root: Path, state: FileText, limit: int) -> None:
 
 
 def _create(root: Path, target: Path, data: bytes) -> None:
-    """A new file, never replacing one that appeared meanwhile: written beside it, then hard-linked
-    into place (``link`` fails when the name exists) and the temporary name removed.  Its directory
-    must exist, inside the repository (checked again just before writing)."""
-    import tempfile
-
+    """A new file, never replacing one that appeared meanwhile (:func:`safe_io.create_exclusive`).
+    Its directory must exist, inside the repository (checked again just before writing)."""
     if not target.parent.is_dir() or not safe_io.inside(root, target.parent):
         raise FixRefused("its directory does not exist in the repository")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            raise FixRefused("a file appeared there while meslint fixed it; run again") from None
-    finally:
-        os.unlink(tmp)
+        safe_io.create_exclusive(target, data)
+    except FileExistsError:
+        raise FixRefused("a file appeared there while meslint fixed it; run again") from None
 
 
 __all__ = ["FileText", "Fix", "FixRefused", "apply_fixes", "diff", "effective_applicability", "load", "wanted",

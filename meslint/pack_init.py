@@ -64,9 +64,11 @@ def init_pack(root: Path, output: str = DEFAULT_OUTPUT, name: str | None = None)
     text = render(survey, name or root.name)
     load_pack_text(text, output)  # what is written must load: a failure here is meslint's bug
     data = text.encode("utf-8")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    try:
+        safe_io.create_exclusive(target, data, mode=0o644)
+    except FileExistsError:
+        raise ConfigError(f"{safe_io.shown(output)} exists; meslint init never replaces a file (remove it or "
+                          "name another with --output)") from None
     return target, text
 
 

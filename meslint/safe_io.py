@@ -155,6 +155,32 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, durable: bool = True, 
         raise
 
 
+def create_exclusive(path: str | os.PathLike, data: bytes, *, mode: int | None = None, durable: bool = True) -> None:
+    """Create ``path`` with ``data``, never replacing what is there (a file, a link, one that appears
+    meanwhile): written beside it, then hard-linked into place -- ``link`` raises
+    :class:`FileExistsError` when the name exists, and never follows a link there -- and the
+    temporary name removed.  ``mode``: by default what the umask gives a new file; ``durable``: fsync
+    before the link (a cache key can be lost in a crash, it is only ever a miss)."""
+    import tempfile  # only writers need it
+
+    directory, name = os.path.split(os.fspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        if mode is None:
+            mask = os.umask(0o022)
+            os.umask(mask)
+            mode = 0o666 & ~mask
+        os.chmod(tmp, mode)  # mkstemp made it 0600
+        os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+
+
 def inside(root: str | os.PathLike, path: str | os.PathLike) -> bool:
     """Whether ``path``, with every link resolved, lies in ``root`` (also resolved).
 

@@ -58,3 +58,24 @@ def test_shown_quotes_only_short_plain_names() -> None:
     assert safe_io.shown("root:$6$abc:19000") == "<17 characters not shown>"
     assert safe_io.shown("\x1b]0;title\x07") == "<10 characters not shown>"
     assert safe_io.shown("x" * 65) == "<65 characters not shown>"
+
+
+def test_create_exclusive_never_replaces_a_file_or_writes_through_a_link(tmp_path) -> None:
+    import os
+
+    import pytest
+
+    from meslint.safe_io import create_exclusive
+
+    create_exclusive(tmp_path / "new.yaml", b"a: 1\n", mode=0o640)
+    assert (tmp_path / "new.yaml").read_bytes() == b"a: 1\n"
+    assert os.stat(tmp_path / "new.yaml").st_mode & 0o777 == 0o640
+    with pytest.raises(FileExistsError):
+        create_exclusive(tmp_path / "new.yaml", b"b: 2\n")
+    outside = tmp_path / "outside"
+    (tmp_path / "link").symlink_to(outside)
+    with pytest.raises(FileExistsError):
+        create_exclusive(tmp_path / "link", b"c: 3\n")
+    assert not outside.exists()
+    assert (tmp_path / "new.yaml").read_bytes() == b"a: 1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "new.yaml"]  # no temporary left behind
