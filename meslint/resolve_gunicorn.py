@@ -20,6 +20,11 @@ from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
 _GUNICORN_OPTION_OF = {"pidfile": "pid"}
 
 
+def gunicorn_option_of(setting: str) -> str:
+    """The command-line option (long form, as ``argv.analyze`` names it) of a gunicorn config setting."""
+    return _GUNICORN_OPTION_OF.get(setting, setting.replace("_", "-"))
+
+
 def gunicorn_config_module(repo: Repository, pack: ContractPack, info: CommandInfo,
                            workdir: str | None) -> PythonModule | None:
     """The repository module a unit's gunicorn loads: ``-c FILE``, else ``gunicorn.conf.py`` in its cwd.
@@ -58,7 +63,7 @@ def _gunicorn_config_sites(res: Resolution, repo: Repository, pack: ContractPack
             constant = constants.get(site.gunicorn or "")
             if constant is None or constant.value is None:
                 continue
-            if _GUNICORN_OPTION_OF.get(constant.name, constant.name.replace("_", "-")) in info.options:
+            if gunicorn_option_of(constant.name) in info.options:
                 continue  # gunicorn: the command line wins over the config file
             line = (module.path, constant.location.line)
             if any(v.setting == setting.name and v.runtime == runtime and v.unit == unit

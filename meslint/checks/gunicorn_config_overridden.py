@@ -61,14 +61,14 @@ from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import Location, ModuleConstant, PythonModule
 from meslint.findings import Finding, Related
 from meslint.resolve import RUNTIME_SCRIPT_BARE, RUNTIME_SYSTEMD_BARE, RUNTIMES, gunicorn_config_module
+from meslint.resolve_gunicorn import gunicorn_option_of
 from meslint.systemd_semantics import working_directory
 from meslint.template import CHECKOUT_ROOT, evaluate, normalize_path
 
 RULE = Rule("MES613", "gunicorn-config-overridden", Gate.RUNTIME_CONTRACT, Severity.WARNING)
 
-# config-file name -> command-line option (analyze() names options by their long form)
-_WATCHED = {"pidfile": "pid", "bind": "bind", "workers": "workers", "threads": "threads", "timeout": "timeout",
-            "graceful_timeout": "graceful-timeout"}
+# The config-file settings compared (their options: resolve_gunicorn.gunicorn_option_of).
+_WATCHED = frozenset({"pidfile", "bind", "workers", "threads", "timeout", "graceful_timeout"})
 _PATHS = frozenset({"pidfile"})
 
 
@@ -150,7 +150,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     root = ctx.pack.deploy_root.rstrip("/") or "/"
     constants = {c.name: c for c in module.constants if c.name in _WATCHED}
     for name, constant in sorted(constants.items(), key=lambda item: item[1].location):
-        option = _WATCHED[name]
+        option = gunicorn_option_of(name)
         passing = [launch for launch in launches if option in launch.info.options]
         if not passing:
             continue
