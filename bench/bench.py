@@ -442,6 +442,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ruff", default=shutil.which("ruff") or str(Path(sys.executable).with_name("ruff")))
     args = parser.parse_args(argv)
     meslint = args.meslint.split()
+    # A meslint that cannot start exits 1 ("No module named meslint"), the same code as a run
+    # with findings: without this check every column would time a failure.
+    probe = subprocess.run([*meslint, "--version"], capture_output=True, text=True, env=_CHILD_ENV)
+    if probe.returncode != 0:
+        raise SystemExit(f"{args.meslint} --version failed with exit {probe.returncode}: {probe.stderr.strip()[-400:]}")
     editor = has_stdin_filename(meslint)
     if not editor:
         print("note: this meslint has no --stdin-filename; the editor column is skipped", file=sys.stderr)
