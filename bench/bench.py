@@ -304,6 +304,23 @@ def meslint_command() -> list[str]:
     return [sys.executable, "-P", "-m", "meslint"] if sys.version_info >= (3, 11) else [sys.executable, "-m", "meslint"]
 
 
+def edited(key: str, saved: bytes, index: int) -> bytes:
+    """``saved`` with the edit ``key`` makes: near the top, so the file's facts change and every later
+    line moves (an edit appended as a trailing comment would leave the facts alone and flatter a
+    tool that compares parsed facts)."""
+    if key == "edit_unit":
+        head, found, tail = saved.partition(b"[Service]\n")
+        if found:
+            return head + found + b'Environment="MESLINT_BENCH_EDIT=%d"\n' % index + tail
+        return b"# edit %d\n" % index + saved
+    if key == "edit_env":
+        return b"MESLINT_BENCH_EDIT=%d\n" % index + saved
+    if key == "edit_readme":
+        head, _, tail = saved.partition(b"\n")
+        return head + b"\n\nEdit %d: one more paragraph of prose.\n" % index + tail
+    return b"# edit %d\n" % index + saved  # a .py: every node moves one line down
+
+
 def has_stdin_filename(meslint: list[str]) -> bool:
     out = subprocess.run([*meslint, "check", "--help"], capture_output=True, text=True).stdout
     return "--stdin-filename" in out
@@ -331,7 +348,7 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
     if unit is not None and editor:
         saved = unit.read_bytes()
         buffer = root.parent / f".{root.name}-edited-buffer"
-        buffer.write_bytes(saved + b"\n# an unsaved edit\n")
+        buffer.write_bytes(edited("edit_unit", saved, 0))  # an unsaved edit
         e_argv = [*meslint, "check", str(root), "-", "--stdin-filename", str(unit), "--exit-zero",
                   "--output-format", "concise"]
         measure(e_argv, cwd=root, stdin=unit)
@@ -344,8 +361,8 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
     # edit of one file of the kind, so neither tool can replay its last run.  ruff runs after the
     # same kind of edit of the Python file, alternating.
     python_file = _contract_module(root)
-    for key, target, comment in (("edit_unit", unit, b"#"), ("edit_env", root / ".env.example", b"#"),
-                                 ("edit_readme", root / "README.md", b""), ("edit_py", python_file, b"#")):
+    for key, target in (("edit_unit", unit), ("edit_env", root / ".env.example"),
+                        ("edit_readme", root / "README.md"), ("edit_py", python_file)):
         if target is None or not target.is_file():
             continue
         saved = target.read_bytes()
@@ -353,10 +370,10 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
             measure(m_warm, cwd=root)
             measure(r_warm, cwd=root)
             for index in range(runs):
-                target.write_bytes(saved + b"\n%s edit %d\n" % (comment, index))
+                target.write_bytes(edited(key, saved, index))
                 samples[key].append(measure(m_warm, cwd=root))
                 if key == "edit_py":
-                    target.write_bytes(saved + b"\n%s ruff edit %d\n" % (comment, index))
+                    target.write_bytes(edited(key, saved, runs + index))
                     samples["r_edit"].append(measure(r_warm, cwd=root))
         finally:
             target.write_bytes(saved)

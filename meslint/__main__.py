@@ -7,6 +7,11 @@ EXIT_INTERRUPTED = 130
 
 
 def run() -> int:
+    from meslint.server_client import try_server
+
+    served = try_server(sys.argv[1:])  # a resident `meslint server` of this same meslint, if one is up
+    if served is not None:
+        return served
     # main() turns Ctrl-C into one line and exit 130; importing the CLI takes a moment on a busy
     # machine, and an interrupt then must not print an import traceback either.
     try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import marshal
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -158,8 +159,15 @@ class FactCache:
         self.hits = 0
         self.misses = 0
         self.dirty = False
+        self._decoded: dict = {}  # path -> facts already decoded by a resident server (see warm)
+        _USED.append(str(directory))
         if self._secret is not None:
-            self._old = self._load(self._secret)
+            resident = _RESIDENT.get(str(directory))
+            if (resident is not None and resident[1] == _key_id(self._secret)
+                    and resident[0] == _signature(directory / INDEX_NAME)):
+                self._old, self._decoded = resident[2], resident[3]
+            else:
+                self._old = self._load(self._secret)
 
     @property
     def _usable(self) -> bool:
@@ -174,10 +182,12 @@ class FactCache:
         key = content_key(kind, path, text, variant, sha)
         entry = self._old.get(path)
         if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
-            try:
-                value = decode(entry[1])
-            except Exception:
-                value = None
+            value = self._decoded.get(path)
+            if value is None:
+                try:
+                    value = decode(entry[1])
+                except Exception:
+                    value = None
             if value is not None and getattr(value, "path", None) == path:
                 self._new[path] = entry
                 self.hits += 1
@@ -197,17 +207,7 @@ class FactCache:
     # -- storage
 
     def _load(self, secret: bytes) -> dict:
-        def current(header: dict) -> bool:
-            return (header.get("magic") == _MAGIC and header.get("format") == _FORMAT
-                    and header.get("version") == __version__ and header.get("fingerprint") == fingerprint()
-                    and header.get("python") == sys.version)  # marshal's format is the interpreter's
-
-        body = cachefiles.read_signed(self.directory / INDEX_NAME, secret, current)
-        try:
-            entries = marshal.loads(body) if body is not None else {}
-        except Exception:  # damaged (the MAC makes that unlikely), or another Python's marshal format
-            return {}
-        return entries if isinstance(entries, dict) else {}
+        return _read_index(self.directory, secret)
 
     def save(self) -> None:
         """Write the index atomically; failures are silent (the cache is an optimisation)."""
@@ -223,6 +223,77 @@ class FactCache:
         header = {"magic": _MAGIC, "format": _FORMAT, "version": __version__, "fingerprint": fingerprint(),
                   "python": sys.version}
         cachefiles.write_signed(self.directory / INDEX_NAME, self._secret, header, body)
+
+
+def _read_index(directory: Path, secret: bytes) -> dict:
+    def current(header: dict) -> bool:
+        return (header.get("magic") == _MAGIC and header.get("format") == _FORMAT
+                and header.get("version") == __version__ and header.get("fingerprint") == fingerprint()
+                and header.get("python") == sys.version)  # marshal's format is the interpreter's
+
+    body = cachefiles.read_signed(directory / INDEX_NAME, secret, current)
+    try:
+        entries = marshal.loads(body) if body is not None else {}
+    except Exception:  # damaged (the MAC makes that unlikely), or another Python's marshal format
+        return {}
+    return entries if isinstance(entries, dict) else {}
+
+
+# --------------------------------------------------------------------------- a resident server's copy
+
+# meslint.server keeps each fact index its runs used read and decoded, so the runs it forks neither
+# read nor decode it again: {directory: (the index file's signature, the signing key's id, entries,
+# facts by path)}.  A run takes it only while the file is the very one that was verified (same
+# inode, size and times: every save writes a new file) under the same key; else it reads the disk.
+_RESIDENT: dict[str, tuple] = {}
+_USED: list[str] = []  # the cache directories this process's runs opened
+
+
+def directories_used() -> list[str]:
+    return list(dict.fromkeys(_USED))
+
+
+def _key_id(secret: bytes) -> bytes:
+    return hashlib.sha256(b"meslint-resident\0" + secret).digest()
+
+
+def _signature(path: Path) -> tuple | None:
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def warm(directory: Path) -> None:
+    """Read and decode ``directory``'s fact index for the runs this process will fork (a server)."""
+    secret = cachefiles.signing_key_for(directory)
+    signature = _signature(directory / INDEX_NAME)
+    known = _RESIDENT.get(str(directory))
+    if secret is None or signature is None:
+        _RESIDENT.pop(str(directory), None)
+        return
+    if known is not None and known[0] == signature and known[1] == _key_id(secret):
+        return
+    entries = _read_index(directory, secret)
+    if _signature(directory / INDEX_NAME) != signature:
+        return  # replaced while it was read: the next run reads it itself
+    old_entries, old_facts = (known[2], known[3]) if known is not None else ({}, {})
+    decoded = {}
+    for path, entry in entries.items():
+        if not (isinstance(entry, list) and len(entry) == 2):
+            continue
+        before = old_entries.get(path)
+        if isinstance(before, list) and before[0] == entry[0] and path in old_facts:
+            decoded[path] = old_facts[path]
+            continue
+        try:
+            value = decode(entry[1])
+        except Exception:
+            continue
+        if getattr(value, "path", None) == path:
+            decoded[path] = value
+    _RESIDENT[str(directory)] = (signature, _key_id(secret), entries, decoded)
 
 
 # --------------------------------------------------------------------------- run-wide setting

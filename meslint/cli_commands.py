@@ -14,7 +14,7 @@ from meslint.errors import ConfigError
 from meslint.reporters.escape import json_text, visible
 
 # The subcommands that check no repository: no root, no settings, no cache.
-STANDALONE = ("pack-schema", "init", "rules", "rule")
+STANDALONE = ("pack-schema", "init", "rules", "rule", "server")
 
 
 def standalone(args: argparse.Namespace) -> int:
@@ -31,6 +31,10 @@ def standalone(args: argparse.Namespace) -> int:
         print(f"wrote {visible(str(target))}: check every guess in it, then run "
               f"meslint check --contract {visible(args.output)}")
         return EXIT_CLEAN
+    if args.command == "server":
+        from meslint.server import command
+
+        return command(args.action)
     if args.command == "rules":
         from meslint.rule_docs import rules_table
 

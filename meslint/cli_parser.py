@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--output", default="meslint-pack.yaml",
                       help="the pack file to write, relative to the repository (never replaced if it exists)")
     init.add_argument("--name", help="the pack's name (default: the repository directory's name)")
+    server = sub.add_parser("server", help="a resident meslint that runs this user's meslint commands warm",
+                            description="start: in the background, returns once it accepts runs; run: in the "
+                                        "foreground (for a service manager); stop; status (exit 1: not running). "
+                                        "While it runs, `meslint` hands each run to it (MESLINT_NO_SERVER=1: never).")
+    server.add_argument("action", choices=("start", "stop", "status", "run"))
     gates = sub.add_parser("gates", help="which cutover gates are statically ready (meslint.gates)")
     gates.add_argument("paths", nargs="*")
     _common_run_options(gates)

@@ -16,6 +16,8 @@ if str(REPO) not in sys.path:
 def _no_fact_cache(monkeypatch):
     """CLI runs in tests must not leave .meslint_cache/ in fixtures (tests/test_cache.py opts back in)."""
     monkeypatch.setenv("MESLINT_NO_CACHE", "1")
+    # Nor hand their runs to a `meslint server` the developer may have running (tests/test_server.py starts its own).
+    monkeypatch.setenv("MESLINT_NO_SERVER", "1")
 
 
 @pytest.fixture

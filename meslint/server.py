@@ -1,0 +1,355 @@
+"""``meslint server``: a resident process that runs ``meslint`` commands for this user, warm.
+
+A run's fixed costs are interpreter work that does not depend on what changed: importing meslint
+(its fact model is some hundred dataclasses) and decoding the fact cache.  After an edit they are
+most of the run.  The server pays them once: it imports every part of meslint, keeps each fact
+cache it has seen decoded, and forks a child per request.  The child runs ``meslint.cli.main`` on
+the client's arguments, in the client's working directory and environment, writing to the
+client's own standard streams (passed over the socket), so its output and exit status are those
+of the same run in the client's process.  Nothing of a run flows back into the server but the
+name of the cache directory it used, which the server then re-reads, verified like any run
+would (:mod:`meslint.cache`), to have it decoded for the next request.
+
+Trust: the socket lives in a directory only this user can enter (:func:`server_client.private_dir`),
+and on Linux each connection's peer must be this user (``SO_PEERCRED``).  The server never
+runs anything but meslint; a request names arguments, a directory and an environment, exactly
+what the user could run directly.  A client of other meslint sources gets ``stale`` and runs
+itself.  Unix only (fork and descriptor passing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import time
+from pathlib import Path
+
+from meslint import server_client
+from meslint.errors import ConfigError
+
+_MAX_REQUEST = 8 << 20  # arguments and environment; anything larger is not a meslint invocation
+
+
+def preload() -> None:
+    """Import what any run may need, so that no child pays for it."""
+    import importlib
+    import pkgutil
+
+    import meslint
+    from meslint.checks import all_rules
+
+    all_rules()
+    for package in ("meslint", "meslint.parsers", "meslint.reporters", "meslint.autofix"):
+        module = importlib.import_module(package)
+        for info in pkgutil.iter_modules(module.__path__, package + "."):
+            if info.name not in (__name__, "meslint.__main__"):
+                importlib.import_module(info.name)
+    del meslint
+
+
+def serve(ready_fd: int | None = None) -> int:
+    """Serve until SIGTERM/SIGINT; ``ready_fd`` is written once the socket accepts (see :func:`start`)."""
+    if not server_client.supported():
+        raise ConfigError("meslint server needs Unix sockets with descriptor passing and fork (Linux, macOS)")
+    directory = server_client.runtime_dir()
+    _make_private(directory)
+    path = server_client.socket_path()
+    if _answers(path):
+        raise ConfigError(f"a meslint server already listens on {path}")
+    preload()
+    my_stamp = server_client.stamp()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    listener.bind(path)
+    listener.listen(16)
+    Path(directory, "server.pid").write_text(f"{os.getpid()}\n")
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, "listen")
+    if ready_fd is not None:
+        os.write(ready_fd, b"ok")
+        os.close(ready_fd)
+    children: dict[int, int] = {}  # child pid -> read end of its report pipe
+    served = [0]
+    from meslint import cache
+
+    try:
+        while not stopping:
+            for key, _ in selector.select(timeout=1.0):
+                if key.data == "listen":
+                    _accept(listener, my_stamp, children, selector, served)
+                else:
+                    _child_report(key.fileobj, selector, cache)  # type: ignore[arg-type]
+            _reap(children)
+    finally:
+        listener.close()
+        for name in ("server.sock", "server.pid"):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+    return 0
+
+
+def _accept(listener: socket.socket, my_stamp: str, children: dict[int, int], selector, served: list[int]) -> None:
+    try:
+        conn, _ = listener.accept()
+    except OSError:
+        return
+    fds: list[int] = []
+    try:
+        if not _same_user(conn):
+            return
+        conn.settimeout(5)
+        data, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
+        if len(data) < 4:
+            return
+        size = struct.unpack("!I", data[:4])[0]
+        if size > _MAX_REQUEST:
+            return
+        body = data[4:]
+        while len(body) < size:
+            chunk = conn.recv(min(1 << 20, size - len(body)))
+            if not chunk:
+                return
+            body += chunk
+        request = json.loads(body.decode("utf-8", "surrogateescape"))
+        if request.get("query") == "status":
+            answer = json.dumps({"pid": os.getpid(), "runs": served[0],
+                                 "same_meslint": request.get("stamp") == my_stamp}).encode()
+            conn.sendall(struct.pack("!I", len(answer)) + answer)
+            return
+        if len(fds) != 3:
+            return
+        if request.get("stamp") != my_stamp:
+            conn.sendall(struct.pack("!I", server_client.STALE))
+            return
+        conn.settimeout(None)
+        report_r, report_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child never returns
+            os.close(report_r)
+            listener.close()
+            _run_child(conn, fds, request, report_w)
+        os.close(report_w)
+        served[0] += 1
+        children[pid] = report_r
+        selector.register(report_r, selectors.EVENT_READ, "report")
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    finally:
+        for fd in fds:
+            os.close(fd)
+        conn.close()
+
+
+def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int) -> None:
+    code = 2
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        streams: list = []  # text files over the client's descriptors, in its encodings
+        for target, (encoding, errors) in enumerate(zip(request["encodings"], request["errors"], strict=True)):
+            mode, buffering = ("r", -1) if target == 0 else ("w", 1 if os.isatty(target) else -1)
+            streams.append(open(target, mode, buffering, encoding=encoding, errors=errors, closefd=False))
+        sys.stdin, sys.stdout, sys.stderr = streams
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.argv = ["meslint", *request["argv"]]
+        from meslint import cache
+        from meslint.cli import main
+
+        try:
+            code = main(list(request["argv"]))
+        except SystemExit as exc:  # argparse: --help, usage errors
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        try:
+            os.write(report_w, json.dumps(cache.directories_used()).encode("utf-8", "surrogateescape"))
+        except OSError:
+            pass
+    except BaseException:  # nothing may escape a forked child into the server's loop
+        code = 2
+    finally:
+        try:
+            conn.sendall(struct.pack("!I", code & 0xFF if code >= 0 else 2))
+        except OSError:
+            pass
+        os._exit(code if 0 <= code <= 255 else 2)
+
+
+def _child_report(fd: int, selector, cache) -> None:
+    """A child has ended (or written its report): re-read the caches it used."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    selector.unregister(fd)
+    os.close(fd)
+    try:
+        directories = json.loads(b"".join(chunks).decode("utf-8", "surrogateescape") or "[]")
+    except ValueError:
+        return
+    for directory in directories if isinstance(directories, list) else ():
+        if isinstance(directory, str):
+            cache.warm(Path(directory))
+
+
+def _reap(children: dict[int, int]) -> None:
+    for pid in list(children):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            del children[pid]
+
+
+def _same_user(conn: socket.socket) -> bool:
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return True  # the socket's directory is private to this user (checked at start)
+    creds = conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    _, uid, _ = struct.unpack("3i", creds)
+    return uid == os.getuid()
+
+
+def _make_private(directory: str) -> None:
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"cannot create {directory}: {exc.strerror}") from None
+    if not server_client.private_dir(directory):
+        raise ConfigError(f"{directory} must be a directory of this user that no one else can enter (mode 0700)")
+
+
+def _answers(path: str) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def start() -> int:
+    """Start a server in the background; return once it accepts requests."""
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready_r)
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        log = os.path.join(server_client.runtime_dir(), "server.log")
+        try:
+            _make_private(server_client.runtime_dir())
+            out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            code = serve(ready_w)
+        except ConfigError as exc:
+            os.write(ready_w, f"error: {exc}".encode())
+            code = 2
+        except BaseException as exc:  # reported through the pipe, then the daemon ends
+            try:
+                os.write(ready_w, f"error: {type(exc).__name__}: {exc}".encode())
+            except OSError:
+                pass
+            code = 2
+        os._exit(code)
+    os.close(ready_w)
+    os.waitpid(pid, 0)
+    answer = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        chunk = os.read(ready_r, 4096)
+        if not chunk:
+            break
+        answer += chunk
+    os.close(ready_r)
+    if answer == b"ok":
+        print(f"meslint server: listening on {server_client.socket_path()}")
+        return 0
+    message = answer.decode("utf-8", "replace").removeprefix("error: ") or "the server did not start"
+    print(f"meslint server: {message}", file=sys.stderr)
+    return 2
+
+
+def stop() -> int:
+    pid = _pid()
+    if pid is None:
+        print("meslint server: not running")
+        return 0
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        print("meslint server: not running")
+        return 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _answers(server_client.socket_path()):
+        time.sleep(0.05)
+    print("meslint server: stopped")
+    return 0
+
+
+def status() -> int:
+    path = server_client.socket_path()
+    state = server_client.query_status()
+    if state is None:
+        print("meslint server: not running")
+        return 1
+    same = "" if state.get("same_meslint") else "; it runs other meslint sources, so runs happen in their own process"
+    print(f"meslint server: running (pid {state.get('pid')}), socket {path}, {state.get('runs')} run(s) served{same}")
+    return 0
+
+
+def _pid() -> int | None:
+    directory = server_client.runtime_dir()
+    if not server_client.private_dir(directory):
+        return None
+    try:
+        return int(Path(directory, "server.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def command(action: str) -> int:
+    if action == "start":
+        return start()
+    if action == "stop":
+        return stop()
+    if action == "status":
+        return status()
+    return serve()  # "run": in the foreground (a service manager, a test)

@@ -1,0 +1,90 @@
+"""``meslint server``: runs handed to a resident server give exactly the in-process run's output and status."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from meslint import server_client
+from tests.conftest import FIXTURES, REPO
+
+pytestmark = pytest.mark.skipif(not server_client.supported() or sys.platform != "linux",
+                                reason="the server needs fork and descriptor passing")
+
+
+def _meslint(args, env, stdin=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "meslint", *args], capture_output=True, text=True, env=env,
+                          input=stdin, cwd=cwd or REPO, timeout=120)
+
+
+@pytest.fixture
+def server_env(tmp_path_factory):
+    # A runtime directory of the test's own (short: a Unix socket path has about 100 bytes).
+    runtime = tmp_path_factory.mktemp("rt")
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "PYTHONPATH": str(REPO),
+           "XDG_CACHE_HOME": str(runtime / "cache-home")}
+    env.pop("MESLINT_NO_SERVER", None)
+    env.pop("MESLINT_NO_CACHE", None)
+    started = _meslint(["server", "start"], env)
+    assert started.returncode == 0, started.stderr
+    yield env
+    _meslint(["server", "stop"], env)
+
+
+def _served(env) -> int:
+    status = _meslint(["server", "status"], env)
+    assert status.returncode == 0, status.stdout + status.stderr
+    return int(status.stdout.split(" run(s) served")[0].rsplit(", ", 1)[1])
+
+
+def test_a_served_run_prints_and_exits_as_the_run_in_process(server_env, tmp_path):
+    local = {**server_env, "MESLINT_NO_SERVER": "1"}
+    demo = FIXTURES / "demo"
+    cached = ["check", str(FIXTURES / "MES201" / "bad"), "--output-format", "json", "--cache-dir", str(tmp_path / "c")]
+    # The cached run twice: the second one's facts come from the server's decoded copy of the cache.
+    for args in (cached, ["check", str(FIXTURES / "MES201" / "bad"), "--output-format", "json", "--no-cache"], cached,
+                 ["check", str(demo), "--output-format", "concise", "--no-cache"],
+                 ["rule", "MES601"], ["check", "--no-such-option"]):
+        before = _served(server_env)
+        served, direct = _meslint(args, server_env), _meslint(args, local)
+        assert _served(server_env) == before + 1, args  # the server ran it
+        assert (served.returncode, served.stdout, served.stderr) == (direct.returncode, direct.stdout, direct.stderr)
+
+
+def test_a_served_run_reads_the_clients_standard_input_and_working_directory(server_env):
+    local = {**server_env, "MESLINT_NO_SERVER": "1"}
+    root = FIXTURES / "MES201" / "good"
+    unit = next(p for p in sorted(root.rglob("*.service")))
+    text = unit.read_text() + "\n[Service]\nUser=root\n"
+    args = ["check", ".", "--no-cache", "--output-format", "concise", "--stdin-filename",
+            str(unit.relative_to(root)), "-"]
+    served = _meslint(args, server_env, stdin=text, cwd=root)
+    direct = _meslint(args, local, stdin=text, cwd=root)
+    assert (served.returncode, served.stdout, served.stderr) == (direct.returncode, direct.stdout, direct.stderr)
+
+
+def test_a_client_of_other_meslint_sources_runs_itself(server_env):
+    probe = ("import sys; from meslint import server_client as c; c.stamp = lambda: 'other'; "
+             "print(c.try_server(['rules']))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=server_env, timeout=60)
+    assert done.stdout.strip() == "None", done.stderr
+    assert "other meslint sources" not in _meslint(["server", "status"], server_env).stdout
+
+
+def test_a_runtime_directory_others_can_enter_is_refused(tmp_path):
+    runtime = tmp_path / "open"
+    (runtime / "meslint").mkdir(parents=True)
+    (runtime / "meslint").chmod(0o755)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "PYTHONPATH": str(REPO)}
+    started = _meslint(["server", "start"], env)
+    assert started.returncode == 2
+    assert started.stderr.count("\n") == 1 and "mode 0700" in started.stderr
+    assert _meslint(["server", "status"], env).returncode == 1
+
+
+def test_stop_ends_it(server_env):
+    assert _meslint(["server", "stop"], server_env).stdout.strip() == "meslint server: stopped"
+    assert _meslint(["server", "status"], server_env).returncode == 1
