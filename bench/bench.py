@@ -29,6 +29,7 @@ with a ``[tool.ruff]`` table like the real one).  Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -61,6 +62,27 @@ print(json.dumps({"wall": wall, "rss_kib": rss, "rc": done.returncode, "err": do
 # pip compiles an installed package's bytecode at install time; a PYTHONDONTWRITEBYTECODE
 # inherited from the shell would make every measured run compile meslint from source.
 _CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_CHILD_ENV["MESLINT_NO_SERVER"] = "1"  # each run in its own process, unless --server asks for the rows with one
+
+
+@contextlib.contextmanager
+def resident_server(meslint: list[str], workdir: Path):
+    """A `meslint server` of its own (private runtime directory) for the rows measured inside."""
+    env = {**_CHILD_ENV, "XDG_RUNTIME_DIR": str(workdir / "runtime")}
+    env.pop("MESLINT_NO_SERVER")
+    (workdir / "runtime").mkdir(mode=0o700, exist_ok=True)
+    started = subprocess.run([*meslint, "server", "start"], capture_output=True, text=True, env=env)
+    if started.returncode != 0:
+        raise SystemExit(f"meslint server start failed: {started.stderr.strip()}")
+    saved = dict(_CHILD_ENV)
+    _CHILD_ENV.clear()
+    _CHILD_ENV.update(env)
+    try:
+        yield
+    finally:
+        _CHILD_ENV.clear()
+        _CHILD_ENV.update(saved)
+        subprocess.run([*meslint, "server", "stop"], capture_output=True, env=env)
 
 
 def measure(argv: list[str], *, cwd: Path, stdin: Path | None = None) -> dict:
@@ -456,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="measured runs per tool and mode (default 5)")
     parser.add_argument("--workdir", type=Path, help="where synthetic trees are written (default: a temp dir)")
     parser.add_argument("--meslint", default=" ".join(meslint_command()), help="meslint command (default: %(default)s)")
+    parser.add_argument("--server", action="store_true",
+                        help="also measure each tree with a `meslint server` running (rows marked '+ server')")
     parser.add_argument("--ruff", default=shutil.which("ruff") or str(Path(sys.executable).with_name("ruff")))
     args = parser.parse_args(argv)
     meslint = args.meslint.split()
@@ -478,12 +502,20 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(2.1)  # older than the run cache's racy window, as a real checkout is
             rows += bench_tree(repo.name or str(repo), copy, args.runs, meslint, args.ruff, editor)
             print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
+            if args.server:
+                with resident_server(meslint, workdir):
+                    rows += bench_tree(f"{repo.name or repo} + server", copy, args.runs, meslint, args.ruff, editor)
+                print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
             shutil.rmtree(copy, ignore_errors=True)
         for scale in args.scales:
             tree = generate(workdir / f"synthetic-{scale}x", scale)
             time.sleep(2.1)  # older than the run cache's racy window, as a real checkout is
             rows += bench_tree(f"synthetic {scale}×", tree, args.runs, meslint, args.ruff, editor)
             print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
+            if args.server:
+                with resident_server(meslint, workdir):
+                    rows += bench_tree(f"synthetic {scale}× + server", tree, args.runs, meslint, args.ruff, editor)
+                print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
             shutil.rmtree(tree, ignore_errors=True)
     finally:
         if args.workdir is None:

@@ -22,12 +22,16 @@ replays the last 50 consecutive first-parent commits as *edits* of one working t
 exported whole, then each next commit's changes are written over it file by file (``git diff
 --name-status``; deleted files removed), and meslint runs at once, as a pre-commit hook would: with
 the run cache of the previous commit (so the unaffected checks are replayed, :mod:`meslint.incremental`)
-and, for comparison, with ``--no-cache``.  The two outputs must be byte-identical.
+and, for comparison, with ``--no-cache``.  The two outputs must be byte-identical.  With ``--server``
+the runs after each edit go through a ``meslint server`` of the script's own (the ``--no-cache`` runs
+stay in their own processes).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -36,16 +40,19 @@ from pathlib import Path
 
 from scan_history import commits, export
 
-from bench import meslint_command
+import bench
+from bench import meslint_command, resident_server
 
 RACY_WAIT_S = 2.1  # the run cache's racy window is 2 s
 
 
-def run(root: Path, *extra: str) -> tuple[str, float]:
+def run(root: Path, *extra: str, served: bool = False) -> tuple[str, float]:
+    """``served``: through the `meslint server` of :func:`bench.resident_server` (else in its own process)."""
     start = time.perf_counter()
     # Run from this process's directory, never from inside the checked tree (see meslint_command).
+    env = dict(bench._CHILD_ENV) if served else {**os.environ, "MESLINT_NO_SERVER": "1"}
     done = subprocess.run([*meslint_command(), "check", str(root), "--output-format", "json", *extra],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"meslint failed on {root}: {done.stderr.strip()}")
@@ -78,18 +85,20 @@ def apply_commit(git_dir: str, parent: str, commit: str, tree: Path) -> list[str
     return changed
 
 
-def replay_edits(git_dir: str, count: int) -> int:
+def replay_edits(git_dir: str, count: int, server: bool = False) -> int:
+    """``server``: the runs after each edit go through a `meslint server` (the --no-cache ones do not)."""
     history = [line.split(" ", 1) for line in _git(git_dir, "log", "--first-parent", f"-{count + 1}",
                                                    "--format=%H %s").decode().splitlines()][::-1]
     failures = 0
     times: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, (resident_server(meslint_command(), Path(tmp)) if server
+                                                 else contextlib.nullcontext()):
         tree, cache_dir = Path(tmp) / "tree", Path(tmp) / "cache"
         export(git_dir, history[0][0], tree)
-        run(tree, "--cache-dir", str(cache_dir))  # the recorded run the first edit starts from
+        run(tree, "--cache-dir", str(cache_dir), served=server)  # the recorded run the first edit starts from
         for (parent, _), (commit, subject) in zip(history, history[1:], strict=False):
             changed = apply_commit(git_dir, parent, commit, tree)
-            incremental, t_incremental = run(tree, "--cache-dir", str(cache_dir))
+            incremental, t_incremental = run(tree, "--cache-dir", str(cache_dir), served=server)
             fresh, t_fresh = run(tree, "--no-cache")
             same = incremental == fresh
             failures += not same
@@ -110,9 +119,11 @@ def main() -> int:
     parser.add_argument("--every", type=int, default=1, help="check every k-th of them")
     parser.add_argument("--edits", type=int, metavar="N",
                         help="instead: replay the last N first-parent commits as edits of one tree")
+    parser.add_argument("--server", action="store_true",
+                        help="with --edits: the runs after each edit go through a `meslint server`")
     args = parser.parse_args()
     if args.edits:
-        return replay_edits(args.git_dir, args.edits)
+        return replay_edits(args.git_dir, args.edits, args.server)
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         tree, cache_dir = Path(tmp) / "tree", Path(tmp) / "cache"
