@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import marshal
-import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -163,8 +162,8 @@ class FactCache:
         _USED.append(str(directory))
         if self._secret is not None:
             resident = _RESIDENT.get(str(directory))
-            if (resident is not None and resident[1] == _key_id(self._secret)
-                    and resident[0] == _signature(directory / INDEX_NAME)):
+            if (resident is not None and resident[1] == cachefiles.key_id(self._secret)
+                    and resident[0] == cachefiles.file_signature(directory / INDEX_NAME)):
                 self._old, self._decoded = resident[2], resident[3]
             else:
                 self._old = self._load(self._secret)
@@ -253,30 +252,18 @@ def directories_used() -> list[str]:
     return list(dict.fromkeys(_USED))
 
 
-def _key_id(secret: bytes) -> bytes:
-    return hashlib.sha256(b"meslint-resident\0" + secret).digest()
-
-
-def _signature(path: Path) -> tuple | None:
-    try:
-        info = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return None
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
 def warm(directory: Path) -> None:
     """Read and decode ``directory``'s fact index for the runs this process will fork (a server)."""
     secret = cachefiles.signing_key_for(directory)
-    signature = _signature(directory / INDEX_NAME)
+    signature = cachefiles.file_signature(directory / INDEX_NAME)
     known = _RESIDENT.get(str(directory))
     if secret is None or signature is None:
         _RESIDENT.pop(str(directory), None)
         return
-    if known is not None and known[0] == signature and known[1] == _key_id(secret):
+    if known is not None and known[0] == signature and known[1] == cachefiles.key_id(secret):
         return
     entries = _read_index(directory, secret)
-    if _signature(directory / INDEX_NAME) != signature:
+    if cachefiles.file_signature(directory / INDEX_NAME) != signature:
         return  # replaced while it was read: the next run reads it itself
     old_entries, old_facts = (known[2], known[3]) if known is not None else ({}, {})
     decoded = {}
@@ -293,7 +280,7 @@ def warm(directory: Path) -> None:
             continue
         if getattr(value, "path", None) == path:
             decoded[path] = value
-    _RESIDENT[str(directory)] = (signature, _key_id(secret), entries, decoded)
+    _RESIDENT[str(directory)] = (signature, cachefiles.key_id(secret), entries, decoded)
 
 
 # --------------------------------------------------------------------------- run-wide setting

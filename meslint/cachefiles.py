@@ -148,6 +148,21 @@ def write_signed(path: Path, secret: bytes, header: dict, body: bytes) -> None:
         return
 
 
+def file_signature(path: Path) -> tuple | None:
+    """Device, inode, size and times of a cache file: every write replaces the file, so an unchanged
+    signature means the very file a resident server (:mod:`meslint.server`) verified and kept."""
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def key_id(secret: bytes) -> bytes:
+    """Names a signing key without revealing it (what a resident copy was verified under)."""
+    return hashlib.sha256(b"meslint-resident\0" + secret).digest()
+
+
 def _signed(header_line: bytes, body: bytes) -> bytes:
     """What the MAC covers: the header without its ``mac`` field, then the body."""
     try:

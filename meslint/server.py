@@ -81,15 +81,13 @@ def serve(ready_fd: int | None = None) -> int:
         os.close(ready_fd)
     children: dict[int, int] = {}  # child pid -> read end of its report pipe
     served = [0]
-    from meslint import cache
-
     try:
         while not stopping:
             for key, _ in selector.select(timeout=1.0):
                 if key.data == "listen":
                     _accept(listener, my_stamp, children, selector, served)
                 else:
-                    _child_report(key.fileobj, selector, cache)  # type: ignore[arg-type]
+                    _child_report(key.fileobj, selector)  # type: ignore[arg-type]
             _reap(children)
     finally:
         listener.close()
@@ -195,7 +193,7 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int
         os._exit(code if 0 <= code <= 255 else 2)
 
 
-def _child_report(fd: int, selector, cache) -> None:
+def _child_report(fd: int, selector) -> None:
     """A child has ended (or written its report): re-read the caches it used."""
     chunks = []
     while True:
@@ -212,9 +210,12 @@ def _child_report(fd: int, selector, cache) -> None:
         directories = json.loads(b"".join(chunks).decode("utf-8", "surrogateescape") or "[]")
     except ValueError:
         return
+    from meslint import cache, run_cache
+
     for directory in directories if isinstance(directories, list) else ():
         if isinstance(directory, str):
             cache.warm(Path(directory))
+            run_cache.warm(Path(directory))
 
 
 def _reap(children: dict[int, int]) -> None:

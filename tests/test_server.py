@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from meslint import server_client
+from meslint.facts import FileKind
 from tests.conftest import FIXTURES, REPO
 
 pytestmark = pytest.mark.skipif(not server_client.supported() or sys.platform != "linux",
@@ -88,3 +89,83 @@ def test_a_runtime_directory_others_can_enter_is_refused(tmp_path):
 def test_stop_ends_it(server_env):
     assert _meslint(["server", "stop"], server_env).stdout.strip() == "meslint server: stopped"
     assert _meslint(["server", "status"], server_env).returncode == 1
+
+
+def test_a_run_after_an_edit_served_with_the_resident_record_equals_a_fresh_run(server_env, tmp_path):
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "demo", tree, ignore=shutil.ignore_patterns(".meslint_cache"))
+    local = {**server_env, "MESLINT_NO_SERVER": "1"}
+    args = ["check", str(tree), "--output-format", "json", "--cache-dir", str(tmp_path / "c")]
+    before = _meslint(args, server_env)  # records; the server then keeps its facts and per-check record
+    unit = sorted((tree / "deploy").glob("*.service"))[0]
+    unit.write_text(unit.read_text().replace("User=mes\n", "User=root\n", 1))
+    served = _meslint(args, server_env)
+    fresh = _meslint(["check", str(tree), "--output-format", "json", "--no-cache"], local)
+    assert (served.returncode, served.stdout) == (fresh.returncode, fresh.stdout)
+    assert served.stdout != before.stdout  # the edit is seen (a user switch splits the units)
+
+
+def _tree_with_cache(tmp_path, monkeypatch):
+    """The demo checked once with caching on: a fact index and a per-check record on disk."""
+    import shutil
+
+    from meslint import cachefiles
+    from meslint.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("MESLINT_NO_CACHE", raising=False)
+    tree = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "demo", tree, ignore=shutil.ignore_patterns(".meslint_cache"))
+    main(["check", str(tree), "--exit-zero", "-q"])
+    cachefiles.configure(enabled=False)
+    return tree, tree / cachefiles.CACHE_DIR_NAME
+
+
+def test_warm_facts_are_served_without_decoding_and_only_for_the_verified_file(tmp_path, monkeypatch, capsys):
+    from meslint import cache
+
+    _, directory = _tree_with_cache(tmp_path, monkeypatch)
+    monkeypatch.setattr(cache, "_RESIDENT", {})
+    cache.warm(directory)
+    index = dict(cache._RESIDENT[str(directory)][3])
+    assert index
+    path, facts = next(iter(index.items()))
+
+    def no_decoding(data):
+        raise AssertionError("decoded although a resident copy was there")
+
+    monkeypatch.setattr(cache, "decode", no_decoding)
+    resident = cache.FactCache(directory)
+    key = resident._old[path][0]
+    assert resident._decoded[path] is facts
+    # get() compares the content key (patched to the recorded one: the kind and text play no part)
+    monkeypatch.setattr(cache, "content_key", lambda *a, **k: key)
+    assert resident.get(FileKind.UNIT, path, "") is facts
+    # A replaced index (same bytes, new file) is not the one that was verified: read from disk again.
+    data = (directory / cache.INDEX_NAME).read_bytes()
+    (directory / cache.INDEX_NAME).unlink()
+    (directory / cache.INDEX_NAME).write_bytes(data)
+    assert cache.FactCache(directory)._decoded == {}
+
+
+def test_the_resident_record_is_taken_only_under_the_same_settings_and_file(tmp_path, monkeypatch):
+    from meslint import cachefiles, run_cache
+    from meslint.config import load_settings
+
+    tree, directory = _tree_with_cache(tmp_path, monkeypatch)
+    monkeypatch.setattr(run_cache, "_RESIDENT", {})
+    run_cache.warm(directory)
+    kept = run_cache._RESIDENT[str(directory)][3]
+    cachefiles.configure(enabled=True)
+    settings = load_settings(tree)
+    assert run_cache.RunCache.open(tree, settings).prior is kept
+    settings.select = ["MES2"]  # other settings: another key, the record is not theirs
+    other = run_cache.RunCache.open(tree, settings)
+    assert other.prior is not kept
+    data = (directory / run_cache.DEPS_NAME).read_bytes()
+    (directory / run_cache.DEPS_NAME).unlink()
+    (directory / run_cache.DEPS_NAME).write_bytes(data)
+    assert run_cache.RunCache.open(tree, load_settings(tree)).prior is not kept
+    cachefiles.configure(enabled=False)
