@@ -55,10 +55,17 @@ def private_dir(directory: str) -> bool:
 
 
 def stamp() -> str:
-    """This meslint: interpreter, package location and version, and its sources' sizes and mtimes."""
+    """Which meslint this is.  Installed from a wheel (a pre-commit environment, a pip install): the
+    interpreter's version, the hash of the distribution's RECORD (every installed file with its
+    SHA-256) and the installed versions of its dependencies, so the same meslint installed in two
+    environments is one stamp.  Otherwise (a source checkout on the path, an editable install): the
+    sources' location, sizes and modification times."""
     from meslint import __version__
 
     here = os.path.dirname(os.path.abspath(__file__))
+    installed = _installed(os.path.dirname(here))
+    if installed is not None:
+        return "\0".join([sys.version, __version__, *installed])
     parts = [sys.executable, sys.version, here, __version__]
     stack = [here]
     while stack:
@@ -74,6 +81,38 @@ def stamp() -> str:
                 info = entry.stat(follow_symlinks=False)
                 parts.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
     return "\0".join(parts)
+
+
+def _installed(site: str) -> list[str] | None:
+    """The RECORD hash and dependency versions of the meslint wheel installed in ``site``, if it is."""
+    import hashlib
+    import re
+
+    try:
+        names = os.listdir(site)
+        info = next(os.path.join(site, n) for n in names if n.startswith("meslint-") and n.endswith(".dist-info"))
+        with open(os.path.join(info, "RECORD"), "rb") as handle:
+            record = handle.read()
+        with open(os.path.join(info, "METADATA"), "rb") as handle:
+            metadata = handle.read().decode("utf-8", "replace")
+    except (OSError, StopIteration):
+        return None
+    if b"meslint/__init__.py," not in record:
+        return None  # an editable install: the sources are elsewhere, and RECORD does not list them
+
+    def normal(name: str) -> str:
+        return re.sub(r"[-_.]+", "_", name).lower()
+
+    wanted = {normal(m.group(1)) for m in re.finditer(r"^Requires-Dist: *([A-Za-z0-9._-]+)(?![^\n]*;[^\n]*extra *==)",
+                                                      metadata, re.M)}
+    versions = set()
+    for path in sys.path:
+        try:
+            listed = os.listdir(path or ".")
+        except OSError:
+            continue
+        versions.update(n for n in listed if n.endswith(".dist-info") and normal(n.split("-")[0]) in wanted)
+    return [hashlib.sha256(record).hexdigest(), *sorted(versions)]
 
 
 def supported() -> bool:

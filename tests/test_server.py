@@ -169,3 +169,34 @@ def test_the_resident_record_is_taken_only_under_the_same_settings_and_file(tmp_
     (directory / run_cache.DEPS_NAME).write_bytes(data)
     assert run_cache.RunCache.open(tree, load_settings(tree)).prior is not kept
     cachefiles.configure(enabled=False)
+
+
+def _site(base, record: str, deps: dict[str, str]):
+    site = base / "site-packages"
+    info = site / "meslint-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "RECORD").write_text(record)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: meslint\nRequires-Dist: PyYAML>=6\n"
+                                   "Requires-Dist: markdown-it-py>=3\nRequires-Dist: pytest>=8; extra == \"test\"\n")
+    for name, version in deps.items():
+        (site / f"{name}-{version}.dist-info").mkdir()
+    return site
+
+
+def test_the_same_wheel_in_two_environments_is_one_meslint(tmp_path, monkeypatch):
+    record = "meslint/__init__.py,sha256=abc,10\nmeslint/cli.py,sha256=def,20\n"
+    deps = {"PyYAML": "6.0.2", "markdown_it_py": "3.0.0", "pytest": "8.0.0"}
+    one, two = _site(tmp_path / "a", record, deps), _site(tmp_path / "b", record, {**deps, "pytest": "9.0"})
+    monkeypatch.setattr(sys, "path", [str(one)])
+    first = server_client._installed(str(one))
+    monkeypatch.setattr(sys, "path", [str(two)])
+    assert server_client._installed(str(two)) == first  # a test extra's version plays no part
+    assert first is not None and "PyYAML-6.0.2.dist-info" in first and not any("pytest" in p for p in first)
+    other = _site(tmp_path / "c", record, {**deps, "PyYAML": "6.0.3"})
+    monkeypatch.setattr(sys, "path", [str(other)])
+    assert server_client._installed(str(other)) != first  # another dependency version: another meslint
+    changed = _site(tmp_path / "d", record.replace("def", "xyz"), deps)
+    monkeypatch.setattr(sys, "path", [str(changed)])
+    assert server_client._installed(str(changed)) != first  # other installed bytes
+    editable = _site(tmp_path / "e", "__editable__.meslint.pth,sha256=x,1\n", deps)
+    assert server_client._installed(str(editable)) is None  # the sources are elsewhere: stamped by path
