@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from meslint import cachefiles
 from meslint.discovery import DiscoveredFile, Discovery, discover
 from meslint.facts import (
     ComposeFile,
@@ -202,7 +203,8 @@ def build_repository(root: Path, pack: ContractPack, *, max_file_size: int,
     # The texts already read, for the engine to anchor findings to their lines (then dropped).
     repo._index[TEXTS] = LazyTexts(files)
     if store is not None:
-        store.save(found.files)
+        files_found = found.files
+        cachefiles.write_later(lambda: store.save(files_found))
     return repo
 
 
@@ -322,7 +324,7 @@ def parse_files(root: Path, items: list[DiscoveredFile], *, cache=None, parallel
         if fact_cache and item.path not in from_overlay and not _internal_error(facts):
             fact_cache.put(item.kind, item.path, item.text, facts, variant=_variant(dict_keys))
     if fact_cache:
-        fact_cache.save()
+        cachefiles.write_later(fact_cache.save)
     return results
 
 

@@ -135,6 +135,33 @@ def read_signed(path: Path, secret: bytes, header_ok: Callable[[dict], bool]) ->
         return None
 
 
+# A run forked by meslint.server answers its client first and writes its caches after: the writes
+# (encoding, signing, saving) are queued here until run_deferred().  Elsewhere they happen at once.
+_DEFERRED: list[Callable[[], None]] | None = None
+
+
+def write_later(write: Callable[[], None]) -> None:
+    """Run ``write`` (a cache save) now, or once the client has its answer (see :func:`defer_writes`)."""
+    if _DEFERRED is None:
+        write()
+    else:
+        _DEFERRED.append(write)
+
+
+def defer_writes() -> None:
+    global _DEFERRED
+    _DEFERRED = []
+
+
+def run_deferred() -> None:
+    """The queued cache saves, in order; each fails silently as any cache write does."""
+    for write in _DEFERRED or ():
+        try:
+            write()
+        except Exception:
+            pass
+
+
 def write_signed(path: Path, secret: bytes, header: dict, body: bytes) -> None:
     """Write header (with its MAC) and body atomically; failures are silent."""
     try:

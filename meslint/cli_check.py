@@ -152,8 +152,11 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
     report = Report(result.repo.root, result.pack.name, result.findings, result.suppressed,
                     result.suppression_kinds)
     if run_cache is not None and stdin is None:
-        run_cache.record(report, pack.named_files, [source.path for source in result.repo.files],
-                         result.incremental)
+        from meslint import cachefiles
+
+        read = [source.path for source in result.repo.files]
+        cachefiles.write_later(lambda: run_cache.record(report, pack.named_files, read,
+                                                        result.incremental() if result.incremental else None))
     return report
 
 

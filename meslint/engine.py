@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +26,8 @@ class RunResult:
     # suppression kind ("inSource" or "external").
     suppressed: tuple[Finding, ...] = ()
     suppression_kinds: tuple[str, ...] = ()
-    incremental: dict | None = None  # what each check read, for the next run (meslint.incremental)
+    # What each check read, for the next run (meslint.incremental): computed when asked for.
+    incremental: Callable[[], dict | None] | None = None
 
 
 def load_contract(settings: Settings, root: Path, override: str | None = None) -> ContractPack:
@@ -75,7 +77,7 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
     active.sort(key=Finding.sort_key)
     texts = repo._index.pop(TEXTS, {})
     active, suppressed = anchored(active, texts), anchored(suppressed, texts)
-    record = tracker.record() if tracker is not None and track else None
+    record = tracker.record if tracker is not None and track else None
     return RunResult(repo, pack, tuple(active), context, tuple(suppressed), tuple(kinds), record)
 
 

@@ -167,18 +167,16 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int
         os.environ.clear()
         os.environ.update(request["env"])
         sys.argv = ["meslint", *request["argv"]]
-        from meslint import cache
+        from meslint import cache, cachefiles
         from meslint.cli import main
 
+        cachefiles.defer_writes()  # the client gets its answer first
         try:
             code = main(list(request["argv"]))
         except SystemExit as exc:  # argparse: --help, usage errors
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
+        _answer(conn, code)
+        cachefiles.run_deferred()
         try:
             os.write(report_w, json.dumps(cache.directories_used()).encode("utf-8", "surrogateescape"))
         except OSError:
@@ -186,11 +184,28 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int
     except BaseException:  # nothing may escape a forked child into the server's loop
         code = 2
     finally:
-        try:
-            conn.sendall(struct.pack("!I", code & 0xFF if code >= 0 else 2))
-        except OSError:
-            pass
+        _answer(conn, code)
         os._exit(code if 0 <= code <= 255 else 2)
+
+
+def _answer(conn: socket.socket, code: int) -> None:
+    """Flush the run's output, send the client its exit status and let go of its streams (once)."""
+    if conn.fileno() < 0:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    try:
+        conn.sendall(struct.pack("!I", code & 0xFF if code >= 0 else 2))
+    except OSError:
+        pass
+    conn.close()
+    null = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):
+        os.dup2(null, target)  # the client may be gone: a late write must not reach its terminal
+    os.close(null)
 
 
 def _child_report(fd: int, selector) -> None:

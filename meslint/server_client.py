@@ -105,7 +105,7 @@ def _installed(site: str) -> list[str] | None:
 
     wanted = {normal(m.group(1)) for m in re.finditer(r"^Requires-Dist: *([A-Za-z0-9._-]+)(?![^\n]*;[^\n]*extra *==)",
                                                       metadata, re.M)}
-    versions = set()
+    versions: set[str] = set()
     for path in sys.path:
         try:
             listed = os.listdir(path or ".")
