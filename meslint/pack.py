@@ -347,16 +347,31 @@ class ContractPack:
         return None
 
 
+# Built-in packs by (source, text): parsed once per process (meslint.server parses them before it forks).
+_BUILTIN: dict[tuple[str, str], ContractPack] = {}
+
+
 def load_pack(name_or_path: str, base_dir: Path | None = None, *, confined: bool = False) -> ContractPack:
     """Load a built-in pack by name or a pack file by path (``confined``: see :func:`pack_files.locate`)."""
     path, source = pack_files.locate(name_or_path, base_dir, confined=confined)
-    pack = load_pack_text(pack_files.decode(pack_files.read_bytes(path, source), source), source)
+    text = pack_files.decode(pack_files.read_bytes(path, source), source)
+    if path.parent == pack_files.builtin_dir():
+        pack = _BUILTIN.get((source, text))
+        if pack is None:
+            pack = _BUILTIN[source, text] = load_pack_text(text, source, shipped=True)
+    else:
+        pack = load_pack_text(text, source)
     return dataclasses.replace(pack, file=str(path))
 
 
-def load_pack_text(text: str, source: str) -> ContractPack:
+def load_pack_text(text: str, source: str, *, shipped: bool = False) -> ContractPack:
+    """``shipped``: a pack of meslint's own, composed by libyaml when PyYAML has it (a fifteenth of
+    the time); a pack from anywhere else goes through the pure-Python composer, whose recursion
+    Python bounds (a hostile pack nested thousands deep is an error, not a crash) and whose messages
+    the errors quote."""
+    loader = yaml.CSafeLoader if shipped and getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

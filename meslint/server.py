@@ -44,6 +44,11 @@ def preload() -> None:
     from meslint.checks import all_rules
 
     all_rules()
+    from meslint.pack import load_pack
+    from meslint.pack_files import builtin_pack_names
+
+    for name in builtin_pack_names():
+        load_pack(name)
     for package in ("meslint", "meslint.parsers", "meslint.reporters", "meslint.autofix"):
         module = importlib.import_module(package)
         for info in pkgutil.iter_modules(module.__path__, package + "."):

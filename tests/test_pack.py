@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from meslint import pack_files
 from meslint.pack import (
     CondaRuntime,
     PackError,
@@ -219,3 +220,11 @@ def test_pinned_needs_a_canonical_value() -> None:
         load_pack_text(text, "p.yaml")
     pack = load_pack_text(text.replace("pinned: true", "pinned: true, canonical: /x, variable: false"), "p.yaml")
     assert pack.settings[0].pinned and not pack.settings[0].variable
+
+
+@pytest.mark.parametrize("name", builtin_pack_names())
+def test_a_shipped_pack_composed_by_libyaml_is_the_pack_the_pure_composer_gives(name) -> None:
+    path, source = pack_files.locate(name)
+    text = pack_files.decode(pack_files.read_bytes(path, source), source)
+    assert load_pack_text(text, source, shipped=True) == load_pack_text(text, source)
+    assert load_pack(name) is not load_pack(name) and load_pack(name) == load_pack(name)  # a copy per run
