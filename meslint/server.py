@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -84,16 +85,21 @@ def serve(ready_fd: int | None = None) -> int:
     if ready_fd is not None:
         os.write(ready_fd, b"ok")
         os.close(ready_fd)
-    children: dict[int, int] = {}  # child pid -> read end of its report pipe
+    runs: dict[int, _Run] = {}  # the children still running, by pid
     served = [0]
     try:
         while not stopping:
             for key, _ in selector.select(timeout=1.0):
                 if key.data == "listen":
-                    _accept(listener, my_stamp, children, selector, served)
+                    _accept(listener, my_stamp, runs, selector, served)
                 else:
-                    _child_report(key.fileobj, selector)  # type: ignore[arg-type]
-            _reap(children)
+                    kind, pid = key.data
+                    run = runs.get(pid)
+                    if run is not None and kind == "report":
+                        run.on_report(selector)
+                    elif run is not None:
+                        run.on_client(selector)
+            _reap(runs)
     finally:
         listener.close()
         for name in ("server.sock", "server.pid"):
@@ -104,7 +110,55 @@ def serve(ready_fd: int | None = None) -> int:
     return 0
 
 
-def _accept(listener: socket.socket, my_stamp: str, children: dict[int, int], selector, served: list[int]) -> None:
+class _Run:
+    """A forked run, as the server sees it: the pipe its child reports on, and the client's connection
+    (a copy), watched until the child has answered: a client that goes away first (Ctrl-C) ends it."""
+
+    def __init__(self, pid: int, report: int, client: socket.socket) -> None:
+        self.pid, self.report, self.client = pid, report, client
+        self.received = b""
+        self.done = False
+
+    def on_report(self, selector) -> None:
+        try:
+            chunk = os.read(self.report, 1 << 16)
+        except OSError:
+            chunk = b""
+        if chunk:
+            self.received += chunk
+            if self.received.startswith(_ANSWERED):
+                self._forget_client(selector)  # answered: the client may leave now
+            return
+        selector.unregister(self.report)
+        os.close(self.report)
+        self._forget_client(selector)
+        self.done = True
+        _warm(self.received[len(_ANSWERED):] if self.received.startswith(_ANSWERED) else b"")
+
+    def on_client(self, selector) -> None:
+        # The client sends nothing after its request: readable means it has gone.  The child
+        # reports "answered" before it sends the answer, so a client that left after its answer
+        # finds that report in the pipe already.
+        if select.select([self.report], [], [], 0)[0]:
+            self.on_report(selector)
+        self._forget_client(selector)
+        if self.received.startswith(_ANSWERED) or self.done:
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+    def _forget_client(self, selector) -> None:
+        if self.client.fileno() >= 0:
+            selector.unregister(self.client)
+            self.client.close()
+
+
+_ANSWERED = b"A"  # what a child writes on its report pipe once its client has the answer
+
+
+def _accept(listener: socket.socket, my_stamp: str, runs: dict[int, _Run], selector, served: list[int]) -> None:
     try:
         conn, _ = listener.accept()
     except OSError:
@@ -129,6 +183,7 @@ def _accept(listener: socket.socket, my_stamp: str, children: dict[int, int], se
         request = json.loads(body.decode("utf-8", "surrogateescape"))
         if request.get("query") == "status":
             answer = json.dumps({"pid": os.getpid(), "runs": served[0],
+                                 "running": sum(not run.done for run in runs.values()),
                                  "same_meslint": request.get("stamp") == my_stamp}).encode()
             conn.sendall(struct.pack("!I", len(answer)) + answer)
             return
@@ -146,8 +201,9 @@ def _accept(listener: socket.socket, my_stamp: str, children: dict[int, int], se
             _run_child(conn, fds, request, report_w)
         os.close(report_w)
         served[0] += 1
-        children[pid] = report_r
-        selector.register(report_r, selectors.EVENT_READ, "report")
+        runs[pid] = _Run(pid, report_r, conn.dup())
+        selector.register(report_r, selectors.EVENT_READ, ("report", pid))
+        selector.register(runs[pid].client, selectors.EVENT_READ, ("client", pid))
     except (OSError, ValueError, KeyError, TypeError):
         return
     finally:
@@ -180,7 +236,7 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int
             code = main(list(request["argv"]))
         except SystemExit as exc:  # argparse: --help, usage errors
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-        _answer(conn, code)
+        _answer(conn, code, report_w)
         cachefiles.run_deferred()
         try:
             os.write(report_w, json.dumps(cache.directories_used()).encode("utf-8", "surrogateescape"))
@@ -189,11 +245,11 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int
     except BaseException:  # nothing may escape a forked child into the server's loop
         code = 2
     finally:
-        _answer(conn, code)
+        _answer(conn, code, report_w)
         os._exit(code if 0 <= code <= 255 else 2)
 
 
-def _answer(conn: socket.socket, code: int) -> None:
+def _answer(conn: socket.socket, code: int, report_w: int) -> None:
     """Flush the run's output, send the client its exit status and let go of its streams (once)."""
     if conn.fileno() < 0:
         return
@@ -202,6 +258,10 @@ def _answer(conn: socket.socket, code: int) -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+    try:
+        os.write(report_w, _ANSWERED)  # before the answer: see _Run.on_client
+    except OSError:
+        pass
     try:
         conn.sendall(struct.pack("!I", code & 0xFF if code >= 0 else 2))
     except OSError:
@@ -213,21 +273,10 @@ def _answer(conn: socket.socket, code: int) -> None:
     os.close(null)
 
 
-def _child_report(fd: int, selector) -> None:
-    """A child has ended (or written its report): re-read the caches it used."""
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 1 << 16)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    selector.unregister(fd)
-    os.close(fd)
+def _warm(report: bytes) -> None:
+    """Re-read the caches a finished run used (its report: their directories, as JSON)."""
     try:
-        directories = json.loads(b"".join(chunks).decode("utf-8", "surrogateescape") or "[]")
+        directories = json.loads(report.decode("utf-8", "surrogateescape") or "[]")
     except ValueError:
         return
     from meslint import cache, run_cache
@@ -238,14 +287,14 @@ def _child_report(fd: int, selector) -> None:
             run_cache.warm(Path(directory))
 
 
-def _reap(children: dict[int, int]) -> None:
-    for pid in list(children):
+def _reap(runs: dict[int, _Run]) -> None:
+    for pid in list(runs):
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            ended, _ = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            done = pid
-        if done:
-            del children[pid]
+            ended = pid
+        if ended and runs[pid].done:
+            del runs[pid]
 
 
 def _same_user(conn: socket.socket) -> bool:
@@ -352,7 +401,8 @@ def status() -> int:
         print("meslint server: not running")
         return 1
     same = "" if state.get("same_meslint") else "; it runs other meslint sources, so runs happen in their own process"
-    print(f"meslint server: running (pid {state.get('pid')}), socket {path}, {state.get('runs')} run(s) served{same}")
+    print(f"meslint server: running (pid {state.get('pid')}), socket {path}, {state.get('runs')} run(s) served, "
+          f"{state.get('running')} running now{same}")
     return 0
 
 

@@ -146,6 +146,10 @@ def try_server(argv: list[str]) -> int | None:
         answer = _read_exactly(client, 4)
     except OSError:
         return None
+    except KeyboardInterrupt:  # closing the connection ends the server's run too
+        client.close()
+        print("meslint: interrupted", file=sys.stderr)
+        return 130
     finally:
         client.close()
     if answer is None:

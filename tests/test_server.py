@@ -16,8 +16,12 @@ pytestmark = pytest.mark.skipif(not server_client.supported() or sys.platform !=
                                 reason="the server needs fork and descriptor passing")
 
 
+# -P: never import from the working directory (a checked tree), as every CLI test runs meslint.
+PYTHON_M = [sys.executable, "-P", "-m"] if sys.version_info >= (3, 11) else [sys.executable, "-m"]
+
+
 def _meslint(args, env, stdin=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "meslint", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([*PYTHON_M, "meslint", *args], capture_output=True, text=True, env=env,
                           input=stdin, cwd=cwd or REPO, timeout=120)
 
 
@@ -84,6 +88,33 @@ def test_a_runtime_directory_others_can_enter_is_refused(tmp_path):
     assert started.returncode == 2
     assert started.stderr.count("\n") == 1 and "mode 0700" in started.stderr
     assert _meslint(["server", "status"], env).returncode == 1
+
+
+def test_a_client_interrupted_ends_its_run_in_the_server(server_env):
+    import signal
+    import time
+
+    def running() -> int:
+        return int(_meslint(["server", "status"], server_env).stdout.split(" running now")[0].rsplit(", ", 1)[1])
+
+    # The served run waits for the client's standard input, which never comes.
+    client = subprocess.Popen([*PYTHON_M, "meslint", "check", "--no-cache",
+                               "--stdin-filename", "deploy/mes-dashboard.service"], env=server_env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=FIXTURES / "demo")
+    try:
+        deadline = time.monotonic() + 60
+        while running() == 0:
+            assert time.monotonic() < deadline and client.poll() is None
+            time.sleep(0.1)
+        client.send_signal(signal.SIGINT)
+        _, err = client.communicate(timeout=30)
+        assert client.returncode == 130 and err.decode().strip() == "meslint: interrupted"
+        while running() != 0:  # the server ended the run the client left
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        client.kill()
+        client.wait()
 
 
 def test_stop_ends_it(server_env):
