@@ -100,7 +100,8 @@ def test_a_client_interrupted_ends_its_run_in_the_server(server_env):
     # The served run waits for the client's standard input, which never comes.
     client = subprocess.Popen([*PYTHON_M, "meslint", "check", "--no-cache",
                                "--stdin-filename", "deploy/mes-dashboard.service"], env=server_env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=FIXTURES / "demo")
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              cwd=FIXTURES / "demo")
     try:
         deadline = time.monotonic() + 60
         while running() == 0:
