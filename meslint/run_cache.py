@@ -48,6 +48,8 @@ from meslint.location import Location
 RUN_NAME = "run-v1.json"
 # What each check read, with its findings (meslint.incremental): read only when the replay misses.
 DEPS_NAME = "deps-v1.marshal"
+# ``--staged``: the finding counts of the last HEAD tree judged (meslint.staged).
+HEAD_NAME = "staged-head-v1.json"
 _MAGIC = "meslint-run-cache"
 _FORMAT = 2
 
@@ -145,13 +147,7 @@ class RunCache:
         """Store ``report``; call :meth:`inventory` before the run read the tree."""
         header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
         if incremental is not None:
-            # Its fingerprints are of the texts the run read, not of stats: valid even for a racy tree.
-            try:
-                data = marshal.dumps(incremental)
-            except ValueError:  # not plain data: no record, every check runs next time
-                data = None
-            if data is not None:
-                cachefiles.write_signed(self.directory / DEPS_NAME, self._secret, header, data)
+            self.record_inputs(incremental)
         inventory = self._inventory
         if inventory is None or inventory.mirrors != mirrors or inventory.racy:
             return
@@ -170,6 +166,37 @@ class RunCache:
         }
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
         cachefiles.write_signed(self.directory / RUN_NAME, self._secret, header, body)
+
+    def record_inputs(self, incremental: dict) -> None:
+        """Store what each check read and found (:mod:`meslint.incremental`), for the next run to replay
+        from.  Its fingerprints are of the texts the run read, not of stats: valid for any tree these
+        settings check (a racy working tree, the git index of ``--staged``)."""
+        try:
+            data = marshal.dumps(incremental)
+        except ValueError:  # not plain data: no record, every check runs next time
+            return
+        header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
+        cachefiles.write_signed(self.directory / DEPS_NAME, self._secret, header, data)
+
+    def head_counts(self, tree_key: str) -> dict[str, int] | None:
+        """``--staged``: how many findings of each fingerprint the ``HEAD`` tree ``tree_key`` has, if a
+        run under these settings recorded it (a commit's parent is judged again at every commit)."""
+        try:
+            body = cachefiles.read_signed(self.directory / HEAD_NAME, self._secret, self._same_settings)
+            stored = json.loads(body) if body is not None else None
+        except ValueError:
+            return None
+        if not isinstance(stored, dict) or stored.get("tree") != tree_key:
+            return None
+        counts = stored.get("counts")
+        if not isinstance(counts, dict) or not all(isinstance(k, str) and type(v) is int for k, v in counts.items()):
+            return None
+        return counts
+
+    def record_head_counts(self, tree_key: str, counts: dict[str, int]) -> None:
+        header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
+        body = json.dumps({"tree": tree_key, "counts": counts}, sort_keys=True).encode("utf-8", "surrogatepass")
+        cachefiles.write_signed(self.directory / HEAD_NAME, self._secret, header, body)
 
     # -- helpers
 

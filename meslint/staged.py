@@ -16,11 +16,13 @@ encoding checks, links resolved inside the tree only), and is checked like a wor
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import shutil
 import subprocess
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from meslint.discovery import DiscoveredFile, Discovery
@@ -176,8 +178,10 @@ def staged_run(root: Path, settings, contract: str | None):
     """The index's findings (as a Report for ``root``) and how many findings of each fingerprint HEAD has."""
     import gc
 
+    from meslint import cachefiles
     from meslint.engine import load_contract, run
     from meslint.findings import Report
+    from meslint.run_cache import RunCache
 
     if shutil.which("git") is None:
         raise ConfigError("--staged needs git on PATH")
@@ -188,19 +192,48 @@ def staged_run(root: Path, settings, contract: str | None):
     blobs = read_blobs(root, {e.oid for e in index + head
                               if e.mode == "120000" or (e.mode != "160000" and may_hold_facts(e.path, mirrors))})
     gc.set_threshold(100_000, 50, 100)  # as in cli._report: parsing makes many acyclic objects
-    runs = []
-    for entries in (index, head):
+    # Facts are cached by content, so both trees use (and feed) the root's fact cache; the checks whose
+    # inputs are as the last run (of the working tree, or of an index) recorded them are replayed from
+    # the run cache (meslint.incremental: inputs are fingerprinted by content); HEAD's finding counts
+    # are recorded per HEAD tree, which every commit until the next one judges again.
+    run_cache = RunCache.open(root, settings, contract)
+    prior = run_cache.prior if run_cache is not None else None
+
+    def check(entries: list[Entry], record: bool):
         found = discovery_of(entries, blobs, max_file_size=settings.max_file_size, exclude=settings.exclude,
                              mirrors=mirrors)
-        # Facts are cached by content, so both trees use (and feed) the root's fact cache.
-        runs.append(run(root, settings, pack, found=found))
-    index_run, head_run = runs
-    counts: dict[str, int] = {}
-    for finding in head_run.findings:
-        counts[finding.fingerprint()] = counts.get(finding.fingerprint(), 0) + 1
+        result = run(root, settings, pack, found=found, prior=prior, track=record and run_cache is not None)
+        if run_cache is not None and result.incremental is not None:
+            cachefiles.write_later(partial(_record_inputs, run_cache, result.incremental))
+        return result
+
+    index_run = check(index, record=True)
+    tree_key = _tree_key(head)
+    counts = run_cache.head_counts(tree_key) if run_cache is not None else None
+    if counts is None:
+        counts = {}
+        for finding in check(head, record=False).findings:
+            counts[finding.fingerprint()] = counts.get(finding.fingerprint(), 0) + 1
+        if run_cache is not None:
+            cache, recorded = run_cache, dict(counts)
+            cachefiles.write_later(lambda: cache.record_head_counts(tree_key, recorded))
     report = Report(index_run.repo.root, index_run.pack.name, index_run.findings, index_run.suppressed,
                     index_run.suppression_kinds)
     return report, counts
+
+
+def _record_inputs(run_cache, inputs) -> None:
+    record = inputs()
+    if record is not None:
+        run_cache.record_inputs(record)
+
+
+def _tree_key(entries: list[Entry]) -> str:
+    """Names a tree's content under the root: every entry's mode, object and path."""
+    digest = hashlib.sha256()
+    for entry in sorted(entries, key=lambda e: e.path):
+        digest.update(f"{entry.mode} {entry.oid} {entry.path}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def changed_paths(root: Path) -> frozenset[str]:

@@ -184,3 +184,36 @@ def test_the_index_is_discovered_as_the_checkout_would_be(repo) -> None:
         assert sorted(got.skipped, key=lambda s: s.location) == sorted(expected.skipped, key=lambda s: s.location)
         assert len(got.skipped) == 7 and any(f.path == "docs/inside.md" for f in got.files)
         assert ("deploy/service.d/10-off.conf", "") in [(f.path, f.text) for f in got.files] or exclude
+
+
+def test_with_the_run_cache_staged_runs_replay_and_say_what_uncached_runs_say(capsys, repo, caching_on,
+                                                                              monkeypatch) -> None:
+    from meslint import engine
+
+    calls: list[int] = []
+    real_run = engine.run
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run", counted)
+
+    def cached() -> tuple[int, list[str]]:
+        code = main(["check", str(repo), "--staged", "--output-format", "concise"])
+        return code, [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+    main(["check", str(repo), "-q", "--exit-zero"])  # a working-tree run recorded what each check read
+    capsys.readouterr()
+    break_pid_file(repo)
+    git(repo, "add", ".env.example")
+    calls.clear()
+    first = cached()
+    assert calls == [1, 1]  # the index, then HEAD (first seen)
+    assert first == staged(capsys, repo) and first[0] == 1
+    calls.clear()
+    assert cached() == first and calls == [1]  # HEAD's counts come from the record
+    git(repo, "commit", "-qm", "break it")  # a new HEAD: judged again, and the commit adds nothing now
+    calls.clear()
+    assert cached() == (0, []) and calls == [1, 1]
+    assert staged(capsys, repo) == (0, [])
