@@ -15,6 +15,9 @@ the tools run by run after one warm-up each:
   and runs all checks (what a pre-commit hook sees right after an edit);
 * the editor path: ``meslint check --stdin-filename <unit> -`` on a warm cache, with the
   buffer equal to the saved file (replayed) and with an edited buffer (evaluated).
+* the default pre-commit hook: ``meslint check --staged`` right after a unit edit is staged (the
+  tree committed to a git repository of its own first);
+* with ``--server``, every mode again with a ``meslint server`` running (rows "+ server").
 
 A tree must be older than the run cache's racy window (2 s) before its runs are recorded,
 so the script waits that long after generating a synthetic tree.
@@ -357,7 +360,7 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
     shutil.rmtree(cache_dir, ignore_errors=True)
     shutil.rmtree(root / ".ruff_cache", ignore_errors=True)
     keys = ("m_cold", "r_cold", "m_warm", "r_warm", "edit_unit", "edit_env", "edit_readme", "edit_py", "r_edit",
-            "editor", "editor_edited")
+            "editor", "editor_edited", "staged")
     samples: dict[str, list[dict]] = {k: [] for k in keys}
     pairs = [("m_cold", m_cold, "r_cold", r_cold), ("m_warm", m_warm, "r_warm", r_warm)]
     for m_key, m_argv, r_key, r_argv in pairs:
@@ -399,6 +402,8 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
                     samples["r_edit"].append(measure(r_warm, cwd=root))
         finally:
             target.write_bytes(saved)
+    if unit is not None and shutil.which("git"):
+        samples["staged"] = staged_after_edit(root, unit, runs, meslint)
     shutil.rmtree(cache_dir, ignore_errors=True)
     shutil.rmtree(root / ".ruff_cache", ignore_errors=True)
 
@@ -412,9 +417,39 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
         "tree": label, "bytes": tree_bytes(root),
         "m_cold": med("m_cold"), "r_cold": med("r_cold"), "m_warm": med("m_warm"), "r_warm": med("r_warm"),
         **{key: med(key) for key in EDITS}, "r_edit": med("r_edit"),
-        "editor": med("editor"), "editor_edited": med("editor_edited"),
+        "editor": med("editor"), "editor_edited": med("editor_edited"), "staged": med("staged"),
         "m_rss": max(rss("m_cold") or 0, rss("m_warm") or 0), "r_rss": rss("r_cold"),
     }]
+
+
+def staged_after_edit(root: Path, unit: Path, runs: int, meslint: list[str]) -> list[dict]:
+    """The default pre-commit hook (``check --staged``) right after a unit edit is staged: the tree
+    is committed to a git repository of its own first (removed afterwards)."""
+    env = {**_CHILD_ENV, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=root, env=env, check=True,
+                       capture_output=True)
+
+    argv = [*meslint, "check", str(root), "--staged", "--exit-zero", "--output-format", "concise"]
+    saved = unit.read_bytes()
+    samples = []
+    try:
+        git("init", "-q")
+        git("add", "-A")
+        git("commit", "-qm", "bench base")
+        unit.write_bytes(edited("edit_unit", saved, runs))
+        git("add", str(unit))
+        measure(argv, cwd=root)  # warm-up: HEAD judged once
+        for index in range(runs):
+            unit.write_bytes(edited("edit_unit", saved, index))
+            git("add", str(unit))
+            samples.append(measure(argv, cwd=root))
+    finally:
+        unit.write_bytes(saved)
+        shutil.rmtree(root / ".git", ignore_errors=True)
+    return samples
 
 
 def _fmt(value: float | None, unit: str = "s") -> str:
@@ -446,8 +481,9 @@ def table(rows: list[dict], runs: int) -> str:
         "against ruff run right after editing one .py",
         "",
         "| tree | bytes | meslint cold | ruff cold | ratio | meslint warm | ruff warm | ratio | ruff after an edit "
-        f"| {edits} | editor, saved buffer | editor, edited buffer | meslint peak RSS | ruff peak RSS |",
-        "|---|" + "---:|" * (12 + 2 * len(EDITS)),
+        f"| {edits} | editor, saved buffer | editor, edited buffer | pre-commit `--staged`, unit edit | ratio "
+        "| meslint peak RSS | ruff peak RSS |",
+        "|---|" + "---:|" * (14 + 2 * len(EDITS)),
     ]
     for r in rows:
         edit_cells = " | ".join(f"{_fmt(r[key])} | {_ratio(r[key], r['r_edit'])}" for key in EDITS)
@@ -455,7 +491,8 @@ def table(rows: list[dict], runs: int) -> str:
             f"| {r['tree']} | {r['bytes'] / 1e6:.1f} MB | {_fmt(r['m_cold'])} | {_fmt(r['r_cold'])} | "
             f"{_ratio(r['m_cold'], r['r_cold'])} | {_fmt(r['m_warm'])} | {_fmt(r['r_warm'])} | "
             f"{_ratio(r['m_warm'], r['r_warm'])} | {_fmt(r['r_edit'])} | {edit_cells} | "
-            f"{_fmt(r['editor'])} | {_fmt(r['editor_edited'])} | {r['m_rss']:.0f} MB | {r['r_rss']:.0f} MB |")
+            f"{_fmt(r['editor'])} | {_fmt(r['editor_edited'])} | {_fmt(r['staged'])} | "
+            f"{_ratio(r['staged'], r['r_edit'])} | {r['m_rss']:.0f} MB | {r['r_rss']:.0f} MB |")
     return "\n".join(lines)
 
 
