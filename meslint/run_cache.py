@@ -37,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-from meslint import __version__, cachefiles, pack_files, safe_io
+from meslint import __version__, cachefiles, own_sources, pack_files, safe_io
 from meslint.cachefiles import RACY_NS
 from meslint.edits import Edit, Fix
 from meslint.errors import PackError
@@ -264,23 +264,8 @@ def _settings_key(root: Path, settings, contract: str, pack_bytes: bytes) -> str
     fields = dataclasses.asdict(settings)
     digest.update(json.dumps(fields, sort_keys=True, default=repr).encode("utf-8", "surrogatepass"))
     digest.update(b"\0pack\0" + pack_bytes)
-    digest.update(b"\0meslint\0" + _own_sources_key().encode())
+    digest.update(b"\0meslint\0" + own_sources.sources_key().encode())
     return digest.hexdigest()
-
-
-def _own_sources_key() -> str:
-    """Size and mtime of meslint's own files: an edited checkout must not replay old findings."""
-    entries: list[str] = []
-    stack = [Path(__file__).resolve().parent]
-    while stack:
-        with os.scandir(stack.pop()) as listing:
-            for entry in listing:
-                if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
-                    stack.append(Path(entry.path))
-                elif entry.name.endswith((".py", ".yaml", ".json")):
-                    info = entry.stat()
-                    entries.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}")
-    return hashlib.sha256("\n".join(sorted(entries)).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _take_inventory(root: Path, mirrors: tuple[str, ...], exclude: tuple[str, ...]) -> Inventory:

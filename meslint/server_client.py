@@ -66,21 +66,9 @@ def stamp() -> str:
     installed = _installed(os.path.dirname(here))
     if installed is not None:
         return "\0".join([sys.version, __version__, *installed])
-    parts = [sys.executable, sys.version, here, __version__]
-    stack = [here]
-    while stack:
-        directory = stack.pop()
-        try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
-                stack.append(entry.path)
-            elif entry.name.endswith(".py"):
-                info = entry.stat(follow_symlinks=False)
-                parts.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
-    return "\0".join(parts)
+    from meslint.own_sources import sources_key
+
+    return "\0".join([sys.executable, sys.version, here, __version__, sources_key()])
 
 
 def _installed(site: str) -> list[str] | None:

@@ -123,7 +123,7 @@ def test_edited_pack_file_evaluates_again(tmp_path, capsys, runs):
 def test_edited_meslint_sources_evaluate_again(tmp_path, capsys, runs, monkeypatch):
     root = _tree(tmp_path)
     _out(capsys, root)
-    monkeypatch.setattr(run_cache, "_own_sources_key", lambda: "another meslint")
+    monkeypatch.setattr(run_cache.own_sources, "sources_key", lambda: "another meslint")
     _out(capsys, root)
     assert len(runs) == 2
 

@@ -90,32 +90,36 @@ def test_a_runtime_directory_others_can_enter_is_refused(tmp_path):
     assert _meslint(["server", "status"], env).returncode == 1
 
 
-def test_a_client_interrupted_ends_its_run_in_the_server(server_env):
+def test_a_client_interrupted_ends_its_run_in_the_server(server_env, tmp_path):
+    import shutil
     import signal
     import time
 
     def running() -> int:
         return int(_meslint(["server", "status"], server_env).stdout.split(" running now")[0].rsplit(", ", 1)[1])
 
-    # The served run waits for the client's standard input, which never comes.
+    tree = shutil.copytree(FIXTURES / "demo", tmp_path / "demo", ignore=shutil.ignore_patterns(".meslint_cache"))
+    # The served run waits for the client's standard input, which stays open and empty: only the
+    # server can end it.
     client = subprocess.Popen([*PYTHON_M, "meslint", "check", "--no-cache",
                                "--stdin-filename", "deploy/mes-dashboard.service"], env=server_env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              cwd=FIXTURES / "demo")
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tree)
     try:
         deadline = time.monotonic() + 60
         while running() == 0:
             assert time.monotonic() < deadline and client.poll() is None
             time.sleep(0.1)
         client.send_signal(signal.SIGINT)
-        _, err = client.communicate(timeout=30)
-        assert client.returncode == 130 and err.decode().strip() == "meslint: interrupted"
+        assert client.wait(timeout=30) == 130
         while running() != 0:  # the server ended the run the client left
             assert time.monotonic() < deadline
             time.sleep(0.1)
+        assert client.stderr.read().decode().strip() == "meslint: interrupted"  # and nothing from the run
+        assert client.stdout.read() == b""
     finally:
         client.kill()
         client.wait()
+        client.stdin.close()
 
 
 def test_stop_ends_it(server_env):
