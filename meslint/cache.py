@@ -261,6 +261,7 @@ def warm(directory: Path) -> None:
         _RESIDENT.pop(str(directory), None)
         return
     if known is not None and known[0] == signature and known[1] == cachefiles.key_id(secret):
+        _RESIDENT[str(directory)] = _RESIDENT.pop(str(directory))  # the latest used
         return
     entries = _read_index(directory, secret)
     if cachefiles.file_signature(directory / INDEX_NAME) != signature:
@@ -280,7 +281,9 @@ def warm(directory: Path) -> None:
             continue
         if getattr(value, "path", None) == path:
             decoded[path] = value
+    _RESIDENT.pop(str(directory), None)
     _RESIDENT[str(directory)] = (signature, cachefiles.key_id(secret), entries, decoded)
+    cachefiles.keep_newest(_RESIDENT)
 
 
 # --------------------------------------------------------------------------- run-wide setting

@@ -185,6 +185,15 @@ def file_signature(path: Path) -> tuple | None:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
+RESIDENT_DIRECTORIES = 8  # a resident server keeps the caches of this many checked roots, the latest used
+
+
+def keep_newest(resident: dict) -> None:
+    """Drop the oldest entries of an insertion-ordered resident map beyond :data:`RESIDENT_DIRECTORIES`."""
+    while len(resident) > RESIDENT_DIRECTORIES:
+        del resident[next(iter(resident))]
+
+
 def key_id(secret: bytes) -> bytes:
     """Names a signing key without revealing it (what a resident copy was verified under)."""
     return hashlib.sha256(b"meslint-resident\0" + secret).digest()

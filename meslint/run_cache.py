@@ -245,6 +245,7 @@ def warm(directory: Path) -> None:
         return
     known = _RESIDENT.get(str(directory))
     if known is not None and known[:2] == (signature, cachefiles.key_id(secret)):
+        _RESIDENT[str(directory)] = _RESIDENT.pop(str(directory))  # the latest used
         return
     headers: list[dict] = []
 
@@ -254,7 +255,9 @@ def warm(directory: Path) -> None:
 
     value = _read_prior(directory, secret, header_ok)
     if value is not None and headers and cachefiles.file_signature(directory / DEPS_NAME) == signature:
+        _RESIDENT.pop(str(directory), None)
         _RESIDENT[str(directory)] = (signature, cachefiles.key_id(secret), headers[-1], value)
+        cachefiles.keep_newest(_RESIDENT)
 
 
 def _settings_key(root: Path, settings, contract: str, pack_bytes: bytes) -> str:

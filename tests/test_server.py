@@ -236,3 +236,11 @@ def test_the_same_wheel_in_two_environments_is_one_meslint(tmp_path, monkeypatch
     assert server_client._installed(str(changed)) != first  # other installed bytes
     editable = _site(tmp_path / "e", "__editable__.meslint.pth,sha256=x,1\n", deps)
     assert server_client._installed(str(editable)) is None  # the sources are elsewhere: stamped by path
+
+
+def test_a_server_keeps_the_caches_of_the_latest_roots_only():
+    from meslint import cachefiles
+
+    resident = {f"/r{i}": i for i in range(cachefiles.RESIDENT_DIRECTORIES + 3)}
+    cachefiles.keep_newest(resident)
+    assert list(resident) == [f"/r{i}" for i in range(3, cachefiles.RESIDENT_DIRECTORIES + 3)]
