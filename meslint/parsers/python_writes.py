@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 
 from meslint.facts import EnqueueCall, WriteSite
+from meslint.parsers.python_ast import walk
 from meslint.parsers.python_classes import Classes
 from meslint.parsers.python_logging import HANDLERS as _HANDLERS
 from meslint.parsers.python_logging import LoggingConfig
@@ -305,7 +306,7 @@ class Writes(Classes, LoggingConfig):
     def _returned_path(self, define: ast.FunctionDef | ast.AsyncFunctionDef,
                        depth: int) -> tuple[str | None, str | None]:
         """The path a module helper without arguments returns (``def _root(): return BASE / "x"``)."""
-        returns = [n.value for n in ast.walk(define) if isinstance(n, ast.Return) and n.value is not None]
+        returns = [n.value for n in walk(define) if isinstance(n, ast.Return) and n.value is not None]
         if len(returns) != 1 or define.args.args or define.args.posonlyargs:
             return None, None
         saved, self.scope = self.scope, self.module  # its names are the module's
@@ -382,7 +383,7 @@ class Writes(Classes, LoggingConfig):
         found = self._assigned.get(key)
         if found is None:
             found = self._assigned[key] = {}
-            for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
+            for stmt in walk(ast.Module(body=body, type_ignores=[])):
                 if isinstance(stmt, ast.Assign):
                     for target in stmt.targets:
                         if isinstance(target, ast.Name):
@@ -405,7 +406,7 @@ class Writes(Classes, LoggingConfig):
             if helper in self._defs:
                 if helper not in self._helper_queues:  # once per helper, however often it is called
                     self._helper_queues[helper] = ""
-                    for node in ast.walk(self._defs[helper]):
+                    for node in walk(self._defs[helper]):
                         if isinstance(node, ast.Return) and node.value is not None:
                             found = self._queue_of(node.value, depth + 1, local=False)
                             if found:
