@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from meslint.facts import Location
 from meslint.parsers.columns import ByteColumns
@@ -28,14 +28,14 @@ _NO_FACT_FIELDS = frozenset({"ctx", "op", "ops", "attr", "arg", "conversion", "t
 _T = TypeVar("_T")
 
 
-class ByNodeType(dict[type[ast.AST], _T]):
-    """A table filled on first use of each node type."""
+class ByNodeType(dict[type, _T]):
+    """A table filled on first use of each node type (or of each type of a field's value)."""
 
-    def __init__(self, compute: Callable[[type[ast.AST]], _T]) -> None:
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
         super().__init__()
         self.compute = compute
 
-    def __missing__(self, cls: type[ast.AST]) -> _T:
+    def __missing__(self, cls: type) -> _T:
         self[cls] = value = self.compute(cls)
         return value
 

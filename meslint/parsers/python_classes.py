@@ -34,6 +34,12 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_EXPR else text[:_MAX_EXPR - 3] + "..."
 
 
+def _class_like(ref: str | None) -> str | None:
+    if ref is None or not ref.rpartition(".")[2][:1].isupper() or ref.lstrip(".").split(".")[0] in _STDLIB:
+        return None
+    return ref
+
+
 def _is_static(define: Define) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in define.decorator_list)
 
@@ -177,12 +183,10 @@ class Classes(Evaluator):
 
     def _class_ref(self, func: ast.expr) -> str | None:
         """The reference of a called class-like name (CapWords, not the standard library's)."""
-        ref = self._ref(func)
-        if ref is None or not ref.rpartition(".")[2][:1].isupper() or ref.lstrip(".").split(".")[0] in _STDLIB:
-            return None
-        return ref
+        return _class_like(self._ref(func))
 
-    def _construction(self, node: ast.Call) -> None:
+    def _construction(self, node: ast.Call, func_ref: str | None) -> None:
+        """A call with arguments of a class-like name; ``func_ref`` is ``self._ref(node.func)``."""
         if not node.args and not node.keywords:
             return
         func = node.func
@@ -192,7 +196,7 @@ class Classes(Evaluator):
         elif isinstance(func, ast.Attribute) and func.attr == "__class__":
             func = func.value
         own = self._self_class(func.id) if isinstance(func, ast.Name) else None
-        ref = own if own is not None else self._class_ref(node.func)
+        ref = own if own is not None else _class_like(func_ref)
         if ref is None:
             return
         keys = [("*" if isinstance(arg, ast.Starred) else str(i)) for i, arg in enumerate(node.args)]
