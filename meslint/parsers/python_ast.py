@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from meslint.facts import Location
 from meslint.parsers.columns import ByteColumns
@@ -28,14 +28,14 @@ _NO_FACT_FIELDS = frozenset({"ctx", "op", "ops", "attr", "arg", "conversion", "t
 _T = TypeVar("_T")
 
 
-class ByNodeType(dict[type[ast.AST], _T]):
-    """A table filled on first use of each node type."""
+class ByNodeType(dict[type, _T]):
+    """A table filled on first use of each node type (or of each type of a field's value)."""
 
-    def __init__(self, compute: Callable[[type[ast.AST]], _T]) -> None:
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
         super().__init__()
         self.compute = compute
 
-    def __missing__(self, cls: type[ast.AST]) -> _T:
+    def __missing__(self, cls: type) -> _T:
         self[cls] = value = self.compute(cls)
         return value
 
@@ -45,6 +45,18 @@ def _fields_for(cls: type[ast.AST]) -> tuple[str, ...]:
 
 
 CHILD_FIELDS = ByNodeType(_fields_for)
+_BLOCKS = frozenset({"body", "orelse", "handlers", "finalbody", "cases"})
+
+
+def _blocks_for(cls: type[ast.AST]) -> tuple[str, ...]:
+    if issubclass(cls, ast.expr):  # Lambda.body, IfExp.body/orelse: expressions
+        return ()
+    return tuple(name for name in cls._fields if name in _BLOCKS)
+
+
+# The fields of a node type that hold statement lists (try handlers and match cases hold those
+# in turn): the only places a definition or a ``global`` statement can be.
+BLOCK_FIELDS = ByNodeType(_blocks_for)
 
 
 def names_in(node: ast.AST) -> list[str]:
@@ -63,6 +75,32 @@ def names_in(node: ast.AST) -> list[str]:
             elif isinstance(value, ast.AST):
                 stack.append(value)
     return names
+
+
+def walk(tree: ast.AST) -> list[ast.AST]:
+    """The nodes of ``tree`` in :func:`ast.walk`'s order, without the childless ones no fact is about
+    (contexts, operators): dropping a node without children leaves the others' order as it was."""
+    nodes = [tree]
+    for node in nodes:  # the list grows while it is read: breadth first, as ast.walk's queue
+        for name in CHILD_FIELDS[type(node)]:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                nodes.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                nodes.append(value)
+    return nodes
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The children of ``node`` in :func:`ast.iter_child_nodes`' order, contexts and operators left out."""
+    found: list[ast.AST] = []
+    for name in CHILD_FIELDS[type(node)]:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            found.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
 
 
 def by_location(fact: object) -> tuple[int, int]:

@@ -22,6 +22,7 @@ import builtins
 import sys
 
 from meslint.facts import ClassAttribute, PythonClass
+from meslint.parsers.python_ast import BLOCK_FIELDS, names_in
 from meslint.parsers.python_values import Evaluator, File, Scope, arg_defaults, is_none
 
 _MAX_EXPR = 80
@@ -31,6 +32,12 @@ Define = ast.FunctionDef | ast.AsyncFunctionDef
 
 def _short(text: str) -> str:
     return text if len(text) <= _MAX_EXPR else text[:_MAX_EXPR - 3] + "..."
+
+
+def _class_like(ref: str | None) -> str | None:
+    if ref is None or not ref.rpartition(".")[2][:1].isupper() or ref.lstrip(".").split(".")[0] in _STDLIB:
+        return None
+    return ref
 
 
 def _is_static(define: Define) -> bool:
@@ -58,28 +65,38 @@ class Classes(Evaluator):
         self._constructions: dict[tuple[str, tuple[str, ...]], None] = {}
         self._foreign: dict[str, None] = {}
         self._defaults: dict[int, dict[str, ast.expr]] = {}
-        stack: list[tuple[ast.AST, str, str | None, tuple[str, str, bool] | None]] = [(tree, "", None, None)]
+        # Definitions and ``global`` statements only live in statement lists, so the walk follows those
+        # alone (an expression never holds a statement).  The order of the stack is the one a walk of
+        # every child node would have: the first of two classes of one qualified name is kept.
+        scan_globals = "global" in self.text  # no such keyword, no Global node: every set stays empty
+        stack: list[tuple[ast.AST, str, str | None, tuple[str, str, bool] | None, tuple[set[str], ...]]] = [
+            (tree, "", None, None, ())]
         while stack:
-            node, prefix, cls, method = stack.pop()
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.ClassDef):
-                    qual = prefix + child.name
-                    self._class_nodes.setdefault(qual, child)
-                    stack.append((child, qual + ".", qual, None))
-                elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    own = method
-                    positional = [*child.args.posonlyargs, *child.args.args]
-                    if cls is not None and positional and not _is_static(child):
-                        own = (cls, positional[0].arg, child.name == "__init__")
-                    elif own is not None:
-                        own = (own[0], own[1], False)  # a nested function sees the method's self
-                    if own is not None:
-                        self._method_of[id(child)] = own
-                    self._globals[id(child)] = {name for n in ast.walk(child) if isinstance(n, ast.Global)
-                                                for name in n.names}
-                    stack.append((child, prefix + child.name + ".", None, own))
-                elif not isinstance(child, ast.expr):
-                    stack.append((child, prefix, cls, method))
+            node, prefix, cls, method, enclosing = stack.pop()
+            for field in BLOCK_FIELDS[type(node)]:
+                for child in getattr(node, field):
+                    kind = type(child)
+                    if kind is ast.ClassDef:
+                        qual = prefix + child.name
+                        self._class_nodes.setdefault(qual, child)
+                        stack.append((child, qual + ".", qual, None, enclosing))
+                    elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                        own = method
+                        positional = [*child.args.posonlyargs, *child.args.args]
+                        if cls is not None and positional and not _is_static(child):
+                            own = (cls, positional[0].arg, child.name == "__init__")
+                        elif own is not None:
+                            own = (own[0], own[1], False)  # a nested function sees the method's self
+                        if own is not None:
+                            self._method_of[id(child)] = own
+                        names = self._globals[id(child)] = set()
+                        stack.append((child, prefix + child.name + ".", None, own, (*enclosing, names)))
+                    elif kind is ast.Global:
+                        if scan_globals:  # a function's globals include those of the functions nested in it
+                            for names in enclosing:
+                                names.update(child.names)
+                    elif BLOCK_FIELDS[kind]:
+                        stack.append((child, prefix, cls, method, enclosing))
 
     # ----------------------------------------------------------------- hooks
 
@@ -100,7 +117,7 @@ class Classes(Evaluator):
             return
         if is_none(value):
             return
-        names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        names = set(names_in(value))
         params: tuple[str, ...] = ()
         if owner[2]:
             template, base, params = self._init_value(value, define, names)
@@ -166,12 +183,10 @@ class Classes(Evaluator):
 
     def _class_ref(self, func: ast.expr) -> str | None:
         """The reference of a called class-like name (CapWords, not the standard library's)."""
-        ref = self._ref(func)
-        if ref is None or not ref.rpartition(".")[2][:1].isupper() or ref.lstrip(".").split(".")[0] in _STDLIB:
-            return None
-        return ref
+        return _class_like(self._ref(func))
 
-    def _construction(self, node: ast.Call) -> None:
+    def _construction(self, node: ast.Call, func_ref: str | None) -> None:
+        """A call with arguments of a class-like name; ``func_ref`` is ``self._ref(node.func)``."""
         if not node.args and not node.keywords:
             return
         func = node.func
@@ -181,7 +196,7 @@ class Classes(Evaluator):
         elif isinstance(func, ast.Attribute) and func.attr == "__class__":
             func = func.value
         own = self._self_class(func.id) if isinstance(func, ast.Name) else None
-        ref = own if own is not None else self._class_ref(node.func)
+        ref = own if own is not None else _class_like(func_ref)
         if ref is None:
             return
         keys = [("*" if isinstance(arg, ast.Starred) else str(i)) for i, arg in enumerate(node.args)]

@@ -23,6 +23,7 @@ from meslint.facts_payloads import (
     PayloadValue,
 )
 from meslint.location import Location
+from meslint.parsers.python_ast import child_nodes, names_in, walk
 
 UNKNOWN = PayloadValue("unknown")
 _MAX_DEPTH = 12  # nesting of values followed through names inside one function
@@ -38,8 +39,9 @@ def extract(tree: ast.Module, locate: Locate, module_name: str, source_size: int
     """The functions (every def), the ``from`` imports, the loop item reads, the Flask apps."""
     functions: list[PayloadFunction] = []
     budget = [_BASE_BUDGET + source_size // 8]
+    nodes = walk(tree)  # once, in ast.walk's order: the budget is spent and the imports listed in it
     # Every def, nested ones included: Flask apps register error handlers and routes inside create_app().
-    for statement in ast.walk(tree):
+    for statement in nodes:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.append(_function(statement, locate, budget))
     functions.sort(key=lambda function: (function.location.line, function.location.column))
@@ -47,7 +49,7 @@ def extract(tree: ast.Module, locate: Locate, module_name: str, source_size: int
     reads: list[ItemRead] = []
     apps: list[FlaskApp] = []
     loop_names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Call) and _dotted(node.func).rpartition(".")[2] == "Flask":
             # static_folder=None turns static files off (nothing to compare); static_url_path=None is the default.
             apps.append(FlaskApp(_keyword(node, "static_folder", "static", None),
@@ -57,8 +59,8 @@ def extract(tree: ast.Module, locate: Locate, module_name: str, source_size: int
             imports.extend(PayloadImport(alias.asname or alias.name, base, alias.name) for alias in node.names
                            if alias.name != "*")
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-            loop_names.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
-    for node in ast.walk(tree):
+            loop_names.update(names_in(node.target))
+    for node in nodes:
         key = _item_read(node, loop_names)
         if key is not None:
             reads.append(ItemRead(key, locate(node)))
@@ -182,7 +184,7 @@ class _Scope:
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.ExceptHandler)):
                 for target in _bound_targets(node):
                     self._bind(target, None)
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(child_nodes(node))
 
     def defaults(self, args: ast.arguments) -> tuple[PayloadKey, ...]:
         """Parameters with a literal default (a builder's ``status_code=500``)."""

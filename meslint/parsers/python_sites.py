@@ -32,6 +32,7 @@ class Sites(Evaluator):
     dict_keys: list[DictKey]
 
     def visit_Import(self, node: ast.Import) -> None:
+        self.dotted.clear()  # the aliases change
         for alias in node.names:
             self.imported_modules.add(alias.name)
             if alias.asname:
@@ -43,6 +44,7 @@ class Sites(Evaluator):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level or not node.module:
             return
+        self.dotted.clear()  # the aliases change
         self.imported_modules.add(node.module)
         for alias in node.names:
             self.imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"

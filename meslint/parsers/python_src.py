@@ -46,6 +46,7 @@ from __future__ import annotations
 import ast
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 from meslint.facts import (
     DictKey,
@@ -131,6 +132,7 @@ class _Collector(Writes, EnvReads, Sites):
         self._columns: dict[int, ByteColumns | None] = {}  # line -> its columns (None: ASCII), once needed
         self._remap = lf_position_mapper(text)
         self.imports: dict[str, str] = {}
+        self.dotted: dict[ast.expr, str | None] = {}
         self.imported_modules: set[str] = set()  # every module named by an import statement
         # id(expr) -> "int" | "float" | "bool" for expressions passed straight to a converter
         # (``int(os.getenv(...))``).  Filled by visit_Call, which sees a call before its arguments,
@@ -194,19 +196,25 @@ class _Collector(Writes, EnvReads, Sites):
     # ----------------------------------------------------------------- traversal
 
     def visit(self, node: ast.AST) -> None:
-        _DISPATCH[type(node)](self, node)
+        method = _DISPATCH[type(node)]
+        if method is not None:
+            method(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        # Most children are leaves (names, contexts, operators): test for them here rather than
-        # pay a call each, and only look at fields that can hold nodes at all.
+        # Most children are leaves (names, contexts, operators) or no nodes at all (identifiers,
+        # constants' values): their entry in the table is None, which costs no call.  Only fields
+        # that can hold nodes at all are looked at.
         for name in CHILD_FIELDS[type(node)]:
-            value = getattr(node, name, None)
+            value: Any = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
-                    if type(item) not in LEAVES and isinstance(item, ast.AST):
-                        _DISPATCH[type(item)](self, item)
-            elif type(value) not in LEAVES and isinstance(value, ast.AST):
-                _DISPATCH[type(value)](self, value)
+                    method = _DISPATCH[type(item)]
+                    if method is not None:
+                        method(self, item)
+            else:
+                method = _DISPATCH[type(value)]
+                if method is not None:
+                    method(self, value)
 
     # ----------------------------------------------------------------- scopes and statements
 
@@ -326,14 +334,52 @@ class _Collector(Writes, EnvReads, Sites):
     # ----------------------------------------------------------------- expressions
 
     def visit_Call(self, node: ast.Call) -> None:
-        self._note_conversion(node)
+        # The guards here are the recognisers' own first tests, made before paying for their calls.
+        args = node.args
+        if len(args) == 1:
+            self._note_conversion(node)
         func = self._canonical(node.func)
-        self._call_sites(node, func)
-        self._resolver_read(node, func)
-        self._read_site(node)
-        self._helper_call(node, func)
+        if func is not None and (func == "dict" or func.startswith("sys.")):
+            self._call_sites(node, func)
+        if args:
+            if len(args) > 1:
+                self._resolver_read(node, func)
+            self._read_site(node)
+            self._helper_call(node, func)
         self._writes_call(node, func)
-        self.generic_visit(node)
+        # The children, as generic_visit would visit them (func, args, keywords' values), without its loops.
+        for child in (node.func, *args):
+            method = _DISPATCH[type(child)]
+            if method is not None:
+                method(self, child)
+        for keyword in node.keywords:
+            method = _DISPATCH[type(keyword.value)]
+            if method is not None:
+                method(self, keyword.value)
+
+    def visit_keyword(self, node: ast.keyword) -> None:
+        method = _DISPATCH[type(node.value)]
+        if method is not None:
+            method(self, node.value)
+
+    visit_Expr = visit_keyword  # type: ignore[assignment]
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            method = _DISPATCH[type(node.value)]
+            if method is not None:
+                method(self, node.value)
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        for stmt in node.body:
+            method = _DISPATCH[type(stmt)]
+            if method is not None:
+                method(self, stmt)
+        for stmt in node.orelse:
+            method = _DISPATCH[type(stmt)]
+            if method is not None:
+                method(self, stmt)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if isinstance(node.ctx, ast.Load):
@@ -355,16 +401,13 @@ class _Collector(Writes, EnvReads, Sites):
             self.visit(value)
 
 
-def _skip(collector: _Collector, node: ast.AST) -> None:
-    return None
-
-
-def _method_for(cls: type[ast.AST]) -> Callable[[_Collector, ast.AST], None]:
-    if cls in LEAVES:
-        return _skip
-    return getattr(_Collector, "visit_" + cls.__name__, _Collector.generic_visit)
+def _method_for(cls: type) -> Callable[[_Collector, ast.AST], None] | None:
+    """The visitor of a node type; None for a leaf or a value that is no node (nothing to visit)."""
+    if cls in LEAVES or not issubclass(cls, ast.AST):
+        return None
+    return getattr(_Collector, "visit_" + cls.__name__, _Collector.generic_visit)  # type: ignore[no-any-return]
 
 
 # NodeVisitor's getattr per node is most of the traversal cost on big modules: look up once per
-# node type, for all collectors.
-_DISPATCH = ByNodeType(_method_for)
+# node type (and per type of a field's value), for all collectors.
+_DISPATCH: ByNodeType[Callable[[_Collector, ast.AST], None] | None] = ByNodeType(_method_for)

@@ -15,6 +15,7 @@ from meslint.facts import ROOT_TOKEN
 from meslint.parsers.python_ast import SourceVisitor
 
 _MAX_DEPTH = 12  # template recursion bound: symbol chains are short in practice
+_NOT_DOTTED = object()
 
 # Calls whose value is (as far as a template can tell) their single argument.
 TRANSPARENT_CALLS = frozenset(
@@ -153,6 +154,7 @@ class Evaluator(SourceVisitor):
     scope: Scope
     module: Scope
     imports: dict[str, str]
+    dotted: dict[ast.expr, str | None]  # _canonical's memo of attribute chains, cleared on a new import
 
     # The environment recogniser (:class:`meslint.parsers.python_env.EnvReads`) answers these.
     def _env_hit(self, node: ast.AST) -> Hit | None:
@@ -166,8 +168,19 @@ class Evaluator(SourceVisitor):
 
     def _canonical(self, node: ast.expr) -> str | None:
         """Dotted name with import aliases applied (``environ.get`` -> ``os.environ.get``)."""
-        if isinstance(node, ast.Name):
+        if type(node) is ast.Name:
             return self.imports.get(node.id, node.id)
+        if type(node) is not ast.Attribute:
+            return None
+        # An attribute chain is asked for several times (the call, its recognisers); the answer holds until
+        # an import changes the aliases (the memo is cleared then).  Keyed by the node itself, which it
+        # keeps alive, so that a node made and dropped meanwhile cannot reuse an id.
+        found = self.dotted.get(node, _NOT_DOTTED)
+        if found is _NOT_DOTTED:
+            found = self.dotted[node] = self._dotted(node)
+        return found  # type: ignore[return-value]
+
+    def _dotted(self, node: ast.expr) -> str | None:
         attrs: list[str] = []
         while isinstance(node, ast.Attribute):
             attrs.append(node.attr)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 
 from meslint.facts import EnqueueCall, WriteSite
+from meslint.parsers.python_ast import walk
 from meslint.parsers.python_classes import Classes
 from meslint.parsers.python_logging import HANDLERS as _HANDLERS
 from meslint.parsers.python_logging import LoggingConfig
@@ -39,6 +40,14 @@ _READ_CALLS = frozenset({"os.path.exists", "os.path.isfile", "os.path.isdir", "o
 _PATH_READS = frozenset({"exists", "is_file", "read_text", "read_bytes", "stat"})
 _ENQUEUE_METHODS = {"enqueue": 0, "enqueue_call": 0, "enqueue_in": 1, "enqueue_at": 1}
 _QUEUE_KEYWORDS = frozenset({"queue_name", "queue"})
+_LOGGING_CONFIG = ("logging.basicConfig", "logging.config.dictConfig", "logging.config.fileConfig")
+# What _write_site can recognise at all: a call of one of these names, a name ending in one of these
+# tails, or a method of one of these names (every branch tests one of them first).
+_SITE_CALLS = _OPEN | _READ_CALLS | frozenset({"os.makedirs", "os.mkdir", "os.replace", "os.rename", "os.remove",
+                                               "os.unlink", "sqlite3.connect", *_LOGGING_CONFIG})
+_SITE_TAILS = _COPIES | _TEMPFILE | _HANDLERS | frozenset({"write_table", "ParquetWriter"})
+_PATH_METHODS = frozenset({"mkdir", "write_text", "write_bytes", "touch", "unlink", "open", "bind", "connect"})
+_SITE_ATTRS = _PATH_METHODS | _PATH_READS | frozenset({"to_parquet", "to_csv", "to_feather", "to_json"})
 
 
 def _tail(name: str | None) -> str:
@@ -123,16 +132,22 @@ class Writes(Classes, LoggingConfig):
 
     def _writes_call(self, node: ast.Call, func: str | None) -> None:
         caller = self.scope.name or ""
-        # A function handed on at module level is registered (a job registry, a decorator), not run; one
-        # handed to a queue runs in a worker, not here.
-        handed_on = bool(caller) and not self._queues_job(node, func)
-        for target in (node.func, *node.args, *(kw.value for kw in node.keywords)):
-            if target is node.func or (handed_on and self._callback(target)):
-                ref = self._ref(target)
-                if ref is not None:
-                    self.calls[(caller, ref)] = None
-        self._construction(node)
-        if not self._write_site(node, func):
+        # Without relative imports, what the called name refers to is its canonical name (see _ref).
+        func_ref = self._ref(node.func) if self._relative else func
+        if func_ref is not None:
+            self.calls[(caller, func_ref)] = None
+        queues = self._queues_job(node, func)
+        if node.args or node.keywords:
+            # A function handed on at module level is registered (a job registry, a decorator), not run;
+            # one handed to a queue runs in a worker, not here.
+            if caller and not queues:
+                for target in (*node.args, *[kw.value for kw in node.keywords]):
+                    if self._callback(target):
+                        ref = self._ref(target)
+                        if ref is not None:
+                            self.calls[(caller, ref)] = None
+            self._construction(node, func_ref)
+        if not self._write_site(node, func) and queues:  # _enqueue looks only at calls _queues_job accepts
             self._enqueue(node, func)
 
     @staticmethod
@@ -168,6 +183,8 @@ class Writes(Classes, LoggingConfig):
     def _write_site(self, node: ast.Call, func: str | None) -> bool:
         tail = _tail(func)
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if func not in _SITE_CALLS and tail not in _SITE_TAILS and attr not in _SITE_ATTRS:
+            return False  # most calls: none of the branches below can match
         if func in _OPEN:
             mode = str_const(_arg(node, 1, "mode")) or "r"
             write = any(c in mode for c in "wax+")
@@ -194,7 +211,7 @@ class Writes(Classes, LoggingConfig):
             if str_const(target) == ":memory:":
                 return True
             return self._site("sqlite", func, target, node)
-        if func in ("logging.basicConfig", "logging.config.dictConfig", "logging.config.fileConfig"):
+        if func in _LOGGING_CONFIG:
             return self._logging_sites(node, func)
         if tail in _HANDLERS and func is not None and (func.startswith("logging.") or func == tail):
             return self._site("log-handler", func, _arg(node, 0, "filename"), node)
@@ -305,7 +322,7 @@ class Writes(Classes, LoggingConfig):
     def _returned_path(self, define: ast.FunctionDef | ast.AsyncFunctionDef,
                        depth: int) -> tuple[str | None, str | None]:
         """The path a module helper without arguments returns (``def _root(): return BASE / "x"``)."""
-        returns = [n.value for n in ast.walk(define) if isinstance(n, ast.Return) and n.value is not None]
+        returns = [n.value for n in walk(define) if isinstance(n, ast.Return) and n.value is not None]
         if len(returns) != 1 or define.args.args or define.args.posonlyargs:
             return None, None
         saved, self.scope = self.scope, self.module  # its names are the module's
@@ -318,7 +335,6 @@ class Writes(Classes, LoggingConfig):
     # ----------------------------------------------------------------- enqueues
 
     def _enqueue(self, node: ast.Call, func: str | None) -> None:
-        params = self._params()
         if isinstance(node.func, ast.Attribute) and node.func.attr in _ENQUEUE_METHODS:
             receiver = node.func.value
             if isinstance(receiver, ast.Name) and receiver.id in self.imports:
@@ -328,7 +344,7 @@ class Writes(Classes, LoggingConfig):
                 target = _arg(node, index, "func" if node.func.attr == "enqueue_call" else "f")
                 job_args = (("0", self._arg_value(target)),) if target is not None else ()
                 self.enqueues.append(EnqueueCall("<queue>." + node.func.attr, True, self._queue_of(receiver),
-                                                 job_args, params, self._loc(node), self.scope.name))
+                                                 job_args, self._params(), self._loc(node), self.scope.name))
                 return
         named_queue = any(kw.arg in _QUEUE_KEYWORDS for kw in node.keywords)
         if not (func is not None and "enqueue" in _tail(func).lower()) and not named_queue:
@@ -341,7 +357,8 @@ class Writes(Classes, LoggingConfig):
         callee = func or ""
         if isinstance(node.func, ast.Name) and node.func.id in self._relative:
             callee = self._relative[node.func.id]
-        self.enqueues.append(EnqueueCall(callee, False, "", tuple(args), params, self._loc(node), self.scope.name))
+        self.enqueues.append(EnqueueCall(callee, False, "", tuple(args), self._params(), self._loc(node),
+                                         self.scope.name))
 
     def _params(self) -> tuple[str, ...]:
         define = self.scope.define
@@ -382,7 +399,7 @@ class Writes(Classes, LoggingConfig):
         found = self._assigned.get(key)
         if found is None:
             found = self._assigned[key] = {}
-            for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
+            for stmt in walk(ast.Module(body=body, type_ignores=[])):
                 if isinstance(stmt, ast.Assign):
                     for target in stmt.targets:
                         if isinstance(target, ast.Name):
@@ -405,7 +422,7 @@ class Writes(Classes, LoggingConfig):
             if helper in self._defs:
                 if helper not in self._helper_queues:  # once per helper, however often it is called
                     self._helper_queues[helper] = ""
-                    for node in ast.walk(self._defs[helper]):
+                    for node in walk(self._defs[helper]):
                         if isinstance(node, ast.Return) and node.value is not None:
                             found = self._queue_of(node.value, depth + 1, local=False)
                             if found:
