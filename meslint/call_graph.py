@@ -69,16 +69,6 @@ class CallGraph:
         """``qualname`` and what reaching it reaches: nested functions, the other methods of its class."""
         return ((path, name) for name in sorted(self.groups.get((path, qualname.split(".", 1)[0]), ())))
 
-    def _targets(self, path: str, caller: str, callee: str) -> Iterable[Key]:
-        if callee.startswith(("self.", "cls.")):
-            cls = caller.split(".", 1)[0] if "." in caller else ""
-            if cls:
-                yield path, f"{cls}.{callee.split('.')[1]}"
-            return
-        found = self.target_of(path, callee)
-        if found is not None:
-            yield found
-
     def target_of(self, path: str, ref: str, depth: int = 0) -> Key | None:
         """The repository function or class a reference in module ``path`` names (None: not the repository's).
 
@@ -128,10 +118,16 @@ class CallGraph:
         units = self._edges.get(key)
         if units is None:
             path, caller = key
+            cls = caller.split(".", 1)[0] if "." in caller else ""
             ordered: dict[str | Key, None] = {}
             for callee in self.calls.get(key, ()):
-                for target_path, target in self._targets(path, caller, callee):
-                    ordered.setdefault(self._unit(target_path, target))
+                if callee.startswith(("self.", "cls.")):  # a method of the caller's class
+                    if cls:
+                        ordered.setdefault((path, cls))
+                    continue
+                target = self.target_of(path, callee)
+                if target is not None:
+                    ordered.setdefault((target[0], target[1].split(".", 1)[0]) if target[1] else target[0])
             units = self._edges[key] = tuple(ordered)
         return units
 
@@ -174,29 +170,27 @@ class CallGraph:
         found: set[Key] = set()
         expanded: set[str | Key] = set()  # units already added: each is walked once, however often it is called
         pending: list[Key] = []  # first in, first out (``index`` is the next to walk)
-        adds, callees = self._adds, self._callees
-
-        def add(unit: str | Key, via: Key | None) -> None:
-            expanded.add(unit)
-            for key in adds(unit):
-                if key not in found:
-                    found.add(key)
-                    pending.append(key)
-                    if parents is not None:
-                        parents[key] = via
-
-        for path, qualname in starts:
-            unit = self._unit(path, qualname)
-            if unit not in expanded:
-                add(unit, None)
+        unit_keys, edges = self._unit_keys, self._edges
+        via: Key | None = None
+        units: Iterable[str | Key] = [self._unit(path, qualname) for path, qualname in starts]
         index = 0
-        while index < len(pending):
-            key = pending[index]
+        while True:
+            for unit in units:
+                if unit in expanded:
+                    continue
+                expanded.add(unit)
+                keys = unit_keys.get(unit)
+                for key in keys if keys is not None else self._adds(unit):
+                    if key not in found:
+                        found.add(key)
+                        pending.append(key)
+                        if parents is not None:
+                            parents[key] = via
+            if index == len(pending):
+                return found
+            via = pending[index]
             index += 1
-            for unit in callees(key):
-                if unit not in expanded:
-                    add(unit, key)
-        return found
+            units = edges.get(via) or self._callees(via)
 
 
 def call_graph(repo: Repository) -> CallGraph:

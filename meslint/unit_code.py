@@ -91,18 +91,14 @@ class UnitCode:
         """How a reached function is called from the entry: ``["mod.job", "mod.helper", ...]`` ([] if not)."""
         if function is None:
             return []
-        parents = self._reach(repo)[1]
-        graph = import_graph(repo)
-        key: tuple[str, str] | None = (path, function)
-        chain: list[str] = []
-        while key is not None and key in parents and len(chain) < 50:
-            module = graph.name_of.get(key[0], key[0])
-            chain.append(f"{module}.{key[1]}" if key[1] else f"{module} (import)")
-            key = parents[key]
-        return chain[::-1]
+        return call_chain(import_graph(repo), self._reach(repo)[1], path, function)
 
     def _reached(self, repo: Repository) -> set[tuple[str, str]]:
         return self._reach(repo)[0]
+
+    def reach(self, repo: Repository) -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
+        """The functions the unit may run, and the caller each is first reached from (None: a start)."""
+        return self._reach(repo)
 
     def _reach(self, repo: Repository) -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
         def compute() -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
@@ -114,8 +110,7 @@ class UnitCode:
             # enqueues and what only they call: those run in the workers.  A function the app's own
             # code calls is reached from there all the same.
             calls = call_graph(repo)
-            job_only = calls.reach([(job.module, job.function) for job in jobs(repo)])
-            job_groups = {(path, name.split(".", 1)[0]) for path, name in job_only if name}
+            job_groups = _job_groups(repo)
             for entry in self.entries:
                 if entry.whole:
                     starts += [(path, first) for path in graph.closure(entry.module)
@@ -123,6 +118,26 @@ class UnitCode:
             parents: dict[tuple[str, str], tuple[str, str] | None] = {}
             return call_graph(repo).reach(starts, parents), parents
         return repo.memo(("unit_code.reached", self.owner, self.entries), compute)
+
+
+def call_chain(graph: ImportGraph, parents: Mapping[tuple[str, str], tuple[str, str] | None], path: str,
+               function: str) -> list[str]:
+    """How ``function`` of ``path`` is called from a start, by the callers of a reach (:meth:`UnitCode.reach`)."""
+    key: tuple[str, str] | None = (path, function)
+    chain: list[str] = []
+    while key is not None and key in parents and len(chain) < 50:
+        module = graph.name_of.get(key[0], key[0])
+        chain.append(f"{module}.{key[1]}" if key[1] else f"{module} (import)")
+        key = parents[key]
+    return chain[::-1]
+
+
+def _job_groups(repo: Repository) -> set[tuple[str, str]]:
+    """The groups (module path, first part of a name) the enqueued job functions reach: the same for every unit."""
+    def compute() -> set[tuple[str, str]]:
+        job_only = call_graph(repo).reach([(job.module, job.function) for job in jobs(repo)])
+        return {(path, name.split(".", 1)[0]) for path, name in job_only if name}
+    return repo.memo("unit_code.job_groups", compute)
 
 
 def unit_code(repo: Repository, pack: ContractPack, unit: UnitFile) -> UnitCode:

@@ -20,7 +20,7 @@ from meslint.pack import ContractPack
 from meslint.resolve import Resolution
 from meslint.systemd_semantics import working_directory
 from meslint.template import CHECKOUT_ROOT, evaluate, normalize_path
-from meslint.unit_code import Entry, UnitCode, unit_code, value_template
+from meslint.unit_code import Entry, UnitCode, call_chain, unit_code, value_template
 
 
 @dataclass(frozen=True)
@@ -73,16 +73,22 @@ def _unit_writes(repo: Repository, pack: ContractPack, unit: UnitFile) -> list[R
 def resolve_writes(repo: Repository, pack: ContractPack, code: UnitCode, workdir: str | None) -> list[ResolvedWrite]:
     graph = import_graph(repo)
     found: dict[tuple[Location, str | None], ResolvedWrite] = {}
-    for path, (entry, chain) in sorted(code.modules(graph).items()):
+    modules = code.modules(graph)
+    reach = None  # the unit's reach, asked for at the first site in a function (as UnitCode.runs would)
+    for path, (entry, chain) in sorted(modules.items()):
         module = repo.module(path)
         if module is None:
             continue
         for site in module.writes:
-            if not code.runs(repo, path, site.function):
-                continue
-            calls = tuple(code.calls_to(repo, path, site.function))
+            if site.function is None:  # module-level code runs on import
+                calls: tuple[str, ...] = ()
+            else:
+                if reach is None:
+                    reach = code.reach(repo)
+                if (path, site.function) not in reach[0]:
+                    continue
+                calls = tuple(call_chain(graph, reach[1], path, site.function))
             entry = _entry_of(code, graph, calls) or entry
-            modules = code.modules(graph)
             for template, base_sources in _templates(repo, site.path, site.base, path, modules):
                 resolve_site(found, pack, code, workdir, site, path, entry, chain, calls, template, base_sources)
     return list(found.values())
