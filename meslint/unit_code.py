@@ -85,23 +85,23 @@ class UnitCode:
         """Whether code at ``function`` (None: module level) of module ``path`` may run in the unit."""
         if function is None:  # module-level code runs on import
             return path in self.modules(import_graph(repo))
-        return (path, function) in self._reached(repo)
+        return (path, function) in self.reach(repo)
 
     def calls_to(self, repo: Repository, path: str, function: str | None) -> list[str]:
         """How a reached function is called from the entry: ``["mod.job", "mod.helper", ...]`` ([] if not)."""
         if function is None:
             return []
-        return call_chain(import_graph(repo), self._reach(repo)[1], path, function)
+        return call_chain(import_graph(repo), self.reach(repo), path, function)
 
     def _reached(self, repo: Repository) -> set[tuple[str, str]]:
-        return self._reach(repo)[0]
+        return set(self._reach(repo).parents())
 
-    def reach(self, repo: Repository) -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
-        """The functions the unit may run, and the caller each is first reached from (None: a start)."""
-        return self._reach(repo)
+    def reach(self, repo: Repository) -> dict[tuple[str, str], tuple[str, str] | None]:
+        """The functions the unit may run, each with the caller it is first reached from (None: a start)."""
+        return self._reach(repo).parents()
 
-    def _reach(self, repo: Repository) -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
-        def compute() -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
+    def _reach(self, repo: Repository) -> Reach:
+        def compute() -> Reach:
             graph = import_graph(repo)
             # The entries' job functions first: a chain from a job reads better than one from an import.
             starts = [(e.module, e.function) for e in self.entries if e.function]
@@ -116,8 +116,39 @@ class UnitCode:
                     starts += [(path, first) for path in graph.closure(entry.module)
                                for first in calls.groups_of(path) if (path, first) not in job_groups]
             parents: dict[tuple[str, str], tuple[str, str] | None] = {}
-            return call_graph(repo).reach(starts, parents), parents
+            calls.reach(starts, parents)
+            return Reach.of(parents)
         return repo.memo(("unit_code.reached", self.owner, self.entries), compute)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a unit's code reaches: each function (module path, qualified name) with its first caller.
+
+    The incremental tracker records a unit's reach for the next run (:data:`meslint.incremental.SELF_CONTAINED`);
+    held as one text, ``path NUL name NUL index of the caller (empty: a start)`` per function in the order
+    reached (NUL is in no path or name), it is recorded in one step, where thousands of pairs in a set cost a
+    sort by each pair's JSON text."""
+
+    text: str
+
+    @staticmethod
+    def of(parents: dict[tuple[str, str], tuple[str, str] | None]) -> Reach:
+        index = {key: str(number) for number, key in enumerate(parents)}
+        text = "\0".join(f"{path}\0{name}\0{'' if via is None else index[via]}"
+                         for (path, name), via in parents.items())
+        reach = Reach(text)
+        object.__setattr__(reach, "_parents", parents)  # the walk's own answer: no need to read the text back
+        return reach
+
+    def parents(self) -> dict[tuple[str, str], tuple[str, str] | None]:
+        parents: dict[tuple[str, str], tuple[str, str] | None] | None = getattr(self, "_parents", None)
+        if parents is None:
+            parts = self.text.split("\0") if self.text else []
+            keys = [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 2, 3)]
+            parents = {key: keys[int(via)] if via else None for key, via in zip(keys, parts[2::3], strict=True)}
+            object.__setattr__(self, "_parents", parents)
+        return parents
 
 
 def call_chain(graph: ImportGraph, parents: Mapping[tuple[str, str], tuple[str, str] | None], path: str,

@@ -14,7 +14,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from meslint.class_attrs import class_index
-from meslint.facts import Location, Repository, UnitFile, WriteSite
+from meslint.facts import Location, PythonModule, Repository, UnitFile, WriteSite
 from meslint.import_graph import ImportGraph, import_graph
 from meslint.pack import ContractPack
 from meslint.resolve import Resolution
@@ -75,8 +75,11 @@ def resolve_writes(repo: Repository, pack: ContractPack, code: UnitCode, workdir
     found: dict[tuple[Location, str | None], ResolvedWrite] = {}
     modules = code.modules(graph)
     reach = None  # the unit's reach, asked for at the first site in a function (as UnitCode.runs would)
+    # The modules by path, read as the whole field (the import graph read it already): a lookup per module
+    # was a scan of the modules, and for the incremental tracker one more file to check per module and unit.
+    by_path: dict[str, PythonModule] = repo.memo("unit_writes.modules", lambda: _by_path(repo))
     for path, (entry, chain) in sorted(modules.items()):
-        module = repo.module(path)
+        module = by_path.get(path)
         if module is None:
             continue
         for site in module.writes:
@@ -85,13 +88,20 @@ def resolve_writes(repo: Repository, pack: ContractPack, code: UnitCode, workdir
             else:
                 if reach is None:
                     reach = code.reach(repo)
-                if (path, site.function) not in reach[0]:
+                if (path, site.function) not in reach:
                     continue
-                calls = tuple(call_chain(graph, reach[1], path, site.function))
+                calls = tuple(call_chain(graph, reach, path, site.function))
             entry = _entry_of(code, graph, calls) or entry
             for template, base_sources in _templates(repo, site.path, site.base, path, modules):
                 resolve_site(found, pack, code, workdir, site, path, entry, chain, calls, template, base_sources)
     return list(found.values())
+
+
+def _by_path(repo: Repository) -> dict[str, PythonModule]:
+    found: dict[str, PythonModule] = {}
+    for module in repo.python:
+        found.setdefault(module.path, module)  # the first, as Repository.module answers
+    return found
 
 
 def resolve_site(found: dict[tuple[Location, str | None], ResolvedWrite], pack: ContractPack, code: UnitCode,
