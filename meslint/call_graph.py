@@ -14,11 +14,13 @@ repository are not followed: what they reach is missed, never invented.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from meslint.facts import Repository
 from meslint.import_graph import ImportGraph, import_graph
 
 Key = tuple[str, str]  # (module path, function qualname; "" for module-level code)
+_UNKNOWN: Any = object()  # not looked up yet (None is an answer: not the repository's)
 
 
 class CallGraph:
@@ -75,11 +77,10 @@ class CallGraph:
         A module-level instance (``store = Store()``) stands for its class: ``store.save`` is ``Store.save``.
         """
         if depth == 0:  # the same names are looked up from many callers: each once per graph
-            try:
-                return self._resolved[(path, ref)]
-            except KeyError:
+            found = self._resolved.get((path, ref), _UNKNOWN)
+            if found is _UNKNOWN:
                 found = self._resolved[(path, ref)] = self._target_of(path, ref, 0)
-                return found
+            return found
         return self._target_of(path, ref, depth)
 
     def _target_of(self, path: str, ref: str, depth: int) -> Key | None:

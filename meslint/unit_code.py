@@ -39,6 +39,11 @@ from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
 _JOB_KEYWORDS = ("worker_fn", "func", "f", "fn", "job", "job_func", "target", "callable")
 
 
+# (id of an environment, queue template) -> (that environment, the queue name): the environment is held, so
+# its id names no other while the cache lives.
+QueueNames = dict[tuple[int, str], tuple[Mapping[str, Binding], "str | None"]]
+
+
 @dataclass(frozen=True)
 class Entry:
     """A module a unit starts running code from, and why."""
@@ -184,13 +189,14 @@ def _unit_code(repo: Repository, pack: ContractPack, unit: UnitFile) -> UnitCode
         envs.append(unit_environment(unit, pack, None, fills))
     workdir = working_directory(unit).path
     entries: dict[tuple[str, str], Entry] = {}
+    names: QueueNames = {}
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue
         for env in envs:
             for run in invocations(command, env, pack.deploy_root):
                 for entry in _command_entries(repo, pack, graph, run.info, run.templates, run.values, env, workdir,
-                                              command.location):
+                                              command.location, names):
                     entries.setdefault((entry.module, entry.reason), entry)
     return UnitCode(unit.path, tuple(entries.values()), tuple(envs))
 
@@ -206,12 +212,13 @@ def script_code(repo: Repository, pack: ContractPack, resolution: Resolution) ->
         runtimes = [r for r in (RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE) if r in resolution.script_environments]
         envs = [resolution.script_environments[r].final for r in runtimes]
         entries: dict[tuple[str, str], Entry] = {}
+        names: QueueNames = {}
         for runtime, owner, info, location in resolution.commands:
             if owner != script.path or runtime not in runtimes:
                 continue
             env = resolution.script_environments[runtime].final
             for entry in _command_entries(repo, pack, graph, info, info.argv, info.argv, env, pack.deploy_root,
-                                          location):
+                                          location, names):
                 entries.setdefault((entry.module, entry.reason), entry)
         return UnitCode(script.path, tuple(entries.values()), tuple(envs))
     return repo.memo(("unit_code.script", script.path), compute)
@@ -219,7 +226,9 @@ def script_code(repo: Repository, pack: ContractPack, resolution: Resolution) ->
 
 def _command_entries(repo: Repository, pack: ContractPack, graph: ImportGraph, info: CommandInfo,
                      templates: tuple[str, ...], values: tuple[str | None, ...], env: Mapping[str, Binding],
-                     workdir: str | None, location: Location) -> Iterable[Entry]:
+                     workdir: str | None, location: Location, names: QueueNames) -> Iterable[Entry]:
+    """``names``: the queue names evaluated so far, by environment and template (the caller's commands share
+    their environments, and many jobs a template)."""
     program = info.program
     if program == "gunicorn":
         app = next((w for w in reversed(info.positional) if _app_spec(w)), None)
@@ -246,7 +255,13 @@ def _command_entries(repo: Repository, pack: ContractPack, graph: ImportGraph, i
 
         queues = {value for _raw, value in queue_words(templates, values) if value}
         for job in jobs(repo):
-            queue = job_queue(repo, graph, job, env)
+            template = _queue_template(repo, graph, job)
+            if template is None:
+                continue  # not statically known: no queue it names
+            known = names.get((id(env), template))
+            if known is None:
+                known = names[(id(env), template)] = (env, evaluate(template, env, "/").value)
+            queue = known[1]
             if queue in queues:
                 yield Entry(job.module, f"rq job {job.target} for queue '{queue}'", location, job.location,
                             job.function)
@@ -353,12 +368,16 @@ def _job_target(graph: ImportGraph, module: PythonModule, job: str) -> tuple[str
     return (dotted, path) if path is not None else None
 
 
-def job_queue(repo: Repository, graph: ImportGraph, job: Job, env: Mapping[str, Binding]) -> str | None:
-    """The queue name a job is enqueued to, in ``env`` (None when not statically known)."""
-    template = value_template(repo, graph, job.queue, job.queue_module)
-    if template is None:
-        return None
-    return evaluate(template, env, "/").value
+def _queue_template(repo: Repository, graph: ImportGraph, job: Job) -> str | None:
+    """The template of the queue name a job is enqueued to (None when not statically known).
+
+    Asked by every worker for every job: kept with the import graph (a view of the Python code, as this is).
+    """
+    key = ("queue_template", job.queue, job.queue_module)
+    if key not in graph.views:
+        graph.views[key] = value_template(repo, graph, job.queue, job.queue_module)
+    template: str | None = graph.views[key]
+    return template
 
 
 def value_template(repo: Repository, graph: ImportGraph, value: str, module_path: str) -> str | None:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from meslint.build import build_repository
 from meslint.call_graph import CallGraph, Key, call_graph
+from meslint.incremental_codec import decode, encode
 from meslint.pack import load_pack
+from meslint.unit_code import Reach
 
 _MODULES = ("a", "b", "c", "d")
 
@@ -152,3 +154,13 @@ def test_a_cycle_and_a_diamond_of_bases_are_walked_once(tmp_path: Path) -> None:
     assert graph.reach(start, parents) == _plain_reach(graph, start, expected)
     assert list(parents.items()) == list(expected.items())
     assert {("src/pkg/k.py", f"K{i}.m{i}") for i in range(12)} <= set(parents)
+
+
+def test_a_reach_read_back_from_its_recorded_form_is_the_same() -> None:
+    parents: dict[Key, Key | None] = {("src/a b.py", "job"): None, ("src/a b.py", ""): None,
+                                      ("src/c.py", "K.run"): ("src/a b.py", "job"),
+                                      ("src/c.py", "K.run.inner"): ("src/c.py", "K.run")}
+    recorded = decode(encode(Reach.of(parents)))
+    assert type(recorded) is Reach and recorded == Reach.of(parents)
+    assert list(recorded.parents().items()) == list(parents.items())  # the same callers, in the same order
+    assert Reach.of({}).parents() == {} and Reach(Reach.of({}).text).parents() == {}
