@@ -13,13 +13,14 @@ repository are not followed: what they reach is missed, never invented.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
+from typing import Any
 
 from meslint.facts import Repository
 from meslint.import_graph import ImportGraph, import_graph
 
 Key = tuple[str, str]  # (module path, function qualname; "" for module-level code)
+_UNKNOWN: Any = object()  # not looked up yet (None is an answer: not the repository's)
 
 
 class CallGraph:
@@ -32,6 +33,11 @@ class CallGraph:
         self.instances: dict[Key, str] = {}  # (module path, instance name) -> class reference
         self.bases: dict[Key, tuple[str, ...]] = {}  # (module path, top-level class) -> base references
         self.methods: dict[Key, frozenset[str]] = {}  # (module path, top-level class) -> the methods it defines
+        # Worked out on first use, once per graph (the graph is built once per repository).
+        self._resolved: dict[tuple[str, str], Key | None] = {}  # target_of's answers
+        self._edges: dict[Key, tuple[str | Key, ...]] = {}  # a key -> the units its calls add
+        self._unit_keys: dict[str | Key, tuple[Key, ...]] = {}  # a unit -> the keys it adds
+        self._groups_by_path: dict[str, list[str]] | None = None
         for module in repo.python:
             if module.path not in graph.name_of:
                 continue
@@ -52,27 +58,32 @@ class CallGraph:
 
     def groups_of(self, path: str) -> list[str]:
         """The top-level functions and classes of a module that hold calls or sites."""
-        return sorted(first for module, first in self.groups if module == path)
+        by_path = self._groups_by_path
+        if by_path is None:
+            by_path = self._groups_by_path = {}
+            for module, first in self.groups:
+                by_path.setdefault(module, []).append(first)
+            for firsts in by_path.values():
+                firsts.sort()
+        return list(by_path.get(path, ()))
 
     def _members(self, path: str, qualname: str) -> Iterable[Key]:
         """``qualname`` and what reaching it reaches: nested functions, the other methods of its class."""
         return ((path, name) for name in sorted(self.groups.get((path, qualname.split(".", 1)[0]), ())))
-
-    def _targets(self, path: str, caller: str, callee: str) -> Iterable[Key]:
-        if callee.startswith(("self.", "cls.")):
-            cls = caller.split(".", 1)[0] if "." in caller else ""
-            if cls:
-                yield path, f"{cls}.{callee.split('.')[1]}"
-            return
-        found = self.target_of(path, callee)
-        if found is not None:
-            yield found
 
     def target_of(self, path: str, ref: str, depth: int = 0) -> Key | None:
         """The repository function or class a reference in module ``path`` names (None: not the repository's).
 
         A module-level instance (``store = Store()``) stands for its class: ``store.save`` is ``Store.save``.
         """
+        if depth == 0:  # the same names are looked up from many callers: each once per graph
+            found = self._resolved.get((path, ref), _UNKNOWN)
+            if found is _UNKNOWN:
+                found = self._resolved[(path, ref)] = self._target_of(path, ref, 0)
+            return found
+        return self._target_of(path, ref, depth)
+
+    def _target_of(self, path: str, ref: str, depth: int) -> Key | None:
         if ref.startswith("."):
             ref = self.graph.resolve_ref(ref, path)
         if "." not in ref:
@@ -90,63 +101,97 @@ class CallGraph:
         if found is not None and depth < 4:
             first, _, rest = found[1].partition(".")
             cls = self.instances.get((found[0], first))
-            target = self.target_of(found[0], cls, depth + 1) if cls is not None else None
+            target = self._target_of(found[0], cls, depth + 1) if cls is not None else None
             if target is not None:
                 return target[0], f"{target[1]}.{rest}" if rest else target[1]
         return found
 
+    # A walk adds *units*: a module's top-level code (its path, a str) or a group (module path, first
+    # part of a qualified name), which adds its members and, for a class, the methods it inherits.  What a
+    # function calls and what a unit adds are functions of the graph alone: each is worked out once per
+    # graph, in the order the walk meets them, so every walk adds the same keys in the same order.
+
+    def _unit(self, path: str, qualname: str) -> str | Key:
+        return (path, qualname.split(".", 1)[0]) if qualname else path
+
+    def _callees(self, key: Key) -> tuple[str | Key, ...]:
+        """The units ``key``'s calls add, in call order (each once)."""
+        units = self._edges.get(key)
+        if units is None:
+            path, caller = key
+            cls = caller.split(".", 1)[0] if "." in caller else ""
+            ordered: dict[str | Key, None] = {}
+            for callee in self.calls.get(key, ()):
+                if callee.startswith(("self.", "cls.")):  # a method of the caller's class
+                    if cls:
+                        ordered.setdefault((path, cls))
+                    continue
+                target = self.target_of(path, callee)
+                if target is not None:
+                    ordered.setdefault((target[0], target[1].split(".", 1)[0]) if target[1] else target[0])
+            units = self._edges[key] = tuple(ordered)
+        return units
+
+    def _adds(self, unit: str | Key) -> tuple[Key, ...]:
+        """The keys reaching ``unit`` reaches, in the order they are added (each once)."""
+        keys = self._unit_keys.get(unit)
+        if keys is None:
+            if isinstance(unit, str):
+                keys = ((unit, ""),)
+            else:
+                ordered: dict[Key, None] = dict.fromkeys(self._members(*unit))
+                self._inherit(unit, self.methods.get(unit, frozenset()), 0, ordered, set())
+                keys = tuple(ordered)
+            self._unit_keys[unit] = keys
+        return keys
+
+    def _inherit(self, cls: Key, overridden: frozenset[str], depth: int, ordered: dict[Key, None],
+                 done: set[tuple[Key, frozenset[str], int]]) -> None:
+        """An object of ``cls`` runs the methods of its bases it does not override.
+
+        ``done``: the (class, overridden) walks finished at a depth: one met again as deep or deeper adds
+        nothing new (the depth bound only cuts more), so a diamond or a cycle of bases is walked once.
+        """
+        for base in self.bases.get(cls, ()):
+            target = self.target_of(cls[0], base)
+            if target is None or "." in target[1] or depth > 8:
+                continue
+            for key in self._members(*target):
+                method = key[1].split(".")[1] if "." in key[1] else None
+                if method not in overridden:
+                    ordered.setdefault(key)
+            below = overridden | self.methods.get(target, frozenset())
+            if any((target, below, d) in done for d in range(depth + 2)):
+                continue
+            self._inherit(target, below, depth + 1, ordered, done)
+            done.add((target, below, depth + 1))
+
     def reach(self, starts: Iterable[Key], parents: dict[Key, Key | None] | None = None) -> set[Key]:
         """Everything reached from ``starts``; ``parents`` (if given) gets the caller each was reached from."""
         found: set[Key] = set()
+        expanded: set[str | Key] = set()  # units already added: each is walked once, however often it is called
+        pending: list[Key] = []  # first in, first out (``index`` is the next to walk)
+        unit_keys, edges = self._unit_keys, self._edges
         via: Key | None = None
-        expanded: set[Key] = set()  # groups already added: each is walked once, however often it is called
-        pending: deque[Key] = deque()
-
-        def add(path: str, qualname: str) -> None:
-            if not qualname:
-                if (path, "") not in found:
-                    found.add((path, ""))
-                    pending.append((path, ""))
-                    if parents is not None:
-                        parents[(path, "")] = via
-                return
-            group = (path, qualname.split(".", 1)[0])
-            if group in expanded:
-                return
-            expanded.add(group)
-            for key in self._members(path, qualname):
-                if key not in found:
-                    found.add(key)
-                    pending.append(key)
-                    if parents is not None:
-                        parents[key] = via
-            inherit(group, self.methods.get(group, frozenset()), 0)
-
-        def inherit(cls: Key, overridden: frozenset[str], depth: int) -> None:
-            """An object of ``cls`` runs the methods of its bases it does not override."""
-            for base in self.bases.get(cls, ()):
-                target = self.target_of(cls[0], base)
-                if target is None or "." in target[1] or depth > 8:
+        units: Iterable[str | Key] = [self._unit(path, qualname) for path, qualname in starts]
+        index = 0
+        while True:
+            for unit in units:
+                if unit in expanded:
                     continue
-                for key in self._members(*target):
-                    method = key[1].split(".")[1] if "." in key[1] else None
-                    if method in overridden or key in found:
-                        continue
-                    found.add(key)
-                    pending.append(key)
-                    if parents is not None:
-                        parents[key] = via
-                inherit(target, overridden | self.methods.get(target, frozenset()), depth + 1)
-
-        for path, qualname in starts:
-            add(path, qualname)
-        while pending:
-            path, caller = pending.popleft()
-            via = (path, caller)
-            for callee in self.calls.get((path, caller), ()):
-                for target_path, target in self._targets(path, caller, callee):
-                    add(target_path, target)
-        return found
+                expanded.add(unit)
+                keys = unit_keys.get(unit)
+                for key in keys if keys is not None else self._adds(unit):
+                    if key not in found:
+                        found.add(key)
+                        pending.append(key)
+                        if parents is not None:
+                            parents[key] = via
+            if index == len(pending):
+                return found
+            via = pending[index]
+            index += 1
+            units = edges.get(via) or self._callees(via)
 
 
 def call_graph(repo: Repository) -> CallGraph:

@@ -66,7 +66,7 @@ RECOMPUTE: dict[str, tuple[str, str]] = {
 # function of the units), and an encodable value is recorded, to be restored while what it read is
 # unchanged (a unit edit leaves the Python code, so each unit's call-graph reach comes back).
 SELF_CONTAINED = ("s:import_graph.graph", "s:call_graph.graph", "s:class_attrs.index", "s:unit_code.jobs",
-                  'c:["T","unit_code.reached",', 'c:["T","moved_path.closest",')
+                  "s:unit_code.job_groups", 'c:["T","unit_code.reached",', 'c:["T","moved_path.closest",')
 
 
 def resolution(repo, pack):

@@ -39,6 +39,11 @@ from meslint.template import CHECKOUT_ROOT, Binding, evaluate, normalize_path
 _JOB_KEYWORDS = ("worker_fn", "func", "f", "fn", "job", "job_func", "target", "callable")
 
 
+# (id of an environment, queue template) -> (that environment, the queue name): the environment is held, so
+# its id names no other while the cache lives.
+QueueNames = dict[tuple[int, str], tuple[Mapping[str, Binding], "str | None"]]
+
+
 @dataclass(frozen=True)
 class Entry:
     """A module a unit starts running code from, and why."""
@@ -85,27 +90,23 @@ class UnitCode:
         """Whether code at ``function`` (None: module level) of module ``path`` may run in the unit."""
         if function is None:  # module-level code runs on import
             return path in self.modules(import_graph(repo))
-        return (path, function) in self._reached(repo)
+        return (path, function) in self.reach(repo)
 
     def calls_to(self, repo: Repository, path: str, function: str | None) -> list[str]:
         """How a reached function is called from the entry: ``["mod.job", "mod.helper", ...]`` ([] if not)."""
         if function is None:
             return []
-        parents = self._reach(repo)[1]
-        graph = import_graph(repo)
-        key: tuple[str, str] | None = (path, function)
-        chain: list[str] = []
-        while key is not None and key in parents and len(chain) < 50:
-            module = graph.name_of.get(key[0], key[0])
-            chain.append(f"{module}.{key[1]}" if key[1] else f"{module} (import)")
-            key = parents[key]
-        return chain[::-1]
+        return call_chain(import_graph(repo), self.reach(repo), path, function)
 
     def _reached(self, repo: Repository) -> set[tuple[str, str]]:
-        return self._reach(repo)[0]
+        return set(self._reach(repo).parents())
 
-    def _reach(self, repo: Repository) -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
-        def compute() -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, str] | None]]:
+    def reach(self, repo: Repository) -> dict[tuple[str, str], tuple[str, str] | None]:
+        """The functions the unit may run, each with the caller it is first reached from (None: a start)."""
+        return self._reach(repo).parents()
+
+    def _reach(self, repo: Repository) -> Reach:
+        def compute() -> Reach:
             graph = import_graph(repo)
             # The entries' job functions first: a chain from a job reads better than one from an import.
             starts = [(e.module, e.function) for e in self.entries if e.function]
@@ -114,15 +115,65 @@ class UnitCode:
             # enqueues and what only they call: those run in the workers.  A function the app's own
             # code calls is reached from there all the same.
             calls = call_graph(repo)
-            job_only = calls.reach([(job.module, job.function) for job in jobs(repo)])
-            job_groups = {(path, name.split(".", 1)[0]) for path, name in job_only if name}
+            job_groups = _job_groups(repo)
             for entry in self.entries:
                 if entry.whole:
                     starts += [(path, first) for path in graph.closure(entry.module)
                                for first in calls.groups_of(path) if (path, first) not in job_groups]
             parents: dict[tuple[str, str], tuple[str, str] | None] = {}
-            return call_graph(repo).reach(starts, parents), parents
+            calls.reach(starts, parents)
+            return Reach.of(parents)
         return repo.memo(("unit_code.reached", self.owner, self.entries), compute)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a unit's code reaches: each function (module path, qualified name) with its first caller.
+
+    The incremental tracker records a unit's reach for the next run (:data:`meslint.incremental.SELF_CONTAINED`);
+    held as one text, ``path NUL name NUL index of the caller (empty: a start)`` per function in the order
+    reached (NUL is in no path or name), it is recorded in one step, where thousands of pairs in a set cost a
+    sort by each pair's JSON text."""
+
+    text: str
+
+    @staticmethod
+    def of(parents: dict[tuple[str, str], tuple[str, str] | None]) -> Reach:
+        index = {key: str(number) for number, key in enumerate(parents)}
+        text = "\0".join(f"{path}\0{name}\0{'' if via is None else index[via]}"
+                         for (path, name), via in parents.items())
+        reach = Reach(text)
+        object.__setattr__(reach, "_parents", parents)  # the walk's own answer: no need to read the text back
+        return reach
+
+    def parents(self) -> dict[tuple[str, str], tuple[str, str] | None]:
+        parents: dict[tuple[str, str], tuple[str, str] | None] | None = getattr(self, "_parents", None)
+        if parents is None:
+            parts = self.text.split("\0") if self.text else []
+            keys = [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 2, 3)]
+            parents = {key: keys[int(via)] if via else None for key, via in zip(keys, parts[2::3], strict=True)}
+            object.__setattr__(self, "_parents", parents)
+        return parents
+
+
+def call_chain(graph: ImportGraph, parents: Mapping[tuple[str, str], tuple[str, str] | None], path: str,
+               function: str) -> list[str]:
+    """How ``function`` of ``path`` is called from a start, by the callers of a reach (:meth:`UnitCode.reach`)."""
+    key: tuple[str, str] | None = (path, function)
+    chain: list[str] = []
+    while key is not None and key in parents and len(chain) < 50:
+        module = graph.name_of.get(key[0], key[0])
+        chain.append(f"{module}.{key[1]}" if key[1] else f"{module} (import)")
+        key = parents[key]
+    return chain[::-1]
+
+
+def _job_groups(repo: Repository) -> set[tuple[str, str]]:
+    """The groups (module path, first part of a name) the enqueued job functions reach: the same for every unit."""
+    def compute() -> set[tuple[str, str]]:
+        job_only = call_graph(repo).reach([(job.module, job.function) for job in jobs(repo)])
+        return {(path, name.split(".", 1)[0]) for path, name in job_only if name}
+    return repo.memo("unit_code.job_groups", compute)
 
 
 def unit_code(repo: Repository, pack: ContractPack, unit: UnitFile) -> UnitCode:
@@ -138,13 +189,14 @@ def _unit_code(repo: Repository, pack: ContractPack, unit: UnitFile) -> UnitCode
         envs.append(unit_environment(unit, pack, None, fills))
     workdir = working_directory(unit).path
     entries: dict[tuple[str, str], Entry] = {}
+    names: QueueNames = {}
     for command in unit.exec_commands:
         if command.key != "ExecStart":
             continue
         for env in envs:
             for run in invocations(command, env, pack.deploy_root):
                 for entry in _command_entries(repo, pack, graph, run.info, run.templates, run.values, env, workdir,
-                                              command.location):
+                                              command.location, names):
                     entries.setdefault((entry.module, entry.reason), entry)
     return UnitCode(unit.path, tuple(entries.values()), tuple(envs))
 
@@ -160,12 +212,13 @@ def script_code(repo: Repository, pack: ContractPack, resolution: Resolution) ->
         runtimes = [r for r in (RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE) if r in resolution.script_environments]
         envs = [resolution.script_environments[r].final for r in runtimes]
         entries: dict[tuple[str, str], Entry] = {}
+        names: QueueNames = {}
         for runtime, owner, info, location in resolution.commands:
             if owner != script.path or runtime not in runtimes:
                 continue
             env = resolution.script_environments[runtime].final
             for entry in _command_entries(repo, pack, graph, info, info.argv, info.argv, env, pack.deploy_root,
-                                          location):
+                                          location, names):
                 entries.setdefault((entry.module, entry.reason), entry)
         return UnitCode(script.path, tuple(entries.values()), tuple(envs))
     return repo.memo(("unit_code.script", script.path), compute)
@@ -173,7 +226,9 @@ def script_code(repo: Repository, pack: ContractPack, resolution: Resolution) ->
 
 def _command_entries(repo: Repository, pack: ContractPack, graph: ImportGraph, info: CommandInfo,
                      templates: tuple[str, ...], values: tuple[str | None, ...], env: Mapping[str, Binding],
-                     workdir: str | None, location: Location) -> Iterable[Entry]:
+                     workdir: str | None, location: Location, names: QueueNames) -> Iterable[Entry]:
+    """``names``: the queue names evaluated so far, by environment and template (the caller's commands share
+    their environments, and many jobs a template)."""
     program = info.program
     if program == "gunicorn":
         app = next((w for w in reversed(info.positional) if _app_spec(w)), None)
@@ -200,7 +255,13 @@ def _command_entries(repo: Repository, pack: ContractPack, graph: ImportGraph, i
 
         queues = {value for _raw, value in queue_words(templates, values) if value}
         for job in jobs(repo):
-            queue = job_queue(repo, graph, job, env)
+            template = _queue_template(repo, graph, job)
+            if template is None:
+                continue  # not statically known: no queue it names
+            known = names.get((id(env), template))
+            if known is None:
+                known = names[(id(env), template)] = (env, evaluate(template, env, "/").value)
+            queue = known[1]
             if queue in queues:
                 yield Entry(job.module, f"rq job {job.target} for queue '{queue}'", location, job.location,
                             job.function)
@@ -307,12 +368,16 @@ def _job_target(graph: ImportGraph, module: PythonModule, job: str) -> tuple[str
     return (dotted, path) if path is not None else None
 
 
-def job_queue(repo: Repository, graph: ImportGraph, job: Job, env: Mapping[str, Binding]) -> str | None:
-    """The queue name a job is enqueued to, in ``env`` (None when not statically known)."""
-    template = value_template(repo, graph, job.queue, job.queue_module)
-    if template is None:
-        return None
-    return evaluate(template, env, "/").value
+def _queue_template(repo: Repository, graph: ImportGraph, job: Job) -> str | None:
+    """The template of the queue name a job is enqueued to (None when not statically known).
+
+    Asked by every worker for every job: kept with the import graph (a view of the Python code, as this is).
+    """
+    key = ("queue_template", job.queue, job.queue_module)
+    if key not in graph.views:
+        graph.views[key] = value_template(repo, graph, job.queue, job.queue_module)
+    template: str | None = graph.views[key]
+    return template
 
 
 def value_template(repo: Repository, graph: ImportGraph, value: str, module_path: str) -> str | None:

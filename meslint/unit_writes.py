@@ -14,13 +14,13 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from meslint.class_attrs import class_index
-from meslint.facts import Location, Repository, UnitFile, WriteSite
+from meslint.facts import Location, PythonModule, Repository, UnitFile, WriteSite
 from meslint.import_graph import ImportGraph, import_graph
 from meslint.pack import ContractPack
 from meslint.resolve import Resolution
 from meslint.systemd_semantics import working_directory
 from meslint.template import CHECKOUT_ROOT, evaluate, normalize_path
-from meslint.unit_code import Entry, UnitCode, unit_code, value_template
+from meslint.unit_code import Entry, UnitCode, call_chain, unit_code, value_template
 
 
 @dataclass(frozen=True)
@@ -73,19 +73,35 @@ def _unit_writes(repo: Repository, pack: ContractPack, unit: UnitFile) -> list[R
 def resolve_writes(repo: Repository, pack: ContractPack, code: UnitCode, workdir: str | None) -> list[ResolvedWrite]:
     graph = import_graph(repo)
     found: dict[tuple[Location, str | None], ResolvedWrite] = {}
-    for path, (entry, chain) in sorted(code.modules(graph).items()):
-        module = repo.module(path)
+    modules = code.modules(graph)
+    reach = None  # the unit's reach, asked for at the first site in a function (as UnitCode.runs would)
+    # The modules by path, read as the whole field (the import graph read it already): a lookup per module
+    # was a scan of the modules, and for the incremental tracker one more file to check per module and unit.
+    by_path: dict[str, PythonModule] = repo.memo("unit_writes.modules", lambda: _by_path(repo))
+    for path, (entry, chain) in sorted(modules.items()):
+        module = by_path.get(path)
         if module is None:
             continue
         for site in module.writes:
-            if not code.runs(repo, path, site.function):
-                continue
-            calls = tuple(code.calls_to(repo, path, site.function))
+            if site.function is None:  # module-level code runs on import
+                calls: tuple[str, ...] = ()
+            else:
+                if reach is None:
+                    reach = code.reach(repo)
+                if (path, site.function) not in reach:
+                    continue
+                calls = tuple(call_chain(graph, reach, path, site.function))
             entry = _entry_of(code, graph, calls) or entry
-            modules = code.modules(graph)
             for template, base_sources in _templates(repo, site.path, site.base, path, modules):
                 resolve_site(found, pack, code, workdir, site, path, entry, chain, calls, template, base_sources)
     return list(found.values())
+
+
+def _by_path(repo: Repository) -> dict[str, PythonModule]:
+    found: dict[str, PythonModule] = {}
+    for module in repo.python:
+        found.setdefault(module.path, module)  # the first, as Repository.module answers
+    return found
 
 
 def resolve_site(found: dict[tuple[Location, str | None], ResolvedWrite], pack: ContractPack, code: UnitCode,
