@@ -46,13 +46,7 @@ class Markers:
 
     def says_history(self, text: str) -> bool:
         """Whether a sentence, row or fence comment carries a history word."""
-        markers = self.sentences + self.headings
-        lowered = text.lower()
-        # Most lines hold no marker at all: plain substring tests first, the word-boundary regex
-        # (lookarounds over ~50 alternatives) only for the lines that may match.
-        if not any(marker in lowered for marker in _lowered(markers)):
-            return False
-        return _marker_pattern(markers).search(lowered) is not None
+        return _sayer(self.sentences + self.headings)(text)
 
 
 def has_marker(text: str, markers: Iterable[str]) -> bool:
@@ -60,22 +54,53 @@ def has_marker(text: str, markers: Iterable[str]) -> bool:
     return _marker_pattern(tuple(markers)).search(text.lower()) is not None
 
 
+class _Sayer:
+    """:meth:`Markers.says_history` for one set of markers, with its answers.
+
+    Every gate 8 check reads the same documents, so the same sentences are asked about again and
+    again (on a real tree a third of the questions are new): each is answered once per run."""
+
+    __slots__ = ("lowered", "pattern", "said")
+    _MAX_SAID = 65536  # a long-lived process (the editor's) forgets rather than grows without end
+
+    def __init__(self, markers: tuple[str, ...]) -> None:
+        self.lowered = tuple(marker.lower() for marker in markers)
+        self.pattern = _marker_pattern(markers)
+        self.said: dict[str, bool] = {}
+
+    def __call__(self, text: str) -> bool:
+        said = self.said.get(text)
+        if said is None:
+            lowered = text.lower()
+            # Most lines hold no marker at all: plain substring tests first, the word-boundary
+            # regex only for the lines that may match.
+            said = any(marker in lowered for marker in self.lowered) and self.pattern.search(lowered) is not None
+            if len(self.said) >= self._MAX_SAID:
+                self.said.clear()
+            self.said[text] = said
+        return said
+
+
 @lru_cache(maxsize=32)
-def _lowered(markers: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(marker.lower() for marker in markers)
+def _sayer(markers: tuple[str, ...]) -> _Sayer:
+    return _Sayer(markers)
 
 
 @lru_cache(maxsize=32)
 def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
-    # One alternation for all markers: this runs for every documentation line.
+    # One alternation for all markers: this runs for every documentation line.  Each branch starts
+    # with its marker and only then looks behind it (``old(?<![a-z…]old)``, which is ``(?<![a-z…])old``):
+    # a branch that starts with a lookbehind is tried at every position of the line, one that
+    # starts with a literal only where the marker's first character is, many times faster.
     parts = []
     for marker in markers:
         marker = marker.lower()
+        escaped = re.escape(marker)
         if marker.isascii():
             # A word of prose, not part of a name or value ("mes-dashboard-old", "legacy_mode", "old.txt").
-            parts.append(r"(?<![a-z0-9_\-./])" + re.escape(marker) + r"(?![a-z0-9_\-/]|\.\w)")
+            parts.append(escaped + r"(?<![a-z0-9_\-./]" + escaped + r")(?![a-z0-9_\-/]|\.\w)")
         else:
-            parts.append(re.escape(marker))
+            parts.append(escaped)
     return re.compile("|".join(parts) if parts else r"(?!)")
 
 
