@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from meslint.facts import MarkdownDoc, MdCode, Repository
+from meslint.literals import any_of
 from meslint.pack import ContractPack
 
 
@@ -60,11 +61,11 @@ class _Sayer:
     Every gate 8 check reads the same documents, so the same sentences are asked about again and
     again (on a real tree a third of the questions are new): each is answered once per run."""
 
-    __slots__ = ("lowered", "pattern", "said")
+    __slots__ = ("some_marker", "pattern", "said")
     _MAX_SAID = 65536  # a long-lived process (the editor's) forgets rather than grows without end
 
     def __init__(self, markers: tuple[str, ...]) -> None:
-        self.lowered = tuple(marker.lower() for marker in markers)
+        self.some_marker = any_of(frozenset(marker.lower() for marker in markers))
         self.pattern = _marker_pattern(markers)
         self.said: dict[str, bool] = {}
 
@@ -72,9 +73,9 @@ class _Sayer:
         said = self.said.get(text)
         if said is None:
             lowered = text.lower()
-            # Most lines hold no marker at all: plain substring tests first, the word-boundary
+            # Most lines hold no marker at all: a plain search for any marker first, the word-boundary
             # regex only for the lines that may match.
-            said = any(marker in lowered for marker in self.lowered) and self.pattern.search(lowered) is not None
+            said = self.some_marker.search(lowered) is not None and self.pattern.search(lowered) is not None
             if len(self.said) >= self._MAX_SAID:
                 self.said.clear()
             self.said[text] = said

@@ -90,6 +90,8 @@ def all_lines(doc: MarkdownDoc) -> Iterator[DocLine]:
 
 def contains_token(text: str, token: str, *, case: bool = True) -> bool:
     """``token`` appears in ``text`` not glued to other identifier characters."""
+    if case:
+        return _glued_nowhere(text, token)
     return _token_pattern(token, case).search(text) is not None
 
 
@@ -100,6 +102,36 @@ def any_contains_token(texts: Sequence[str], token: str, *, case: bool = True) -
     # One search instead of one per text: a newline is not an identifier character, so a
     # token without one is found in the joined texts exactly when it is found in one of them.
     return contains_token("\n".join(texts), token, case=case)
+
+
+class Corpus:
+    """Texts asked about many tokens (:func:`any_contains_token` for each): joined once."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = texts
+        self.joined = "\n".join(texts)
+
+    def contains_token(self, token: str, *, case: bool = True) -> bool:
+        if not self.texts or "\n" in token:
+            return any_contains_token(self.texts, token, case=case)
+        return contains_token(self.joined, token, case=case)
+
+
+def _glued_nowhere(text: str, token: str) -> bool:
+    """``contains_token(text, token)`` with case: each occurrence of ``token`` tested by hand (no
+    pattern to compile per token), with the pattern's idea of an identifier character (``\\w``,
+    which for text is ``str.isalnum`` or ``_``, and ``-``)."""
+    if not token:
+        return _token_pattern(token, True).search(text) is not None  # an empty token: the pattern decides
+    at = text.find(token)
+    size = len(token)
+    while at >= 0:
+        before = text[at - 1] if at else ""
+        after = text[at + size:at + size + 1]
+        if not (before and (before.isalnum() or before in "_-")) and not (after and (after.isalnum() or after in "_-")):
+            return True
+        at = text.find(token, at + 1)
+    return False
 
 
 @lru_cache(maxsize=1024)

@@ -1,0 +1,56 @@
+"""The gate 8 text helpers' fast paths answer exactly as the patterns they replace."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from meslint.doclines import Corpus, any_contains_token, contains_token
+
+
+def _token_spec(text: str, token: str, case: bool) -> bool:
+    """The specification: the token not glued to identifier characters (``\\w`` or ``-``)."""
+    escaped = re.escape(token)
+    pattern = re.compile(r"(?<![\w-])" + escaped + r"(?![\w-])", 0 if case else re.IGNORECASE)
+    return pattern.search(text) is not None
+
+
+def test_token_search_by_hand_matches_the_pattern() -> None:
+    rnd = random.Random(3)
+    alphabet = ["ab", "a", "b", "_", "-", " ", ".", "\n", "é", "字", "٣", "Ⅷ", "ß", "A", "`"]
+    tokens = ["ab", "a", "a-b", "b_a", "ab.a", "字", "é", "A", "ß"]
+    found = 0
+    for _ in range(3000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        token = rnd.choice(tokens)
+        for case in (True, False):
+            expected = _token_spec(text, token, case)
+            assert contains_token(text, token, case=case) is expected, (text, token, case)
+            found += expected
+    assert found > 150
+
+
+def test_a_corpus_answers_as_any_contains_token() -> None:
+    rnd = random.Random(5)
+    for _ in range(300):
+        texts = ["".join(rnd.choice(["ab", "a", "-", " ", "\n", "字", "_"]) for _ in range(rnd.randint(0, 6)))
+                 for _ in range(rnd.randint(0, 4))]
+        corpus = Corpus(texts)
+        for token in ("ab", "a", "a\nb", "字"):
+            for case in (True, False):
+                assert corpus.contains_token(token, case=case) is any_contains_token(texts, token, case=case)
+
+
+def test_any_of_finds_a_word_exactly_when_one_occurs() -> None:
+    from meslint.literals import any_of
+
+    rnd = random.Random(11)
+    letters = "AB_C字.\\("
+    for _ in range(500):
+        words = frozenset("".join(rnd.choice(letters) for _ in range(rnd.randint(0, 4)))
+                          for _ in range(rnd.randint(0, 6)))
+        text = "".join(rnd.choice(letters + " ") for _ in range(rnd.randint(0, 10)))
+        assert (any_of(words).search(text) is not None) is any(word in text for word in words), (words, text)
+    long_words = frozenset({"X" * 300, "ab"})  # past the trie's depth: a plain alternation
+    assert any_of(long_words).search("-ab-") and any_of(long_words).search("X" * 301)
+    assert not any_of(long_words).search("X" * 299)
