@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from meslint.facts import MarkdownDoc, MdCode, Repository
 from meslint.literals import any_of
@@ -43,11 +43,24 @@ class Markers:
         return cls(docs.historical_markers, docs.history_headings, docs.history_markers, docs.record_titles)
 
     def section_is_history(self, section: tuple[str, ...]) -> bool:
-        return _section_is_history(section, self)
+        # Asked for every documentation line: answered from this object's own table, since the shared
+        # cache's key holds the markers, whose hash is worked out anew at each lookup.
+        known = self._sections.get(section)
+        if known is None:
+            known = self._sections[section] = _section_is_history(section, self)
+        return known
 
     def says_history(self, text: str) -> bool:
         """Whether a sentence, row or fence comment carries a history word."""
-        return _sayer(self.sentences + self.headings)(text)
+        return self._sayer(text)
+
+    @cached_property
+    def _sections(self) -> dict[tuple[str, ...], bool]:
+        return {}
+
+    @cached_property
+    def _sayer(self) -> _Sayer:
+        return _sayer(self.sentences + self.headings)
 
 
 def has_marker(text: str, markers: Iterable[str]) -> bool:
@@ -107,6 +120,7 @@ def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
 
 # Heading decorations before the words: numbering ("3.", "3.2", "一、", "(a)"), emoji, punctuation.
 _HEADING_LEAD = re.compile(r"^[\W\d_]*?(?:[一二三四五六七八九十]+[、.．]\s*)?(?=\w)", re.UNICODE)
+_HTML_COMMENT = re.compile(r"<!--.*?-->")
 _SEPARATORS = " \t:：(（-—–/|,，、"
 _DATED = re.compile(r"^\W*(?:v?\d+\.\d+(?:\.\d+)?\s*[(（]?\s*)?\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?\W*$"
                     r"|^\W*v\d+\.\d+(?:\.\d+)?\W*$")
@@ -121,7 +135,7 @@ def heading_is_history(heading: str, markers: Markers) -> bool:
     (followed by a separator), because feature names contain the same words
     ("Hold History", "生產歷史查詢") and those sections are current.
     """
-    text = re.sub(r"<!--.*?-->", "", heading).strip()
+    text = _HTML_COMMENT.sub("", heading).strip()
     if has_marker(text, markers.headings):
         return True
     if _DATED.match(text):
@@ -159,6 +173,9 @@ def sentence_around(text: str, needle: str) -> str:
     return text[start:]
 
 
+_CODE_SPAN = re.compile(r"`[^`]*`")
+
+
 @dataclass
 class DocReading:
     """One document read once: its prose and rows by line, whether it is a record."""
@@ -189,7 +206,7 @@ class DocReading:
         if self.markers.section_is_history(section):
             return True
         if line in self.rows:  # the row's prose, without its code values
-            return self.markers.says_history(re.sub(r"`[^`]*`", " ", self.rows[line]))
+            return self.markers.says_history(_CODE_SPAN.sub(" ", self.rows[line]))
         if line in self.headings:
             return heading_is_history(self.headings[line], self.markers) \
                 or has_marker(self.headings[line], self.markers.sentences)
@@ -223,6 +240,7 @@ def is_record(doc: MarkdownDoc, markers: Markers) -> bool:
 # --------------------------------------------------------------------------- the checkout's own name
 
 _TREE_ROOT = re.compile(r"^\s*([\w.\-]+)/?\s*(?:#.*)?$")
+_TREE_LINE = re.compile(r"[├└│]|^\s*[|`+]--|^\s+\S")
 _TREE_ENTRY = re.compile(r"^([\s│|]*)(?:[├└`+|]\s*[─\-]{1,4}\s*|[-*]\s+)?([^\s#│|├└─]+)")
 
 
@@ -240,7 +258,7 @@ def tree_root_line(block: str, repo: Repository) -> int | None:
         return None
     entries: list[tuple[int, str]] = []
     for text in lines[first + 1:]:
-        if not text.strip() or not re.search(r"[├└│]|^\s*[|`+]--|^\s+\S", text):
+        if not text.strip() or not _TREE_LINE.search(text):
             continue
         match = _TREE_ENTRY.match(text)
         if match is None:
@@ -263,6 +281,7 @@ def names_the_root(sentence: str) -> bool:
     return _ROOT_WORDS.search(sentence) is not None
 
 
+_ASSIGNED = re.compile(r"^(?:export\s+)?[A-Za-z_][\w-]*=")
 _DEVELOPER_PATH = re.compile(r"^[\"'`(]?(?:/Users/|/home/|/root/|~/|[A-Za-z]:[\\/])")
 
 
@@ -271,7 +290,7 @@ def is_developer_path(word: str, deploy_root: str) -> bool:
 
     Not when the contract itself lives there (a deploy root under ``/home``).
     """
-    word = re.sub(r"^(?:export\s+)?[A-Za-z_][\w-]*=", "", word)  # KEY=/home/dev/...
+    word = _ASSIGNED.sub("", word)  # KEY=/home/dev/...
     if not _DEVELOPER_PATH.match(word):
         return False
     stripped = word.strip("\"'`()")

@@ -120,6 +120,8 @@ def _command_mentioned(doc: MarkdownDoc, base: str, command: str, texts: list[st
     direct = re.compile(re.escape(base) + r"\s+" + re.escape(command) + r"(?![\w-])")
     group = re.compile(re.escape(base) + r"\s+[{\[(<]([^}\])>]*)[}\])>]")
     for text in texts:
+        if base not in text:
+            continue  # both patterns start with the script's name
         if direct.search(text):
             return True
         for match in group.finditer(text):

@@ -54,3 +54,19 @@ def test_any_of_finds_a_word_exactly_when_one_occurs() -> None:
     long_words = frozenset({"X" * 300, "ab"})  # past the trie's depth: a plain alternation
     assert any_of(long_words).search("-ab-") and any_of(long_words).search("X" * 301)
     assert not any_of(long_words).search("X" * 299)
+
+
+def test_the_default_word_is_found_where_the_lookbehind_first_pattern_finds_it() -> None:
+    from meslint.doctext import _DEFAULT_WORD
+
+    spec = re.compile(r"(?:預設值|預設|预设值|预设|默認值|默認|默认值|默认|缺省值|"
+                      r"(?<![\w])defaults?(?:\s+value)?(?![\w]))\s*(?:to\b|is\b|[:：=]|為|为|是)?\s*", re.IGNORECASE)
+    rnd = random.Random(13)
+    pieces = ["default", "Defaults", "DEFAULT", " value", " to ", "is", ":", "預設", "值", "為", "x", "_", " ", "8080", "é"]
+    found = 0
+    for _ in range(3000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+        expected = [match.span() for match in spec.finditer(text)]
+        assert [match.span() for match in _DEFAULT_WORD.finditer(text)] == expected, text
+        found += bool(expected)
+    assert found > 500
