@@ -54,6 +54,10 @@ class Markers:
         """Whether a sentence, row or fence comment carries a history word."""
         return self._sayer(text)
 
+    def sentence_says_history(self, text: str, needle: str) -> bool:
+        """``says_history(sentence_around(text, needle))``, remembered: each check reads the same prose."""
+        return self._sayer.around(text, needle)
+
     @cached_property
     def _sections(self) -> dict[tuple[str, ...], bool]:
         return {}
@@ -74,13 +78,25 @@ class _Sayer:
     Every gate 8 check reads the same documents, so the same sentences are asked about again and
     again (on a real tree a third of the questions are new): each is answered once per run."""
 
-    __slots__ = ("some_marker", "pattern", "said")
+    __slots__ = ("some_marker", "pattern", "said", "said_around")
     _MAX_SAID = 65536  # a long-lived process (the editor's) forgets rather than grows without end
 
     def __init__(self, markers: tuple[str, ...]) -> None:
         self.some_marker = any_of(frozenset(marker.lower() for marker in markers))
         self.pattern = _marker_pattern(markers)
         self.said: dict[str, bool] = {}
+        self.said_around: dict[tuple[str, str], bool] = {}
+
+    def around(self, text: str, needle: str) -> bool:
+        """Whether the sentence of ``text`` around ``needle`` (:func:`sentence_around`) says history."""
+        key = (text, needle)
+        said = self.said_around.get(key)
+        if said is None:
+            said = self(sentence_around(text, needle))
+            if len(self.said_around) >= self._MAX_SAID:
+                self.said_around.clear()
+            self.said_around[key] = said
+        return said
 
     def __call__(self, text: str) -> bool:
         said = self.said.get(text)
@@ -214,7 +230,9 @@ class DocReading:
         if text is None:
             return False
         # A list item is judged whole ("- `X/`：舊版目錄。已停用。"), a paragraph by its sentence.
-        return self.markers.says_history(text if line in self.items else sentence_around(text, needle))
+        if line in self.items:
+            return self.markers.says_history(text)
+        return self.markers.sentence_says_history(text, needle)
 
     def sentence(self, line: int, needle: str) -> str:
         """The sentence of the prose line ``line`` that holds ``needle`` ("" when no prose is there)."""

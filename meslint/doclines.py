@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from meslint.dochistory import DocReading
 from meslint.facts import Location, MarkdownDoc
@@ -88,6 +88,21 @@ def all_lines(doc: MarkdownDoc) -> Iterator[DocLine]:
         yield DocLine(f"{link.text} {link.target}", link.location, link.section, "link")
 
 
+def all_texts(doc: MarkdownDoc) -> list[str]:
+    """The texts of :func:`all_lines`, in its order, without making a line of each (the token searches
+    of MES802 and MES804 need the text alone)."""
+    texts = [heading.text for heading in doc.headings]
+    texts.extend(text.text for text in doc.text)
+    for code in doc.code:
+        if code.kind != "block":
+            texts.append(code.text)
+        else:
+            texts.extend(code.text.split("\n"))
+    texts.extend(" | ".join(row.cells) for row in doc.table_rows)
+    texts.extend(f"{link.text} {link.target}" for link in doc.links)
+    return texts
+
+
 def contains_token(text: str, token: str, *, case: bool = True) -> bool:
     """``token`` appears in ``text`` not glued to other identifier characters."""
     if case:
@@ -114,7 +129,18 @@ class Corpus:
     def contains_token(self, token: str, *, case: bool = True) -> bool:
         if not self.texts or "\n" in token:
             return any_contains_token(self.texts, token, case=case)
+        if not case and token.isascii() and token.lower() not in self._folded:
+            return False  # a case-blind pattern scans the whole text slowly: first whether it can match at all
         return contains_token(self.joined, token, case=case)
+
+    @cached_property
+    def _folded(self) -> str:
+        # What an ASCII character matches case-blind (re.IGNORECASE) is its two cases and, beyond ASCII,
+        # only these four (İ ı for i, ſ for s, K for k; checked over every code point by a test).
+        return self.joined.translate(_CASELESS_ASCII).lower()
+
+
+_CASELESS_ASCII = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
 
 
 def _glued_nowhere(text: str, token: str) -> bool:

@@ -50,8 +50,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.doclines import Corpus
-from meslint.doctext import all_lines, contains_token, operator_docs
+from meslint.doclines import Corpus, all_texts
+from meslint.doctext import contains_token, operator_docs
 from meslint.facts import Location
 from meslint.findings import Finding, Related
 from meslint.globs import matches_any
@@ -67,7 +67,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         return
     emitted, by_function = _emitted(ctx)
     docs = operator_docs(repo, pack)
-    doc_texts = {doc.path: [line.text for line in all_lines(doc)] for doc in docs}
+    doc_texts = {doc.path: all_texts(doc) for doc in docs}
     texts = Corpus([text for lines in doc_texts.values() for text in lines])
     fields = _expand(pack.docs.diagnostics_fields, by_function)
     undocumented = []

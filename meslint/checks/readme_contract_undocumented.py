@@ -54,8 +54,8 @@ import re
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.doclines import Corpus
-from meslint.doctext import all_lines, contract_docs, script_subcommands, strip_code
+from meslint.doclines import Corpus, all_texts
+from meslint.doctext import contract_docs, script_subcommands, strip_code
 from meslint.facts import Location, MarkdownDoc
 from meslint.findings import Finding, Related
 
@@ -74,7 +74,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         return
     doc = docs[0]  # findings sit on its headings
     shown = doc.path if not pack.docs.contract_docs else f"none of {', '.join(pack.docs.contract_docs)}"
-    texts = [line.text for each in docs for line in all_lines(each)]
+    texts = [text for each in docs for text in all_texts(each)]
     corpus = Corpus(texts)
     for spec in pack.settings:
         # Only what the repository has: a pack setting no unit, script or module reads is no gap

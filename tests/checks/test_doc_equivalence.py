@@ -62,7 +62,8 @@ def test_the_default_word_is_found_where_the_lookbehind_first_pattern_finds_it()
     spec = re.compile(r"(?:預設值|預設|预设值|预设|默認值|默認|默认值|默认|缺省值|"
                       r"(?<![\w])defaults?(?:\s+value)?(?![\w]))\s*(?:to\b|is\b|[:：=]|為|为|是)?\s*", re.IGNORECASE)
     rnd = random.Random(13)
-    pieces = ["default", "Defaults", "DEFAULT", " value", " to ", "is", ":", "預設", "值", "為", "x", "_", " ", "8080", "é"]
+    pieces = ["default", "Defaults", "DEFAULT", " value", " to ", "is", ":", "預設", "值", "為", "x", "_", " ", "8080",
+              "é"]
     found = 0
     for _ in range(3000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
@@ -70,3 +71,41 @@ def test_the_default_word_is_found_where_the_lookbehind_first_pattern_finds_it()
         assert [match.span() for match in _DEFAULT_WORD.finditer(text)] == expected, text
         found += bool(expected)
     assert found > 500
+
+
+def _fixture_docs():
+    from pathlib import Path
+
+    from meslint.parsers.markdown import parse
+
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted((root / "fixtures").rglob("*.md")):
+        yield parse(path.name, path.read_text(encoding="utf-8", errors="replace"))
+
+
+def test_all_texts_are_the_texts_of_all_lines() -> None:
+    from meslint.doclines import all_lines, all_texts
+
+    docs = list(_fixture_docs())
+    assert len(docs) > 20
+    for doc in docs:
+        assert all_texts(doc) == [line.text for line in all_lines(doc)]
+
+
+def test_only_four_characters_beyond_ascii_match_ascii_case_blind() -> None:
+    from meslint.doclines import _CASELESS_ASCII
+
+    ascii_case_blind = re.compile(r"[\x00-\x7f]", re.IGNORECASE)
+    beyond = {cp for cp in range(0x80, 0x110000) if ascii_case_blind.fullmatch(chr(cp))}
+    assert beyond == set(_CASELESS_ASCII)
+    for cp, letter in _CASELESS_ASCII.items():
+        assert re.fullmatch(letter, chr(cp), re.IGNORECASE)
+
+
+def test_a_case_blind_corpus_search_sees_the_special_letters() -> None:
+    texts = ["Retry-After: 5", "RETRY-AFTER", "retry-after-x", "Retry-Afte\u212a", "\u0130ndex", "Po\u017ft-it", "其他"]
+    for token in ("retry-after", "Retry-AfteK", "index", "post-it", "Retry-After-X", "absent-one"):
+        for subset in (texts, texts[3:], texts[:1], texts[6:]):
+            assert Corpus(subset).contains_token(token, case=False) is any_contains_token(subset, token, case=False)
+    assert Corpus(texts[3:4]).contains_token("retry-afterk", case=False) is False
+    assert Corpus(texts[3:4]).contains_token("retry-aftek", case=False) is True
