@@ -84,7 +84,7 @@ def _is_project_unit(name: str, prefix: str) -> bool:
 
 def script_claims(line: DocLine, script_path: str) -> Iterator[Claim]:
     """``<...>/start_server.sh SUBCOMMAND`` invocations (the first argument only)."""
-    base = posixpath.basename(script_path)
+    base = script_path.rpartition("/")[2]  # posixpath.basename, asked for every line
     if base not in line.text:
         return
     for match in _invocation_pattern(base).finditer(line.text):
@@ -108,7 +108,9 @@ _LSOF_PORT = re.compile(r"\blsof\b[^\n]*?-i\s*(?:tcp)?:(\d+)")
 _BIND_OPT = re.compile(r"(?:--bind(?:\s+|=)|\s-b\s+)[\"']?([^\s\"']+)")
 _DEFAULT_PORT = re.compile(r"(?:預設|预设|默認|默认|(?<!\w)default)\s*(?:[:：=]|為|为|是|is)?\s*(\d{2,5})(?![\d.:/\w])",
                            re.IGNORECASE)
-_PORT_WORDS = re.compile(r"\bports?\b|埠|端口|連接埠", re.IGNORECASE)
+# Asked only whether it occurs; the word boundary before "port" is looked behind after the word
+# (``port(?<!\wport)``, which is ``\bport``), so that every branch starts with a literal (fast to scan for).
+_PORT_WORDS = re.compile(r"port(?<!\wport)s?\b|埠|端口|連接埠", re.IGNORECASE)
 # `-b` is gunicorn's short --bind only on a gunicorn command line (not `git checkout -b NAME`).
 _GUNICORN_WORD = re.compile(r"\bgunicorn\b")
 # A development server the docs start for testing (Django's runserver, flask run, python -m

@@ -262,7 +262,10 @@ _FLAG = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[
 
 
 def _drop_comment(text: str) -> str:
-    return re.sub(r"<!--.*?-->", "", text).strip()
+    return (_HTML_COMMENT.sub("", text) if "<!--" in text else text).strip()
+
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->")
 
 
 # --------------------------------------------------------------------------- normalisation

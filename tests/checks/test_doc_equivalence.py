@@ -109,3 +109,18 @@ def test_a_case_blind_corpus_search_sees_the_special_letters() -> None:
             assert Corpus(subset).contains_token(token, case=False) is any_contains_token(subset, token, case=False)
     assert Corpus(texts[3:4]).contains_token("retry-afterk", case=False) is False
     assert Corpus(texts[3:4]).contains_token("retry-aftek", case=False) is True
+
+
+def test_port_words_are_found_where_the_boundary_first_pattern_finds_them() -> None:
+    from meslint.docrefs import _PORT_WORDS
+
+    spec = re.compile(r"\bports?\b|埠|端口|連接埠", re.IGNORECASE)
+    rnd = random.Random(17)
+    pieces = ["port", "Ports", "PORT", "s", "x", "_", "-", " ", "埠", "端口", "import", "8080", "é", "ſ"]
+    found = 0
+    for _ in range(3000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 5)))
+        expected = spec.search(text) is not None
+        assert (_PORT_WORDS.search(text) is not None) is expected, text
+        found += expected
+    assert 300 < found < 2700
