@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from meslint.dochistory import DocReading
-from meslint.facts import Location, MarkdownDoc
+from meslint.facts import Location, MarkdownDoc, MdCode
 
 # --------------------------------------------------------------------------- lines
 
@@ -48,27 +48,71 @@ def code_lines(doc: MarkdownDoc, *, reading: DocReading | None = None) -> Iterat
     the lines below a fence comment that does (``# before (legacy layout)`` ... ``# after``),
     and a fence line whose own comment does (``DashBoard/   # 舊版，已移除``).
     """
-    says = reading.markers.says_history if reading is not None else _says_nothing
+    history = CodeHistory(doc, reading)
     for index, code in enumerate(doc.code):
-        section_hist = reading is not None and reading.markers.section_is_history(code.section)
         if code.kind != "block":
-            hist = section_hist or (reading is not None and reading.line_tells_history(
-                code.location.line, code.text, code.section))
-            yield DocLine(code.text, code.location, code.section, "span", hist)
+            yield DocLine(code.text, code.location, code.section, "span",
+                          history.span(code.text, code.location, code.section))
             continue
-        info = (code.info.split() or [""])[0].lower()
-        block_hist = section_hist or info in {"diff", "patch"} or says(code.info) \
-            or (reading is not None and reading.block_introduced_as_history(code))
-        region_hist = False
+        block_hist, flags, info = history.block(index)
         for offset, line in enumerate(code.text.split("\n")):
+            location = Location(doc.path, code.location.line + offset, 1)
+            yield DocLine(line, location, code.section, "block", block_hist or flags[offset], index, info)
+
+
+class CodeHistory:
+    """Whether a line of :func:`code_lines` tells history under a ``reading``, asked one line at a time.
+
+    A check that acts on few lines (those naming a path, those stating a value) takes the lines
+    without a reading and asks only about those: judging history is most of the cost of reading a
+    document's code.  :func:`code_lines` itself judges every line with the same rules, here.
+    """
+
+    def __init__(self, doc: MarkdownDoc, reading: DocReading | None) -> None:
+        self.doc = doc
+        self.reading = reading
+        self._blocks: dict[int, tuple[bool, list[bool], str]] = {}
+
+    def of(self, line: DocLine) -> bool:
+        """The ``historical`` flag :func:`code_lines` gives ``line`` (a line it made for this document)."""
+        if line.source != "block":
+            return self.span(line.text, line.location, line.section)
+        block_hist, flags, _ = self.block(line.block)
+        return block_hist or flags[line.location.line - self.doc.code[line.block].location.line]
+
+    def span(self, text: str, location: Location, section: tuple[str, ...]) -> bool:
+        reading = self.reading
+        return reading is not None and (reading.markers.section_is_history(section)
+                                        or reading.line_tells_history(location.line, text, section))
+
+    def block(self, index: int) -> tuple[bool, list[bool], str]:
+        """Whether the whole fenced block ``index`` tells history; else whether each of its lines does
+        (empty when the block does); its info word."""
+        known = self._blocks.get(index)
+        if known is None:
+            known = self._blocks[index] = self._judge_block(self.doc.code[index])
+        return known
+
+    def _judge_block(self, code: MdCode) -> tuple[bool, list[bool], str]:
+        reading = self.reading
+        says = reading.markers.says_history if reading is not None else _says_nothing
+        info = (code.info.split() or [""])[0].lower()
+        block_hist = (reading is not None and reading.markers.section_is_history(code.section)) \
+            or info in {"diff", "patch"} or says(code.info) \
+            or (reading is not None and reading.block_introduced_as_history(code))
+        flags: list[bool] = []
+        if block_hist:
+            return True, flags, info
+        region_hist = False
+        for line in code.text.split("\n"):
             stripped = line.strip()
             line_hist = False
             if stripped.lower().startswith(_COMMENT_PREFIXES) and not stripped.startswith("#!"):
                 region_hist = says(stripped)
             elif reading is not None and " #" in line:
                 line_hist = says(line.split(" #", 1)[1])  # the line's own comment
-            location = Location(doc.path, code.location.line + offset, 1)
-            yield DocLine(line, location, code.section, "block", block_hist or region_hist or line_hist, index, info)
+            flags.append(region_hist or line_hist)
+        return False, flags, info
 
 
 def _says_nothing(text: str) -> bool:

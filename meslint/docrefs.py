@@ -169,6 +169,11 @@ PROVISIONING_STEP = re.compile(
     r"(?:^|[;&|(]\s*|\s)(?:sudo\s+(?:-\S+\s+)*)?(cp|install|chown|chmod|mv|ln)\s+([^;&|#\n]*)")
 
 
+# Every step names one of these (a cheap test before the pattern); none holds a newline, so a fenced
+# block without any has no line with a step.
+STEP_WORDS = ("cp ", "install ", "chown ", "chmod ", "mv ", "ln ")
+
+
 def provisioning_steps(line: DocLine) -> Iterator[tuple[str, list[str], int]]:
     """``(verb, operands, offset)`` of each provisioning step on a fenced line.
 
@@ -176,8 +181,7 @@ def provisioning_steps(line: DocLine) -> Iterator[tuple[str, list[str], int]]:
     -o root SRC DST`` gives ``[SRC, DST]``); ``install -d`` (directories) is no step; ``offset``
     is where the operands start in the line.
     """
-    if line.source != "block" or not any(word in line.text for word in ("cp ", "install ", "chown ", "chmod ",
-                                                                         "mv ", "ln ")):
+    if line.source != "block" or not any(word in line.text for word in STEP_WORDS):
         return
     for match in PROVISIONING_STEP.finditer(line.text):
         verb, rest = match.group(1), match.group(2)

@@ -124,3 +124,22 @@ def test_port_words_are_found_where_the_boundary_first_pattern_finds_them() -> N
         assert (_PORT_WORDS.search(text) is not None) is expected, text
         found += expected
     assert 300 < found < 2700
+
+
+def test_code_history_line_by_line_is_code_lines_flag() -> None:
+    from meslint.dochistory import DocReading, Markers
+    from meslint.doclines import CodeHistory, code_lines
+    from meslint.pack import load_pack
+
+    markers = Markers.of(load_pack("mes-dashboard"))
+    flagged = 0
+    for doc in _fixture_docs():
+        for may_be_record in (True, False):
+            reading = DocReading.of(doc, markers, may_be_record=may_be_record)
+            history = CodeHistory(doc, reading)
+            raw, read = list(code_lines(doc)), list(code_lines(doc, reading=reading))
+            assert [(line.text, line.location) for line in raw] == [(line.text, line.location) for line in read]
+            # asked backwards, so no answer comes from an earlier question's work
+            assert [history.of(line) for line in reversed(raw)] == [line.historical for line in reversed(read)]
+            flagged += sum(line.historical for line in read)
+    assert flagged > 10
