@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from meslint.facts import MarkdownDoc, MdCode, Repository
+from meslint.literals import any_of
 from meslint.pack import ContractPack
 
 
@@ -42,17 +43,28 @@ class Markers:
         return cls(docs.historical_markers, docs.history_headings, docs.history_markers, docs.record_titles)
 
     def section_is_history(self, section: tuple[str, ...]) -> bool:
-        return _section_is_history(section, self)
+        # Asked for every documentation line: answered from this object's own table, since the shared
+        # cache's key holds the markers, whose hash is worked out anew at each lookup.
+        known = self._sections.get(section)
+        if known is None:
+            known = self._sections[section] = _section_is_history(section, self)
+        return known
 
     def says_history(self, text: str) -> bool:
         """Whether a sentence, row or fence comment carries a history word."""
-        markers = self.sentences + self.headings
-        lowered = text.lower()
-        # Most lines hold no marker at all: plain substring tests first, the word-boundary regex
-        # (lookarounds over ~50 alternatives) only for the lines that may match.
-        if not any(marker in lowered for marker in _lowered(markers)):
-            return False
-        return _marker_pattern(markers).search(lowered) is not None
+        return self._sayer(text)
+
+    def sentence_says_history(self, text: str, needle: str) -> bool:
+        """``says_history(sentence_around(text, needle))``, remembered: each check reads the same prose."""
+        return self._sayer.around(text, needle)
+
+    @cached_property
+    def _sections(self) -> dict[tuple[str, ...], bool]:
+        return {}
+
+    @cached_property
+    def _sayer(self) -> _Sayer:
+        return _sayer(self.sentences + self.headings)
 
 
 def has_marker(text: str, markers: Iterable[str]) -> bool:
@@ -60,27 +72,71 @@ def has_marker(text: str, markers: Iterable[str]) -> bool:
     return _marker_pattern(tuple(markers)).search(text.lower()) is not None
 
 
+class _Sayer:
+    """:meth:`Markers.says_history` for one set of markers, with its answers.
+
+    Every gate 8 check reads the same documents, so the same sentences are asked about again and
+    again (on a real tree a third of the questions are new): each is answered once per run."""
+
+    __slots__ = ("some_marker", "pattern", "said", "said_around")
+    _MAX_SAID = 65536  # a long-lived process (the editor's) forgets rather than grows without end
+
+    def __init__(self, markers: tuple[str, ...]) -> None:
+        self.some_marker = any_of(frozenset(marker.lower() for marker in markers))
+        self.pattern = _marker_pattern(markers)
+        self.said: dict[str, bool] = {}
+        self.said_around: dict[tuple[str, str], bool] = {}
+
+    def around(self, text: str, needle: str) -> bool:
+        """Whether the sentence of ``text`` around ``needle`` (:func:`sentence_around`) says history."""
+        key = (text, needle)
+        said = self.said_around.get(key)
+        if said is None:
+            said = self(sentence_around(text, needle))
+            if len(self.said_around) >= self._MAX_SAID:
+                self.said_around.clear()
+            self.said_around[key] = said
+        return said
+
+    def __call__(self, text: str) -> bool:
+        said = self.said.get(text)
+        if said is None:
+            lowered = text.lower()
+            # Most lines hold no marker at all: a plain search for any marker first, the word-boundary
+            # regex only for the lines that may match.
+            said = self.some_marker.search(lowered) is not None and self.pattern.search(lowered) is not None
+            if len(self.said) >= self._MAX_SAID:
+                self.said.clear()
+            self.said[text] = said
+        return said
+
+
 @lru_cache(maxsize=32)
-def _lowered(markers: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(marker.lower() for marker in markers)
+def _sayer(markers: tuple[str, ...]) -> _Sayer:
+    return _Sayer(markers)
 
 
 @lru_cache(maxsize=32)
 def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
-    # One alternation for all markers: this runs for every documentation line.
+    # One alternation for all markers: this runs for every documentation line.  Each branch starts
+    # with its marker and only then looks behind it (``old(?<![a-z…]old)``, which is ``(?<![a-z…])old``):
+    # a branch that starts with a lookbehind is tried at every position of the line, one that
+    # starts with a literal only where the marker's first character is, many times faster.
     parts = []
     for marker in markers:
         marker = marker.lower()
+        escaped = re.escape(marker)
         if marker.isascii():
             # A word of prose, not part of a name or value ("mes-dashboard-old", "legacy_mode", "old.txt").
-            parts.append(r"(?<![a-z0-9_\-./])" + re.escape(marker) + r"(?![a-z0-9_\-/]|\.\w)")
+            parts.append(escaped + r"(?<![a-z0-9_\-./]" + escaped + r")(?![a-z0-9_\-/]|\.\w)")
         else:
-            parts.append(re.escape(marker))
+            parts.append(escaped)
     return re.compile("|".join(parts) if parts else r"(?!)")
 
 
 # Heading decorations before the words: numbering ("3.", "3.2", "一、", "(a)"), emoji, punctuation.
 _HEADING_LEAD = re.compile(r"^[\W\d_]*?(?:[一二三四五六七八九十]+[、.．]\s*)?(?=\w)", re.UNICODE)
+_HTML_COMMENT = re.compile(r"<!--.*?-->")
 _SEPARATORS = " \t:：(（-—–/|,，、"
 _DATED = re.compile(r"^\W*(?:v?\d+\.\d+(?:\.\d+)?\s*[(（]?\s*)?\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?\W*$"
                     r"|^\W*v\d+\.\d+(?:\.\d+)?\W*$")
@@ -95,7 +151,7 @@ def heading_is_history(heading: str, markers: Markers) -> bool:
     (followed by a separator), because feature names contain the same words
     ("Hold History", "生產歷史查詢") and those sections are current.
     """
-    text = re.sub(r"<!--.*?-->", "", heading).strip()
+    text = _HTML_COMMENT.sub("", heading).strip()
     if has_marker(text, markers.headings):
         return True
     if _DATED.match(text):
@@ -133,6 +189,9 @@ def sentence_around(text: str, needle: str) -> str:
     return text[start:]
 
 
+_CODE_SPAN = re.compile(r"`[^`]*`")
+
+
 @dataclass
 class DocReading:
     """One document read once: its prose and rows by line, whether it is a record."""
@@ -163,7 +222,7 @@ class DocReading:
         if self.markers.section_is_history(section):
             return True
         if line in self.rows:  # the row's prose, without its code values
-            return self.markers.says_history(re.sub(r"`[^`]*`", " ", self.rows[line]))
+            return self.markers.says_history(_CODE_SPAN.sub(" ", self.rows[line]))
         if line in self.headings:
             return heading_is_history(self.headings[line], self.markers) \
                 or has_marker(self.headings[line], self.markers.sentences)
@@ -171,7 +230,9 @@ class DocReading:
         if text is None:
             return False
         # A list item is judged whole ("- `X/`：舊版目錄。已停用。"), a paragraph by its sentence.
-        return self.markers.says_history(text if line in self.items else sentence_around(text, needle))
+        if line in self.items:
+            return self.markers.says_history(text)
+        return self.markers.sentence_says_history(text, needle)
 
     def sentence(self, line: int, needle: str) -> str:
         """The sentence of the prose line ``line`` that holds ``needle`` ("" when no prose is there)."""
@@ -197,6 +258,7 @@ def is_record(doc: MarkdownDoc, markers: Markers) -> bool:
 # --------------------------------------------------------------------------- the checkout's own name
 
 _TREE_ROOT = re.compile(r"^\s*([\w.\-]+)/?\s*(?:#.*)?$")
+_TREE_LINE = re.compile(r"[├└│]|^\s*[|`+]--|^\s+\S")
 _TREE_ENTRY = re.compile(r"^([\s│|]*)(?:[├└`+|]\s*[─\-]{1,4}\s*|[-*]\s+)?([^\s#│|├└─]+)")
 
 
@@ -214,7 +276,7 @@ def tree_root_line(block: str, repo: Repository) -> int | None:
         return None
     entries: list[tuple[int, str]] = []
     for text in lines[first + 1:]:
-        if not text.strip() or not re.search(r"[├└│]|^\s*[|`+]--|^\s+\S", text):
+        if not text.strip() or not _TREE_LINE.search(text):
             continue
         match = _TREE_ENTRY.match(text)
         if match is None:
@@ -237,6 +299,7 @@ def names_the_root(sentence: str) -> bool:
     return _ROOT_WORDS.search(sentence) is not None
 
 
+_ASSIGNED = re.compile(r"^(?:export\s+)?[A-Za-z_][\w-]*=")
 _DEVELOPER_PATH = re.compile(r"^[\"'`(]?(?:/Users/|/home/|/root/|~/|[A-Za-z]:[\\/])")
 
 
@@ -245,7 +308,7 @@ def is_developer_path(word: str, deploy_root: str) -> bool:
 
     Not when the contract itself lives there (a deploy root under ``/home``).
     """
-    word = re.sub(r"^(?:export\s+)?[A-Za-z_][\w-]*=", "", word)  # KEY=/home/dev/...
+    word = _ASSIGNED.sub("", word)  # KEY=/home/dev/...
     if not _DEVELOPER_PATH.match(word):
         return False
     stripped = word.strip("\"'`()")

@@ -84,7 +84,7 @@ def _is_project_unit(name: str, prefix: str) -> bool:
 
 def script_claims(line: DocLine, script_path: str) -> Iterator[Claim]:
     """``<...>/start_server.sh SUBCOMMAND`` invocations (the first argument only)."""
-    base = posixpath.basename(script_path)
+    base = script_path.rpartition("/")[2]  # posixpath.basename, asked for every line
     if base not in line.text:
         return
     for match in _invocation_pattern(base).finditer(line.text):
@@ -108,7 +108,9 @@ _LSOF_PORT = re.compile(r"\blsof\b[^\n]*?-i\s*(?:tcp)?:(\d+)")
 _BIND_OPT = re.compile(r"(?:--bind(?:\s+|=)|\s-b\s+)[\"']?([^\s\"']+)")
 _DEFAULT_PORT = re.compile(r"(?:預設|预设|默認|默认|(?<!\w)default)\s*(?:[:：=]|為|为|是|is)?\s*(\d{2,5})(?![\d.:/\w])",
                            re.IGNORECASE)
-_PORT_WORDS = re.compile(r"\bports?\b|埠|端口|連接埠", re.IGNORECASE)
+# Asked only whether it occurs; the word boundary before "port" is looked behind after the word
+# (``port(?<!\wport)``, which is ``\bport``), so that every branch starts with a literal (fast to scan for).
+_PORT_WORDS = re.compile(r"port(?<!\wport)s?\b|埠|端口|連接埠", re.IGNORECASE)
 # `-b` is gunicorn's short --bind only on a gunicorn command line (not `git checkout -b NAME`).
 _GUNICORN_WORD = re.compile(r"\bgunicorn\b")
 # A development server the docs start for testing (Django's runserver, flask run, python -m
@@ -167,6 +169,11 @@ PROVISIONING_STEP = re.compile(
     r"(?:^|[;&|(]\s*|\s)(?:sudo\s+(?:-\S+\s+)*)?(cp|install|chown|chmod|mv|ln)\s+([^;&|#\n]*)")
 
 
+# Every step names one of these (a cheap test before the pattern); none holds a newline, so a fenced
+# block without any has no line with a step.
+STEP_WORDS = ("cp ", "install ", "chown ", "chmod ", "mv ", "ln ")
+
+
 def provisioning_steps(line: DocLine) -> Iterator[tuple[str, list[str], int]]:
     """``(verb, operands, offset)`` of each provisioning step on a fenced line.
 
@@ -174,8 +181,7 @@ def provisioning_steps(line: DocLine) -> Iterator[tuple[str, list[str], int]]:
     -o root SRC DST`` gives ``[SRC, DST]``); ``install -d`` (directories) is no step; ``offset``
     is where the operands start in the line.
     """
-    if line.source != "block" or not any(word in line.text for word in ("cp ", "install ", "chown ", "chmod ",
-                                                                         "mv ", "ln ")):
+    if line.source != "block" or not any(word in line.text for word in STEP_WORDS):
         return
     for match in PROVISIONING_STEP.finditer(line.text):
         verb, rest = match.group(1), match.group(2)

@@ -170,8 +170,10 @@ def table_claims(doc: MarkdownDoc, names: set[str], *, reading: DocReading | Non
 
 
 # "`KEY`（預設 `value`）", "KEY (default: value)", "KEY 預設為 value", "KEY 默认 value", "KEY defaults to value".
+# The English word's boundary is looked behind *after* the word (``default(?<!\wdefault)``, which is
+# ``(?<!\w)default``): a pattern whose every branch starts with a literal is scanned for quickly.
 _DEFAULT_WORD = re.compile(r"(?:預設值|預設|预设值|预设|默認值|默認|默认值|默认|缺省值|"
-                           r"(?<![\w])defaults?(?:\s+value)?(?![\w]))\s*(?:to\b|is\b|[:：=]|為|为|是)?\s*",
+                           r"default(?<![\w]default)s?(?:\s+value)?(?![\w]))\s*(?:to\b|is\b|[:：=]|為|为|是)?\s*",
                            re.IGNORECASE)
 _BARE_VALUE = re.compile(r"[\w./:@\-]+")
 _BOOL_WORDS = {"true", "false", "yes", "no", "on", "off"}
@@ -212,7 +214,9 @@ def default_claims(doc: MarkdownDoc, names: set[str], reading: DocReading | None
 
 def default_phrases(text: str, spans: Sequence[str], names: set[str]) -> Iterator[tuple[str, str]]:
     """``(setting, value)`` of each default phrase of one line of plain text (code marks removed)."""
-    if not names or not any(name in text for name in names):
+    # Most lines hold no default word, and looking for one is a single scan; then a setting name
+    # (a hundred substring tests) only where there is.
+    if not names or _DEFAULT_WORD.search(text) is None or not any(name in text for name in names):
         return
     for match in _DEFAULT_WORD.finditer(text):
         before = _SENTENCE_SPLIT.split(text[:match.start()])[-1]
@@ -258,7 +262,10 @@ _FLAG = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[
 
 
 def _drop_comment(text: str) -> str:
-    return re.sub(r"<!--.*?-->", "", text).strip()
+    return (_HTML_COMMENT.sub("", text) if "<!--" in text else text).strip()
+
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->")
 
 
 # --------------------------------------------------------------------------- normalisation

@@ -14,6 +14,8 @@ import posixpath
 from dataclasses import dataclass
 
 from meslint.dochistory import DocReading, Markers
+from meslint.doclines import CodeHistory
+from meslint.docrefs import STEP_WORDS
 from meslint.doctext import code_lines, is_placeholder, operator_docs, provisioning_steps
 from meslint.facts import Location, Repository
 from meslint.pack import ContractPack
@@ -42,14 +44,16 @@ def _fills(repo: Repository, pack: ContractPack) -> tuple[TemplateFill, ...]:
     found: dict[str, TemplateFill] = {}
     markers = Markers.of(pack)
     for doc in operator_docs(repo, pack):
-        if not any(True for line in code_lines(doc) for _ in provisioning_steps(line)):
+        if not any(code.kind == "block" and any(word in code.text for word in STEP_WORDS) for code in doc.code):
             continue  # no step at all: spare the history reading of the whole document
-        # A step under a history heading or in a sentence that says it is old is not what operators do now.
-        reading = DocReading.of(doc, markers, may_be_record=False)
-        for line in code_lines(doc, reading=reading):
-            if line.historical:
+        # A step under a history heading or in a sentence that says it is old is not what operators do
+        # now; only the lines with a step are judged.
+        history = CodeHistory(doc, DocReading.of(doc, markers, may_be_record=False))
+        for line in code_lines(doc):
+            steps = list(provisioning_steps(line))
+            if not steps or history.of(line):
                 continue
-            for verb, operands, _offset in provisioning_steps(line):
+            for verb, operands, _offset in steps:
                 if verb not in ("cp", "install", "mv", "ln") or len(operands) < 2 \
                         or any(is_placeholder(word) for word in operands):
                     continue

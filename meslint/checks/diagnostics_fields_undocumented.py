@@ -50,7 +50,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.doctext import all_lines, any_contains_token, contains_token, operator_docs
+from meslint.doclines import Corpus, all_texts
+from meslint.doctext import contains_token, operator_docs
 from meslint.facts import Location
 from meslint.findings import Finding, Related
 from meslint.globs import matches_any
@@ -66,8 +67,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         return
     emitted, by_function = _emitted(ctx)
     docs = operator_docs(repo, pack)
-    doc_texts = {doc.path: [line.text for line in all_lines(doc)] for doc in docs}
-    texts = [text for lines in doc_texts.values() for text in lines]
+    doc_texts = {doc.path: all_texts(doc) for doc in docs}
+    texts = Corpus([text for lines in doc_texts.values() for text in lines])
     fields = _expand(pack.docs.diagnostics_fields, by_function)
     undocumented = []
     for field, key in fields:
@@ -107,7 +108,8 @@ def _expected_doc(fields: list[tuple[str, str | None]], doc_texts: dict[str, lis
     """Where a missing field belongs: the operator doc that documents most of the others, else the README."""
     best, best_count = readme, 0
     for path, lines in doc_texts.items():
-        count = sum(1 for field, _ in fields if _documented(field, lines))
+        corpus = Corpus(lines)
+        count = sum(1 for field, _ in fields if _documented(field, corpus))
         if count > best_count:
             best, best_count = path, count
     return best
@@ -141,18 +143,18 @@ def _sites(field: str, emitted: dict[str, list[Location]]) -> list[Location]:
     return []
 
 
-def _documented(field: str, texts: list[str]) -> bool:
+def _documented(field: str, texts: Corpus) -> bool:
     variants = [field]
     if field.endswith("s") and len(field) > 3 and field.islower():
         variants.append(field[:-1])
     case = "-" not in field  # header names (Retry-After) are case-insensitive
     for variant in variants:
-        if any_contains_token(texts, variant, case=case):
+        if texts.contains_token(variant, case=case):
             return True
     parts = field.split(".")
-    if len(parts) == 2 and any_contains_token(texts, parts[1]) and "_" in parts[1]:
+    if len(parts) == 2 and texts.contains_token(parts[1]) and "_" in parts[1]:
         return True  # alerts.pool_warning documented as `pool_warning`: the key names itself
-    if len(parts) > 1 and all(any_contains_token(texts, part) for part in parts):
+    if len(parts) > 1 and all(texts.contains_token(part) for part in parts):
         # Each part is somewhere; now look for a text that has them all.
-        return any(all(contains_token(text, part) for part in parts) for text in texts)
+        return any(all(contains_token(text, part) for part in parts) for text in texts.texts)
     return False

@@ -66,6 +66,7 @@ from urllib.parse import unquote
 from meslint.autofix.moved_path import suggest
 from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
 from meslint.dochistory import DocReading, Markers
+from meslint.doclines import CodeHistory
 from meslint.docpaths import code_path_refs as _code_path_refs
 from meslint.docpaths import link_ref, names_no_file_here, path_known
 from meslint.doctext import code_lines, operator_docs
@@ -87,17 +88,19 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         # One finding per missing path and document, at its first mention; the others are related.
         missing: dict[str, list[tuple[Location, str]]] = {}
         for link in doc.links:
-            if reading.line_tells_history(link.location.line, link.text or link.target, link.section):
-                continue
             path = link_ref(doc, link.target)
             if path is None or path == "" or repo.path_exists(path) or _site_page(repo, doc.path, link.target):
                 continue
+            if reading.line_tells_history(link.location.line, link.text or link.target, link.section):
+                continue  # judged last: most links name a file that is there
             missing.setdefault(path, []).append((link.location, f"links to {link.target}, but {path}"))
         doc_dir = posixpath.dirname(doc.path)
-        for line in code_lines(doc, reading=reading):
-            if line.historical:
+        history = CodeHistory(doc, reading)  # judged only for the lines that name a path
+        for line in code_lines(doc):
+            refs = list(_code_path_refs(line))
+            if not refs or history.of(line):
                 continue
-            for path, offset in _code_path_refs(line):
+            for path, offset in refs:
                 if path_known(repo, path, doc_dir) or _from_deploy_parent(pack, repo, path) \
                         or names_no_file_here(repo, pack, doc, line, path):
                     continue

@@ -106,8 +106,14 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             yield RULE.finding(message, location, related, subject=f"{mirror.path}#{key}")
 
 
+_COMMENT = re.compile(r"<!--.*?-->")
+_BLANKS = re.compile(r"\s+")
+_NUMBERING = re.compile(r"^\s*(?:[\d.]+|[ivx]+\.)\s*", re.IGNORECASE)
+_SETTING = re.compile(r"[A-Z][A-Z0-9_]{2,}")
+
+
 def _shown(heading: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<!--.*?-->", "", heading)).strip()
+    return _BLANKS.sub(" ", _COMMENT.sub("", heading)).strip()
 
 
 def _message(mirror: str, section: str, where: str, missing: list[Token], extra: list[Token]) -> str:
@@ -129,23 +135,27 @@ def _message(mirror: str, section: str, where: str, missing: list[Token], extra:
 
 
 def section_key(heading: str) -> str:
-    text = re.sub(r"<!--.*?-->", "", heading)
-    text = re.sub(r"^\s*(?:[\d.]+|[ivx]+\.)\s*", "", text.strip(), flags=re.IGNORECASE)
-    return re.sub(r"\s+", " ", text).strip().lower()
+    text = _COMMENT.sub("", heading)
+    text = _NUMBERING.sub("", text.strip())
+    return _BLANKS.sub(" ", text).strip().lower()
 
 
 def sections_tokens(doc: MarkdownDoc) -> dict[str, dict[str, Token]]:
     """Contract tokens per section key (innermost heading; "" before the first heading)."""
     sections: dict[str, dict[str, Token]] = {}
+    keys: dict[str, str] = {}  # heading -> its key: a section has many lines
     for line in code_lines(doc):
-        key = section_key(line.section[-1]) if line.section else ""
+        heading = line.section[-1] if line.section else ""
+        key = keys.get(heading)
+        if key is None:
+            key = keys[heading] = section_key(heading) if heading else ""
         bucket = sections.setdefault(key, {})
         for token in line_tokens(line.text, line.location):
             bucket.setdefault(token.text, token)
     for row in doc.table_rows:
         key = section_key(row.section[-1]) if row.section else ""
-        cells = [strip_code(re.sub(r"<!--.*?-->", "", c)) for c in row.cells]
-        if len(cells) >= 2 and re.fullmatch(r"[A-Z][A-Z0-9_]{2,}", cells[0]) and cells[1] \
+        cells = [strip_code(_COMMENT.sub("", c)) for c in row.cells]
+        if len(cells) >= 2 and _SETTING.fullmatch(cells[0]) and cells[1] \
                 and not re.search(r"\s", cells[1]):
             token = Token(f"{cells[0]}={cells[1]}", cells[0], row.location)
             sections.setdefault(key, {}).setdefault(token.text, token)
@@ -163,9 +173,9 @@ def line_tokens(text: str, location: Location) -> Iterator[Token]:
     for match in _SCRIPT_CMD.finditer(text):
         command = match.group(1)
         command = command[2:] if command.startswith("./") else command
-        yield Token(re.sub(r"\s+", " ", command), None, location)
+        yield Token(_BLANKS.sub(" ", command), None, location)
     for match in _SYSTEMCTL.finditer(text):
-        yield Token(re.sub(r"\s+", " ", match.group(0)).strip(), None, location)
+        yield Token(_BLANKS.sub(" ", match.group(0)).strip(), None, location)
     for match in _UNIT.finditer(text):
         yield Token(match.group(1), None, location)
 

@@ -84,6 +84,7 @@ from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.dochistory import DocReading, Markers, is_developer_path, names_the_root, tree_root_line
+from meslint.doclines import CodeHistory
 from meslint.doctext import (
     Claim,
     DocLine,
@@ -134,29 +135,35 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                                 may_be_record=doc.path != pack.docs.readme and doc.path not in pack.docs.mirrors)
         claims: list[Claim] = list(table_claims(doc, names, reading=reading))
         claims.extend(default_claims(doc, names, reading))
-        lines = list(code_lines(doc, reading=reading))
+        # The code lines without judging their history; only a line that states something is judged
+        # (a claim of a line that tells history is dropped, as the claim loop below would drop it).
+        lines = list(code_lines(doc))
+        history = CodeHistory(doc, reading)
         block_lines: dict[int, list[str]] = {}
         for line in lines:
             if line.block >= 0:
                 block_lines.setdefault(line.block, []).append("\n" + line.text)
         blocks = {block: "".join(texts) for block, texts in block_lines.items()}
         for line in lines:
-            claims.extend(assignment_claims(line, names))
-            claims.extend(conda_env_claims(line))
+            found = list(assignment_claims(line, names))
+            found.extend(conda_env_claims(line))
             if prefix:
-                claims.extend(unit_claims(line, prefix))
+                found.extend(unit_claims(line, prefix))
             if script_path:
-                claims.extend(script_claims(line, script_path))
+                found.extend(script_claims(line, script_path))
             if bind is not None:
-                claims.extend(port_claims(line, bind.name, blocks.get(line.block, "")))
-            claims.extend(flag_claims(line, flags, "gunicorn"))
-            claims.extend(provisioning_claims(line))
+                found.extend(port_claims(line, bind.name, blocks.get(line.block, "")))
+            found.extend(flag_claims(line, flags, "gunicorn"))
+            found.extend(provisioning_claims(line))
+            if found and not history.of(line):
+                claims.extend(found)
         if bind is not None:
             for text in doc.text:
-                hist = reading.line_tells_history(text.location.line, "", text.section)
-                claims.extend(port_claims(DocLine(text.text, text.location, text.section, "text", hist), bind.name))
+                found = list(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
+                if found and not reading.line_tells_history(text.location.line, "", text.section):
+                    claims.extend(found)
         if not reading.record:  # in an inventory or audit report, legacy names are evidence
-            yield from _legacy_paths(ctx, doc, lines, legacy, reading)
+            yield from _legacy_paths(ctx, doc, lines, legacy, reading, history)
         dev_servers = dev_server_ports(lines)
         for claim in claims:
             if claim.line.historical:
@@ -173,7 +180,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _legacy_paths(ctx: CheckContext, doc: MarkdownDoc, lines: list[DocLine], names: tuple[str, ...],
-                  reading: DocReading) -> Iterator[Finding]:
+                  reading: DocReading, history: CodeHistory) -> Iterator[Finding]:
     """Code that shows a legacy subtree as a current path (``cd DashBoard_vite/``, an entry of a tree).
 
     Not: the root line of a tree diagram and a "project root: `X/`" statement (they name the checkout,
@@ -187,9 +194,12 @@ def _legacy_paths(ctx: CheckContext, doc: MarkdownDoc, lines: list[DocLine], nam
             if offset is not None:
                 root_lines.add(code.location.line + offset)
     for line in lines:
-        if line.historical or (line.source == "block" and line.location.line in root_lines):
+        if line.source == "block" and line.location.line in root_lines:
             continue
-        for hit in legacy_hits(line.text, names):
+        hits = legacy_hits(line.text, names)
+        if not hits or history.of(line):
+            continue
+        for hit in hits:
             if is_developer_path(hit.token, ctx.pack.deploy_root):
                 continue
             if line.source == "span" and line.text.strip().strip("/") == hit.name \

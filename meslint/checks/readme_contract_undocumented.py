@@ -54,7 +54,8 @@ import re
 from collections.abc import Iterator
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
-from meslint.doctext import all_lines, any_contains_token, contract_docs, script_subcommands, strip_code
+from meslint.doclines import Corpus, all_texts
+from meslint.doctext import contract_docs, script_subcommands, strip_code
 from meslint.facts import Location, MarkdownDoc
 from meslint.findings import Finding, Related
 
@@ -73,19 +74,20 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         return
     doc = docs[0]  # findings sit on its headings
     shown = doc.path if not pack.docs.contract_docs else f"none of {', '.join(pack.docs.contract_docs)}"
-    texts = [line.text for each in docs for line in all_lines(each)]
+    texts = [text for each in docs for text in all_texts(each)]
+    corpus = Corpus(texts)
     for spec in pack.settings:
         # Only what the repository has: a pack setting no unit, script or module reads is no gap
         # (nor one that no environment variable carries: it has no name to document).
         if not spec.variable or not ctx.resolution.for_setting(spec.name):
             continue
-        if not any_contains_token(texts, spec.name):
+        if not corpus.contains_token(spec.name):
             yield RULE.finding(f"{shown} does not mention the contract setting {spec.name}",
                                _heading(doc, _SETTING_HEADINGS), subject=spec.name)
     for unit in sorted(repo.units, key=lambda u: u.path):
         if pack.unit_spec(unit.path) is None:
             continue
-        if not _unit_mentioned(unit.name, texts):
+        if not _unit_mentioned(unit.name, corpus):
             yield RULE.finding(f"{shown} does not mention the unit {unit.name} ({unit.path})",
                                _heading(doc, _UNIT_HEADINGS), [Related(Location(unit.path, 1, 1), "the unit")],
                                subject=unit.name)
@@ -103,17 +105,23 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                                    subject=f"{start.path} {command}")
 
 
-def _unit_mentioned(name: str, texts: list[str]) -> bool:
+def _unit_mentioned(name: str, texts: Corpus) -> bool:
     stem = name[: -len(".service")] if name.endswith(".service") else name
+    if texts.contains_token(name):
+        return True
+    if stem not in texts.joined:
+        return False  # the command pattern needs the stem written out
     command = re.compile(r"\b(?:systemctl|journalctl)\b[^;&|#\n]*?(?<![\w.\-])" + re.escape(stem)
                          + r"(?:\.service)?(?![\w.\-])")
-    return any_contains_token(texts, name) or any(command.search(text) for text in texts)
+    return any(command.search(text) for text in texts.texts)
 
 
 def _command_mentioned(doc: MarkdownDoc, base: str, command: str, texts: list[str]) -> bool:
     direct = re.compile(re.escape(base) + r"\s+" + re.escape(command) + r"(?![\w-])")
     group = re.compile(re.escape(base) + r"\s+[{\[(<]([^}\])>]*)[}\])>]")
     for text in texts:
+        if base not in text:
+            continue  # both patterns start with the script's name
         if direct.search(text):
             return True
         for match in group.finditer(text):

@@ -200,3 +200,24 @@ def _minimal_pack() -> str:
 def test_provisioning_claims(text, expected):
     line = DocLine(text, Location("README.md", 9, 1), (), "block")
     assert [(c.subject, c.value) for c in provisioning_claims(line)] == expected
+
+
+def test_marker_pattern_puts_the_word_boundary_after_the_marker():
+    """The literal-first pattern (fast) finds a marker exactly where the lookbehind-first one does."""
+    import itertools
+    import re
+
+    from meslint.dochistory import _marker_pattern
+
+    markers = ("old", "no longer", "before/after", "舊版")
+    spec = re.compile("|".join(
+        r"(?<![a-z0-9_\-./])" + re.escape(m) + r"(?![a-z0-9_\-/]|\.\w)" if m.isascii() else re.escape(m)
+        for m in markers))
+    pieces = ["old", "no longer", "before/after", "舊版", "x", "-", ".", "/", "_", " ", "0", ".t", "。"]
+    texts = ["".join(parts) for n in (1, 2, 3) for parts in itertools.product(pieces, repeat=n)]
+    found = 0
+    for text in texts:
+        expected = spec.search(text) is not None
+        assert (_marker_pattern(markers).search(text) is not None) is expected, text
+        found += expected
+    assert 0 < found < len(texts)
