@@ -241,6 +241,8 @@ def literal(text: str) -> str:
 
 def references(template: str) -> list[str]:
     """Variable names a template mentions, in order (for provenance and docs)."""
+    if "$" not in template:
+        return []  # every reference starts with one: skip the regex for the plain words of a command line
     return _REFERENCE.findall(template)
 
 
