@@ -8,10 +8,11 @@ commands it runs, of the Python consumers it starts and of the gunicorn config t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from meslint.argv import CommandInfo, analyze
-from meslint.facts import EnvFile, Repository, ShellAssignment, ShellScript
+from meslint.facts import EnvFile, Repository, ShellAssignment, ShellCommand, ShellScript
 from meslint.pack import ContractPack
 from meslint.resolve_gunicorn import _gunicorn_config_sites
 from meslint.resolve_model import Resolution, ScriptEnvironment, SiteValue, Step, WhatIf
@@ -30,8 +31,8 @@ from meslint.template import CHECKOUT_ROOT, Binding, Remembered, evaluate, evalu
 def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model: ScriptModel, runtime: str,
                     template: EnvFile | None, what_if: WhatIf | None = None) -> None:
     script = model.script
-    env = script_environment(script, pack, template, model=model,
-                             inherited=what_if.environment({}, "script") if what_if is not None else None)
+    run = _started(pack, model, template, what_if.environment({}, "script") if what_if is not None else {})
+    env = run.env
     res.script_environments[runtime] = env
     settings = {s.name: s for s in pack.settings if s.variable}
     gunicorns: list[CommandInfo] = []
@@ -43,9 +44,9 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
         label = f"{script.path} ${name}" if name == setting else f"{script.path} ${name} (from {setting})"
         res.values.append(SiteValue(setting, runtime, label, "script", value, binding.value,
                                     location, tuple(env.chains.get(name, ())), None))
-    for command in script.commands:
-        info = command_info(command.argv, env.final)
-        res.commands.append((runtime, script.path, info, command.location))
+    res.commands.extend([(runtime, script.path, info, command.location)
+                         for command, info in zip(script.commands, run.infos, strict=True)])
+    for command, info in run.sited:
         if has_command_sites(pack, info):
             _command_sites(res, pack, info, runtime, script.path, "script-exec", command.location, CHECKOUT_ROOT,
                            [Step("command in " + script.path, command.location)], None)
@@ -62,6 +63,38 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
     for info in gunicorns:  # after the consumers: a constant they already read is not a second site
         _gunicorn_config_sites(res, repo, pack, info, exported, runtime, CHECKOUT_ROOT, None,
                               owner=script.path)
+
+
+@dataclass(frozen=True)
+class _Started:
+    """The start script run from one environment: its walk, and what each of its commands runs."""
+
+    env: ScriptEnvironment
+    infos: tuple[CommandInfo, ...]  # per command of the script
+    sited: tuple[tuple[ShellCommand, CommandInfo], ...]  # the commands with sites or running gunicorn
+
+
+# The runs of the start script, shared by the runtimes that start it alike (the configured run without
+# .env and the what-if runs without overrides all start it with nothing inherited and no env file):
+# key -> (the objects the key names by identity, the run).  Shared: never change them.
+_STARTED: dict[tuple, tuple[tuple[object, ...], _Started]] = {}
+
+
+def _started(pack: ContractPack, model: ScriptModel, template: EnvFile | None,
+             inherited: dict[str, Binding]) -> _Started:
+    key = (id(pack), id(model), id(template), tuple(inherited.items()))
+    known = _STARTED.get(key)
+    if known is not None and known[0][0] is pack and known[0][1] is model and known[0][2] is template:
+        return known[1]
+    env = script_environment(model.script, pack, template, model=model, inherited=inherited)
+    infos = tuple(command_info(command.argv, env.final) for command in model.script.commands)
+    sited = tuple((command, info) for command, info in zip(model.script.commands, infos, strict=True)
+                  if has_command_sites(pack, info) or info.program == "gunicorn")
+    if len(_STARTED) > 32:
+        _STARTED.clear()
+    started = _Started(env, infos, sited)
+    _STARTED[key] = ((pack, model, template), started)
+    return started
 
 
 # The commands' analyses, remembered across runtimes (see Remembered): a start script runs a thousand
