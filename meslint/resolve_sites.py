@@ -60,15 +60,47 @@ def _steps_about(chain: list[Step], name: str) -> tuple[Step, ...]:
                  if step.text.startswith((f"{name}=", f"{name} unset")) or "=" not in step.text.split(" ")[0])
 
 
+_OPTION_SITES: dict[int, tuple[ContractPack, dict[str, tuple[tuple[SettingSpec, str], ...]]]] = {}
+
+
+def option_sites(pack: ContractPack) -> dict[str, tuple[tuple[SettingSpec, str], ...]]:
+    """``program -> ((setting, option), ...)``: the pack's ``PROGRAM --OPTION`` sites by program, in
+    the order of its settings and their sites.
+
+    A command line's sites are found by its program alone, and most commands a start script runs
+    (``echo``, ``mkdir``) have none: looking the program up replaces a walk over every setting's
+    sites for each command of each runtime.  Memoised per pack (packs are frozen).
+    """
+    memo = _OPTION_SITES.get(id(pack))
+    if memo is not None and memo[0] is pack:
+        return memo[1]
+    table: dict[str, list[tuple[SettingSpec, str]]] = {}
+    for setting in pack.settings:
+        for site in setting.site_specs():
+            program, _, option = (site.option or "").partition(" --")
+            table.setdefault(program, []).append((setting, option))
+    if len(_OPTION_SITES) > 16:
+        _OPTION_SITES.clear()
+    frozen = {program: tuple(sites) for program, sites in table.items()}
+    _OPTION_SITES[id(pack)] = (pack, frozen)
+    return frozen
+
+
+def has_command_sites(pack: ContractPack, info: CommandInfo) -> bool:
+    """Whether :func:`_command_sites` can find a site in ``info`` (a cheap test before building its chain)."""
+    conda = pack.conda
+    return (info.program in option_sites(pack)
+            or (conda is not None and (info.conda_env is not None
+                                       or (info.conda_bin is not None and info.conda_bin != "conda"))))
+
+
 def _command_sites(res: Resolution, pack: ContractPack, info: CommandInfo, runtime: str, owner: str, kind: str,
                    location: Location, cwd: str | None, chain: list[Step], unit: str | None,
                    cwd_shown: str | None = None) -> None:
     """``cwd``: the command's working directory, None when unknown (``cwd_shown`` names it then)."""
-    for setting in pack.settings:
-        for site in setting.site_specs():
-            program, _, option = (site.option or "").partition(" --")
-            if program != info.program or option not in info.options:
-                continue
+    for setting, option in option_sites(pack).get(info.program, ()):
+        if option in info.options:
+            program = info.program
             raw = info.options[option]
             steps = _steps_about(chain, setting.name)
             if setting.kind == "path":

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from meslint.facts import ROOT_TOKEN, Location
 
@@ -60,6 +61,70 @@ def evaluate(template: str, env: Mapping[str, Binding], root: str) -> Evaluated:
     result = Evaluated(None)
     value = _expand(template, env, root, result, depth=0)
     result.value = value
+    return result
+
+
+class Remembered:
+    """Results of evaluations, each remembered with the value every lookup it made found.
+
+    An evaluation is a function of its key (the templates and the root) and of what its lookups
+    found: which variable it looks up next depends only on what the earlier lookups found.  So a
+    remembered result whose every lookup finds the same value (or again nothing) in another
+    environment is that environment's result, its ``used`` that environment's bindings.  The
+    configured and the what-if runtimes (:mod:`meslint.counterfactual`) evaluate the same
+    templates in environments that mostly agree; they share their evaluations this way.
+    """
+
+    MAX_VARIANTS = 8  # results kept per key (environments that disagree on what it reads)
+    MAX_KEYS = 1 << 16  # then everything is forgotten: a long-lived process stays bounded
+
+    def __init__(self) -> None:
+        self._known: dict[Hashable, list[tuple[tuple[str, ...], tuple[str | None, ...], Any]]] = {}
+        self._constant: dict[Hashable, Any] = {}  # results that made no lookup: the same in every environment
+
+    def find(self, key: Hashable, env: Mapping[str, Binding]) -> tuple[Any, list[tuple[str, Binding | None]]] | None:
+        """``(result, used)`` remembered for ``key`` whose lookups ``env`` answers alike, else None."""
+        constant = self._constant.get(key, self)
+        if constant is not self:
+            return constant, []
+        for names, values, result in self._known.get(key, ()):
+            used: list[tuple[str, Binding | None]] = []
+            for name, value in zip(names, values, strict=True):
+                binding = env.get(name)
+                if (None if binding is None else binding.value) != value:
+                    break
+                used.append((name, binding))
+            else:
+                return result, used
+        return None
+
+    def keep(self, key: Hashable, used: list[tuple[str, Binding | None]], result: Any) -> None:
+        """Remember ``result`` of ``key``, computed with the lookups ``used`` (in order)."""
+        if len(self._known) + len(self._constant) >= self.MAX_KEYS:
+            self._known.clear()
+            self._constant.clear()
+        if not used:
+            self._constant[key] = result
+            return
+        variants = self._known.setdefault(key, [])
+        if len(variants) < self.MAX_VARIANTS:
+            variants.append((tuple(name for name, _ in used),
+                             tuple(None if binding is None else binding.value for _, binding in used), result))
+
+
+_REMEMBERED = Remembered()
+
+
+def evaluate_remembered(template: str, env: Mapping[str, Binding], root: str) -> Evaluated:
+    """:func:`evaluate`, remembered across environments (:class:`Remembered`): the same result."""
+    if _SPECIAL.search(template) is None:
+        return Evaluated(template)
+    key = (template, root)
+    found = _REMEMBERED.find(key, env)
+    if found is not None:
+        return Evaluated(found[0], found[1])
+    result = evaluate(template, env, root)
+    _REMEMBERED.keep(key, result.used, result.value)
     return result
 
 
@@ -176,6 +241,8 @@ def literal(text: str) -> str:
 
 def references(template: str) -> list[str]:
     """Variable names a template mentions, in order (for provenance and docs)."""
+    if "$" not in template:
+        return []  # every reference starts with one: skip the regex for the plain words of a command line
     return _REFERENCE.findall(template)
 
 

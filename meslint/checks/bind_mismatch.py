@@ -68,9 +68,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         yield RULE.finding(describe(d), d.outlier.location, d.related(), subject=bind,
                            fix=align(ctx.repo, d, ctx.pack.contract_module))
     spec = ctx.pack.start_script
-    script = ctx.repo.script(spec.path) if spec else None
-    if script is not None and spec is not None:
-        yield from _stale_derivations(ctx, script, bind, spec.commands or ("start",))
+    if spec is not None:
+        yield from _stale_derivations(ctx, spec.path, bind, spec.commands or ("start",))
     from meslint.checks.bind_published import published_port_findings
 
     yield from published_port_findings(ctx, bind, RULE)
@@ -80,8 +79,35 @@ def _mentions(template: str, names: set[str]) -> bool:
     return not names.isdisjoint(references(template))
 
 
-def _stale_derivations(ctx: CheckContext, script: ShellScript, bind: str,
-                       subcommands: tuple[str, ...]) -> Iterator[Finding]:
+# Which bind-derived copies a start script reads stale is a view of the script alone (its path, the
+# bind and the subcommands are the key): a self-contained view (meslint.incremental.SELF_CONTAINED),
+# restored after a unit or template edit.
+STALE_USES = "bind_mismatch.stale_uses"
+# (copy, where it is derived, ((use, subcommand), ...) first five by location, subcommands using it)
+StaleUse = tuple[str, Location, tuple[tuple[Location, str], ...], tuple[str, ...]]
+
+
+def _stale_derivations(ctx: CheckContext, path: str, bind: str, subcommands: tuple[str, ...]) -> Iterator[Finding]:
+    stale: list[StaleUse] = ctx.shared((STALE_USES, path, bind, subcommands),
+                                       lambda: _stale_uses(ctx, path, bind, subcommands))
+    for name, derived_at, uses, commands in stale:
+        yield RULE.finding(
+            f"{name} is derived from {bind} before the script sources {ctx.pack.env_file.script_relative} and "
+            f"not derived again before it is used (subcommand{'s' if len(commands) > 1 else ''} "
+            f"{', '.join(commands)}): those commands see a stale value when the env file sets {bind}",
+            derived_at,
+            [Related(loc, f"{name} used here after the env file is loaded ({cmd})") for loc, cmd in uses],
+            subject=f"{name}<-{bind}",
+        )
+
+
+def _stale_uses(ctx: CheckContext, path: str, bind: str, subcommands: tuple[str, ...]) -> list[StaleUse]:
+    script = ctx.repo.script(path)
+    return list(_walk_stale_uses(ctx, script, bind, subcommands)) if script is not None else []
+
+
+def _walk_stale_uses(ctx: CheckContext, script: ShellScript, bind: str,
+                     subcommands: tuple[str, ...]) -> Iterator[StaleUse]:
     """Walk each subcommand; a use of a bind-derived variable after .env is loaded but before
     the variable is derived again reads the stale copy."""
     derived: dict[str, ShellAssignment] = {}
@@ -117,11 +143,4 @@ def _stale_derivations(ctx: CheckContext, script: ShellScript, bind: str,
     for name in sorted(stale_uses, key=lambda n: derived[n].location):
         uses = sorted(stale_uses[name].items())
         commands = sorted(set(stale_uses[name].values()))
-        yield RULE.finding(
-            f"{name} is derived from {bind} before the script sources {ctx.pack.env_file.script_relative} and "
-            f"not derived again before it is used (subcommand{'s' if len(commands) > 1 else ''} "
-            f"{', '.join(commands)}): those commands see a stale value when the env file sets {bind}",
-            derived[name].location,
-            [Related(loc, f"{name} used here after the env file is loaded ({cmd})") for loc, cmd in uses[:5]],
-            subject=f"{name}<-{bind}",
-        )
+        yield name, derived[name].location, tuple(uses[:5]), tuple(commands)

@@ -91,6 +91,8 @@ def _code_defaults(ctx: CheckContext, names: set[str]) -> dict[str, list[tuple[s
         words = [(a.value, a.location) for a in script.assignments]
         words += [(w, c.location) for c in script.commands for w in c.argv]
         for text, location in words:
+            if "${" not in text:
+                continue  # no expansion, no default (most words of a command line)
             for match in _STATIC_DEFAULT.finditer(text):
                 add(match.group(1), match.group(2), location)
     for unit in ctx.repo.units:
@@ -101,7 +103,17 @@ def _code_defaults(ctx: CheckContext, names: set[str]) -> dict[str, list[tuple[s
     return found
 
 
+# The operator docs' defaults are a view of the docs and the template's keys alone (in the key): a
+# self-contained view (meslint.incremental.SELF_CONTAINED), restored after a unit or code edit.
+DOC_DEFAULTS = "env_template_outlier.doc_defaults"
+
+
 def _doc_defaults(ctx: CheckContext, names: set[str]) -> dict[str, list[tuple[str, Location]]]:
+    key = tuple(sorted(names))
+    return ctx.shared((DOC_DEFAULTS, key), lambda: _read_doc_defaults(ctx, set(key)))
+
+
+def _read_doc_defaults(ctx: CheckContext, names: set[str]) -> dict[str, list[tuple[str, Location]]]:
     found: dict[str, list[tuple[str, Location]]] = {}
     markers = Markers.of(ctx.pack)
     for doc in operator_docs(ctx.repo, ctx.pack):
