@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -123,9 +124,20 @@ def web_config_kind(path: str) -> FileKind | None:
 def glob_named(path: str, named: Iterable[str]) -> bool:
     """Whether a glob among the pack-named paths matches ``path`` (globs name script files only: a pack
     lists frontend modules by directory, never Markdown or JSON)."""
+    patterns = _globs(named) if isinstance(named, (tuple, frozenset)) else _glob_patterns(named)
+    if not patterns:
+        return False
     from meslint.globs import glob_match
 
-    return any(any(c in pattern for c in "*?[") and glob_match(path, pattern) for pattern in named)
+    return any(glob_match(path, pattern) for pattern in patterns)
+
+
+def _glob_patterns(named: Iterable[str]) -> tuple[str, ...]:
+    return tuple(pattern for pattern in named if any(c in pattern for c in "*?["))
+
+
+# Asked for every script file of the tree with the same pack-named paths: their globs picked out once.
+_globs = lru_cache(maxsize=16)(_glob_patterns)
 
 
 def is_dropin(path: str) -> bool:
