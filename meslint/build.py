@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from meslint import cachefiles
+from meslint import cachefiles, forked
 from meslint.discovery import DiscoveredFile, Discovery, discover
 from meslint.facts import (
     ComposeFile,
@@ -349,19 +349,10 @@ def _parse_many(jobs: list[tuple[DiscoveredFile, bool]], parallel: bool | None) 
 
 
 def _parse_in_two_processes(jobs: list[tuple[DiscoveredFile, bool]]) -> list:
-    """Split the work by bytes between this process and one forked helper (2 cores is the target).
-
-    A plain fork and a pipe, not a process pool, so that Ctrl-C ends the run at once: SIGINT is
-    blocked across the fork and the helper ignores it before unblocking (it never raises a
-    KeyboardInterrupt of its own, whose traceback would reach the terminal), and on any way out
-    of here, Ctrl-C included, the parent kills and reaps the helper instead of waiting for it (a
-    pool's shutdown waited forever on a helper blocked writing its results).  The helper
-    inherits the jobs with the fork, so only facts cross the process boundary, never file texts.
-    """
-    import pickle
-    import signal
-
-    if not hasattr(os, "fork") or not hasattr(signal, "pthread_sigmask"):
+    """Split the work by bytes between this process and one forked helper (:mod:`meslint.forked`).
+    The helper inherits the jobs with the fork, so only facts cross the process boundary, never
+    file texts."""
+    if not forked.available():
         raise OSError("no fork")
     for kind in {item.kind for item, _ in jobs}:  # import the parsers once, before forking
         importlib.import_module(_PARSERS[kind][0])
@@ -373,56 +364,13 @@ def _parse_in_two_processes(jobs: list[tuple[DiscoveredFile, bool]]) -> list:
         (mine if side == 0 else theirs).append(index)
         load[side] += jobs[index][0].size
     results: list = [None] * len(jobs)
-    read_fd, write_fd = os.pipe()
-    pid = 0
-    try:
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            pid = os.fork()
-            if pid == 0:
-                _helper(jobs, theirs, read_fd, write_fd, mask)  # never returns
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C that came meanwhile is raised here
-        os.close(write_fd)
-        write_fd = -1
-        for index in mine:
-            results[index] = parse_file(*jobs[index])
-        chunks = []
-        while chunk := os.read(read_fd, 1 << 20):
-            chunks.append(chunk)
-        _, status = os.waitpid(pid, 0)
-        pid = 0
-        if status != 0:
-            raise ChildProcessError(f"parse helper failed (wait status {status})")
-        for index, facts in zip(theirs, pickle.loads(b"".join(chunks)), strict=True):
-            results[index] = facts
-    finally:
-        if pid:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        for fd in (read_fd, write_fd):
-            if fd >= 0:
-                os.close(fd)
+    parsed_there, parsed_here = forked.split(lambda: [parse_file(*jobs[i]) for i in theirs],
+                                             lambda: [parse_file(*jobs[i]) for i in mine])
+    for index, facts in zip(theirs, parsed_there, strict=True):
+        results[index] = facts
+    for index, facts in zip(mine, parsed_here, strict=True):
+        results[index] = facts
     return results
-
-
-def _helper(jobs: list[tuple[DiscoveredFile, bool]], indices: list[int], read_fd: int, write_fd: int,
-            mask) -> None:
-    """The forked helper: parse ``indices``, send the pickled facts, exit without running any cleanup."""
-    import pickle
-    import signal
-
-    status = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's Ctrl-C is the parent's to handle
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        os.close(read_fd)
-        payload = pickle.dumps([parse_file(*jobs[i]) for i in indices], protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(payload)
-        status = 0
-    finally:
-        os._exit(status)  # never the parent's atexit handlers, buffered output or exception printing
 
 
 def parse_file(item: DiscoveredFile, dict_keys: bool = True):
