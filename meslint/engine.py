@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from meslint import parallel_checks
 from meslint.build import TEXTS, build_repository
 from meslint.checks import CheckContext, RegisteredRule, all_rules, unused_suppression
 from meslint.config import Settings
@@ -59,10 +60,15 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
     findings: list[Finding] = []
     checks = ([(rule.code, rule.check) for rule in selected_rules(settings) if rule.check is not None]
               if tracker is None else tracker.plan(lambda: selected_rules(settings)))
-    for code, check in checks:
-        found_here = (check(context) if tracker is None
-                      else tracker.run_check(code, check, lambda proxy: CheckContext(proxy, pack)))
-        for finding in found_here:
+    if tracker is None:
+        def run_one(code: str, check: Callable) -> list:
+            return list(check(context))
+    else:
+        def run_one(code: str, check: Callable) -> list:
+            return tracker.run_check(code, check, lambda proxy: CheckContext(proxy, pack))
+    found_by_code = parallel_checks.run(checks, run_one, tracker)
+    for code, _ in checks:
+        for finding in found_by_code[code]:
             if settings.is_selected(finding.code, finding.location.path):
                 findings.append(finding)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))

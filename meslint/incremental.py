@@ -216,6 +216,26 @@ class Tracker:
         self.checks[code] = {"deps": _deps_out(frame), "findings": [_encode(f) for f in found]}
         return found
 
+    def replays(self, code: str) -> bool:
+        """Whether :meth:`run_check` will replay ``code`` (its recorded inputs are unchanged)."""
+        stored = self.prior["checks"].get(code) if self.prior else None
+        try:
+            return stored is not None and self._unchanged(stored["deps"])
+        except Exception:  # a record of another shape: the check runs
+            return False
+
+    def state_of(self, codes) -> dict:
+        """What this run learned about ``codes`` (run in a forked helper: :mod:`meslint.parallel_checks`)."""
+        return {"checks": {code: self.checks[code] for code in codes if code in self.checks},
+                "memos": self.memos, "replayed": [code for code in self.replayed if code in codes]}
+
+    def adopt(self, state: dict) -> None:
+        """Take what a helper learned (:meth:`state_of`); a view both computed is the same view."""
+        self.checks.update(state["checks"])
+        for name, entry in state["memos"].items():
+            self.memos.setdefault(name, entry)
+        self.replayed.extend(state["replayed"])
+
     # -- derived views
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:

@@ -1,0 +1,61 @@
+"""Run the checks on two cores: gate 6's here, the others in a forked helper (:mod:`meslint.forked`).
+
+The split follows what the checks share.  Gate 6's checks (and MES801, which compares the README with
+the same contract) read the contract resolution, a view too costly to compute twice, so they stay
+together in this process; the write-set checks share the call graph and go to the helper with the
+rest.  A check whose recorded inputs are unchanged is replayed here either way (it costs nothing);
+deciding that may compute a shared view first (the resolution, to compare it with the recorded one),
+and the helper then inherits it with the fork.  Whichever process runs a check, its findings are
+the same objects and are returned in the checks' order, so the output does not depend on the split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from meslint import forked
+
+_HERE_PREFIXES = ("MES2", "MES6")
+_HERE = frozenset({"MES801"})
+_THERE = frozenset({"MES617", "MES618"})
+# Fewer checks to run than this and the fork (some milliseconds) is not worth it.
+MIN_TO_SPLIT = 4
+
+
+def stays_here(code: str) -> bool:
+    return code not in _THERE and (code.startswith(_HERE_PREFIXES) or code in _HERE)
+
+
+def run(checks: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list],
+        tracker: Any = None) -> dict[str, list]:
+    """Each check's findings by code, from ``run_one(code, check)``."""
+    to_run = [(code, check) for code, check in checks if tracker is None or not tracker.replays(code)]
+    here = [pair for pair in to_run if stays_here(pair[0])]
+    there = [pair for pair in to_run if not stays_here(pair[0])]
+    found: dict[str, list] = {}
+    if here and there and len(to_run) >= MIN_TO_SPLIT and forked.available():
+        try:
+            (theirs, state), _ = forked.split(lambda: _remote(there, run_one, tracker),
+                                              lambda: _local(here, run_one, found))
+        except (OSError, ChildProcessError):  # no fork, or the helper failed: its checks run here
+            pass
+        else:
+            found.update(theirs)
+            if tracker is not None:
+                tracker.adopt(state)
+    for code, check in checks:
+        if code not in found:
+            found[code] = run_one(code, check)
+    return found
+
+
+def _local(pairs: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list],
+           found: dict[str, list]) -> None:
+    for code, check in pairs:
+        found[code] = run_one(code, check)
+
+
+def _remote(pairs: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list], tracker: Any):
+    found = {code: run_one(code, check) for code, check in pairs}
+    return found, (tracker.state_of(found) if tracker is not None else None)

@@ -1,0 +1,89 @@
+"""The checks split between two processes (meslint.parallel_checks) say what one process says."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from meslint import forked, parallel_checks
+from meslint.cli import main
+from tests.conftest import FIXTURES, REPO
+
+pytestmark = pytest.mark.skipif(not forked.available(), reason="needs fork and two cores")
+
+
+def _synthetic(dest):
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    return bench.generate(dest, 1)
+
+
+@pytest.fixture(params=["demo", "synthetic", "MES617"])
+def tree(request, tmp_path):
+    if request.param == "demo":
+        return shutil.copytree(FIXTURES / "demo", tmp_path / "t", ignore=shutil.ignore_patterns(".meslint_cache"))
+    if request.param == "MES617":
+        return shutil.copytree(FIXTURES / "MES617" / "bad_worker_spool", tmp_path / "t")
+    return _synthetic(tmp_path / "t")
+
+
+def _json(capsys, root, *extra) -> str:
+    main(["check", str(root), "--output-format", "json", "--exit-zero", *extra])
+    return capsys.readouterr().out
+
+
+def test_split_and_serial_runs_print_the_same(tree, capsys, monkeypatch):
+    splits: list[int] = []
+    real_split = forked.split
+
+    def counted(remote, local):
+        splits.append(1)
+        return real_split(remote, local)
+
+    monkeypatch.setattr(forked, "split", counted)
+    monkeypatch.setattr(parallel_checks, "MIN_TO_SPLIT", 1)
+    split = _json(capsys, tree, "--no-cache")
+    assert splits  # it did split
+    monkeypatch.setattr(forked, "available", lambda: False)
+    assert _json(capsys, tree, "--no-cache") == split
+
+
+def test_after_an_edit_the_split_replays_and_records_as_one_process_does(tree, capsys, monkeypatch, caching_on):
+    monkeypatch.setattr(parallel_checks, "MIN_TO_SPLIT", 1)
+    _json(capsys, tree)  # recorded
+    unit = sorted(tree.rglob("*.service"))[0]
+    unit.write_text(unit.read_text().replace("[Service]\n", "[Service]\nEnvironment=SPLIT_EDIT=1\n", 1))
+    after_edit = _json(capsys, tree)
+    assert after_edit == _json(capsys, tree, "--no-cache")
+    env = tree / ".env.example"
+    if env.exists():  # a second edit, replayed from the record the split run wrote
+        env.write_text("SPLIT_EDIT_TWO=1\n" + env.read_text())
+        assert _json(capsys, tree) == _json(capsys, tree, "--no-cache")
+
+
+def test_a_failed_helper_leaves_its_checks_to_this_process(capsys, monkeypatch, tmp_path):
+    tree = shutil.copytree(FIXTURES / "demo", tmp_path / "t", ignore=shutil.ignore_patterns(".meslint_cache"))
+    expected = _json(capsys, tree, "--no-cache")
+    parent = os.getpid()
+    marker = tmp_path / "helper-ran"
+
+    def dying(pairs, run_one, tracker):
+        if os.getpid() != parent:
+            marker.write_text("x")
+        raise RuntimeError("the helper breaks")
+
+    monkeypatch.setattr(parallel_checks, "_remote", dying)
+    monkeypatch.setattr(parallel_checks, "MIN_TO_SPLIT", 1)
+    assert _json(capsys, tree, "--no-cache") == expected
+    assert marker.exists()  # the helper was asked, and failed
+
+
+def test_gate_6_checks_stay_with_the_resolution_and_write_sets_go():
+    assert parallel_checks.stays_here("MES601") and parallel_checks.stays_here("MES801")
+    assert not parallel_checks.stays_here("MES617") and not parallel_checks.stays_here("MES805")
