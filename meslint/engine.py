@@ -66,7 +66,7 @@ def run(root: Path, settings: Settings, pack: ContractPack, overlay: dict[str, s
     else:
         def run_one(code: str, check: Callable) -> list:
             return tracker.run_check(code, check, lambda proxy: CheckContext(proxy, pack))
-    found_by_code = parallel_checks.run(checks, run_one, tracker)
+    found_by_code = parallel_checks.run(checks, run_one, tracker, size=sum(source.size for source in repo.files))
     for code, _ in checks:
         for finding in found_by_code[code]:
             if settings.is_selected(finding.code, finding.location.path):

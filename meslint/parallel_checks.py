@@ -19,8 +19,10 @@ from meslint import forked
 _HERE_PREFIXES = ("MES2", "MES6")
 _HERE = frozenset({"MES801"})
 _THERE = frozenset({"MES617", "MES618"})
-# Fewer checks to run than this and the fork (some milliseconds) is not worth it.
+# Fewer checks to run than this, or a smaller repository (the bytes of the files read), and the fork
+# (some milliseconds) is not worth it: a fixture-sized tree checks in less.
 MIN_TO_SPLIT = 4
+MIN_BYTES = 200_000
 
 
 def stays_here(code: str) -> bool:
@@ -28,13 +30,13 @@ def stays_here(code: str) -> bool:
 
 
 def run(checks: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list],
-        tracker: Any = None) -> dict[str, list]:
-    """Each check's findings by code, from ``run_one(code, check)``."""
+        tracker: Any = None, size: int = MIN_BYTES) -> dict[str, list]:
+    """Each check's findings by code, from ``run_one(code, check)``; ``size``: the repository's bytes."""
     to_run = [(code, check) for code, check in checks if tracker is None or not tracker.replays(code)]
     here = [pair for pair in to_run if stays_here(pair[0])]
     there = [pair for pair in to_run if not stays_here(pair[0])]
     found: dict[str, list] = {}
-    if here and there and len(to_run) >= MIN_TO_SPLIT and forked.available():
+    if here and there and len(to_run) >= MIN_TO_SPLIT and size >= MIN_BYTES and forked.available():
         try:
             (theirs, state), _ = forked.split(lambda: _remote(there, run_one, tracker),
                                               lambda: _local(here, run_one, found))

@@ -48,6 +48,7 @@ def test_split_and_serial_runs_print_the_same(tree, capsys, monkeypatch):
 
     monkeypatch.setattr(forked, "split", counted)
     monkeypatch.setattr(parallel_checks, "MIN_TO_SPLIT", 1)
+    monkeypatch.setattr(parallel_checks, "MIN_BYTES", 0)
     split = _json(capsys, tree, "--no-cache")
     assert splits  # it did split
     monkeypatch.setattr(forked, "available", lambda: False)
@@ -56,6 +57,7 @@ def test_split_and_serial_runs_print_the_same(tree, capsys, monkeypatch):
 
 def test_after_an_edit_the_split_replays_and_records_as_one_process_does(tree, capsys, monkeypatch, caching_on):
     monkeypatch.setattr(parallel_checks, "MIN_TO_SPLIT", 1)
+    monkeypatch.setattr(parallel_checks, "MIN_BYTES", 0)
     _json(capsys, tree)  # recorded
     unit = sorted(tree.rglob("*.service"))[0]
     unit.write_text(unit.read_text().replace("[Service]\n", "[Service]\nEnvironment=SPLIT_EDIT=1\n", 1))
@@ -80,6 +82,7 @@ def test_a_failed_helper_leaves_its_checks_to_this_process(capsys, monkeypatch, 
 
     monkeypatch.setattr(parallel_checks, "_remote", dying)
     monkeypatch.setattr(parallel_checks, "MIN_TO_SPLIT", 1)
+    monkeypatch.setattr(parallel_checks, "MIN_BYTES", 0)
     assert _json(capsys, tree, "--no-cache") == expected
     assert marker.exists()  # the helper was asked, and failed
 
