@@ -225,6 +225,7 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int
             streams.append(open(target, mode, buffering, encoding=encoding, errors=errors, closefd=False))
         sys.stdin, sys.stdout, sys.stderr = streams
         os.chdir(request["cwd"])
+        os.umask(int(request["umask"]) & 0o777)
         os.environ.clear()
         os.environ.update(request["env"])
         sys.argv = ["meslint", *request["argv"]]

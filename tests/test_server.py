@@ -244,3 +244,15 @@ def test_a_server_keeps_the_caches_of_the_latest_roots_only():
     resident = {f"/r{i}": i for i in range(cachefiles.RESIDENT_DIRECTORIES + 3)}
     cachefiles.keep_newest(resident)
     assert list(resident) == [f"/r{i}" for i in range(3, cachefiles.RESIDENT_DIRECTORIES + 3)]
+
+
+def test_a_served_run_writes_files_with_the_clients_umask(server_env, tmp_path):
+    import shutil
+    import stat
+
+    tree = shutil.copytree(FIXTURES / "demo", tmp_path / "demo", ignore=shutil.ignore_patterns(".meslint_cache"))
+    probe = ("import os, sys; os.umask(0o077); from meslint.server_client import try_server; "
+             f"sys.exit(try_server(['check', {str(tree)!r}, '--no-cache', '--write-baseline', {str(tree / 'b.json')!r}]))")
+    done = subprocess.run([sys.executable, "-c", probe], env=server_env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE((tree / "b.json").stat().st_mode) & 0o077 == 0
