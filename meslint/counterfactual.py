@@ -70,7 +70,7 @@ class Counterfactual:
 
     def environment(self, env: dict[str, Binding], where: str) -> dict[str, Binding]:
         dropped = self.unset - self.unit_values if where.startswith("unit") else self.unset
-        kept = {name: binding for name, binding in env.items() if name not in dropped}
+        kept = {name: binding for name, binding in env.items() if name not in dropped} if dropped else dict(env)
         for name, value in self.overrides if where in {"unit", "script"} else ():
             kept[name] = Binding(value, f"what-if {name}={value}")
         return kept

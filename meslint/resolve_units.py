@@ -8,10 +8,11 @@ consumers it runs and the gunicorn config module they load.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from meslint.argv import CommandInfo
 from meslint.facts import EnvFile, ExecCommand, Repository, UnitFile, UnitSetting
-from meslint.pack import ContractPack
+from meslint.pack import ContractPack, SettingSpec, UnitSpec
 from meslint.provisioning import TemplateFill
 from meslint.resolve_gunicorn import _gunicorn_config_sites
 from meslint.resolve_model import Resolution, SiteValue, Step, WhatIf
@@ -23,7 +24,7 @@ from meslint.resolve_sites import (
     _used_steps,
     env_file_bindings,
 )
-from meslint.systemd_semantics import invocations, pid_file, working_directory
+from meslint.systemd_semantics import WorkingDirectory, invocations, pid_file, working_directory
 from meslint.template import Binding, normalize_path
 
 
@@ -67,31 +68,13 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
     env = unit_environment(unit, pack, template, fills)
     if what_if is not None:
         env = what_if.environment(env, where)
-    spec = pack.unit_spec(unit.path)
-    workdir = working_directory(unit)
+    plan = _plan(unit, pack)
+    spec, workdir = plan.spec, plan.workdir
     root = pack.deploy_root
-    for setting in pack.settings:
-        for site in setting.site_specs():
-            if not site.directive:
-                continue
-            value: str | None
-            directive: UnitSetting | None
-            if site.directive == "PIDFile":
-                found = pid_file(unit)  # systemd's reading: specifiers expanded, relative under /run
-                if found is None:
-                    continue
-                value, directive = found
-            else:
-                directive = unit.get("Service", site.directive)
-                if directive is None:
-                    continue
-                base = workdir.path or "/"
-                value = normalize_path(directive.value, base) if setting.kind == "path" else _normalize(
-                    setting, directive.value, base)
-            res.values.append(SiteValue(setting.name, runtime, f"{unit.path} {site.directive}=", "unit-directive",
-                                        value, directive.value, directive.location,
-                                        (Step(f"{site.directive}={directive.value}", directive.location),),
-                                        unit.path))
+    for setting, name, value, directive in plan.directives:
+        res.values.append(SiteValue(setting.name, runtime, f"{unit.path} {name}=", "unit-directive",
+                                    value, directive.value, directive.location,
+                                    (Step(f"{name}={directive.value}", directive.location),), unit.path))
     gunicorns = []
     for command in unit.exec_commands:
         if command.key != "ExecStart":
@@ -110,6 +93,52 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
         _python_sites(res, repo, pack, module, env, runtime, label, root, unit.path)
     for info in gunicorns:  # after the consumers: a constant they already read is not a second site
         _gunicorn_config_sites(res, repo, pack, info, env, runtime, workdir.path, unit.path)
+
+
+@dataclass(frozen=True)
+class _UnitPlan:
+    """What a unit gives every runtime alike: its spec, working directory and directive sites."""
+
+    spec: UnitSpec | None
+    workdir: WorkingDirectory
+    directives: tuple[tuple[SettingSpec, str, str | None, UnitSetting], ...]  # setting, directive, value, line
+
+
+# Per (unit, pack): the configured and every what-if runtime read the same directives (key -> the
+# objects it names by identity, the plan).
+_PLANS: dict[tuple[int, int], tuple[UnitFile, ContractPack, _UnitPlan]] = {}
+
+
+def _plan(unit: UnitFile, pack: ContractPack) -> _UnitPlan:
+    known = _PLANS.get((id(unit), id(pack)))
+    if known is not None and known[0] is unit and known[1] is pack:
+        return known[2]
+    workdir = working_directory(unit)
+    directives = []
+    for setting in pack.settings:
+        for site in setting.site_specs():
+            if not site.directive:
+                continue
+            value: str | None
+            directive: UnitSetting | None
+            if site.directive == "PIDFile":
+                found = pid_file(unit)  # systemd's reading: specifiers expanded, relative under /run
+                if found is None:
+                    continue
+                value, directive = found
+            else:
+                directive = unit.get("Service", site.directive)
+                if directive is None:
+                    continue
+                base = workdir.path or "/"
+                value = normalize_path(directive.value, base) if setting.kind == "path" else _normalize(
+                    setting, directive.value, base)
+            directives.append((setting, site.directive, value, directive))
+    if len(_PLANS) > 256:
+        _PLANS.clear()
+    plan = _UnitPlan(pack.unit_spec(unit.path), workdir, tuple(directives))
+    _PLANS[(id(unit), id(pack))] = (unit, pack, plan)
+    return plan
 
 
 def unit_command_infos(command: ExecCommand, env: dict[str, Binding], deploy_root: str
