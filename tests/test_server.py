@@ -251,8 +251,9 @@ def test_a_served_run_writes_files_with_the_clients_umask(server_env, tmp_path):
     import stat
 
     tree = shutil.copytree(FIXTURES / "demo", tmp_path / "demo", ignore=shutil.ignore_patterns(".meslint_cache"))
+    args = ["check", str(tree), "--no-cache", "--write-baseline", str(tree / "b.json")]
     probe = ("import os, sys; os.umask(0o077); from meslint.server_client import try_server; "
-             f"sys.exit(try_server(['check', {str(tree)!r}, '--no-cache', '--write-baseline', {str(tree / 'b.json')!r}]))")
+             f"sys.exit(try_server({args!r}))")
     done = subprocess.run([sys.executable, "-c", probe], env=server_env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE((tree / "b.json").stat().st_mode) & 0o077 == 0
