@@ -94,8 +94,11 @@ def main() -> None:
     parser.add_argument("--out", default="compare-history.json")
     parser.add_argument("--results-dir", type=Path, help="store/reuse each version's findings per commit")
     parser.add_argument("--only-old", action="store_true", help="fill the store for --old and stop")
+    parser.add_argument("--every", type=int, default=1,
+                        help="only every k-th of the commits, counted back from the newest (a sample)")
     args = parser.parse_args()
     todo = commits(args.git_dir, args.paths)
+    todo = todo[::-1][::args.every][::-1]
     sides = [(args.old, version_of(args.old))]
     if not args.only_old:
         sides.append((args.new, version_of(args.new)))
