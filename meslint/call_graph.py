@@ -129,7 +129,8 @@ class CallGraph:
                 target = self.target_of(path, callee)
                 if target is not None:
                     ordered.setdefault((target[0], target[1].split(".", 1)[0]) if target[1] else target[0])
-            units = self._edges[key] = tuple(ordered)
+            # A unit that adds nothing (a builtin, a function without calls or sites) changes no walk: left out.
+            units = self._edges[key] = tuple(unit for unit in ordered if self._adds(unit))
         return units
 
     def _adds(self, unit: str | Key) -> tuple[Key, ...]:
