@@ -46,11 +46,16 @@ class CallGraph:
             self.bases.update(((module.path, c.name), c.bases) for c in module.classes if "." not in c.name)
             self.methods.update(((module.path, c.name), frozenset(c.methods)) for c in module.classes
                                 if "." not in c.name)
-            names: set[str] = set()
+            by_caller: dict[str, list[str]] = {}  # keyed by the caller alone first: thousands of pairs per module
             for caller, callee in module.calls:
-                self.calls.setdefault((module.path, caller), []).append(callee)
-                if caller:
-                    names.add(caller)
+                callees = by_caller.get(caller)
+                if callees is None:
+                    callees = by_caller[caller] = []
+                callees.append(callee)
+            for caller, callees in by_caller.items():
+                self.calls.setdefault((module.path, caller), []).extend(callees)
+            names = set(by_caller)
+            names.discard("")
             names.update(site.function for site in module.writes if site.function)
             names.update(call.function for call in module.enqueues if call.function)
             for name in names:
