@@ -46,11 +46,16 @@ class CallGraph:
             self.bases.update(((module.path, c.name), c.bases) for c in module.classes if "." not in c.name)
             self.methods.update(((module.path, c.name), frozenset(c.methods)) for c in module.classes
                                 if "." not in c.name)
-            names: set[str] = set()
+            by_caller: dict[str, list[str]] = {}  # keyed by the caller alone first: thousands of pairs per module
             for caller, callee in module.calls:
-                self.calls.setdefault((module.path, caller), []).append(callee)
-                if caller:
-                    names.add(caller)
+                callees = by_caller.get(caller)
+                if callees is None:
+                    callees = by_caller[caller] = []
+                callees.append(callee)
+            for caller, callees in by_caller.items():
+                self.calls.setdefault((module.path, caller), []).extend(callees)
+            names = set(by_caller)
+            names.discard("")
             names.update(site.function for site in module.writes if site.function)
             names.update(call.function for call in module.enqueues if call.function)
             for name in names:
@@ -129,7 +134,8 @@ class CallGraph:
                 target = self.target_of(path, callee)
                 if target is not None:
                     ordered.setdefault((target[0], target[1].split(".", 1)[0]) if target[1] else target[0])
-            units = self._edges[key] = tuple(ordered)
+            # A unit that adds nothing (a builtin, a function without calls or sites) changes no walk: left out.
+            units = self._edges[key] = tuple(unit for unit in ordered if self._adds(unit))
         return units
 
     def _adds(self, unit: str | Key) -> tuple[Key, ...]:

@@ -109,12 +109,17 @@ def _build(modules: tuple[PythonModule, ...]) -> ImportGraph:
         graph.name_of[module.path] = names[0]
         for name in names:
             graph.by_name.setdefault(name, module.path)
+    loaded: dict[str, list[str]] = {}
     for module in modules:
         if module.path not in graph.name_of:
             continue
         targets: dict[str, None] = {}
         for ref in module.import_refs:
-            for path in graph.loaded_by(graph.resolve_ref(ref, module.path)):
+            absolute = graph.resolve_ref(ref, module.path)
+            paths = loaded.get(absolute)
+            if paths is None:  # most names are imported by many modules: each looked up once
+                paths = loaded[absolute] = graph.loaded_by(absolute)
+            for path in paths:
                 if path != module.path:
                     targets.setdefault(path, None)
         # Importing a module first runs its packages' __init__ modules.
