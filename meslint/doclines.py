@@ -56,7 +56,8 @@ def code_lines(doc: MarkdownDoc, *, reading: DocReading | None = None) -> Iterat
             continue
         block_hist, flags, info = history.block(index)
         for offset, line in enumerate(code.text.split("\n")):
-            location = Location(doc.path, code.location.line + offset, 1)
+            number = code.location.line + offset
+            location = Location(doc.path, number, 1, number, 1)  # its end given: no __post_init__ work
             yield DocLine(line, location, code.section, "block", block_hist or flags[offset], index, info)
 
 
