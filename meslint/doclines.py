@@ -56,7 +56,8 @@ def code_lines(doc: MarkdownDoc, *, reading: DocReading | None = None) -> Iterat
             continue
         block_hist, flags, info = history.block(index)
         for offset, line in enumerate(code.text.split("\n")):
-            location = Location(doc.path, code.location.line + offset, 1)
+            number = code.location.line + offset
+            location = Location(doc.path, number, 1, number, 1)  # its end given: no __post_init__ work
             yield DocLine(line, location, code.section, "block", block_hist or flags[offset], index, info)
 
 
@@ -198,13 +199,20 @@ def _glued_nowhere(text: str, token: str) -> bool:
         return _token_pattern(token, True).search(text) is not None  # an empty token: the pattern decides
     at = text.find(token)
     size = len(token)
+    tried = 0
     while at >= 0:
         before = text[at - 1] if at else ""
         after = text[at + size:at + size + 1]
         if not (before and (before.isalnum() or before in "_-")) and not (after and (after.isalnum() or after in "_-")):
             return True
+        tried += 1
+        if tried == _BY_HAND:  # glued again and again (a short token): the pattern scans the rest faster
+            return _token_pattern(token, True).search(text, at + 1) is not None
         at = text.find(token, at + 1)
     return False
+
+
+_BY_HAND = 32
 
 
 @lru_cache(maxsize=1024)

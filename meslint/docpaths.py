@@ -61,6 +61,8 @@ def code_path_refs(line: DocLine) -> Iterator[tuple[str, int]]:
     ``$VAR``), parent-relative paths and files under generated directories
     (``tmp/``, ``logs/``, ``dist/``, ...) are not candidates.
     """
+    if "/" not in line.text and "\\" not in line.text:
+        return  # every candidate has a directory part, in one spelling or the other
     for match in _PATH_TOKEN.finditer(line.text):
         token = match.group(0).rstrip(".,;:!?")
         if "/" not in token and "\\" not in token:

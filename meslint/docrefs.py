@@ -52,6 +52,8 @@ def unit_claims(line: DocLine, prefix: str) -> Iterator[Claim]:
     names (``x.service``, ``systemctl restart x``) name units.
     """
     text = line.text
+    if ".service" not in text and "systemctl" not in text and "journalctl" not in text:
+        return  # each pattern below needs one of these
     seen: set[str] = set()
     # Each pattern needs a literal that most lines lack; testing for it first is much cheaper.
     for match in _UNIT_TOKEN.finditer(text) if ".service" in text else ():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from meslint.dochistory import DocReading
 from meslint.doclines import (
@@ -192,10 +193,9 @@ def default_claims(doc: MarkdownDoc, names: set[str], reading: DocReading | None
         if code.kind == "inline":
             spans_by_line.setdefault(code.location.line, []).append(code.text)
     for text in doc.text:
-        line = DocLine(text.text, text.location, text.section, "text")
         for name, value in default_phrases(text.text, spans_by_line.get(text.location.line, []), names):
             hist = reading is not None and reading.line_tells_history(text.location.line, value, text.section)
-            yield Claim(name, value, text.location, DocLine(line.text, line.location, line.section, "text", hist))
+            yield Claim(name, value, text.location, DocLine(text.text, text.location, text.section, "text", hist))
     for row in doc.table_rows:
         # A row names its setting in one cell and may state the default in another:
         # "| `KEY` | 單一服務埠（預設 `value`） |".
@@ -216,7 +216,7 @@ def default_phrases(text: str, spans: Sequence[str], names: set[str]) -> Iterato
     """``(setting, value)`` of each default phrase of one line of plain text (code marks removed)."""
     # Most lines hold no default word, and looking for one is a single scan; then a setting name
     # (a hundred substring tests) only where there is.
-    if not names or _DEFAULT_WORD.search(text) is None or not any(name in text for name in names):
+    if not names or not _has_default_word(text) or not any(name in text for name in names):
         return
     for match in _DEFAULT_WORD.finditer(text):
         before = _SENTENCE_SPLIT.split(text[:match.start()])[-1]
@@ -236,6 +236,12 @@ def default_phrases(text: str, spans: Sequence[str], names: set[str]) -> Iterato
                 continue
         if value and value != name and value not in names:
             yield name, unquote_value(value)
+
+
+@lru_cache(maxsize=8192)
+def _has_default_word(text: str) -> bool:
+    # MES801 and MES615 read the same prose lines for defaults: each line is scanned once per run.
+    return _DEFAULT_WORD.search(text) is not None
 
 
 _SENTENCE_SPLIT = re.compile(r"[。！？；!?;|]|\.(?=\s)")

@@ -36,15 +36,28 @@ def closest(paths: frozenset[str] | set[str], missing: str) -> str | None:
     if same_name:
         # A common name (spec.md, README.md) alone says little: the rest of the path must be alike too.
         # Of equally alike paths the first in sorted order (``max`` over the sorted paths).
-        return _most_alike(same_name, missing, SAME_NAME_CUTOFF, ties_to_larger=False)
+        return _most_alike(_within_reach(same_name, missing, SAME_NAME_CUTOFF), missing, SAME_NAME_CUTOFF,
+                           ties_to_larger=False)
     # get_close_matches(missing, paths, n=1): the largest (ratio, path) of a ratio at least the cutoff.
     size = len(missing)
     allowed: list[tuple[str, int]] = []
-    for length, group in index.by_length.items():
+    for length, group in index.by_length.items():  # one length each: one reach for the group
         need = _matches_needed(length + size, CLOSE_CUTOFF)
         if need <= min(length, size):  # get_close_matches's real_quick_ratio
             allowed.extend((path, size - need) for path in group)
     return _most_alike(allowed, missing, CLOSE_CUTOFF, ties_to_larger=True)
+
+
+def _within_reach(paths: list[str], missing: str, cutoff: float) -> list[tuple[str, int]]:
+    """The paths long enough and short enough to reach ``cutoff`` (get_close_matches's real_quick_ratio),
+    each with the shortfall it may have."""
+    size = len(missing)
+    reach = []
+    for path in paths:
+        need = _matches_needed(len(path) + size, cutoff)
+        if need <= min(len(path), size):
+            reach.append((path, size - need))
+    return reach
 
 
 class _Index:
@@ -65,11 +78,10 @@ def _index(paths: frozenset[str]) -> _Index:
     return _Index(paths)
 
 
-def _most_alike(candidates: list[str] | list[tuple[str, int]], missing: str, cutoff: float, *,
-                ties_to_larger: bool) -> str | None:
+def _most_alike(alive: list[tuple[str, int]], missing: str, cutoff: float, *, ties_to_larger: bool) -> str | None:
     """The candidate of the highest ``SequenceMatcher(None, candidate, missing).ratio()``, if at least
-    ``cutoff``; of equal ratios the larger or the smaller path.  A candidate may come with the
-    shortfall (below) it may have and still reach the cutoff.
+    ``cutoff``; of equal ratios the larger or the smaller path.  Each candidate comes with the
+    shortfall (below) it may have and still reach the cutoff (:func:`_within_reach`).
 
     A ratio is ``2 * M / T`` (``T`` both lengths, ``M`` the matched characters), and ``M`` is at most
     the characters the two paths have in common counted with repetition, which is ``len(missing)``
@@ -78,14 +90,6 @@ def _most_alike(candidates: list[str] | list[tuple[str, int]], missing: str, cut
     once, rarest characters first, and a candidate leaves as soon as it cannot reach the cutoff.
     """
     size = len(missing)
-    alive: list[tuple[str, int]] = []  # (candidate, the shortfall it may still have and reach the cutoff)
-    for item in candidates:
-        if isinstance(item, tuple):
-            alive.append(item)
-            continue
-        need = _matches_needed(len(item) + size, cutoff)
-        if need <= min(len(item), size):
-            alive.append((item, size - need))
     if not alive:
         return None
     # Rarest first (fewest occurrences among the candidates for each one in ``missing``): the

@@ -143,3 +143,19 @@ def test_code_history_line_by_line_is_code_lines_flag() -> None:
             assert [history.of(line) for line in reversed(raw)] == [line.historical for line in reversed(read)]
             flagged += sum(line.historical for line in read)
     assert flagged > 10
+
+
+def test_a_token_glued_many_times_is_still_found_after() -> None:
+    text = "ab_" * 100 + " ab " + "xab" * 100
+    assert contains_token(text, "ab") is True
+    assert contains_token("ab_" * 100 + "xab" * 100, "ab") is False
+    assert contains_token("ab_" * 100 + " ab", "ab") is True  # at the very end, after the hand-tested ones
+    assert contains_token("ab_" * 100 + "ab", "ab") is False  # glued to the "_" before it
+    assert contains_token("ab_" * 100 + "-ab", "ab") is False
+
+
+def test_long_texts_past_the_hand_tested_occurrences_match_the_pattern() -> None:
+    rnd = random.Random(19)
+    for _ in range(300):
+        text = "".join(rnd.choice(["a", "a_", "xa", "-a", " ", "字"]) for _ in range(rnd.randint(30, 120)))
+        assert contains_token(text, "a") is _token_spec(text, "a", True), text
