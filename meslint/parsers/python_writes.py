@@ -142,7 +142,7 @@ class Writes(Classes, LoggingConfig):
             # one handed to a queue runs in a worker, not here.
             if caller and not queues:
                 for target in (*node.args, *[kw.value for kw in node.keywords]):
-                    if self._callback(target):
+                    if type(target) is not ast.Constant and self._callback(target):
                         ref = self._ref(target)
                         if ref is not None:
                             self.calls[(caller, ref)] = None
@@ -154,7 +154,9 @@ class Writes(Classes, LoggingConfig):
     def _queues_job(node: ast.Call, func: str | None) -> bool:
         if isinstance(node.func, ast.Attribute) and node.func.attr in _ENQUEUE_METHODS:
             return True
-        return "enqueue" in _tail(func).lower() or any(kw.arg in _QUEUE_KEYWORDS for kw in node.keywords)
+        if func is not None and ("q" in func or "Q" in func) and "enqueue" in _tail(func).lower():
+            return True  # (without a q there is no "enqueue" in any case)
+        return any(kw.arg in _QUEUE_KEYWORDS for kw in node.keywords) if node.keywords else False
 
     def _callback(self, node: ast.expr) -> bool:
         """An argument that names a function (``submit(fn)``, ``Thread(target=self.run)``), not a value."""
@@ -181,8 +183,8 @@ class Writes(Classes, LoggingConfig):
         return None
 
     def _write_site(self, node: ast.Call, func: str | None) -> bool:
-        tail = _tail(func)
-        attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        tail = func.rpartition(".")[2] if func else ""
+        attr = node.func.attr if type(node.func) is ast.Attribute else None
         if func not in _SITE_CALLS and tail not in _SITE_TAILS and attr not in _SITE_ATTRS:
             return False  # most calls: none of the branches below can match
         if func in _OPEN:
