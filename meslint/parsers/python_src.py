@@ -394,11 +394,16 @@ class _Collector(Writes, EnvReads, Sites):
                 method(self, stmt)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        if isinstance(node.ctx, ast.Load):
-            self._read_site(node)
+        key_type = type(node.slice)
+        if type(node.ctx) is ast.Load:
+            if key_type is ast.Constant or key_type is ast.Name:  # (an env read's key is a name or a literal)
+                self._read_site(node)
         else:
             self._stored_key(node)
-        self.generic_visit(node)
+        for child in (node.value, node.slice):  # generic_visit's order
+            method = _DISPATCH[type(child)]
+            if method is not None:
+                method(self, child)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
         self._or_defaults(node)
