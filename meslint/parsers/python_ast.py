@@ -77,28 +77,44 @@ def names_in(node: ast.AST) -> list[str]:
     return names
 
 
+def _walked(cls: type) -> bool:
+    return issubclass(cls, ast.AST) and cls not in LEAVES and cls is not ast.Constant
+
+
+# Whether walk() and child_nodes() keep a node of this type: no leaf, no constant, no value that is no node.
+_WALKED = ByNodeType(_walked)
+
+
 def walk(tree: ast.AST) -> list[ast.AST]:
-    """The nodes of ``tree`` in :func:`ast.walk`'s order, without the childless ones no fact is about
-    (contexts, operators): dropping a node without children leaves the others' order as it was."""
+    """The nodes of ``tree`` in :func:`ast.walk`'s order, without the childless ones no user of it looks
+    for (names, constants, contexts, operators): dropping a node without children leaves the others'
+    order as it was."""
     nodes = [tree]
+    walked = _WALKED
     for node in nodes:  # the list grows while it is read: breadth first, as ast.walk's queue
         for name in CHILD_FIELDS[type(node)]:
-            value = getattr(node, name, None)
+            value: Any = getattr(node, name, None)
             if type(value) is list:
-                nodes.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                for item in value:
+                    if walked[type(item)]:
+                        nodes.append(item)
+            elif walked[type(value)]:
                 nodes.append(value)
     return nodes
 
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
-    """The children of ``node`` in :func:`ast.iter_child_nodes`' order, contexts and operators left out."""
+    """The children of ``node`` in :func:`ast.iter_child_nodes`' order, without the childless ones
+    :func:`walk` leaves out."""
     found: list[ast.AST] = []
+    walked = _WALKED
     for name in CHILD_FIELDS[type(node)]:
-        value = getattr(node, name, None)
+        value: Any = getattr(node, name, None)
         if type(value) is list:
-            found.extend(item for item in value if isinstance(item, ast.AST))
-        elif isinstance(value, ast.AST):
+            for item in value:
+                if walked[type(item)]:
+                    found.append(item)
+        elif walked[type(value)]:
             found.append(value)
     return found
 

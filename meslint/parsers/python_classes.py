@@ -191,11 +191,12 @@ class Classes(Evaluator):
             return
         func = node.func
         # ``cls(...)``, ``type(self)(...)``, ``self.__class__(...)`` construct the method's own class.
-        if isinstance(func, ast.Call) and self._canonical(func.func) == "type" and len(func.args) == 1:
-            func = func.args[0]
-        elif isinstance(func, ast.Attribute) and func.attr == "__class__":
+        if type(func) is ast.Call:
+            if self._canonical(func.func) == "type" and len(func.args) == 1:
+                func = func.args[0]
+        elif type(func) is ast.Attribute and func.attr == "__class__":
             func = func.value
-        own = self._self_class(func.id) if isinstance(func, ast.Name) else None
+        own = self._self_class(func.id) if type(func) is ast.Name and self._method_of else None
         ref = own if own is not None else _class_like(func_ref)
         if ref is None:
             return

@@ -26,6 +26,8 @@ from meslint.location import Location
 from meslint.parsers.python_ast import child_nodes, names_in, walk
 
 UNKNOWN = PayloadValue("unknown")
+_OWN_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+_BINDERS = frozenset({ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.ExceptHandler})
 _MAX_DEPTH = 12  # nesting of values followed through names inside one function
 # Values are trees (the fact cache stores them so), and a name used twice is a subtree twice: the
 # values of one module may hold this many nodes, plus one per 8 bytes of source, and then are unknown.
@@ -169,19 +171,21 @@ class _Scope:
 
     def collect(self, body: list[ast.stmt]) -> None:
         stack: list[ast.AST] = list(body)
-        while stack:
+        while stack:  # depth first, last child first: the order of the returns and bindings found
             node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            kind = type(node)
+            if kind in _OWN_SCOPES:
                 continue
             if isinstance(node, ast.Call):
                 self.calls.append(node)
-            if isinstance(node, ast.Return) and node.value is not None:
-                self.returns.append(node.value)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    self._bind(target, node.value)
-            elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.ExceptHandler)):
+            elif isinstance(node, ast.Return):
+                if node.value is not None:
+                    self.returns.append(node.value)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                if node.value is not None:
+                    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                        self._bind(target, node.value)
+            elif kind in _BINDERS:
                 for target in _bound_targets(node):
                     self._bind(target, None)
             stack.extend(child_nodes(node))

@@ -87,7 +87,8 @@ class Sites(Evaluator):
 
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
-        if isinstance(value, str) and _looks_like_path(value) and id(node) not in self.docstrings:
+        if (type(value) is str and ("/" in value or value.endswith(_PATH_SUFFIXES) or "DashBoard" in value)
+                and _looks_like_path(value) and id(node) not in self.docstrings):
             self.strings.append(StringLiteral(value, self._loc(node), self.scope.name))
 
     def _sys_path_edit(self, node: ast.Call, op: str) -> None:

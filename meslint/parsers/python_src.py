@@ -80,6 +80,8 @@ from meslint.parsers.python_values import (
 )
 from meslint.parsers.python_writes import Writes
 
+_GET_ATTRS = frozenset({"get", "setdefault"})
+
 
 def parse(path: str, text: str, line_offset: int = 0, *, dict_keys: bool = True) -> PythonModule:
     """Parse Python source ``text`` (at repository path ``path``) into facts; never raises.
@@ -336,16 +338,26 @@ class _Collector(Writes, EnvReads, Sites):
     def visit_Call(self, node: ast.Call) -> None:
         # The guards here are the recognisers' own first tests, made before paying for their calls.
         args = node.args
-        if len(args) == 1:
+        callee = node.func
+        callee_type = type(callee)
+        if len(args) == 1 and callee_type is ast.Name:
             self._note_conversion(node)
-        func = self._canonical(node.func)
+        func = self._canonical(callee)
         if func is not None and (func == "dict" or func.startswith("sys.")):
             self._call_sites(node, func)
         if args:
-            if len(args) > 1:
-                self._resolver_read(node, func)
-            self._read_site(node)
-            self._helper_call(node, func)
+            first = args[0]
+            first_type = type(first)
+            if len(args) > 1 and (first_type is ast.Call or first_type is ast.Subscript):
+                self._resolver_read(node, func)  # (a resolver's first argument is an env read)
+            # An env read is ``<mapping>.get/setdefault(...)`` or ``os.getenv(...)``; a wrapper candidate
+            # passes a parameter on, or calls a plain name with a literal first.
+            if ((isinstance(callee, ast.Attribute) and callee.attr in _GET_ATTRS) or func == "os.getenv"
+                    or (isinstance(first, ast.Name) and first.id in self.scope.params)
+                    or (callee_type is ast.Name and first_type is ast.Constant)):
+                self._read_site(node)
+            if first_type is ast.Constant:
+                self._helper_call(node, func)  # (a helper's first argument is a literal name)
         self._writes_call(node, func)
         # The children, as generic_visit would visit them (func, args, keywords' values), without its loops.
         for child in (node.func, *args):
@@ -382,11 +394,16 @@ class _Collector(Writes, EnvReads, Sites):
                 method(self, stmt)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        if isinstance(node.ctx, ast.Load):
-            self._read_site(node)
+        key_type = type(node.slice)
+        if type(node.ctx) is ast.Load:
+            if key_type is ast.Constant or key_type is ast.Name:  # (an env read's key is a name or a literal)
+                self._read_site(node)
         else:
             self._stored_key(node)
-        self.generic_visit(node)
+        for child in (node.value, node.slice):  # generic_visit's order
+            method = _DISPATCH[type(child)]
+            if method is not None:
+                method(self, child)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
         self._or_defaults(node)

@@ -276,9 +276,15 @@ class Evaluator(SourceVisitor):
             return _dirname(base) if base is not None else None
         if (name == "os.path.join" or name in _PATH_CTORS) and node.args:
             return self._join_all(node.args, scope, depth)
-        env = self._env_template(node, scope, depth)
-        if env is not None:
-            return env
+        args = node.args
+        if not args:
+            return None  # an env read and a resolver take arguments
+        if (isinstance(func, ast.Attribute) and func.attr in ("get", "setdefault")) or name == "os.getenv":
+            env = self._env_template(node, scope, depth)  # (the only calls _env_hit recognises)
+            if env is not None:
+                return env
+        if len(args) < 2 or not isinstance(args[0], (ast.Call, ast.Subscript)):
+            return None  # a resolver's first argument is an env read
         saved, self.scope = self.scope, scope
         try:
             found = self._resolver(node, name)

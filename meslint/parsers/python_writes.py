@@ -142,19 +142,27 @@ class Writes(Classes, LoggingConfig):
             # one handed to a queue runs in a worker, not here.
             if caller and not queues:
                 for target in (*node.args, *[kw.value for kw in node.keywords]):
-                    if self._callback(target):
+                    if type(target) is not ast.Constant and self._callback(target):
                         ref = self._ref(target)
                         if ref is not None:
                             self.calls[(caller, ref)] = None
-            self._construction(node, func_ref)
-        if not self._write_site(node, func) and queues:  # _enqueue looks only at calls _queues_job accepts
+            # A construction calls a class-like name, or the method's own class (only in a class's method).
+            if self._method_of or (func_ref is not None and func_ref.rpartition(".")[2][:1].isupper()):
+                self._construction(node, func_ref)
+        attr = node.func.attr if type(node.func) is ast.Attribute else None
+        if func in _SITE_CALLS or (func is not None and func.rpartition(".")[2] in _SITE_TAILS) or attr in _SITE_ATTRS:
+            if self._write_site(node, func):
+                return
+        if queues:  # _enqueue looks only at calls _queues_job accepts
             self._enqueue(node, func)
 
     @staticmethod
     def _queues_job(node: ast.Call, func: str | None) -> bool:
         if isinstance(node.func, ast.Attribute) and node.func.attr in _ENQUEUE_METHODS:
             return True
-        return "enqueue" in _tail(func).lower() or any(kw.arg in _QUEUE_KEYWORDS for kw in node.keywords)
+        if func is not None and ("q" in func or "Q" in func) and "enqueue" in _tail(func).lower():
+            return True  # (without a q there is no "enqueue" in any case)
+        return any(kw.arg in _QUEUE_KEYWORDS for kw in node.keywords) if node.keywords else False
 
     def _callback(self, node: ast.expr) -> bool:
         """An argument that names a function (``submit(fn)``, ``Thread(target=self.run)``), not a value."""
@@ -181,10 +189,10 @@ class Writes(Classes, LoggingConfig):
         return None
 
     def _write_site(self, node: ast.Call, func: str | None) -> bool:
+        # _writes_call calls this only for a name in _SITE_CALLS, a tail in _SITE_TAILS or a method in
+        # _SITE_ATTRS: every branch below tests one of them first.
         tail = _tail(func)
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
-        if func not in _SITE_CALLS and tail not in _SITE_TAILS and attr not in _SITE_ATTRS:
-            return False  # most calls: none of the branches below can match
         if func in _OPEN:
             mode = str_const(_arg(node, 1, "mode")) or "r"
             write = any(c in mode for c in "wax+")
