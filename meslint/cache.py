@@ -159,7 +159,7 @@ class FactCache:
         self.misses = 0
         self.dirty = False
         self._decoded: dict = {}  # path -> facts already decoded by a resident server (see warm)
-        _USED.append(str(directory))
+        cachefiles.note_used(directory)
         if self._secret is not None:
             resident = _RESIDENT.get(str(directory))
             if (resident is not None and resident[1] == cachefiles.key_id(self._secret)
@@ -245,11 +245,6 @@ def _read_index(directory: Path, secret: bytes) -> dict:
 # facts by path)}.  A run takes it only while the file is the very one that was verified (same
 # inode, size and times: every save writes a new file) under the same key; else it reads the disk.
 _RESIDENT: dict[str, tuple] = {}
-_USED: list[str] = []  # the cache directories this process's runs opened
-
-
-def directories_used() -> list[str]:
-    return list(dict.fromkeys(_USED))
 
 
 def warm(directory: Path) -> None:

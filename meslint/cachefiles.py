@@ -185,6 +185,17 @@ def file_signature(path: Path) -> tuple | None:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
+_USED: list[str] = []  # the cache directories this process's runs opened (a server warms them after)
+
+
+def note_used(directory: Path) -> None:
+    _USED.append(str(directory))
+
+
+def directories_used() -> list[str]:
+    return list(dict.fromkeys(_USED))
+
+
 RESIDENT_DIRECTORIES = 8  # a resident server keeps the caches of this many checked roots, the latest used
 
 

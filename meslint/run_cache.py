@@ -96,6 +96,7 @@ class RunCache:
         except PackError:
             return None
         key = _settings_key(root, settings, contract, pack_bytes)
+        cachefiles.note_used(directory)  # a replayed run opens no fact cache: a server warms this one too
         return cls(root, directory, secret, key, tuple(settings.exclude))
 
     def replay(self, stdin: tuple[str, str] | None = None) -> Report | None:

@@ -184,6 +184,7 @@ def _accept(listener: socket.socket, my_stamp: str, runs: dict[int, _Run], selec
         if request.get("query") == "status":
             answer = json.dumps({"pid": os.getpid(), "runs": served[0],
                                  "running": sum(not run.done for run in runs.values()),
+                                 "warm": len(_warm_roots()),
                                  "same_meslint": request.get("stamp") == my_stamp}).encode()
             conn.sendall(struct.pack("!I", len(answer)) + answer)
             return
@@ -229,7 +230,7 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int
         os.environ.clear()
         os.environ.update(request["env"])
         sys.argv = ["meslint", *request["argv"]]
-        from meslint import cache, cachefiles
+        from meslint import cachefiles
         from meslint.cli import main
 
         cachefiles.defer_writes()  # the client gets its answer first
@@ -240,7 +241,7 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int
         _answer(conn, code, report_w)
         cachefiles.run_deferred()
         try:
-            os.write(report_w, json.dumps(cache.directories_used()).encode("utf-8", "surrogateescape"))
+            os.write(report_w, json.dumps(cachefiles.directories_used()).encode("utf-8", "surrogateescape"))
         except OSError:
             pass
     except BaseException:  # nothing may escape a forked child into the server's loop
@@ -286,6 +287,12 @@ def _warm(report: bytes) -> None:
         if isinstance(directory, str):
             cache.warm(Path(directory))
             run_cache.warm(Path(directory))
+
+
+def _warm_roots() -> set[str]:
+    from meslint import cache, run_cache
+
+    return set(cache._RESIDENT) | set(run_cache._RESIDENT)
 
 
 def _reap(runs: dict[int, _Run]) -> None:
@@ -403,7 +410,7 @@ def status() -> int:
         return 1
     same = "" if state.get("same_meslint") else "; it runs other meslint sources, so runs happen in their own process"
     print(f"meslint server: running (pid {state.get('pid')}), socket {path}, {state.get('runs')} run(s) served, "
-          f"{state.get('running')} running now{same}")
+          f"{state.get('running')} running now, caches of {state.get('warm')} checked root(s) kept{same}")
     return 0
 
 

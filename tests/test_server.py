@@ -45,6 +45,19 @@ def _served(env) -> int:
     return int(status.stdout.split(" run(s) served")[0].rsplit(", ", 1)[1])
 
 
+def _warm(env, expected: int) -> int:
+    """The number of roots whose caches the server keeps, once it is ``expected`` (the server takes
+    them after a run has answered and saved) or 10 s have passed."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        kept = int(_meslint(["server", "status"], env).stdout.split(" checked root(s) kept")[0].rsplit(" ", 1)[1])
+        if kept == expected or time.monotonic() > deadline:
+            return kept
+        time.sleep(0.1)
+
+
 def test_a_served_run_prints_and_exits_as_the_run_in_process(server_env, tmp_path):
     local = {**server_env, "MESLINT_NO_SERVER": "1"}
     demo = FIXTURES / "demo"
@@ -134,7 +147,10 @@ def test_a_run_after_an_edit_served_with_the_resident_record_equals_a_fresh_run(
     shutil.copytree(FIXTURES / "demo", tree, ignore=shutil.ignore_patterns(".meslint_cache"))
     local = {**server_env, "MESLINT_NO_SERVER": "1"}
     args = ["check", str(tree), "--output-format", "json", "--cache-dir", str(tmp_path / "c")]
+    assert _warm(server_env, 0) == 0
     before = _meslint(args, server_env)  # records; the server then keeps its facts and per-check record
+    again = _meslint(args, server_env)  # a replay: it opens no fact cache, and the caches are kept still
+    assert again.stdout == before.stdout and _warm(server_env, 1) == 1
     unit = sorted((tree / "deploy").glob("*.service"))[0]
     unit.write_text(unit.read_text().replace("User=mes\n", "User=root\n", 1))
     served = _meslint(args, server_env)
