@@ -1,11 +1,13 @@
-"""Run the checks on two cores: gate 6's here, the others in a forked helper (:mod:`meslint.forked`).
+"""Run the checks on two cores: the contract resolution's readers here, the others in a forked
+helper (:mod:`meslint.forked`).
 
-The split follows what the checks share.  Gate 6's checks (and MES801, which compares the README with
-the same contract) read the contract resolution, a view too costly to compute twice, so they stay
-together in this process; the write-set checks share the call graph and go to the helper with the
-rest.  A check whose recorded inputs are unchanged is replayed here either way (it costs nothing);
-deciding that may compute a shared view first (the resolution, to compare it with the recorded one),
-and the helper then inherits it with the fork.  Whichever process runs a check, its findings are
+The split follows what the checks share.  The checks that read the contract resolution or its
+what-if runs (gate 6's, MES202's root anchors, MES801/MES802's README against the contract, MES111's
+build output), views too costly to compute twice, stay together in this process; the write-set
+checks share the call graph and go to the helper with the rest.  A check whose recorded inputs are
+unchanged is replayed here either way (it costs nothing); deciding that may compute a shared view
+first (the resolution, to compare it with the recorded one), and the helper then inherits it with
+the fork.  Whichever process runs a check, its findings are
 the same objects and are returned in the checks' order, so the output does not depend on the split.
 """
 
@@ -16,8 +18,9 @@ from typing import Any
 
 from meslint import forked
 
-_HERE_PREFIXES = ("MES2", "MES6")
-_HERE = frozenset({"MES801"})
+# The readers of the resolution (tests/test_parallel_checks.py keeps the list true to the sources).
+RESOLUTION_READERS = frozenset({"MES111", "MES202", "MES601", "MES602", "MES603", "MES604", "MES606", "MES609",
+                                "MES611", "MES612", "MES613", "MES801", "MES802"})
 _THERE = frozenset({"MES617", "MES618"})
 # Fewer checks to run than this, or a smaller repository (the bytes of the files read), and the fork
 # (some milliseconds) is not worth it: a fixture-sized tree checks in less.
@@ -26,7 +29,7 @@ MIN_BYTES = 200_000
 
 
 def stays_here(code: str) -> bool:
-    return code not in _THERE and (code.startswith(_HERE_PREFIXES) or code in _HERE)
+    return code in RESOLUTION_READERS and code not in _THERE
 
 
 def run(checks: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list],

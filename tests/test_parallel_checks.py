@@ -87,6 +87,22 @@ def test_a_failed_helper_leaves_its_checks_to_this_process(capsys, monkeypatch, 
     assert marker.exists()  # the helper was asked, and failed
 
 
-def test_gate_6_checks_stay_with_the_resolution_and_write_sets_go():
+def test_the_readers_of_the_resolution_stay_together_and_write_sets_go():
+    import inspect
+
+    from meslint.checks import all_rules
+
+    readers = set()
+    for rule in all_rules():
+        if rule.check is None:
+            continue
+        # A check module and the hook modules it takes (its container half) read it as .resolution
+        module = inspect.getmodule(rule.check)
+        sources = inspect.getsource(module) + "".join(
+            inspect.getsource(m) for m in vars(module).values()
+            if inspect.ismodule(m) and m.__name__.startswith("meslint.checks."))
+        if ".resolution" in sources or "resolve(" in sources or "counterfactual" in sources:  # what-if too
+            readers.add(rule.code)
+    assert readers - {"MES617", "MES618"} == set(parallel_checks.RESOLUTION_READERS)
     assert parallel_checks.stays_here("MES601") and parallel_checks.stays_here("MES801")
     assert not parallel_checks.stays_here("MES617") and not parallel_checks.stays_here("MES805")
