@@ -348,6 +348,7 @@ def start() -> int:
         os.setsid()
         if os.fork():
             os._exit(0)
+        os.chdir("/")  # hold no directory busy; each run works in its client's
         log = os.path.join(server_client.runtime_dir(), "server.log")
         try:
             _make_private(server_client.runtime_dir())
