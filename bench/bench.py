@@ -530,29 +530,27 @@ def main(argv: list[str] | None = None) -> int:
         print("note: this meslint has no --stdin-filename; the editor column is skipped", file=sys.stderr)
     rows: list[dict] = []
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="meslint-bench-"))
+
+    def measure_tree(label: str, tree: Path) -> None:
+        """The tree's row (and with --server, its row with a server running), printed as measured."""
+        time.sleep(2.1)  # older than the run cache's racy window, as a real checkout is
+        rows.extend(bench_tree(label, tree, args.runs, meslint, args.ruff, editor))
+        print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
+        if args.server:
+            with resident_server(meslint, workdir):
+                rows.extend(bench_tree(f"{label} + server", tree, args.runs, meslint, args.ruff, editor))
+            print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
     try:
         for repo in args.repo:
             # The edits go to a copy: the given checkout is never written.
             copy = workdir / f"repo-{repo.resolve().name}"
             shutil.rmtree(copy, ignore_errors=True)
             shutil.copytree(repo, copy, symlinks=True, ignore=shutil.ignore_patterns(".meslint_cache", ".ruff_cache"))
-            time.sleep(2.1)  # older than the run cache's racy window, as a real checkout is
-            rows += bench_tree(repo.name or str(repo), copy, args.runs, meslint, args.ruff, editor)
-            print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
-            if args.server:
-                with resident_server(meslint, workdir):
-                    rows += bench_tree(f"{repo.name or repo} + server", copy, args.runs, meslint, args.ruff, editor)
-                print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
+            measure_tree(repo.name or str(repo), copy)
             shutil.rmtree(copy, ignore_errors=True)
         for scale in args.scales:
             tree = generate(workdir / f"synthetic-{scale}x", scale)
-            time.sleep(2.1)  # older than the run cache's racy window, as a real checkout is
-            rows += bench_tree(f"synthetic {scale}×", tree, args.runs, meslint, args.ruff, editor)
-            print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
-            if args.server:
-                with resident_server(meslint, workdir):
-                    rows += bench_tree(f"synthetic {scale}× + server", tree, args.runs, meslint, args.ruff, editor)
-                print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
+            measure_tree(f"synthetic {scale}×", tree)
             shutil.rmtree(tree, ignore_errors=True)
     finally:
         if args.workdir is None:

@@ -353,12 +353,7 @@ class Tracker:
         items: dict[str, str] = {}
         pending = [dep for entry in (*self.checks.values(), *self.memos.values()) for dep in entry["deps"]]
         for dep in pending:
-            if dep[0] == "field" and dep[1] not in fields:
-                fields[dep[1]] = self.fp.field(dep[1])
-            elif dep[0] == "item":
-                items[f"{dep[1]}\0{dep[2]}"] = self.fp.item(dep[1], dep[2])
-            elif dep[0] == "text":
-                items[f"{_TEXT}\0{dep[1]}"] = self.fp.file(dep[1])
+            self._fingerprint(dep, fields, items)
         # A replayed check keeps its memo records even where this run computed nothing.
         memos = dict(self.memos)
         if self.prior:
@@ -370,14 +365,20 @@ class Tracker:
                     for dep in memos[name]["deps"]:
                         if dep[0] == "memo":
                             needed.append(dep[1])
-                        elif dep[0] == "field" and dep[1] not in fields:
-                            fields[dep[1]] = self.fp.field(dep[1])
-                        elif dep[0] == "item":
-                            items[f"{dep[1]}\0{dep[2]}"] = self.fp.item(dep[1], dep[2])
-                        elif dep[0] == "text":
-                            items[f"{_TEXT}\0{dep[1]}"] = self.fp.file(dep[1])
+                        else:
+                            self._fingerprint(dep, fields, items)
         return {"format": FORMAT, "fields": fields, "items": items, "memos": memos, "checks": self.checks,
                 "rules": self.rules}
+
+
+    def _fingerprint(self, dep: list, fields: dict[str, str | None], items: dict[str, str]) -> None:
+        """Note the current fingerprint of what ``dep`` names (a field, one file's facts or text)."""
+        if dep[0] == "field" and dep[1] not in fields:
+            fields[dep[1]] = self.fp.field(dep[1])
+        elif dep[0] == "item":
+            items[f"{dep[1]}\0{dep[2]}"] = self.fp.item(dep[1], dep[2])
+        elif dep[0] == "text":
+            items[f"{_TEXT}\0{dep[1]}"] = self.fp.file(dep[1])
 
 
 def _lazy_check(module: str) -> Callable:
