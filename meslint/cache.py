@@ -161,10 +161,9 @@ class FactCache:
         self._decoded: dict = {}  # path -> facts already decoded by a resident server (see warm)
         cachefiles.note_used(directory)
         if self._secret is not None:
-            resident = _RESIDENT.get(str(directory))
-            if (resident is not None and resident[1] == cachefiles.key_id(self._secret)
-                    and resident[0] == cachefiles.file_signature(directory / INDEX_NAME)):
-                self._old, self._decoded = resident[2], resident[3]
+            resident = RESIDENT.taken(directory, self._secret)
+            if resident is not None:
+                self._old, self._decoded = resident
             else:
                 self._old = self._load(self._secret)
 
@@ -241,44 +240,36 @@ def _read_index(directory: Path, secret: bytes) -> dict:
 # --------------------------------------------------------------------------- a resident server's copy
 
 # meslint.server keeps each fact index its runs used read and decoded, so the runs it forks neither
-# read nor decode it again: {directory: (the index file's signature, the signing key's id, entries,
-# facts by path)}.  A run takes it only while the file is the very one that was verified (same
-# inode, size and times: every save writes a new file) under the same key; else it reads the disk.
-_RESIDENT: dict[str, tuple] = {}
+# read nor decode it again: (entries, facts by path) per directory.
+RESIDENT = cachefiles.Resident(INDEX_NAME)
 
 
 def warm(directory: Path) -> None:
     """Read and decode ``directory``'s fact index for the runs this process will fork (a server)."""
-    secret = cachefiles.signing_key_for(directory)
-    signature = cachefiles.file_signature(directory / INDEX_NAME)
-    known = _RESIDENT.get(str(directory))
-    if secret is None or signature is None:
-        _RESIDENT.pop(str(directory), None)
-        return
-    if known is not None and known[0] == signature and known[1] == cachefiles.key_id(secret):
-        _RESIDENT[str(directory)] = _RESIDENT.pop(str(directory))  # the latest used
-        return
-    entries = _read_index(directory, secret)
-    if cachefiles.file_signature(directory / INDEX_NAME) != signature:
-        return  # replaced while it was read: the next run reads it itself
-    old_entries, old_facts = (known[2], known[3]) if known is not None else ({}, {})
-    decoded = {}
-    for path, entry in entries.items():
-        if not (isinstance(entry, list) and len(entry) == 2):
-            continue
-        before = old_entries.get(path)
-        if isinstance(before, list) and before[0] == entry[0] and path in old_facts:
-            decoded[path] = old_facts[path]
-            continue
-        try:
-            value = decode(entry[1])
-        except Exception:
-            continue
-        if getattr(value, "path", None) == path:
-            decoded[path] = value
-    _RESIDENT.pop(str(directory), None)
-    _RESIDENT[str(directory)] = (signature, cachefiles.key_id(secret), entries, decoded)
-    cachefiles.keep_newest(_RESIDENT)
+    RESIDENT.refresh(directory, _decoded_index(directory))
+
+
+def _decoded_index(directory: Path):
+    def read(secret: bytes, before) -> tuple[dict, dict]:
+        entries = _read_index(directory, secret)
+        old_entries, old_facts = before if before is not None else ({}, {})
+        decoded = {}
+        for path, entry in entries.items():
+            if not (isinstance(entry, list) and len(entry) == 2):
+                continue
+            previous = old_entries.get(path)
+            if isinstance(previous, list) and previous[0] == entry[0] and path in old_facts:
+                decoded[path] = old_facts[path]  # the same content: decoded already
+                continue
+            try:
+                value = decode(entry[1])
+            except Exception:
+                continue
+            if getattr(value, "path", None) == path:
+                decoded[path] = value
+        return entries, decoded
+
+    return read
 
 
 # --------------------------------------------------------------------------- run-wide setting

@@ -199,10 +199,42 @@ def directories_used() -> list[str]:
 RESIDENT_DIRECTORIES = 8  # a resident server keeps the caches of this many checked roots, the latest used
 
 
-def keep_newest(resident: dict) -> None:
-    """Drop the oldest entries of an insertion-ordered resident map beyond :data:`RESIDENT_DIRECTORIES`."""
-    while len(resident) > RESIDENT_DIRECTORIES:
-        del resident[next(iter(resident))]
+class Resident:
+    """What a resident server (:mod:`meslint.server`) keeps of one cache file, per cache directory: a
+    payload made from the file once it verified, with the file's signature and the key it verified
+    under.  A run takes the payload only for that very file under the same key; the server reads the
+    file again only when it changed.  The latest used :data:`RESIDENT_DIRECTORIES` are kept."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._kept: dict[str, tuple] = {}  # directory -> (signature, key id, payload), latest used last
+
+    def taken(self, directory: Path, secret: bytes):
+        """The payload kept for ``directory``'s file while it is the file verified under ``secret``, else None."""
+        kept = self._kept.get(str(directory))
+        if kept is None or kept[1] != key_id(secret) or kept[0] != file_signature(directory / self.name):
+            return None
+        return kept[2]
+
+    def refresh(self, directory: Path, read: Callable[[bytes, object], object]) -> None:
+        """Keep ``read(secret, the payload kept before or None)`` for ``directory``'s file unless the kept
+        one is current; ``read`` gives None when there is nothing to keep."""
+        secret = signing_key_for(directory)
+        signature = file_signature(directory / self.name)
+        kept = self._kept.pop(str(directory), None)
+        if secret is None or signature is None:
+            return
+        if kept is not None and kept[:2] == (signature, key_id(secret)):
+            self._kept[str(directory)] = kept  # the latest used
+            return
+        payload = read(secret, kept[2] if kept is not None else None)
+        if payload is not None and file_signature(directory / self.name) == signature:  # not replaced meanwhile
+            self._kept[str(directory)] = (signature, key_id(secret), payload)
+            while len(self._kept) > RESIDENT_DIRECTORIES:
+                del self._kept[next(iter(self._kept))]
+
+    def directories(self) -> set[str]:
+        return set(self._kept)
 
 
 def key_id(secret: bytes) -> bytes:

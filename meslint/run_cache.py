@@ -129,10 +129,9 @@ class RunCache:
         shape-checked like any untrusted input.  (Pickle was measured too: slower here, 190 ms for
         the facts as objects, and it would be as safe as the key alone.)"""
         if self._prior is False:
-            resident = _RESIDENT.get(str(self.directory))
-            if (resident is not None and resident[0] == cachefiles.file_signature(self.directory / DEPS_NAME)
-                    and resident[1] == cachefiles.key_id(self._secret) and self._same_settings(resident[2])):
-                self._prior = resident[3]
+            resident = RESIDENT.taken(self.directory, self._secret)
+            if resident is not None and self._same_settings(resident[0]):
+                self._prior = resident[1]
             else:
                 self._prior = _read_prior(self.directory, self._secret, self._same_settings)
         return self._prior  # type: ignore[return-value]
@@ -232,33 +231,24 @@ def _read_prior(directory: Path, secret: bytes, header_ok) -> dict | None:
 
 
 # meslint.server keeps the per-check record of the runs it forked read, as meslint.cache keeps the
-# facts: {directory: (file signature, key id, header, record)}; a run takes it only for the very file
-# that was verified, under its own key and settings.
-_RESIDENT: dict[str, tuple] = {}
+# facts: (header, record) per directory; a run takes it only under its own settings too.
+RESIDENT = cachefiles.Resident(DEPS_NAME)
 
 
 def warm(directory: Path) -> None:
     """Read ``directory``'s per-check record for the runs this process will fork (a server)."""
-    secret = cachefiles.signing_key_for(directory)
-    signature = cachefiles.file_signature(directory / DEPS_NAME)
-    if secret is None or signature is None:
-        _RESIDENT.pop(str(directory), None)
-        return
-    known = _RESIDENT.get(str(directory))
-    if known is not None and known[:2] == (signature, cachefiles.key_id(secret)):
-        _RESIDENT[str(directory)] = _RESIDENT.pop(str(directory))  # the latest used
-        return
-    headers: list[dict] = []
 
-    def header_ok(header: dict) -> bool:
-        headers.append(header)
-        return header.get("magic") == _MAGIC and header.get("format") == _FORMAT
+    def read(secret: bytes, before) -> tuple[dict, dict] | None:
+        headers: list[dict] = []
 
-    value = _read_prior(directory, secret, header_ok)
-    if value is not None and headers and cachefiles.file_signature(directory / DEPS_NAME) == signature:
-        _RESIDENT.pop(str(directory), None)
-        _RESIDENT[str(directory)] = (signature, cachefiles.key_id(secret), headers[-1], value)
-        cachefiles.keep_newest(_RESIDENT)
+        def header_ok(header: dict) -> bool:
+            headers.append(header)
+            return header.get("magic") == _MAGIC and header.get("format") == _FORMAT
+
+        value = _read_prior(directory, secret, header_ok)
+        return (headers[-1], value) if value is not None and headers else None
+
+    RESIDENT.refresh(directory, read)
 
 
 def _settings_key(root: Path, settings, contract: str, pack_bytes: bytes) -> str:

@@ -292,7 +292,7 @@ def _warm(report: bytes) -> None:
 def _warm_roots() -> set[str]:
     from meslint import cache, run_cache
 
-    return set(cache._RESIDENT) | set(run_cache._RESIDENT)
+    return cache.RESIDENT.directories() | run_cache.RESIDENT.directories()
 
 
 def _reap(runs: dict[int, _Run]) -> None:

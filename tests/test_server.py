@@ -176,12 +176,12 @@ def _tree_with_cache(tmp_path, monkeypatch):
 
 
 def test_warm_facts_are_served_without_decoding_and_only_for_the_verified_file(tmp_path, monkeypatch, capsys):
-    from meslint import cache
+    from meslint import cache, cachefiles
 
     _, directory = _tree_with_cache(tmp_path, monkeypatch)
-    monkeypatch.setattr(cache, "_RESIDENT", {})
+    monkeypatch.setattr(cache, "RESIDENT", cachefiles.Resident(cache.INDEX_NAME))
     cache.warm(directory)
-    index = dict(cache._RESIDENT[str(directory)][3])
+    index = dict(cache.RESIDENT._kept[str(directory)][2][1])
     assert index
     path, facts = next(iter(index.items()))
 
@@ -207,9 +207,9 @@ def test_the_resident_record_is_taken_only_under_the_same_settings_and_file(tmp_
     from meslint.config import load_settings
 
     tree, directory = _tree_with_cache(tmp_path, monkeypatch)
-    monkeypatch.setattr(run_cache, "_RESIDENT", {})
+    monkeypatch.setattr(run_cache, "RESIDENT", cachefiles.Resident(run_cache.DEPS_NAME))
     run_cache.warm(directory)
-    kept = run_cache._RESIDENT[str(directory)][3]
+    kept = run_cache.RESIDENT._kept[str(directory)][2][1]
     cachefiles.configure(enabled=True)
     settings = load_settings(tree)
     assert run_cache.RunCache.open(tree, settings).prior is kept
@@ -254,12 +254,17 @@ def test_the_same_wheel_in_two_environments_is_one_meslint(tmp_path, monkeypatch
     assert server_client._installed(str(editable)) is None  # the sources are elsewhere: stamped by path
 
 
-def test_a_server_keeps_the_caches_of_the_latest_roots_only():
+def test_a_server_keeps_the_caches_of_the_latest_roots_only(tmp_path, monkeypatch):
     from meslint import cachefiles
 
-    resident = {f"/r{i}": i for i in range(cachefiles.RESIDENT_DIRECTORIES + 3)}
-    cachefiles.keep_newest(resident)
-    assert list(resident) == [f"/r{i}" for i in range(3, cachefiles.RESIDENT_DIRECTORIES + 3)]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # a private signing key
+    resident = cachefiles.Resident("kept")
+    for i in range(cachefiles.RESIDENT_DIRECTORIES + 3):
+        directory = tmp_path / f"r{i}"
+        directory.mkdir(mode=0o700)
+        (directory / "kept").write_text("x")
+        resident.refresh(directory, lambda secret, before: "payload")
+    assert list(resident._kept) == [str(tmp_path / f"r{i}") for i in range(3, cachefiles.RESIDENT_DIRECTORIES + 3)]
 
 
 def test_a_served_run_writes_files_with_the_clients_umask(server_env, tmp_path):
