@@ -120,8 +120,6 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, durable: bool = True, 
     A link or anything but a regular file at ``path`` is refused (:class:`UnsafeFile`);
     the rename would replace a link swapped in meanwhile, never write through it.
     """
-    import tempfile  # only writers need it
-
     target = os.fspath(path)
     try:
         info = os.lstat(target)
@@ -131,21 +129,8 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, durable: bool = True, 
         raise UnsafeFile("a symbolic link; refusing to write through it")
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise UnsafeFile("not a regular file; refusing to replace it")
-    directory, name = os.path.split(target)
-    fd, tmp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".tmp")
+    tmp = _beside(target, data, durable, stat.S_IMODE(info.st_mode) if mode is None and info is not None else mode)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        if mode is None and info is not None:
-            mode = stat.S_IMODE(info.st_mode)
-        elif mode is None:
-            mask = os.umask(0o022)
-            os.umask(mask)
-            mode = 0o666 & ~mask
-        os.chmod(tmp, mode)  # mkstemp made it 0600
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -161,9 +146,19 @@ def create_exclusive(path: str | os.PathLike, data: bytes, *, mode: int | None =
     :class:`FileExistsError` when the name exists, and never follows a link there -- and the
     temporary name removed.  ``mode``: by default what the umask gives a new file; ``durable``: fsync
     before the link (a cache key can be lost in a crash, it is only ever a miss)."""
+    tmp = _beside(os.fspath(path), data, durable, mode)
+    try:
+        os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+
+
+def _beside(target: str, data: bytes, durable: bool, mode: int | None) -> str:
+    """A temporary file holding ``data`` in ``target``'s directory, with ``mode`` (by default what the
+    umask gives a new file); its name.  Removed again if writing it fails."""
     import tempfile  # only writers need it
 
-    directory, name = os.path.split(os.fspath(path))
+    directory, name = os.path.split(target)
     fd, tmp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -171,14 +166,21 @@ def create_exclusive(path: str | os.PathLike, data: bytes, *, mode: int | None =
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        if mode is None:
-            mask = os.umask(0o022)
-            os.umask(mask)
-            mode = 0o666 & ~mask
-        os.chmod(tmp, mode)  # mkstemp made it 0600
-        os.link(tmp, path)
-    finally:
-        os.unlink(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask() if mode is None else mode)  # mkstemp made it 0600
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return tmp
+
+
+def current_umask() -> int:
+    """This process's umask (read by setting it, then setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def inside(root: str | os.PathLike, path: str | os.PathLike) -> bool:

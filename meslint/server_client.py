@@ -119,9 +119,11 @@ def try_server(argv: list[str]) -> int | None:
         except OSError:
             return None  # no server
         streams = (sys.stdin, sys.stdout, sys.stderr)
-        umask = os.umask(0o22)
-        os.umask(umask)  # (read by setting it: the files a run writes get this process's mask)
-        request = {"stamp": stamp(), "argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": umask,
+        from meslint.safe_io import current_umask
+
+        # The umask too: the files a run writes get this process's mask.
+        request = {"stamp": stamp(), "argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
+                   "umask": current_umask(),
                    "encodings": [getattr(s, "encoding", None) or "utf-8" for s in streams],
                    "errors": [getattr(s, "errors", None) or "strict" for s in streams]}
         body = json.dumps(request).encode("utf-8", "surrogateescape")
