@@ -215,8 +215,7 @@ def staged_run(root: Path, settings, contract: str | None):
         for finding in check(head, record=False).findings:
             counts[finding.fingerprint()] = counts.get(finding.fingerprint(), 0) + 1
         if run_cache is not None:
-            cache, recorded = run_cache, dict(counts)
-            cachefiles.write_later(lambda: cache.record_head_counts(tree_key, recorded))
+            cachefiles.write_later(partial(run_cache.record_head_counts, tree_key, counts))
     report = Report(index_run.repo.root, index_run.pack.name, index_run.findings, index_run.suppressed,
                     index_run.suppression_kinds)
     return report, counts
