@@ -258,7 +258,7 @@ def _settings_key(root: Path, settings, contract: str, pack_bytes: bytes) -> str
     fields = dataclasses.asdict(settings)
     digest.update(json.dumps(fields, sort_keys=True, default=repr).encode("utf-8", "surrogatepass"))
     digest.update(b"\0pack\0" + pack_bytes)
-    digest.update(b"\0meslint\0" + own_sources.sources_key().encode())
+    digest.update(b"\0meslint\0" + own_sources.sources_key().encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 

@@ -28,6 +28,8 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from meslint.umask import current_umask
+
 _O_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -174,13 +176,6 @@ def _beside(target: str, data: bytes, durable: bool, mode: int | None) -> str:
             pass
         raise
     return tmp
-
-
-def current_umask() -> int:
-    """This process's umask (read by setting it, then setting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def inside(root: str | os.PathLike, path: str | os.PathLike) -> bool:

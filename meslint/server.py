@@ -20,6 +20,7 @@ itself.  Unix only (fork and descriptor passing).
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import select
 import selectors
@@ -56,6 +57,26 @@ def preload() -> None:
             if info.name not in (__name__, "meslint.__main__"):
                 importlib.import_module(info.name)
     del meslint
+    _build_parsers()
+
+
+def _build_parsers() -> None:
+    """Build the parsers the modules make on first use, and import what runs import lazily: a child
+    that parses an edited unit's ``bash -c`` script must not import tree-sitter first (11 ms)."""
+    import pickle  # noqa: F401  (the forked check helper's answer)
+    import subprocess  # noqa: F401  (git ls-files)
+    import tempfile  # noqa: F401  (cache writes)
+
+    from meslint.parsers import markdown, shell, vite_config
+
+    shell._parser()
+    markdown._markdown_it()
+    for typescript in (False, True):
+        vite_config._parser(typescript)
+    try:
+        import dockerfile  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:  # optional: the Dockerfile parser reports it
+        pass
 
 
 def serve(ready_fd: int | None = None) -> int:
@@ -180,12 +201,15 @@ def _accept(listener: socket.socket, my_stamp: str, runs: dict[int, _Run], selec
             if not chunk:
                 return
             body += chunk
-        request = json.loads(body.decode("utf-8", "surrogateescape"))
+        request = _request(body)
+        if request is None:
+            conn.sendall(struct.pack("!I", server_client.STALE))  # not this meslint's protocol: it runs itself
+            return
         if request.get("query") == "status":
-            answer = json.dumps({"pid": os.getpid(), "runs": served[0],
-                                 "running": sum(not run.done for run in runs.values()),
-                                 "warm": len(_warm_roots()),
-                                 "same_meslint": request.get("stamp") == my_stamp}).encode()
+            answer = marshal.dumps({"pid": os.getpid(), "runs": served[0],
+                                    "running": sum(not run.done for run in runs.values()),
+                                    "warm": len(_warm_roots()),
+                                    "same_meslint": request.get("stamp") == my_stamp}, server_client.MARSHAL_VERSION)
             conn.sendall(struct.pack("!I", len(answer)) + answer)
             return
         if len(fds) != 3:
@@ -273,6 +297,15 @@ def _answer(conn: socket.socket, code: int, report_w: int) -> None:
     for target in (0, 1, 2):
         os.dup2(null, target)  # the client may be gone: a late write must not reach its terminal
     os.close(null)
+
+
+def _request(body: bytes) -> dict | None:
+    """A request as the client sent it (:mod:`meslint.server_client`: marshal's plain values), else None."""
+    try:
+        request = marshal.loads(body)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return request if isinstance(request, dict) else None
 
 
 def _warm(report: bytes) -> None:

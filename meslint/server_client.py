@@ -1,7 +1,9 @@
 """The client half of ``meslint server``: hand this run to a resident server, if one is up.
 
-Imported by ``meslint``'s entry point before anything else, so it imports only the standard
-library's socket layer: a run the server takes costs the client no more than starting Python.
+Imported by ``meslint``'s entry point before anything else, so the way to a served run imports only
+modules built into the interpreter or cheap to load (``_socket``, ``marshal``, ``struct``): the
+``socket``, ``json``, ``hashlib`` and ``tempfile`` modules cost a client some 35 ms together, as
+much as half of a warm served run.
 The server (:mod:`meslint.server`) forks a child that runs exactly what this process would have
 run (the same ``meslint.cli.main`` on the same arguments, working directory and environment),
 writing to this process's own standard streams, which travel with the request (SCM_RIGHTS).
@@ -17,16 +19,22 @@ sockets and descriptor passing.
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
-import socket
 import stat
 import struct
 import sys
 
+try:
+    import _socket  # what ``socket`` wraps: the same calls, without importing its enums
+except ImportError:  # not CPython: no server
+    _socket = None  # type: ignore[assignment]
+
 _HEADER = struct.Struct("!I")
 # Codes on the wire: the child's exit status (0-255) or one of these.
 STALE = 1000  # another meslint: run here
+# Requests travel in marshal's form of plain values (this version of it); both ends are this meslint.
+MARSHAL_VERSION = 4
 
 
 def runtime_dir() -> str:
@@ -35,9 +43,17 @@ def runtime_dir() -> str:
     base = os.environ.get("XDG_RUNTIME_DIR") or ""
     if base and os.path.isabs(base):
         return os.path.join(base, "meslint")
-    import tempfile
+    return os.path.join(_temp_dir(), f"meslint-{os.getuid()}")
 
-    return os.path.join(tempfile.gettempdir(), f"meslint-{os.getuid()}")
+
+def _temp_dir() -> str:
+    """Where ``tempfile.gettempdir()`` looks first (``$TMPDIR``, ``$TEMP``, ``$TMP``), else ``/tmp``:
+    without importing ``tempfile``, which costs more than the rest of the client."""
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        value = os.environ.get(name) or ""
+        if os.path.isabs(value) and os.path.isdir(value):
+            return os.path.normpath(value)
+    return "/tmp"
 
 
 def socket_path() -> str:
@@ -56,10 +72,10 @@ def private_dir(directory: str) -> bool:
 
 def stamp() -> str:
     """Which meslint this is.  Installed from a wheel (a pre-commit environment, a pip install): the
-    interpreter's version, the hash of the distribution's RECORD (every installed file with its
-    SHA-256) and the installed versions of its dependencies, so the same meslint installed in two
-    environments is one stamp.  Otherwise (a source checkout on the path, an editable install): the
-    sources' location, sizes and modification times."""
+    interpreter's version, the distribution's RECORD (every installed file with its SHA-256) and the
+    installed versions of its dependencies, so the same meslint installed in two environments is one
+    stamp.  Otherwise (a source checkout on the path, an editable install): the sources' location,
+    sizes and modification times.  Compared as they are, not hashed: no hash module to import."""
     from meslint import __version__
 
     here = os.path.dirname(os.path.abspath(__file__))
@@ -72,10 +88,7 @@ def stamp() -> str:
 
 
 def _installed(site: str) -> list[str] | None:
-    """The RECORD hash and dependency versions of the meslint wheel installed in ``site``, if it is."""
-    import hashlib
-    import re
-
+    """The RECORD and dependency versions of the meslint wheel installed in ``site``, if it is."""
     try:
         names = os.listdir(site)
         info = next(os.path.join(site, n) for n in names if n.startswith("meslint-") and n.endswith(".dist-info"))
@@ -87,24 +100,59 @@ def _installed(site: str) -> list[str] | None:
         return None
     if b"meslint/__init__.py," not in record:
         return None  # an editable install: the sources are elsewhere, and RECORD does not list them
-
-    def normal(name: str) -> str:
-        return re.sub(r"[-_.]+", "_", name).lower()
-
-    wanted = {normal(m.group(1)) for m in re.finditer(r"^Requires-Dist: *([A-Za-z0-9._-]+)(?![^\n]*;[^\n]*extra *==)",
-                                                      metadata, re.M)}
+    wanted = {_normal(name) for name in _required(metadata)}
     versions: set[str] = set()
     for path in sys.path:
         try:
             listed = os.listdir(path or ".")
         except OSError:
             continue
-        versions.update(n for n in listed if n.endswith(".dist-info") and normal(n.split("-")[0]) in wanted)
-    return [hashlib.sha256(record).hexdigest(), *sorted(versions)]
+        versions.update(n for n in listed if n.endswith(".dist-info") and _normal(n.split("-")[0]) in wanted)
+    return [record.decode("utf-8", "surrogateescape"), *sorted(versions)]
+
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def _required(metadata: str) -> list[str]:
+    """The names in METADATA's ``Requires-Dist:`` lines, but those of an extra (``; extra == "test"``)."""
+    names = []
+    for line in metadata.split("\n"):
+        if not line.startswith("Requires-Dist:"):
+            continue
+        rest = line[len("Requires-Dist:"):].lstrip(" ")
+        end = 0
+        while end < len(rest) and rest[end] in _NAME_CHARS:
+            end += 1
+        marker = rest[end:].partition(";")[2]
+        if end and not any(marker[i + 5:].lstrip(" ").startswith("==") for i in _positions(marker, "extra")):
+            names.append(rest[:end])
+    return names
+
+
+def _positions(text: str, word: str) -> list[int]:
+    found, start = [], text.find(word)
+    while start >= 0:
+        found.append(start)
+        start = text.find(word, start + 1)
+    return found
+
+
+def _normal(name: str) -> str:
+    """A distribution name as packaging normalises it: runs of ``-``, ``_``, ``.`` become one ``_``."""
+    out: list[str] = []
+    for char in name.lower():
+        if char in "-_.":
+            if not out or out[-1] != "_":  # a "_" in out always came from a separator
+                out.append("_")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def supported() -> bool:
-    return hasattr(socket, "AF_UNIX") and hasattr(socket, "send_fds") and hasattr(os, "fork")
+    return (_socket is not None and hasattr(_socket, "AF_UNIX") and hasattr(_socket, "SCM_RIGHTS")
+            and hasattr(_socket.socket, "sendmsg") and hasattr(os, "fork"))
 
 
 def try_server(argv: list[str]) -> int | None:
@@ -112,21 +160,21 @@ def try_server(argv: list[str]) -> int | None:
     if (not supported() or os.environ.get("MESLINT_NO_SERVER")
             or (argv and argv[0] == "server") or not private_dir(runtime_dir())):
         return None
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         try:
             client.connect(socket_path())
         except OSError:
             return None  # no server
         streams = (sys.stdin, sys.stdout, sys.stderr)
-        from meslint.safe_io import current_umask
+        from meslint.umask import current_umask
 
         # The umask too: the files a run writes get this process's mask.
         request = {"stamp": stamp(), "argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
                    "umask": current_umask(),
                    "encodings": [getattr(s, "encoding", None) or "utf-8" for s in streams],
                    "errors": [getattr(s, "errors", None) or "strict" for s in streams]}
-        body = json.dumps(request).encode("utf-8", "surrogateescape")
+        body = marshal.dumps(request, MARSHAL_VERSION)
         fds = []
         for stream in streams:
             try:
@@ -134,7 +182,9 @@ def try_server(argv: list[str]) -> int | None:
                 fds.append(stream.fileno())
             except (AttributeError, OSError, ValueError):
                 return None  # a closed or replaced stream: the in-process run reports it as it does
-        socket.send_fds(client, [_HEADER.pack(len(body)) + body], fds)
+        message = _HEADER.pack(len(body)) + body
+        sent = client.sendmsg([message], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
+        client.sendall(message[sent:])  # the descriptors went with the first part
         answer = _read_exactly(client, 4)
     except OSError:
         return None
@@ -155,23 +205,23 @@ def query_status() -> dict | None:
     """The server's pid, how many runs it served and whether it is this meslint; ``None``: none answers."""
     if not supported() or not private_dir(runtime_dir()):
         return None
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         client.settimeout(5)
         client.connect(socket_path())
-        body = json.dumps({"query": "status", "stamp": stamp()}).encode()
+        body = marshal.dumps({"query": "status", "stamp": stamp()}, MARSHAL_VERSION)
         client.sendall(_HEADER.pack(len(body)) + body)
         size = _read_exactly(client, 4)
         answer = _read_exactly(client, _HEADER.unpack(size)[0]) if size is not None else None
-        state = json.loads(answer) if answer is not None else None
-    except (OSError, ValueError):
+        state = marshal.loads(answer) if answer is not None else None
+    except (OSError, ValueError, EOFError, TypeError):
         return None
     finally:
         client.close()
     return state if isinstance(state, dict) else None
 
 
-def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
+def _read_exactly(sock, size: int) -> bytes | None:
     data = b""
     while len(data) < size:
         chunk = sock.recv(size - len(data))
