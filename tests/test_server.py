@@ -278,3 +278,23 @@ def test_a_served_run_writes_files_with_the_clients_umask(server_env, tmp_path):
     done = subprocess.run([sys.executable, "-c", probe], env=server_env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE((tree / "b.json").stat().st_mode) & 0o077 == 0
+
+
+def test_the_way_to_a_served_run_imports_nothing_costly():
+    """The client is the whole cost of a served run but the child's: it must not import ``socket``,
+    ``json``, ``hashlib``, ``tempfile`` or ``re`` (about 35 ms together) to hand a run over."""
+    code = ("import sys; before = set(sys.modules)\n"
+            "from meslint import server_client\n"
+            "server_client.stamp(); server_client.try_server(['--version'])\n"
+            "print(sorted({'socket', 'json', 'hashlib', 'tempfile', 're', 'pathlib'} & (set(sys.modules) - before)))\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MESLINT_NO_SERVER": ""}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_required_distributions_are_read_as_packaging_reads_them():
+    metadata = ("Name: meslint\nRequires-Dist: PyYAML>=6\nRequires-Dist: markdown-it-py (>=3)\n"
+                "Requires-Dist: tomli>=1; python_version < \"3.11\"\n"
+                "Requires-Dist: pytest>=8; extra == \"test\"\nRequires-Dist: ruff ; python_version>'3' and extra  ==  'dev'\n")
+    assert server_client._required(metadata) == ["PyYAML", "markdown-it-py", "tomli"]
+    assert server_client._normal("Markdown-It..Py") == "markdown_it_py" == server_client._normal("markdown_it_py")
