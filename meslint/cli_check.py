@@ -126,6 +126,13 @@ def _report(root: Path, settings: Settings, contract: str | None, stdin: tuple[s
     Selector validation is skipped on a replay: the cache key covers settings and meslint's
     own sources, so a recorded run had selectors that validated.
     """
+    from meslint.listing import one_listing
+
+    with one_listing():  # the inventory and discovery list and stat the tree once
+        return _run_or_replay(root, settings, contract, stdin)
+
+
+def _run_or_replay(root: Path, settings: Settings, contract: str | None, stdin: tuple[str, str] | None) -> Report:
     from meslint.run_cache import RunCache
 
     run_cache = RunCache.open(root, settings, contract)

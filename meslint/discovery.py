@@ -18,7 +18,7 @@ from pathlib import Path
 from meslint import safe_io
 from meslint.config import DEFAULT_MAX_FILE_SIZE
 from meslint.facts import FileKind, Location, SkippedFile
-from meslint.listing import classify, existing_paths, is_dropin, list_paths
+from meslint.listing import classify, existing_paths, is_dropin, list_paths, may_hold_facts
 from meslint.listing import excluded as is_excluded
 
 _SNIFF_BYTES = 8192
@@ -52,7 +52,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     unreadable: list[tuple[str, str]] = []
     for rel in list_paths(root, unreadable):
         all_paths.append(rel)  # an excluded file is not checked, but it still exists (links to it hold)
-        if is_excluded(rel, excluded):
+        if is_excluded(rel, excluded) or not may_hold_facts(rel, extra_md):  # most files: by name alone
             continue
         kind = classify(rel, None, extra_md)
         needs_sniff = kind is None and "." not in rel.rsplit("/", 1)[-1]

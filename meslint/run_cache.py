@@ -42,7 +42,7 @@ from meslint.cachefiles import RACY_NS
 from meslint.edits import Edit, Fix
 from meslint.errors import PackError
 from meslint.findings import Finding, Related, Report
-from meslint.listing import excluded, existing_paths, list_paths, may_hold_facts
+from meslint.listing import excluded, existing_paths, list_paths, lstat, may_hold_facts
 from meslint.location import Location
 
 RUN_NAME = "run-v1.json"
@@ -319,7 +319,7 @@ def _same_content(root: Path, hashes) -> bool:
 
 def _stats(full: str) -> list:
     try:
-        link = os.lstat(full)
+        link = lstat(full)
     except OSError as exc:
         return [f"lstat:{exc.errno}"]
     if not stat.S_ISLNK(link.st_mode):

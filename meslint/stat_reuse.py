@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import stat
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from pathlib import Path
 from meslint import __version__, cachefiles
 from meslint.cachefiles import RACY_NS
 from meslint.facts import FileKind, Location
+from meslint.listing import lstat
 from meslint.suppressions import Suppression
 from meslint.suppressions import scan as scan_suppressions
 
@@ -153,7 +153,7 @@ class Store:
     def stat_key(self, full: str) -> tuple | None:
         """The ``lstat`` facts of a regular, non-racy file, else ``None`` (never trusted)."""
         try:
-            info = os.lstat(full)
+            info = lstat(full)
         except OSError:
             return None
         if not stat.S_ISREG(info.st_mode) or max(info.st_mtime_ns, info.st_ctime_ns) > self.now - RACY_NS:

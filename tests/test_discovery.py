@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +107,33 @@ def test_read_upto_reads_past_the_expected_size_up_to_the_limit(tmp_path):
             assert len(read_upto(fd, limit, expected)) == want
         finally:
             os.close(fd)
+
+
+def test_one_run_lists_and_stats_the_tree_once(tmp_path, monkeypatch):
+    """The run cache's inventory and discovery share one listing and one lstat per file inside
+    ``one_listing``; outside it every call looks again."""
+    from meslint import listing
+
+    (tmp_path / "a.service").write_text("[Service]\nExecStart=/bin/true\n")
+    walks: list[str] = []
+    real_list = listing._list_paths
+
+    def counted(root, unreadable):
+        walks.append(str(root))
+        return real_list(root, unreadable)
+
+    monkeypatch.setattr(listing, "_list_paths", counted)
+    with listing.one_listing():
+        first = listing.list_paths(tmp_path)
+        (tmp_path / "b.service").write_text("[Service]\nExecStart=/bin/true\n")
+        assert listing.list_paths(tmp_path) == first == ["a.service"]  # the run's one listing
+        stat_a = listing.lstat(str(tmp_path / "a.service"))
+        (tmp_path / "a.service").write_text("[Service]\nExecStart=/bin/false\nUser=x\n")
+        assert listing.lstat(str(tmp_path / "a.service")) is stat_a
+        with pytest.raises(FileNotFoundError):
+            listing.lstat(str(tmp_path / "missing"))
+        with pytest.raises(FileNotFoundError):  # a failure is remembered and raised again
+            listing.lstat(str(tmp_path / "missing"))
+    assert len(walks) == 1
+    assert listing.list_paths(tmp_path) == ["a.service", "b.service"]  # outside a run: looked at again
+    assert listing.lstat(str(tmp_path / "a.service")).st_size != stat_a.st_size

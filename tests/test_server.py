@@ -295,6 +295,7 @@ def test_the_way_to_a_served_run_imports_nothing_costly():
 def test_the_required_distributions_are_read_as_packaging_reads_them():
     metadata = ("Name: meslint\nRequires-Dist: PyYAML>=6\nRequires-Dist: markdown-it-py (>=3)\n"
                 "Requires-Dist: tomli>=1; python_version < \"3.11\"\n"
-                "Requires-Dist: pytest>=8; extra == \"test\"\nRequires-Dist: ruff ; python_version>'3' and extra  ==  'dev'\n")
+                "Requires-Dist: pytest>=8; extra == \"test\"\n"
+                "Requires-Dist: ruff ; python_version>'3' and extra  ==  'dev'\n")
     assert server_client._required(metadata) == ["PyYAML", "markdown-it-py", "tomli"]
     assert server_client._normal("Markdown-It..Py") == "markdown_it_py" == server_client._normal("markdown_it_py")
