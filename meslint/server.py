@@ -73,10 +73,8 @@ def _build_parsers() -> None:
     markdown._markdown_it()
     for typescript in (False, True):
         vite_config._parser(typescript)
-    try:
-        import dockerfile  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:  # optional: the Dockerfile parser reports it
-        pass
+    # Not the Dockerfile parser: importing it starts the Go runtime's threads, which a forked child
+    # would not have (a child calling into Go could hang).  Children import it themselves.
 
 
 def serve(ready_fd: int | None = None) -> int:

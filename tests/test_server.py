@@ -299,3 +299,14 @@ def test_the_required_distributions_are_read_as_packaging_reads_them():
                 "Requires-Dist: ruff ; python_version>'3' and extra  ==  'dev'\n")
     assert server_client._required(metadata) == ["PyYAML", "markdown-it-py", "tomli"]
     assert server_client._normal("Markdown-It..Py") == "markdown_it_py" == server_client._normal("markdown_it_py")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
+def test_the_preloaded_server_has_one_thread_to_fork():
+    """A forked child has only the thread that forked: anything preloaded must start no thread (the
+    Dockerfile parser's Go runtime does, so it is left to the children)."""
+    code = ("import os\nfrom meslint.server import preload\npreload()\n"
+            "print(len(os.listdir('/proc/self/task')))\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == "1"

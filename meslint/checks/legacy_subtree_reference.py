@@ -87,7 +87,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for doc in repo.data:
         if is_runtime_path(doc.path, ctx.pack):
             for key, value in _data_strings(doc.data, ""):
-                sites.append((Location(doc.path, doc.line_of(key)), key, value))
+                if legacy_hits(value, names):  # a line is looked up (a scan of the keys) only for a hit
+                    sites.append((Location(doc.path, doc.line_of(key)), key, value))
     # Few sites name a legacy subtree: find those first, then order only them.
     hit_sites = [(location, what, hits) for location, what, value in sites if (hits := legacy_hits(value, names))]
     reported: set[tuple[str, int, str]] = set()
