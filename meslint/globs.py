@@ -107,4 +107,18 @@ def glob_match(path: str, pattern: str) -> bool:
 
 
 def matches_any(path: str, patterns: Iterable[str]) -> bool:
+    if isinstance(patterns, (tuple, frozenset)):  # a pack's or configuration's lists: one regex for all
+        return _any_regex(patterns).match(path) is not None
     return any(glob_match(path, pattern) for pattern in patterns)
+
+
+@lru_cache(maxsize=64)
+def _any_regex(patterns: tuple[str, ...] | frozenset[str]) -> re.Pattern[str]:
+    """One alternation of the patterns' regexes (an invalid glob matches nothing, as in glob_match)."""
+    branches = []
+    for pattern in sorted(patterns):
+        try:
+            branches.append(f"(?:{_glob_regex(pattern).pattern})")
+        except (GlobError, re.error):
+            continue
+    return re.compile("|".join(branches) if branches else r"(?!)", re.DOTALL)

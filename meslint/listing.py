@@ -128,9 +128,9 @@ def glob_named(path: str, named: Iterable[str]) -> bool:
     patterns = _globs(named) if isinstance(named, (tuple, frozenset)) else _glob_patterns(named)
     if not patterns:
         return False
-    from meslint.globs import glob_match
+    from meslint.globs import matches_any
 
-    return any(glob_match(path, pattern) for pattern in patterns)
+    return matches_any(path, patterns)
 
 
 def _glob_patterns(named: Iterable[str]) -> tuple[str, ...]:
@@ -183,6 +183,14 @@ _KNOWN_SUFFIXES = (_MARKDOWN_SUFFIXES + _UNIT_SUFFIXES + _SHELL_SUFFIXES
 _KNOWN_NAMES = frozenset({".env", "env.example", "env.template", "env.sample", *_YAML_NAMES})
 
 
+# The last extension of every name the checks below can accept (each suffix, drop-in, container,
+# web-server and script name), and the name prefixes accepted whatever the extension: any other name
+# is decided by the pack's named files and _KNOWN_NAMES alone.
+_FACT_EXTENSIONS = frozenset({suffix.rpartition(".")[2] for suffix in (*_KNOWN_SUFFIXES, *_SCRIPT_SUFFIXES)}
+                             | {"conf", "ini", "nginx", "vhost", "dockerfile", "containerfile", "yml", "yaml"})
+_FACT_PREFIXES = (".env.", "dockerfile.", "containerfile.")
+
+
 def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
     """Whether discovery reads this file: a known kind by name, or no extension (a shebang may tell).
 
@@ -193,6 +201,8 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
     if "." not in name:
         return True
     lower = name.lower()
+    if lower[lower.rfind(".") + 1:] not in _FACT_EXTENSIONS and not lower.startswith(_FACT_PREFIXES):
+        return lower in _KNOWN_NAMES or rel in extra_markdown  # most files of a tree (.json, .txt, .sql ...)
     return (lower.endswith(_KNOWN_SUFFIXES) or lower.startswith(".env.") or lower in _KNOWN_NAMES
             or rel in extra_markdown or is_dropin(rel) or container_kind(rel) is not None
             or web_config_kind(rel) is not None

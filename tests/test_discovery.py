@@ -77,20 +77,23 @@ def test_git_work_tree_respects_gitignore(write_tree) -> None:
 
 _NAME_PARTS = st.sampled_from(["", ".", "env", ".env", "ENV", "example", "template", "sample", "md", "MD",
                                "service", "timer", "py", "sh", "bash", "toml", "yml", "yaml", "environment",
-                               "markdown", "mdj", "rc", "x", "target", "mount", "path", "socket", "README", "conf"])
+                               "markdown", "mdj", "rc", "x", "target", "mount", "path", "socket", "README", "conf",
+                               "Dockerfile", "containerfile", "docker-compose", "compose", "supervisord", "ini",
+                               "uwsgi", "nginx", "vhost", "apache", "json", "txt", "js", "ts", "vue", "mjs"])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(_NAME_PARTS, min_size=1, max_size=4),
-       st.sampled_from(["", "deploy/", "a.b/", "deploy/x.service.d/", "x.timer.d/", ".service.d/", "service.d/"]),
-       st.booleans())
+       st.sampled_from(["", "deploy/", "a.b/", "deploy/x.service.d/", "x.timer.d/", ".service.d/", "service.d/",
+                        "supervisor/", "sites-available/", "nginx/", "httpd/", "uwsgi/", "frontend/src/"]),
+       st.sampled_from(["none", "itself", "glob"]))
 def test_may_hold_facts_agrees_with_classify(parts, directory, mirrored):
     from meslint.listing import may_hold_facts
 
     rel = directory + ".".join(parts)
     if not rel or rel.endswith("/"):
         return
-    mirrors = (rel,) if mirrored else ()
+    mirrors = {"none": (), "itself": (rel,), "glob": ("frontend/src/**/*.ts", "README.md")}[mirrored]
     expected = classify(rel, None, mirrors) is not None or "." not in rel.rsplit("/", 1)[-1]
     assert may_hold_facts(rel, mirrors) == expected
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meslint.globs import GlobError, check_glob, glob_match
@@ -62,3 +62,16 @@ def test_single_segment_patterns_agree_with_fnmatch_inside_a_segment(dirs: list[
     assert glob_match(name, glob) == fnmatch.fnmatchcase(name, glob)
     if len(dirs) > 1:
         assert not glob_match("/".join(dirs), glob)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["docs/**/*.md", "*.py", "a/*", "a/**", "b/", "[ab]*/x", "**/y.txt", "c?.md",
+                                 "bad[", "x\\\\*", "docs/[!a]*.md"]), max_size=5),
+       st.sampled_from(["docs/a/b.md", "x.py", "a/b", "a/b/c", "b", "b/c", "a/x", "q/y.txt", "c1.md", "x*",
+                        "docs/b.md", "docs/a.md", "bad["]))
+def test_matches_any_over_a_list_is_any_single_match(patterns, path):
+    from meslint.globs import glob_match, matches_any
+
+    expected = any(glob_match(path, pattern) for pattern in patterns)
+    assert matches_any(path, tuple(patterns)) == expected == matches_any(path, frozenset(patterns))
+    assert matches_any(path, list(patterns)) == expected
