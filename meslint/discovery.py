@@ -52,7 +52,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     unreadable: list[tuple[str, str]] = []
     for rel in list_paths(root, unreadable):
         all_paths.append(rel)  # an excluded file is not checked, but it still exists (links to it hold)
-        if is_excluded(rel, excluded) or not may_hold_facts(rel, extra_md):  # most files: by name alone
+        if (excluded and is_excluded(rel, excluded)) or not may_hold_facts(rel, extra_md):  # most: by name
             continue
         kind = classify(rel, None, extra_md)
         needs_sniff = kind is None and "." not in rel.rsplit("/", 1)[-1]

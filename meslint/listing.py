@@ -189,6 +189,7 @@ _KNOWN_NAMES = frozenset({".env", "env.example", "env.template", "env.sample", *
 _FACT_EXTENSIONS = frozenset({suffix.rpartition(".")[2] for suffix in (*_KNOWN_SUFFIXES, *_SCRIPT_SUFFIXES)}
                              | {"conf", "ini", "nginx", "vhost", "dockerfile", "containerfile", "yml", "yaml"})
 _FACT_PREFIXES = (".env.", "dockerfile.", "containerfile.")
+_SCRIPT_EXTENSIONS = frozenset(suffix[1:] for suffix in _SCRIPT_SUFFIXES)
 
 
 def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
@@ -201,8 +202,12 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
     if "." not in name:
         return True
     lower = name.lower()
-    if lower[lower.rfind(".") + 1:] not in _FACT_EXTENSIONS and not lower.startswith(_FACT_PREFIXES):
-        return lower in _KNOWN_NAMES or rel in extra_markdown  # most files of a tree (.json, .txt, .sql ...)
+    extension = lower[lower.rfind(".") + 1:]
+    if not lower.startswith(_FACT_PREFIXES):
+        if extension not in _FACT_EXTENSIONS:
+            return lower in _KNOWN_NAMES or rel in extra_markdown  # most files of a tree (.json, .txt, .sql ...)
+        if extension in _SCRIPT_EXTENSIONS:  # frontend modules: only those the pack names
+            return rel in extra_markdown or glob_named(rel, extra_markdown)
     return (lower.endswith(_KNOWN_SUFFIXES) or lower.startswith(".env.") or lower in _KNOWN_NAMES
             or rel in extra_markdown or is_dropin(rel) or container_kind(rel) is not None
             or web_config_kind(rel) is not None
@@ -338,11 +343,14 @@ def _git_ls_files(root: Path, unreadable: list[tuple[str, str]]) -> list[str] | 
 _GIT_UNREADABLE = re.compile(r"could not open directory '(.*)': (.*)$")
 
 
-def _walk(root: Path, unreadable: list[tuple[str, str]]) -> Iterator[str]:
+def _walk(root: Path, unreadable: list[tuple[str, str]]) -> list[str]:
     """Every non-directory under ``root``, as os.walk(followlinks=False) sees it, minus the skipped
     directories.  A link to a directory is neither listed nor descended into.  (scandir with an
-    explicit stack: the directory entry types come free, no relpath per directory.)  A directory
-    that cannot be listed (no permission, a path too long for the system) goes to ``unreadable``."""
+    explicit stack: the directory entry types come free, no relpath per directory; a list, not a
+    generator: a resumed frame per file cost a third of the walk.)  A directory that cannot be
+    listed (no permission, a path too long for the system) goes to ``unreadable``."""
+    found: list[str] = []
+    add = found.append
     stack = [("", str(root))]
     while stack:
         rel_dir, full_dir = stack.pop()
@@ -354,8 +362,9 @@ def _walk(root: Path, unreadable: list[tuple[str, str]]) -> Iterator[str]:
                     except OSError:
                         is_dir = False
                     if not is_dir:
-                        yield rel_dir + entry.name
+                        add(rel_dir + entry.name)
                     elif entry.name not in _WALK_SKIP_DIRS and not entry.is_symlink():
                         stack.append((f"{rel_dir}{entry.name}/", entry.path))
         except OSError as exc:
             unreadable.append((rel_dir.rstrip("/") or ".", exc.strerror or type(exc).__name__))
+    return found

@@ -127,6 +127,10 @@ class LazyTexts(dict):
         return known if known is not None else text_sha(item.text)
 
 
+# A token's recorded answer (0 and 1 would pass too, and mean the same wherever it is read).
+_TRUTH_VALUES = frozenset({True, False})
+
+
 class Store:
     """The record of one checked root: read at discovery, written after the build."""
 
@@ -171,8 +175,7 @@ class Store:
                 return None
             _, _, sha, rows, tokens = entry
             # (the keys are looked up by the build's token strings, so only the values need a check)
-            if not (isinstance(sha, str) and type(tokens) is dict
-                    and all(v is True or v is False for v in tokens.values())):
+            if not (isinstance(sha, str) and type(tokens) is dict and set(tokens.values()) <= _TRUTH_VALUES):
                 return None
             suppressions = tuple(_suppression(rel, row) for row in rows)
         except Exception:
