@@ -262,12 +262,12 @@ def list_paths(root: Path, unreadable: list[tuple[str, str]] | None = None) -> l
         return _list_paths(root, unreadable)
     key = ("list", str(root))
     if key not in run:
-        blind: list[tuple[str, str]] = []
-        run[key] = (_list_paths(root, blind), blind)
-    paths, blind = run[key]  # type: ignore[misc]
+        found: list[tuple[str, str]] = []
+        run[key] = (_list_paths(root, found), found)
+    listed: tuple[list[str], list[tuple[str, str]]] = run[key]  # type: ignore[assignment]
     if unreadable is not None:
-        unreadable.extend(blind)
-    return list(paths)
+        unreadable.extend(listed[1])
+    return list(listed[0])
 
 
 def _list_paths(root: Path, unreadable: list[tuple[str, str]] | None) -> list[str]:

@@ -16,20 +16,23 @@ encoding checks, links resolved inside the tree only), and is checked like a wor
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from meslint.blob_reuse import BlobReader, BlobStore
+from meslint.blob_reuse import open_store as open_blob_store
 from meslint.discovery import DiscoveredFile, Discovery
 from meslint.discovery import _decode as decode
 from meslint.errors import ConfigError
 from meslint.facts import FileKind, Location, SkippedFile
 from meslint.listing import classify, excluded, is_dropin, may_hold_facts
+from meslint.stat_reuse import KnownFile
 
 # Settings of the checked repository's own config that would make git run a program, switched off.
 _GIT = ("git", "--no-pager", "--no-replace-objects", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
@@ -44,8 +47,12 @@ class Entry:
     path: str  # relative to the checked root, POSIX
 
 
+def _git_env() -> dict[str, str]:
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
+    env = _git_env()
     try:
         done = subprocess.run([*_GIT, *args], cwd=root, input=stdin, capture_output=True, timeout=_TIMEOUT,
                               check=False, env=env)
@@ -57,20 +64,20 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def _has_head(root: Path) -> bool:
-    """False in a repository without commits (the first commit: everything in it is new)."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_CONFIG_NOSYSTEM": "1"}
+def _head_tree(root: Path) -> str | None:
+    """The id of HEAD's tree at ``root`` (git resolves ``HEAD:./`` in the directory it runs in), or
+    None: no commit yet (the first commit: everything in it is new), or ``root`` is not in HEAD."""
     try:
-        done = subprocess.run([*_GIT, "rev-parse", "--verify", "--quiet", "HEAD^{tree}"], cwd=root,
-                              capture_output=True, timeout=_TIMEOUT, check=False, env=env)
+        done = subprocess.run([*_GIT, "rev-parse", "--verify", "--quiet", "HEAD:./"], cwd=root,
+                              capture_output=True, timeout=_TIMEOUT, check=False, env=_git_env())
     except (OSError, subprocess.SubprocessError) as exc:
         raise ConfigError(f"--staged: cannot run git: {exc}") from None
-    return done.returncode == 0
+    return done.stdout.decode("ascii", "replace").strip() if done.returncode == 0 else None
 
 
 def head_entries(root: Path) -> list[Entry]:
     """HEAD's entries under ``root`` (``ls-tree`` run there lists that subtree, paths relative to it)."""
-    if not _has_head(root):
+    if _head_tree(root) is None:
         return []
     entries = []
     for record in _git(root, "ls-tree", "-r", "-z", "HEAD").split(b"\0"):
@@ -114,11 +121,17 @@ def read_blobs(root: Path, oids: set[str]) -> dict[str, bytes]:
 
 
 def discovery_of(entries: list[Entry], blobs: dict[str, bytes], *, max_file_size: int,
-                 exclude: tuple[str, ...], mirrors: tuple[str, ...]) -> Discovery:
+                 exclude: tuple[str, ...], mirrors: tuple[str, ...], records: BlobStore | None = None,
+                 reader: Callable[[str], str | None] | None = None,
+                 read: list[tuple[DiscoveredFile, str]] | None = None) -> Discovery:
     """What :func:`meslint.discovery.discover` would find in a checkout of ``entries`` (every path
-    listed, as ``git ls-files`` lists them; submodules are paths without content)."""
+    listed, as ``git ls-files`` lists them; submodules are paths without content).
+
+    ``records``: a regular file whose blob it recorded is taken from it (``reader`` reads its text
+    when asked), and ``blobs`` need not hold it (:func:`blobs_to_read`); ``read`` collects each regular
+    file with its blob id, for the record."""
     by_path = {e.path: e for e in entries}
-    files: list[DiscoveredFile] = []
+    files: list[DiscoveredFile | KnownFile] = []
     skipped: list[SkippedFile] = []
     paths: list[str] = []
     for entry in sorted(entries, key=lambda e: e.path):
@@ -126,6 +139,14 @@ def discovery_of(entries: list[Entry], blobs: dict[str, bytes], *, max_file_size
         paths.append(rel)
         if excluded(rel, exclude) or entry.mode == "160000" or not may_hold_facts(rel, mirrors):
             continue
+        if records is not None and reader is not None and entry.mode in _REGULAR:
+            named_kind = classify(rel, None, mirrors)  # a kind by name wins over a shebang
+            known = records.known(rel, named_kind, entry.oid, reader) if named_kind is not None else None
+            if known is not None and known.size <= max_file_size:
+                files.append(known)
+                if read is not None:
+                    read.append((known, entry.oid))  # type: ignore[arg-type]
+                continue
         if entry.mode == "120000" and is_dropin(rel) and blobs.get(entry.oid) == b"/dev/null":
             files.append(DiscoveredFile(rel, FileKind.UNIT, "", 0))  # a masked drop-in, as discover() reads it
             continue
@@ -149,7 +170,26 @@ def discovery_of(entries: list[Entry], blobs: dict[str, bytes], *, max_file_size
             skipped.append(decoded)
             continue
         files.append(DiscoveredFile(rel, kind, decoded, len(data)))
-    return Discovery(tuple(files), tuple(skipped), frozenset(paths))
+        if read is not None and target is entry:
+            read.append((files[-1], entry.oid))  # type: ignore[arg-type]
+    return Discovery(tuple(files), tuple(skipped), frozenset(paths))  # type: ignore[arg-type]
+
+
+_REGULAR = ("100644", "100755")
+
+
+def blobs_to_read(entries: list[Entry], records: BlobStore | None, mirrors: tuple[str, ...]) -> set[str]:
+    """The blobs :func:`discovery_of` needs: of links, and of the files it may take facts from that
+    ``records`` does not hold."""
+    wanted = set()
+    for entry in entries:
+        if entry.mode == "120000":
+            wanted.add(entry.oid)
+        elif entry.mode != "160000" and may_hold_facts(entry.path, mirrors):
+            kind = classify(entry.path, None, mirrors) if records is not None else None
+            if kind is None or not records.holds(entry.oid, kind):  # type: ignore[union-attr]
+                wanted.add(entry.oid)
+    return wanted
 
 
 def _follow(entry: Entry, by_path: dict[str, Entry], blobs: dict[str, bytes]) -> Entry | str:
@@ -187,35 +227,52 @@ def staged_run(root: Path, settings, contract: str | None):
         raise ConfigError("--staged needs git on PATH")
     pack = load_contract(settings, root, contract)
     mirrors = pack.named_files  # mirror docs and pack-named data files
-    index, head = index_entries(root), head_entries(root)
-    # Discovery reads only the files it may take facts from (and links); the others need only exist.
-    blobs = read_blobs(root, {e.oid for e in index + head
-                              if e.mode == "120000" or (e.mode != "160000" and may_hold_facts(e.path, mirrors))})
-    gc.set_threshold(100_000, 50, 100)  # as in cli._report: parsing makes many acyclic objects
     # Facts are cached by content, so both trees use (and feed) the root's fact cache; the checks whose
     # inputs are as the last run (of the working tree, or of an index) recorded them are replayed from
     # the run cache (meslint.incremental: inputs are fingerprinted by content); HEAD's finding counts
-    # are recorded per HEAD tree, which every commit until the next one judges again.
+    # are recorded per HEAD tree, which every commit until the next one judges again; the blobs the
+    # last run read are taken from their record (meslint.blob_reuse) and read only when asked for.
     run_cache = RunCache.open(root, settings, contract)
     prior = run_cache.prior if run_cache is not None else None
+    tree_key = _head_tree(root) or "none"
+    counts = run_cache.head_counts(tree_key) if run_cache is not None else None
+    index = index_entries(root)
+    head = head_entries(root) if counts is None else []
+    records = open_blob_store(root)
+    # Discovery reads only the files it may take facts from (and links); the others need only exist.
+    blobs = read_blobs(root, blobs_to_read(index + head, records, mirrors))
+    gc.set_threshold(100_000, 50, 100)  # as in cli._report: parsing makes many acyclic objects
+    reader = BlobReader([*_GIT, "cat-file", "--batch"], root, _git_env(),
+                        lambda oid: read_blobs(root, {oid}).get(oid))
+    read: list[tuple[DiscoveredFile, str]] = []
 
     def check(entries: list[Entry], record: bool):
+        oids = {e.path: e.oid for e in entries}
+
+        def text_of(path: str) -> str | None:
+            data = reader.read(oids[path])
+            text = decode(path, data) if data is not None else None
+            return text if isinstance(text, str) else None
+
         found = discovery_of(entries, blobs, max_file_size=settings.max_file_size, exclude=settings.exclude,
-                             mirrors=mirrors)
+                             mirrors=mirrors, records=records, reader=text_of, read=read)
         result = run(root, settings, pack, found=found, prior=prior, track=record and run_cache is not None)
         if run_cache is not None and result.incremental is not None:
             cachefiles.write_later(partial(_record_inputs, run_cache, result.incremental))
         return result
 
-    index_run = check(index, record=True)
-    tree_key = _tree_key(head)
-    counts = run_cache.head_counts(tree_key) if run_cache is not None else None
-    if counts is None:
-        counts = {}
-        for finding in check(head, record=False).findings:
-            counts[finding.fingerprint()] = counts.get(finding.fingerprint(), 0) + 1
-        if run_cache is not None:
-            cachefiles.write_later(partial(run_cache.record_head_counts, tree_key, counts))
+    try:
+        index_run = check(index, record=True)
+        if counts is None:
+            counts = {}
+            for finding in check(head, record=False).findings:
+                counts[finding.fingerprint()] = counts.get(finding.fingerprint(), 0) + 1
+            if run_cache is not None:
+                cachefiles.write_later(partial(run_cache.record_head_counts, tree_key, counts))
+    finally:
+        reader.close()
+    if records is not None:
+        cachefiles.write_later(partial(records.save, read))
     report = Report(index_run.repo.root, index_run.pack.name, index_run.findings, index_run.suppressed,
                     index_run.suppression_kinds)
     return report, counts
@@ -225,14 +282,6 @@ def _record_inputs(run_cache, inputs) -> None:
     record = inputs()
     if record is not None:
         run_cache.record_inputs(record)
-
-
-def _tree_key(entries: list[Entry]) -> str:
-    """Names a tree's content under the root: every entry's mode, object and path."""
-    digest = hashlib.sha256()
-    for entry in sorted(entries, key=lambda e: e.path):
-        digest.update(f"{entry.mode} {entry.oid} {entry.path}\0".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
 
 
 def changed_paths(root: Path) -> frozenset[str]:

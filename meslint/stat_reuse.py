@@ -170,18 +170,12 @@ class Store:
         if key is None:
             return None
         entry = self._old.get(rel)
-        try:
-            if not (isinstance(entry, tuple) and len(entry) == 5 and entry[0] == key and entry[1] == kind.value):
-                return None
-            _, _, sha, rows, tokens = entry
-            # (the keys are looked up by the build's token strings, so only the values need a check)
-            if not (isinstance(sha, str) and type(tokens) is dict and set(tokens.values()) <= _TRUTH_VALUES):
-                return None
-            suppressions = tuple(_suppression(rel, row) for row in rows)
-        except Exception:
+        if not (isinstance(entry, tuple) and len(entry) == 5 and entry[0] == key and entry[1] == kind.value):
             return None
-        self._stats[rel] = key
-        return KnownFile(rel, kind, key[1], sha, suppressions, dict(tokens), reader, self)
+        known = known_file(rel, kind, key[1], entry[2:], reader, self)
+        if known is not None:
+            self._stats[rel] = key
+        return known
 
     def note(self, rel: str, key: tuple | None) -> None:
         """The stat of a file about to be read (taken before reading: a later change shows in the next stat)."""
@@ -198,18 +192,38 @@ class Store:
             key = self._stats.get(item.path)
             if key is None or key[1] != item.size:
                 continue  # racy, a link, or decoded from other bytes than the stat's (never reused)
-            tokens = getattr(item, "tokens", None)
-            if tokens is None:  # the build's filter tokens (others are looked up in the text on demand)
-                tokens = {token: token in item.text for token in FILTER_TOKENS}
-            sha = getattr(item, "sha", None) or text_sha(item.text)
-            rows = tuple(_row(s) for s in suppressions_of(item))
-            record[item.path] = (key, item.kind.value, sha, rows, tokens)
+            record[item.path] = (key, item.kind.value, *derived(item, FILTER_TOKENS))
         if record == self._old:
             return
         header = {"magic": _MAGIC, "format": _FORMAT, "version": __version__}
         cachefiles.write_signed(self.directory / NAME, self._secret, header, marshal.dumps(record))
 
 
+
+
+def derived(item, filter_tokens) -> tuple[str, tuple, dict[str, bool]]:
+    """What a record keeps of a discovered file's text: its SHA-256, its suppressions (as rows) and
+    which of the build's filter tokens it holds (others are looked up in the text on demand)."""
+    tokens = getattr(item, "tokens", None)
+    if tokens is None:
+        tokens = {token: token in item.text for token in filter_tokens}
+    sha = getattr(item, "sha", None) or text_sha(item.text)
+    return sha, tuple(_row(s) for s in suppressions_of(item)), tokens
+
+
+def known_file(rel: str, kind: FileKind, size: int, recorded: tuple, reader: Callable[[str], str | None],
+               store) -> KnownFile | None:
+    """The file at ``rel`` from a record's (sha, rows, tokens), or None when the record has another shape
+    (it is signed: another meslint's).  ``store`` is told (``spoiled``) when the text read later differs."""
+    try:
+        sha, rows, tokens = recorded
+        # (the keys are looked up by the build's token strings, so only the values need a check)
+        if not (isinstance(sha, str) and type(tokens) is dict and set(tokens.values()) <= _TRUTH_VALUES):
+            return None
+        suppressions = tuple(_suppression(rel, row) for row in rows)
+    except Exception:
+        return None
+    return KnownFile(rel, kind, size, sha, suppressions, dict(tokens), reader, store)
 
 
 def _row(s: Suppression) -> tuple:

@@ -217,3 +217,61 @@ def test_with_the_run_cache_staged_runs_replay_and_say_what_uncached_runs_say(ca
     calls.clear()
     assert cached() == (0, []) and calls == [1, 1]
     assert staged(capsys, repo) == (0, [])
+
+
+def test_the_blobs_the_last_run_read_are_not_read_again(capsys, repo, caching_on, monkeypatch) -> None:
+    """The second ``--staged`` run reads (in one batch) only the blob the commit changed; the others
+    come from the blob record, their text read one by one only when asked (a finding's line), and
+    the output is the uncached run's."""
+    from meslint import blob_reuse
+    from meslint import staged as staged_module
+
+    batches: list[set[str]] = []
+    asked: list[str] = []
+    real_batch, real_one = staged_module.read_blobs, blob_reuse.BlobReader.read
+
+    def batch(root, oids):
+        batches.append(set(oids))
+        return real_batch(root, oids)
+
+    def one(self, oid):
+        asked.append(oid)
+        return real_one(self, oid)
+
+    monkeypatch.setattr(staged_module, "read_blobs", batch)
+    monkeypatch.setattr(blob_reuse.BlobReader, "read", one)
+
+    def cached() -> tuple[int, list[str]]:
+        code = main(["check", str(repo), "--staged", "--output-format", "concise"])
+        return code, [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+    first = cached()  # reads every blob of the index and HEAD
+    assert len(batches[0]) > 5 and first == (0, [])
+    break_pid_file(repo)
+    git(repo, "add", ".env.example")
+    changed = git(repo, "rev-parse", ":.env.example").strip()
+    batches.clear()
+    asked.clear()
+    second = cached()
+    assert batches[0] == {changed}  # HEAD's counts are recorded; the index differs by one blob
+    assert second == staged(capsys, repo) and second[0] == 1
+    assert 0 < len(asked) < 10 and changed not in asked  # the texts of the lines findings cite
+
+
+def test_a_blob_reader_that_gets_no_answer_falls_back(tmp_path) -> None:
+    from meslint.blob_reuse import BlobReader
+
+    fallback: list[str] = []
+
+    def one_shot(oid: str) -> bytes:
+        fallback.append(oid)
+        return b"text"
+
+    silent = BlobReader(["sh", "-c", "sleep 30"], tmp_path, dict(os.environ), one_shot, timeout=0.2)
+    assert silent.read("a" * 40) == b"text" and fallback == ["a" * 40]
+    gone = BlobReader(["sh", "-c", "exit 0"], tmp_path, dict(os.environ), one_shot)
+    assert gone.read("b" * 40) == b"text" and fallback[-1] == "b" * 40
+    fake = BlobReader(["sh", "-c", "read oid; printf '%s blob 5\\nhello\\n' \"$oid\"; read oid; echo \"$oid missing\""],
+                      tmp_path, dict(os.environ), one_shot)
+    assert fake.read("c" * 40) == b"hello" and fake.read("d" * 40) is None
+    fake.close()
