@@ -25,6 +25,12 @@ the run cache of the previous commit (so the unaffected checks are replayed, :mo
 and, for comparison, with ``--no-cache``.  The two outputs must be byte-identical.  With ``--server``
 the runs after each edit go through a ``meslint server`` of the script's own (the ``--no-cache`` runs
 stay in their own processes).
+
+    python bench/cache_consistency.py /path/to/repo.git --edits 50 --staged
+
+stages the last 50 first-parent commits one after the other in a clone (``HEAD`` at the parent, the
+index at the commit) and compares ``check --staged`` with the caches of the earlier commits against
+``--no-cache``, as a pre-commit hook would meet them.
 """
 
 from __future__ import annotations
@@ -111,6 +117,42 @@ def replay_edits(git_dir: str, count: int, server: bool = False) -> int:
     return 1 if failures else 0
 
 
+def replay_commits(git_dir: str, count: int, server: bool = False) -> int:
+    """``check --staged`` as a pre-commit hook runs it: the last ``count`` first-parent commits are
+    staged one after the other in a clone of the repository (``HEAD`` at the parent, the index set to
+    the commit's tree with ``read-tree``: plumbing, no filter runs), each judged with the caches of
+    the earlier ones (fact cache, run cache, ``HEAD`` counts, blob record) and with ``--no-cache``."""
+    history = [line.split(" ", 1) for line in _git(git_dir, "log", "--first-parent", f"-{count}",
+                                                   "--format=%H %s").decode().splitlines()][::-1]
+    failures = 0
+    times: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp, (resident_server(meslint_command(), Path(tmp)) if server
+                                                 else contextlib.nullcontext()):
+        work, cache_dir = Path(tmp) / "work", Path(tmp) / "cache"
+        subprocess.run(["git", "clone", "-q", "--no-checkout", "--", git_dir, str(work)], check=True)
+
+        def git(*argv: str) -> None:
+            subprocess.run(["git", "-C", str(work), "-c", "core.hooksPath=/dev/null", *argv], check=True,
+                           capture_output=True)
+
+        # The working tree stays at the first parent: --staged reads the index and HEAD only.
+        git("checkout", "-q", "--detach", f"{history[0][0]}^1")
+        for commit, subject in history:
+            git("reset", "-q", "--soft", f"{commit}^1")
+            git("read-tree", commit)
+            cached, t_cached = run(work, "--staged", "--cache-dir", str(cache_dir), served=server)
+            fresh, t_fresh = run(work, "--staged", "--no-cache")
+            same = cached == fresh
+            failures += not same
+            times.append(t_cached)
+            print(f"{commit[:10]} {'same' if same else 'DIFFERENT'}  staged, cached {t_cached:.2f}s  "
+                  f"no-cache {t_fresh:.2f}s  {subject[:50]}", flush=True)
+    times.sort()
+    print(f"{len(times)} commits staged, {failures} different; "
+          f"cached --staged run median {times[len(times) // 2]:.2f}s")
+    return 1 if failures else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("git_dir")
@@ -121,7 +163,11 @@ def main() -> int:
                         help="instead: replay the last N first-parent commits as edits of one tree")
     parser.add_argument("--server", action="store_true",
                         help="with --edits: the runs after each edit go through a `meslint server`")
+    parser.add_argument("--staged", action="store_true",
+                        help="with --edits: stage each commit over its parent and compare `check --staged` runs")
     args = parser.parse_args()
+    if args.edits and args.staged:
+        return replay_commits(args.git_dir, args.edits, args.server)
     if args.edits:
         return replay_edits(args.git_dir, args.edits, args.server)
     failures = 0
