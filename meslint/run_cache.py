@@ -49,7 +49,8 @@ RUN_NAME = "run-v1.json"
 # What each check read, with its findings (meslint.incremental): read only when the replay misses.
 DEPS_NAME = "deps-v1.marshal"
 # ``--staged``: the finding counts of the last HEAD tree judged (meslint.staged).
-HEAD_NAME = "staged-head-v1.json"
+HEAD_NAME = "staged-head-v2.json"
+TREES_KEPT = 4  # HEAD, the index being committed, and the trees of a branch switched away from and back
 _MAGIC = "meslint-run-cache"
 _FORMAT = 2
 
@@ -179,23 +180,32 @@ class RunCache:
         cachefiles.write_signed(self.directory / DEPS_NAME, self._secret, header, data)
 
     def head_counts(self, tree_key: str) -> dict[str, int] | None:
-        """``--staged``: how many findings of each fingerprint the ``HEAD`` tree ``tree_key`` has, if a
-        run under these settings recorded it (a commit's parent is judged again at every commit)."""
-        try:
-            body = cachefiles.read_signed(self.directory / HEAD_NAME, self._secret, self._same_settings)
-            stored = json.loads(body) if body is not None else None
-        except ValueError:
-            return None
-        if not isinstance(stored, dict) or stored.get("tree") != tree_key:
-            return None
-        counts = stored.get("counts")
+        """``--staged``: how many findings of each fingerprint the tree ``tree_key`` has, if a run under
+        these settings recorded it: as ``HEAD``, or as the index a commit then made ``HEAD``."""
+        counts = self._tree_counts().get(tree_key)
         if not isinstance(counts, dict) or not all(isinstance(k, str) and type(v) is int for k, v in counts.items()):
             return None
         return counts
 
-    def record_head_counts(self, tree_key: str, counts: dict[str, int]) -> None:
+    def _tree_counts(self) -> dict:
+        try:
+            body = cachefiles.read_signed(self.directory / HEAD_NAME, self._secret, self._same_settings)
+            stored = json.loads(body) if body is not None else None
+        except ValueError:
+            return {}
+        trees = stored.get("trees") if isinstance(stored, dict) else None
+        return trees if isinstance(trees, dict) else {}
+
+    def record_head_counts(self, counts_by_tree: dict[str, dict[str, int]]) -> None:
+        """Keep these trees' counts with the latest others recorded (:data:`TREES_KEPT` in all)."""
+        before = self._tree_counts()
+        trees = {key: value for key, value in before.items() if key not in counts_by_tree}
+        trees.update(counts_by_tree)
+        trees = dict(list(trees.items())[-TREES_KEPT:])
+        if list(trees.items()) == list(before.items()):
+            return
         header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
-        body = json.dumps({"tree": tree_key, "counts": counts}, sort_keys=True).encode("utf-8", "surrogatepass")
+        body = json.dumps({"trees": trees}, sort_keys=False).encode("utf-8", "surrogatepass")
         cachefiles.write_signed(self.directory / HEAD_NAME, self._secret, header, body)
 
     # -- helpers

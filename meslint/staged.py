@@ -16,6 +16,7 @@ encoding checks, links resolved inside the tree only), and is checked like a wor
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import shutil
@@ -261,21 +262,72 @@ def staged_run(root: Path, settings, contract: str | None):
             cachefiles.write_later(partial(_record_inputs, run_cache, result.incremental))
         return result
 
+    recorded: dict[str, dict[str, int]] = {}
     try:
         index_run = check(index, record=True)
+        index_key = tree_id(index)
+        if index_key is not None:  # the tree HEAD will name once this index is committed
+            recorded[index_key] = fingerprint_counts(index_run.findings)
         if counts is None:
-            counts = {}
-            for finding in check(head, record=False).findings:
-                counts[finding.fingerprint()] = counts.get(finding.fingerprint(), 0) + 1
-            if run_cache is not None:
-                cachefiles.write_later(partial(run_cache.record_head_counts, tree_key, counts))
+            counts = fingerprint_counts(check(head, record=False).findings)
+        recorded[tree_key] = counts  # HEAD's stays among the latest kept
     finally:
         reader.close()
+    if run_cache is not None and recorded:
+        cachefiles.write_later(partial(run_cache.record_head_counts, recorded))
     if records is not None:
         cachefiles.write_later(partial(records.save, read))
     report = Report(index_run.repo.root, index_run.pack.name, index_run.findings, index_run.suppressed,
                     index_run.suppression_kinds)
     return report, counts
+
+
+def fingerprint_counts(findings) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.fingerprint()] = counts.get(finding.fingerprint(), 0) + 1
+    return counts
+
+
+def tree_id(entries: list[Entry]) -> str | None:
+    """The id git gives the tree of ``entries`` (what ``HEAD:./`` names once they are committed),
+    computed as git computes it, without writing an object: in each directory the entries sorted by
+    name (a directory's name as if it ended in ``/``), each ``<mode> <name>\0<binary id>``, the whole
+    hashed as ``tree <size>\0...`` with the repository's hash (SHA-1, or SHA-256 for 64-digit ids).
+    None when the entries cannot make a tree (no entries, mixed id lengths, a file where a directory is)."""
+    if not entries:
+        return None
+    width = len(entries[0].oid)
+    hasher = {40: hashlib.sha1, 64: hashlib.sha256}.get(width)
+    if hasher is None or any(len(entry.oid) != width for entry in entries):
+        return None
+    root: dict[bytes, object] = {}
+    for entry in entries:
+        *directories, name = os.fsencode(entry.path).split(b"/")
+        node = root
+        for directory in directories:
+            child = node.setdefault(directory, {})
+            if not isinstance(child, dict):
+                return None
+            node = child
+        if name in node:
+            return None
+        node[name] = entry
+
+    def digest(node: dict[bytes, object]) -> bytes:
+        rows = []
+        for name, child in node.items():
+            if isinstance(child, dict):
+                rows.append((name + b"/", b"40000 " + name + b"\0" + digest(child)))
+            else:
+                rows.append((name, child.mode.encode() + b" " + name + b"\0" + bytes.fromhex(child.oid)))  # type: ignore[attr-defined]
+        body = b"".join(row for _, row in sorted(rows))
+        return hasher(b"tree %d\0" % len(body) + body).digest()
+
+    try:
+        return digest(root).hex()
+    except ValueError:  # an id that is not hex
+        return None
 
 
 def _record_inputs(run_cache, inputs) -> None:

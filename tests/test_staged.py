@@ -213,9 +213,9 @@ def test_with_the_run_cache_staged_runs_replay_and_say_what_uncached_runs_say(ca
     assert first == staged(capsys, repo) and first[0] == 1
     calls.clear()
     assert cached() == first and calls == [1]  # HEAD's counts come from the record
-    git(repo, "commit", "-qm", "break it")  # a new HEAD: judged again, and the commit adds nothing now
+    git(repo, "commit", "-qm", "break it")  # the new HEAD is the index judged before: its counts are known
     calls.clear()
-    assert cached() == (0, []) and calls == [1, 1]
+    assert cached() == (0, []) and calls == [1]
     assert staged(capsys, repo) == (0, [])
 
 
@@ -275,3 +275,56 @@ def test_a_blob_reader_that_gets_no_answer_falls_back(tmp_path) -> None:
                       tmp_path, dict(os.environ), one_shot)
     assert fake.read("c" * 40) == b"hello" and fake.read("d" * 40) is None
     fake.close()
+
+
+def test_the_index_tree_id_is_the_one_git_writes(repo) -> None:
+    """``tree_id`` is git's own id of the index's tree (what the commit's ``HEAD:./`` will name), for
+    the root and for a subdirectory, with links and executables, without writing an object."""
+    from meslint.staged import index_entries, tree_id
+
+    (repo / "deploy" / "run.sh").write_text("#!/bin/sh\necho\n")
+    (repo / "deploy" / "run.sh").chmod(0o755)
+    os.symlink("run.sh", repo / "deploy" / "run-link")
+    (repo / "a-b").write_text("x\n")  # sorts between a file "a" and a directory "a/" as git sorts them
+    (repo / "a.txt").write_text("y\n")
+    git(repo, "add", "-A")
+    assert tree_id(index_entries(repo)) == git(repo, "write-tree").strip()
+    assert tree_id(index_entries(repo / "deploy")) == git(repo, "write-tree", "--prefix=deploy/").strip()
+    assert tree_id([]) is None
+
+
+def test_a_commit_made_from_the_judged_index_needs_no_head_run(capsys, repo, caching_on, monkeypatch) -> None:
+    """The index's finding counts are recorded under the tree id the commit will have: the hook of
+    the next commit finds HEAD's counts and evaluates the index alone."""
+    from meslint import engine
+
+    calls: list[int] = []
+    real_run = engine.run
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run", counted)
+
+    def cached() -> tuple[int, list[str]]:
+        code = main(["check", str(repo), "--staged", "--output-format", "concise"])
+        return code, [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+    break_pid_file(repo)
+    git(repo, "add", ".env.example")
+    assert cached()[0] == 1 and calls == [1, 1]  # the index, then HEAD
+    git(repo, "commit", "-qm", "break it")
+    (repo / "README.md").write_text((repo / "README.md").read_text() + "\nMore words.\n")
+    git(repo, "add", "README.md")
+    calls.clear()
+    assert cached() == (0, [])
+    assert calls == [1]  # HEAD is the index judged before
+    assert staged(capsys, repo) == (0, [])
+    (repo / "README.md").write_text((repo / "README.md").read_text() + "\nStaged after the hook ran.\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-qm", "not the judged index")  # HEAD is a tree no run has seen
+    (repo / "guide.md").write_text("# Guide\n\nRestart it.\n")
+    git(repo, "add", "guide.md")
+    calls.clear()
+    assert cached() == (0, []) and calls == [1, 1]
