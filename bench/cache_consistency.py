@@ -91,15 +91,22 @@ def apply_commit(git_dir: str, parent: str, commit: str, tree: Path) -> list[str
     return changed
 
 
+@contextlib.contextmanager
+def _workspace(server: bool):
+    """A temporary directory, and a `meslint server` of the script's own while it lasts (``server``)."""
+    with tempfile.TemporaryDirectory() as tmp, (resident_server(meslint_command(), Path(tmp)) if server
+                                                 else contextlib.nullcontext()):
+        yield Path(tmp)
+
+
 def replay_edits(git_dir: str, count: int, server: bool = False) -> int:
     """``server``: the runs after each edit go through a `meslint server` (the --no-cache ones do not)."""
     history = [line.split(" ", 1) for line in _git(git_dir, "log", "--first-parent", f"-{count + 1}",
                                                    "--format=%H %s").decode().splitlines()][::-1]
     failures = 0
     times: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp, (resident_server(meslint_command(), Path(tmp)) if server
-                                                 else contextlib.nullcontext()):
-        tree, cache_dir = Path(tmp) / "tree", Path(tmp) / "cache"
+    with _workspace(server) as tmp:
+        tree, cache_dir = tmp / "tree", tmp / "cache"
         export(git_dir, history[0][0], tree)
         run(tree, "--cache-dir", str(cache_dir), served=server)  # the recorded run the first edit starts from
         for (parent, _), (commit, subject) in zip(history, history[1:], strict=False):
@@ -126,9 +133,8 @@ def replay_commits(git_dir: str, count: int, server: bool = False) -> int:
                                                    "--format=%H %s").decode().splitlines()][::-1]
     failures = 0
     times: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp, (resident_server(meslint_command(), Path(tmp)) if server
-                                                 else contextlib.nullcontext()):
-        work, cache_dir = Path(tmp) / "work", Path(tmp) / "cache"
+    with _workspace(server) as tmp:
+        work, cache_dir = tmp / "work", tmp / "cache"
         subprocess.run(["git", "clone", "-q", "--no-checkout", "--", git_dir, str(work)], check=True)
 
         def git(*argv: str) -> None:

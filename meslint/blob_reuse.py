@@ -15,7 +15,6 @@ then not written.  Only the entries of a run's files are written again, so it ho
 
 from __future__ import annotations
 
-import marshal
 import os
 import select
 import subprocess
@@ -23,35 +22,18 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from meslint import __version__, cachefiles
 from meslint.facts import FileKind
-from meslint.stat_reuse import KnownFile, derived, known_file
+from meslint.stat_reuse import KnownFile, SignedRecord, derived, known_file, open_record
 
 NAME = "blobs-v1.marshal"
 _MAGIC = "meslint-blob-record"
 _FORMAT = 1
 
 
-class BlobStore:
+class BlobStore(SignedRecord):
     """The record of one checked root's blobs: read before the trees are discovered, written after."""
 
-    def __init__(self, directory: Path, secret: bytes) -> None:
-        self.directory = directory
-        self._secret = secret
-        self.spoiled = False
-        self._old = self._load()
-
-    def _header_ok(self, header: dict) -> bool:
-        return (header.get("magic") == _MAGIC and header.get("format") == _FORMAT
-                and header.get("version") == __version__)
-
-    def _load(self) -> dict:
-        try:
-            body = cachefiles.read_signed(self.directory / NAME, self._secret, self._header_ok)
-            value = marshal.loads(body) if body is not None else None
-        except Exception:
-            return {}
-        return value if isinstance(value, dict) else {}
+    NAME, MAGIC, FORMAT = NAME, _MAGIC, _FORMAT
 
     def holds(self, oid: str, kind: FileKind) -> bool:
         return _slot(oid, kind) in self._old
@@ -74,10 +56,7 @@ class BlobStore:
         record = {}
         for item, oid in files:
             record[_slot(oid, item.kind)] = (item.size, *derived(item, FILTER_TOKENS))  # type: ignore[attr-defined]
-        if record == self._old:
-            return
-        header = {"magic": _MAGIC, "format": _FORMAT, "version": __version__}
-        cachefiles.write_signed(self.directory / NAME, self._secret, header, marshal.dumps(record))
+        self._write(record)
 
 
 def _slot(oid: str, kind: FileKind) -> str:
@@ -85,11 +64,7 @@ def _slot(oid: str, kind: FileKind) -> str:
 
 
 def open_store(root: Path) -> BlobStore | None:
-    directory = cachefiles.directory_for(root)
-    if directory is None:
-        return None
-    secret = cachefiles.signing_key_for(directory)
-    return BlobStore(directory, secret) if secret is not None else None
+    return open_record(BlobStore, root)
 
 
 class BlobReader:

@@ -25,6 +25,7 @@ import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from meslint import __version__, cachefiles
 from meslint.cachefiles import RACY_NS
@@ -131,28 +132,48 @@ class LazyTexts(dict):
 _TRUTH_VALUES = frozenset({True, False})
 
 
-class Store:
-    """The record of one checked root: read at discovery, written after the build."""
+R = TypeVar("R", bound="SignedRecord")
+
+
+class SignedRecord:
+    """A record file of derived data in the cache directory (:data:`NAME`, signed, in marshal form):
+    read when made, written whole by :meth:`_write`.  ``spoiled``: a text read later did not match
+    what the record says of it, so the record is not written again."""
+
+    NAME, MAGIC, FORMAT = NAME, _MAGIC, _FORMAT
 
     def __init__(self, directory: Path, secret: bytes) -> None:
         self.directory = directory
         self._secret = secret
-        self.now = time.time_ns()
         self.spoiled = False
         self._old = self._load()
-        self._stats: dict[str, tuple] = {}  # this run's trusted stats, taken before reading
 
     def _header_ok(self, header: dict) -> bool:
-        return (header.get("magic") == _MAGIC and header.get("format") == _FORMAT
+        return (header.get("magic") == self.MAGIC and header.get("format") == self.FORMAT
                 and header.get("version") == __version__)
 
     def _load(self) -> dict:
         try:
-            body = cachefiles.read_signed(self.directory / NAME, self._secret, self._header_ok)
+            body = cachefiles.read_signed(self.directory / self.NAME, self._secret, self._header_ok)
             value = marshal.loads(body) if body is not None else None
         except Exception:
             return {}
         return value if isinstance(value, dict) else {}
+
+    def _write(self, record: dict) -> None:
+        if record == self._old:
+            return
+        header = {"magic": self.MAGIC, "format": self.FORMAT, "version": __version__}
+        cachefiles.write_signed(self.directory / self.NAME, self._secret, header, marshal.dumps(record))
+
+
+class Store(SignedRecord):
+    """The record of one checked root: read at discovery, written after the build."""
+
+    def __init__(self, directory: Path, secret: bytes) -> None:
+        super().__init__(directory, secret)
+        self.now = time.time_ns()
+        self._stats: dict[str, tuple] = {}  # this run's trusted stats, taken before reading
 
     def stat_key(self, full: str) -> tuple | None:
         """The ``lstat`` facts of a regular, non-racy file, else ``None`` (never trusted)."""
@@ -193,10 +214,7 @@ class Store:
             if key is None or key[1] != item.size:
                 continue  # racy, a link, or decoded from other bytes than the stat's (never reused)
             record[item.path] = (key, item.kind.value, *derived(item, FILTER_TOKENS))
-        if record == self._old:
-            return
-        header = {"magic": _MAGIC, "format": _FORMAT, "version": __version__}
-        cachefiles.write_signed(self.directory / NAME, self._secret, header, marshal.dumps(record))
+        self._write(record)
 
 
 
@@ -241,8 +259,13 @@ def _suppression(rel: str, row) -> Suppression:
 
 
 def open_store(root: Path) -> Store | None:
+    return open_record(Store, root)
+
+
+def open_record(kind: type[R], root: Path) -> R | None:
+    """``root``'s record of this kind, or None when caching is off or the cache cannot be kept private."""
     directory = cachefiles.directory_for(root)
     if directory is None:
         return None
     secret = cachefiles.signing_key_for(directory)
-    return Store(directory, secret) if secret is not None else None
+    return kind(directory, secret) if secret is not None else None

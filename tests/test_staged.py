@@ -39,6 +39,27 @@ def staged(capsys, root: Path, *extra: str) -> tuple[int, list[str]]:
     return code, [line for line in capsys.readouterr().out.splitlines() if line.strip()]
 
 
+def cached_staged(capsys, root: Path) -> tuple[int, list[str]]:
+    code = main(["check", str(root), "--staged", "--output-format", "concise"])
+    return code, [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def engine_runs(monkeypatch) -> list[int]:
+    """One item per engine run (a tree evaluated) from then on."""
+    from meslint import engine
+
+    calls: list[int] = []
+    real_run = engine.run
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run", counted)
+    return calls
+
+
 def break_pid_file(root: Path) -> None:
     env = root / ".env.example"
     env.write_text(env.read_text().replace(PID_LINE, "WATCHDOG_PID_FILE=/run/other/gunicorn.pid"))
@@ -187,21 +208,11 @@ def test_the_index_is_discovered_as_the_checkout_would_be(repo) -> None:
 
 
 def test_with_the_run_cache_staged_runs_replay_and_say_what_uncached_runs_say(capsys, repo, caching_on,
-                                                                              monkeypatch) -> None:
-    from meslint import engine
-
-    calls: list[int] = []
-    real_run = engine.run
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real_run(*args, **kwargs)
-
-    monkeypatch.setattr(engine, "run", counted)
+                                                                              engine_runs) -> None:
+    calls = engine_runs
 
     def cached() -> tuple[int, list[str]]:
-        code = main(["check", str(repo), "--staged", "--output-format", "concise"])
-        return code, [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+        return cached_staged(capsys, repo)
 
     main(["check", str(repo), "-q", "--exit-zero"])  # a working-tree run recorded what each check read
     capsys.readouterr()
@@ -242,8 +253,7 @@ def test_the_blobs_the_last_run_read_are_not_read_again(capsys, repo, caching_on
     monkeypatch.setattr(blob_reuse.BlobReader, "read", one)
 
     def cached() -> tuple[int, list[str]]:
-        code = main(["check", str(repo), "--staged", "--output-format", "concise"])
-        return code, [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+        return cached_staged(capsys, repo)
 
     first = cached()  # reads every blob of the index and HEAD
     assert len(batches[0]) > 5 and first == (0, [])
@@ -293,23 +303,13 @@ def test_the_index_tree_id_is_the_one_git_writes(repo) -> None:
     assert tree_id([]) is None
 
 
-def test_a_commit_made_from_the_judged_index_needs_no_head_run(capsys, repo, caching_on, monkeypatch) -> None:
+def test_a_commit_made_from_the_judged_index_needs_no_head_run(capsys, repo, caching_on, engine_runs) -> None:
     """The index's finding counts are recorded under the tree id the commit will have: the hook of
     the next commit finds HEAD's counts and evaluates the index alone."""
-    from meslint import engine
-
-    calls: list[int] = []
-    real_run = engine.run
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real_run(*args, **kwargs)
-
-    monkeypatch.setattr(engine, "run", counted)
+    calls = engine_runs
 
     def cached() -> tuple[int, list[str]]:
-        code = main(["check", str(repo), "--staged", "--output-format", "concise"])
-        return code, [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+        return cached_staged(capsys, repo)
 
     break_pid_file(repo)
     git(repo, "add", ".env.example")
