@@ -228,10 +228,12 @@ class Tracker:
         except Exception:  # a record of another shape: the check runs
             return False
 
-    def state_of(self, codes) -> dict:
-        """What this run learned about ``codes`` (run in a forked helper: :mod:`meslint.parallel_checks`)."""
+    def state_of(self, codes, inherited: frozenset[str] = frozenset()) -> dict:
+        """What this run learned about ``codes`` (run in a forked helper: :mod:`meslint.parallel_checks`);
+        ``inherited``: the memo records the helper had from the fork (its parent has them: not sent back)."""
         return {"checks": {code: self.checks[code] for code in codes if code in self.checks},
-                "memos": self.memos, "replayed": [code for code in self.replayed if code in codes]}
+                "memos": {name: entry for name, entry in self.memos.items() if name not in inherited},
+                "replayed": [code for code in self.replayed if code in codes]}
 
     def adopt(self, state: dict) -> None:
         """Take what a helper learned (:meth:`state_of`); a view both computed is the same view."""

@@ -5,9 +5,9 @@ The split follows what the checks share.  The checks that read the contract reso
 what-if runs (gate 6's, MES202's root anchors, MES801/MES802's README against the contract, MES111's
 build output), views too costly to compute twice, stay together in this process; the write-set
 checks share the call graph and go to the helper with the rest.  A check whose recorded inputs are
-unchanged is replayed here either way (it costs nothing); deciding that may compute a shared view
-first (the resolution, to compare it with the recorded one), and the helper then inherits it with
-the fork.  Whichever process runs a check, its findings are
+unchanged is replayed either way (it costs nothing); the helper's checks are decided before the fork
+(cheaply: they read no resolution), this process's after it, so that computing the resolution to
+compare it with the recorded one overlaps the helper's work.  Whichever process runs a check, its findings are
 the same objects and are returned in the checks' order, so the output does not depend on the split.
 """
 
@@ -35,13 +35,16 @@ def stays_here(code: str) -> bool:
 def run(checks: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list],
         tracker: Any = None, size: int = MIN_BYTES) -> dict[str, list]:
     """Each check's findings by code, from ``run_one(code, check)``; ``size``: the repository's bytes."""
-    to_run = [(code, check) for code, check in checks if tracker is None or not tracker.replays(code)]
-    here = [pair for pair in to_run if stays_here(pair[0])]
-    there = [pair for pair in to_run if not stays_here(pair[0])]
+    # The helper's share is decided first: those checks read no resolution, so deciding them is cheap.
+    # Deciding the others may compute the resolution (to compare it with the recorded one); this
+    # process does that while the helper already runs.
+    there = [pair for pair in checks if not stays_here(pair[0]) and (tracker is None or not tracker.replays(pair[0]))]
+    here = [pair for pair in checks if stays_here(pair[0])]
     found: dict[str, list] = {}
-    if here and there and len(to_run) >= MIN_TO_SPLIT and size >= MIN_BYTES and forked.available():
+    if here and there and len(here) + len(there) >= MIN_TO_SPLIT and size >= MIN_BYTES and forked.available():
+        inherited = frozenset(tracker.memos) if tracker is not None else frozenset()
         try:
-            (theirs, state), _ = forked.split(lambda: _remote(there, run_one, tracker),
+            (theirs, state), _ = forked.split(lambda: _remote(there, run_one, tracker, inherited),
                                               lambda: _local(here, run_one, found))
         except (OSError, ChildProcessError):  # no fork, or the helper failed: its checks run here
             pass
@@ -61,6 +64,7 @@ def _local(pairs: list[tuple[str, Callable]], run_one: Callable[[str, Callable],
         found[code] = run_one(code, check)
 
 
-def _remote(pairs: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list], tracker: Any):
+def _remote(pairs: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list], tracker: Any,
+            inherited: frozenset[str]):
     found = {code: run_one(code, check) for code, check in pairs}
-    return found, (tracker.state_of(found) if tracker is not None else None)
+    return found, (tracker.state_of(found, inherited) if tracker is not None else None)

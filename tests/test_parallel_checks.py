@@ -75,7 +75,7 @@ def test_a_failed_helper_leaves_its_checks_to_this_process(capsys, monkeypatch, 
     parent = os.getpid()
     marker = tmp_path / "helper-ran"
 
-    def dying(pairs, run_one, tracker):
+    def dying(pairs, run_one, tracker, *inherited):
         if os.getpid() != parent:
             marker.write_text("x")
         raise RuntimeError("the helper breaks")
