@@ -19,6 +19,7 @@ itself.  Unix only (fork and descriptor passing).
 
 from __future__ import annotations
 
+import gc
 import json
 import marshal
 import os
@@ -87,6 +88,7 @@ def serve(ready_fd: int | None = None) -> int:
     if _answers(path):
         raise ConfigError(f"a meslint server already listens on {path}")
     preload()
+    gc.freeze()  # see _warm
     my_stamp = server_client.stamp()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -314,10 +316,17 @@ def _warm(report: bytes) -> None:
         return
     from meslint import cache, run_cache
 
-    for directory in directories if isinstance(directories, list) else ():
-        if isinstance(directory, str):
-            cache.warm(Path(directory))
-            run_cache.warm(Path(directory))
+    # The caches are plain data without cycles: with the collector on, reading one ran collections over
+    # the whole resident heap (an incremental re-read took 30-70 ms instead of 17-19).
+    gc.disable()
+    try:
+        for directory in directories if isinstance(directories, list) else ():
+            if isinstance(directory, str):
+                cache.warm(Path(directory))
+                run_cache.warm(Path(directory))
+    finally:
+        gc.enable()
+        gc.freeze()  # what the server keeps is never traversed again, by it or by a forked child
 
 
 def _warm_roots() -> set[str]:
