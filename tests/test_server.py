@@ -303,10 +303,30 @@ def test_the_required_distributions_are_read_as_packaging_reads_them():
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
 def test_the_preloaded_server_has_one_thread_to_fork():
-    """A forked child has only the thread that forked: anything preloaded must start no thread (the
-    Dockerfile parser's Go runtime does, so it is left to the children)."""
-    code = ("import os\nfrom meslint.server import preload\npreload()\n"
+    """A forked child has only the thread that forked: anything preloaded or warmed up must start no
+    thread (the Dockerfile parser's Go runtime does, so it is left to the children)."""
+    code = ("import os\nfrom meslint.server import _warm_up, preload\npreload()\n_warm_up()\n"
             "print(len(os.listdir('/proc/self/task')))\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip() == "1"
+
+
+def test_the_warm_up_checks_its_tree_with_every_built_in_pack(monkeypatch):
+    """The warm-up really runs checks (a run that stopped at a usage error would warm nothing), and it
+    leaves nothing behind: no cache setting on, its temporary tree gone."""
+    from meslint import cachefiles, cli, server
+    from meslint.pack_files import builtin_pack_names
+
+    results: list[tuple[str, int]] = []
+    real_main = cli.main
+
+    def recorded(argv):
+        code = real_main(argv)
+        results.append((argv[argv.index("--contract") + 1], code))
+        return code
+
+    monkeypatch.setattr(cli, "main", recorded)
+    server._warm_up()
+    assert [name for name, _ in results] == builtin_pack_names() and {code for _, code in results} == {0}
+    assert cachefiles.directory_for(REPO) is None  # --no-cache: caching is off again
