@@ -150,7 +150,7 @@ def _run_or_replay(root: Path, settings: Settings, contract: str | None, stdin: 
     gc.set_threshold(100_000, 50, 100)
 
     pack = load_contract(settings, root, contract)
-    if run_cache is not None:
+    if run_cache is not None and stdin is None:  # an editor's buffer run is not recorded
         run_cache.inventory(pack.named_files)  # before anything is read
     # With a run cache, checks whose inputs did not change since the recorded run are replayed.
     result = run(root, settings, pack, overlay=dict([stdin]) if stdin is not None else None,

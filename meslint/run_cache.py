@@ -102,6 +102,8 @@ class RunCache:
 
     def replay(self, stdin: tuple[str, str] | None = None) -> Report | None:
         """The recorded report if the key matches; ``stdin`` (path, text) must equal the file on disk."""
+        if stdin is not None and not self._same_as_disk(stdin):
+            return None  # an edited buffer: no recorded run answers it (known before the tree is listed)
         try:
             body = cachefiles.read_signed(self.directory / RUN_NAME, self._secret, self._same_settings)
             if body is None:
@@ -112,8 +114,8 @@ class RunCache:
                 return None
             if not _same_content(self.root, stored.get("racy", [])):
                 return None  # a file racily clean at record time has changed under the same stat
-            if stdin is not None and not self._same_as_disk(stdin, stored["read"]):
-                return None
+            if stdin is not None and stdin[0] not in stored["read"]:
+                return None  # only a file the recorded run read can be replayed
             return Report(stored["root"], stored["contract"], _findings(stored["findings"]),
                           _findings(stored["suppressed"], suppressed=True), tuple(stored["kinds"]))
         except Exception:  # a damaged or foreign record is a miss, never an error
@@ -214,16 +216,13 @@ class RunCache:
         return (header.get("magic") == _MAGIC and header.get("format") == _FORMAT
                 and header.get("settings") == self._settings_key)
 
-    def _same_as_disk(self, stdin: tuple[str, str], read: list[str]) -> bool:
-        # Only a file the recorded run read can be replayed, and only with the same text
-        # (normalised as discovery and the editor overlay normalise it).
+    def _same_as_disk(self, stdin: tuple[str, str]) -> bool:
+        # Only with the same text (normalised as discovery and the editor overlay normalise it).
         path, text = stdin
-        if path not in read:
-            return False
         try:
-            # No link is followed here (the inventory already vouched for the tree, but the file
-            # could be swapped since): a link or anything but a regular file is simply a miss, and
-            # a file larger than the text could be (BOM, CRLF for every LF) is one too.
+            # No link is followed here (the inventory vouches for the tree, but the file could be
+            # swapped in between): a link or anything but a regular file is simply a miss, and a
+            # file larger than the text could be (BOM, CRLF for every LF) is one too.
             limit = 3 + 2 * len(text.encode("utf-8", "surrogatepass"))
             disk = safe_io.read_capped(self.root / path, limit).decode("utf-8-sig")
         except (OSError, UnicodeDecodeError):

@@ -241,8 +241,12 @@ def test_editor_buffer_equal_to_disk_replays_an_edited_one_does_not(tmp_path, ca
     assert rel in same[1]
     monkeypatch.delenv("MESLINT_NO_CACHE")
     monkeypatch.setattr(sys, "stdin", io.StringIO(saved.replace("PIDFile=", "#PIDFile=")))
+    inventories: list[int] = []
+    real_inventory = run_cache._take_inventory
+    monkeypatch.setattr(run_cache, "_take_inventory", lambda *a: inventories.append(1) or real_inventory(*a))
     edited = main(["check", "--stdin-filename", str(unit), str(root), "-"]), capsys.readouterr().out
     assert len(runs) == 3 and edited != same
+    assert inventories == []  # an edited buffer cannot be replayed, nor is its run recorded: no inventory
 
 
 def test_warm_replay_imports_no_parser_and_no_check(tmp_path):
