@@ -157,14 +157,19 @@ def supported() -> bool:
 
 def try_server(argv: list[str]) -> int | None:
     """The run's exit status if a server ran it, else ``None`` (run it here)."""
-    if (not supported() or os.environ.get("MESLINT_NO_SERVER")
-            or (argv and argv[0] == "server") or not private_dir(runtime_dir())):
+    if not supported() or os.environ.get("MESLINT_NO_SERVER") or (argv and argv[0] == "server"):
+        return None
+    directory = runtime_dir()
+    if not private_dir(directory):
+        if not os.path.lexists(directory):  # never started here (one others can enter is never used)
+            _start_if_auto()
         return None
     client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         try:
             client.connect(socket_path())
         except OSError:
+            _start_if_auto()
             return None  # no server
         streams = (sys.stdin, sys.stdout, sys.stderr)
         from meslint.umask import current_umask
@@ -199,6 +204,24 @@ def try_server(argv: list[str]) -> int | None:
         return 2
     code = _HEADER.unpack(answer)[0]
     return None if code == STALE else code
+
+
+def _start_if_auto() -> None:
+    """``MESLINT_SERVER=auto``: start a server for the runs after this one (which runs here), without
+    waiting for it.  From meslint's own directory (``-m`` puts the working directory on the path), as
+    a session of its own; two runs racing to start one leave one (the second start is refused)."""
+    if os.environ.get("MESLINT_SERVER", "").lower() != "auto":
+        return
+    import subprocess
+
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "MESLINT_SERVER": ""}
+    try:
+        subprocess.Popen([sys.executable, "-m", "meslint", "server", "start"], cwd=package_parent, env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    except OSError:
+        pass  # this run does not need it
 
 
 def query_status() -> dict | None:

@@ -330,3 +330,28 @@ def test_the_warm_up_checks_its_tree_with_every_built_in_pack(monkeypatch):
     server._warm_up()
     assert [name for name, _ in results] == builtin_pack_names() and {code for _, code in results} == {0}
     assert cachefiles.directory_for(REPO) is None  # --no-cache: caching is off again
+
+
+def test_meslint_server_auto_starts_one_for_the_next_runs(tmp_path_factory):
+    """``MESLINT_SERVER=auto``: a run that finds no server runs in its own process and starts one in
+    the background; the runs after it are served.  Without the variable nothing is started."""
+    import time
+
+    runtime = tmp_path_factory.mktemp("rt-auto")
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "PYTHONPATH": str(REPO)}
+    env.pop("MESLINT_NO_SERVER", None)
+    env.pop("MESLINT_SERVER", None)
+    assert _meslint(["--version"], env).returncode == 0
+    time.sleep(0.5)
+    assert _meslint(["server", "status"], env).returncode == 1  # none was started
+    env["MESLINT_SERVER"] = "auto"
+    try:
+        first = _meslint(["--version"], env)
+        assert first.returncode == 0 and "meslint" in first.stdout  # answered here, at once
+        deadline = time.monotonic() + 30
+        while _meslint(["server", "status"], env).returncode != 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _meslint(["--version"], env).returncode == 0
+        assert _served(env) >= 1  # the run after it was served
+    finally:
+        _meslint(["server", "stop"], env)
