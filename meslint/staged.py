@@ -52,13 +52,16 @@ def _git_env() -> dict[str, str]:
     return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
 
 
-def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    env = _git_env()
+def _run_git(root: Path, args: tuple[str, ...], stdin: bytes | None = None) -> subprocess.CompletedProcess:
     try:
-        done = subprocess.run([*_GIT, *args], cwd=root, input=stdin, capture_output=True, timeout=_TIMEOUT,
-                              check=False, env=env)
+        return subprocess.run([*_GIT, *args], cwd=root, input=stdin, capture_output=True, timeout=_TIMEOUT,
+                              check=False, env=_git_env())
     except (OSError, subprocess.SubprocessError) as exc:
         raise ConfigError(f"--staged: cannot run git: {exc}") from None
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    done = _run_git(root, args, stdin)
     if done.returncode != 0:
         message = " ".join(done.stderr.decode("utf-8", "replace").split()) or f"exit {done.returncode}"
         raise ConfigError(f"--staged: git {args[0]} failed: {message[:300]}")
@@ -68,18 +71,16 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
 def _head_tree(root: Path) -> str | None:
     """The id of HEAD's tree at ``root`` (git resolves ``HEAD:./`` in the directory it runs in), or
     None: no commit yet (the first commit: everything in it is new), or ``root`` is not in HEAD."""
-    try:
-        done = subprocess.run([*_GIT, "rev-parse", "--verify", "--quiet", "HEAD:./"], cwd=root,
-                              capture_output=True, timeout=_TIMEOUT, check=False, env=_git_env())
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ConfigError(f"--staged: cannot run git: {exc}") from None
+    done = _run_git(root, ("rev-parse", "--verify", "--quiet", "HEAD:./"))
     return done.stdout.decode("ascii", "replace").strip() if done.returncode == 0 else None
 
 
 def head_entries(root: Path) -> list[Entry]:
     """HEAD's entries under ``root`` (``ls-tree`` run there lists that subtree, paths relative to it)."""
-    if _head_tree(root) is None:
-        return []
+    return _tree_entries(root) if _head_tree(root) is not None else []
+
+
+def _tree_entries(root: Path) -> list[Entry]:
     entries = []
     for record in _git(root, "ls-tree", "-r", "-z", "HEAD").split(b"\0"):
         if record:
@@ -235,10 +236,11 @@ def staged_run(root: Path, settings, contract: str | None):
     # last run read are taken from their record (meslint.blob_reuse) and read only when asked for.
     run_cache = RunCache.open(root, settings, contract)
     prior = run_cache.prior if run_cache is not None else None
-    tree_key = _head_tree(root) or "none"
+    head_tree = _head_tree(root)
+    tree_key = head_tree or "none"
     counts = run_cache.head_counts(tree_key) if run_cache is not None else None
     index = index_entries(root)
-    head = head_entries(root) if counts is None else []
+    head = _tree_entries(root) if counts is None and head_tree is not None else []
     records = open_blob_store(root)
     # Discovery reads only the files it may take facts from (and links); the others need only exist.
     blobs = read_blobs(root, blobs_to_read(index + head, records, mirrors))
