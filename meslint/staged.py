@@ -125,13 +125,15 @@ def read_blobs(root: Path, oids: set[str]) -> dict[str, bytes]:
 def discovery_of(entries: list[Entry], blobs: dict[str, bytes], *, max_file_size: int,
                  exclude: tuple[str, ...], mirrors: tuple[str, ...], records: BlobStore | None = None,
                  reader: Callable[[str], str | None] | None = None,
-                 read: list[tuple[DiscoveredFile, str]] | None = None) -> Discovery:
+                 read: list[tuple[DiscoveredFile, str]] | None = None,
+                 fetch: Callable[[str], bytes | None] | None = None) -> Discovery:
     """What :func:`meslint.discovery.discover` would find in a checkout of ``entries`` (every path
     listed, as ``git ls-files`` lists them; submodules are paths without content).
 
     ``records``: a regular file whose blob it recorded is taken from it (``reader`` reads its text
-    when asked), and ``blobs`` need not hold it (:func:`blobs_to_read`); ``read`` collects each regular
-    file with its blob id, for the record."""
+    when asked), and ``blobs`` need not hold it (:func:`blobs_to_read`); a blob the record held but
+    does not answer for after all (a link's target, a file now over the size limit) comes from
+    ``fetch``.  ``read`` collects each regular file with its blob id, for the record."""
     by_path = {e.path: e for e in entries}
     files: list[DiscoveredFile | KnownFile] = []
     skipped: list[SkippedFile] = []
@@ -158,6 +160,8 @@ def discovery_of(entries: list[Entry], blobs: dict[str, bytes], *, max_file_size
                 skipped.append(SkippedFile(Location(rel, 1, 1), target))
             continue
         data = blobs.get(target.oid)
+        if data is None and fetch is not None:
+            data = fetch(target.oid)
         if data is None:
             continue
         kind = classify(rel, data[:8192], mirrors)
@@ -258,7 +262,7 @@ def staged_run(root: Path, settings, contract: str | None):
             return text if isinstance(text, str) else None
 
         found = discovery_of(entries, blobs, max_file_size=settings.max_file_size, exclude=settings.exclude,
-                             mirrors=mirrors, records=records, reader=text_of, read=read)
+                             mirrors=mirrors, records=records, reader=text_of, read=read, fetch=reader.read)
         result = run(root, settings, pack, found=found, prior=prior, track=record and run_cache is not None)
         if run_cache is not None and result.incremental is not None:
             cachefiles.write_later(partial(_record_inputs, run_cache, result.incremental))

@@ -328,3 +328,35 @@ def test_a_commit_made_from_the_judged_index_needs_no_head_run(capsys, repo, cac
     git(repo, "add", "guide.md")
     calls.clear()
     assert cached() == (0, []) and calls == [1, 1]
+
+
+def test_files_the_blob_record_does_not_answer_are_still_read(repo, caching_on, capsys) -> None:
+    """A link to a recorded file, and a recorded file now over the size limit, need their blobs: with
+    the record, the index is discovered exactly as without it (nothing silently left out)."""
+    from meslint import blob_reuse
+    from meslint.facts import FileKind
+    from meslint.staged import blobs_to_read, discovery_of, index_entries, read_blobs
+
+    os.symlink("mes-dashboard.service", repo / "deploy" / "alias.service")
+    git(repo, "add", "-A")
+    cached_staged(capsys, repo)  # records every blob the index has
+    records = blob_reuse.open_store(repo)
+    index = index_entries(repo)
+    assert records is not None and records.holds(next(e.oid for e in index if e.path == UNIT), FileKind.UNIT)
+    reader = blob_reuse.BlobReader(["git", "cat-file", "--batch"], repo, dict(os.environ), lambda oid: None)
+    oids = {e.path: e.oid for e in index}
+
+    def text_of(path: str) -> str:
+        return reader.read(oids[path]).decode()  # type: ignore[union-attr]
+
+    for limit in (1 << 20, 200):  # 200 bytes: recorded files over the limit must become skipped files
+        plain = discovery_of(index, read_blobs(repo, {e.oid for e in index}), max_file_size=limit, exclude=(),
+                             mirrors=())
+        with_record = discovery_of(index, read_blobs(repo, blobs_to_read(index, records, ())),
+                                   max_file_size=limit, exclude=(), mirrors=(), records=records,
+                                   reader=text_of, fetch=reader.read)
+        seen = [(f.path, f.kind, f.text) for f in with_record.files]
+        assert seen == [(f.path, f.kind, f.text) for f in plain.files]
+        assert with_record.skipped == plain.skipped and with_record.all_paths == plain.all_paths
+        assert "deploy/alias.service" in {f.path for f in plain.files} | {s.location.path for s in plain.skipped}
+    reader.close()
