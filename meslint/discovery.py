@@ -55,9 +55,7 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         if (excluded and is_excluded(rel, excluded)) or not may_hold_facts(rel, extra_md):  # most: by name
             continue
         kind = classify(rel, None, extra_md)
-        needs_sniff = kind is None and "." not in rel.rsplit("/", 1)[-1]
-        if kind is None and not needs_sniff:
-            continue
+        needs_sniff = kind is None  # may_hold_facts: a kind by name, or no extension (a shebang may tell)
         if store is not None and kind is not None:  # a sniffed file is read: its kind is in its bytes
             known = _known(root, rel, kind, max_file_size, real_dirs, store)
             if known is not None:
