@@ -29,8 +29,8 @@ MIN_BYTES = 200_000
 
 
 # Checks that read no resolution but stay here too, to even the shares: after a unit, .env or .py edit
-# the write sets (MES617) made the helper's share the longer by some 40 ms; these two take about 35.
-# (Both walk the start script's flow, as MES202 here does: computed once.)
+# the write sets (MES617) made the helper's share the longer by some 40 ms; these two take about 35
+# (and MES204 walks the start script's flows, as MES202 here does: computed once).
 _BALANCE = frozenset({"MES201", "MES204"})
 
 

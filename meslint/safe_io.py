@@ -135,10 +135,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, durable: bool = True, 
     try:
         os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _discard(tmp)
         raise
 
 
@@ -170,12 +167,17 @@ def _beside(target: str, data: bytes, durable: bool, mode: int | None) -> str:
                 os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~current_umask() if mode is None else mode)  # mkstemp made it 0600
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _discard(tmp)
         raise
     return tmp
+
+
+def _discard(tmp: str) -> None:
+    """Remove a temporary file on the way out of a failed write (its own failure is not the story)."""
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
 
 
 def inside(root: str | os.PathLike, path: str | os.PathLike) -> bool:
