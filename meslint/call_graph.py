@@ -13,10 +13,11 @@ repository are not followed: what they reach is missed, never invented.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from meslint.facts import Repository
+from meslint.facts import PythonModule, Repository
 from meslint.import_graph import ImportGraph, import_graph
 
 Key = tuple[str, str]  # (module path, function qualname; "" for module-level code)
@@ -202,3 +203,35 @@ class CallGraph:
 
 def call_graph(repo: Repository) -> CallGraph:
     return repo.memo("call_graph.graph", lambda: CallGraph(repo, import_graph(repo)))
+
+
+def shape_view(repo: Repository) -> str:
+    """:func:`shape` of the repository's modules: the derived view ``call_graph.shape``, which the
+    incremental tracker compares by value (:data:`meslint.incremental.RECOMPUTE`)."""
+    return repo.memo("call_graph.shape", lambda: shape_of(repo))
+
+
+def shape_of(repo: Repository, pack: object = None) -> str:
+    return shape(repo.python)
+
+
+def shape(modules: Iterable[PythonModule]) -> str:
+    """A digest of every fact the import graph and the call graph are built from, in order: equal
+    digests, equal graphs, so equal walks.  A comment, a string or a moved line changes none of them.
+
+    Kept beside :class:`CallGraph` and :func:`meslint.import_graph._build` on purpose: a fact either
+    comes to read must be added here (tests/test_call_shape.py changes each one and sees the digest move).
+    """
+    parts: list[str] = []
+    add = parts.append
+    for module in modules:
+        # \0 ends a module, \1 a field, \2 to \4 split within one: no name or reference holds them.
+        add(module.path)
+        add("1" if module.line_offset else "0")
+        add("\2".join(module.import_refs))
+        add("\2".join(map("\3".join, module.instances)))
+        add("\2".join("\3".join((c.name, "\4".join(c.bases), "\4".join(c.methods))) for c in module.classes))
+        add("\2".join(map("\3".join, module.calls)))
+        add("\2".join(site.function or "" for site in module.writes))
+        add("\2".join(call.function or "" for call in module.enqueues) + "\0")
+    return hashlib.sha256("\1".join(parts).encode("utf-8", "surrogatepass")).hexdigest()

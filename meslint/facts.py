@@ -18,6 +18,7 @@ relative to the repository root and writes ``@ROOT`` or ``@ROOT/sub/dir``.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -403,6 +404,11 @@ class Repository:
         if key not in self._index:
             self._index[key] = compute()
         return self._index[key]
+
+    def untracked(self) -> AbstractContextManager[None]:
+        """Reads made inside belong to no derived view's record (:class:`meslint.incremental.TrackedRepository`
+        keeps one per view); a plain repository records none."""
+        return nullcontext()
 
     # Checks ask hundreds of existence questions; scanning every path for each made them the bulk of
     # a run, so the indexes below are built once per repository (kept in ``_index``).

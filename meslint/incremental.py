@@ -33,7 +33,8 @@ import dataclasses
 import hashlib
 import importlib
 import types
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from meslint.build import FIELD_KINDS
@@ -57,6 +58,10 @@ RESOLUTION = "checks.resolution"
 RECOMPUTE: dict[str, tuple[str, str]] = {
     "provisioning.template_fills": ("meslint.provisioning", "_fills"),
     RESOLUTION: ("meslint.incremental", "resolution"),
+    # What the call-graph walks read: a .py edit that changes no import, call, class or instance (a
+    # comment, a string, moved lines) leaves every unit's reach (meslint.unit_code) as recorded.
+    "call_graph.shape": ("meslint.call_graph", "shape_of"),
+    "unit_code.job_groups": ("meslint.unit_code", "job_groups_of"),
 }
 
 
@@ -66,7 +71,7 @@ RECOMPUTE: dict[str, tuple[str, str]] = {
 # function of the units), and an encodable value is recorded, to be restored while what it read is
 # unchanged (a unit edit leaves the Python code, so each unit's call-graph reach comes back).
 SELF_CONTAINED = ("s:import_graph.graph", "s:call_graph.graph", "s:class_attrs.index", "s:unit_code.jobs",
-                  "s:unit_code.job_groups", 'c:["T","unit_code.reached",', 'c:["T","moved_path.closest",',
+                  'c:["T","unit_code.reached",', 'c:["T","moved_path.closest",',
                   'c:["T","env_template_outlier.doc_defaults",', 'c:["T","bind_mismatch.stale_uses",')
 
 
@@ -172,10 +177,20 @@ class Tracker:
         self._restorable: dict[str, dict] = {}
         self.rules: list | None = None  # [code, module] of each check run, in order
         self._names: dict[Hashable, str | None] = {}  # memo key -> its name (canonical forms cost)
+        self._recompute = True  # see replays()
+        self._unencoded: dict[str, Any] = {}  # views of RECOMPUTE computed, not yet encoded (see memo())
 
     def read(self, dep: Dep) -> None:
         if self.stack:
             self.stack[-1].add(dep)
+
+    @contextmanager
+    def untracked(self) -> Iterator[None]:
+        self.stack.append(set())  # a frame no view keeps
+        try:
+            yield
+        finally:
+            self.stack.pop()
 
     # -- checks
 
@@ -220,17 +235,69 @@ class Tracker:
         self.checks[code] = {"deps": _deps_out(frame), "findings": [_encode(f) for f in found]}
         return found
 
-    def replays(self, code: str) -> bool:
-        """Whether :meth:`run_check` will replay ``code`` (its recorded inputs are unchanged)."""
+    def replays(self, code: str, *, recompute: bool = True) -> bool:
+        """Whether :meth:`run_check` will replay ``code`` (its recorded inputs are unchanged).
+
+        ``recompute=False``: answer False (it may run) rather than compute a view of :data:`RECOMPUTE`
+        to compare it with the recorded one (:mod:`meslint.parallel_checks` decides the helper's share
+        before it forks: a resolution computed there would delay both processes)."""
         stored = self.prior["checks"].get(code) if self.prior else None
+        saved, self._recompute = self._recompute, recompute
         try:
             return stored is not None and self._unchanged(stored["deps"])
-        except Exception:  # a record of another shape: the check runs
+        except Exception:  # _WouldRecompute, or a record of another shape: the check runs
             return False
+        finally:
+            self._recompute = saved
+
+    def views_read(self, codes: Iterable[str]) -> set[str]:
+        """The names of the :data:`RECOMPUTE` views the recorded checks ``codes`` read, directly or
+        through other views."""
+        memos = self.prior["memos"] if self.prior else {}
+        pending = [dep[1] for code in codes for dep in self._stored_deps(code) if dep[0] == "memo"]
+        seen: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            stored = memos.get(name)
+            if isinstance(stored, dict) and isinstance(stored.get("deps"), list):
+                pending.extend(dep[1] for dep in stored["deps"] if dep and dep[0] == "memo")
+        return {name for name in seen if _recomputable(name) is not None}
+
+    def _stored_deps(self, code: str) -> list:
+        stored = self.prior["checks"].get(code) if self.prior else None
+        deps = stored.get("deps") if isinstance(stored, dict) else None
+        return [dep for dep in deps if isinstance(dep, list) and len(dep) == 2] if isinstance(deps, list) else []
+
+    def compute_views(self, names: Iterable[str]) -> None:
+        """Compute now those of these :data:`RECOMPUTE` views whose reads changed: before a fork, a view
+        both processes read is then worked out once (:mod:`meslint.parallel_checks`).  Comparing it with
+        the recorded value (encoding it costs about as much) waits until a check's decision asks."""
+        memos = self.prior["memos"] if self.prior else {}
+        for name in sorted(names):
+            stored, key = memos.get(name), _recomputable(name)
+            if key is None or not isinstance(stored, dict) or name in self.memos:
+                continue
+            saved, self._recompute = self._recompute, False
+            try:
+                unchanged = self._unchanged(stored["deps"])
+            except Exception:  # _WouldRecompute: a view it reads changed; or a record of another shape
+                unchanged = False
+            finally:
+                self._recompute = saved
+            if not unchanged:
+                try:
+                    self._compute_view(key)
+                except Exception:  # the check that reads it computes it, and meets the error there
+                    pass
 
     def state_of(self, codes, inherited: frozenset[str] = frozenset()) -> dict:
         """What this run learned about ``codes`` (run in a forked helper: :mod:`meslint.parallel_checks`);
         ``inherited``: the memo records the helper had from the fork (its parent has them: not sent back)."""
+        for name in [name for name in self._unencoded if name not in inherited]:  # the parent encodes its own
+            self._encoded(name)
         return {"checks": {code: self.checks[code] for code in codes if code in self.checks},
                 "memos": {name: entry for name, entry in self.memos.items() if name not in inherited},
                 "replayed": [code for code in self.replayed if code in codes]}
@@ -244,7 +311,8 @@ class Tracker:
 
     # -- derived views
 
-    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+    def memo(self, key: Hashable, compute: Callable[[], Any], *, decide: bool = True) -> Any:
+        """``decide=False``: compute, without first asking whether the recorded value holds (the caller knows)."""
         try:
             name = self._names[key]
         except KeyError:
@@ -258,7 +326,7 @@ class Tracker:
         index = self.repo._index
         if key in index:
             return index[key]
-        if self.prior is not None and name in self.prior["memos"] and name not in self._memo_verdicts:
+        if decide and self.prior is not None and name in self.prior["memos"] and name not in self._memo_verdicts:
             try:
                 self._memo_unchanged(name)  # may make the recorded value restorable
             except Exception:  # a record of another shape: compute the view
@@ -286,16 +354,19 @@ class Tracker:
             self.stack.pop()
         index[key] = value
         entry: dict = {"deps": _deps_out(frame), "value": None}
-        if recomputable or contained:
-            try:
-                data = encode(value)
-                if recomputable:  # a self-contained view is never compared by value: no hash to pay for
-                    entry["value"] = value_hash(data)
-                entry["data"] = data
-            except (Opaque, RecursionError, ValueError):
-                pass
         self.memos[name] = entry
+        if recomputable:  # encoded when first compared or recorded (_encoded): the resolution's form
+            self._unencoded[name] = value  # costs as much as computing it, and a fork need not wait for it
+        elif contained:
+            _encode_into(entry, value, hashed=False)  # never compared by value: no hash to pay for
         return value
+
+    def _encoded(self, name: str) -> dict:
+        """The memo record of ``name`` with its value's encoding and hash (see :meth:`memo`)."""
+        entry = self.memos[name]
+        if name in self._unencoded:
+            _encode_into(entry, self._unencoded.pop(name), hashed=True)
+        return entry
 
     # -- deciding
 
@@ -321,7 +392,11 @@ class Tracker:
         verdict = self._memo_verdicts.get(name)
         if verdict is None:
             self._memo_verdicts[name] = False  # a (corrupt) cycle is "changed"
-            verdict = self._memo_verdicts[name] = self._decide_memo(name)
+            try:
+                verdict = self._memo_verdicts[name] = self._decide_memo(name)
+            except _WouldRecompute:
+                del self._memo_verdicts[name]  # undecided: a later question decides it
+                raise
         return verdict
 
     def _decide_memo(self, name: str) -> bool:
@@ -329,7 +404,7 @@ class Tracker:
         if stored is None:
             return False
         if name in self.memos:  # computed in this run already
-            return stored["value"] is not None and self.memos[name]["value"] == stored["value"]
+            return stored["value"] is not None and self._encoded(name)["value"] == stored["value"]
         if self._unchanged(stored["deps"]):
             self.memos[name] = stored
             if "data" in stored:  # a value was recorded (None is a value: "no suggestion")
@@ -338,19 +413,26 @@ class Tracker:
         key = _recomputable(name)
         if key is None or stored["value"] is None:
             return False
+        if not self._recompute:
+            raise _WouldRecompute(name)
+        self._compute_view(key)
+        return self._encoded(name)["value"] == stored["value"]
+
+    def _compute_view(self, key: str) -> None:
         module, function = RECOMPUTE[key]
         compute = getattr(importlib.import_module(module), function)
         saved, self.stack = self.stack, []  # the view's own reads, not the asking check's
         try:
-            self.memo(key, lambda: compute(self.proxy, self.pack))
+            self.memo(key, lambda: compute(self.proxy, self.pack), decide=False)
         finally:
             self.stack = saved
-        return self.memos[name]["value"] == stored["value"]
 
     # -- recording
 
     def record(self) -> dict | None:
         """What the next run needs: each check's inputs and findings, with the current fingerprints."""
+        for name in list(self._unencoded):
+            self._encoded(name)
         fields: dict[str, str | None] = {}
         items: dict[str, str] = {}
         pending = [dep for entry in (*self.checks.values(), *self.memos.values()) for dep in entry["deps"]]
@@ -383,6 +465,20 @@ class Tracker:
             items[f"{_TEXT}\0{dep[1]}"] = self.fp.file(dep[1])
 
 
+def _encode_into(entry: dict, value: Any, *, hashed: bool) -> None:
+    try:
+        data = encode(value)
+    except (Opaque, RecursionError, ValueError):
+        return  # no canonical form: never restored, and (no hash) never "unchanged"
+    if hashed:
+        entry["value"] = value_hash(data)
+    entry["data"] = data
+
+
+class _WouldRecompute(Exception):
+    """Deciding would compute a view of :data:`RECOMPUTE`, which the question asked not to."""
+
+
 def _lazy_check(module: str) -> Callable:
     def check(context):
         return importlib.import_module(module).check(context)
@@ -412,6 +508,12 @@ class TrackedRepository:
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         return self._tracker.memo(key, compute)
+
+    def untracked(self) -> AbstractContextManager[None]:
+        """Reads made inside are recorded for no view: for a view that is a function of other views'
+        values (read, tracked, before), the views it then computes from (:func:`meslint.unit_code`'s reach
+        from the call graph's :func:`meslint.call_graph.shape`)."""
+        return self._tracker.untracked()
 
     def source_text(self, path: str) -> str | None:
         """The text of ``path`` as this run read it (:func:`meslint.autofix.text_of`), a read of that file alone."""

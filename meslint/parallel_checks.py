@@ -5,10 +5,12 @@ The split follows what the checks share.  The checks that read the contract reso
 what-if runs (gate 6's, MES202's root anchors, MES801/MES802's README against the contract, MES111's
 build output), views too costly to compute twice, stay together in this process; the write-set
 checks share the call graph and go to the helper with the rest.  A check whose recorded inputs are
-unchanged is replayed either way (it costs nothing); the helper's checks are decided before the fork
-(cheaply: they read no resolution), this process's after it, so that computing the resolution to
-compare it with the recorded one overlaps the helper's work.  Whichever process runs a check, its findings are
-the same objects and are returned in the checks' order, so the output does not depend on the split.
+unchanged is replayed either way (it costs nothing).  The helper's checks are decided before the
+fork, cheaply (a check whose decision needs a view computed goes to the helper).  A view both
+shares read by the record (the resolution, which the write sets read for the start script's code)
+is computed once before the fork, and compared with the recorded one after it, when this process
+decides its own checks.  Whichever process runs a check, its findings are the same objects and are
+returned in the checks' order, so the output does not depend on the split.
 """
 
 from __future__ import annotations
@@ -41,13 +43,17 @@ def stays_here(code: str) -> bool:
 def run(checks: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list],
         tracker: Any = None, size: int = MIN_BYTES) -> dict[str, list]:
     """Each check's findings by code, from ``run_one(code, check)``; ``size``: the repository's bytes."""
-    # The helper's share is decided first: those checks read no resolution, so deciding them is cheap.
-    # Deciding the others may compute the resolution (to compare it with the recorded one); this
-    # process does that while the helper already runs.
-    there = [pair for pair in checks if not stays_here(pair[0]) and (tracker is None or not tracker.replays(pair[0]))]
+    # The helper's share is decided first, without computing a view to compare it with the recorded
+    # one (a check that would need that goes to the helper, which decides again).  Deciding the others
+    # may compute the resolution; this process does that while the helper already runs.
+    there = [pair for pair in checks
+             if not stays_here(pair[0]) and (tracker is None or not tracker.replays(pair[0], recompute=False))]
     here = [pair for pair in checks if stays_here(pair[0])]
     found: dict[str, list] = {}
     if here and there and len(here) + len(there) >= MIN_TO_SPLIT and size >= MIN_BYTES and forked.available():
+        if tracker is not None:  # a view (the resolution) both shares read: computed once, the helper inherits it
+            codes_there = [code for code, _ in there]
+            tracker.compute_views(tracker.views_read(codes_there) & tracker.views_read(code for code, _ in here))
         inherited = frozenset(tracker.memos) if tracker is not None else frozenset()
         try:
             (theirs, state), _ = forked.split(lambda: _remote(there, run_one, tracker, inherited),

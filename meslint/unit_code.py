@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from meslint.argv import CommandInfo
-from meslint.call_graph import call_graph
+from meslint.call_graph import call_graph, shape_view
 from meslint.facts import EnqueueCall, Location, PythonModule, Repository, UnitFile
 from meslint.import_graph import ImportGraph, import_graph
 from meslint.pack import ContractPack
@@ -107,6 +107,14 @@ class UnitCode:
 
     def _reach(self, repo: Repository) -> Reach:
         def compute() -> Reach:
+            # The walk is a function of these two views' values and the key: a .py edit that leaves them
+            # (a comment, a string, moved lines) restores the recorded reach instead of walking again.
+            shape_view(repo)
+            job_groups = _job_groups(repo)
+            with repo.untracked():
+                return _walk(repo, job_groups)
+
+        def _walk(repo: Repository, job_groups: set[tuple[str, str]]) -> Reach:
             graph = import_graph(repo)
             # The entries' job functions first: a chain from a job reads better than one from an import.
             starts = [(e.module, e.function) for e in self.entries if e.function]
@@ -115,7 +123,6 @@ class UnitCode:
             # enqueues and what only they call: those run in the workers.  A function the app's own
             # code calls is reached from there all the same.
             calls = call_graph(repo)
-            job_groups = _job_groups(repo)
             for entry in self.entries:
                 if entry.whole:
                     starts += [(path, first) for path in graph.closure(entry.module)
@@ -123,7 +130,10 @@ class UnitCode:
             parents: dict[tuple[str, str], tuple[str, str] | None] = {}
             calls.reach(starts, parents)
             return Reach.of(parents)
-        return repo.memo(("unit_code.reached", self.owner, self.entries), compute)
+        # Keyed on what the walk starts from alone: an edit that moves the ExecStart= line (or another
+        # unit with the same entries) finds the recorded reach (meslint.incremental.SELF_CONTAINED).
+        starts_from = tuple((entry.module, entry.function, entry.whole) for entry in self.entries)
+        return repo.memo(("unit_code.reached", starts_from), compute)
 
 
 @dataclass(frozen=True)
@@ -169,11 +179,14 @@ def call_chain(graph: ImportGraph, parents: Mapping[tuple[str, str], tuple[str, 
 
 
 def _job_groups(repo: Repository) -> set[tuple[str, str]]:
-    """The groups (module path, first part of a name) the enqueued job functions reach: the same for every unit."""
-    def compute() -> set[tuple[str, str]]:
-        job_only = call_graph(repo).reach([(job.module, job.function) for job in jobs(repo)])
-        return {(path, name.split(".", 1)[0]) for path, name in job_only if name}
-    return repo.memo("unit_code.job_groups", compute)
+    """The groups (module path, first part of a name) the enqueued job functions reach: the same for every
+    unit.  The derived view ``unit_code.job_groups``, compared by value (:data:`meslint.incremental.RECOMPUTE`)."""
+    return repo.memo("unit_code.job_groups", lambda: job_groups_of(repo))
+
+
+def job_groups_of(repo: Repository, pack: object = None) -> set[tuple[str, str]]:
+    job_only = call_graph(repo).reach([(job.module, job.function) for job in jobs(repo)])
+    return {(path, name.split(".", 1)[0]) for path, name in job_only if name}
 
 
 def unit_code(repo: Repository, pack: ContractPack, unit: UnitFile) -> UnitCode:

@@ -153,6 +153,59 @@ def test_a_units_reach_is_restored_after_a_unit_edit_and_computed_after_a_python
     assert third.checks["REACH"]["findings"] == _run(repo3, pack, None, {"REACH": check}).checks["REACH"]["findings"]
 
 
+def test_a_python_edit_that_changes_no_call_restores_every_reach(tmp_path, monkeypatch):
+    root = copy_demo(tmp_path / "demo")
+    reaches: list[int] = []
+    real = call_graph.CallGraph.reach
+
+    def counting(self, *args, **kwargs):
+        reaches.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(call_graph.CallGraph, "reach", counting)
+
+    def check(ctx):
+        return [_finding(f"{unit.path}:{sorted(unit_code.unit_code(ctx.repo, ctx.pack, unit)._reached(ctx.repo))}")
+                for unit in ctx.repo.units]
+
+    repo, pack = _repo(root)
+    record = _run(repo, pack, None, {"REACH": check}).record()
+    reaches.clear()
+    # A comment and a constant: every line moves, no import, call, class or instance changes.
+    app = root / "src/mes_dashboard/app.py"
+    app.write_text("# a comment\n\n" + app.read_text() + "\nNOTE = 'words'\n")
+    repo2, _ = _repo(root)
+    second = _run(repo2, pack, record, {"REACH": check})
+    assert second.replayed == []  # the check ran (it reads the code) ...
+    walks = list(reaches)
+    reaches.clear()
+    cold = _run(_repo(root)[0], pack, None, {"REACH": check})
+    assert len(walks) < len(reaches)  # ... but the units' reaches came from the record (the job groups' walk ran)
+    assert second.checks["REACH"]["findings"] == cold.checks["REACH"]["findings"]
+
+
+def test_deciding_without_recomputing_leaves_the_resolution_to_whoever_reads_it(tmp_path):
+    root = copy_demo(tmp_path / "demo")
+
+    def reading(ctx):  # the resolution through the tracked view, as the gate 6 checks read it
+        return [_finding(str(len(ctx.repo.memo(incremental.RESOLUTION,
+                                                   lambda: incremental.resolution(ctx.repo, ctx.pack)).values)))]
+
+    repo, pack = _repo(root)
+    record = _run(repo, pack, None, {"RES": reading}).record()
+    _append(root / "deploy/mes-dashboard.service", "Environment=EXTRA=1\n")
+    repo2, _ = _repo(root)
+    tracker = incremental.Tracker(repo2, pack, record, incremental.Fingerprints(repo2, repo2._index[TEXTS]))
+    assert tracker.replays("RES", recompute=False) is False
+    assert incremental.RESOLUTION not in repo2._index  # not computed to answer
+    assert "s:" + incremental.RESOLUTION in tracker.views_read(["RES"])  # with the views it reads
+    tracker.compute_views(tracker.views_read(["RES"]))
+    assert incremental.RESOLUTION in repo2._index  # computed once, before any fork
+    assert "s:" + incremental.RESOLUTION in tracker._unencoded  # its comparison waits for a decision
+    # Computed, the view answers the cheap question too, as the full one does (the value compared, not the reads).
+    assert tracker.replays("RES", recompute=False) is tracker.replays("RES") is True
+
+
 def test_edits_after_a_recorded_run_give_the_cold_findings(tmp_path, capsys):
     root = copy_demo(tmp_path / "demo")
     _out(capsys, root)
