@@ -343,6 +343,8 @@ def edited(key: str, saved: bytes, index: int) -> bytes:
     if key == "edit_readme":
         head, _, tail = saved.partition(b"\n")
         return head + b"\n\nEdit %d: one more paragraph of prose.\n" % index + tail
+    if key == "edit_py_call":  # a new function with a call of its own: the call graph changes too
+        return b"def _meslint_bench_edit():\n    return _meslint_bench_call_%d()\n\n\n" % index + saved
     return b"# edit %d\n" % index + saved  # a .py: every node moves one line down
 
 
@@ -359,7 +361,8 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
     r_warm = [ruff, "check", "--exit-zero", "--quiet", "."]
     shutil.rmtree(cache_dir, ignore_errors=True)
     shutil.rmtree(root / ".ruff_cache", ignore_errors=True)
-    keys = ("m_cold", "r_cold", "m_warm", "r_warm", "edit_unit", "edit_env", "edit_readme", "edit_py", "r_edit",
+    keys = ("m_cold", "r_cold", "m_warm", "r_warm", "edit_unit", "edit_env", "edit_readme", "edit_py", "edit_py_call",
+            "r_edit",
             "editor", "editor_edited", "staged")
     samples: dict[str, list[dict]] = {k: [] for k in keys}
     pairs = [("m_cold", m_cold, "r_cold", r_cold), ("m_warm", m_warm, "r_warm", r_warm)]
@@ -387,7 +390,8 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
     # same kind of edit of the Python file, alternating.
     python_file = _contract_module(root)
     for key, target in (("edit_unit", unit), ("edit_env", root / ".env.example"),
-                        ("edit_readme", root / "README.md"), ("edit_py", python_file)):
+                        ("edit_readme", root / "README.md"), ("edit_py", python_file),
+                        ("edit_py_call", python_file)):
         if target is None or not target.is_file():
             continue
         saved = target.read_bytes()
@@ -458,7 +462,8 @@ def _fmt(value: float | None, unit: str = "s") -> str:
     return f"{value * 1000:.0f} ms" if unit == "s" and value < 1 else f"{value:.2f} {unit}"
 
 
-EDITS = {"edit_unit": "unit", "edit_env": ".env.example", "edit_readme": "README.md", "edit_py": "one .py"}
+EDITS = {"edit_unit": "unit", "edit_env": ".env.example", "edit_readme": "README.md", "edit_py": "one .py",
+         "edit_py_call": "one .py, a new call"}
 
 
 def _contract_module(root: Path) -> Path | None:

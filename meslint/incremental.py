@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import time
 import types
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -228,12 +229,21 @@ class Tracker:
             pass
         frame: set[Dep] = set()
         self.stack.append(frame)
+        started = time.perf_counter()
         try:
             found = list(check(context_of(self.proxy)))
         finally:
             self.stack.pop()
-        self.checks[code] = {"deps": _deps_out(frame), "findings": [_encode(f) for f in found]}
+        # Its time (ms) evens the next run's shares between two processes (meslint.parallel_checks).
+        spent = round((time.perf_counter() - started) * 1000, 1)
+        self.checks[code] = {"deps": _deps_out(frame), "findings": [_encode(f) for f in found], "ms": spent}
         return found
+
+    def costs(self) -> dict[str, float]:
+        """The time (ms) each check took when the record was made (checks replayed since keep theirs)."""
+        checks = self.prior["checks"] if self.prior else {}
+        return {code: entry["ms"] for code, entry in checks.items()
+                if isinstance(entry, dict) and type(entry.get("ms")) in (int, float)}
 
     def replays(self, code: str, *, recompute: bool = True) -> bool:
         """Whether :meth:`run_check` will replay ``code`` (its recorded inputs are unchanged).

@@ -30,25 +30,21 @@ MIN_TO_SPLIT = 4
 MIN_BYTES = 200_000
 
 
-# Checks that read no resolution but stay here too, to even the shares: after a unit, .env or .py edit
-# the write sets (MES617) made the helper's share the longer by some 40 ms; these two take about 35
-# (and MES204 walks the start script's flows, as MES202 here does: computed once).
+# Without a record of the checks' times (a first run), these two stay here too to even the shares: after
+# a unit, .env or .py edit the write sets (MES617) made the helper's share the longer by some 40 ms; these
+# two take about 35 (and MES204 walks the start script's flows, as MES202 here does: computed once).
 _BALANCE = frozenset({"MES201", "MES204"})
 
 
 def stays_here(code: str) -> bool:
-    return (code in RESOLUTION_READERS or code in _BALANCE) and code not in _THERE
+    """Whether ``code`` runs in this process whatever the times say (it reads the resolution)."""
+    return code in RESOLUTION_READERS and code not in _THERE
 
 
 def run(checks: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list],
         tracker: Any = None, size: int = MIN_BYTES) -> dict[str, list]:
     """Each check's findings by code, from ``run_one(code, check)``; ``size``: the repository's bytes."""
-    # The helper's share is decided first, without computing a view to compare it with the recorded
-    # one (a check that would need that goes to the helper, which decides again).  Deciding the others
-    # may compute the resolution; this process does that while the helper already runs.
-    there = [pair for pair in checks
-             if not stays_here(pair[0]) and (tracker is None or not tracker.replays(pair[0], recompute=False))]
-    here = [pair for pair in checks if stays_here(pair[0])]
+    here, there = shares(checks, tracker)
     found: dict[str, list] = {}
     if here and there and len(here) + len(there) >= MIN_TO_SPLIT and size >= MIN_BYTES and forked.available():
         if tracker is not None:  # a view (the resolution) both shares read: computed once, the helper inherits it
@@ -68,6 +64,41 @@ def run(checks: list[tuple[str, Callable]], run_one: Callable[[str, Callable], l
         if code not in found:
             found[code] = run_one(code, check)
     return found
+
+
+Pairs = list[tuple[str, Callable]]
+
+
+def shares(checks: Pairs, tracker: Any = None) -> tuple[Pairs, Pairs]:
+    """(this process's checks, the helper's), each in the checks' order.
+
+    Which checks will run is decided without computing a view (a check whose decision needs one
+    counts as running; the helper decides again).  The resolution's readers stay here, the write sets
+    go there; the others even the shares by the time each took when the record was made (after a
+    unit edit this process has more to run, after a .py edit the helper).  A check sure to replay is in
+    neither: it is replayed here after the split, at no cost."""
+    def runs(code: str) -> bool:
+        return tracker is None or not tracker.replays(code, recompute=False)
+
+    fixed_here = {code for code, _ in checks if stays_here(code)}
+    fixed_there = {code for code, _ in checks if code in _THERE and runs(code)}
+    movable = [code for code, _ in checks if code not in fixed_here and code not in _THERE and runs(code)]
+    costs = tracker.costs() if tracker is not None else {}
+    if all(code in costs for code in (*fixed_here, *fixed_there, *movable)):
+        load_here = sum(costs[code] for code in fixed_here if runs(code))
+        load_there = sum(costs[code] for code in fixed_there)
+        chosen: set[str] = set()
+        for code in sorted(movable, key=lambda code: (-costs[code], code)):  # the longest first
+            if load_here < load_there:
+                chosen.add(code)
+                load_here += costs[code]
+            else:
+                load_there += costs[code]
+    else:  # no times recorded (a first run): the fixed split
+        chosen = {code for code in movable if code in _BALANCE}
+    here = [pair for pair in checks if pair[0] in fixed_here or pair[0] in chosen]
+    there = [pair for pair in checks if pair[0] in fixed_there or (pair[0] in movable and pair[0] not in chosen)]
+    return here, there
 
 
 def _local(pairs: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list],

@@ -106,3 +106,39 @@ def test_the_readers_of_the_resolution_stay_together_and_write_sets_go():
     assert readers - {"MES617", "MES618"} == set(parallel_checks.RESOLUTION_READERS)
     assert parallel_checks.stays_here("MES601") and parallel_checks.stays_here("MES801")
     assert not parallel_checks.stays_here("MES617") and not parallel_checks.stays_here("MES805")
+
+
+class _Recorded:
+    """A tracker as the split sees it: which checks surely replay, and the times the record holds."""
+
+    def __init__(self, costs: dict[str, float], replayed: frozenset[str] = frozenset()) -> None:
+        self._costs, self._replayed = costs, replayed
+
+    def replays(self, code: str, *, recompute: bool = True) -> bool:
+        return code in self._replayed
+
+    def costs(self) -> dict[str, float]:
+        return dict(self._costs)
+
+
+def _codes(pairs) -> list[str]:
+    return [code for code, _ in pairs]
+
+
+def test_the_shares_follow_the_recorded_times_and_keep_the_fixed_checks_in_place():
+    checks = [(code, None) for code in ("MES101", "MES201", "MES204", "MES601", "MES605", "MES617", "MES801")]
+    # After a unit edit: this process has the long share (the resolution's readers).
+    here, there = parallel_checks.shares(checks, _Recorded(
+        {"MES101": 5, "MES201": 12, "MES204": 13, "MES601": 40, "MES605": 6, "MES617": 30, "MES801": 35}))
+    assert {"MES601", "MES801"} <= set(_codes(here)) and "MES617" in _codes(there)
+    assert {"MES201", "MES204"} <= set(_codes(there))  # moved to even the shares: 75 here, 66 there
+    assert _codes(here) == sorted(_codes(here)) and _codes(there) == sorted(_codes(there))  # the checks' order
+    # After a .py edit the write sets are long: the others come here.
+    here, there = parallel_checks.shares(checks, _Recorded(
+        {"MES101": 5, "MES201": 12, "MES204": 13, "MES601": 20, "MES605": 6, "MES617": 90, "MES801": 10}))
+    assert _codes(there) == ["MES617"]
+    # A check sure to replay is in neither share; without times for every check, the fixed split.
+    here, there = parallel_checks.shares(checks, _Recorded({"MES601": 40}, frozenset({"MES605"})))
+    assert "MES605" not in _codes(here) + _codes(there)
+    assert set(_codes(here)) == {"MES201", "MES204", "MES601", "MES801"}
+    assert set(_codes(there)) == {"MES101", "MES617"}
