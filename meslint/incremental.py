@@ -290,13 +290,10 @@ class Tracker:
             stored, key = memos.get(name), _recomputable(name)
             if key is None or not isinstance(stored, dict) or name in self.memos:
                 continue
-            saved, self._recompute = self._recompute, False
-            try:
+            try:  # the views it reads are decided (a README edit that keeps the provisioning fills keeps them)
                 unchanged = self._unchanged(stored["deps"])
-            except Exception:  # _WouldRecompute: a view it reads changed; or a record of another shape
+            except Exception:  # a record of another shape
                 unchanged = False
-            finally:
-                self._recompute = saved
             if not unchanged:
                 try:
                     self._compute_view(key)
@@ -414,6 +411,8 @@ class Tracker:
         if stored is None:
             return False
         if name in self.memos:  # computed in this run already
+            if name in self._unencoded and not self._recompute:
+                raise _WouldRecompute(name)  # comparing it means encoding it: as costly
             return stored["value"] is not None and self._encoded(name)["value"] == stored["value"]
         if self._unchanged(stored["deps"]):
             self.memos[name] = stored
