@@ -202,8 +202,11 @@ def test_deciding_without_recomputing_leaves_the_resolution_to_whoever_reads_it(
     tracker.compute_views(tracker.views_read(["RES"]))
     assert incremental.RESOLUTION in repo2._index  # computed once, before any fork
     assert "s:" + incremental.RESOLUTION in tracker._unencoded  # its comparison waits for a decision
-    # Computed, the view answers the cheap question too, as the full one does (the value compared, not the reads).
-    assert tracker.replays("RES", recompute=False) is tracker.replays("RES") is True
+    # Computed, it is still not compared (that encodes it): the cheap question has no answer yet ...
+    assert tracker.replays("RES", recompute=False) is False
+    # ... the full one compares it (the same value: the variable is no contract setting), and then both agree.
+    assert tracker.replays("RES") is True
+    assert tracker.replays("RES", recompute=False) is True
 
 
 def test_edits_after_a_recorded_run_give_the_cold_findings(tmp_path, capsys):
