@@ -196,7 +196,14 @@ def _runs(repo: Repository, pack: ContractPack) -> list[ContainerRun]:
 def _app_names(repo: Repository, pack: ContractPack) -> frozenset[str]:
     """The application's own variables: the pack's settings, the env template's keys, what the code
     reads, what the start script reads or sets, the units' ``Environment=`` names.  A base image
-    cannot be expected to set them (its ENV is not in the repository)."""
+    cannot be expected to set them (its ENV is not in the repository).
+
+    A derived view compared by value (:data:`meslint.incremental.RECOMPUTE`): a unit or code edit that
+    names no new variable leaves the container runs as they were."""
+    return repo.memo("container_runtime.app_names", lambda: app_names_of(repo, pack))
+
+
+def app_names_of(repo: Repository, pack: ContractPack) -> frozenset[str]:
     names = {setting.name for setting in pack.settings}
     template = repo.env_file(pack.env_file.template) if pack.env_file.configured else None
     names.update(a.name for a in template.assignments) if template is not None else None

@@ -63,6 +63,7 @@ RECOMPUTE: dict[str, tuple[str, str]] = {
     # comment, a string, moved lines) leaves every unit's reach (meslint.unit_code) as recorded.
     "call_graph.shape": ("meslint.call_graph", "shape_of"),
     "unit_code.job_groups": ("meslint.unit_code", "job_groups_of"),
+    "container_runtime.app_names": ("meslint.container_runtime", "app_names_of"),
 }
 
 
@@ -72,8 +73,23 @@ RECOMPUTE: dict[str, tuple[str, str]] = {
 # function of the units), and an encodable value is recorded, to be restored while what it read is
 # unchanged (a unit edit leaves the Python code, so each unit's call-graph reach comes back).
 SELF_CONTAINED = ("s:import_graph.graph", "s:call_graph.graph", "s:class_attrs.index", "s:unit_code.jobs",
+                  "s:container_runtime.runs",
                   'c:["T","unit_code.reached",', 'c:["T","moved_path.closest",',
                   'c:["T","env_template_outlier.doc_defaults",', 'c:["T","bind_mismatch.stale_uses",')
+
+
+# Derived views of one file's facts, keyed (name, path, ...): the caller hands the view that file's facts
+# (and the pack, the rest of the key).  Such a view reads that file and what it reads itself, never the
+# caller's reads so far (a start script's flow computed by a check that read the units is not a function
+# of the units): name -> the field the file is in.
+FILE_VIEWS = {"script_flow": "scripts", "script_cwd.Flow": "scripts", "script_subcommands": "scripts"}
+
+
+def _file_view(key: Hashable) -> tuple[str, str, str] | None:
+    """The read of the file a view of :data:`FILE_VIEWS` is computed from, else None."""
+    if type(key) is tuple and len(key) >= 2 and key[0] in FILE_VIEWS and type(key[1]) is str:
+        return ("item", FILE_VIEWS[key[0]], key[1])
+    return None
 
 
 def resolution(repo, pack):
@@ -350,7 +366,10 @@ class Tracker:
                 pass
         frame: set[Dep] = set()
         recomputable = _recomputable(name) is not None
-        contained = name.startswith(SELF_CONTAINED)
+        of_file = _file_view(key)
+        contained = of_file is not None or name.startswith(SELF_CONTAINED)
+        if of_file is not None:
+            frame.add(of_file)
         if not recomputable and not contained and self.stack:
             frame |= self.stack[-1]  # the closure may use objects the caller read
             frame.discard(("memo", name))  # but not itself

@@ -63,7 +63,8 @@ def test_a_view_of_one_file_kind_is_restored_after_a_unit_edit(tmp_path, monkeyp
     record = first.record()
     assert any(name.startswith(incremental.SELF_CONTAINED) and "data" in entry
                for name, entry in record["memos"].items() if module.__name__.rsplit(".", 1)[1] in name)
-    _append(root / UNIT, "# an edit\n")
+    unit = root / UNIT  # a unit edit that moves the resolution (a comment alone would replay the check)
+    unit.write_text(unit.read_text().replace("[Service]\n", "[Service]\nEnvironment=GUNICORN_WORKERS=3\n", 1))
     second = _run(root, record, code, module.check)
     assert second.replayed == [] and computed == [1]  # the check ran; the view came from the record
     assert second.checks[code]["findings"] == _run(root, None, code, module.check).checks[code]["findings"]

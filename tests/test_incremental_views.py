@@ -209,6 +209,64 @@ def test_deciding_without_recomputing_leaves_the_resolution_to_whoever_reads_it(
     assert tracker.replays("RES", recompute=False) is True
 
 
+def test_a_view_of_one_script_reads_that_script_not_what_its_caller_read(tmp_path):
+    from meslint.script_flow import script_model
+
+    root = copy_demo(tmp_path / "demo")
+
+    def flow_after_units(ctx):  # reads the units first, then hands the view the script's facts
+        assert ctx.repo.units
+        script = ctx.repo.script("scripts/start_server.sh")
+        return [_finding(str(len(script_model(script, ".env", ctx.shared).functions)))]
+
+    def flow_only(ctx):
+        script = ctx.repo.script("scripts/start_server.sh")
+        return [_finding(str(sorted(script_model(script, ".env", ctx.shared).functions)))]
+
+    checks = {"A": flow_after_units, "B": flow_only}
+    repo, pack = _repo(root)
+    first = _run(repo, pack, None, checks)
+    name = next(n for n in first.memos if n.startswith('c:["T","script_flow"'))
+    assert first.memos[name]["deps"] == [["item", "scripts", "scripts/start_server.sh"]]
+    record = first.record()
+    _append(root / "deploy/mes-dashboard.service", "# an edit\n")
+    repo2, _ = _repo(root)
+    assert _run(repo2, pack, record, checks).replayed == ["B"]  # A read the units; B only the script's flow
+    _append(root / "scripts/start_server.sh", "\nextra_function() { :; }\n")
+    repo3, _ = _repo(root)
+    third = _run(repo3, pack, record, checks)
+    assert third.replayed == []
+    assert third.checks["B"]["findings"] == _run(_repo(root)[0], pack, None, checks).checks["B"]["findings"]
+
+
+def test_the_container_runs_follow_the_names_the_units_set_not_the_units(tmp_path):
+    from meslint.container_runtime import container_runs
+
+    root = copy_demo(tmp_path / "demo")
+
+    def runs(ctx):
+        return [_finding(str([(run.name, sorted(run.app_names)) for run in container_runs(ctx.repo, ctx.pack)]))]
+
+    repo, pack = _repo(root)
+    first = _run(repo, pack, None, {"RUNS": runs})
+    assert ["field", "units"] not in first.memos["s:container_runtime.runs"]["deps"]
+    assert int(first.checks["RUNS"]["findings"][0][1]) > len("[]")  # the demo has container runs (_finding: a length)
+    record = first.record()
+    unit = root / "deploy/mes-dashboard.service"
+    text = unit.read_text()
+    # A value changed, no new name: replayed.
+    assert "Environment=" in text
+    unit.write_text(text.replace("[Service]\n", "[Service]\n# a comment\n", 1))
+    assert _run(_repo(root)[0], pack, record, {"RUNS": runs}).replayed == ["RUNS"]
+    # A new name is one of the application's: computed again, and as a cold run computes it.
+    unit.write_text(text.replace("[Service]\n", "[Service]\nEnvironment=NEW_APP_NAME=1\n", 1))
+    again = _run(_repo(root)[0], pack, record, {"RUNS": runs})
+    assert again.replayed == []
+    assert again.checks["RUNS"]["findings"] != first.checks["RUNS"]["findings"]  # one name longer
+    cold = _run(_repo(root)[0], pack, None, {"RUNS": runs})
+    assert again.checks["RUNS"]["findings"] == cold.checks["RUNS"]["findings"]
+
+
 def test_edits_after_a_recorded_run_give_the_cold_findings(tmp_path, capsys):
     root = copy_demo(tmp_path / "demo")
     _out(capsys, root)
