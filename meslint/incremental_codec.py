@@ -29,10 +29,11 @@ class Opaque(Exception):
 # dataclasses and enums come back from a record (which is signed, and still decoded through this
 # registry: nothing is called by name).  unit_code and counterfactual: their Entry and
 # Counterfactual objects are parts of memo keys (the call graph reach of a unit's entries, the
-# what-if resolutions); a key without a canonical form made every check reading it opaque.
+# what-if resolutions); a key without a canonical form made every check reading it opaque.  doclines:
+# a document's claims (MES801's view of one document) come back from the record.
 _VALUE_MODULES = (*FACT_MODULES, "meslint.suppressions", "meslint.resolve_model",
                   "meslint.provisioning", "meslint.argv", "meslint.template", "meslint.unit_code",
-                  "meslint.counterfactual")
+                  "meslint.counterfactual", "meslint.doclines")
 _REGISTRY: dict[str, type] = {}
 _LOADED: set[str] = set()
 

@@ -267,6 +267,37 @@ def test_the_container_runs_follow_the_names_the_units_set_not_the_units(tmp_pat
     assert again.checks["RUNS"]["findings"] == cold.checks["RUNS"]["findings"]
 
 
+def test_a_documents_claims_come_back_from_the_record_after_a_unit_edit(tmp_path, monkeypatch):
+    from meslint.checks import readme_contract_drift as mes801
+
+    root = copy_demo(tmp_path / "demo")
+    read: list[str] = []
+    real = mes801._read_doc
+
+    def counting(doc, pack, prefix):
+        read.append(doc.path)
+        return real(doc, pack, prefix)
+
+    monkeypatch.setattr(mes801, "_read_doc", counting)
+    checks = {"MES801": mes801.check}
+    repo, pack = _repo(root)
+    first = _run(repo, pack, None, checks)
+    assert read == ["README.md"]
+    record = first.record()
+    read.clear()
+    unit = root / "deploy/mes-dashboard.service"
+    unit.write_text(unit.read_text().replace("[Service]\n", "[Service]\nEnvironment=GUNICORN_BIND=0.0.0.0:9999\n", 1))
+    second = _run(_repo(root)[0], pack, record, checks)
+    assert second.replayed == [] and read == []  # judged again against the new bind, the claims restored
+    cold = _run(_repo(root)[0], pack, None, checks)
+    assert second.checks["MES801"]["findings"] == cold.checks["MES801"]["findings"]
+    read.clear()
+    _append(root / "README.md", "\n`GUNICORN_BIND=0.0.0.0:7777`\n")
+    third = _run(_repo(root)[0], pack, record, checks)
+    assert read == ["README.md"]
+    assert third.checks["MES801"]["findings"] == _run(_repo(root)[0], pack, None, checks).checks["MES801"]["findings"]
+
+
 def test_edits_after_a_recorded_run_give_the_cold_findings(tmp_path, capsys):
     root = copy_demo(tmp_path / "demo")
     _out(capsys, root)

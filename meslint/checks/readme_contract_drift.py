@@ -81,6 +81,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from functools import partial
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.dochistory import DocReading, Markers, is_developer_path, names_the_root, tree_root_line
@@ -120,56 +121,16 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     docs = operator_docs(repo, pack, mirrors=True)
     if not docs:
         return
-    markers = Markers.of(pack)
-    names = {s.name for s in pack.settings}
     bind = next((s for s in pack.settings if s.kind == "bind"), None)
-    pid = next((s.name for s in pack.settings if s.pid_file), None)
-    flags = {"--pid": pid} if pid else {}  # gunicorn's pid option
     prefix = _unit_prefix(ctx)
-    script_path = pack.start_script.path if pack.start_script else None
     legacy = legacy_names(pack)
     seen: set[tuple] = set()
     for doc in docs:
-        # README and its mirrors state the contract whatever their title; other docs may be records.
-        reading = DocReading.of(doc, markers,
-                                may_be_record=doc.path != pack.docs.readme and doc.path not in pack.docs.mirrors)
-        claims: list[Claim] = list(table_claims(doc, names, reading=reading))
-        claims.extend(default_claims(doc, names, reading))
-        # The code lines without judging their history; only a line that states something is judged
-        # (a claim of a line that tells history is dropped, as the claim loop below would drop it).
-        lines = list(code_lines(doc))
-        history = CodeHistory(doc, reading)
-        block_lines: dict[int, list[str]] = {}
-        for line in lines:
-            if line.block >= 0:
-                block_lines.setdefault(line.block, []).append("\n" + line.text)
-        blocks = {block: "".join(texts) for block, texts in block_lines.items()}
-        for line in lines:
-            found = list(assignment_claims(line, names))
-            found.extend(conda_env_claims(line))
-            if prefix:
-                found.extend(unit_claims(line, prefix))
-            if script_path:
-                found.extend(script_claims(line, script_path))
-            if bind is not None:
-                found.extend(port_claims(line, bind.name, blocks.get(line.block, "")))
-            found.extend(flag_claims(line, flags, "gunicorn"))
-            found.extend(provisioning_claims(line))
-            if found and not history.of(line):
-                claims.extend(found)
-        if bind is not None:
-            for text in doc.text:
-                found = list(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
-                if found and not reading.line_tells_history(text.location.line, "", text.section):
-                    claims.extend(found)
-        if not reading.record:  # in an inventory or audit report, legacy names are evidence
-            yield from _legacy_paths(ctx, doc, lines, legacy, reading, history)
-        dev_servers = dev_server_ports(lines)
+        # What the document says, read once per version of it (a view of the document alone: after an
+        # edit of a unit or the env template only the judging below runs again).
+        claims, candidates = ctx.shared((DOC_VIEW, doc.path, prefix), partial(_read_doc, doc, pack, prefix))
+        yield from _legacy_paths(ctx, doc, candidates, legacy)
         for claim in claims:
-            if claim.line.historical:
-                continue
-            if claim.subject == "@port" and (claim.line.section, claim.value) in dev_servers:
-                continue  # the development server the section starts listens there
             key = (claim.location.path, claim.location.line, claim.subject, claim.value)
             if key in seen:
                 continue
@@ -179,13 +140,89 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield finding
 
 
-def _legacy_paths(ctx: CheckContext, doc: MarkdownDoc, lines: list[DocLine], names: tuple[str, ...],
-                  reading: DocReading, history: CodeHistory) -> Iterator[Finding]:
+# The derived view of one document (meslint.incremental.FILE_VIEWS): its claims, and its lines that show a
+# legacy subtree as a current path.
+DOC_VIEW = "readme_contract_drift.doc"
+
+
+def _read_doc(doc: MarkdownDoc, pack, prefix: str) -> tuple[list[Claim], list[tuple[DocLine, str, str]]]:
+    """The claims to judge (history and a development server's port left out) and the legacy-path
+    candidates ``(line, token, legacy name)`` of ``doc``, from the document and the pack alone."""
+    markers = Markers.of(pack)
+    names = {s.name for s in pack.settings}
+    bind = next((s for s in pack.settings if s.kind == "bind"), None)
+    pid = next((s.name for s in pack.settings if s.pid_file), None)
+    flags = {"--pid": pid} if pid else {}  # gunicorn's pid option
+    script_path = pack.start_script.path if pack.start_script else None
+    # README and its mirrors state the contract whatever their title; other docs may be records.
+    reading = DocReading.of(doc, markers,
+                            may_be_record=doc.path != pack.docs.readme and doc.path not in pack.docs.mirrors)
+    claims: list[Claim] = list(table_claims(doc, names, reading=reading))
+    claims.extend(default_claims(doc, names, reading))
+    # The code lines without judging their history; only a line that states something is judged
+    # (a claim of a line that tells history is dropped, as the claim loop below would drop it).
+    lines = list(code_lines(doc))
+    history = CodeHistory(doc, reading)
+    block_lines: dict[int, list[str]] = {}
+    for line in lines:
+        if line.block >= 0:
+            block_lines.setdefault(line.block, []).append("\n" + line.text)
+    blocks = {block: "".join(texts) for block, texts in block_lines.items()}
+    for line in lines:
+        found = list(assignment_claims(line, names))
+        found.extend(conda_env_claims(line))
+        if prefix:
+            found.extend(unit_claims(line, prefix))
+        if script_path:
+            found.extend(script_claims(line, script_path))
+        if bind is not None:
+            found.extend(port_claims(line, bind.name, blocks.get(line.block, "")))
+        found.extend(flag_claims(line, flags, "gunicorn"))
+        found.extend(provisioning_claims(line))
+        if found and not history.of(line):
+            claims.extend(found)
+    if bind is not None:
+        for text in doc.text:
+            found = list(port_claims(DocLine(text.text, text.location, text.section, "text"), bind.name))
+            if found and not reading.line_tells_history(text.location.line, "", text.section):
+                claims.extend(found)
+    # In an inventory or audit report, legacy names are evidence.
+    candidates = [] if reading.record else _legacy_candidates(pack, lines, legacy_names(pack), reading, history)
+    dev_servers = dev_server_ports(lines)
+    kept = [claim for claim in claims if not claim.line.historical
+            and not (claim.subject == "@port" and (claim.line.section, claim.value) in dev_servers)]
+    return kept, candidates
+
+
+def _legacy_candidates(pack, lines: list[DocLine], names: tuple[str, ...], reading: DocReading,
+                       history: CodeHistory) -> list[tuple[DocLine, str, str]]:
     """Code that shows a legacy subtree as a current path (``cd DashBoard_vite/``, an entry of a tree).
 
-    Not: the root line of a tree diagram and a "project root: `X/`" statement (they name the checkout,
-    whatever its folder was called), a developer machine's absolute path (provenance)."""
+    Not: a "project root: `X/`" statement (it names the checkout, whatever its folder was called), a
+    developer machine's absolute path (provenance).  The root line of a tree diagram is left out by
+    :func:`_legacy_paths`, which knows the repository."""
+    found: list[tuple[DocLine, str, str]] = []
     if not names:
+        return found
+    for line in lines:
+        hits = legacy_hits(line.text, names)
+        if not hits or history.of(line):
+            continue
+        for hit in hits:
+            if is_developer_path(hit.token, pack.deploy_root):
+                continue
+            if line.source == "span" and line.text.strip().strip("/") == hit.name \
+                    and names_the_root(reading.sentence(line.location.line, line.text)):
+                continue
+            found.append((line, hit.token, hit.name))
+    return found
+
+
+def _legacy_paths(ctx: CheckContext, doc: MarkdownDoc, candidates: list[tuple[DocLine, str, str]],
+                  names: tuple[str, ...]) -> Iterator[Finding]:
+    """The candidates of :func:`_legacy_candidates` but on the root line of a tree diagram (whose entries
+    exist at the repository root: it names the checkout)."""
+    if not candidates:
         return
     root_lines = set()
     for code in doc.code:
@@ -193,22 +230,13 @@ def _legacy_paths(ctx: CheckContext, doc: MarkdownDoc, lines: list[DocLine], nam
             offset = tree_root_line(code.text, ctx.repo)
             if offset is not None:
                 root_lines.add(code.location.line + offset)
-    for line in lines:
+    for line, token, name in candidates:
         if line.source == "block" and line.location.line in root_lines:
             continue
-        hits = legacy_hits(line.text, names)
-        if not hits or history.of(line):
-            continue
-        for hit in hits:
-            if is_developer_path(hit.token, ctx.pack.deploy_root):
-                continue
-            if line.source == "span" and line.text.strip().strip("/") == hit.name \
-                    and names_the_root(reading.sentence(line.location.line, line.text)):
-                continue
-            yield RULE.finding(
-                f"{line.location.path} shows `{hit.token}` as a current path, but {hit.name} is a legacy "
-                f"subtree: the runtime contract runs from the repository root (gate 2)",
-                line.location, subject=f"legacy:{hit.name}")
+        yield RULE.finding(
+            f"{line.location.path} shows `{token}` as a current path, but {name} is a legacy "
+            f"subtree: the runtime contract runs from the repository root (gate 2)",
+            line.location, subject=f"legacy:{name}")
 
 
 def _judge(ctx: CheckContext, claim: Claim, bind_name: str | None) -> Finding | None:
