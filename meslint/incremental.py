@@ -73,7 +73,7 @@ RECOMPUTE: dict[str, tuple[str, str]] = {
 # function of the units), and an encodable value is recorded, to be restored while what it read is
 # unchanged (a unit edit leaves the Python code, so each unit's call-graph reach comes back).
 SELF_CONTAINED = ("s:import_graph.graph", "s:call_graph.graph", "s:class_attrs.index", "s:unit_code.jobs",
-                  "s:container_runtime.runs",
+                  "s:container_runtime.runs", "s:missing_root_path.", "s:legacy_subtree_reference.",
                   'c:["T","unit_code.reached",', 'c:["T","moved_path.closest",',
                   'c:["T","env_template_outlier.doc_defaults",', 'c:["T","bind_mismatch.stale_uses",')
 

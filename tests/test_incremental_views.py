@@ -298,6 +298,63 @@ def test_a_documents_claims_come_back_from_the_record_after_a_unit_edit(tmp_path
     assert third.checks["MES801"]["findings"] == _run(_repo(root)[0], pack, None, checks).checks["MES801"]["findings"]
 
 
+def test_missing_root_paths_walk_only_the_kind_that_changed(tmp_path, monkeypatch):
+    from meslint.checks import missing_root_path as mes204
+
+    root = copy_demo(tmp_path / "demo")
+    walked: list[str] = []
+    for name in ("_unit_references", "_script_references", "_python_references"):
+        real = getattr(mes204, name)
+
+        def counting(ctx, real=real, name=name):
+            walked.append(name)
+            return real(ctx)
+
+        monkeypatch.setattr(mes204, name, counting)
+    checks = {"MES204": mes204.check}
+    repo, pack = _repo(root)
+    record = _run(repo, pack, None, checks).record()
+    assert len(walked) == 3
+    walked.clear()
+    _append(root / "deploy/mes-dashboard.service", "# an edit\n")
+    second = _run(_repo(root)[0], pack, record, checks)
+    assert second.replayed == [] and walked == ["_unit_references"]  # the scripts and modules: from the record
+    assert second.checks["MES204"]["findings"] == _run(_repo(root)[0], pack, None, checks).checks["MES204"]["findings"]
+    walked.clear()
+    _append(root / "scripts/start_server.sh", "\ncd missing_dir_for_the_test\n")
+    third = _run(_repo(root)[0], pack, record, checks)
+    assert "_script_references" in walked and "_python_references" not in walked
+    cold = _run(_repo(root)[0], pack, None, checks)
+    assert third.checks["MES204"]["findings"] == cold.checks["MES204"]["findings"]
+    assert third.checks["MES204"]["findings"] != second.checks["MES204"]["findings"]  # the new cd is found
+
+
+def test_legacy_subtree_sites_are_scanned_only_for_the_kind_that_changed(tmp_path, monkeypatch):
+    from meslint.checks import legacy_subtree_reference as mes201
+
+    root = copy_demo(tmp_path / "demo")
+    scanned: list[str] = []
+    real = mes201._hit_sites
+
+    def counting(ctx, kind, names):
+        scanned.append(kind)
+        return real(ctx, kind, names)
+
+    monkeypatch.setattr(mes201, "_hit_sites", counting)
+    checks = {"MES201": mes201.check}
+    repo, pack = _repo(root)
+    record = _run(repo, pack, None, checks).record()
+    assert scanned == list(mes201._KINDS)
+    scanned.clear()
+    unit = root / "deploy/mes-dashboard.service"
+    unit.write_text(unit.read_text().replace("[Service]\n", "[Service]\nEnvironment=OLD=/opt/mes/DashBoard/x\n", 1))
+    second = _run(_repo(root)[0], pack, record, checks)
+    assert scanned == ["units"]
+    cold = _run(_repo(root)[0], pack, None, checks)
+    assert second.checks["MES201"]["findings"] == cold.checks["MES201"]["findings"]
+    assert len(second.checks["MES201"]["findings"]) > len(_run(repo, pack, None, checks).checks["MES201"]["findings"])
+
+
 def test_edits_after_a_recorded_run_give_the_cold_findings(tmp_path, capsys):
     root = copy_demo(tmp_path / "demo")
     _out(capsys, root)

@@ -44,7 +44,8 @@ also be overridden from `[tool.meslint]`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import EnvFile, Location, PythonModule, ShellScript, UnitFile
@@ -70,27 +71,13 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     names = legacy_names(ctx.pack)
     if not names:
         return
-    repo = ctx.repo
     sites: list[Site] = []
-    for unit in repo.units:
-        if is_runtime_path(unit.path, ctx.pack):
-            sites.extend(_unit_sites(unit))
-    for script in repo.scripts:
-        if is_runtime_path(script.path, ctx.pack):
-            sites.extend(_script_sites(script))
-    for module in repo.python:
-        if is_runtime_path(module.path, ctx.pack):
-            sites.extend(_python_sites(module))
-    for env_file in repo.env_files:
-        if is_runtime_path(env_file.path, ctx.pack):
-            sites.extend(_env_sites(env_file))
-    for doc in repo.data:
-        if is_runtime_path(doc.path, ctx.pack):
-            for key, value in _data_strings(doc.data, ""):
-                if legacy_hits(value, names):  # a line is looked up (a scan of the keys) only for a hit
-                    sites.append((Location(doc.path, doc.line_of(key)), key, value))
-    # Few sites name a legacy subtree: find those first, then order only them.
-    hit_sites = [(location, what, hits) for location, what, value in sites if (hits := legacy_hits(value, names))]
+    # The sites of each kind that name a legacy subtree: a view of that kind (meslint.incremental.SELF_CONTAINED),
+    # so an edit of a unit does not scan every module's strings again.
+    for kind in _KINDS:
+        sites.extend(ctx.shared(f"legacy_subtree_reference.{kind}", partial(_hit_sites, ctx, kind, names)))
+    # Few sites name a legacy subtree: found first (in the views), then only they are ordered.
+    hit_sites = [(location, what, legacy_hits(value, names)) for location, what, value in sites]
     reported: set[tuple[str, int, str]] = set()
     for location, what, hits in sorted(hit_sites, key=lambda s: s[0]):
         for hit in hits:
@@ -101,6 +88,24 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             message = (f"{what} refers to {hit.token!r}, inside the legacy subtree {hit.name}/; nothing at "
                        f"runtime may depend on it")
             yield RULE.finding(message, location, subject=f"{hit.name}/ {what}")
+
+
+_KINDS = ("units", "scripts", "python", "env_files", "data")
+
+
+def _hit_sites(ctx: CheckContext, kind: str, names: tuple[str, ...]) -> list[Site]:
+    """The runtime files' sites of ``kind`` whose value names a legacy subtree."""
+    sites: list[Site] = []
+    for facts in getattr(ctx.repo, kind):
+        if not is_runtime_path(facts.path, ctx.pack):
+            continue
+        if kind == "data":
+            for key, value in _data_strings(facts.data, ""):
+                if legacy_hits(value, names):  # a line is looked up (a scan of the keys) only for a hit
+                    sites.append((Location(facts.path, facts.line_of(key)), key, value))
+        else:
+            sites.extend(site for site in _SITES[kind](facts) if legacy_hits(site[2], names))
+    return sites
 
 
 def _unit_sites(unit: UnitFile) -> Iterator[Site]:
@@ -180,3 +185,7 @@ def _data_strings(data: object, prefix: str) -> Iterable[tuple[str, str]]:
             yield from _data_strings(item, prefix)
     elif isinstance(data, str):
         yield prefix, data
+
+
+_SITES: dict[str, Callable[..., Iterator[Site]]] = {"units": _unit_sites, "scripts": _script_sites,
+                                                    "python": _python_sites, "env_files": _env_sites}

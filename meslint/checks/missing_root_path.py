@@ -47,7 +47,8 @@ component is `tmp`, `logs`, `log`, `run`, `var`, `cache`, `.cache`, `.venv`,
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from meslint.argv import analyze
 from meslint.checks import CheckContext, Gate, Rule, Severity
@@ -94,9 +95,16 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _references(ctx: CheckContext) -> Iterator[tuple[Location, str, str]]:
-    yield from _unit_references(ctx)
-    yield from _script_references(ctx)
-    yield from _python_references(ctx)
+    # Each kind's references are a view of that kind (meslint.incremental.SELF_CONTAINED): after a unit
+    # edit the scripts' flows are not walked again.
+    for name, references in (("units", _unit_references), ("scripts", _script_references),
+                             ("python", _python_references)):
+        yield from ctx.shared(f"missing_root_path.{name}", partial(_listed, references, ctx))
+
+
+def _listed(references: Callable[[CheckContext], Iterator[tuple[Location, str, str]]],
+            ctx: CheckContext) -> list[tuple[Location, str, str]]:
+    return list(references(ctx))
 
 
 # --------------------------------------------------------------------------- units
