@@ -119,20 +119,28 @@ def test_a_self_contained_view_keeps_only_its_own_reads_and_comes_back_until_the
     assert computed == [1, 1]
 
 
-def test_a_units_reach_is_restored_after_a_unit_edit_and_computed_after_a_python_edit(tmp_path, monkeypatch):
-    root = copy_demo(tmp_path / "demo")
-    reaches: list[int] = []
+def _counting_walks(monkeypatch) -> list[int]:
+    """One entry per call-graph walk from now on."""
+    walks: list[int] = []
     real = call_graph.CallGraph.reach
 
     def counting(self, *args, **kwargs):
-        reaches.append(1)
+        walks.append(1)
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(call_graph.CallGraph, "reach", counting)
+    return walks
 
-    def check(ctx):
-        return [_finding(f"{unit.path}:{sorted(unit_code.unit_code(ctx.repo, ctx.pack, unit)._reached(ctx.repo))}")
-                for unit in ctx.repo.units]
+
+def _reach_check(ctx):
+    return [_finding(f"{unit.path}:{sorted(unit_code.unit_code(ctx.repo, ctx.pack, unit)._reached(ctx.repo))}")
+            for unit in ctx.repo.units]
+
+
+def test_a_units_reach_is_restored_after_a_unit_edit_and_computed_after_a_python_edit(tmp_path, monkeypatch):
+    root = copy_demo(tmp_path / "demo")
+    reaches = _counting_walks(monkeypatch)
+    check = _reach_check
 
     repo, pack = _repo(root)
     first = _run(repo, pack, None, {"REACH": check})
@@ -155,18 +163,8 @@ def test_a_units_reach_is_restored_after_a_unit_edit_and_computed_after_a_python
 
 def test_a_python_edit_that_changes_no_call_restores_every_reach(tmp_path, monkeypatch):
     root = copy_demo(tmp_path / "demo")
-    reaches: list[int] = []
-    real = call_graph.CallGraph.reach
-
-    def counting(self, *args, **kwargs):
-        reaches.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(call_graph.CallGraph, "reach", counting)
-
-    def check(ctx):
-        return [_finding(f"{unit.path}:{sorted(unit_code.unit_code(ctx.repo, ctx.pack, unit)._reached(ctx.repo))}")
-                for unit in ctx.repo.units]
+    reaches = _counting_walks(monkeypatch)
+    check = _reach_check
 
     repo, pack = _repo(root)
     record = _run(repo, pack, None, {"REACH": check}).record()
