@@ -63,6 +63,7 @@ RECOMPUTE: dict[str, tuple[str, str]] = {
     # comment, a string, moved lines) leaves every unit's reach (meslint.unit_code) as recorded.
     "call_graph.shape": ("meslint.call_graph", "shape_of"),
     "unit_code.job_groups": ("meslint.unit_code", "job_groups_of"),
+    "unit_code.jobs": ("meslint.unit_code", "_jobs"),
     "container_runtime.app_names": ("meslint.container_runtime", "app_names_of"),
 }
 
@@ -72,7 +73,7 @@ RECOMPUTE: dict[str, tuple[str, str]] = {
 # not take the check's reads so far (a call graph computed while a check walks the units is not a
 # function of the units), and an encodable value is recorded, to be restored while what it read is
 # unchanged (a unit edit leaves the Python code, so each unit's call-graph reach comes back).
-SELF_CONTAINED = ("s:import_graph.graph", "s:call_graph.graph", "s:class_attrs.index", "s:unit_code.jobs",
+SELF_CONTAINED = ("s:import_graph.graph", "s:call_graph.graph", "s:class_attrs.index",
                   "s:container_runtime.runs", "s:missing_root_path.", "s:legacy_subtree_reference.",
                   'c:["T","unit_code.reached",', 'c:["T","moved_path.closest",',
                   'c:["T","env_template_outlier.doc_defaults",', 'c:["T","bind_mismatch.stale_uses",')

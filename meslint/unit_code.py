@@ -185,7 +185,12 @@ def _job_groups(repo: Repository) -> set[tuple[str, str]]:
 
 
 def job_groups_of(repo: Repository, pack: object = None) -> set[tuple[str, str]]:
-    job_only = call_graph(repo).reach([(job.module, job.function) for job in jobs(repo)])
+    # A function of the jobs and the call graph's shape, both compared by value: a .py edit that leaves
+    # them leaves the groups (the walk below reads the graphs untracked).
+    shape_view(repo)
+    starts = [(job.module, job.function) for job in jobs(repo)]
+    with repo.untracked():
+        job_only = call_graph(repo).reach(starts)
     return {(path, name.split(".", 1)[0]) for path, name in job_only if name}
 
 
@@ -304,7 +309,8 @@ def jobs(repo: Repository) -> list[Job]:
     return repo.memo("unit_code.jobs", lambda: _jobs(repo))
 
 
-def _jobs(repo: Repository) -> list[Job]:
+def _jobs(repo: Repository, pack: object = None) -> list[Job]:
+    """The derived view ``unit_code.jobs``, compared by value (:data:`meslint.incremental.RECOMPUTE`)."""
     graph = import_graph(repo)
     # Helpers that put their own parameters on a queue: (module path, function) -> (queue arg, job arg, params).
     wrappers: dict[tuple[str, str], tuple[str, str, tuple[str, ...]]] = {}

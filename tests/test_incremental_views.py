@@ -101,10 +101,10 @@ def test_a_self_contained_view_keeps_only_its_own_reads_and_comes_back_until_the
 
     repo, pack = _repo(root)
     first = _run(repo, pack, None, {"JOBS": check})
-    entry = first.memos["s:unit_code.jobs"]
+    record = first.record()
+    entry = record["memos"]["s:unit_code.jobs"]  # (a view compared by value: encoded when recorded)
     assert ["field", "units"] not in entry["deps"] and ["field", "python"] in entry["deps"]
     assert entry.get("data") is not None
-    record = first.record()
     assert computed == [1]
     # A unit edit re-runs the check (it reads the units), but the jobs come back from the record.
     _append(root / "deploy/mes-dashboard.service", "# a comment\n")
@@ -178,7 +178,7 @@ def test_a_python_edit_that_changes_no_call_restores_every_reach(tmp_path, monke
     walks = list(reaches)
     reaches.clear()
     cold = _run(_repo(root)[0], pack, None, {"REACH": check})
-    assert len(walks) < len(reaches)  # ... but the units' reaches came from the record (the job groups' walk ran)
+    assert walks == [] and reaches  # ... but the units' reaches and the job groups came from the record
     assert second.checks["REACH"]["findings"] == cold.checks["REACH"]["findings"]
 
 
