@@ -40,7 +40,7 @@ from typing import Any
 
 from meslint.build import FIELD_KINDS
 from meslint.facts import Repository
-from meslint.incremental_codec import Opaque, canonical, digest, encode, restore, value_hash
+from meslint.incremental_codec import Opaque, canonical, digest, encode, encode_matching, restore, value_hash
 
 __all__ = ["Opaque", "canonical", "digest", "encode", "restore", "Tracker", "Fingerprints", "TrackedRepository"]
 
@@ -434,7 +434,7 @@ class Tracker:
         if name in self.memos:  # computed in this run already
             if name in self._unencoded and not self._recompute:
                 raise _WouldRecompute(name)  # comparing it means encoding it: as costly
-            return stored["value"] is not None and self._encoded(name)["value"] == stored["value"]
+            return self._same_as_recorded(name, stored)
         if self._unchanged(stored["deps"]):
             self.memos[name] = stored
             if "data" in stored:  # a value was recorded (None is a value: "no suggestion")
@@ -446,6 +446,25 @@ class Tracker:
         if not self._recompute:
             raise _WouldRecompute(name)
         self._compute_view(key)
+        return self._same_as_recorded(name, stored)
+
+    def _same_as_recorded(self, name: str, stored: dict) -> bool:
+        """Whether the view ``name`` computed in this run has the recorded value.  Compared with the
+        recorded data as it is encoded, a changed view costs the encoding up to its first difference
+        (the rest is encoded when the run is recorded, after a served run's answer)."""
+        if stored["value"] is None:
+            return False
+        data = stored.get("data")
+        if name in self._unencoded and data is not None:
+            try:
+                matched = encode_matching(self._unencoded[name], data)
+            except (Opaque, RecursionError, ValueError):
+                matched = None
+            if matched is None:
+                return False
+            del self._unencoded[name]
+            self.memos[name].update(data=matched, value=stored["value"])  # the same data: the same hash
+            return True
         return self._encoded(name)["value"] == stored["value"]
 
     def _compute_view(self, key: str) -> None:

@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import json
 import marshal
+import math
 from enum import Enum
 from typing import Any
 
@@ -97,6 +98,84 @@ def _encode(value: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
 
 
 _SHAPES: dict[type, tuple[str, tuple[str, ...]]] = {}
+
+
+class _Differs(Exception):
+    pass
+
+
+def encode_matching(value: Any, data: Any) -> Any | None:
+    """:func:`encode` of ``value`` when it equals ``data`` (an earlier encoding, read back from a record),
+    else None, found at the first difference: deciding that a recomputed resolution changed costs the
+    encoding of the part before the change, not all of it.  :class:`Opaque` as :func:`encode`."""
+    try:
+        return _match(value, data, {})
+    except _Differs:
+        return None
+
+
+def _match(value: Any, data: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
+    """:func:`_encode`, comparing each part with ``data`` as it goes (scalars by type and value)."""
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is float or kind is str:
+        if not _same(value, data):
+            raise _Differs
+        return value
+    known = seen.get(id(value))
+    if known is not None:
+        if not _same(known[1], data):
+            raise _Differs
+        return known[1]
+    if type(data) is not list or not data:
+        raise _Differs
+    out: Any
+    if kind is tuple or kind is list:
+        tag = "T" if kind is tuple else "L"
+        if data[0] != tag or len(data) != len(value) + 1:
+            raise _Differs
+        out = [tag, *[_match(item, part, seen) for item, part in zip(value, data[1:], strict=True)]]
+    elif kind is dict:
+        if data[0] != "M" or len(data) != len(value) + 1:
+            raise _Differs
+        out = ["M"]
+        for (key, item), pair in zip(value.items(), data[1:], strict=True):
+            if type(pair) is not list or len(pair) != 2:
+                raise _Differs
+            out.append([_match(key, pair[0], seen), _match(item, pair[1], seen)])
+    elif kind is set or kind is frozenset:
+        out = _encode(value, seen)  # the order is known only once every item is encoded
+        if not _same(out, data):
+            raise _Differs
+        return out
+    else:
+        out = _encode(value, seen) if isinstance(value, Enum) else None
+        if out is not None:
+            if not _same(out, data):
+                raise _Differs
+            return out
+        shape = _SHAPES.get(kind)
+        if shape is None:
+            name = f"{kind.__module__}.{kind.__qualname__}"
+            if _lookup(name) is not kind:
+                raise Opaque(name)
+            shape = _SHAPES[kind] = (name, tuple(f.name for f in dataclasses.fields(kind)))
+        if data[0] != "D" or len(data) != len(shape[1]) + 2 or data[1] != shape[0]:
+            raise _Differs
+        out = ["D", shape[0], *[_match(getattr(value, f), part, seen)
+                                for f, part in zip(shape[1], data[2:], strict=True)]]
+    seen[id(value)] = (value, out)
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal encoded data, scalars compared by type too (``True`` is not ``1``: marshal tells them apart)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is list:
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if type(a) is float:  # -0.0 == 0.0, but not for marshal (and a NaN is never "the same": safe)
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    return bool(a == b)
 
 
 def decode(data: Any) -> Any:

@@ -1,12 +1,15 @@
-"""The hash a derived view's value is recorded with (meslint.incremental_codec.value_hash)."""
+"""The hash a derived view's value is recorded with (meslint.incremental_codec.value_hash), and the
+comparison with a recorded encoding that stops at the first difference (encode_matching)."""
 
 from __future__ import annotations
+
+import marshal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from meslint.facts import Location
-from meslint.incremental_codec import encode, value_hash
+from meslint.incremental_codec import encode, encode_matching, value_hash
 
 _leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 _values = st.recursive(_leaves, lambda inner: st.lists(inner, max_size=4).map(tuple)
@@ -33,3 +36,23 @@ def _copy(value):
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     return value
+
+
+@given(_values, _values)
+def test_matching_a_recorded_encoding_agrees_with_the_hash(recorded, value) -> None:
+    """Against data read back as a record is (marshal), with the objects shared or not."""
+    data = marshal.loads(marshal.dumps(encode((recorded, Location("a", 1, 1), recorded))))
+    for candidate in ((recorded, Location("a", 1, 1), _copy(recorded)), (value, Location("a", 1, 1), value)):
+        matched = encode_matching(candidate, data)
+        same = value_hash(encode(candidate)) == value_hash(data)
+        assert (matched is not None) == same
+        if same:
+            assert value_hash(matched) == value_hash(data)
+
+
+def test_matching_tells_types_apart_and_stops_at_a_difference() -> None:
+    assert encode_matching((1, True), encode((1, 1))) is None  # marshal tells True from 1
+    assert encode_matching((1.0,), encode((1,))) is None
+    assert encode_matching((-0.0,), encode((0.0,))) is None
+    assert encode_matching(((1, "a"), "b"), encode(((1, "a"), "c"))) is None
+    assert encode_matching(frozenset({"x", "y"}), encode(frozenset({"y", "x"}))) == encode(frozenset({"x", "y"}))
