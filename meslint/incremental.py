@@ -457,7 +457,7 @@ class Tracker:
         data = stored.get("data")
         if name in self._unencoded and data is not None:
             try:
-                matched = encode_matching(self._unencoded[name], data)
+                matched = encode_matching(self._unencoded[name], data, stored["value"])
             except (Opaque, RecursionError, ValueError):
                 matched = None
             if matched is None:

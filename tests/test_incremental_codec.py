@@ -56,3 +56,15 @@ def test_matching_tells_types_apart_and_stops_at_a_difference() -> None:
     assert encode_matching((-0.0,), encode((0.0,))) is None
     assert encode_matching(((1, "a"), "b"), encode(((1, "a"), "c"))) is None
     assert encode_matching(frozenset({"x", "y"}), encode(frozenset({"y", "x"}))) == encode(frozenset({"x", "y"}))
+
+
+def test_a_large_value_is_decided_as_its_hash_decides_past_the_first_objects() -> None:
+    """Past the first objects without a difference, the rest is decided by encoding and hashing."""
+    large = tuple((i, f"s{i}", Location("a", i, 1)) for i in range(600))
+    data = marshal.loads(marshal.dumps(encode(large)))
+    assert encode_matching(large, data) == encode(large)
+    late = (*large[:-1], (599, "changed", Location("a", 599, 1)))
+    assert encode_matching(late, data) is None
+    one = (*large[:-1], (1, "s599", Location("a", 599, 1)))
+    typed = (*large[:-1], (True, "s599", Location("a", 599, 1)))  # 1 == True, but marshal tells them apart
+    assert encode_matching(typed, marshal.loads(marshal.dumps(encode(one)))) is None
