@@ -321,8 +321,7 @@ class Tracker:
     def state_of(self, codes, inherited: frozenset[str] = frozenset()) -> dict:
         """What this run learned about ``codes`` (run in a forked helper: :mod:`meslint.parallel_checks`);
         ``inherited``: the memo records the helper had from the fork (its parent has them: not sent back)."""
-        for name in [name for name in self._unencoded if name not in inherited]:  # the parent encodes its own
-            self._encoded(name)
+        self._encode_pending(inherited)  # the parent encodes the views it had before the fork
         return {"checks": {code: self.checks[code] for code in codes if code in self.checks},
                 "memos": {name: entry for name, entry in self.memos.items() if name not in inherited},
                 "replayed": [code for code in self.replayed if code in codes]}
@@ -388,6 +387,11 @@ class Tracker:
         elif contained:
             _encode_into(entry, value, hashed=False)  # never compared by value: no hash to pay for
         return value
+
+    def _encode_pending(self, skip: frozenset[str] = frozenset()) -> None:
+        """Encode the computed views not encoded yet, but those in ``skip``."""
+        for name in [name for name in self._unencoded if name not in skip]:
+            self._encoded(name)
 
     def _encoded(self, name: str) -> dict:
         """The memo record of ``name`` with its value's encoding and hash (see :meth:`memo`)."""
@@ -480,8 +484,7 @@ class Tracker:
 
     def record(self) -> dict | None:
         """What the next run needs: each check's inputs and findings, with the current fingerprints."""
-        for name in list(self._unencoded):
-            self._encoded(name)
+        self._encode_pending()
         fields: dict[str, str | None] = {}
         items: dict[str, str] = {}
         pending = [dep for entry in (*self.checks.values(), *self.memos.values()) for dep in entry["deps"]]

@@ -83,18 +83,25 @@ def _encode(value: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
         items.sort(key=_json)
         data = ["S" if kind is set else "F", *items]
     else:
-        shape = _SHAPES.get(kind)
-        if shape is None:
-            name = f"{kind.__module__}.{kind.__qualname__}"
-            if _lookup(name) is not kind:
-                raise Opaque(name)
-            shape = _SHAPES[kind] = (name, () if issubclass(kind, Enum) else tuple(
-                f.name for f in dataclasses.fields(kind)))
+        shape = _shape(kind)
         if isinstance(value, Enum):
             return ["E", shape[0], value.value]
         data = ["D", shape[0], *[_encode(getattr(value, f), seen) for f in shape[1]]]
     seen[id(value)] = (value, data)  # the value is held, so its id is not reused meanwhile
     return data
+
+
+def _shape(kind: type[Any]) -> tuple[str, tuple[str, ...]]:
+    """The registered name of a dataclass or enum and its fields (none for an enum); :class:`Opaque`
+    for any other class."""
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        if _lookup(name) is not kind:
+            raise Opaque(name)
+        shape = _SHAPES[kind] = (name, () if issubclass(kind, Enum) else tuple(
+            f.name for f in dataclasses.fields(kind)))
+    return shape
 
 
 _SHAPES: dict[type, tuple[str, tuple[str, ...]]] = {}
@@ -164,24 +171,14 @@ def _match(value: Any, data: Any, seen: dict[int, tuple[Any, Any]], matched: dic
             if type(pair) is not list or len(pair) != 2:
                 raise _Differs
             out.append([_match(key, pair[0], seen, matched), _match(item, pair[1], seen, matched)])
-    elif kind is set or kind is frozenset:
-        out = _encode(value, seen)  # the order is known only once every item is encoded
+    elif kind is set or kind is frozenset or isinstance(value, Enum):
+        out = _encode(value, seen)  # a set's order is known only once every item is encoded
         if not _same(out, data):
             raise _Differs
         matched[id(value)] = data
         return out
     else:
-        out = _encode(value, seen) if isinstance(value, Enum) else None
-        if out is not None:
-            if not _same(out, data):
-                raise _Differs
-            return out
-        shape = _SHAPES.get(kind)
-        if shape is None:
-            name = f"{kind.__module__}.{kind.__qualname__}"
-            if _lookup(name) is not kind:
-                raise Opaque(name)
-            shape = _SHAPES[kind] = (name, tuple(f.name for f in dataclasses.fields(kind)))
+        shape = _shape(kind)
         if data[0] != "D" or len(data) != len(shape[1]) + 2 or data[1] != shape[0]:
             raise _Differs
         out = ["D", shape[0], *[_match(getattr(value, f), part, seen, matched)

@@ -44,7 +44,8 @@ def stays_here(code: str) -> bool:
 def run(checks: list[tuple[str, Callable]], run_one: Callable[[str, Callable], list],
         tracker: Any = None, size: int = MIN_BYTES) -> dict[str, list]:
     """Each check's findings by code, from ``run_one(code, check)``; ``size``: the repository's bytes."""
-    if tracker is not None and size >= MIN_BYTES and forked.available():
+    may_split = size >= MIN_BYTES and forked.available()
+    if tracker is not None and may_split:
         # A view (the resolution) both shares may read: computed once, before the fork, so the helper
         # inherits it; and deciding the shares then knows whether it changed.
         fixed = [code for code, _ in checks if stays_here(code)]
@@ -52,7 +53,7 @@ def run(checks: list[tuple[str, Callable]], run_one: Callable[[str, Callable], l
         tracker.compute_views(tracker.views_read(others) & tracker.views_read(fixed))
     here, there = shares(checks, tracker)
     found: dict[str, list] = {}
-    if here and there and len(here) + len(there) >= MIN_TO_SPLIT and size >= MIN_BYTES and forked.available():
+    if here and there and len(here) + len(there) >= MIN_TO_SPLIT and may_split:
         inherited = frozenset(tracker.memos) if tracker is not None else frozenset()
         try:
             (theirs, state), _ = forked.split(lambda: _remote(there, run_one, tracker, inherited),
