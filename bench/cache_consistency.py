@@ -99,12 +99,35 @@ def _workspace(server: bool):
         yield Path(tmp)
 
 
+def _first_parent(git_dir: str, count: int) -> list[list[str]]:
+    """[commit, subject] of the last ``count`` first-parent commits, oldest first."""
+    return [line.split(" ", 1) for line in _git(git_dir, "log", "--first-parent", f"-{count}",
+                                                "--format=%H %s").decode().splitlines()][::-1]
+
+
+class _Tally:
+    """Commits compared (cached against ``--no-cache``) and the cached runs' times."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.times: list[float] = []
+
+    def add(self, same: bool, seconds: float) -> str:
+        self.failures += not same
+        self.times.append(seconds)
+        return "same" if same else "DIFFERENT"
+
+    def summary(self, how: str, timed: str) -> int:
+        """Print the closing line; the exit status (1 on any difference)."""
+        times = sorted(self.times)
+        print(f"{len(times)} commits {how}, {self.failures} different; {timed} median {times[len(times) // 2]:.2f}s")
+        return 1 if self.failures else 0
+
+
 def replay_edits(git_dir: str, count: int, server: bool = False) -> int:
     """``server``: the runs after each edit go through a `meslint server` (the --no-cache ones do not)."""
-    history = [line.split(" ", 1) for line in _git(git_dir, "log", "--first-parent", f"-{count + 1}",
-                                                   "--format=%H %s").decode().splitlines()][::-1]
-    failures = 0
-    times: list[float] = []
+    history = _first_parent(git_dir, count + 1)
+    tally = _Tally()
     with _workspace(server) as tmp:
         tree, cache_dir = tmp / "tree", tmp / "cache"
         export(git_dir, history[0][0], tree)
@@ -113,15 +136,10 @@ def replay_edits(git_dir: str, count: int, server: bool = False) -> int:
             changed = apply_commit(git_dir, parent, commit, tree)
             incremental, t_incremental = run(tree, "--cache-dir", str(cache_dir), served=server)
             fresh, t_fresh = run(tree, "--no-cache")
-            same = incremental == fresh
-            failures += not same
-            times.append(t_incremental)
-            print(f"{commit[:10]} {'same' if same else 'DIFFERENT'}  {len(changed):3d} files  after the edit "
+            verdict = tally.add(incremental == fresh, t_incremental)
+            print(f"{commit[:10]} {verdict}  {len(changed):3d} files  after the edit "
                   f"{t_incremental:.2f}s  no-cache {t_fresh:.2f}s  {subject[:50]}", flush=True)
-    times.sort()
-    print(f"{len(times)} commits replayed as edits, {failures} different; after-edit run median "
-          f"{times[len(times) // 2]:.2f}s")
-    return 1 if failures else 0
+    return tally.summary("replayed as edits", "after-edit run")
 
 
 def replay_commits(git_dir: str, count: int, server: bool = False) -> int:
@@ -129,10 +147,8 @@ def replay_commits(git_dir: str, count: int, server: bool = False) -> int:
     staged one after the other in a clone of the repository (``HEAD`` at the parent, the index set to
     the commit's tree with ``read-tree``: plumbing, no filter runs), each judged with the caches of
     the earlier ones (fact cache, run cache, ``HEAD`` counts, blob record) and with ``--no-cache``."""
-    history = [line.split(" ", 1) for line in _git(git_dir, "log", "--first-parent", f"-{count}",
-                                                   "--format=%H %s").decode().splitlines()][::-1]
-    failures = 0
-    times: list[float] = []
+    history = _first_parent(git_dir, count)
+    tally = _Tally()
     with _workspace(server) as tmp:
         work, cache_dir = tmp / "work", tmp / "cache"
         subprocess.run(["git", "clone", "-q", "--no-checkout", "--", git_dir, str(work)], check=True)
@@ -148,15 +164,10 @@ def replay_commits(git_dir: str, count: int, server: bool = False) -> int:
             git("read-tree", commit)
             cached, t_cached = run(work, "--staged", "--cache-dir", str(cache_dir), served=server)
             fresh, t_fresh = run(work, "--staged", "--no-cache")
-            same = cached == fresh
-            failures += not same
-            times.append(t_cached)
-            print(f"{commit[:10]} {'same' if same else 'DIFFERENT'}  staged, cached {t_cached:.2f}s  "
+            verdict = tally.add(cached == fresh, t_cached)
+            print(f"{commit[:10]} {verdict}  staged, cached {t_cached:.2f}s  "
                   f"no-cache {t_fresh:.2f}s  {subject[:50]}", flush=True)
-    times.sort()
-    print(f"{len(times)} commits staged, {failures} different; "
-          f"cached --staged run median {times[len(times) // 2]:.2f}s")
-    return 1 if failures else 0
+    return tally.summary("staged", "cached --staged run")
 
 
 def main() -> int:
