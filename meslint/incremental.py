@@ -84,7 +84,7 @@ SELF_CONTAINED = ("s:import_graph.graph", "s:call_graph.graph", "s:class_attrs.i
 # caller's reads so far (a start script's flow computed by a check that read the units is not a function
 # of the units): name -> the field the file is in.
 FILE_VIEWS = {"script_flow": "scripts", "script_cwd.Flow": "scripts", "script_subcommands": "scripts",
-              "readme_contract_drift.doc": "markdown"}
+              "script_not_root_anchored.script": "scripts", "readme_contract_drift.doc": "markdown"}
 
 
 def _file_view(key: Hashable) -> tuple[str, str, str] | None:

@@ -145,9 +145,18 @@ def serve(ready_fd: int | None = None) -> int:
         os.close(ready_fd)
     runs: dict[int, _Run] = {}  # the children still running, by pid
     served = [0]
+    listening = True
     try:
         while not stopping:
-            for key, _ in selector.select(timeout=1.0):
+            # While a child that has answered writes its caches, a new request waits (a bounded time):
+            # forked now, its run would find the caches being replaced, and read and decode them itself.
+            hold = _writing(runs)
+            if hold and listening:
+                selector.unregister(listener)
+            elif not hold and not listening:
+                selector.register(listener, selectors.EVENT_READ, "listen")
+            listening = not hold
+            for key, _ in selector.select(timeout=_HOLD_POLL if hold else 1.0):
                 if key.data == "listen":
                     _accept(listener, my_stamp, runs, selector, served)
                 else:
@@ -176,6 +185,7 @@ class _Run:
         self.pid, self.report, self.client = pid, report, client
         self.received = b""
         self.done = False
+        self.answered: float | None = None  # when the child reported its answer (then it writes caches)
 
     def on_report(self, selector) -> None:
         try:
@@ -185,6 +195,8 @@ class _Run:
         if chunk:
             self.received += chunk
             if self.received.startswith(_ANSWERED):
+                if self.answered is None:
+                    self.answered = time.monotonic()
                 self._forget_client(selector)  # answered: the client may leave now
             return
         selector.unregister(self.report)
@@ -214,6 +226,18 @@ class _Run:
 
 
 _ANSWERED = b"A"  # what a child writes on its report pipe once its client has the answer
+
+# How long a new request may wait for children writing their caches after their answer (about 50 ms
+# on the MES Dashboard tree; the server's re-read after it, 30 ms), and how often that is looked at.
+_HOLD_LIMIT = 0.5
+_HOLD_POLL = 0.01
+
+
+def _writing(runs: dict[int, _Run]) -> bool:
+    """Whether a child that answered is still writing its caches, for less than :data:`_HOLD_LIMIT`."""
+    now = time.monotonic()
+    return any(not run.done and run.answered is not None and now - run.answered < _HOLD_LIMIT
+               for run in runs.values())
 
 
 def _accept(listener: socket.socket, my_stamp: str, runs: dict[int, _Run], selector, served: list[int]) -> None:
@@ -281,6 +305,9 @@ def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int
         signal.signal(signal.SIGINT, signal.default_int_handler)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
+        for fd in fds:  # only 0-2 hold the client's streams now: _answer lets go of them, and then the
+            if fd > 2:  # client's pipes end (a caller that reads them to the end, as pre-commit and editors
+                os.close(fd)  # do, would otherwise wait for this child's deferred cache writes)
         streams: list = []  # text files over the client's descriptors, in its encodings
         for target, (encoding, errors) in enumerate(zip(request["encodings"], request["errors"], strict=True)):
             mode, buffering = ("r", -1) if target == 0 else ("w", 1 if os.isatty(target) else -1)

@@ -355,3 +355,68 @@ def test_meslint_server_auto_starts_one_for_the_next_runs(tmp_path_factory):
         assert _served(env) >= 1  # the run after it was served
     finally:
         _meslint(["server", "stop"], env)
+
+
+def test_the_clients_streams_end_with_its_answer_not_after_the_cache_writes(tmp_path):
+    """A caller that reads a served run's output to the end (pre-commit, an editor) has it when the
+    run answers: the child's later cache writes keep none of the client's descriptors open."""
+    import socket
+    import time
+
+    from meslint import server
+
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    stdin = os.open(os.devnull, os.O_RDONLY)
+    client, child_end = socket.socketpair()
+    report_r, report_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the served child, with a cache write that takes 5 s after its answer
+        try:
+            from meslint import cachefiles
+
+            def slow_writes() -> None:
+                cachefiles._DEFERRED = [lambda: time.sleep(5)]
+
+            cachefiles.defer_writes = slow_writes
+            request = {"encodings": ["utf-8"] * 3, "errors": ["strict"] * 3, "cwd": str(tmp_path), "umask": 0o22,
+                       "env": {"PATH": os.environ.get("PATH", "")}, "argv": ["rule", "MES601"]}
+            server._run_child(child_end, [stdin, out_w, err_w], request, report_w)
+        finally:
+            os._exit(3)
+    for fd in (out_w, err_w, stdin, report_w):
+        os.close(fd)
+    child_end.close()
+    try:
+        started = time.monotonic()
+        output = b""
+        while chunk := os.read(out_r, 1 << 16):
+            output += chunk
+        waited = time.monotonic() - started
+        assert client.recv(4) == b"\0\0\0\0"  # exit status 0
+        assert os.waitpid(pid, os.WNOHANG) == (0, 0)  # still writing its caches
+        assert waited < 4, waited
+        assert b"MES601" in output
+    finally:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        for fd in (out_r, err_r, report_r):
+            os.close(fd)
+        client.close()
+
+
+def test_a_new_request_waits_only_for_children_writing_caches_and_not_for_long(monkeypatch):
+    from meslint import server
+
+    clock = [100.0]
+    monkeypatch.setattr(server.time, "monotonic", lambda: clock[0])
+    running, writing, done = (server._Run(pid, -1, None) for pid in (1, 2, 3))  # type: ignore[arg-type]
+    writing.answered = 100.0
+    done.answered, done.done = 99.9, True
+    assert not server._writing({1: running, 3: done})  # still computing its answer, or finished
+    assert server._writing({1: running, 2: writing})
+    clock[0] = 100.0 + server._HOLD_LIMIT
+    assert not server._writing({2: writing})  # a bounded wait

@@ -57,6 +57,8 @@ def _value(assignment: EnvAssignment) -> str:
 def _builds_on(assignment: EnvAssignment) -> bool:
     """Whether the value expands the key itself (``X=${X}:more``): the earlier line is then read."""
     value = assignment.raw.partition("=")[2]
+    if assignment.name not in value:
+        return False  # most values: no pattern to build (a compiled pattern per key cost 15 ms a run)
     return re.search(r"\$\{?" + re.escape(assignment.name) + r"(?![A-Za-z0-9_])", value) is not None
 
 

@@ -80,7 +80,7 @@ from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import ROOT_TOKEN, Repository, ShellCommand, ShellScript
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
-from meslint.script_cwd import CALLER, SUB, Cwd, Flow, checked_scripts, evaluate_word, is_relative_path, normalize
+from meslint.script_cwd import CALLER, SUB, Flow, checked_scripts, evaluate_word, is_relative_path, normalize
 from meslint.template import Binding
 
 RULE = Rule("MES202", "script-not-root-anchored", Gate.ROOT_EXECUTION, Severity.ERROR)
@@ -167,20 +167,10 @@ def _shorten(command: ShellCommand, limit: int = 60) -> str:
 def check(ctx: CheckContext) -> Iterator[Finding]:
     yield from root_findings(ctx.repo, ctx.pack, checked_scripts(ctx.repo, ctx.pack))
     for script in checked_scripts(ctx.repo, ctx.pack):
-        flow = Flow.of(script, ctx.pack, ctx.shared)
-        unanchored: list[tuple[ShellCommand, str]] = []
-        subdir: list[tuple[ShellCommand, str, Cwd]] = []
-        for command, cwd in flow.commands():
-            if cwd.state == CALLER:
-                for use in relative_uses(command, flow, ctx.repo, ctx.pack):
-                    unanchored.append((command, use))
-                    break
-            elif cwd.state == SUB:
-                app = starts_app(command, flow.env)
-                if app is not None:
-                    subdir.append((command, app, cwd))
-        unanchored.sort(key=lambda item: item[0].location)
-        subdir.sort(key=lambda item: item[0].location)
+        # A view of the script (meslint.incremental.FILE_VIEWS): an edit elsewhere (a module the root
+        # findings read, a container file) restores it instead of following the directory again.
+        unanchored, subdir = ctx.shared(("script_not_root_anchored.script", script.path),
+                                        lambda script=script: _placed_uses(script, ctx))
         if unanchored:
             command, use = unanchored[0]
             where = f"function {command.function}" if command.function else "top level"
@@ -190,14 +180,35 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             related = [Related(c.location, f"also relative: {u!r}") for c, u in unanchored[1:6]]
             yield RULE.finding(message, command.location, related=related, subject=f"{script.path}:relative")
         if subdir:
-            command, app, cwd = subdir[0]
-            message = (f"starts the app ({app}) from {cwd.describe()} instead of the repository root; "
+            command, app, directory = subdir[0]
+            message = (f"starts the app ({app}) from {directory} instead of the repository root; "
                        f"run it after `cd \"$ROOT\"`")
-            related = [Related(c.location, f"also started from {w.describe()}") for c, _, w in subdir[1:6]]
+            related = [Related(c.location, f"also started from {w}") for c, _, w in subdir[1:6]]
             yield RULE.finding(message, command.location, related=related, subject=f"{script.path}:subdirectory")
     from meslint.checks.script_anchor_container import container_anchor_findings
 
     yield from container_anchor_findings(ctx, RULE)
+
+
+def _placed_uses(script: ShellScript, ctx: CheckContext) -> tuple[tuple[tuple[ShellCommand, str], ...],
+                                                                   tuple[tuple[ShellCommand, str, str], ...]]:
+    """The script's commands that use a relative path from the caller's directory (command, first use),
+    and those that start the app from a subdirectory (command, program, where), each in file order."""
+    flow = Flow.of(script, ctx.pack, ctx.shared)
+    unanchored: list[tuple[ShellCommand, str]] = []
+    subdir: list[tuple[ShellCommand, str, str]] = []
+    for command, cwd in flow.commands():
+        if cwd.state == CALLER:
+            for use in relative_uses(command, flow, ctx.repo, ctx.pack):
+                unanchored.append((command, use))
+                break
+        elif cwd.state == SUB:
+            app = starts_app(command, flow.env)
+            if app is not None:
+                subdir.append((command, app, cwd.describe()))
+    unanchored.sort(key=lambda item: item[0].location)
+    subdir.sort(key=lambda item: item[0].location)
+    return tuple(unanchored), tuple(subdir)
 
 
 # --------------------------------------------------------------------------- where a derived root lands
