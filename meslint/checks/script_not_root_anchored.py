@@ -73,6 +73,7 @@ and after it any arm's directory may hold.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 
 from meslint import root_derivation
 from meslint.argv import analyze
@@ -170,7 +171,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         # A view of the script (meslint.incremental.FILE_VIEWS): an edit elsewhere (a module the root
         # findings read, a container file) restores it instead of following the directory again.
         unanchored, subdir = ctx.shared(("script_not_root_anchored.script", script.path),
-                                        lambda script=script: _placed_uses(script, ctx))
+                                        partial(_placed_uses, script, ctx))
         if unanchored:
             command, use = unanchored[0]
             where = f"function {command.function}" if command.function else "top level"
