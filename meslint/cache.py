@@ -1,17 +1,16 @@
 """Per-file fact cache: parse a file once per content, not once per run.
 
-One index file per checked root, ``<root>/.meslint_cache/facts-v2.marshal`` (or
-``--cache-dir``), maps each repository path to ``[key, facts]``.  ``key`` is the
+One index file per checked root, ``<root>/.meslint_cache/facts-v3.marshal`` (or
+``--cache-dir``), maps each repository path to ``[key, facts]``, the facts in pickle form.  ``key`` is the
 SHA-256 of the file's kind, path and text; the header carries the meslint
 version and a fingerprint of the fact schema and of the parser sources, so an
 upgrade (or a parser edit) invalidates everything.  The contract pack does not
 enter the key: parsing does not depend on it (the pack only drives the
 pre-filter and the checks, which run every time).
 
-Trust: the facts are stored as plain data (in :mod:`marshal` form, which loads twice as fast as
-the same data in JSON and builds only plain values) through a small codec over the frozen
-dataclasses of :mod:`meslint.facts` (a registry of known types; nothing is
-imported or called by name from the file), so a hostile cache cannot run code.
+Trust: the index is plain data (:mod:`marshal`), each file's facts a pickle loaded through
+:mod:`meslint.fact_pickle`, which builds only the fact model's types and a few standard value types
+(no other name is looked up, nothing else is called), so a hostile cache cannot run code.
 It could still *lie* (forged facts hiding a finding), so the file is signed
 (:mod:`meslint.cachefiles`): one written by anyone else is ignored and the run
 parses instead.
@@ -23,86 +22,13 @@ import dataclasses
 import hashlib
 import marshal
 import sys
-from enum import Enum
 from pathlib import Path
 
-from meslint import __version__, cachefiles, facts
+from meslint import __version__, cachefiles, fact_pickle, facts
 
-INDEX_NAME = "facts-v2.marshal"
+INDEX_NAME = "facts-v3.marshal"
 _MAGIC = "meslint-fact-cache"
-_FORMAT = 2
-
-
-# --------------------------------------------------------------------------- codec
-
-# The fact model's types (defined in the modules of facts.FACT_MODULES, all re-exported by meslint.facts).
-_TYPES: dict[str, type] = {
-    name: obj for name, obj in vars(facts).items()
-    if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, Enum))
-    and obj.__module__ in facts.FACT_MODULES
-    and name != "Repository"
-}
-_FIELDS: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _TYPES.values() if dataclasses.is_dataclass(cls)
-}
-
-
-class CodecError(ValueError):
-    """A value the codec cannot represent, or a document it does not accept."""
-
-
-def encode(value):
-    """Facts -> JSON-ready data.  Every array is tagged, so tuples, lists and records stay apart."""
-    if value is None or isinstance(value, (bool, int, float, str)) and not isinstance(value, Enum):
-        return value
-    if isinstance(value, tuple):
-        return ["T", *[encode(v) for v in value]]
-    if isinstance(value, list):
-        return ["L", *[encode(v) for v in value]]
-    if isinstance(value, dict):
-        return ["M", *[[encode(k), encode(v)] for k, v in value.items()]]
-    cls = type(value)
-    name = cls.__name__
-    if _TYPES.get(name) is not cls:
-        raise CodecError(f"cannot cache a {cls.__module__}.{name}")
-    if isinstance(value, Enum):
-        return ["E", name, value.value]
-    return ["D", name, *[encode(getattr(value, f)) for f in _FIELDS[cls]]]
-
-
-def decode(data):
-    kind = type(data)
-    if kind is not list:
-        if kind is dict:
-            raise CodecError("malformed value")
-        return data
-    if not data:
-        raise CodecError("malformed value")
-    tag = data[0]
-    if tag == "D":
-        cls = _TYPES.get(data[1]) if len(data) >= 2 and type(data[1]) is str else None
-        fields = _FIELDS.get(cls)  # type: ignore[arg-type]
-        if fields is None or len(data) - 2 != len(fields):
-            raise CodecError(f"unknown type or field count mismatch: {str(data[1])[:40]!r}")
-        return cls(*[v if type(v) is not list else decode(v) for v in data[2:]])
-    if tag == "T":
-        return tuple([v if type(v) is not list else decode(v) for v in data[1:]])
-    if tag == "L":
-        return [decode(v) for v in data[1:]]
-    if tag == "M":
-        return {_hashable(decode(k)): decode(v) for k, v in data[1:]}
-    if tag == "E" and len(data) == 3 and type(data[1]) is str:
-        cls = _TYPES.get(data[1])
-        if cls is None or not issubclass(cls, Enum):
-            raise CodecError("malformed enum")
-        return cls(data[2])
-    raise CodecError(f"unknown tag {str(tag)[:20]!r}")
-
-
-def _hashable(key):
-    if isinstance(key, list):  # a YAML sequence used as a mapping key cannot come back as a list
-        raise CodecError("unhashable mapping key")
-    return key
+_FORMAT = 3
 
 
 # --------------------------------------------------------------------------- keys
@@ -126,14 +52,16 @@ def fingerprint() -> str:
     global _FINGERPRINT
     if _FINGERPRINT is None:
         digest = hashlib.sha256(__version__.encode())
-        for cls, names in sorted(_FIELDS.items(), key=lambda item: item[0].__name__):
-            digest.update(f"{cls.__name__}({','.join(names)})".encode())
+        for (module, name), cls in sorted(fact_pickle.TYPES.items()):
+            names = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
+            digest.update(f"{module}.{name}({','.join(names)})".encode())
         here = Path(__file__).resolve().parent
         # argv.py: the unit parser finds the ``bash -c`` scripts it parses with it; template.py
         # decodes bash words for the parsers; root_derivation.py places their root anchors;
         # parsers/envfile/ is a package.
         sources = [*(here / f"{module.rpartition('.')[2]}.py" for module in facts.FACT_MODULES),
-                   here / "build.py", here / "argv.py", here / "template.py", here / "root_derivation.py",
+                   here / "build.py", here / "fact_pickle.py", here / "argv.py", here / "template.py",
+                   here / "root_derivation.py",
                    *(here / "parsers").rglob("*.py")]
         for source in sorted(sources):
             try:
@@ -159,6 +87,7 @@ class FactCache:
         self.misses = 0
         self.dirty = False
         self._decoded: dict = {}  # path -> facts already decoded by a resident server (see warm)
+        self._pending: dict[str, tuple[str, object]] = {}  # path -> (key, facts) put, not pickled yet
         cachefiles.note_used(directory)
         if self._secret is not None:
             resident = RESIDENT.taken(directory, self._secret)
@@ -182,10 +111,7 @@ class FactCache:
         if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
             value = self._decoded.get(path)
             if value is None:
-                try:
-                    value = decode(entry[1])
-                except Exception:
-                    value = None
+                value = _facts_of(entry[1])
             if value is not None and getattr(value, "path", None) == path:
                 self._new[path] = entry
                 self.hits += 1
@@ -194,13 +120,10 @@ class FactCache:
         return None
 
     def put(self, kind: facts.FileKind, path: str, text: str, value, variant: str = "") -> None:
-        if not self._usable:
-            return
-        try:
-            self._new[path] = [content_key(kind, path, text, variant), encode(value)]
-            self.dirty = True
-        except CodecError:
-            pass  # e.g. a TOML datetime in DataDoc.data: parsed again next time
+        """Keep ``value`` for this content; it is pickled when the index is saved (after a served
+        run's answer)."""
+        if self._usable:
+            self._pending[path] = (content_key(kind, path, text, variant), value)
 
     # -- storage
 
@@ -211,6 +134,12 @@ class FactCache:
         """Write the index atomically; failures are silent (the cache is an optimisation)."""
         if self._secret is None:
             return
+        for path, (key, value) in self._pending.items():
+            blob = _blob_of(value)
+            if blob is not None:  # facts that would not load back are parsed again next time
+                self._new[path] = [key, blob]
+                self.dirty = True
+        self._pending.clear()
         if not self.dirty and self._new.keys() == self._old.keys():
             return
         self.dirty = False
@@ -237,6 +166,26 @@ def _read_index(directory: Path, secret: bytes) -> dict:
     return entries if isinstance(entries, dict) else {}
 
 
+def _facts_of(blob) -> object | None:
+    """The facts of an index entry; None for anything else (a damaged or foreign entry is a miss)."""
+    if type(blob) is not bytes:
+        return None
+    try:
+        return fact_pickle.loads(blob)
+    except Exception:
+        return None
+
+
+def _blob_of(value) -> bytes | None:
+    """``value`` pickled, if it loads back: facts holding a value of a type :mod:`meslint.fact_pickle`
+    does not build would otherwise be stored, missed and stored again by every run."""
+    try:
+        blob = fact_pickle.dumps(value)
+    except Exception:
+        return None
+    return blob if _facts_of(blob) is not None else None
+
+
 # --------------------------------------------------------------------------- a resident server's copy
 
 # meslint.server keeps each fact index its runs used read and decoded, so the runs it forks neither
@@ -261,11 +210,8 @@ def _decoded_index(directory: Path):
             if isinstance(previous, list) and previous[0] == entry[0] and path in old_facts:
                 decoded[path] = old_facts[path]  # the same content: decoded already
                 continue
-            try:
-                value = decode(entry[1])
-            except Exception:
-                continue
-            if getattr(value, "path", None) == path:
+            value = _facts_of(entry[1])
+            if value is not None and getattr(value, "path", None) == path:
                 decoded[path] = value
         return entries, decoded
 

@@ -462,3 +462,9 @@ def _by_path(items, path):
         if item.path == path:
             return item
     return None
+
+
+# Facts pickle as their class called with their fields (the fact cache, the parse helper's answer).
+from meslint import fact_pickle  # noqa: E402
+
+fact_pickle.install(FACT_MODULES)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from meslint import build, cachefiles
-from meslint.cache import INDEX_NAME, FactCache, decode, encode
+from meslint import build, cachefiles, fact_pickle
+from meslint.cache import INDEX_NAME, FactCache
 from meslint.cachefiles import CACHE_DIR_NAME
 from meslint.cli import main
 from tests.conftest import FIXTURES, REPO
@@ -99,18 +99,38 @@ def test_warm_facts_equal_parsed_facts(tmp_path):
     assert warm_cache.misses == 0 and warm_cache.hits == len(items)
 
 
-def test_codec_round_trip_and_rejects_unknown_types():
+def test_pickled_facts_round_trip_and_nothing_else_loads():
+    import datetime
+    import pickle
+
     from meslint.facts import DataDoc, FileKind, Location, ParseProblem
 
-    doc = DataDoc("p.toml", FileKind.TOML, {"a": [1, (2, 3)], 4: None, "b": {"c": 1.5}}, (("a", 1),),
-                  (ParseProblem(Location("p.toml", 2, 3), "x"),))
-    assert decode(json.loads(json.dumps(encode(doc)))) == doc
-    with pytest.raises(ValueError):
-        decode(["D", "Popen", "ls"])
-    with pytest.raises(ValueError):
-        decode(["D", "Location", "a", 1])  # wrong field count
-    with pytest.raises(ValueError):
-        encode(object())
+    doc = DataDoc("p.toml", FileKind.TOML, {"a": [1, (2, 3)], 4: None, "b": {"c": 1.5, "d": frozenset({1})},
+                                            "when": datetime.date(2026, 11, 30), "z": 1j},
+                  (("a", 1),), (ParseProblem(Location("p.toml", 2, 3), "x"),))
+    assert fact_pickle.loads(fact_pickle.dumps(doc)) == doc
+    called: list[str] = []
+    for foreign in (_Called(called), os.system, Path("x")):  # a call on load, a function, a non-fact class
+        with pytest.raises(pickle.UnpicklingError):
+            fact_pickle.loads(pickle.dumps(foreign))
+    assert called == []
+    with pytest.raises(TypeError):  # a fact's constructor with the wrong field count
+        fact_pickle.loads(pickle.dumps(_Reduced(Location, ("a", 1, 2, 3, 4, 5, 6))))
+
+
+class _Reduced:
+    """Pickles as ``call(*args)``."""
+
+    def __init__(self, call, args: tuple) -> None:
+        self.call, self.args = call, args
+
+    def __reduce__(self):
+        return (self.call, self.args)
+
+
+def _Called(log: list[str]) -> _Reduced:
+    """Loading it would call a function outside the fact model (``list.append``, a bound method)."""
+    return _Reduced(log.append, ("loaded",))
 
 
 def _primed(tmp_path) -> Path:
@@ -137,7 +157,9 @@ def test_corrupt_or_foreign_cache_is_ignored(tmp_path, capsys, damage, monkeypat
     elif damage == "forged-entry":
         entries = marshal.loads(body)
         path = next(p for p in entries if p.endswith(".service"))
-        entries[path][1] = ["D", "UnitFile", path, "x", ["T"], ["T"], ["T"], ["T"], ["T"]]
+        from meslint.facts import UnitFile
+
+        entries[path][1] = fact_pickle.dumps(UnitFile(path, "x", (), (), (), (), ()))
         index.write_bytes(header + b"\n" + marshal.dumps(entries))
     else:
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "someone-else"))
@@ -208,3 +230,25 @@ def test_dict_keys_kept_only_where_asked_and_cached_apart(tmp_path):
     kept = build.parse_files(tmp_path, [item], cache=warm, parallel=False, dict_keys_of=frozenset({item.path}))
     assert [k.key for k in kept[0].dict_keys] == ["degraded_reason"]
     assert warm.misses == 1, "facts parsed without dict keys must not answer a request for them"
+
+
+def test_facts_that_would_not_load_back_are_not_stored(tmp_path):
+    import decimal
+
+    from meslint.facts import DataDoc, FileKind
+
+    directory = tmp_path / CACHE_DIR_NAME
+    fact_cache = FactCache(directory)
+    plain = DataDoc("a.toml", FileKind.TOML, {"a": 1}, (), ())
+    odd = DataDoc("b.toml", FileKind.TOML, {"b": decimal.Decimal("1.5")}, (), ())  # no fact type builds it
+    fact_cache.put(FileKind.TOML, "a.toml", "a = 1", plain)
+    fact_cache.put(FileKind.TOML, "b.toml", "b = 1.5", odd)
+    fact_cache.save()
+    again = FactCache(directory)
+    assert again.get(FileKind.TOML, "a.toml", "a = 1") == plain
+    assert again.get(FileKind.TOML, "b.toml", "b = 1.5") is None
+    assert set(again._old) == {"a.toml"}
+    written = (directory / INDEX_NAME).stat().st_mtime_ns
+    again.put(FileKind.TOML, "b.toml", "b = 1.5", odd)  # missed again, put again: nothing new to write
+    again.save()
+    assert (directory / INDEX_NAME).stat().st_mtime_ns == written

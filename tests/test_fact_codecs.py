@@ -1,8 +1,8 @@
 """Every fact type reachable from meslint.facts round-trips through both codecs that store facts.
 
-The fact model is spread over several modules (meslint.facts re-exports them); the fact cache's codec
-(meslint.cache) and the incremental record's codec (meslint.incremental_codec) each keep a registry of
-the types they may build.  A type moved into a module neither registry knows would make every cached
+The fact model is spread over several modules (meslint.facts re-exports them); the fact cache's pickle
+form (meslint.fact_pickle) and the incremental record's codec (meslint.incremental_codec) each keep a
+registry of the types they may build.  A type moved into a module neither registry knows would make every cached
 parse fail to encode (parsed again each run) or every record holding it opaque: these tests build one
 instance of each type, with every field filled, and decode it back.
 """
@@ -18,7 +18,7 @@ from enum import Enum
 
 import pytest
 
-from meslint import cache, facts, incremental_codec
+from meslint import fact_pickle, facts, incremental_codec
 
 
 def _reachable() -> dict[str, type]:
@@ -78,9 +78,9 @@ def test_the_model_spans_every_fact_module() -> None:
 @pytest.mark.parametrize("name", sorted(REACHABLE))
 def test_fact_type_round_trips_through_the_fact_cache_codec(name: str) -> None:
     cls = REACHABLE[name]
-    assert cache._TYPES.get(name) is cls
+    assert fact_pickle.TYPES.get((cls.__module__, cls.__qualname__)) is cls
     value = _sample(cls)
-    assert cache.decode(json.loads(json.dumps(cache.encode(value)))) == value
+    assert fact_pickle.loads(fact_pickle.dumps(value)) == value
 
 
 @pytest.mark.parametrize("name", sorted(REACHABLE))
@@ -96,4 +96,4 @@ def test_every_fact_module_is_registered_whole() -> None:
         for name, obj in vars(module).items():
             if isinstance(obj, type) and obj.__module__ == module_name and obj is not facts.Repository and (
                     dataclasses.is_dataclass(obj) or issubclass(obj, Enum)):
-                assert cache._TYPES.get(name) is obj, name
+                assert fact_pickle.TYPES.get((module_name, obj.__qualname__)) is obj, name

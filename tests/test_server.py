@@ -188,7 +188,7 @@ def test_warm_facts_are_served_without_decoding_and_only_for_the_verified_file(t
     def no_decoding(data):
         raise AssertionError("decoded although a resident copy was there")
 
-    monkeypatch.setattr(cache, "decode", no_decoding)
+    monkeypatch.setattr(cache, "_facts_of", no_decoding)
     resident = cache.FactCache(directory)
     key = resident._old[path][0]
     assert resident._decoded[path] is facts

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from meslint import cache
+from meslint import fact_pickle
 from meslint.parsers import compose, dockerfile, supervisord
 
 # --------------------------------------------------------------------------- Dockerfile
@@ -233,7 +233,7 @@ def test_compose_bad_yaml_is_a_problem() -> None:
     compose.parse("docker-compose.yml", COMPOSE),
 ], ids=["dockerfile", "supervisord", "compose"])
 def test_container_facts_round_trip_through_the_cache_codec(facts) -> None:
-    assert cache.decode(cache.encode(facts)) == facts
+    assert fact_pickle.loads(fact_pickle.dumps(facts)) == facts
 
 
 ENVIRONMENT_CASES = ['PYTHONPATH="/app/src"', 'A=b,C="x,y"', "A='q r',B=1", "A=x*y", 'A="unclosed', "A=1,B",
