@@ -353,7 +353,8 @@ def has_stdin_filename(meslint: list[str]) -> bool:
     return "--stdin-filename" in out
 
 
-def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str, editor: bool) -> list[dict]:
+def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str, editor: bool,
+               pause: float = 0.0) -> list[dict]:
     cache_dir = root / ".meslint_cache"
     m_cold = [*meslint, "check", str(root), "--no-cache", "--exit-zero", "--output-format", "concise"]
     m_warm = [*meslint, "check", str(root), "--exit-zero", "--output-format", "concise"]
@@ -399,15 +400,17 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
             measure(m_warm, cwd=root)
             measure(r_warm, cwd=root)
             for index in range(runs):
+                time.sleep(pause)
                 target.write_bytes(edited(key, saved, index))
                 samples[key].append(measure(m_warm, cwd=root))
                 if key == "edit_py":
+                    time.sleep(pause)
                     target.write_bytes(edited(key, saved, runs + index))
                     samples["r_edit"].append(measure(r_warm, cwd=root))
         finally:
             target.write_bytes(saved)
     if unit is not None and shutil.which("git"):
-        samples["staged"] = staged_after_edit(root, unit, runs, meslint)
+        samples["staged"] = staged_after_edit(root, unit, runs, meslint, pause)
     shutil.rmtree(cache_dir, ignore_errors=True)
     shutil.rmtree(root / ".ruff_cache", ignore_errors=True)
 
@@ -426,7 +429,7 @@ def bench_tree(label: str, root: Path, runs: int, meslint: list[str], ruff: str,
     }]
 
 
-def staged_after_edit(root: Path, unit: Path, runs: int, meslint: list[str]) -> list[dict]:
+def staged_after_edit(root: Path, unit: Path, runs: int, meslint: list[str], pause: float = 0.0) -> list[dict]:
     """The default pre-commit hook (``check --staged``) right after a unit edit is staged: the tree
     is committed to a git repository of its own first (removed afterwards)."""
     env = {**_CHILD_ENV, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
@@ -447,6 +450,7 @@ def staged_after_edit(root: Path, unit: Path, runs: int, meslint: list[str]) -> 
         git("add", str(unit))
         measure(argv, cwd=root)  # warm-up: HEAD judged once
         for index in range(runs):
+            time.sleep(pause)
             unit.write_bytes(edited("edit_unit", saved, index))
             git("add", str(unit))
             samples.append(measure(argv, cwd=root))
@@ -478,12 +482,13 @@ def _ratio(mine: float | None, theirs: float | None) -> str:
     return f"{mine / theirs:.1f}×" if mine and theirs else "n/a"
 
 
-def table(rows: list[dict], runs: int) -> str:
+def table(rows: list[dict], runs: int, pause: float = 0.0) -> str:
     edits = " | ".join(f"after editing {label} | ratio" for label in EDITS.values())
     lines = [
         f"meslint vs ruff, median of {runs} runs (whole process); {date.today().isoformat()}, "
         f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}; edit ratios are "
-        "against ruff run right after editing one .py",
+        "against ruff run right after editing one .py" + (
+            f"; {pause:g} s between a run and the next edit" if pause else ""),
         "",
         "| tree | bytes | meslint cold | ruff cold | ratio | meslint warm | ruff warm | ratio | ruff after an edit "
         f"| {edits} | editor, saved buffer | editor, edited buffer | pre-commit `--staged`, unit edit | ratio "
@@ -522,6 +527,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meslint", default=" ".join(meslint_command()), help="meslint command (default: %(default)s)")
     parser.add_argument("--server", action="store_true",
                         help="also measure each tree with a `meslint server` running (rows marked '+ server')")
+    parser.add_argument("--pause", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long between a run and the next edit (default 0: back to back). A person "
+                             "saves, then commits or saves again seconds later; a served run writes its caches "
+                             "after its answer, which back-to-back runs wait for")
     parser.add_argument("--ruff", default=shutil.which("ruff") or str(Path(sys.executable).with_name("ruff")))
     args = parser.parse_args(argv)
     meslint = args.meslint.split()
@@ -539,12 +548,12 @@ def main(argv: list[str] | None = None) -> int:
     def measure_tree(label: str, tree: Path) -> None:
         """The tree's row (and with --server, its row with a server running), printed as measured."""
         time.sleep(2.1)  # older than the run cache's racy window, as a real checkout is
-        rows.extend(bench_tree(label, tree, args.runs, meslint, args.ruff, editor))
-        print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
+        rows.extend(bench_tree(label, tree, args.runs, meslint, args.ruff, editor, args.pause))
+        print(table(rows, args.runs, args.pause).splitlines()[-1], file=sys.stderr)
         if args.server:
             with resident_server(meslint, workdir):
-                rows.extend(bench_tree(f"{label} + server", tree, args.runs, meslint, args.ruff, editor))
-            print(table(rows, args.runs).splitlines()[-1], file=sys.stderr)
+                rows.extend(bench_tree(f"{label} + server", tree, args.runs, meslint, args.ruff, editor, args.pause))
+            print(table(rows, args.runs, args.pause).splitlines()[-1], file=sys.stderr)
     try:
         for repo in args.repo:
             # The edits go to a copy: the given checkout is never written.
@@ -560,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(table(rows, args.runs))
+    print(table(rows, args.runs, args.pause))
     return 0
 
 
