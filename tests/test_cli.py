@@ -80,6 +80,17 @@ def test_missing_path_and_usage_errors_exit_2(tmp_path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
+def test_the_process_prints_all_of_mains_output_and_exits_with_its_status(capsys) -> None:
+    # The process leaves without interpreter finalization (meslint.__main__): what main() wrote must
+    # still all arrive, here more than a pipe's buffer holds.
+    args = ["check", str(FIXTURES / "MES201" / "bad"), "--output-format", "sarif", "--no-cache"]
+    code = main(args)
+    expected = capsys.readouterr().out
+    done = run_cli(*args)
+    assert len(expected) > 200_000 and code == 1
+    assert (done.returncode, done.stdout) == (code, expected)
+
+
 def test_rule_and_rules(capsys) -> None:
     assert main(["rules"]) == 0
     assert "MES101" in capsys.readouterr().out
