@@ -123,6 +123,7 @@ def serve(ready_fd: int | None = None) -> int:
     path = server_client.socket_path()
     if _answers(path):
         raise ConfigError(f"a meslint server already listens on {path}")
+    gc.enable()  # a long-lived process (meslint.__main__ starts every command without the collector)
     preload()
     _warm_up()
     gc.freeze()  # see _warm
@@ -300,6 +301,7 @@ def _accept(listener: socket.socket, my_stamp: str, runs: dict[int, _Run], selec
 
 def _run_child(conn: socket.socket, fds: list[int], request: dict, report_w: int) -> None:
     code = 2
+    gc.disable()  # one run, then os._exit: as a run in its own process (meslint.__main__)
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
