@@ -116,10 +116,30 @@ class RunCache:
                 return None  # a file racily clean at record time has changed under the same stat
             if stdin is not None and stdin[0] not in stored["read"]:
                 return None  # only a file the recorded run read can be replayed
-            return Report(stored["root"], stored["contract"], _findings(stored["findings"]),
-                          _findings(stored["suppressed"], suppressed=True), tuple(stored["kinds"]))
+            report = Report(stored["root"], stored["contract"], _findings(stored["findings"]),
+                            _findings(stored["suppressed"], suppressed=True), tuple(stored["kinds"]))
         except Exception:  # a damaged or foreign record is a miss, never an error
             return None
+        self._forget_settled(stored, inventory)
+        return report
+
+    def _forget_settled(self, stored: dict, inventory: Inventory) -> None:
+        """Drop from the record the racily clean files that have settled (as git rewrites its index).
+
+        A file changed within :data:`RACY_NS` of the record is hashed by every replay, for as long as
+        the record stands: after a checkout, every file of the tree (1,390 hashes, 60 ms a run, on the
+        MES Dashboard).  Its content was verified just now and its stat is the recorded one; once its
+        times are older than the racy window, a change would give it new ones, so the stat alone
+        answers for it from now on."""
+        still = {path for path, _ in inventory.hashes}
+        racy = stored.get("racy", [])
+        settled = [pair for pair in racy if pair[0] in still]
+        if inventory.racy or len(settled) == len(racy):
+            return
+        stored["racy"] = settled
+        header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
+        body = json.dumps(stored, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        cachefiles.write_later(lambda: cachefiles.write_signed(self.directory / RUN_NAME, self._secret, header, body))
 
     @property
     def prior(self) -> dict | None:

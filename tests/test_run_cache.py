@@ -144,6 +144,29 @@ def test_racy_run_is_recorded_with_content_hashes_and_replayed(tmp_path, capsys,
     assert len(runs) == 1
 
 
+def test_a_replay_drops_the_racy_files_that_have_settled(tmp_path, capsys, runs, monkeypatch):
+    monkeypatch.setattr(run_cache, "RACY_NS", 2_000_000_000)
+    root = _tree(tmp_path)  # just written: every file racy
+    expected = _out(capsys, root)
+    record = root / CACHE_DIR_NAME / RUN_NAME
+
+    def racy() -> set[str]:
+        return {path for path, _ in json.loads(record.read_bytes().split(b"\n", 1)[1])["racy"]}
+
+    recorded = racy()
+    assert "scripts/start_server.sh" in recorded
+    assert _out(capsys, root) == expected
+    assert racy() == recorded  # still within the window: still hashed
+    monkeypatch.setattr(run_cache, "RACY_NS", 1)  # now every file has settled
+    assert _out(capsys, root) == expected
+    assert racy() == set()
+    hashed: list[str] = []
+    content_hash = run_cache._content_hash
+    monkeypatch.setattr(run_cache, "_content_hash", lambda base, rel: hashed.append(rel) or content_hash(base, rel))
+    assert _out(capsys, root) == expected
+    assert hashed == [] and len(runs) == 1  # replayed three times, hashing nothing the last time
+
+
 def _frozen_stats(monkeypatch) -> None:
     """A file system whose timestamps cannot tell two writes apart: every stat is the same, and fresh."""
     fresh = time.time_ns()
