@@ -112,7 +112,7 @@ class RunCache:
             inventory = self.inventory(tuple(stored["mirrors"]))
             if stored["tree"] != inventory.digest:
                 return None
-            if not _same_content(self.root, stored.get("racy", [])):
+            if not _same_content(self.root, stored.get("racy", []), dict(inventory.hashes)):
                 return None  # a file racily clean at record time has changed under the same stat
             if stdin is not None and stdin[0] not in stored["read"]:
                 return None  # only a file the recorded run read can be replayed
@@ -336,12 +336,14 @@ def _content_hash(root: Path, rel: str) -> str | None:
     return hashlib.sha256(data).hexdigest()
 
 
-def _same_content(root: Path, hashes) -> bool:
-    """Whether each (path, hash) pair still holds: the git answer to a racily clean entry."""
+def _same_content(root: Path, hashes, known: dict[str, str] | None = None) -> bool:
+    """Whether each (path, hash) pair still holds: the git answer to a racily clean entry.  ``known``:
+    hashes taken just now (the inventory's, of the files still racy), not read again."""
     for item in hashes:
         if not (isinstance(item, (list, tuple)) and len(item) == 2):
             return False
-        if _content_hash(root, item[0]) != item[1]:
+        current = known.get(item[0]) if known is not None and isinstance(item[0], str) else None
+        if (current if current is not None else _content_hash(root, item[0])) != item[1]:
             return False
     return True
 
