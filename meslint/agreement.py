@@ -11,11 +11,12 @@ value itself, so the outcome is deterministic.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from meslint.findings import Related
 from meslint.location import Location
 from meslint.pack_files import repository_pack_path
+from meslint.records import record
 from meslint.resolve import (
     RUNTIME_SCRIPT,
     RUNTIME_SCRIPT_BARE,
@@ -29,7 +30,7 @@ from meslint.template import CHECKOUT_ROOT
 SCRIPT_RUNTIMES = (RUNTIME_SCRIPT, RUNTIME_SCRIPT_BARE)
 
 
-@dataclass(frozen=True)
+@record
 class Disagreement:
     setting: str
     runtime: str
@@ -119,7 +120,7 @@ def describe(d: Disagreement) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@record
 class ContractAuthority:
     """What the pack says is right: canonical values (which win outright) and the contract
     module (whose sites win ties: that module owns the contract)."""

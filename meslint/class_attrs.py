@@ -16,15 +16,15 @@ constructions through a variable holding the class; a property has no candidate 
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import dataclass
 
 from meslint.call_graph import CallGraph, call_graph
 from meslint.facts import ClassAttribute, PythonClass, Repository
+from meslint.records import record
 
 Key = tuple[str, str]  # (module path, class qualname)
 
 
-@dataclass(frozen=True)
+@record
 class Candidate:
     attribute: ClassAttribute
     owner: Key  # the class that assigns it

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from dataclasses import dataclass
 
 from meslint.facts import ComposeEntry, ComposeFile, ComposeService, Repository
 from meslint.globs import matches_any
 from meslint.pack import ContainerSpec
 from meslint.parsers.compose import port_mapping, volume_mapping
+from meslint.records import record
 
 _DEFAULT_FILES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.override.yml",
                   "docker-compose.yml": "docker-compose.override.yml",
@@ -39,7 +39,7 @@ _SCALARS = ("build_context", "dockerfile", "build_target", "image", "command", "
             "stop_grace_period", "user", "working_dir", "read_only")
 
 
-@dataclass(frozen=True)
+@record
 class ComposeProject:
     files: tuple[ComposeFile, ...]
 

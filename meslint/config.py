@@ -14,6 +14,7 @@ from typing import Any
 
 from meslint import safe_io
 from meslint.errors import ConfigError
+from meslint.records import record
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 # The most a checked repository's own configuration may raise max-file-size to: the
@@ -26,7 +27,7 @@ CONFIG_SIZE_LIMIT = 1024 * 1024
 FAIL_ON = ("error", "warning", "info")
 
 
-@dataclass(frozen=True)
+@record
 class Waiver:
     """``[[tool.meslint.waivers]]``: accept a (cross-file) finding, with a reason.
 

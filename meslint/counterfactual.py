@@ -22,12 +22,12 @@ runtimes they produce are named ``"<systemd|start script>, <label>"``.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from meslint.agreement import ContractAuthority, disagreements
 from meslint.facts import Location, Repository
 from meslint.pack import ContractPack
+from meslint.records import record
 from meslint.resolve import (
     RUNTIME_SCRIPT,
     RUNTIME_SCRIPT_BARE,
@@ -54,7 +54,7 @@ _VALUE_CHAIN_KINDS = {"python", "script", "gunicorn-config"}
 _FIXED_KINDS = {"unit-directive"}
 
 
-@dataclass(frozen=True)
+@record
 class Counterfactual:
     """A what-if environment: ``unset`` reaches no consumer from a configured source, except the
     ``unit_values`` a unit's own ``Environment=`` gives; ``overrides`` come as the env file's only
@@ -132,7 +132,7 @@ def resolve_what_if(repo: Repository, pack: ContractPack, what_if: Counterfactua
 # --------------------------------------------------------------------------- dependencies
 
 
-@dataclass(frozen=True)
+@record
 class Derivation:
     """``derived`` settings that some consumer computes from ``base`` when it is unset."""
 
@@ -204,7 +204,7 @@ def comparable(site: SiteValue) -> bool:
     return site.value is not None and site.kind not in _FIXED_KINDS
 
 
-@dataclass(frozen=True)
+@record
 class Masking:
     location: Location
     text: str

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from meslint import safe_io
@@ -20,11 +19,12 @@ from meslint.config import DEFAULT_MAX_FILE_SIZE
 from meslint.facts import FileKind, Location, SkippedFile
 from meslint.listing import classify, existing_paths, is_dropin, list_paths, may_hold_facts
 from meslint.listing import excluded as is_excluded
+from meslint.records import record
 
 _SNIFF_BYTES = 8192
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class DiscoveredFile:
     path: str  # repo-relative POSIX
     kind: FileKind
@@ -32,7 +32,7 @@ class DiscoveredFile:
     size: int
 
 
-@dataclass(frozen=True)
+@record
 class Discovery:
     files: tuple[DiscoveredFile, ...]
     skipped: tuple[SkippedFile, ...]

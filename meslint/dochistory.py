@@ -26,9 +26,10 @@ from functools import cached_property, lru_cache
 from meslint.facts import MarkdownDoc, MdCode, Repository
 from meslint.literals import any_of
 from meslint.pack import ContractPack
+from meslint.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Markers:
     """The pack's words, by what they mark."""
 

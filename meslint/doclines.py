@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from meslint.dochistory import DocReading
 from meslint.facts import Location, MarkdownDoc, MdCode
+from meslint.records import record
 
 # --------------------------------------------------------------------------- lines
 
 
-@dataclass(frozen=True)
+@record
 class DocLine:
     """One line of documentation text with where it is and how to read it."""
 
@@ -228,7 +228,7 @@ def _token_pattern(token: str, case: bool) -> re.Pattern[str]:
 # --------------------------------------------------------------------------- claims
 
 
-@dataclass(frozen=True)
+@record
 class Claim:
     """A documented value: ``subject`` is a setting name, or ``@conda-env``, ``@unit``, ..."""
 

@@ -16,13 +16,13 @@ an empty range, creates the file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from meslint.records import record
 
 SAFE, UNSAFE, DISPLAY_ONLY = "safe", "unsafe", "display-only"
 APPLICABILITIES = (SAFE, UNSAFE, DISPLAY_ONLY)
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(slots=True, order=True)
 class Edit:
     path: str
     line: int
@@ -40,7 +40,7 @@ class Edit:
         return (self.end_line, self.end_column)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Fix:
     applicability: str  # one of APPLICABILITIES
     message: str  # what applying it does, imperative ("move the comment above GUNICORN_WORKERS")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from meslint import parallel_checks
@@ -15,9 +15,10 @@ from meslint.facts import Repository
 from meslint.findings import Finding, normalise_line
 from meslint.pack import ContractPack, apply_overrides, load_pack
 from meslint.pack_detect import require_detected
+from meslint.records import record
 
 
-@dataclass(frozen=True)
+@record
 class RunResult:
     repo: Repository
     pack: ContractPack

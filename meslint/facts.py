@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TypeVar
 
 # The fact model spans several modules (FACT_MODULES below), all re-exported here as part of it:
@@ -60,6 +60,7 @@ from meslint.facts_python import (  # noqa: F401
 # run cache can format findings without importing the whole fact model.
 from meslint.listing import FileKind
 from meslint.location import Location
+from meslint.records import record
 
 T = TypeVar("T")
 
@@ -72,7 +73,7 @@ FACT_MODULES = ("meslint.facts", "meslint.facts_python", "meslint.facts_markdown
 ROOT_TOKEN = "@ROOT"
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ParseProblem:
     """Something a parser could not understand; reported as MES101."""
 
@@ -80,7 +81,7 @@ class ParseProblem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SkippedFile:
     """A file discovery refused to read; reported as MES102."""
 
@@ -91,7 +92,7 @@ class SkippedFile:
 # --------------------------------------------------------------------------- systemd
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class UnitSetting:
     """One ``Key=value`` assignment after line continuations are joined."""
 
@@ -104,7 +105,7 @@ class UnitSetting:
     words: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class UnitEnvAssignment:
     """One variable assigned by ``Environment=`` (after systemd's own unquoting)."""
 
@@ -113,14 +114,14 @@ class UnitEnvAssignment:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class UnitEnvironmentFile:
     path: str  # specifiers expanded
     optional: bool  # the ``-`` prefix: a missing file is not an error
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ExecCommand:
     """An ``Exec*=`` line split into words the way systemd splits it.
 
@@ -141,7 +142,7 @@ class ExecCommand:
     split_variables: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class UnitFile:
     path: str
     name: str  # file name, e.g. mes-dashboard.service
@@ -177,7 +178,7 @@ class UnitFile:
 # --------------------------------------------------------------------------- env files
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class EnvAssignment:
     """One ``KEY=value`` line of an env file, with the value each consumer reads.
 
@@ -199,7 +200,7 @@ class EnvAssignment:
     comment_above: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class EnvFile:
     path: str
     assignments: tuple[EnvAssignment, ...]
@@ -216,7 +217,7 @@ class EnvFile:
 # --------------------------------------------------------------------------- shell
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ShellAssignment:
     """``NAME=word`` (also ``export``/``local``/``readonly``/``declare`` forms).
 
@@ -238,7 +239,7 @@ class ShellAssignment:
     declared_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ShellCommand:
     """A simple command; ``argv`` words are templates like assignment values."""
 
@@ -251,13 +252,13 @@ class ShellCommand:
     redirects: tuple[tuple[str, str], ...] = ()  # file redirects: (operator, target template), e.g. (">>", "$LOG")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ShellFunction:
     name: str
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ShellCaseArm:
     subject: str  # template of the word being matched
     patterns: tuple[str, ...]
@@ -268,7 +269,7 @@ class ShellCaseArm:
     case_location: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Heredoc:
     command: tuple[str, ...]  # argv of the command that reads the heredoc
     delimiter: str
@@ -279,7 +280,7 @@ class Heredoc:
     python: PythonModule | None = None  # set when the command runs python on stdin
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ShellScript:
     path: str
     shebang: str | None
@@ -294,7 +295,7 @@ class ShellScript:
 # --------------------------------------------------------------------------- data files
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class DataDoc:
     """A TOML or YAML document (pyproject.toml, environment.yml)."""
 
@@ -333,7 +334,7 @@ from meslint.facts_container import (  # noqa: E402, F401 (re-exported: the code
 # --------------------------------------------------------------------------- web server configurations
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class WebAddress:
     """An address a web server configuration sends requests to (a reverse proxy's upstream) or
     listens on (a uwsgi socket)."""
@@ -346,7 +347,7 @@ class WebAddress:
     group: str | None = None  # the nginx upstream / Apache balancer it names (proxy) or belongs to (server)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class WebConfig:
     """An nginx or Apache configuration, or a uwsgi ini file."""
 
@@ -359,14 +360,14 @@ class WebConfig:
 # --------------------------------------------------------------------------- repository
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SourceFile:
     path: str
     kind: FileKind
     size: int
 
 
-@dataclass(frozen=True)
+@record
 class Repository:
     """Everything meslint learned about one checked repository."""
 

@@ -10,16 +10,16 @@ quote removal), since the build's own variables are all in the file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from meslint.location import Location
+from meslint.records import record
 
 if TYPE_CHECKING:  # facts.py imports this module: only annotations may name its types
     from meslint.facts import ParseProblem
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class KeyValue:
     """A ``NAME=value`` of ``ENV``/``ARG``, ``environment=`` or compose ``environment``.
 
@@ -32,7 +32,7 @@ class KeyValue:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ImageCommand:
     """``CMD``/``ENTRYPOINT``: ``argv`` of the exec form, or ``("/bin/sh", "-c", text)`` for the shell form."""
 
@@ -42,7 +42,7 @@ class ImageCommand:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ImageCopy:
     """``COPY``/``ADD``: repository sources (or another stage's paths) to an absolute image path."""
 
@@ -53,7 +53,7 @@ class ImageCopy:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ImageRun:
     """A ``RUN`` instruction's shell text (the image's own writes: ``mkdir``, ``chown``)."""
 
@@ -61,7 +61,7 @@ class ImageRun:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class DockerStage:
     """One ``FROM`` stage with what it inherited from a parent stage already applied."""
 
@@ -82,7 +82,7 @@ class DockerStage:
     base_stage: str | None = None  # the stage this one is built ``FROM``, when it names one
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Dockerfile:
     path: str
     stages: tuple[DockerStage, ...] = ()
@@ -100,14 +100,14 @@ class Dockerfile:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SupervisorSetting:
     key: str
     value: str  # continuation lines joined, inline ``;`` comments removed, not yet ``%()``-expanded
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SupervisorSection:
     """``[program:x]``, ``[group:x]``, ``[supervisord]``, ``[include]``, ... with its settings."""
 
@@ -123,7 +123,7 @@ class SupervisorSection:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SupervisorConf:
     path: str
     sections: tuple[SupervisorSection, ...] = ()
@@ -139,7 +139,7 @@ class SupervisorConf:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ComposeEntry:
     """A leaf of a compose service, as written (``${VAR}`` not yet interpolated).
 
@@ -161,7 +161,7 @@ class ComposeEntry:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ComposeService:
     name: str
     location: Location
@@ -183,7 +183,7 @@ class ComposeService:
     profiles: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ComposeFile:
     path: str
     services: tuple[ComposeService, ...] = ()
@@ -196,7 +196,7 @@ class ComposeFile:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class EnvTableRow:
     """A row of a module-level table of settings: ``TABLE = [("NAME_QUEUE", "default"), ...]``.
 

@@ -6,23 +6,23 @@ record's codecs register this module through :data:`meslint.facts.FACT_MODULES`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from meslint.location import Location
+from meslint.records import record
 
 if TYPE_CHECKING:  # facts.py imports this module: only annotations may name its types
     from meslint.facts import ParseProblem
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class MdHeading:
     level: int
     text: str
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class MdCode:
     """A code span (``inline``) or a fenced/indented block (``block``)."""
 
@@ -33,7 +33,7 @@ class MdCode:
     section: tuple[str, ...] = ()  # heading texts from the top down
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class MdTableRow:
     cells: tuple[str, ...]
     header: tuple[str, ...]
@@ -41,7 +41,7 @@ class MdTableRow:
     section: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class MdLink:
     target: str
     text: str
@@ -49,7 +49,7 @@ class MdLink:
     section: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class MdText:
     """A line of prose (paragraph, list item) with inline markup removed."""
 
@@ -58,7 +58,7 @@ class MdText:
     section: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class MarkdownDoc:
     path: str
     headings: tuple[MdHeading, ...] = ()

@@ -11,12 +11,11 @@ checks, across modules, through :attr:`PayloadImport`), or unknown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from meslint.location import Location
+from meslint.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class PayloadKey:
     """A string key of a dict value, with the values it may hold."""
 
@@ -25,7 +24,7 @@ class PayloadKey:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class PayloadValue:
     """One alternative of a value.
 
@@ -48,7 +47,7 @@ class PayloadValue:
     literal: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class CodedCall:
     """A call whose first argument (or ``code=``) is an error code: ``error_response(DB_POOL_EXHAUSTED, ...)``.
 
@@ -61,7 +60,7 @@ class CodedCall:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ExportRow:
     """A header row written to a CSV/Excel export: ``writer.writerow(x)``, ``DictWriter(f, fieldnames=x)``,
     ``df.to_csv(header=x)`` / ``to_excel(header=x)``; ``values``: the alternatives of ``x`` (a list
@@ -72,7 +71,7 @@ class ExportRow:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class PayloadFunction:
     """A module-level function (or method) and the values it returns; ``routes``: its Flask route paths;
     ``handles``: what its ``@app.errorhandler(X)`` decorators name; ``defaults``: its parameters' literal
@@ -89,7 +88,7 @@ class PayloadFunction:
     export_rows: tuple[ExportRow, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class PayloadImport:
     """``from MODULE import NAME as LOCAL`` anywhere in the module (a helper may import inside a function)."""
 
@@ -98,7 +97,7 @@ class PayloadImport:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ItemRead:
     """``item.get("KEY")`` / ``item["KEY"]`` on a loop or comprehension variable: a field each item must have."""
 
@@ -106,7 +105,7 @@ class ItemRead:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class FlaskApp:
     """``Flask(...)``: where the app serves static files from (gate 1).
 

@@ -7,10 +7,10 @@ expressions are templates, as everywhere in the model (see :mod:`meslint.facts`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from meslint.location import Location
+from meslint.records import record
 
 if TYPE_CHECKING:  # facts.py imports this module: only annotations may name its types
     from meslint.facts import ParseProblem
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # facts.py imports this module: only annotations may name its
     from meslint.facts_payloads import FlaskApp, ItemRead, PayloadFunction, PayloadImport
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class EnvRead:
     """A read of an environment variable.
 
@@ -36,14 +36,14 @@ class EnvRead:
     conversion: str | None = None  # "int" / "float" / "bool" when the read is passed straight to it
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ModuleConstant:
     name: str
     value: str | int | float | bool | None  # literal, or template for env/path expressions
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class RootAnchor:
     """``NAME = Path(__file__).resolve().parents[n]`` (or ``.parent`` chains)."""
 
@@ -53,14 +53,14 @@ class RootAnchor:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SysPathEdit:
     op: str  # insert | append | extend
     value: str  # template
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class StringLiteral:
     """A string constant that looks like a path or contract token."""
 
@@ -69,7 +69,7 @@ class StringLiteral:
     function: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class DictKey:
     """A string key of a dict display or subscript store (diagnostics payloads)."""
 
@@ -78,7 +78,7 @@ class DictKey:
     function: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class WriteSite:
     """A call that writes (or, with ``write=False``, looks at) a file system path.
 
@@ -98,7 +98,7 @@ class WriteSite:
     base: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ClassAttribute:
     """``self.NAME = value`` in a method of a class (or ``NAME = value`` in its body), as a path.
 
@@ -114,7 +114,7 @@ class ClassAttribute:
     params: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class PythonClass:
     name: str  # qualified name in its module
     bases: tuple[str, ...]  # references, spelled as in PythonModule.calls
@@ -124,7 +124,7 @@ class PythonClass:
     methods: tuple[str, ...] = ()  # the names its body defines (what it overrides)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class EnqueueCall:
     """A call that puts a job on an RQ queue, or names a queue and a job function together.
 
@@ -143,7 +143,7 @@ class EnqueueCall:
     function: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class PythonModule:
     path: str
     env_reads: tuple[EnvRead, ...] = ()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from meslint.edits import Fix
 from meslint.location import Location
+from meslint.records import record
 
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(frozen=True)
+@record
 class Related:
     """Another site of a cross-file finding, with the value seen there."""
 
@@ -19,7 +20,7 @@ class Related:
     message: str
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     code: str
     message: str
@@ -68,7 +69,7 @@ def occurrence_fingerprints(findings) -> list[str]:
     return result
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """What reporters format: one run's findings, and what names the run."""
 

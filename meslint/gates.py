@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
 
 from meslint.checks import Gate, RegisteredRule
 from meslint.findings import Finding
 from meslint.pack import ContractPack
+from meslint.records import record
 from meslint.reporters.escape import visible
 
 READY = "ready"
@@ -24,7 +24,7 @@ NOT_READY = "not-ready"
 NOT_CHECKABLE = "not-statically-checkable"
 
 
-@dataclass(frozen=True)
+@record
 class GateStatus:
     id: str
     title: str

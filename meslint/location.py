@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from meslint.records import record
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(slots=True, order=True)
 class Location:
     path: str
     line: int = 1

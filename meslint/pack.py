@@ -12,7 +12,7 @@ import dataclasses
 import posixpath
 import re
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import yaml
@@ -31,11 +31,12 @@ from meslint.pack_convert import (  # noqa: F401 (pack_fields ... yaml_key: re-e
 )
 from meslint.pack_gates import FieldContractsSpec, FrontendSpec, GateSpec, ObservabilitySpec, ResilienceSpec
 from meslint.parsers.web_address import UWSGI_LISTEN_OPTIONS
+from meslint.records import record
 
 spec = pack_spec.spec  # the field declaration, in a module of its own so that pack_gates can use it too
 
 
-@dataclass(frozen=True)
+@record
 class EnvFileSpec:
     deployed: str = spec("the env file on the host that units load with EnvironmentFile=")
     template: str = spec("the repository template operators copy to the deployed file", repo_path=True)
@@ -50,7 +51,7 @@ class EnvFileSpec:
 NO_ENV_FILE = EnvFileSpec(deployed="", template="", script_relative="")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RuntimeSpec:
     """What every contract unit runs in, and as whom (MES601).  Unset identity fields
     mean "the contract units agree among themselves"."""
@@ -60,7 +61,7 @@ class RuntimeSpec:
     working_directory: str | None = spec("the WorkingDirectory= every contract unit must have", None)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CondaSpec:
     """A conda environment.  As a top-level ``conda:`` block, the older spelling of
     ``runtime: {kind: conda, ...}`` (translated on load)."""
@@ -73,18 +74,18 @@ class CondaSpec:
                                  repo_path=True)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CondaRuntime(RuntimeSpec, CondaSpec):
     kind: typing.Literal["conda"] = spec("units run in a conda environment (`conda run -n`)", "conda")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class VenvRuntime(RuntimeSpec):
     kind: typing.Literal["venv"] = spec("units start their interpreter from a virtualenv's bin/", "venv")
     prefix: str = spec("the venv directory on the host, e.g. /opt/app/venv")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class SystemRuntime(RuntimeSpec):
     kind: typing.Literal["system"] = spec("units run the system interpreter (no venv, no conda)", "system")
 
@@ -92,7 +93,7 @@ class SystemRuntime(RuntimeSpec):
 Runtime = CondaRuntime | VenvRuntime | SystemRuntime
 
 
-@dataclass(frozen=True)
+@record
 class SiteSpec:
     """Where else than its environment variable a setting's value lives (give exactly one key)."""
 
@@ -114,7 +115,7 @@ class SiteSpec:
         return [f.name for f in dataclasses.fields(self) if f.name != "location" and getattr(self, f.name) is not None]
 
 
-@dataclass(frozen=True)
+@record
 class SettingSpec:
     name: str = spec("the environment variable that carries the setting (with `variable: false`, only its name "
                      "in messages)")
@@ -143,13 +144,13 @@ class SettingSpec:
         return ()
 
 
-@dataclass(frozen=True)
+@record
 class ConsumerSpec:
     name: str = spec("the name units refer to in `runs`")
     path: str = spec("the Python module of the process", repo_path=True)
 
 
-@dataclass(frozen=True)
+@record
 class StartScriptSpec:
     path: str = spec("the start script", repo_path=True)
     commands: tuple[str, ...] = spec("its subcommands (start, stop, ...)", ())
@@ -158,7 +159,7 @@ class StartScriptSpec:
     enforce_variable: str = spec("the setting that makes a failed check fatal", "RUNTIME_CONTRACT_ENFORCE")
 
 
-@dataclass(frozen=True)
+@record
 class UnitSpec:
     role: typing.Literal["app", "watchdog", "worker", "other"] = spec("what the unit is for")
     path: str | None = spec("the unit file (give path or glob)", None, repo_path=True)
@@ -171,7 +172,7 @@ class UnitSpec:
         return self.glob is not None and glob_match(path, self.glob)
 
 
-@dataclass(frozen=True)
+@record
 class InstallSpec:
     """How the repository becomes the deployment: what is copied where, what installing creates."""
 
@@ -187,7 +188,7 @@ class InstallSpec:
         return any(path == made or path.startswith(made + "/") for made in (c.strip("/") for c in self.created))
 
 
-@dataclass(frozen=True)
+@record
 class ContainerSpec:
     """The container runtime: a Dockerfile, the compose files that run it, supervisord programs."""
 
@@ -208,7 +209,7 @@ class ContainerSpec:
                               "`python=` pin of the conda runtime's environment file", None)
 
 
-@dataclass(frozen=True)
+@record
 class DocsSpec:
     readme: str = "README.md"
     mirrors: tuple[str, ...] = ()
@@ -249,7 +250,7 @@ class DocsSpec:
         ("inventory", "audit", "report", "盤點", "報告", "稽核", "盘点", "报告", "审计"))
 
 
-@dataclass(frozen=True)
+@record
 class ContractPack:
     name: str = spec("how the pack is named in output")
     deploy_root: str = spec("the absolute directory the repository is deployed to on the host")

@@ -7,12 +7,11 @@ holds one field of each record below.  Same conventions: every field is declared
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from meslint.pack_spec import spec
+from meslint.records import record
 
 
-@dataclass(frozen=True)
+@record
 class GateSpec:
     """One gate of the runbook's checklist."""
 
@@ -23,7 +22,7 @@ class GateSpec:
         "`meslint gates` lists it", ())
 
 
-@dataclass(frozen=True)
+@record
 class FieldContractsSpec:
     """Gate 3: the shared field contract file and the code that reads it."""
 
@@ -42,7 +41,7 @@ class FieldContractsSpec:
         "the contract (only modules that name a writer are read)", ())
 
 
-@dataclass(frozen=True)
+@record
 class PayloadSpec:
     """Gate 4: the key paths one route's JSON payload must contain."""
 
@@ -50,7 +49,7 @@ class PayloadSpec:
     requires: tuple[str, ...] = spec("dotted key paths the returned payload must contain, e.g. database_pool.state")
 
 
-@dataclass(frozen=True)
+@record
 class ObservabilitySpec:
     """Gate 4: the health routes and the payload fields operators rely on."""
 
@@ -60,7 +59,7 @@ class ObservabilitySpec:
     payloads: tuple[PayloadSpec, ...] = spec("the routes and their required key paths", ())
 
 
-@dataclass(frozen=True)
+@record
 class FrontendSpec:
     """Gate 1: the frontend build and the Flask app that serves its output."""
 
@@ -78,7 +77,7 @@ class FrontendSpec:
         return f"{self.dir}/package.json"
 
 
-@dataclass(frozen=True)
+@record
 class DegradedResponseSpec:
     """Gate 5: one degraded response the runbook asks for (pool exhaustion, circuit open)."""
 
@@ -88,7 +87,7 @@ class DegradedResponseSpec:
     handler: str | None = spec("the exception whose `@app.errorhandler(...)` must return this response", None)
 
 
-@dataclass(frozen=True)
+@record
 class ResilienceSpec:
     """Gate 5: the degraded responses and who builds them."""
 

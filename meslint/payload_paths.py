@@ -15,12 +15,12 @@ dict is seen, and make the answer unknown when none is.  A dict that may hold mo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from meslint.facts import Location, PayloadFunction, PayloadKey, PayloadValue, PythonModule, Repository
 from meslint.findings import Related
 from meslint.globs import matches_any
 from meslint.pack_gates import PayloadSpec
+from meslint.records import record
 
 _MAX_CALLS = 8  # helper calls followed along one path
 # Values visited by one lookup: alternatives multiply along calls (a helper with many returns calling
@@ -28,7 +28,7 @@ _MAX_CALLS = 8  # helper calls followed along one path
 _LOOKUP_BUDGET = 50_000
 
 
-@dataclass(frozen=True)
+@record
 class Lookup:
     """``present``: True / False / None (unknown); ``nearest``: the deepest key of the path that exists."""
 
@@ -37,7 +37,7 @@ class Lookup:
     nearest_path: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class MissingField:
     """A required key path no dict of a route's payload holds: what a finding says, and where."""
 
@@ -181,7 +181,7 @@ class PayloadIndex:
         return keys, is_open
 
 
-@dataclass(frozen=True)
+@record
 class _Frame:
     """Where values are read: their module, and what the call being followed bound the parameters to."""
 

@@ -11,7 +11,6 @@ template reaches, with the step that puts it there as provenance.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 
 from meslint.dochistory import DocReading, Markers
 from meslint.doclines import CodeHistory
@@ -19,9 +18,10 @@ from meslint.docrefs import STEP_WORDS
 from meslint.doctext import code_lines, is_placeholder, operator_docs, provisioning_steps
 from meslint.facts import Location, Repository
 from meslint.pack import ContractPack
+from meslint.records import record
 
 
-@dataclass(frozen=True)
+@record
 class TemplateFill:
     """The env template reaches ``path`` on the host through the documented step at ``step``."""
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from meslint.argv import CommandInfo
 from meslint.facts import Location
+from meslint.records import record
 from meslint.template import Binding
 
 RUNTIME_SYSTEMD = "systemd"
@@ -47,7 +48,7 @@ class WhatIf(Protocol):
     def environment(self, env: dict[str, Binding], where: str) -> dict[str, Binding]: ...
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     text: str
     location: Location | None = None
@@ -55,7 +56,7 @@ class Step:
     unset: bool = False  # ... and it was unset there: the environment could give it
 
 
-@dataclass(frozen=True)
+@record
 class SiteValue:
     """One consumer's effective value of one setting in one runtime."""
 

@@ -8,12 +8,12 @@ commands it runs, of the Python consumers it starts and of the gunicorn config t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from meslint.argv import CommandInfo, analyze
 from meslint.facts import EnvFile, Repository, ShellAssignment, ShellCommand, ShellScript
 from meslint.pack import ContractPack
+from meslint.records import record
 from meslint.resolve_gunicorn import _gunicorn_config_sites
 from meslint.resolve_model import Resolution, ScriptEnvironment, SiteValue, Step, WhatIf
 from meslint.resolve_sites import (
@@ -65,7 +65,7 @@ def _resolve_script(res: Resolution, repo: Repository, pack: ContractPack, model
                               owner=script.path)
 
 
-@dataclass(frozen=True)
+@record
 class _Started:
     """The start script run from one environment: its walk, and what each of its commands runs."""
 

@@ -8,12 +8,12 @@ consumers it runs and the gunicorn config module they load.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from meslint.argv import CommandInfo
 from meslint.facts import EnvFile, ExecCommand, Repository, UnitFile, UnitSetting
 from meslint.pack import ContractPack, SettingSpec, UnitSpec
 from meslint.provisioning import TemplateFill
+from meslint.records import record
 from meslint.resolve_gunicorn import _gunicorn_config_sites
 from meslint.resolve_model import Resolution, SiteValue, Step, WhatIf
 from meslint.resolve_sites import (
@@ -95,7 +95,7 @@ def _resolve_unit(res: Resolution, repo: Repository, pack: ContractPack, unit: U
         _gunicorn_config_sites(res, repo, pack, info, env, runtime, workdir.path, unit.path)
 
 
-@dataclass(frozen=True)
+@record
 class _UnitPlan:
     """What a unit gives every runtime alike: its spec, working directory and directive sites."""
 

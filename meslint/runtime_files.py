@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 
 from meslint.facts import ROOT_TOKEN
 from meslint.globs import matches_any
 from meslint.pack import ContractPack
+from meslint.records import record
 
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 _DOC_DIRS = frozenset({"docs", "doc"})
@@ -53,7 +53,7 @@ def is_runtime_path(path: str, pack: ContractPack) -> bool:
 # --------------------------------------------------------------------------- legacy subtrees
 
 
-@dataclass(frozen=True)
+@record
 class LegacyHit:
     name: str  # the legacy subtree name without the trailing slash, e.g. "DashBoard"
     token: str  # the path-like word it was found in

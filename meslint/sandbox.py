@@ -33,9 +33,9 @@ taken as the process sees them), mounts made on the host after the unit started.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 
 from meslint.facts import Location, UnitFile, UnitSetting
+from meslint.records import record
 from meslint.systemd_semantics import parse_bool
 
 RW = "read-write"
@@ -54,7 +54,7 @@ _EXEC_DIRS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class MountRule:
     path: str
     mode: str  # RW | RO | NONE
@@ -64,7 +64,7 @@ class MountRule:
     private: bool = False  # a namespace of its own (PrivateTmp=, TemporaryFileSystem=)
 
 
-@dataclass(frozen=True)
+@record
 class Access:
     path: str
     mode: str
@@ -79,7 +79,7 @@ class Access:
         return self.rule is not None and self.rule.private
 
 
-@dataclass(frozen=True)
+@record
 class Sandbox:
     unit: str
     protect_system: str  # no | yes | full | strict

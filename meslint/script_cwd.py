@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from meslint import root_derivation
 from meslint.facts import ROOT_TOKEN, Repository, ShellCaseArm, ShellCommand, ShellScript
 from meslint.pack import ContractPack
+from meslint.records import record
 from meslint.script_flow import Memo, ScriptModel, case_key, script_model
 from meslint.template import Binding, evaluate
 
@@ -31,7 +32,7 @@ ELSEWHERE = "elsewhere"  # an absolute directory that is not the root
 UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@record
 class Cwd:
     state: str
     detail: str = ""  # SUB: repo-relative path; ELSEWHERE: the absolute path

@@ -30,10 +30,10 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from meslint.facts import Heredoc, Location, ShellAssignment, ShellCaseArm, ShellCommand, ShellScript
+from meslint.records import record
 
 Statement = ShellCommand | ShellAssignment
 # The run context's memo (CheckContext.shared): per-run derived views live there, not in globals.
@@ -48,7 +48,7 @@ _SUBCOMMAND = re.compile(r"[A-Za-z][\w-]*")
 _NOT_HERE = "\0"  # a command that is not one of the script's (no function name holds a NUL)
 
 
-@dataclass(frozen=True)
+@record
 class Reach:
     """What a case arm runs, directly or through the functions it calls (transitively)."""
 

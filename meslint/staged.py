@@ -22,7 +22,6 @@ import posixpath
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from meslint.discovery import _decode as decode
 from meslint.errors import ConfigError
 from meslint.facts import FileKind, Location, SkippedFile
 from meslint.listing import classify, excluded, is_dropin, may_hold_facts
+from meslint.records import record
 from meslint.stat_reuse import KnownFile
 
 # Settings of the checked repository's own config that would make git run a program, switched off.
@@ -41,7 +41,7 @@ _GIT = ("git", "--no-pager", "--no-replace-objects", "-c", "core.fsmonitor=false
 _TIMEOUT = 120
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     mode: str  # git's file mode: 100644, 100755, 120000 (link), 160000 (submodule)
     oid: str
@@ -82,9 +82,9 @@ def head_entries(root: Path) -> list[Entry]:
 
 def _tree_entries(root: Path) -> list[Entry]:
     entries = []
-    for record in _git(root, "ls-tree", "-r", "-z", "HEAD").split(b"\0"):
-        if record:
-            meta, _, path = record.partition(b"\t")
+    for line in _git(root, "ls-tree", "-r", "-z", "HEAD").split(b"\0"):
+        if line:
+            meta, _, path = line.partition(b"\t")
             mode, _kind, oid = meta.split(b" ")
             entries.append(Entry(mode.decode(), oid.decode(), os.fsdecode(path)))
     return entries
@@ -93,9 +93,9 @@ def _tree_entries(root: Path) -> list[Entry]:
 def index_entries(root: Path) -> list[Entry]:
     """The index's entries under ``root``; an unmerged path is an error (nothing can be committed)."""
     entries = []
-    for record in _git(root, "ls-files", "--stage", "-z").split(b"\0"):
-        if record:
-            meta, _, path = record.partition(b"\t")
+    for line in _git(root, "ls-files", "--stage", "-z").split(b"\0"):
+        if line:
+            meta, _, path = line.partition(b"\t")
             mode, oid, stage = meta.split(b" ")
             if stage != b"0":
                 raise ConfigError(f"--staged: {os.fsdecode(path)} is unmerged; resolve the conflict first")

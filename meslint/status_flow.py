@@ -23,16 +23,16 @@ from the subcommand's case arm reaches.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from meslint.facts import ShellAssignment, ShellCaseArm, ShellCommand, ShellScript
+from meslint.records import record
 from meslint.script_flow import ScriptModel, Statement, case_key
 
 _EXIT_OR_RETURN = re.compile(r"(?:^|[\s;{(])(exit|return)(?:\s+(\S+?))?\s*(?:[;}]|$)")
 _FAILS = re.compile(r"(?:^|[\s;{(])false\s*(?:[;}]|$)")
 
 
-@dataclass(frozen=True)
+@record
 class Swallowed:
     """Where a failure stops reaching the exit status, and why."""
 

@@ -16,14 +16,14 @@ without brackets every code is covered.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from meslint.facts import FileKind, Location
+from meslint.records import record
 
 FILE = 0  # target_line of a file-wide suppression
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Suppression:
     location: Location  # the comment itself
     codes: tuple[str, ...]  # code prefixes; empty = all codes

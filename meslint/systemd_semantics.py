@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from meslint.argv import SHELLS, CommandInfo, analyze, basename
 from meslint.facts import ExecCommand, Location, UnitFile, UnitSetting
@@ -33,6 +32,7 @@ from meslint.parsers.systemd_exec import via_shell_argv
 from meslint.parsers.systemd_settings import working_directory_value
 from meslint.parsers.systemd_specifiers import expand_specifiers
 from meslint.parsers.systemd_substitution import substitute_argv
+from meslint.records import record
 from meslint.template import Binding, evaluate, normalize_path
 
 # --------------------------------------------------------------------------- booleans
@@ -57,7 +57,7 @@ ROOT_HOME = "/root"
 DEFAULT_WORKING_DIRECTORY = "/"  # system manager; a user manager would use the user's home
 
 
-@dataclass(frozen=True)
+@record
 class WorkingDirectory:
     """Where a unit's processes start."""
 
@@ -112,7 +112,7 @@ def exec_argv(command: ExecCommand, env: Mapping[str, str]) -> tuple[str, ...]:
     return command.argv if ":" in command.prefixes else substitute_argv(command.argv, env)
 
 
-@dataclass(frozen=True)
+@record
 class Invocation:
     """One program an ``Exec*=`` line runs: the command itself, or a command of its ``bash -c`` script."""
 

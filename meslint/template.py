@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meslint.facts import ROOT_TOKEN, Location
+from meslint.records import record
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL = re.compile(r"[$`\\]|" + re.escape(ROOT_TOKEN))
@@ -40,7 +41,7 @@ _REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 UNKNOWN = "$(...)"
 
 
-@dataclass(frozen=True)
+@record
 class Binding:
     """A variable's value in one environment, with its provenance."""
 

@@ -17,7 +17,6 @@ Each entry's static import closure (:mod:`meslint.import_graph`) is the code the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from meslint.argv import CommandInfo
 from meslint.call_graph import call_graph, shape_view
@@ -25,6 +24,7 @@ from meslint.facts import EnqueueCall, Location, PythonModule, Repository, UnitF
 from meslint.import_graph import ImportGraph, import_graph
 from meslint.pack import ContractPack
 from meslint.provisioning import template_fills
+from meslint.records import record
 from meslint.resolve import (
     RUNTIME_SCRIPT,
     RUNTIME_SCRIPT_BARE,
@@ -44,7 +44,7 @@ _JOB_KEYWORDS = ("worker_fn", "func", "f", "fn", "job", "job_func", "target", "c
 QueueNames = dict[tuple[int, str], tuple[Mapping[str, Binding], "str | None"]]
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """A module a unit starts running code from, and why."""
 
@@ -56,7 +56,7 @@ class Entry:
     whole: bool = False  # every function of the closure may run (an app serving requests, gunicorn hooks)
 
 
-@dataclass(frozen=True)
+@record
 class Job:
     """A job function linked to a queue by an enqueue call (or a registry entry)."""
 
@@ -68,7 +68,7 @@ class Job:
     location: Location
 
 
-@dataclass(frozen=True)
+@record
 class UnitCode:
     owner: str  # unit path (or start script path)
     entries: tuple[Entry, ...]
@@ -136,7 +136,7 @@ class UnitCode:
         return repo.memo(("unit_code.reached", starts_from), compute)
 
 
-@dataclass(frozen=True)
+@record
 class Reach:
     """What a unit's code reaches: each function (module path, qualified name) with its first caller.
 

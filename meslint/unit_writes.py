@@ -11,19 +11,19 @@ unknown is kept as unknown (with its source text), never guessed.
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import dataclass
 
 from meslint.class_attrs import class_index
 from meslint.facts import Location, PythonModule, Repository, UnitFile, WriteSite
 from meslint.import_graph import ImportGraph, import_graph
 from meslint.pack import ContractPack
+from meslint.records import record
 from meslint.resolve import Resolution
 from meslint.systemd_semantics import working_directory
 from meslint.template import CHECKOUT_ROOT, evaluate, normalize_path
 from meslint.unit_code import Entry, UnitCode, call_chain, unit_code, value_template
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     """Where part of a path's value comes from."""
 
@@ -31,7 +31,7 @@ class Source:
     location: Location | None
 
 
-@dataclass(frozen=True)
+@record
 class ResolvedWrite:
     site: WriteSite
     module: str  # repository path of the module holding the site

@@ -18,7 +18,6 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property, lru_cache
 from typing import TypeVar
@@ -27,6 +26,7 @@ from meslint.edits import Fix
 from meslint.facts import Location, Repository
 from meslint.findings import Finding, Related
 from meslint.pack import ContractPack
+from meslint.records import record
 
 T = TypeVar("T")
 
@@ -85,7 +85,7 @@ class FixApplicability(Enum):
     DISPLAY_ONLY = "display-only"  # a suggestion shown, never applied
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """A rule's declaration: the one place its code, name, gate, severity and fixability live."""
 
@@ -104,7 +104,7 @@ class Rule:
                        location=location, related=tuple(related), subject=subject, fix=fix)
 
 
-@dataclass(frozen=True)
+@record
 class RegisteredRule:
     """A declared rule with its check and its documentation (the module docstring)."""
 

@@ -40,11 +40,11 @@ Only statically known paths are compared.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from meslint.checks import CheckContext, Gate, Rule, Severity
 from meslint.facts import Location, UnitFile
 from meslint.findings import Finding, Related
+from meslint.records import record
 from meslint.resolve import contract_units
 from meslint.sandbox import Sandbox, joined_namespaces, sandbox_of
 from meslint.script_writes import script_writes
@@ -54,7 +54,7 @@ from meslint.unit_writes import ResolvedWrite, resolve_writes, runtime_file_path
 RULE = Rule("MES618", "private-tmp-split", Gate.RUNTIME_CONTRACT, Severity.ERROR)
 
 
-@dataclass(frozen=True)
+@record
 class _Use:
     owner: str  # unit path, or the start script path
     unit: UnitFile | None

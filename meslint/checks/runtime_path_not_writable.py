@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from meslint.autofix.unit_directive import add_after, last_in_section
 from meslint.checks import CheckContext, FixApplicability, Gate, Rule, Severity
@@ -69,6 +68,7 @@ from meslint.edits import UNSAFE, Fix
 from meslint.facts import Location, UnitFile
 from meslint.findings import Finding, Related
 from meslint.provisioning import template_fills
+from meslint.records import record
 from meslint.resolve import RUNTIME_SYSTEMD, RUNTIME_SYSTEMD_BARE, contract_units, unit_environment
 from meslint.sandbox import NONE, Sandbox, joined_namespaces, sandbox_of
 from meslint.systemd_semantics import WorkingDirectory, working_directory
@@ -83,7 +83,7 @@ _GUNICORN_CONSTANTS = {"pidfile": "pid", "accesslog": "access-logfile", "errorlo
                        "worker_tmp_dir": "worker-tmp-dir"}
 
 
-@dataclass(frozen=True)
+@record
 class Write:
     subject: str  # setting or option name
     path: str  # absolute, normalised

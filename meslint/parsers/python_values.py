@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from meslint import root_derivation
 from meslint.facts import ROOT_TOKEN
 from meslint.parsers.python_ast import SourceVisitor
+from meslint.records import record
 
 _MAX_DEPTH = 12  # template recursion bound: symbol chains are short in practice
 _NOT_DOTTED = object()
@@ -28,7 +29,7 @@ _PATH_CTORS = frozenset({"Path", "PurePath", "PosixPath", "pathlib.Path", "pathl
 _TRANSPARENT_METHODS = frozenset({"resolve", "absolute", "strip"})
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class File:
     """``__file__`` with ``levels`` dirname steps applied (1 == the module's directory)."""
 
@@ -77,7 +78,7 @@ class Scope:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Hit:
     """A recognised env read: ``default`` is the default expression (None: no default)."""
 

@@ -15,9 +15,9 @@ kept verbatim without a problem.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from meslint.parsers.systemd_words import hex_value
+from meslint.records import record
 
 # System manager values of the fixed specifiers (systemd.unit(5) "Specifiers").
 _FIXED_SPECIFIERS = {
@@ -40,7 +40,7 @@ _FIXED_SPECIFIERS = {
 _HOST_SPECIFIERS = frozenset("aAbBHlqmMovwWcrRyY")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class UnitName:
     full: str
     prefix: str

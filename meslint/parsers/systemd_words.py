@@ -10,7 +10,8 @@ a word, and both kinds alike: C escapes are decoded inside single quotes too),
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from meslint.records import record
 
 WHITESPACE = " \t\n\r"  # systemd's WHITESPACE macro
 
@@ -24,7 +25,7 @@ class ExtractError(Exception):
         self.position = position
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Word:
     text: str
     start: int  # offset of the word's first source character

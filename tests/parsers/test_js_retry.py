@@ -51,3 +51,29 @@ def test_deeply_nested_loops_stay_cheap() -> None:
     started = time.process_time()
     sites = _sites(source)
     assert time.process_time() - started < 5 and len(sites) <= 200
+
+
+_SOURCES = [
+    "async function get(url) { while (true) { const r = await fetch(url);\n"
+    "  if (r.status >=\u3000500) { continue; } return r; } }\n",  # a Unicode space inside the comparison
+    "const retry = async (n) => n > 0 ? retry(n - 1) : 503\n",  # the status ends the function's text
+    "const o = { retries: 3, retryCondition: (e) => e.code === 'DB_POOL_EXHAUSTED' }\n",
+    "function f() { return f(); }\nconst x = 1503;\n",  # 503 only inside a longer number
+    "async function g() { for (;;) { try { await h(); } catch (e) { if (e.s>=500) throw e } } }\n",
+]
+
+
+def test_the_file_filter_keeps_every_site_the_walk_finds(monkeypatch) -> None:
+    from meslint.parsers import js_retry
+
+    filtered = [_sites(source) for source in _SOURCES]
+    monkeypatch.setattr(js_retry, "_MAY_BE_DEGRADED", js_retry.re.compile(""))  # matches every file
+    assert [_sites(source) for source in _SOURCES] == filtered
+    assert any(filtered)
+
+
+def test_a_file_that_names_no_degraded_status_is_not_walked() -> None:
+    from meslint.parsers.js_retry import retry_sites
+
+    source = b"async function get(u) { while (true) { try { return await fetch(u); } catch (e) { continue; } } }"
+    assert retry_sites(None, source) == []  # no tree: nothing of it is read
