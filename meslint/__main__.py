@@ -19,6 +19,9 @@ def run() -> int:
     served = try_server(sys.argv[1:])  # a resident `meslint server` of this same meslint, if one is up
     if served is not None:
         return served
+    from meslint import cachefiles
+
+    cachefiles.defer_writes()  # saved once the output is out, by a writer of their own (see below)
     # main() turns Ctrl-C into one line and exit 130; importing the CLI takes a moment on a busy
     # machine, and an interrupt then must not print an import traceback either.
     try:
@@ -38,6 +41,10 @@ def run() -> int:
             stream.flush()
         except (OSError, ValueError, AttributeError):  # closed, broken or absent (>&-): nothing more to say
             pass
+    # The caches are saved in a forked writer that lets go of this process's streams: whoever waits for
+    # the run (a pre-commit hook, an editor) has its answer 40-50 ms sooner after an edit, and a run that
+    # starts while the writer works waits for it before it reads a cache (meslint.cachefiles).
+    cachefiles.finish_in_background()
     os._exit(code if 0 <= code <= 255 else EXIT_ERROR)
 
 

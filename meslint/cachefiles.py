@@ -44,11 +44,15 @@ def directory_for(root: Path) -> Path | None:
     return Path(_CONFIG["directory"] or os.environ.get("MESLINT_CACHE_DIR") or (Path(root) / CACHE_DIR_NAME))
 
 
-def signing_key_for(directory: Path) -> bytes | None:
-    """The key to sign and verify cache files in ``directory``; ``None``: do not use it at all."""
+def signing_key_for(directory: Path, *, wait: bool = True) -> bytes | None:
+    """The key to sign and verify cache files in ``directory``; ``None``: do not use it at all.
+    ``wait``: for a run writing caches there (a resident server re-reading a file checks instead that
+    the file it read is the one still there)."""
     secret = user_secret()
     if secret is None or safe_dir(directory, create=False) is False:
         return None
+    if wait:
+        wait_for_writer(directory)  # every cache read starts here: not while the last run writes
     return secret
 
 
@@ -135,13 +139,21 @@ def read_signed(path: Path, secret: bytes, header_ok: Callable[[dict], bool]) ->
         return None
 
 
-# A run forked by meslint.server answers its client first and writes its caches after: the writes
-# (encoding, signing, saving) are queued here until run_deferred().  Elsewhere they happen at once.
+# A run answers first and writes its caches after: a run forked by meslint.server once its client
+# has the answer; a run in a process of its own (meslint/__main__.py) in a writer it forks once its
+# output is out, so that a pre-commit hook or an editor waiting for the process does not wait for the
+# writes (40-50 ms after an edit on the MES Dashboard: encoding the record, pickling the facts,
+# signing).  The writes (encoding, signing, saving) are queued here until then; elsewhere (a library
+# caller, the tests) they happen at once.  Whoever writes holds each cache directory's LOCK_NAME, and
+# a run that starts meanwhile waits for it (at most WAIT_LIMIT) before it reads a cache: it would
+# otherwise take the caches from before the last run.
 _DEFERRED: list[Callable[[], None]] | None = None
+LOCK_NAME = "writing.lock"
+WAIT_LIMIT = 0.5
 
 
 def write_later(write: Callable[[], None]) -> None:
-    """Run ``write`` (a cache save) now, or once the client has its answer (see :func:`defer_writes`)."""
+    """Run ``write`` (a cache save) now, or once the run has answered (see :func:`defer_writes`)."""
     if _DEFERRED is None:
         write()
     else:
@@ -154,12 +166,119 @@ def defer_writes() -> None:
 
 
 def run_deferred() -> None:
-    """The queued cache saves, in order; each fails silently as any cache write does."""
+    """The queued cache saves, in order, holding the cache directories' locks."""
+    locks = _lock_directories()
+    try:
+        _write_all()
+    finally:
+        _release(locks)
+
+
+def finish_in_background() -> bool:
+    """The queued cache saves, in a forked writer that lets go of the standard streams and the
+    terminal's process group, holding the locks this process took; False: there was nothing to save,
+    or no fork (saved here).  The caller may leave at once."""
+    if not _DEFERRED:
+        return False
+    locks = _lock_directories()
+    try:
+        pid = os.fork() if hasattr(os, "fork") else -1
+    except OSError:
+        pid = -1
+    if pid == 0:
+        try:
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)  # a caller reading our output to its end must not wait for the writes
+            _write_all()
+        finally:
+            os._exit(0)
+    if pid < 0:
+        _write_all()
+    _release(locks)  # this process's copies: the writer's keep the locks until it is done
+    return pid > 0
+
+
+def _write_all() -> None:
+    """Each queued save; each fails silently as any cache write does."""
     for write in _DEFERRED or ():
         try:
             write()
         except Exception:
             pass
+
+
+def _lock_directories() -> list[int]:
+    """The locks of the cache directories this process's runs used (the directory is created, as the
+    first save would create it).  A directory whose lock another writer holds past WAIT_LIMIT is
+    written without it: each file is replaced atomically either way."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): nothing waits either
+        return []
+    locks = []
+    for directory in directories_used():
+        if not safe_dir(Path(directory), create=True):
+            continue
+        fd = _open_lock(Path(directory), os.O_RDWR | os.O_CREAT)
+        if fd is not None and _locked(fd, fcntl.LOCK_EX):
+            locks.append(fd)
+        elif fd is not None:
+            os.close(fd)
+    return locks
+
+
+def _release(locks: list[int]) -> None:
+    for fd in locks:
+        os.close(fd)
+
+
+def wait_for_writer(directory: Path) -> None:
+    """Return once no run is writing caches in ``directory`` (or after WAIT_LIMIT)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    fd = _open_lock(directory, os.O_RDONLY)
+    if fd is not None:
+        try:
+            _locked(fd, fcntl.LOCK_SH)
+        finally:
+            os.close(fd)  # and the shared lock with it
+
+
+def _open_lock(directory: Path, flags: int) -> int | None:
+    """The lock file, opened as any file the repository could plant: never through a link, never a
+    FIFO (O_NONBLOCK) or anything but a regular file."""
+    try:
+        fd = os.open(directory / LOCK_NAME, flags | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError:
+        return None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _locked(fd: int, kind: int) -> bool:
+    import fcntl
+    import time
+
+    deadline = time.monotonic() + WAIT_LIMIT
+    while True:
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.002)
+        except OSError:
+            return False
 
 
 def write_signed(path: Path, secret: bytes, header: dict, body: bytes) -> None:
@@ -219,7 +338,7 @@ class Resident:
     def refresh(self, directory: Path, read: Callable[[bytes, object], object]) -> None:
         """Keep ``read(secret, the payload kept before or None)`` for ``directory``'s file unless the kept
         one is current; ``read`` gives None when there is nothing to keep."""
-        secret = signing_key_for(directory)
+        secret = signing_key_for(directory, wait=False)
         signature = file_signature(directory / self.name)
         kept = self._kept.pop(str(directory), None)
         if secret is None or signature is None:
