@@ -34,7 +34,8 @@ class Opaque(Exception):
 # a document's claims (MES801's view of one document) come back from the record.
 _VALUE_MODULES = (*FACT_MODULES, "meslint.suppressions", "meslint.resolve_model",
                   "meslint.provisioning", "meslint.argv", "meslint.template", "meslint.unit_code",
-                  "meslint.counterfactual", "meslint.doclines")
+                  "meslint.counterfactual", "meslint.doclines",
+                  "meslint.pack", "meslint.pack_gates")  # the pack: meslint.pack_cache
 _REGISTRY: dict[str, type] = {}
 _LOADED: set[str] = set()
 
@@ -227,11 +228,26 @@ def _decode(data: Any, seen: dict[int, tuple[Any, Any]]) -> Any:
         if tag == "E" and issubclass(cls, Enum):
             value = cls(rest[1])
         elif tag == "D" and dataclasses.is_dataclass(cls):
-            value = cls(*[_decode(item, seen) for item in rest[1:]])
+            names = _keywords(cls)
+            if names is None:
+                value = cls(*[_decode(item, seen) for item in rest[1:]])
+            else:
+                value = cls(**{name: _decode(item, seen) for name, item in zip(names, rest[1:], strict=True)})
         else:
             raise Opaque(str(tag)[:20])
     seen[id(data)] = (data, value)
     return value
+
+
+_KEYWORDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _keywords(cls: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass with keyword-only fields (built by name), else None (by position)."""
+    if cls not in _KEYWORDS:
+        fields = dataclasses.fields(cls)
+        _KEYWORDS[cls] = tuple(f.name for f in fields) if any(f.kw_only for f in fields) else None
+    return _KEYWORDS[cls]
 
 
 _LAZY: dict[type, type] = {}

@@ -15,23 +15,15 @@ import typing
 from dataclasses import field
 from pathlib import Path
 
-import yaml
-
-from meslint import pack_files, pack_spec, safe_io
+from meslint import pack_cache, pack_files, pack_spec, safe_io
 from meslint.errors import PackError
 from meslint.globs import glob_match
-from meslint.pack_convert import (  # noqa: F401 (pack_fields ... yaml_key: re-exported, pack_schema reads them here)
-    Converter,
-    is_required,
-    node_at,
-    node_line,
-    pack_fields,
-    variant_kind,
-    yaml_key,
-)
 from meslint.pack_gates import FieldContractsSpec, FrontendSpec, GateSpec, ObservabilitySpec, ResilienceSpec
 from meslint.parsers.web_address import UWSGI_LISTEN_OPTIONS
 from meslint.records import record
+
+if typing.TYPE_CHECKING:
+    import yaml
 
 spec = pack_spec.spec  # the field declaration, in a module of its own so that pack_gates can use it too
 
@@ -356,12 +348,15 @@ def load_pack(name_or_path: str, base_dir: Path | None = None, *, confined: bool
     """Load a built-in pack by name or a pack file by path (``confined``: see :func:`pack_files.locate`)."""
     path, source = pack_files.locate(name_or_path, base_dir, confined=confined)
     text = pack_files.decode(pack_files.read_bytes(path, source), source)
-    if path.parent == pack_files.builtin_dir():
-        pack = _BUILTIN.get((source, text))
+    shipped = path.parent == pack_files.builtin_dir()
+    pack = _BUILTIN.get((source, text)) if shipped else None
+    if pack is None:
+        pack = pack_cache.load(base_dir, source, text)  # parsed by the last run
         if pack is None:
-            pack = _BUILTIN[source, text] = load_pack_text(text, source, shipped=True)
-    else:
-        pack = load_pack_text(text, source)
+            pack = load_pack_text(text, source, shipped=shipped)
+            pack_cache.save_later(base_dir, source, text, pack)
+        if shipped:
+            _BUILTIN[source, text] = pack
     return dataclasses.replace(pack, file=str(path))
 
 
@@ -370,6 +365,10 @@ def load_pack_text(text: str, source: str, *, shipped: bool = False) -> Contract
     the time); a pack from anywhere else goes through the pure-Python composer, whose recursion
     Python bounds (a hostile pack nested thousands deep is an error, not a crash) and whose messages
     the errors quote."""
+    import yaml  # here: a run that takes its pack from meslint.pack_cache never imports PyYAML
+
+    from meslint.pack_convert import Converter, node_at, node_line
+
     loader = yaml.CSafeLoader if shipped and getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
     try:
         node = yaml.compose(text, Loader=loader)
@@ -411,6 +410,8 @@ def apply_overrides(pack: ContractPack, overrides: dict[str, object], source: st
 
 def _translate_legacy(pack: ContractPack, node: yaml.Node, source: str) -> ContractPack:
     """``conda: {...}`` is the older spelling of ``runtime: {kind: conda, ...}``."""
+    from meslint.pack_convert import node_at, node_line
+
     legacy = pack.legacy_conda
     if legacy is None:
         return pack
@@ -422,6 +423,8 @@ def _translate_legacy(pack: ContractPack, node: yaml.Node, source: str) -> Contr
 
 def _check_references(pack: ContractPack, node: yaml.Node, source: str) -> ContractPack:
     """What the types cannot say: cross-references and absolute host paths, each with its line."""
+    from meslint.pack_convert import node_at, node_line
+
 
     def fail(message: str, *path: str | int) -> typing.NoReturn:
         raise PackError(f"{source}:{node_line(node_at(node, *path))}: {message}")

@@ -3,8 +3,9 @@
 Generic over the pack's frozen dataclasses (:mod:`meslint.pack`, :mod:`meslint.pack_gates`): the
 field types say what each key must hold, a field's metadata how it is spelled (``key``), whether
 it is the loader's own (``internal``) and whether it names repository paths (``repo_path``).  A
-wrong value raises :class:`PackError` with ``file:line``.  :mod:`meslint.pack` re-exports the field
-helpers (the JSON schema of :mod:`meslint.pack_schema` reads them there).
+wrong value raises :class:`PackError` with ``file:line``.  :mod:`meslint.pack` imports it only to parse a
+pack's text (a pack taken from :mod:`meslint.pack_cache` never needs PyYAML); the JSON schema of
+:mod:`meslint.pack_schema` reads the field helpers here.
 """
 
 from __future__ import annotations

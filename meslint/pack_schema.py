@@ -13,7 +13,8 @@ import dataclasses
 import types
 import typing
 
-from meslint.pack import ContractPack, is_required, pack_fields, variant_kind, yaml_key
+from meslint.pack import ContractPack
+from meslint.pack_convert import is_required, pack_fields, variant_kind, yaml_key
 
 SCHEMA_ID = "https://meslint.invalid/schema/contract-pack.json"
 # The loader reads any scalar where text is expected (an unquoted port or version is fine).

@@ -188,9 +188,17 @@ def try_server(argv: list[str]) -> int | None:
             except (AttributeError, OSError, ValueError):
                 return None  # a closed or replaced stream: the in-process run reports it as it does
         message = _HEADER.pack(len(body)) + body
-        sent = client.sendmsg([message], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
-        client.sendall(message[sent:])  # the descriptors went with the first part
-        answer = _read_exactly(client, 4)
+        try:
+            sent = client.sendmsg([message], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
+                                               struct.pack(f"{len(fds)}i", *fds))])
+            if sent < len(message):  # (an empty send to a server that has answered and closed is EPIPE)
+                client.sendall(message[sent:])  # the descriptors went with the first part
+        except OSError:
+            return None  # not delivered whole: the server runs nothing it has not read whole
+        try:
+            answer = _read_exactly(client, 4)
+        except OSError:
+            answer = None  # delivered: the server may have run it, and a run must never happen twice
     except OSError:
         return None
     except KeyboardInterrupt:  # closing the connection ends the server's run too

@@ -420,3 +420,48 @@ def test_a_new_request_waits_only_for_children_writing_caches_and_not_for_long(m
     assert server._writing({1: running, 2: writing})
     clock[0] = 100.0 + server._HOLD_LIMIT
     assert not server._writing({2: writing})  # a bounded wait
+
+
+class _FakeSocket:
+    """A client socket whose server reads the whole request, answers and closes at once (as a fast run
+    on a loaded machine does before the client is scheduled again)."""
+
+    sendmsg_fails = False
+
+    def __init__(self, *_args) -> None:
+        pass
+
+    def connect(self, _path) -> None:
+        pass
+
+    def sendmsg(self, buffers, _ancillary) -> int:
+        if self.sendmsg_fails:
+            raise BrokenPipeError(32, "Broken pipe")
+        return sum(len(b) for b in buffers)  # all of it
+
+    def sendall(self, data: bytes) -> None:
+        raise BrokenPipeError(32, "Broken pipe")  # even for nothing: the server has closed
+
+    def recv(self, size: int) -> bytes:
+        return (1).to_bytes(4, "big")[:size]
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("sendmsg_fails", [False, True])
+def test_a_request_delivered_whole_is_never_run_again_by_the_client(tmp_path, monkeypatch, sendmsg_fails) -> None:
+    # Under load the server could answer and close before the client sent an empty remainder: the client
+    # took the EPIPE for "no server" and ran the command itself, printing everything twice.
+    runtime = tmp_path / "rt"
+    (runtime / "meslint").mkdir(parents=True, mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("MESLINT_NO_SERVER", raising=False)
+    monkeypatch.setattr(server_client._socket, "socket", type("Fake", (_FakeSocket,), {"sendmsg_fails": sendmsg_fails}))
+    streams = [open(os.devnull, mode) for mode in ("r", "w", "w")]  # descriptors to hand over (pytest's have none)
+    monkeypatch.setattr(sys, "stdin", streams[0])
+    monkeypatch.setattr(sys, "stdout", streams[1])
+    monkeypatch.setattr(sys, "stderr", streams[2])
+    assert server_client.try_server(["rule", "MES601"]) == (None if sendmsg_fails else 1)
+    for stream in streams:
+        stream.close()
