@@ -29,7 +29,7 @@ import posixpath
 from meslint.facts import ComposeEntry, ComposeFile, ComposeService, Repository
 from meslint.globs import matches_any
 from meslint.pack import ContainerSpec
-from meslint.parsers.compose import port_mapping, volume_mapping
+from meslint.parsers.compose_values import port_mapping, volume_mapping
 from meslint.records import record
 
 _DEFAULT_FILES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.override.yml",

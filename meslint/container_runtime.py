@@ -47,7 +47,7 @@ from meslint.facts import (
 )
 from meslint.globs import glob_match
 from meslint.pack import ContractPack
-from meslint.parsers.compose import interpolate, port_mapping, volume_mapping
+from meslint.parsers.compose_values import interpolate, port_mapping, volume_mapping
 from meslint.parsers.supervisord import expand
 from meslint.template import Binding, references
 

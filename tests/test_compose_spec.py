@@ -12,7 +12,8 @@ from meslint.build import build_repository
 from meslint.compose_merge import ComposeProject, merge_services
 from meslint.container_runtime import container_runs
 from meslint.pack import load_pack_text
-from meslint.parsers.compose import interpolate, parse
+from meslint.parsers.compose import parse
+from meslint.parsers.compose_values import interpolate
 
 ENV = {"SET": "value", "EMPTY": "", "FOO": "foo"}
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from meslint import fact_pickle
-from meslint.parsers import compose, dockerfile, supervisord
+from meslint.parsers import compose, compose_values, dockerfile, supervisord
 
 # --------------------------------------------------------------------------- Dockerfile
 
@@ -198,21 +198,21 @@ def test_compose_services_with_merge_keys_and_long_syntax() -> None:
 
 def test_compose_interpolation() -> None:
     env = {"SET": "v", "EMPTY": ""}
-    assert compose.interpolate("${SET:-d}|${EMPTY:-d}|${EMPTY-d}|${UNSET-d}", env)[0] == "v|d||d"
-    assert compose.interpolate("${UNSET:-${SET}x}", env)[0] == "vx"
-    assert compose.interpolate("$$SET $SET", env)[0] == "$SET v"
-    assert compose.interpolate("${SET:+r}${EMPTY:+r}${EMPTY+r}", env)[0] == "r" + "" + "r"
-    assert compose.interpolate("${EMPTY:?must be set}", env)[0] is None
-    assert compose.interpolate("${EMPTY?only unset fails}", env)[0] == ""
-    assert compose.interpolate("${bad name}", env)[0] is None
+    assert compose_values.interpolate("${SET:-d}|${EMPTY:-d}|${EMPTY-d}|${UNSET-d}", env)[0] == "v|d||d"
+    assert compose_values.interpolate("${UNSET:-${SET}x}", env)[0] == "vx"
+    assert compose_values.interpolate("$$SET $SET", env)[0] == "$SET v"
+    assert compose_values.interpolate("${SET:+r}${EMPTY:+r}${EMPTY+r}", env)[0] == "r" + "" + "r"
+    assert compose_values.interpolate("${EMPTY:?must be set}", env)[0] is None
+    assert compose_values.interpolate("${EMPTY?only unset fails}", env)[0] == ""
+    assert compose_values.interpolate("${bad name}", env)[0] is None
 
 
 def test_compose_port_and_volume_short_syntax() -> None:
-    assert compose.port_mapping("8080") == (None, None, "8080", "tcp")
-    assert compose.port_mapping("80:8080/udp") == (None, "80", "8080", "udp")
-    assert compose.port_mapping("[::1]:80:8080") == ("::1", "80", "8080", "tcp")
-    assert compose.volume_mapping("/data") == (None, "/data", False)
-    assert compose.volume_mapping("./c:/etc/c:ro") == ("./c", "/etc/c", True)
+    assert compose_values.port_mapping("8080") == (None, None, "8080", "tcp")
+    assert compose_values.port_mapping("80:8080/udp") == (None, "80", "8080", "udp")
+    assert compose_values.port_mapping("[::1]:80:8080") == ("::1", "80", "8080", "tcp")
+    assert compose_values.volume_mapping("/data") == (None, "/data", False)
+    assert compose_values.volume_mapping("./c:/etc/c:ro") == ("./c", "/etc/c", True)
 
 
 def test_compose_bad_yaml_is_a_problem() -> None:
