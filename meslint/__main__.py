@@ -44,7 +44,10 @@ def run() -> int:
     # The caches are saved in a forked writer that lets go of this process's streams: whoever waits for
     # the run (a pre-commit hook, an editor) has its answer 40-50 ms sooner after an edit, and a run that
     # starts while the writer works waits for it before it reads a cache (meslint.cachefiles).
-    cachefiles.finish_in_background()
+    try:
+        cachefiles.finish_in_background()
+    except KeyboardInterrupt:  # the answer is out: an interrupt now only loses the caches
+        pass
     os._exit(code if 0 <= code <= 255 else EXIT_ERROR)
 
 
