@@ -17,7 +17,7 @@ from pathlib import Path
 from meslint import safe_io
 from meslint.config import DEFAULT_MAX_FILE_SIZE
 from meslint.facts import FileKind, Location, SkippedFile
-from meslint.listing import classify, existing_paths, is_dropin, list_paths, may_hold_facts
+from meslint.listing import classify, existing_paths, fact_candidates, is_dropin, list_paths
 from meslint.listing import excluded as is_excluded
 from meslint.records import record
 
@@ -50,9 +50,11 @@ def discover(root: Path, *, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     all_paths: list[str] = []
     real_dirs: dict[str, str] = {}  # realpath of each directory, for this run only
     unreadable: list[tuple[str, str]] = []
-    for rel in list_paths(root, unreadable):
+    listed = list_paths(root, unreadable)
+    candidates = fact_candidates(root, listed, extra_md)  # most files are not: decided by name
+    for rel in listed:
         all_paths.append(rel)  # an excluded file is not checked, but it still exists (links to it hold)
-        if (excluded and is_excluded(rel, excluded)) or not may_hold_facts(rel, extra_md):  # most: by name
+        if (excluded and is_excluded(rel, excluded)) or rel not in candidates:
             continue
         kind = classify(rel, None, extra_md)
         needs_sniff = kind is None  # may_hold_facts: a kind by name, or no extension (a shebang may tell)

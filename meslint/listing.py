@@ -233,6 +233,20 @@ def one_listing() -> Iterator[None]:
         _RUN = outer
 
 
+def fact_candidates(root: Path, listed: list[str], extra_markdown: Iterable[str]) -> frozenset[str]:
+    """The paths of ``listed`` (:func:`list_paths` of ``root``) that :func:`may_hold_facts`; within
+    :func:`one_listing` decided once per run (the inventory and discovery both ask, per file)."""
+    run = _RUN
+    key = ("candidates", f"{root}\0" + "\0".join(sorted(extra_markdown)))
+    if run is not None and key in run:
+        return run[key]  # type: ignore[return-value]
+    extra = frozenset(extra_markdown)
+    found = frozenset(rel for rel in listed if may_hold_facts(rel, extra))
+    if run is not None:
+        run[key] = found
+    return found
+
+
 def lstat(full: str) -> os.stat_result:
     """``os.lstat(full)``, once per run inside :func:`one_listing` (an error is raised again)."""
     run = _RUN

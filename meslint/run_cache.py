@@ -42,7 +42,7 @@ from meslint.cachefiles import RACY_NS
 from meslint.edits import Edit, Fix
 from meslint.errors import PackError
 from meslint.findings import Finding, Related, Report
-from meslint.listing import excluded, existing_paths, list_paths, lstat, may_hold_facts
+from meslint.listing import excluded, existing_paths, fact_candidates, list_paths, lstat
 from meslint.location import Location
 
 RUN_NAME = "run-v1.json"
@@ -301,10 +301,11 @@ def _take_inventory(root: Path, mirrors: tuple[str, ...], exclude: tuple[str, ..
     paths = list_paths(root)
     digest.update("\0".join(paths).encode("utf-8", "surrogateescape"))  # excluded paths exist too
     digest.update(b"\1" + "\0".join(sorted(existing_paths(root, paths))).encode("utf-8", "surrogateescape"))
+    candidates = fact_candidates(root, paths, mirrors)
     if exclude:
         paths = [rel for rel in paths if not excluded(rel, exclude)]
     for rel in paths:
-        if not may_hold_facts(rel, mirrors):
+        if rel not in candidates:
             continue
         for info in _stats(os.path.join(base, rel)):
             if isinstance(info, str):

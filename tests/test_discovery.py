@@ -140,3 +140,24 @@ def test_one_run_lists_and_stats_the_tree_once(tmp_path, monkeypatch):
     assert len(walks) == 1
     assert listing.list_paths(tmp_path) == ["a.service", "b.service"]  # outside a run: looked at again
     assert listing.lstat(str(tmp_path / "a.service")).st_size != stat_a.st_size
+
+
+def test_one_run_decides_once_which_listed_files_may_hold_facts(tmp_path, monkeypatch):
+    from meslint import listing
+
+    names = ["a.service", "b.txt", "README.md", "docs/x.md", "run", "web/app.js"]
+    asked: list[str] = []
+    real = listing.may_hold_facts
+
+    def counted(rel, extra=()):
+        asked.append(rel)
+        return real(rel, extra)
+
+    monkeypatch.setattr(listing, "may_hold_facts", counted)
+    expected = frozenset(rel for rel in names if real(rel, {"web/app.js"}))
+    with listing.one_listing():
+        first = listing.fact_candidates(tmp_path, names, ("web/app.js",))
+        assert listing.fact_candidates(tmp_path, names, frozenset({"web/app.js"})) is first
+        assert listing.fact_candidates(tmp_path, names, ()) == expected - {"web/app.js"}  # other names: asked again
+    assert first == expected and "web/app.js" in first and "b.txt" not in first
+    assert len(asked) == 2 * len(names)
