@@ -208,3 +208,18 @@ def test_every_fact_class_is_a_frozen_dataclass() -> None:
     for cls in fact_pickle.TYPES.values():
         if dataclasses.is_dataclass(cls):
             assert cls.__dataclass_params__.frozen, cls
+
+
+def test_params_that_cannot_be_set_in_place_come_from_a_dataclass_of_the_same_options() -> None:
+    from meslint import records
+
+    class ReadOnly:
+        __slots__ = ()
+
+    class Built:
+        pass
+
+    Built.__dataclass_params__ = ReadOnly()  # type: ignore[attr-defined]
+    records._say_frozen(Built, True, True, False)
+    params = Built.__dataclass_params__  # type: ignore[attr-defined]
+    assert (params.frozen, params.order, params.eq, params.init) == (True, True, True, True)
