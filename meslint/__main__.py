@@ -21,7 +21,8 @@ def run() -> int:
         return served
     from meslint import cachefiles
 
-    cachefiles.defer_writes()  # saved once the output is out, by a writer of their own (see below)
+    if sys.argv[1:2] != ["server"]:  # (a server's own process never queues: its children write)
+        cachefiles.defer_writes()  # saved once the output is out, by a writer of their own (see below)
     # main() turns Ctrl-C into one line and exit 130; importing the CLI takes a moment on a busy
     # machine, and an interrupt then must not print an import traceback either.
     try:
