@@ -34,7 +34,11 @@ def standalone(args: argparse.Namespace) -> int:
     if args.command == "server":
         from meslint.server import command
 
-        return command(args.action)
+        if args.timeout is not None and not (args.timeout > 0 and args.timeout < float("inf")):
+            raise ConfigError(f"--timeout {args.timeout}: give a number of seconds greater than 0")
+        if args.timeout is not None and args.action not in ("start", "run"):
+            raise ConfigError(f"--timeout applies to server start and server run, not {args.action}")
+        return command(args.action, args.timeout)
     if args.command == "rules":
         from meslint.rule_docs import rules_table
 

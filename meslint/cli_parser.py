@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "foreground (for a service manager); stop; status (exit 1: not running). "
                                         "While it runs, `meslint` hands each run to it (MESLINT_NO_SERVER=1: never).")
     server.add_argument("action", choices=("start", "stop", "status", "run"))
+    server.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="start/run: stop after SECONDS without a run (default: never; "
+                             "MESLINT_SERVER=auto starts one with 1800)")
     gates = sub.add_parser("gates", help="which cutover gates are statically ready (meslint.gates)")
     gates.add_argument("paths", nargs="*")
     _common_run_options(gates)

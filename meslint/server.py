@@ -114,8 +114,10 @@ def _warm_up() -> None:
         pass
 
 
-def serve(ready_fd: int | None = None) -> int:
-    """Serve until SIGTERM/SIGINT; ``ready_fd`` is written once the socket accepts (see :func:`start`)."""
+def serve(ready_fd: int | None = None, timeout: float | None = None) -> int:
+    """Serve until SIGTERM/SIGINT, or until ``timeout`` seconds pass without a request while no run is
+    going (as ``dmypy start --timeout``); ``ready_fd`` is written once the socket accepts (see
+    :func:`start`)."""
     if not server_client.supported():
         raise ConfigError("meslint server needs Unix sockets with descriptor passing and fork (Linux, macOS)")
     directory = server_client.runtime_dir()
@@ -147,8 +149,13 @@ def serve(ready_fd: int | None = None) -> int:
     runs: dict[int, _Run] = {}  # the children still running, by pid
     served = [0]
     listening = True
+    idle_since, counted = time.monotonic(), 0  # a status query is no run: it keeps no server up
     try:
         while not stopping:
+            if runs or served[0] != counted:
+                idle_since, counted = time.monotonic(), served[0]
+            if timeout is not None and time.monotonic() - idle_since >= timeout:
+                break  # idle: the next run starts in its own process (and, with MESLINT_SERVER=auto, a server)
             # While a child that has answered writes its caches, a new request waits (a bounded time):
             # forked now, its run would find the caches being replaced, and read and decode them itself.
             hold = _writing(runs)
@@ -445,7 +452,7 @@ def _answers(path: str) -> bool:
 # --------------------------------------------------------------------------- commands
 
 
-def start() -> int:
+def start(timeout: float | None = None) -> int:
     """Start a server in the background; return once it accepts requests."""
     ready_r, ready_w = os.pipe()
     pid = os.fork()
@@ -463,7 +470,7 @@ def start() -> int:
             os.dup2(null, 0)
             os.dup2(out, 1)
             os.dup2(out, 2)
-            code = serve(ready_w)
+            code = serve(ready_w, timeout)
         except ConfigError as exc:
             os.write(ready_w, f"error: {exc}".encode())
             code = 2
@@ -531,11 +538,11 @@ def _pid() -> int | None:
         return None
 
 
-def command(action: str) -> int:
+def command(action: str, timeout: float | None = None) -> int:
     if action == "start":
-        return start()
+        return start(timeout)
     if action == "stop":
         return stop()
     if action == "status":
         return status()
-    return serve()  # "run": in the foreground (a service manager, a test)
+    return serve(timeout=timeout)  # "run": in the foreground (a service manager, a test)

@@ -214,6 +214,10 @@ def try_server(argv: list[str]) -> int | None:
     return None if code == STALE else code
 
 
+# A server MESLINT_SERVER=auto started ends after this long without a run (the next run starts another).
+AUTO_TIMEOUT = 1800
+
+
 def _start_if_auto() -> None:
     """``MESLINT_SERVER=auto``: start a server for the runs after this one (which runs here), without
     waiting for it.  From meslint's own directory (``-m`` puts the working directory on the path), as
@@ -225,7 +229,8 @@ def _start_if_auto() -> None:
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "MESLINT_SERVER": ""}
     try:
-        subprocess.Popen([sys.executable, "-m", "meslint", "server", "start"], cwd=package_parent, env=env,
+        subprocess.Popen([sys.executable, "-m", "meslint", "server", "start", "--timeout", str(AUTO_TIMEOUT)],
+                         cwd=package_parent, env=env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
     except OSError:

@@ -465,3 +465,46 @@ def test_a_request_delivered_whole_is_never_run_again_by_the_client(tmp_path, mo
     assert server_client.try_server(["rule", "MES601"]) == (None if sendmsg_fails else 1)
     for stream in streams:
         stream.close()
+
+
+def test_a_server_with_a_timeout_ends_once_idle_and_runs_keep_it_up(tmp_path_factory):
+    import time
+
+    runtime = tmp_path_factory.mktemp("rt-idle")
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "PYTHONPATH": str(REPO)}
+    env.pop("MESLINT_NO_SERVER", None)
+    try:
+        assert _meslint(["server", "start", "--timeout", "3"], env).returncode == 0
+        assert _meslint(["rule", "MES601"], env).returncode == 0  # served: a run
+        ran = time.monotonic()
+        assert _served(env) == 1
+        time.sleep(max(0.0, ran + 1.0 - time.monotonic()))
+        assert _meslint(["server", "status"], env).returncode == 0  # 1 s after a run: still up
+        deadline = time.monotonic() + 30
+        while _meslint(["server", "status"], env).returncode == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)  # (a status query is no run: it does not keep the server up)
+        assert _meslint(["server", "status"], env).returncode == 1
+        assert not (runtime / "meslint" / "server.sock").exists()
+    finally:
+        _meslint(["server", "stop"], env)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["server", "start", "--timeout", "0"], "greater than 0"),
+    (["server", "run", "--timeout", "nan"], "greater than 0"),
+    (["server", "status", "--timeout", "5"], "applies to server start and server run"),
+])
+def test_a_bad_timeout_is_one_line_and_exit_2(args, message):
+    done = _meslint(args, {**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_meslint_server_auto_starts_a_server_that_ends_when_idle(monkeypatch):
+    import subprocess
+
+    started: list[list[str]] = []
+    monkeypatch.setenv("MESLINT_SERVER", "auto")
+    monkeypatch.setattr(subprocess, "Popen", lambda argv, **_: started.append(argv))
+    server_client._start_if_auto()
+    assert started and started[0][-4:] == ["server", "start", "--timeout", str(server_client.AUTO_TIMEOUT)]
