@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 
 class FileKind(str, Enum):
@@ -214,6 +215,8 @@ def may_hold_facts(rel: str, extra_markdown: Iterable[str] = ()) -> bool:
             or (lower.endswith(_SCRIPT_SUFFIXES) and glob_named(rel, extra_markdown)))
 
 
+_T = TypeVar("_T")
+
 # While a run is inside one_listing(): what it listed and stat'ed, by root or full path.
 _RUN: dict[tuple[str, str], object] | None = None
 
@@ -233,18 +236,22 @@ def one_listing() -> Iterator[None]:
         _RUN = outer
 
 
+def _once_per_run(key: tuple[str, str], compute: Callable[[], _T]) -> _T:
+    """``compute()``, kept under ``key`` for the rest of the run inside :func:`one_listing`."""
+    run = _RUN
+    if run is None:
+        return compute()
+    if key not in run:
+        run[key] = compute()
+    return run[key]  # type: ignore[return-value]
+
+
 def fact_candidates(root: Path, listed: list[str], extra_markdown: Iterable[str]) -> frozenset[str]:
     """The paths of ``listed`` (:func:`list_paths` of ``root``) that :func:`may_hold_facts`; within
     :func:`one_listing` decided once per run (the inventory and discovery both ask, per file)."""
-    run = _RUN
-    key = ("candidates", f"{root}\0" + "\0".join(sorted(extra_markdown)))
-    if run is not None and key in run:
-        return run[key]  # type: ignore[return-value]
     extra = frozenset(extra_markdown)
-    found = frozenset(rel for rel in listed if may_hold_facts(rel, extra))
-    if run is not None:
-        run[key] = found
-    return found
+    return _once_per_run(("candidates", f"{root}\0" + "\0".join(sorted(extra))),
+                         lambda: frozenset(rel for rel in listed if may_hold_facts(rel, extra)))
 
 
 def lstat(full: str) -> os.stat_result:
@@ -271,17 +278,17 @@ def list_paths(root: Path, unreadable: list[tuple[str, str]] | None = None) -> l
     ``unreadable`` collects ``(directory, reason)`` for each directory that could not be
     listed, so a caller can report the blind spot instead of letting its files vanish.
     """
-    run = _RUN
-    if run is None:
+    if _RUN is None:
         return _list_paths(root, unreadable)
-    key = ("list", str(root))
-    if key not in run:
+
+    def listing() -> tuple[list[str], list[tuple[str, str]]]:
         found: list[tuple[str, str]] = []
-        run[key] = (_list_paths(root, found), found)
-    listed: tuple[list[str], list[tuple[str, str]]] = run[key]  # type: ignore[assignment]
+        return _list_paths(root, found), found
+
+    paths, found = _once_per_run(("list", str(root)), listing)
     if unreadable is not None:
-        unreadable.extend(listed[1])
-    return list(listed[0])
+        unreadable.extend(found)
+    return list(paths)
 
 
 def _list_paths(root: Path, unreadable: list[tuple[str, str]] | None) -> list[str]:
@@ -299,13 +306,8 @@ def existing_paths(root: Path, listed: list[str]) -> frozenset[str]:
     the tree must answer "does it exist" the same way."""
     if not (root / ".git").exists():
         return frozenset(listed)
-    run = _RUN
-    if run is None:
-        return frozenset(listed).union(_walk(root, []))
-    key = ("hidden", str(root))  # the files .gitignore hides: walked once per run
-    if key not in run:
-        run[key] = frozenset(_walk(root, []))
-    return frozenset(listed).union(run[key])  # type: ignore[arg-type]
+    hidden = _once_per_run(("hidden", str(root)), lambda: frozenset(_walk(root, [])))  # walked once per run
+    return frozenset(listed).union(hidden)
 
 
 def _git_ls_files(root: Path, unreadable: list[tuple[str, str]]) -> list[str] | None:
