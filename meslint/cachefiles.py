@@ -22,6 +22,11 @@ from pathlib import Path
 
 from meslint import safe_io
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, so no run waits for a writer either
+    fcntl = None  # type: ignore[assignment]
+
 CACHE_DIR_NAME = ".meslint_cache"
 # A file whose mtime or ctime is this close to the moment a run looked at it may still change within
 # the same timestamp: its stat is not trusted (git's racily clean entries).  FAT keeps mtimes to 2 s;
@@ -213,15 +218,13 @@ def _lock_directories() -> list[int]:
     """The locks of the cache directories this process's runs used (the directory is created, as the
     first save would create it).  A directory whose lock another writer holds past WAIT_LIMIT is
     written without it: each file is replaced atomically either way."""
-    try:
-        import fcntl
-    except ImportError:  # no flock (Windows): nothing waits either
+    if fcntl is None:  # no flock (Windows): nothing waits either
         return []
     locks = []
     for directory in directories_used():
         if not safe_dir(Path(directory), create=True):
             continue
-        fd = _open_lock(Path(directory), os.O_RDWR | os.O_CREAT)
+        fd = _open_lock(Path(directory), create=True)
         if fd is not None and _locked(fd, fcntl.LOCK_EX):
             locks.append(fd)
         elif fd is not None:
@@ -236,11 +239,7 @@ def _release(locks: list[int]) -> None:
 
 def wait_for_writer(directory: Path) -> None:
     """Return once no run is writing caches in ``directory`` (or after WAIT_LIMIT)."""
-    try:
-        import fcntl
-    except ImportError:
-        return
-    fd = _open_lock(directory, os.O_RDONLY)
+    fd = _open_lock(directory, create=False) if fcntl is not None else None
     if fd is not None:
         try:
             _locked(fd, fcntl.LOCK_SH)
@@ -248,24 +247,17 @@ def wait_for_writer(directory: Path) -> None:
             os.close(fd)  # and the shared lock with it
 
 
-def _open_lock(directory: Path, flags: int) -> int | None:
-    """The lock file, opened as any file the repository could plant: never through a link, never a
-    FIFO (O_NONBLOCK) or anything but a regular file."""
+def _open_lock(directory: Path, *, create: bool) -> int | None:
+    """The lock file, opened as any file the repository could plant (:func:`safe_io.open_regular`:
+    never through a link, never blocking on a FIFO); None: absent, or not a regular file."""
     try:
-        fd = os.open(directory / LOCK_NAME, flags | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd, _ = safe_io.open_regular(directory / LOCK_NAME, create=create)
     except OSError:
         return None
-    try:
-        if stat.S_ISREG(os.fstat(fd).st_mode):
-            return fd
-    except OSError:
-        pass
-    os.close(fd)
-    return None
+    return fd
 
 
 def _locked(fd: int, kind: int) -> bool:
-    import fcntl
     import time
 
     deadline = time.monotonic() + WAIT_LIMIT

@@ -30,7 +30,8 @@ from pathlib import Path
 
 from meslint.umask import current_umask
 
-_O_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_O_SAFE = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_O_READ = os.O_RDONLY | _O_SAFE
 
 
 class UnsafeFile(OSError):
@@ -41,14 +42,15 @@ class UnsafeFile(OSError):
         self.reason = reason
 
 
-def open_regular(path: str | os.PathLike) -> tuple[int, os.stat_result]:
-    """A read-only descriptor of the regular file at ``path`` (not a link), and its ``fstat``.
+def open_regular(path: str | os.PathLike, *, create: bool = False) -> tuple[int, os.stat_result]:
+    """A read-only descriptor of the regular file at ``path`` (not a link), and its ``fstat``;
+    ``create``: read-write, the file created (mode 0600) when nothing is there.
 
     Raises :class:`UnsafeFile` for a link or a non-regular file, ``FileNotFoundError`` when
     nothing is there, ``OSError`` for other failures.  The caller closes the descriptor.
     """
     try:
-        fd = os.open(path, _O_READ)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | _O_SAFE if create else _O_READ, 0o600)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnsafeFile("a symbolic link; not followed") from None
