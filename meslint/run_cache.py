@@ -137,9 +137,8 @@ class RunCache:
         if inventory.racy or len(settled) == len(racy):
             return
         stored["racy"] = settled
-        header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
-        body = json.dumps(stored, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
-        cachefiles.write_later(lambda: cachefiles.write_signed(self.directory / RUN_NAME, self._secret, header, body))
+        body = _run_json(stored)
+        cachefiles.write_later(lambda: self._write(RUN_NAME, body))
 
     @property
     def prior(self) -> dict | None:
@@ -168,7 +167,6 @@ class RunCache:
     def record(self, report: Report, mirrors: tuple[str, ...], read: list[str],
                incremental: dict | None = None) -> None:
         """Store ``report``; call :meth:`inventory` before the run read the tree."""
-        header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
         if incremental is not None:
             self.record_inputs(incremental)
         inventory = self._inventory
@@ -187,8 +185,7 @@ class RunCache:
             "suppressed": [_encode(f) for f in report.suppressed],
             "kinds": list(report.suppression_kinds),
         }
-        body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
-        cachefiles.write_signed(self.directory / RUN_NAME, self._secret, header, body)
+        self._write(RUN_NAME, _run_json(document))
 
     def record_inputs(self, incremental: dict) -> None:
         """Store what each check read and found (:mod:`meslint.incremental`), for the next run to replay
@@ -198,8 +195,7 @@ class RunCache:
             data = marshal.dumps(incremental)
         except ValueError:  # not plain data: no record, every check runs next time
             return
-        header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
-        cachefiles.write_signed(self.directory / DEPS_NAME, self._secret, header, data)
+        self._write(DEPS_NAME, data)
 
     def head_counts(self, tree_key: str) -> dict[str, int] | None:
         """``--staged``: how many findings of each fingerprint the tree ``tree_key`` has, if a run under
@@ -226,11 +222,14 @@ class RunCache:
         trees = dict(list(trees.items())[-TREES_KEPT:])
         if list(trees.items()) == list(before.items()):
             return
-        header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
-        body = json.dumps({"trees": trees}, sort_keys=False).encode("utf-8", "surrogatepass")
-        cachefiles.write_signed(self.directory / HEAD_NAME, self._secret, header, body)
+        self._write(HEAD_NAME, json.dumps({"trees": trees}, sort_keys=False).encode("utf-8", "surrogatepass"))
 
     # -- helpers
+
+    def _write(self, name: str, body: bytes) -> None:
+        """Sign and save one of this cache's files, under the header :meth:`_same_settings` accepts."""
+        header = {"magic": _MAGIC, "format": _FORMAT, "settings": self._settings_key}
+        cachefiles.write_signed(self.directory / name, self._secret, header, body)
 
     def _same_settings(self, header: dict) -> bool:
         return (header.get("magic") == _MAGIC and header.get("format") == _FORMAT
@@ -289,6 +288,11 @@ def _settings_key(root: Path, settings, contract: str, pack_bytes: bytes) -> str
     digest.update(b"\0pack\0" + pack_bytes)
     digest.update(b"\0meslint\0" + own_sources.sources_key().encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+def _run_json(document: dict) -> bytes:
+    """The run record's body (:meth:`RunCache.record`)."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
 def _take_inventory(root: Path, mirrors: tuple[str, ...], exclude: tuple[str, ...]) -> Inventory:
