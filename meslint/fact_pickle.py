@@ -21,8 +21,9 @@ import importlib
 import io
 import pickle
 from enum import Enum
-from operator import attrgetter
 from typing import Any
+
+from meslint.records import field_values
 
 PROTOCOL = 5
 
@@ -50,12 +51,8 @@ def install(modules: tuple[str, ...]) -> None:
 
 
 def _by_fields(cls: type) -> Any:
-    names = [f.name for f in dataclasses.fields(cls)]
-    if len(names) == 1:
-        single = attrgetter(names[0])
-        return lambda self: (cls, (single(self),))
-    together = attrgetter(*names)
-    return lambda self: (cls, together(self))
+    values = field_values(tuple(f.name for f in dataclasses.fields(cls)))
+    return lambda self: (cls, values(self))
 
 
 def dumps(value: Any) -> bytes:

@@ -80,7 +80,7 @@ def _build(cls: _T, slots: bool, order: bool, kw_only: bool) -> _T:
         cls.__repr__ = _repr(tuple(f.name for f in fields if f.repr))  # type: ignore[assignment]
     if order:
         for name, compare in _ORDER.items():
-            setattr(cls, name, _ordering(name, compare, _getter(compared)))
+            setattr(cls, name, _ordering(name, compare, field_values(compared)))
     names = frozenset(f.name for f in fields)
     cls.__setattr__, cls.__delattr__ = _frozen(cls, names)  # type: ignore[assignment,method-assign]
     if slots:  # as dataclass does for a frozen class with slots: pickle and copy set them past __setattr__
@@ -150,8 +150,9 @@ def _tuple(owner: str, names: tuple[str, ...]) -> str:
     return "(" + "".join(f"{owner}.{name}," for name in names) + ")"
 
 
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
-    """The fields' values as a tuple (what the generated methods compare and hash)."""
+def field_values(names: tuple[str, ...]) -> Callable[[Any], tuple]:
+    """A function giving an object's values of ``names`` as a tuple (what ordering compares, what
+    :mod:`meslint.fact_pickle` calls a fact's class with), read in C for two names or more."""
     if len(names) > 1:
         return operator.attrgetter(*names)
     if names:
